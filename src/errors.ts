@@ -1,0 +1,31 @@
+/**
+ * Every error seglog throws on purpose is a SeglogError with a stable `code`, so callers can branch
+ * on the code rather than on message text. Bugs in seglog itself go through node:assert instead.
+ */
+export type ErrorCode =
+  | 'CORRUPT_RECORD'
+  | 'CORRUPT_INDEX'
+  | 'OFFSET_OUT_OF_RANGE'
+  | 'LOG_LOCKED'
+  | 'LOG_CLOSED'
+  | 'UNSUPPORTED_COMPRESSION'
+  | 'INVALID_ARGUMENT'
+  | 'RECORD_TOO_LARGE'
+  | 'IO_FAILED'
+
+export class SeglogError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** A caller passed something seglog cannot use: a bad option, topic name or argument. */
+export class InvalidArgumentError extends SeglogError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message)
+  }
+}
