@@ -1,0 +1,8 @@
+export { CorruptRecordError, type CorruptReason } from './errors.js'
+export { crc32c } from './crc32c.js'
+export { readSafeInt64BE, writeInt64BE } from './int64.js'
+export { readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint.js'
+export type { DecodedRecord, RecordHeader, RecordInput } from './record.js'
+export * from './record-batch.js'
+export { BatchScanner, readBatchPrefix, type BatchPrefix, type BatchScannerOptions } from './batch-scanner.js'
+export { CONTROL_TYPES, encodeTransactionMarker, readControlRecord, type ControlRecord } from './control-record.js'

@@ -1,0 +1,396 @@
+import { COMPRESSION_IDS, type Codec, type CompressionId, type CompressionName } from '../compression/codec.js'
+import { CorruptCompressionError, UnsupportedCompressionError } from '../compression/errors.js'
+import { codecForId, codecForName } from '../compression/registry.js'
+import { crc32c } from './crc32c.js'
+import { CorruptRecordError } from './errors.js'
+import { readSafeInt64BE, writeInt64BE } from './int64.js'
+import { readRecord, sizeOfRecordBody, writeRecord, type DecodedRecord, type RecordInput } from './record.js'
+import { sizeOfVarint } from './varint.js'
+
+/**
+ * Record batch v2 (magic 2), byte-identical to Kafka's. Big-endian throughout.
+ *
+ * | pos | size | field                | notes                                                     |
+ * |----:|-----:|----------------------|-----------------------------------------------------------|
+ * |   0 |    8 | baseOffset           | assigned by the log on append; outside the CRC            |
+ * |   8 |    4 | batchLength          | bytes after this field (batch size - 12)                  |
+ * |  12 |    4 | partitionLeaderEpoch | stamped by the broker; outside the CRC                    |
+ * |  16 |    1 | magic                | 2; outside the CRC                                        |
+ * |  17 |    4 | crc                  | CRC-32C of bytes [21, end), unsigned                      |
+ * |  21 |    2 | attributes           | 0-2 codec, 3 timestamp type, 4 txn, 5 control, 6 horizon  |
+ * |  23 |    4 | lastOffsetDelta      |                                                           |
+ * |  27 |    8 | baseTimestamp        | first record's timestamp (or the delete horizon, bit 6)   |
+ * |  35 |    8 | maxTimestamp         |                                                           |
+ * |  43 |    8 | producerId           | -1 when not idempotent                                    |
+ * |  51 |    2 | producerEpoch        | -1 when none                                              |
+ * |  53 |    4 | baseSequence         | -1 when none                                              |
+ * |  57 |    4 | recordsCount         | uncompressed count, even when compressed                  |
+ * |  61 |    … | records              | records, or one compressed stream of all of them          |
+ *
+ * The CRC leaves out baseOffset, batchLength, partitionLeaderEpoch and magic, so offsets can be
+ * assigned to a batch without recomputing it. See docs/format/record-batch.md.
+ */
+export const BASE_OFFSET_OFFSET = 0
+export const BATCH_LENGTH_OFFSET = 8
+export const PARTITION_LEADER_EPOCH_OFFSET = 12
+export const MAGIC_OFFSET = 16
+export const CRC_OFFSET = 17
+export const ATTRIBUTES_OFFSET = 21
+export const LAST_OFFSET_DELTA_OFFSET = 23
+export const BASE_TIMESTAMP_OFFSET = 27
+export const MAX_TIMESTAMP_OFFSET = 35
+export const PRODUCER_ID_OFFSET = 43
+export const PRODUCER_EPOCH_OFFSET = 51
+export const BASE_SEQUENCE_OFFSET = 53
+export const RECORDS_COUNT_OFFSET = 57
+export const BATCH_HEADER_SIZE = 61
+/** baseOffset + batchLength: the part of a batch outside batchLength. */
+export const LOG_OVERHEAD = 12
+/** Bytes needed to learn a batch's size and magic. */
+export const BATCH_PREFIX_SIZE = 17
+export const CURRENT_MAGIC = 2
+
+const COMPRESSION_MASK = 0x07
+const TIMESTAMP_TYPE_MASK = 0x08
+const TRANSACTIONAL_MASK = 0x10
+const CONTROL_MASK = 0x20
+const DELETE_HORIZON_MASK = 0x40
+
+export const NO_TIMESTAMP = -1
+export const NO_PRODUCER_ID = -1
+export const NO_PRODUCER_EPOCH = -1
+export const NO_SEQUENCE = -1
+export const NO_PARTITION_LEADER_EPOCH = -1
+
+/** Default cap on a batch's decompressed records area (a hostile frame cannot allocate more). */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+
+export type TimestampType = 'CreateTime' | 'LogAppendTime'
+
+/**
+ * A view over the bytes of one whole batch. Header fields are read from the buffer when asked, as
+ * Kafka's DefaultRecordBatch does; records are only decoded (and decompressed) by `records()`.
+ * The view does not check the CRC by itself: call `ensureValid()` first when the bytes come from
+ * outside.
+ */
+export class RecordBatch {
+  readonly buffer: Buffer
+
+  /** `buffer` must hold exactly one batch: use `readBatchAt` or the scanner to get one. */
+  constructor(buffer: Buffer) {
+    this.buffer = buffer
+  }
+
+  get sizeInBytes(): number {
+    return this.buffer.length
+  }
+  get baseOffset(): number {
+    return readSafeInt64BE(this.buffer, BASE_OFFSET_OFFSET)
+  }
+  get batchLength(): number {
+    return this.buffer.readInt32BE(BATCH_LENGTH_OFFSET)
+  }
+  get partitionLeaderEpoch(): number {
+    return this.buffer.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET)
+  }
+  get magic(): number {
+    return this.buffer.readInt8(MAGIC_OFFSET)
+  }
+  /** The CRC stored in the batch. */
+  get crc(): number {
+    return this.buffer.readUInt32BE(CRC_OFFSET)
+  }
+  get attributes(): number {
+    return this.buffer.readInt16BE(ATTRIBUTES_OFFSET)
+  }
+  get compressionId(): number {
+    return this.buffer[ATTRIBUTES_OFFSET + 1]! & COMPRESSION_MASK
+  }
+  get timestampType(): TimestampType {
+    return this.buffer[ATTRIBUTES_OFFSET + 1]! & TIMESTAMP_TYPE_MASK ? 'LogAppendTime' : 'CreateTime'
+  }
+  get isTransactional(): boolean {
+    return (this.buffer[ATTRIBUTES_OFFSET + 1]! & TRANSACTIONAL_MASK) !== 0
+  }
+  get isControl(): boolean {
+    return (this.buffer[ATTRIBUTES_OFFSET + 1]! & CONTROL_MASK) !== 0
+  }
+  get hasDeleteHorizon(): boolean {
+    return (this.buffer[ATTRIBUTES_OFFSET + 1]! & DELETE_HORIZON_MASK) !== 0
+  }
+  get lastOffsetDelta(): number {
+    return this.buffer.readInt32BE(LAST_OFFSET_DELTA_OFFSET)
+  }
+  get lastOffset(): number {
+    return this.baseOffset + this.lastOffsetDelta
+  }
+  get nextOffset(): number {
+    return this.lastOffset + 1
+  }
+  get baseTimestamp(): number {
+    return readSafeInt64BE(this.buffer, BASE_TIMESTAMP_OFFSET)
+  }
+  get maxTimestamp(): number {
+    return readSafeInt64BE(this.buffer, MAX_TIMESTAMP_OFFSET)
+  }
+  get producerId(): number {
+    return readSafeInt64BE(this.buffer, PRODUCER_ID_OFFSET)
+  }
+  get producerEpoch(): number {
+    return this.buffer.readInt16BE(PRODUCER_EPOCH_OFFSET)
+  }
+  get baseSequence(): number {
+    return this.buffer.readInt32BE(BASE_SEQUENCE_OFFSET)
+  }
+  /** Last sequence number of the batch, wrapping past Int32.MAX to 0 as Kafka does. */
+  get lastSequence(): number {
+    const base = this.baseSequence
+    if (base < 0) return NO_SEQUENCE
+    return sequenceAfter(base, this.lastOffsetDelta)
+  }
+  get recordCount(): number {
+    return this.buffer.readInt32BE(RECORDS_COUNT_OFFSET)
+  }
+  get hasProducerId(): boolean {
+    return this.producerId >= 0
+  }
+
+  /** CRC-32C of the bytes the stored CRC covers. */
+  computeCrc(): number {
+    return crc32c(this.buffer.subarray(ATTRIBUTES_OFFSET))
+  }
+
+  isValid(): boolean {
+    return this.buffer.length >= BATCH_HEADER_SIZE && this.crc === this.computeCrc()
+  }
+
+  /** Throws CorruptRecordError('bad-crc') when the stored CRC does not match the bytes. */
+  ensureValid(): void {
+    const stored = this.crc
+    const computed = this.computeCrc()
+    if (stored !== computed) {
+      throw new CorruptRecordError('bad-crc', 0, `stored crc ${stored} but the batch computes to ${computed}`)
+    }
+  }
+
+  /**
+   * The records area, decompressed if needed. For compressed batches this allocates the
+   * decompressed bytes; the header alone never does.
+   */
+  recordsArea(maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
+    const area = this.buffer.subarray(BATCH_HEADER_SIZE)
+    const id = this.compressionId
+    if (id === COMPRESSION_IDS.none) return area
+    let codec: Codec
+    try {
+      codec = codecForId(id)
+    } catch (error) {
+      if (error instanceof UnsupportedCompressionError) {
+        throw new CorruptRecordError('unsupported-compression', ATTRIBUTES_OFFSET, error.message, undefined, { cause: error })
+      }
+      throw error
+    }
+    try {
+      return codec.decompress(area, maxDecompressedBytes)
+    } catch (error) {
+      if (error instanceof CorruptCompressionError) {
+        throw new CorruptRecordError('bad-compression-frame', BATCH_HEADER_SIZE + error.position, `${codec.name}: ${error.detail}`, undefined, { cause: error })
+      }
+      throw error
+    }
+  }
+
+  /**
+   * Decodes every record. Record offsets and timestamps are absolute; for LogAppendTime batches
+   * every record reports the batch's maxTimestamp, as Kafka does.
+   */
+  records(maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): RecordIterator {
+    return new RecordIterator(this, maxDecompressedBytes)
+  }
+
+  /** All records as an array (convenience for tests and small batches). */
+  toArray(): DecodedRecord[] {
+    return Array.from(this.records())
+  }
+}
+
+/**
+ * Iterates the records of one batch. A plain iterator class rather than a generator: it is the
+ * innermost read loop and generators cost noticeably more per step.
+ */
+export class RecordIterator implements IterableIterator<DecodedRecord> {
+  private readonly area: Buffer
+  /** Where the records area sits in the batch, to report positions batch-relative. */
+  private readonly areaPosition: number
+  private readonly cursor = { position: 0 }
+  private readonly baseOffset: number
+  private readonly baseTimestamp: number
+  private readonly logAppendTime: number
+  private remaining: number
+
+  constructor(batch: RecordBatch, maxDecompressedBytes: number) {
+    const count = batch.recordCount
+    if (count < 0) throw new CorruptRecordError('bad-length', RECORDS_COUNT_OFFSET, `negative record count ${count}`)
+    this.area = batch.recordsArea(maxDecompressedBytes)
+    this.areaPosition = batch.compressionId === COMPRESSION_IDS.none ? BATCH_HEADER_SIZE : -1
+    this.baseOffset = batch.baseOffset
+    this.baseTimestamp = batch.baseTimestamp
+    this.logAppendTime = batch.timestampType === 'LogAppendTime' ? batch.maxTimestamp : NO_TIMESTAMP
+    this.remaining = count
+  }
+
+  next(): IteratorResult<DecodedRecord> {
+    if (this.remaining === 0) {
+      if (this.cursor.position !== this.area.length) {
+        throw this.positioned(new CorruptRecordError('bad-length', this.cursor.position, `${this.area.length - this.cursor.position} bytes left after the last record`))
+      }
+      return { done: true, value: undefined }
+    }
+    this.remaining--
+    let record: DecodedRecord
+    try {
+      record = readRecord(this.area, this.cursor, this.area.length, this.baseOffset, this.baseTimestamp)
+    } catch (error) {
+      if (error instanceof CorruptRecordError) throw this.positioned(error)
+      throw error
+    }
+    if (this.logAppendTime !== NO_TIMESTAMP) record.timestamp = this.logAppendTime
+    return { done: false, value: record }
+  }
+
+  [Symbol.iterator](): this {
+    return this
+  }
+
+  /** Positions inside a decompressed area mean nothing in the file: report the area's start. */
+  private positioned(error: CorruptRecordError): CorruptRecordError {
+    return this.areaPosition < 0
+      ? new CorruptRecordError(error.reason, BATCH_HEADER_SIZE, `in the decompressed records at byte ${error.position}: ${error.detail}`)
+      : error.shifted(this.areaPosition)
+  }
+}
+
+/** `base + delta` in Kafka's sequence space, which wraps from Int32.MAX to 0. */
+export function sequenceAfter(base: number, delta: number): number {
+  const sum = base + delta
+  return sum > 0x7fffffff ? sum - 0x80000000 : sum
+}
+
+export interface EncodeBatchOptions {
+  baseOffset?: number
+  partitionLeaderEpoch?: number
+  compression?: CompressionName | Codec
+  producerId?: number
+  producerEpoch?: number
+  baseSequence?: number
+  isTransactional?: boolean
+  isControl?: boolean
+  /** For LogAppendTime the broker's append time becomes maxTimestamp. */
+  timestampType?: TimestampType
+  logAppendTime?: number
+  /** Clock for records without a timestamp; Date.now() by default. */
+  now?: number
+}
+
+/**
+ * Scratch space for the uncompressed records area of compressed batches and for per-record body
+ * sizes, grown on demand and reused so a steady producer allocates only its output buffers.
+ */
+let scratchArea = Buffer.allocUnsafe(64 * 1024)
+let scratchSizes = new Int32Array(1024)
+
+/**
+ * Encodes records as one v2 batch: sizes first, one allocation, every field written in place, then
+ * the CRC over [21, end). Offsets inside the batch are 0..n-1 relative to `baseOffset`.
+ */
+export function encodeBatch(records: readonly RecordInput[], options: EncodeBatchOptions = {}): Buffer {
+  const count = records.length
+  const now = options.now ?? Date.now()
+  const baseTimestamp = count > 0 ? (records[0]!.timestamp ?? now) : NO_TIMESTAMP
+  if (scratchSizes.length < count) scratchSizes = new Int32Array(Math.max(count, scratchSizes.length * 2))
+  const sizes = scratchSizes
+
+  let maxTimestamp = NO_TIMESTAMP
+  let areaSize = 0
+  for (let slot = 0; slot < count; slot++) {
+    const record = records[slot]!
+    const timestamp = record.timestamp ?? now
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp
+    const bodySize = sizeOfRecordBody(record, slot, timestamp - baseTimestamp)
+    sizes[slot] = bodySize
+    areaSize += sizeOfVarint(bodySize) + bodySize
+  }
+
+  const codec = resolveCodec(options.compression)
+  let batch: Buffer
+  if (codec === null) {
+    batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + areaSize)
+    writeRecords(batch, BATCH_HEADER_SIZE, records, sizes, baseTimestamp, now)
+  } else {
+    if (scratchArea.length < areaSize) scratchArea = Buffer.allocUnsafe(Math.max(areaSize, scratchArea.length * 2))
+    writeRecords(scratchArea, 0, records, sizes, baseTimestamp, now)
+    const compressed = codec.compress(scratchArea.subarray(0, areaSize))
+    batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + compressed.length)
+    compressed.copy(batch, BATCH_HEADER_SIZE)
+  }
+
+  const timestampType = options.timestampType ?? 'CreateTime'
+  if (timestampType === 'LogAppendTime') maxTimestamp = options.logAppendTime ?? now
+  let attributes = codec === null ? 0 : codec.id
+  if (timestampType === 'LogAppendTime') attributes |= TIMESTAMP_TYPE_MASK
+  if (options.isTransactional) attributes |= TRANSACTIONAL_MASK
+  if (options.isControl) attributes |= CONTROL_MASK
+
+  writeInt64BE(batch, options.baseOffset ?? 0, BASE_OFFSET_OFFSET)
+  batch.writeInt32BE(batch.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET)
+  batch.writeInt32BE(options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, PARTITION_LEADER_EPOCH_OFFSET)
+  batch[MAGIC_OFFSET] = CURRENT_MAGIC
+  batch.writeInt16BE(attributes, ATTRIBUTES_OFFSET)
+  batch.writeInt32BE(count > 0 ? count - 1 : 0, LAST_OFFSET_DELTA_OFFSET)
+  writeInt64BE(batch, baseTimestamp, BASE_TIMESTAMP_OFFSET)
+  writeInt64BE(batch, maxTimestamp, MAX_TIMESTAMP_OFFSET)
+  writeInt64BE(batch, options.producerId ?? NO_PRODUCER_ID, PRODUCER_ID_OFFSET)
+  batch.writeInt16BE(options.producerEpoch ?? NO_PRODUCER_EPOCH, PRODUCER_EPOCH_OFFSET)
+  batch.writeInt32BE(options.baseSequence ?? NO_SEQUENCE, BASE_SEQUENCE_OFFSET)
+  batch.writeInt32BE(count, RECORDS_COUNT_OFFSET)
+  writeBatchCrc(batch)
+  return batch
+}
+
+function writeRecords(
+  buf: Buffer,
+  position: number,
+  records: readonly RecordInput[],
+  sizes: Int32Array,
+  baseTimestamp: number,
+  now: number,
+): void {
+  for (let slot = 0; slot < records.length; slot++) {
+    const record = records[slot]!
+    position = writeRecord(buf, position, record, sizes[slot]!, slot, (record.timestamp ?? now) - baseTimestamp)
+  }
+}
+
+function resolveCodec(compression: CompressionName | Codec | undefined): Codec | null {
+  if (compression === undefined || compression === 'none') return null
+  const codec = typeof compression === 'string' ? codecForName(compression) : compression
+  return codec.id === COMPRESSION_IDS.none ? null : codec
+}
+
+/** Recomputes and stores the CRC after a change to any byte at or after the attributes. */
+export function writeBatchCrc(batch: Buffer): void {
+  batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET)
+}
+
+/** Stamps the log-assigned fields, which the CRC does not cover, in place. */
+export function assignBaseOffset(batch: Buffer, baseOffset: number, partitionLeaderEpoch?: number): void {
+  writeInt64BE(batch, baseOffset, BASE_OFFSET_OFFSET)
+  if (partitionLeaderEpoch !== undefined) batch.writeInt32BE(partitionLeaderEpoch, PARTITION_LEADER_EPOCH_OFFSET)
+}
+
+export function compressionNameOf(id: number): CompressionName | `unknown(${number})` {
+  for (const [name, value] of Object.entries(COMPRESSION_IDS)) if (value === id) return name as CompressionName
+  return `unknown(${id})`
+}
+
+export type { CompressionId }

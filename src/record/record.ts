@@ -1,0 +1,154 @@
+import { CorruptRecordError } from './errors.js'
+import { readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong, type VarintCursor } from './varint.js'
+
+/**
+ * One record inside a v2 batch. All lengths are zigzag varints; deltas are relative to the batch's
+ * baseOffset and baseTimestamp.
+ *
+ * | field          | encoding | notes                                            |
+ * |----------------|----------|--------------------------------------------------|
+ * | length         | varint   | bytes from attributes to the end of the headers  |
+ * | attributes     | int8     | unused, 0                                        |
+ * | timestampDelta | varlong  | record timestamp - batch baseTimestamp           |
+ * | offsetDelta    | varint   | record offset - batch baseOffset                 |
+ * | keyLength      | varint   | -1 for a null key                                |
+ * | key            | bytes    |                                                  |
+ * | valueLength    | varint   | -1 for a null value (a tombstone)                |
+ * | value          | bytes    |                                                  |
+ * | headersCount   | varint   |                                                  |
+ * | headerKeyLen   | varint   | >= 0: header keys are never null                 |
+ * | headerKey      | UTF-8    |                                                  |
+ * | headerValueLen | varint   | -1 for a null header value                       |
+ * | headerValue    | bytes    |                                                  |
+ *
+ * See docs/format/record-batch.md.
+ */
+
+export interface RecordHeader {
+  key: string
+  value: Buffer | null
+}
+
+/** What a caller appends. A missing timestamp means "now" at encode time. */
+export interface RecordInput {
+  key?: Buffer | null
+  value: Buffer | null
+  headers?: readonly RecordHeader[]
+  timestamp?: number
+}
+
+/** A record read back from a batch; key, value and header values are views into the batch bytes. */
+export interface DecodedRecord {
+  offset: number
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: RecordHeader[]
+}
+
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([])
+
+/** Bytes of a record after its length varint. */
+export function sizeOfRecordBody(record: RecordInput, offsetDelta: number, timestampDelta: number): number {
+  const key = record.key
+  const value = record.value
+  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta)
+  size += key == null ? 1 : sizeOfVarint(key.length) + key.length
+  size += value === null ? 1 : sizeOfVarint(value.length) + value.length
+  const headers = record.headers ?? NO_HEADERS
+  size += sizeOfVarint(headers.length)
+  for (let slot = 0; slot < headers.length; slot++) {
+    const header = headers[slot] as RecordHeader
+    const keyBytes = Buffer.byteLength(header.key, 'utf8')
+    size += sizeOfVarint(keyBytes) + keyBytes
+    size += header.value === null ? 1 : sizeOfVarint(header.value.length) + header.value.length
+  }
+  return size
+}
+
+/** Writes one record (length varint first) at `position`; returns the position after it. */
+export function writeRecord(
+  buf: Buffer,
+  position: number,
+  record: RecordInput,
+  bodySize: number,
+  offsetDelta: number,
+  timestampDelta: number,
+): number {
+  position = writeVarint(buf, bodySize, position)
+  buf[position++] = 0
+  position = writeVarlong(buf, timestampDelta, position)
+  position = writeVarint(buf, offsetDelta, position)
+  position = writeBytes(buf, position, record.key ?? null)
+  position = writeBytes(buf, position, record.value)
+  const headers = record.headers ?? NO_HEADERS
+  position = writeVarint(buf, headers.length, position)
+  for (let slot = 0; slot < headers.length; slot++) {
+    const header = headers[slot] as RecordHeader
+    const keyBytes = Buffer.byteLength(header.key, 'utf8')
+    position = writeVarint(buf, keyBytes, position)
+    position += buf.write(header.key, position, keyBytes, 'utf8')
+    position = writeBytes(buf, position, header.value)
+  }
+  return position
+}
+
+function writeBytes(buf: Buffer, position: number, bytes: Buffer | null): number {
+  if (bytes === null) return writeVarint(buf, -1, position)
+  position = writeVarint(buf, bytes.length, position)
+  bytes.copy(buf, position)
+  return position + bytes.length
+}
+
+/**
+ * Reads the record at `cursor.position` (its length varint first), which must end by `end`.
+ * Advances the cursor past it. Every length is checked against the bytes that remain before any
+ * slice is taken, so a lying length is a CorruptRecordError, never a RangeError.
+ */
+export function readRecord(
+  buf: Buffer,
+  cursor: VarintCursor,
+  end: number,
+  baseOffset: number,
+  baseTimestamp: number,
+): DecodedRecord {
+  const start = cursor.position
+  const bodySize = readVarint(buf, cursor, end)
+  const bodyStart = cursor.position
+  const bodyEnd = bodyStart + bodySize
+  if (bodySize < 1 || bodyEnd > end) {
+    throw new CorruptRecordError('truncated-record', start, `record length ${bodySize} does not fit the ${end - bodyStart} bytes left`)
+  }
+  cursor.position++ // attributes: unused
+  const timestampDelta = readVarlong(buf, cursor, bodyEnd)
+  const offsetDelta = readVarint(buf, cursor, bodyEnd)
+  const key = readBytes(buf, cursor, bodyEnd)
+  const value = readBytes(buf, cursor, bodyEnd)
+  const headerCount = readVarint(buf, cursor, bodyEnd)
+  if (headerCount < 0 || headerCount > bodyEnd - cursor.position) {
+    throw new CorruptRecordError('truncated-record', cursor.position, `header count ${headerCount} is impossible here`)
+  }
+  const headers: RecordHeader[] = []
+  for (let slot = 0; slot < headerCount; slot++) {
+    const keyPosition = cursor.position
+    const keyBytes = readBytes(buf, cursor, bodyEnd)
+    if (keyBytes === null) throw new CorruptRecordError('truncated-record', keyPosition, 'null header key')
+    headers.push({ key: keyBytes.toString('utf8'), value: readBytes(buf, cursor, bodyEnd) })
+  }
+  if (cursor.position !== bodyEnd) {
+    throw new CorruptRecordError('truncated-record', start, `record declared ${bodySize} bytes but used ${cursor.position - bodyStart}`)
+  }
+  return { offset: baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta, key, value, headers }
+}
+
+function readBytes(buf: Buffer, cursor: VarintCursor, end: number): Buffer | null {
+  const lengthPosition = cursor.position
+  const length = readVarint(buf, cursor, end)
+  if (length === -1) return null
+  const start = cursor.position
+  if (length < 0 || length > end - start) {
+    throw new CorruptRecordError('truncated-record', lengthPosition, `length ${length} does not fit the ${end - start} bytes left`)
+  }
+  cursor.position = start + length
+  return buf.subarray(start, start + length)
+}
