@@ -1,0 +1,451 @@
+import fs from 'node:fs'
+import { readBatchPrefix, readLastOffsetDelta } from '../record/batch-scanner.js'
+import { CorruptRecordError } from '../record/errors.js'
+import { BATCH_HEADER_SIZE, BATCH_PREFIX_SIZE, MAX_TIMESTAMP_OFFSET } from '../record/record-batch.js'
+import { readSafeInt64BE } from '../record/int64.js'
+import { CorruptIndexError, IoError, wrapIo } from './errors.js'
+import { FileBatchReader } from './file-batch-reader.js'
+import { fdatasync, readAt, writevAt } from './file-io.js'
+import { OffsetIndex } from './offset-index.js'
+import { quarantineFileName, segmentPaths, type SegmentPaths } from './segment-files.js'
+import { TimeIndex } from './time-index.js'
+
+/** The limits that decide when a segment rolls and how dense its indexes are. */
+export interface SegmentConfig {
+  segmentBytes: number
+  segmentMs: number
+  segmentIndexBytes: number
+  indexIntervalBytes: number
+}
+
+/** What the log knows about a batch it is about to append (read once from its header). */
+export interface BatchMeta {
+  baseOffset: number
+  lastOffset: number
+  maxTimestamp: number
+  size: number
+}
+
+/** Where a batch sits in a segment, found by scanning headers. */
+export interface BatchLocation {
+  position: number
+  size: number
+  baseOffset: number
+  lastOffset: number
+}
+
+export interface RecoverResult {
+  /** Bytes of whole, valid batches kept. */
+  validBytes: number
+  /** Bytes after them (torn tail or corruption) that recovery did not keep. */
+  invalidBytes: number
+  /** Why the scan stopped early, if it did. */
+  error: CorruptRecordError | null
+  /** Where the cut bytes were kept, when recovery was asked to quarantine them. */
+  quarantineFile: string | null
+}
+
+const MAX_RELATIVE_OFFSET = 0x7fffffff
+const HEADER_SCAN_BYTES = 64 * 1024
+const RECOVERY_CHUNK_BYTES = 8 * 1024 * 1024
+
+/**
+ * One `.log` file with its `.index` and `.timeindex`. The segment owns the log file descriptor,
+ * the indexes and the counters behind Kafka's index-entry rule. It has a single writer (the
+ * partition log serializes appends); readers may call the read methods concurrently with an
+ * append and only ever see bytes below `size`, which moves after a write completes. Nothing is
+ * durable until `flush()` resolves.
+ */
+export class Segment {
+  readonly baseOffset: number
+  readonly paths: SegmentPaths
+  readonly offsetIndex: OffsetIndex
+  readonly timeIndex: TimeIndex
+  private readonly config: SegmentConfig
+  private fd: number
+  /** Bytes of whole batches; readers never look past it. */
+  size: number
+  /** Offset after the last batch, or the base offset for an empty segment. */
+  nextOffset: number
+  /** Largest batch max timestamp so far and the last offset of that batch (-1 when none). */
+  maxTimestampSoFar = -1
+  offsetOfMaxTimestampSoFar = -1
+  /** Bytes appended since the last offset index entry (Kafka's bytesSinceLastIndexEntry). */
+  private bytesSinceLastIndexEntry = 0
+  /** Max timestamp of the first batch, for time-based rolls (null: not known yet). */
+  private firstBatchTimestamp: number | null
+  readonly createdMs: number
+  /** Bytes below which every batch's CRC has been checked since open. */
+  verifiedSize: number
+  private closed = false
+  /** Whether the indexes are known to agree with the log (always, for segments built here). */
+  private indexesChecked: boolean
+
+  private constructor(dir: string, baseOffset: number, config: SegmentConfig, fd: number, size: number, isNew: boolean, nowMs: number) {
+    this.baseOffset = baseOffset
+    this.paths = segmentPaths(dir, baseOffset)
+    this.config = config
+    this.fd = fd
+    this.size = size
+    this.nextOffset = baseOffset
+    this.offsetIndex = new OffsetIndex(this.paths.index, baseOffset, config.segmentIndexBytes, isNew)
+    this.timeIndex = new TimeIndex(this.paths.timeIndex, baseOffset, config.segmentIndexBytes, isNew)
+    this.firstBatchTimestamp = null
+    this.createdMs = nowMs
+    this.verifiedSize = 0
+    this.indexesChecked = isNew
+  }
+
+  /** Creates the three files of a new, empty segment. The caller fsyncs the directory. */
+  static create(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number): Segment {
+    const paths = segmentPaths(dir, baseOffset)
+    const fd = wrapIo('create', paths.log, () => fs.openSync(paths.log, 'wx+', 0o644))
+    const segment = new Segment(dir, baseOffset, config, fd, 0, true, nowMs)
+    segment.offsetIndex.reset()
+    segment.timeIndex.reset()
+    return segment
+  }
+
+  /**
+   * Opens an existing segment without reading its batches. The caller then either recovers it
+   * (`recover`) or trusts it after a clean shutdown (`loadTail`).
+   */
+  static open(dir: string, baseOffset: number, config: SegmentConfig): Segment {
+    const paths = segmentPaths(dir, baseOffset)
+    const fd = wrapIo('open', paths.log, () => fs.openSync(paths.log, 'r+'))
+    const { size, mtimeMs } = wrapIo('stat', paths.log, () => fs.fstatSync(fd))
+    return new Segment(dir, baseOffset, config, fd, size, false, mtimeMs)
+  }
+
+  get isEmpty(): boolean {
+    return this.size === 0
+  }
+
+  /** Largest record timestamp in the segment, or -1 if it has none. */
+  get largestTimestamp(): number {
+    this.ensureIndexes()
+    return this.maxTimestampSoFar
+  }
+
+  /** Kafka's roll rules, checked before appending `incoming` (pure apart from reading state). */
+  shouldRoll(incomingBytes: number, incomingMaxTimestamp: number, incomingLastOffset: number, nowMs: number): boolean {
+    if (this.size === 0) return false
+    if (this.size + incomingBytes > this.config.segmentBytes) return true
+    const first = this.firstBatchTimestamp
+    const waited = first !== null && first >= 0 ? incomingMaxTimestamp - first : nowMs - this.createdMs
+    if (waited > this.config.segmentMs) return true
+    if (this.offsetIndex.isFull() || this.timeIndex.isFull()) return true
+    return incomingLastOffset - this.baseOffset > MAX_RELATIVE_OFFSET
+  }
+
+  /**
+   * Appends whole batches at the end of the log in one writev and updates the indexes. The batches'
+   * offsets must follow `nextOffset`. On a write failure the file is cut back to its previous size
+   * so no partial batch stays behind, and the error is rethrown.
+   */
+  async append(buffers: Buffer[], metas: readonly BatchMeta[]): Promise<void> {
+    const startSize = this.size
+    try {
+      await writevAt(this.fd, this.paths.log, buffers, startSize)
+    } catch (error) {
+      try {
+        fs.ftruncateSync(this.fd, startSize)
+      } catch {
+        // The partition goes fail-stop anyway; reopening recovers the tail.
+      }
+      throw error
+    }
+    let position = startSize
+    for (const meta of metas) {
+      this.indexBatch(meta, position)
+      position += meta.size
+    }
+    this.size = position
+    this.verifiedSize = position
+  }
+
+  /** Kafka's per-batch index rule: an entry when more than indexIntervalBytes lie since the last. */
+  private indexBatch(meta: BatchMeta, position: number): void {
+    if (this.firstBatchTimestamp === null) this.firstBatchTimestamp = meta.maxTimestamp
+    if (meta.maxTimestamp > this.maxTimestampSoFar) {
+      this.maxTimestampSoFar = meta.maxTimestamp
+      this.offsetOfMaxTimestampSoFar = meta.lastOffset
+    }
+    if (this.bytesSinceLastIndexEntry > this.config.indexIntervalBytes) {
+      this.offsetIndex.append(meta.lastOffset, position)
+      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar)
+      this.bytesSinceLastIndexEntry = 0
+    }
+    this.bytesSinceLastIndexEntry += meta.size
+    this.nextOffset = meta.lastOffset + 1
+  }
+
+  /**
+   * Scans every batch from the start, checking framing, CRC and ascending offsets, and rebuilds
+   * both indexes. Stops at the first bad byte and cuts the file there (the caller has already
+   * copied the cut bytes aside if it wants them). Synchronous: it runs while a partition opens.
+   */
+  recover(options: { truncate: boolean; quarantine?: boolean } = { truncate: true }): RecoverResult {
+    this.offsetIndex.reset()
+    this.timeIndex.reset()
+    this.resetCounters()
+    const fileSize = wrapIo('stat', this.paths.log, () => fs.fstatSync(this.fd).size)
+    const reader = new FileBatchReader(this.fd, this.paths.log, { end: fileSize, chunkBytes: RECOVERY_CHUNK_BYTES })
+    let validBytes = 0
+    let error: CorruptRecordError | null = null
+    try {
+      for (let batch = reader.next(); batch !== null; batch = reader.next()) {
+        const position = reader.batchPosition
+        try {
+          batch.ensureValid()
+        } catch (cause) {
+          throw cause instanceof CorruptRecordError ? cause.inFile(this.paths.log, position) : cause
+        }
+        const baseOffset = batch.baseOffset
+        const lastOffset = baseOffset + batch.lastOffsetDelta
+        if (baseOffset < this.nextOffset || lastOffset < baseOffset || lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) {
+          throw new CorruptRecordError('bad-offset', position, `batch offsets ${baseOffset}..${lastOffset} do not follow ${this.nextOffset - 1} in a segment based at ${this.baseOffset}`, this.paths.log)
+        }
+        this.indexBatch({ baseOffset, lastOffset, maxTimestamp: batch.maxTimestamp, size: batch.sizeInBytes }, position)
+        validBytes = reader.position
+      }
+      if (reader.trailingBytes > 0) {
+        error = new CorruptRecordError('truncated-record', validBytes, `${reader.trailingBytes} bytes of a partial batch at the end`, this.paths.log)
+      }
+    } catch (cause) {
+      if (!(cause instanceof CorruptRecordError)) throw cause
+      error = cause
+    }
+    this.size = validBytes
+    this.verifiedSize = validBytes
+    this.indexesChecked = true
+    let quarantineFile: string | null = null
+    if (options.truncate && validBytes < fileSize) {
+      if (options.quarantine) quarantineFile = this.copyToQuarantine(validBytes, fileSize)
+      wrapIo('truncate', this.paths.log, () => fs.ftruncateSync(this.fd, validBytes))
+      wrapIo('fsync', this.paths.log, () => fs.fdatasyncSync(this.fd))
+    }
+    this.offsetIndex.flush()
+    this.timeIndex.flush()
+    return { validBytes, invalidBytes: fileSize - validBytes, error, quarantineFile }
+  }
+
+  /** Copies bytes [from, to) of the log into `<log>.<from>.quarantine` and fsyncs it. */
+  private copyToQuarantine(from: number, to: number): string {
+    const file = quarantineFileName(this.paths.log, from)
+    const bytes = Buffer.allocUnsafe(to - from)
+    wrapIo('read', this.paths.log, () => fs.readSync(this.fd, bytes, 0, bytes.length, from))
+    wrapIo('write', file, () => {
+      const fd = fs.openSync(file, 'w', 0o644)
+      try {
+        fs.writeSync(fd, bytes)
+        fs.fdatasyncSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+    })
+    return file
+  }
+
+  /** Moves the whole log into quarantine (a segment after a cut one) and drops its indexes. */
+  quarantineWhole(): string {
+    this.close()
+    const file = quarantineFileName(this.paths.log, 0)
+    wrapIo('rename', this.paths.log, () => fs.renameSync(this.paths.log, file))
+    for (const index of [this.paths.index, this.paths.timeIndex]) wrapIo('unlink', index, () => fs.rmSync(index, { force: true }))
+    return file
+  }
+
+  private resetCounters(): void {
+    this.nextOffset = this.baseOffset
+    this.maxTimestampSoFar = -1
+    this.offsetOfMaxTimestampSoFar = -1
+    this.bytesSinceLastIndexEntry = 0
+    this.firstBatchTimestamp = null
+  }
+
+  /**
+   * Trusts the log after a clean shutdown, but not the indexes: runs their sanity checks, finds
+   * the next offset by scanning headers from the last index entry, and takes the largest
+   * timestamp from the time index. Throws CorruptIndexError when an index is bad (the caller then
+   * rebuilds it with `recover`) and CorruptRecordError when the tail is not whole batches.
+   */
+  async loadTail(): Promise<void> {
+    this.indexesChecked = true
+    this.offsetIndex.sanityCheck(this.size, null)
+    const last = this.offsetIndex.lastEntry()
+    let position = last?.position ?? 0
+    let nextOffset = this.baseOffset
+    let lastBatchMaxTimestamp = -1
+    let lastBatchOffset = -1
+    let bytesSinceLastIndexEntry = 0
+    const header = Buffer.allocUnsafe(BATCH_HEADER_SIZE)
+    while (position < this.size) {
+      const location = await this.readBatchLocation(position, header)
+      if (location === null || position + location.size > this.size) {
+        throw new CorruptRecordError('truncated-record', position, 'the segment does not end on a batch boundary', this.paths.log)
+      }
+      nextOffset = location.lastOffset + 1
+      lastBatchMaxTimestamp = readSafeInt64BE(header, MAX_TIMESTAMP_OFFSET)
+      lastBatchOffset = location.lastOffset
+      // Entry rule: the indexed batch resets the counter, later ones add to it.
+      bytesSinceLastIndexEntry = last !== null && position === last.position ? location.size : bytesSinceLastIndexEntry + location.size
+      position += location.size
+    }
+    if (last === null) bytesSinceLastIndexEntry = this.size
+    if (this.size > 0 && (await this.readBatchLocation(0, header)) !== null) {
+      this.firstBatchTimestamp = readSafeInt64BE(header, MAX_TIMESTAMP_OFFSET)
+    }
+    this.nextOffset = nextOffset
+    this.offsetIndex.sanityCheck(this.size, nextOffset)
+    this.timeIndex.sanityCheck(nextOffset)
+    const lastTime = this.timeIndex.lastEntry()
+    if (lastTime !== null) {
+      this.maxTimestampSoFar = lastTime.timestamp
+      this.offsetOfMaxTimestampSoFar = lastTime.offset
+    }
+    if (lastBatchMaxTimestamp > this.maxTimestampSoFar) {
+      this.maxTimestampSoFar = lastBatchMaxTimestamp
+      this.offsetOfMaxTimestampSoFar = lastBatchOffset
+    }
+    this.bytesSinceLastIndexEntry = bytesSinceLastIndexEntry
+  }
+
+  /**
+   * Loads and checks the indexes of a segment opened after a clean shutdown, on first use (a
+   * lookup or a time query), and rebuilds them from the log when a check fails. `nextOffset` must
+   * already be known (the next segment's base offset bounds a closed segment). Corruption found in
+   * the log itself while rebuilding is thrown: that data was durable and must not be cut silently.
+   */
+  ensureIndexes(): void {
+    if (this.indexesChecked) return
+    try {
+      this.offsetIndex.sanityCheck(this.size, this.nextOffset)
+      this.timeIndex.sanityCheck(this.nextOffset)
+      const last = this.timeIndex.lastEntry()
+      if (last !== null && last.timestamp > this.maxTimestampSoFar) {
+        this.maxTimestampSoFar = last.timestamp
+        this.offsetOfMaxTimestampSoFar = last.offset
+      }
+    } catch (error) {
+      if (!(error instanceof CorruptIndexError)) throw error
+      this.rebuildIndexes()
+    }
+    this.indexesChecked = true
+  }
+
+  /** Rebuilds both indexes by scanning the log, which must be wholly valid. */
+  rebuildIndexes(): void {
+    const result = this.recover({ truncate: false })
+    if (result.error !== null) throw result.error
+    this.indexesChecked = true
+  }
+
+  /** Reads the header of the batch at `position` into `header` (61 bytes), or null at the end. */
+  async readBatchLocation(position: number, header: Buffer): Promise<BatchLocation | null> {
+    const want = Math.min(BATCH_HEADER_SIZE, this.size - position)
+    if (want < BATCH_PREFIX_SIZE) return null
+    const got = await readAt(this.fd, this.paths.log, header, 0, want, position)
+    if (got < BATCH_HEADER_SIZE) {
+      if (got >= BATCH_PREFIX_SIZE) this.prefixAt(header, position)
+      return null
+    }
+    const { baseOffset, size } = this.prefixAt(header, position)
+    return { position, size, baseOffset, lastOffset: baseOffset + readLastOffsetDelta(header, 0) }
+  }
+
+  private prefixAt(buf: Buffer, position: number): { baseOffset: number; size: number } {
+    try {
+      return readBatchPrefix(buf, 0)
+    } catch (error) {
+      throw error instanceof CorruptRecordError ? error.inFile(this.paths.log, position) : error
+    }
+  }
+
+  /**
+   * The first batch whose last offset is >= `offset`, scanning headers forward from the offset
+   * index's floor entry, or null if no batch of this segment reaches `offset`.
+   */
+  async findBatch(offset: number, maxPosition = this.size): Promise<BatchLocation | null> {
+    this.ensureIndexes()
+    let position = this.offsetIndex.lookup(offset).position
+    const chunk = Buffer.allocUnsafe(Math.min(HEADER_SCAN_BYTES, Math.max(BATCH_HEADER_SIZE, maxPosition - position)))
+    while (position < maxPosition) {
+      const want = Math.min(chunk.length, maxPosition - position)
+      const got = await readAt(this.fd, this.paths.log, chunk, 0, want, position)
+      let at = 0
+      while (at + BATCH_HEADER_SIZE <= got) {
+        const { baseOffset, size } = this.prefixAt(chunk.subarray(at), position + at)
+        const lastOffset = baseOffset + readLastOffsetDelta(chunk, at)
+        if (lastOffset >= offset) return { position: position + at, size, baseOffset, lastOffset }
+        at += size
+      }
+      if (at === 0 && got < BATCH_HEADER_SIZE) return null
+      position += at
+    }
+    return null
+  }
+
+  /** Reads `length` bytes at `position` into a fresh buffer (never past `size`). */
+  async read(position: number, length: number): Promise<Buffer> {
+    const end = Math.min(this.size, position + length)
+    const buf = Buffer.allocUnsafe(Math.max(0, end - position))
+    const got = await readAt(this.fd, this.paths.log, buf, 0, buf.length, position)
+    return got === buf.length ? buf : buf.subarray(0, got)
+  }
+
+  /**
+   * Cuts the segment so that its last batch ends before `offset`: the batch containing `offset`
+   * and everything after it go. Returns the bytes removed.
+   */
+  async truncateTo(offset: number): Promise<number> {
+    const location = await this.findBatch(offset)
+    if (location === null) return 0
+    const removed = this.size - location.position
+    wrapIo('truncate', this.paths.log, () => fs.ftruncateSync(this.fd, location.position))
+    // Rebuilding from the log is simplest and exact: counters, max timestamp and both indexes.
+    this.recover({ truncate: false })
+    return removed
+  }
+
+  /** Writes staged index entries and fsyncs the log (not the indexes: they are rebuilt if lost). */
+  async flush(): Promise<void> {
+    this.offsetIndex.flush()
+    this.timeIndex.flush()
+    await fdatasync(this.fd, this.paths.log)
+  }
+
+  /**
+   * Makes the segment inactive: the final time-index entry that carries the segment's largest
+   * timestamp (Kafka reads it for retention), staged entries written, everything fsynced.
+   */
+  async seal(): Promise<void> {
+    if (this.maxTimestampSoFar >= 0) this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar, true)
+    await this.flush()
+    this.offsetIndex.sync()
+    this.timeIndex.sync()
+  }
+
+  /** Writes staged index entries and closes the log file. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.offsetIndex.flush()
+    this.timeIndex.flush()
+    try {
+      fs.closeSync(this.fd)
+    } catch (error) {
+      throw new IoError('close', this.paths.log, error)
+    }
+  }
+
+  /** Closes the segment and removes its three files. */
+  deleteFiles(): void {
+    this.close()
+    for (const file of [this.paths.log, this.paths.index, this.paths.timeIndex]) {
+      wrapIo('unlink', file, () => fs.rmSync(file, { force: true }))
+    }
+  }
+}
+
+export { CorruptIndexError }
