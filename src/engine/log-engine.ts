@@ -3,7 +3,9 @@ import path from 'node:path'
 import { SeglogError, InvalidArgumentError } from '../errors.js'
 import { IoError, LogClosedError, wrapIo } from '../log/errors.js'
 import { fsyncDirSync } from '../log/file-io.js'
-import { PartitionLog, type RecoveryEvent } from '../log/partition-log.js'
+import { resolveFlushPolicy, type FlushPolicy } from '../log/flush-policy.js'
+import { PartitionLog, type RecoveryEvent, type RetentionResult } from '../log/partition-log.js'
+import { checkpointKey, formatCheckpoint, LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPOINT, writeCheckpointFile } from './checkpoint-file.js'
 import { writeFileAtomicSync } from './atomic-file.js'
 import { DirLock } from './dir-lock.js'
 import { parsePartitionDirName, resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
@@ -14,6 +16,19 @@ const TOPICS_FORMAT_VERSION = 1
 
 export interface LogEngineOptions {
   dir: string
+  /**
+   * When appends are fsynced: 'sync' (default; an append resolves after fdatasync, with group
+   * commit), { mode: 'interval', ms, messages }, or 'os'. Topics may override it.
+   */
+  flush?: FlushPolicy | FlushPolicy['mode']
+  /** How often the background task checks interval flushes (ms). */
+  tickMs?: number
+  /** How often retention runs (ms); Kafka's log.retention.check.interval.ms. */
+  retentionCheckIntervalMs?: number
+  /** How often recovery points and log start offsets are checkpointed (ms). */
+  checkpointIntervalMs?: number
+  /** How long deleted segments' files stay (renamed `.deleted`) for in-flight reads (ms). */
+  fileDeleteDelayMs?: number
   /** Defaults for topics created without a setting. */
   topicDefaults?: Partial<Omit<TopicConfig, 'partitions'>>
   /** Warnings (recovery cut a tail, a leftover was removed); console.warn by default. */
@@ -45,6 +60,16 @@ export class LogEngine implements AsyncDisposable {
   /** Whether the previous owner closed the directory cleanly (no recovery was needed). */
   readonly wasCleanShutdown: boolean
   private closed = false
+  readonly flushPolicy: FlushPolicy
+  private readonly tickMs: number
+  private readonly retentionCheckIntervalMs: number
+  private readonly checkpointIntervalMs: number
+  private readonly fileDeleteDelayMs: number
+  private timer: NodeJS.Timeout | null = null
+  private tickRunning: Promise<void> | null = null
+  private lastRetentionMs = Date.now()
+  private lastCheckpointMs = Date.now()
+  private lastCheckpointText = ''
 
   private constructor(dir: string, lock: DirLock, options: LogEngineOptions, wasClean: boolean) {
     this.dir = dir
@@ -52,6 +77,11 @@ export class LogEngine implements AsyncDisposable {
     this.topicDefaults = resolveTopicConfig(options.topicDefaults)
     this.warn = options.onWarning ?? ((message) => console.warn(`seglog: ${message}`))
     this.wasCleanShutdown = wasClean
+    this.flushPolicy = resolveFlushPolicy(options.flush)
+    this.tickMs = positiveOption(options.tickMs, 'tickMs', 100)
+    this.retentionCheckIntervalMs = positiveOption(options.retentionCheckIntervalMs, 'retentionCheckIntervalMs', 300_000)
+    this.checkpointIntervalMs = positiveOption(options.checkpointIntervalMs, 'checkpointIntervalMs', 5_000)
+    this.fileDeleteDelayMs = positiveOption(options.fileDeleteDelayMs, 'fileDeleteDelayMs', 1_000, 0)
   }
 
   /**
@@ -73,6 +103,8 @@ export class LogEngine implements AsyncDisposable {
       }
       const engine = new LogEngine(dir, lock, options, wasClean)
       await engine.loadTopics()
+      engine.writeCheckpoints()
+      engine.scheduleTick()
       return engine
     } catch (error) {
       lock.release()
@@ -82,6 +114,8 @@ export class LogEngine implements AsyncDisposable {
 
   private async loadTopics(): Promise<void> {
     const stored = this.readTopicsFile()
+    const recoveryPoints = readCheckpointFile(path.join(this.dir, RECOVERY_POINT_CHECKPOINT))
+    const logStartOffsets = readCheckpointFile(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT))
     for (const name of wrapIo('list', this.dir, () => fs.readdirSync(this.dir))) {
       if (name.endsWith('-delete')) {
         // A topic deletion that did not finish: finish it.
@@ -94,15 +128,17 @@ export class LogEngine implements AsyncDisposable {
       for (let partition = 0; partition < resolved.partitions; partition++) {
         const partitionDir = path.join(this.dir, `${name}-${partition}`)
         if (!fs.existsSync(partitionDir)) {
-          logs.push(await PartitionLog.create(partitionDir, name, partition, resolved))
+          logs.push(this.configure(await PartitionLog.create(partitionDir, name, partition, resolved), resolved))
           continue
         }
-        logs.push(await PartitionLog.open(partitionDir, name, partition, resolved, {
+        const key = checkpointKey(name, partition)
+        const log = await PartitionLog.open(partitionDir, name, partition, resolved, {
           isClean: this.wasCleanShutdown,
-          recoveryPoint: 0,
-          logStartOffset: 0,
-          onRecovery: (event) => this.warn(`recovery cut ${event.bytes} bytes from ${event.file} at byte ${event.position} (${event.reason}); kept in ${event.quarantineFile ?? 'nowhere'}`, event),
-        }))
+          recoveryPoint: recoveryPoints.get(key) ?? 0,
+          logStartOffset: logStartOffsets.get(key) ?? 0,
+          onRecovery: (event) => this.warn(`recovery cut ${event.bytes} bytes from ${event.file} at byte ${event.position} (${event.reason}); they are kept in ${event.quarantineFile ?? '(nowhere)'}`, event),
+        })
+        logs.push(this.configure(log, resolved))
       }
       this.topics.set(name, { config: resolved, logs })
     }
@@ -112,6 +148,12 @@ export class LogEngine implements AsyncDisposable {
         this.warn(`${name} is not a partition of any known topic; it was left alone`)
       }
     }
+  }
+
+  private configure(log: PartitionLog, config: TopicConfig): PartitionLog {
+    log.flushPolicy = config.flush ?? this.flushPolicy
+    log.fileDeleteDelayMs = this.fileDeleteDelayMs
+    return log
   }
 
   private readTopicsFile(): TopicsFile {
@@ -155,7 +197,7 @@ export class LogEngine implements AsyncDisposable {
     for (let partition = 0; partition < resolved.partitions; partition++) {
       const partitionDir = path.join(this.dir, `${name}-${partition}`)
       if (fs.existsSync(partitionDir)) throw new InvalidArgumentError(`${partitionDir} already exists but topic '${name}' is unknown; move it away first`)
-      logs.push(await PartitionLog.create(partitionDir, name, partition, resolved))
+      logs.push(this.configure(await PartitionLog.create(partitionDir, name, partition, resolved), resolved))
     }
     this.topics.set(name, { config: resolved, logs })
     this.writeTopicsFile()
@@ -212,19 +254,104 @@ export class LogEngine implements AsyncDisposable {
     return topic
   }
 
-  /** fsyncs every partition. */
+  /** fsyncs every partition and checkpoints the recovery points. */
   async flush(): Promise<void> {
     this.ensureOpen()
-    for (const { logs } of this.topics.values()) await Promise.all(logs.map((log) => log.flush()))
+    await Promise.all(this.allLogs().map((log) => log.flush()))
+    this.writeCheckpoints()
   }
 
-  /** Flushes and closes every partition, writes the clean-shutdown marker, releases the lock. */
+  /** Kafka's DeleteRecords for one partition; the new log start offset is checkpointed at once. */
+  async deleteRecordsBefore(topic: string, partition: number, offset: number): Promise<number> {
+    const logStart = await this.partition(topic, partition).deleteRecordsBefore(offset)
+    this.writeCheckpoints()
+    return logStart
+  }
+
+  /** Runs retention on every partition now (the engine also runs it every retentionCheckIntervalMs). */
+  async applyRetention(nowMs = Date.now()): Promise<Map<string, RetentionResult>> {
+    this.ensureOpen()
+    const results = new Map<string, RetentionResult>()
+    for (const log of this.allLogs()) {
+      const result = await log.applyRetention(nowMs, (message) => this.warn(message))
+      if (result.segments > 0) results.set(checkpointKey(log.topic, log.partition), result)
+    }
+    if (results.size > 0) this.writeCheckpoints()
+    return results
+  }
+
+  private allLogs(): PartitionLog[] {
+    const logs: PartitionLog[] = []
+    for (const topic of this.topics.values()) logs.push(...topic.logs)
+    return logs
+  }
+
+  /** Writes both checkpoint files if anything in them changed since the last write. */
+  private writeCheckpoints(): void {
+    const recoveryPoints = new Map<string, number>()
+    const logStartOffsets = new Map<string, number>()
+    for (const log of this.allLogs()) {
+      const key = checkpointKey(log.topic, log.partition)
+      recoveryPoints.set(key, log.recoveryPoint)
+      // Like Kafka, only partitions whose start lies past their first segment need an entry.
+      if (log.logStartOffset > (log.segmentList[0]?.baseOffset ?? 0)) logStartOffsets.set(key, log.logStartOffset)
+    }
+    const text = formatCheckpoint(recoveryPoints) + formatCheckpoint(logStartOffsets)
+    if (text === this.lastCheckpointText) return
+    writeCheckpointFile(path.join(this.dir, RECOVERY_POINT_CHECKPOINT), recoveryPoints)
+    writeCheckpointFile(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT), logStartOffsets)
+    this.lastCheckpointText = text
+    this.lastCheckpointMs = Date.now()
+  }
+
+  /**
+   * The background task: interval flushes, retention and checkpoints. It re-arms itself only after
+   * a run ends, so runs never overlap, and its timer does not keep the process alive.
+   */
+  private scheduleTick(): void {
+    if (this.closed) return
+    this.timer = setTimeout(() => {
+      this.tickRunning = this.tick()
+        .catch((error: unknown) => this.warn(`background task failed: ${(error as Error).message}`))
+        .finally(() => {
+          this.tickRunning = null
+          this.scheduleTick()
+        })
+    }, this.tickMs)
+    this.timer.unref()
+  }
+
+  private async tick(): Promise<void> {
+    const nowMs = Date.now()
+    for (const log of this.allLogs()) {
+      const policy = log.flushPolicy
+      if (policy.mode === 'interval' && policy.ms !== undefined && nowMs - log.lastFlushMs >= policy.ms && !log.hasFailed) {
+        if (log.logEndOffset > log.recoveryPoint) await log.flush().catch((error: unknown) => this.warn(`flush of ${log.topic}-${log.partition} failed: ${(error as Error).message}`))
+        else log.lastFlushMs = nowMs
+      }
+    }
+    if (this.closed) return
+    if (nowMs - this.lastRetentionMs >= this.retentionCheckIntervalMs) {
+      this.lastRetentionMs = nowMs
+      await this.applyRetention(nowMs)
+    }
+    if (nowMs - this.lastCheckpointMs >= this.checkpointIntervalMs) this.writeCheckpoints()
+  }
+
+  /** Flushes and closes every partition, writes checkpoints and the clean-shutdown marker, unlocks. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    if (this.timer !== null) clearTimeout(this.timer)
     try {
-      for (const { logs } of this.topics.values()) await Promise.all(logs.map((log) => log.close()))
-      writeFileAtomicSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), JSON.stringify({ version: 0, closedAt: Date.now() }) + '\n')
+      await this.tickRunning
+      const logs = this.allLogs()
+      await Promise.all(logs.map((log) => log.close()))
+      this.writeCheckpoints()
+      // Only a directory whose every partition closed without an I/O failure counts as clean.
+      if (!logs.some((log) => log.hasFailed)) {
+        writeFileAtomicSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), JSON.stringify({ version: 0, closedAt: Date.now() }) + '\n')
+      }
     } finally {
       this.lock.release()
     }
@@ -233,4 +360,10 @@ export class LogEngine implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+function positiveOption(value: number | undefined, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${value}`)
+  return value
 }

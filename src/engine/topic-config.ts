@@ -1,14 +1,15 @@
 import { InvalidArgumentError } from '../errors.js'
+import { resolveFlushPolicy, type FlushPolicy } from '../log/flush-policy.js'
 import type { PartitionLogConfig } from '../log/partition-log.js'
 
 /** Per-topic settings, named after Kafka's topic configs (segment.bytes → segmentBytes, …). */
 export interface TopicConfig extends PartitionLogConfig {
   partitions: number
-  /** Delete segments whose newest record is older than this; -1 keeps them forever. */
-  retentionMs: number
-  /** Delete the oldest segments while a partition is larger than this; -1 for no limit. */
-  retentionBytes: number
+  /** Overrides the engine's flush policy for this topic. */
+  flush?: FlushPolicy
 }
+
+type NumericSetting = Exclude<keyof TopicConfig, 'flush'>
 
 export const DEFAULT_TOPIC_CONFIG: TopicConfig = Object.freeze({
   partitions: 1,
@@ -21,7 +22,7 @@ export const DEFAULT_TOPIC_CONFIG: TopicConfig = Object.freeze({
   maxBatchBytes: 16 * 1024 * 1024,
 })
 
-const LIMITS: Record<keyof TopicConfig, { min: number; max: number }> = {
+const LIMITS: Record<NumericSetting, { min: number; max: number }> = {
   partitions: { min: 1, max: 100_000 },
   segmentBytes: { min: 14, max: 0x7fffffff },
   segmentMs: { min: 1, max: Number.MAX_SAFE_INTEGER },
@@ -37,12 +38,16 @@ export function resolveTopicConfig(input: Partial<TopicConfig> | undefined, base
   const config: TopicConfig = { ...base }
   for (const [key, value] of Object.entries(input ?? {})) {
     if (value === undefined) continue
-    if (!(key in LIMITS)) throw new InvalidArgumentError(`unknown topic setting '${key}' (known: ${Object.keys(LIMITS).join(', ')})`)
-    const limit = LIMITS[key as keyof TopicConfig]
+    if (key === 'flush') {
+      config.flush = resolveFlushPolicy(value)
+      continue
+    }
+    if (!(key in LIMITS)) throw new InvalidArgumentError(`unknown topic setting '${key}' (known: ${Object.keys(LIMITS).join(', ')}, flush)`)
+    const limit = LIMITS[key as NumericSetting]
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < limit.min || value > limit.max) {
       throw new InvalidArgumentError(`topic setting ${key} must be an integer in [${limit.min}, ${limit.max}], got ${String(value)}`)
     }
-    config[key as keyof TopicConfig] = value
+    config[key as NumericSetting] = value
   }
   return config
 }

@@ -9,12 +9,38 @@ import { assignBaseOffset, encodeBatch, RecordBatch, type EncodeBatchOptions } f
 import type { DecodedRecord, RecordInput } from '../record/record.js'
 import { CorruptIndexError, LogClosedError, OffsetOutOfRangeError, wrapIo } from './errors.js'
 import { fsyncDirSync } from './file-io.js'
+import { DEFAULT_FLUSH_POLICY, type FlushPolicy } from './flush-policy.js'
+import { decideRetention, type RetentionReason } from './retention.js'
 import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from './segment-files.js'
 import { Segment, type BatchMeta, type SegmentConfig } from './segment.js'
 
 export interface PartitionLogConfig extends SegmentConfig {
   /** Largest batch accepted by an append (Kafka's max.message.bytes). */
   maxBatchBytes: number
+  /** Delete segments whose newest record is older than this; -1 keeps them forever. */
+  retentionMs: number
+  /** Delete the oldest segments while the partition is larger than this; -1 for no limit. */
+  retentionBytes: number
+}
+
+/** What one retention pass deleted. */
+export interface RetentionResult {
+  segments: number
+  bytes: number
+  reason: RetentionReason | null
+  logStartOffset: number
+}
+
+/** A segment renamed to `.deleted`, waiting for in-flight reads before its files go. */
+interface PendingDeletion {
+  segment: Segment
+  dueMs: number
+}
+
+interface DurabilityWaiter {
+  offset: number
+  resolve: () => void
+  reject: (error: Error) => void
 }
 
 export interface AppendInfo {
@@ -95,8 +121,23 @@ export class PartitionLog {
   private closed = false
   /** Set when a write or fsync failed: the partition refuses writes until it is reopened. */
   private failure: Error | null = null
-  /** Emits 'append' after each completed append (readers tailing the log wait on it). */
+  /**
+   * Emits 'append' with the new high watermark whenever records become visible to readers (after
+   * the write, or under `sync` after the fsync). Tailing readers wait on it.
+   */
   readonly events = new EventEmitter()
+  private policy: FlushPolicy = DEFAULT_FLUSH_POLICY
+  /** Appends waiting for an fsync to cover them (group commit). */
+  private waiters: DurabilityWaiter[] = []
+  /** The fsync round running now, if any. */
+  private syncing: Promise<void> | null = null
+  /** Wall-clock time of the last completed fsync round, for interval flushing. */
+  lastFlushMs = Date.now()
+  /** Number of fsync rounds, for benchmarks and inspection. */
+  flushCount = 0
+  private pendingDeletions: PendingDeletion[] = []
+  /** How long a deleted segment's files stay (renamed) so in-flight reads finish. */
+  fileDeleteDelayMs = 1000
 
   private constructor(dir: string, topic: string, partition: number, config: PartitionLogConfig, segments: Segment[], logStart: number, recoveryPoint: number) {
     this.dir = dir
@@ -143,10 +184,13 @@ export class PartitionLog {
       await loadActiveTail(segments[segments.length - 1]!)
     } else {
       kept = recoverSegments(dir, segments, options)
+      // Recovered bytes may still sit only in the page cache of a crashed process's machine:
+      // fsync them before the recovery point moves over them (Kafka's "phantom" records bug).
+      for (const segment of kept) if (segment.nextOffset > options.recoveryPoint) segment.syncSync()
     }
     const active = kept[kept.length - 1]!
     const logStart = Math.max(options.logStartOffset, kept[0]!.baseOffset)
-    const recoveryPoint = options.isClean ? active.nextOffset : Math.min(options.recoveryPoint, active.nextOffset)
+    const recoveryPoint = active.nextOffset
     const log = new PartitionLog(dir, topic, partition, config, kept, Math.min(logStart, active.nextOffset), recoveryPoint)
     return log
   }
@@ -155,14 +199,26 @@ export class PartitionLog {
     return this.logStart
   }
 
+  /** The flush policy in force (the engine sets it from the topic's or its own setting). */
+  get flushPolicy(): FlushPolicy {
+    return this.policy
+  }
+
+  set flushPolicy(policy: FlushPolicy) {
+    this.policy = policy
+  }
+
   /** The offset the next appended record gets. */
   get logEndOffset(): number {
     return this.activeSegment.nextOffset
   }
 
-  /** Readers see offsets below it. It follows the log end unless the embedder sets it. */
+  /**
+   * Readers see offsets below it. It follows the log end, or under `sync` the durable end (so no
+   * reader sees a record a crash could take back), unless the embedder sets it lower.
+   */
   get highWatermark(): number {
-    const end = this.logEndOffset
+    const end = this.policy.mode === 'sync' ? Math.min(this.recoveryPoint, this.logEndOffset) : this.logEndOffset
     return this.highWatermarkOverride === null ? end : Math.min(this.highWatermarkOverride, end)
   }
 
@@ -196,8 +252,13 @@ export class PartitionLog {
   /** Encodes `records` as one batch and appends it. */
   appendRecords(records: readonly RecordInput[], options: Omit<EncodeBatchOptions, 'baseOffset'> & { compression?: CompressionName } = {}): Promise<AppendInfo> {
     if (records.length === 0) return Promise.reject(new InvalidArgumentError('appendRecords needs at least one record'))
-    const batch = encodeBatch(records, options)
-    return this.enqueue(() => this.appendBuffers([batch], true))
+    let batch: Buffer
+    try {
+      batch = encodeBatch(records, options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.enqueue(() => this.appendBuffers([batch], true)).then((info) => this.afterAppend(info))
   }
 
   /**
@@ -213,7 +274,87 @@ export class PartitionLog {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.enqueue(() => this.appendBuffers(batches, options.assignOffsets ?? true))
+    return this.enqueue(() => this.appendBuffers(batches, options.assignOffsets ?? true)).then((info) => this.afterAppend(info))
+  }
+
+  /**
+   * Applies the flush policy once an append's bytes are in the file: under `sync` the append
+   * resolves only when an fsync covers it; under `interval` a message count may start one.
+   */
+  private afterAppend(info: AppendInfo): AppendInfo | Promise<AppendInfo> {
+    const policy = this.policy
+    if (policy.mode === 'sync') return this.waitDurable(info.lastOffset + 1).then(() => info)
+    this.events.emit('append', this.highWatermark)
+    if (policy.mode === 'interval' && policy.messages !== undefined && this.logEndOffset - this.recoveryPoint >= policy.messages) {
+      this.startSync()
+    }
+    return info
+  }
+
+  /** Resolves once everything below `offset` is fsynced, joining the next group fsync. */
+  waitDurable(offset: number): Promise<void> {
+    if (this.recoveryPoint >= offset) return Promise.resolve()
+    if (this.failure !== null) return Promise.reject(this.failedError())
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ offset, resolve, reject })
+      this.startSync()
+    })
+  }
+
+  /**
+   * Starts an fsync round unless one is running; the running one starts another when it ends if
+   * appends arrived meanwhile. That is the group commit: however many appends wait, one fsync
+   * per round covers all of them.
+   */
+  private startSync(): void {
+    if (this.syncing !== null || this.closed) return
+    this.syncing = this.syncRounds().finally(() => {
+      this.syncing = null
+    })
+    this.syncing.catch(() => undefined)
+  }
+
+  private async syncRounds(): Promise<void> {
+    while (this.failure === null && this.logEndOffset > this.recoveryPoint) {
+      const target = this.logEndOffset
+      try {
+        await this.flushSegmentsFrom(this.recoveryPoint)
+      } catch (error) {
+        // fsyncgate: after a failed fsync the kernel may have dropped the dirty pages, so a retry
+        // could "succeed" without the data. Stop taking writes and fail everyone waiting.
+        this.failure = error as Error
+        const waiters = this.waiters
+        this.waiters = []
+        for (const waiter of waiters) waiter.reject(this.failedError())
+        throw error
+      }
+      this.recoveryPoint = Math.max(this.recoveryPoint, target)
+      this.lastFlushMs = Date.now()
+      this.flushCount++
+      this.resolveWaiters()
+      if (this.policy.mode === 'sync') this.events.emit('append', this.highWatermark)
+    }
+    this.resolveWaiters()
+  }
+
+  private resolveWaiters(): void {
+    if (this.waiters.length === 0) return
+    const still: DurabilityWaiter[] = []
+    for (const waiter of this.waiters) {
+      if (waiter.offset <= this.recoveryPoint) waiter.resolve()
+      else still.push(waiter)
+    }
+    this.waiters = still
+  }
+
+  /** fsyncs every segment holding offsets at or after `offset` (writing staged index entries first). */
+  private async flushSegmentsFrom(offset: number): Promise<void> {
+    const segments = this.segments.slice(this.segmentSlotFor(Math.max(offset, this.segments[0]!.baseOffset)))
+    for (const segment of segments) await segment.flush()
+  }
+
+  private failedError(): LogClosedError {
+    return new LogClosedError(`partition ${this.topic}-${this.partition} stopped taking writes after an I/O failure; reopen it to recover`, { cause: this.failure })
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
@@ -251,18 +392,18 @@ export class PartitionLog {
     try {
       await this.activeSegment.append(batches, metas)
     } catch (error) {
-      this.failure = error as Error
+      // A failed write (ENOSPC, a short write) was cut back by the segment, so nothing partial is
+      // visible and later appends may succeed once there is space. If the cut itself failed the
+      // segment says so and the partition stops taking writes.
+      if (this.activeSegment.hasUncutTail) this.failure = error as Error
       throw error
     }
-    this.events.emit('append', last.lastOffset + 1)
     return { baseOffset: first.baseOffset, lastOffset: last.lastOffset, maxTimestamp, size: totalBytes }
   }
 
   private ensureWritable(): void {
     if (this.closed) throw new LogClosedError(`partition ${this.topic}-${this.partition} is closed`)
-    if (this.failure !== null) {
-      throw new LogClosedError(`partition ${this.topic}-${this.partition} stopped taking writes after an I/O failure; reopen it to recover`, { cause: this.failure })
-    }
+    if (this.failure !== null) throw this.failedError()
   }
 
   /** Seals the active segment and starts a new one at `baseOffset`. */
@@ -439,6 +580,7 @@ export class PartitionLog {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`truncateTo needs a non-negative integer offset, got ${offset}`)
     await this.enqueue(async () => {
       this.ensureWritable()
+      await this.syncing?.catch(() => undefined)
       if (offset >= this.logEndOffset) return
       if (offset <= this.segments[0]!.baseOffset) {
         for (const segment of this.segments) segment.deleteFiles()
@@ -454,16 +596,78 @@ export class PartitionLog {
     })
   }
 
-  /** Writes staged index entries and fsyncs every segment holding data past the recovery point. */
+  /** fsyncs everything appended so far (joining a group fsync if one is running). */
   async flush(): Promise<void> {
-    await this.enqueue(async () => {
-      if (this.closed) return
-      const target = this.logEndOffset
-      for (let slot = this.segmentSlotFor(Math.max(this.recoveryPoint, this.segments[0]!.baseOffset)); slot < this.segments.length; slot++) {
-        await this.segments[slot]!.flush()
+    if (this.closed) return
+    await this.waitDurable(this.logEndOffset)
+  }
+
+  /**
+   * Retention: deletes the oldest segments that the log start offset, `retentionBytes` or
+   * `retentionMs` no longer keep (never the active segment, never data at or above the high
+   * watermark), then advances the log start offset. Files are renamed to `.deleted` at once and
+   * removed after `fileDeleteDelayMs`, so reads in flight finish.
+   */
+  async applyRetention(nowMs = Date.now(), onWarning?: (message: string) => void): Promise<RetentionResult> {
+    return this.enqueue(async () => {
+      if (this.closed) return { segments: 0, bytes: 0, reason: null, logStartOffset: this.logStart }
+      await this.syncing?.catch(() => undefined)
+      const summaries = this.segments.map((segment, slot) => ({
+        baseOffset: segment.baseOffset,
+        endOffset: this.segments[slot + 1]?.baseOffset ?? this.logEndOffset,
+        size: segment.size,
+        largestTimestamp: segment.largestTimestamp,
+        modifiedMs: segment.modifiedMs(),
+      }))
+      const decision = decideRetention(summaries, {
+        retentionMs: this.config.retentionMs,
+        retentionBytes: this.config.retentionBytes,
+        logStartOffset: this.logStart,
+        highWatermark: this.highWatermark,
+        nowMs,
+      })
+      if (decision.blockedByFutureTimestamp !== null) {
+        const blocked = decision.blockedByFutureTimestamp
+        onWarning?.(`${this.topic}-${this.partition}: segment ${blocked.baseOffset} holds a timestamp ${blocked.largestTimestamp - nowMs} ms in the future; time retention cannot delete it or anything after it`)
       }
-      this.recoveryPoint = target
+      let bytes = 0
+      const doomed = this.segments.slice(0, decision.count)
+      if (doomed.length > 0) {
+        for (const segment of doomed) {
+          bytes += segment.size
+          segment.markDeleted()
+          this.pendingDeletions.push({ segment, dueMs: nowMs + this.fileDeleteDelayMs })
+        }
+        fsyncDirSync(this.dir)
+        this.segments = this.segments.slice(decision.count)
+        this.logStart = Math.max(this.logStart, this.segments[0]!.baseOffset)
+      }
+      this.removeDueDeletions(nowMs)
+      return { segments: doomed.length, bytes, reason: decision.reason, logStartOffset: this.logStart }
     })
+  }
+
+  /**
+   * Kafka's DeleteRecords: records below `offset` become unreadable at once (the log start moves,
+   * possibly into the middle of a segment or batch) and whole segments below it are deleted.
+   */
+  async deleteRecordsBefore(offset: number, nowMs = Date.now()): Promise<number> {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`deleteRecordsBefore needs a non-negative integer offset, got ${offset}`)
+    const bound = this.highWatermark
+    if (offset > bound) throw new OffsetOutOfRangeError(offset, this.logStart, bound, `${this.topic}-${this.partition} deleteRecordsBefore (limit: the high watermark)`)
+    await this.enqueue(async () => {
+      this.logStart = Math.max(this.logStart, offset)
+    })
+    await this.applyRetention(nowMs)
+    return this.logStart
+  }
+
+  /** Unlinks deleted segments whose delay has passed (all of them when `nowMs` is Infinity). */
+  private removeDueDeletions(nowMs: number): void {
+    const due = this.pendingDeletions.filter((pending) => pending.dueMs <= nowMs)
+    if (due.length === 0) return
+    this.pendingDeletions = this.pendingDeletions.filter((pending) => pending.dueMs > nowMs)
+    for (const { segment } of due) segment.deleteFiles()
   }
 
   /** Flushes, seals the active segment (final time-index entry) and closes every file. */
@@ -471,6 +675,13 @@ export class PartitionLog {
     if (this.closed) return
     await this.enqueue(async () => {
       if (this.closed) return
+      await this.syncing?.catch(() => undefined)
+      if (this.failure !== null) {
+        // Do not fsync after a failed fsync; reopening recovers whatever is really on disk.
+        for (const segment of this.segments) segment.closeQuietly()
+        this.closed = true
+        return
+      }
       const target = this.logEndOffset
       const active = this.activeSegment
       for (let slot = this.segmentSlotFor(Math.max(this.recoveryPoint, this.segments[0]!.baseOffset)); slot < this.segments.length - 1; slot++) {
@@ -478,9 +689,16 @@ export class PartitionLog {
       }
       await active.seal()
       this.recoveryPoint = target
+      this.resolveWaiters()
+      this.removeDueDeletions(Infinity)
       for (const segment of this.segments) segment.close()
       this.closed = true
     })
+  }
+
+  /** Whether the partition stopped taking writes after an I/O failure. */
+  get hasFailed(): boolean {
+    return this.failure !== null
   }
 }
 
@@ -552,12 +770,20 @@ function recoverSegments(dir: string, segments: Segment[], options: OpenPartitio
   while (first < segments.length - 1 && segments[first + 1]!.baseOffset <= options.recoveryPoint) first++
   for (let slot = first; slot < segments.length; slot++) {
     const segment = segments[slot]!
-    const result = segment.recover({ truncate: true, quarantine: true })
+    const result = segment.recover()
     if (result.error === null) continue
-    options.onRecovery?.({ file: segment.paths.log, position: result.validBytes, bytes: result.invalidBytes, reason: result.error.message, quarantineFile: result.quarantineFile })
+    if (segment.nextOffset < options.recoveryPoint) {
+      // The bad bytes lie below the recovery point: that data was fsynced and acknowledged, so this
+      // is damage, not a torn write. Never cut it silently.
+      throw result.error
+    }
+    const quarantineFile = segment.cutTail({ quarantine: true })
+    options.onRecovery?.({ file: segment.paths.log, position: result.validBytes, bytes: result.invalidBytes, reason: result.error.message, quarantineFile })
     for (const later of segments.slice(slot + 1)) {
-      const quarantineFile = later.quarantineWhole()
-      options.onRecovery?.({ file: later.paths.log, position: 0, bytes: later.size, reason: 'segment after a truncated one', quarantineFile })
+      const bytes = later.size
+      const laterFile = later.paths.log
+      const moved = later.quarantineWhole()
+      options.onRecovery?.({ file: laterFile, position: 0, bytes, reason: 'segment after a truncated one', quarantineFile: moved })
     }
     fsyncDirSync(dir)
     return segments.slice(0, slot + 1)

@@ -7,7 +7,7 @@ import { CorruptIndexError, IoError, wrapIo } from './errors.js'
 import { FileBatchReader } from './file-batch-reader.js'
 import { fdatasync, readAt, writevAt } from './file-io.js'
 import { OffsetIndex } from './offset-index.js'
-import { quarantineFileName, segmentPaths, type SegmentPaths } from './segment-files.js'
+import { DELETED_SUFFIX, quarantineFileName, segmentPaths, type SegmentPaths } from './segment-files.js'
 import { TimeIndex } from './time-index.js'
 
 /** The limits that decide when a segment rolls and how dense its indexes are. */
@@ -41,8 +41,6 @@ export interface RecoverResult {
   invalidBytes: number
   /** Why the scan stopped early, if it did. */
   error: CorruptRecordError | null
-  /** Where the cut bytes were kept, when recovery was asked to quarantine them. */
-  quarantineFile: string | null
 }
 
 const MAX_RELATIVE_OFFSET = 0x7fffffff
@@ -78,6 +76,10 @@ export class Segment {
   /** Bytes below which every batch's CRC has been checked since open. */
   verifiedSize: number
   private closed = false
+  /** A failed write left bytes past `size` that could not be cut off. */
+  hasUncutTail = false
+  /** Renamed to `.deleted`: its index files must not be written again. */
+  private isDeleted = false
   /** Whether the indexes are known to agree with the log (always, for segments built here). */
   private indexesChecked: boolean
 
@@ -144,6 +146,7 @@ export class Segment {
    * so no partial batch stays behind, and the error is rethrown.
    */
   async append(buffers: Buffer[], metas: readonly BatchMeta[]): Promise<void> {
+    if (this.hasUncutTail) throw new IoError('append to', this.paths.log, new Error('an earlier failed write could not be cut back'))
     const startSize = this.size
     try {
       await writevAt(this.fd, this.paths.log, buffers, startSize)
@@ -151,7 +154,9 @@ export class Segment {
       try {
         fs.ftruncateSync(this.fd, startSize)
       } catch {
-        // The partition goes fail-stop anyway; reopening recovers the tail.
+        // Part of a batch may be left in the file: the partition must stop taking writes, and
+        // reopening recovers the tail.
+        this.hasUncutTail = true
       }
       throw error
     }
@@ -182,10 +187,11 @@ export class Segment {
 
   /**
    * Scans every batch from the start, checking framing, CRC and ascending offsets, and rebuilds
-   * both indexes. Stops at the first bad byte and cuts the file there (the caller has already
-   * copied the cut bytes aside if it wants them). Synchronous: it runs while a partition opens.
+   * both indexes. Stops at the first bad byte; the segment then ends there (`size`), but the file
+   * keeps its bytes until the caller decides with `cutTail`. Synchronous: it runs while a
+   * partition opens, and is bound by the CRC rate.
    */
-  recover(options: { truncate: boolean; quarantine?: boolean } = { truncate: true }): RecoverResult {
+  recover(): RecoverResult {
     this.offsetIndex.reset()
     this.timeIndex.reset()
     this.resetCounters()
@@ -219,20 +225,27 @@ export class Segment {
     this.size = validBytes
     this.verifiedSize = validBytes
     this.indexesChecked = true
-    let quarantineFile: string | null = null
-    if (options.truncate && validBytes < fileSize) {
-      if (options.quarantine) quarantineFile = this.copyToQuarantine(validBytes, fileSize)
-      wrapIo('truncate', this.paths.log, () => fs.ftruncateSync(this.fd, validBytes))
-      wrapIo('fsync', this.paths.log, () => fs.fdatasyncSync(this.fd))
-    }
     this.offsetIndex.flush()
     this.timeIndex.flush()
-    return { validBytes, invalidBytes: fileSize - validBytes, error, quarantineFile }
+    return { validBytes, invalidBytes: fileSize - validBytes, error }
+  }
+
+  /**
+   * Cuts the file at `size` (after `recover` found a bad tail), first copying the cut bytes into
+   * a quarantine file when asked. Returns the quarantine file, if one was written.
+   */
+  cutTail(options: { quarantine: boolean }): string | null {
+    const fileSize = wrapIo('stat', this.paths.log, () => fs.fstatSync(this.fd).size)
+    if (fileSize <= this.size) return null
+    const quarantineFile = options.quarantine ? this.copyToQuarantine(this.size, fileSize) : null
+    wrapIo('truncate', this.paths.log, () => fs.ftruncateSync(this.fd, this.size))
+    wrapIo('fsync', this.paths.log, () => fs.fdatasyncSync(this.fd))
+    return quarantineFile
   }
 
   /** Copies bytes [from, to) of the log into `<log>.<from>.quarantine` and fsyncs it. */
   private copyToQuarantine(from: number, to: number): string {
-    const file = quarantineFileName(this.paths.log, from)
+    const file = uniqueFile(quarantineFileName(this.paths.log, from))
     const bytes = Buffer.allocUnsafe(to - from)
     wrapIo('read', this.paths.log, () => fs.readSync(this.fd, bytes, 0, bytes.length, from))
     wrapIo('write', file, () => {
@@ -250,7 +263,7 @@ export class Segment {
   /** Moves the whole log into quarantine (a segment after a cut one) and drops its indexes. */
   quarantineWhole(): string {
     this.close()
-    const file = quarantineFileName(this.paths.log, 0)
+    const file = uniqueFile(quarantineFileName(this.paths.log, 0))
     wrapIo('rename', this.paths.log, () => fs.renameSync(this.paths.log, file))
     for (const index of [this.paths.index, this.paths.timeIndex]) wrapIo('unlink', index, () => fs.rmSync(index, { force: true }))
     return file
@@ -336,7 +349,7 @@ export class Segment {
 
   /** Rebuilds both indexes by scanning the log, which must be wholly valid. */
   rebuildIndexes(): void {
-    const result = this.recover({ truncate: false })
+    const result = this.recover()
     if (result.error !== null) throw result.error
     this.indexesChecked = true
   }
@@ -404,7 +417,7 @@ export class Segment {
     const removed = this.size - location.position
     wrapIo('truncate', this.paths.log, () => fs.ftruncateSync(this.fd, location.position))
     // Rebuilding from the log is simplest and exact: counters, max timestamp and both indexes.
-    this.recover({ truncate: false })
+    this.recover()
     return removed
   }
 
@@ -430,13 +443,57 @@ export class Segment {
   close(): void {
     if (this.closed) return
     this.closed = true
-    this.offsetIndex.flush()
-    this.timeIndex.flush()
+    if (!this.isDeleted) {
+      this.offsetIndex.flush()
+      this.timeIndex.flush()
+    }
     try {
       fs.closeSync(this.fd)
     } catch (error) {
       throw new IoError('close', this.paths.log, error)
     }
+  }
+
+  /**
+   * First step of deleting a segment: its files get the `.deleted` suffix (the caller fsyncs the
+   * directory), so a crash before `deleteFiles` leaves nothing ambiguous: open removes them.
+   * The file descriptor stays open so in-flight reads finish.
+   */
+  markDeleted(): void {
+    this.isDeleted = true
+    for (const key of ['log', 'index', 'timeIndex'] as const) {
+      const file = this.paths[key]
+      const target = file + DELETED_SUFFIX
+      wrapIo('rename', file, () => {
+        try {
+          fs.renameSync(file, target)
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+        }
+      })
+      this.paths[key] = target
+    }
+  }
+
+  /** Last modification time of the log file (retention's fallback for segments without timestamps). */
+  modifiedMs(): number {
+    return wrapIo('stat', this.paths.log, () => fs.fstatSync(this.fd).mtimeMs)
+  }
+
+  /** Closes the file without writing anything (after an I/O failure). */
+  closeQuietly(): void {
+    if (this.closed) return
+    this.closed = true
+    try {
+      fs.closeSync(this.fd)
+    } catch {
+      // Already failing; nothing more to report.
+    }
+  }
+
+  /** fsyncs the log synchronously (after recovery, before its data counts as durable). */
+  syncSync(): void {
+    wrapIo('fsync', this.paths.log, () => fs.fdatasyncSync(this.fd))
   }
 
   /** Closes the segment and removes its three files. */
@@ -449,3 +506,13 @@ export class Segment {
 }
 
 export { CorruptIndexError }
+
+/** `file`, or `file` with `-1`, `-2`, … before its suffix if it exists already (a second recovery). */
+function uniqueFile(file: string): string {
+  if (!fs.existsSync(file)) return file
+  const dot = file.lastIndexOf('.')
+  for (let attempt = 1; ; attempt++) {
+    const candidate = `${file.slice(0, dot)}-${attempt}${file.slice(dot)}`
+    if (!fs.existsSync(candidate)) return candidate
+  }
+}
