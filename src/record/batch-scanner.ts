@@ -36,13 +36,8 @@ export function readBatchPrefix(buf: Buffer, position: number): BatchPrefix {
       : `magic ${magic}, expected ${CURRENT_MAGIC}`
     throw new CorruptRecordError('bad-magic', position + MAGIC_OFFSET, detail)
   }
-  let baseOffset: number
-  try {
-    baseOffset = readSafeInt64BE(buf, position)
-  } catch (error) {
-    throw error instanceof CorruptRecordError ? error.shifted(position) : error
-  }
-  return { baseOffset, size }
+  // readSafeInt64BE reports the absolute position already.
+  return { baseOffset: readSafeInt64BE(buf, position), size }
 }
 
 /** lastOffsetDelta, which lives beyond the 17-byte prefix (the header must be present). */

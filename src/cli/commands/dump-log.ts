@@ -1,0 +1,298 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { SeglogError } from '../../errors.js'
+import { IoError, wrapIo } from '../../log/errors.js'
+import { FileBatchReader } from '../../log/file-batch-reader.js'
+import { readControlRecord } from '../../record/control-record.js'
+import { CorruptRecordError } from '../../record/errors.js'
+import { compressionNameOf, NO_SEQUENCE, sequenceAfter, type RecordBatch } from '../../record/record-batch.js'
+import type { DecodedRecord } from '../../record/record.js'
+import type { Output } from '../output.js'
+
+/**
+ * `seglog dump` for `.log` files: every batch in the line shape of Kafka's kafka-dump-log.sh
+ * (DumpLogSegments, magic 2), or as JSON lines. The file is streamed with FileBatchReader, so a
+ * multi-gigabyte segment takes one read buffer, not its size in memory.
+ */
+
+export interface DumpOptions {
+  deepIteration: boolean
+  printDataLog: boolean
+  /** Read only the first maxBytes bytes of each file (a cut batch there is not reported). */
+  maxBytes: number | undefined
+  json: boolean
+}
+
+export type FileOutcome = 'clean' | 'problems'
+
+/** Dumps one file of the suffix it is registered for; reports problems through `out`. */
+export type FileDumper = (file: string, options: DumpOptions, out: Output) => Promise<FileOutcome>
+
+const BASE_OFFSET_NAME = /^(\d{20})\./
+/** A compacted segment can have a gap per batch; list this many (Kafka lists all). */
+const MAX_GAPS_LISTED = 1000
+
+/** The base offset in a segment file name, or null when the name does not start with 20 digits. */
+export function baseOffsetOfFileName(file: string): number | null {
+  const match = BASE_OFFSET_NAME.exec(path.basename(file))
+  return match === null ? null : Number(match[1])
+}
+
+export const dumpLogFile: FileDumper = async (file, options, out) => {
+  const logStartOffset = baseOffsetOfFileName(file)
+  if (options.json) {
+    out.line(JSON.stringify({ type: 'file', file, logStartOffset }))
+  } else {
+    out.line(`Dumping ${file}`)
+    out.line(logStartOffset === null ? 'Log starting offset: 0 (the file name does not start with a 20-digit offset)' : `Log starting offset: ${logStartOffset}`)
+  }
+  let reader: FileBatchReader
+  try {
+    reader = FileBatchReader.openSync(file, options.maxBytes === undefined ? {} : { end: options.maxBytes })
+  } catch (error) {
+    if (!(error instanceof SeglogError)) throw error
+    out.problem(describeOpenFailure(file, error))
+    return 'problems'
+  }
+  try {
+    // The reader's end may be a --max-bytes cut; the tail report needs the real size.
+    const fileSize = wrapIo('stat', file, () => fs.statSync(file).size)
+    return await new LogFileDump(file, fileSize, reader, options, out).run()
+  } finally {
+    reader.close()
+  }
+}
+
+function describeOpenFailure(file: string, error: SeglogError): string {
+  if (!(error instanceof IoError)) return error.message
+  const reasons: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EISDIR: 'is a directory, not a segment file',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EINVAL: 'not a regular file',
+  }
+  const reason = error.errno === undefined ? undefined : reasons[error.errno]
+  return reason === undefined ? error.message : `cannot read ${file}: ${reason}`
+}
+
+/** The state of one file's dump: counters for the end-of-file report. */
+class LogFileDump {
+  private readonly file: string
+  private readonly fileSize: number
+  private readonly reader: FileBatchReader
+  private readonly options: DumpOptions
+  private readonly out: Output
+  private readonly isDeep: boolean
+  private problemCount = 0
+  /** Corrupt framing ended the scan early: the bytes after it are not a tail to report. */
+  private isStoppedByCorruption = false
+  private badCrcCount = 0
+  private firstBadCrcPosition = -1
+  /** Offset of the record printed last, for Kafka's non-consecutive-offsets report. */
+  private lastRecordOffset = -1
+  private readonly gaps: string[] = []
+  private gapCount = 0
+
+  constructor(file: string, fileSize: number, reader: FileBatchReader, options: DumpOptions, out: Output) {
+    this.file = file
+    this.fileSize = fileSize
+    this.reader = reader
+    this.options = options
+    this.out = out
+    this.isDeep = options.deepIteration || options.printDataLog
+  }
+
+  async run(): Promise<FileOutcome> {
+    const { reader, out } = this
+    const progress = out.progress(path.basename(this.file), reader.end)
+    try {
+      for (let batch = this.nextBatch(); batch !== null; batch = this.nextBatch()) {
+        this.dumpBatch(batch, reader.batchPosition)
+        if (out.isFull) await out.flush()
+        progress.update(reader.position)
+      }
+    } finally {
+      progress.finish()
+    }
+    this.reportEnd()
+    return this.problemCount === 0 ? 'clean' : 'problems'
+  }
+
+  /** The next batch, or null at the end or at corrupt framing (reported here: nothing after it can be read). */
+  private nextBatch(): RecordBatch | null {
+    try {
+      return this.reader.next()
+    } catch (error) {
+      if (!(error instanceof SeglogError)) throw error
+      const where = error instanceof CorruptRecordError ? `; the batch at byte ${this.reader.position} and everything after it were not dumped` : ''
+      this.out.problem(error.message + where)
+      this.problemCount++
+      this.isStoppedByCorruption = true
+      return null
+    }
+  }
+
+  private dumpBatch(batch: RecordBatch, position: number): void {
+    const isValid = batch.isValid()
+    if (!isValid) {
+      if (this.badCrcCount === 0) this.firstBadCrcPosition = position
+      this.badCrcCount++
+      this.problemCount++
+    }
+    try {
+      this.out.line(this.options.json ? batchJson(batch, position, isValid) : batchLine(batch, position, isValid))
+      if (this.isDeep) this.dumpRecords(batch)
+    } catch (error) {
+      // The framing is sound, so the next batch can still be read: report this one and go on.
+      if (!(error instanceof CorruptRecordError)) throw error
+      this.out.problem(`${error.inFile(this.file, position).message}, in the batch at byte ${position}`)
+      this.problemCount++
+    }
+  }
+
+  private dumpRecords(batch: RecordBatch): void {
+    const shape = new RecordShape(batch)
+    const { json, printDataLog } = this.options
+    for (const record of batch.records()) {
+      this.trackOffset(record.offset)
+      this.out.line(json ? recordJson(shape, record) : recordLine(shape, record, printDataLog))
+    }
+  }
+
+  private trackOffset(offset: number): void {
+    if (this.lastRecordOffset !== -1 && offset !== this.lastRecordOffset + 1) {
+      if (this.gaps.length < MAX_GAPS_LISTED) this.gaps.push(`  ${this.lastRecordOffset} is followed by ${offset}`)
+      this.gapCount++
+    }
+    this.lastRecordOffset = offset
+  }
+
+  private reportEnd(): void {
+    const { reader, out } = this
+    // A cut made by --max-bytes is not the file's tail; only report bytes the file really ends with.
+    if (!this.isStoppedByCorruption && reader.trailingBytes > 0 && reader.end >= this.fileSize) {
+      const position = reader.end - reader.trailingBytes
+      out.line(this.options.json
+        ? JSON.stringify({ type: 'trailing', position, bytes: reader.trailingBytes })
+        : `Found ${reader.trailingBytes} invalid bytes at the end of ${path.basename(this.file)}`)
+    }
+    if (this.badCrcCount > 0) {
+      const batches = this.badCrcCount === 1 ? '1 batch' : `${this.badCrcCount} batches`
+      out.problem(`${this.file}: ${batches} failed the CRC check (isvalid: false), the first at byte ${this.firstBadCrcPosition}`)
+    }
+    if (this.gaps.length > 0) {
+      // Expected on compacted topics; Kafka reports it on stderr the same way, without failing.
+      out.notice(`Non-consecutive offsets in ${path.resolve(this.file)}`)
+      for (const gap of this.gaps) out.notice(gap)
+      if (this.gapCount > this.gaps.length) out.notice(`  ... and ${this.gapCount - this.gaps.length} more`)
+    }
+  }
+}
+
+/** Batch fields every record line repeats, read once per batch. */
+class RecordShape {
+  readonly baseOffset: number
+  readonly baseSequence: number
+  readonly timestampType: string
+  readonly isControl: boolean
+
+  constructor(batch: RecordBatch) {
+    this.baseOffset = batch.baseOffset
+    this.baseSequence = batch.baseSequence
+    this.timestampType = batch.timestampType
+    this.isControl = batch.isControl
+  }
+
+  sequenceOf(offset: number): number {
+    return this.baseSequence < 0 ? NO_SEQUENCE : sequenceAfter(this.baseSequence, offset - this.baseOffset)
+  }
+}
+
+/** Kafka's magic-2 batch line (DumpLogSegments printBatchLevel), field for field. */
+export function batchLine(batch: RecordBatch, position: number, isValid: boolean): string {
+  const horizon = batch.hasDeleteHorizon ? `OptionalLong[${batch.baseTimestamp}]` : 'OptionalLong.empty'
+  return `baseOffset: ${batch.baseOffset} lastOffset: ${batch.lastOffset} count: ${batch.recordCount}` +
+    ` baseSequence: ${batch.baseSequence} lastSequence: ${batch.lastSequence}` +
+    ` producerId: ${batch.producerId} producerEpoch: ${batch.producerEpoch}` +
+    ` partitionLeaderEpoch: ${batch.partitionLeaderEpoch} isTransactional: ${batch.isTransactional}` +
+    ` isControl: ${batch.isControl} deleteHorizonMs: ${horizon}` +
+    ` position: ${position} ${batch.timestampType}: ${batch.maxTimestamp} size: ${batch.sizeInBytes}` +
+    ` magic: ${batch.magic} compresscodec: ${compressionNameOf(batch.compressionId)} crc: ${batch.crc} isvalid: ${isValid}`
+}
+
+/** Kafka's deep-iteration record line; keys and values decode as UTF-8, as its StringDecoder does. */
+function recordLine(shape: RecordShape, record: DecodedRecord, printDataLog: boolean): string {
+  let headerKeys = ''
+  for (let slot = 0; slot < record.headers.length; slot++) headerKeys += (slot === 0 ? '' : ',') + record.headers[slot]!.key
+  let line = `| offset: ${record.offset} ${shape.timestampType}: ${record.timestamp}` +
+    ` keySize: ${record.key === null ? -1 : record.key.length} valueSize: ${record.value === null ? -1 : record.value.length}` +
+    ` sequence: ${shape.sequenceOf(record.offset)} headerKeys: [${headerKeys}]`
+  if (shape.isControl) {
+    line += controlSuffix(record)
+  } else if (printDataLog) {
+    if (record.key !== null) line += ` key: ${record.key.toString('utf8')}`
+    if (record.value !== null) line += ` payload: ${record.value.toString('utf8')}`
+  }
+  return line
+}
+
+function controlSuffix(record: DecodedRecord): string {
+  const control = readControlRecord(record)
+  if (control.type === 'ABORT' || control.type === 'COMMIT') {
+    if (control.coordinatorEpoch === null) {
+      throw new CorruptRecordError('truncated-record', 0, `${control.type} marker value is shorter than 6 bytes`)
+    }
+    return ` endTxnMarker: ${control.type} coordinatorEpoch: ${control.coordinatorEpoch}`
+  }
+  // Kafka prints KRaft snapshot and voter records as JSON; seglog names the type instead.
+  return ` controlType: ${control.type}(${control.typeId})`
+}
+
+export function batchJson(batch: RecordBatch, position: number, isValid: boolean): string {
+  return JSON.stringify({
+    type: 'batch',
+    baseOffset: batch.baseOffset,
+    lastOffset: batch.lastOffset,
+    count: batch.recordCount,
+    position,
+    size: batch.sizeInBytes,
+    magic: batch.magic,
+    compression: compressionNameOf(batch.compressionId),
+    crc: batch.crc,
+    isValid,
+    baseTimestamp: batch.baseTimestamp,
+    maxTimestamp: batch.maxTimestamp,
+    timestampType: batch.timestampType,
+    producerId: batch.producerId,
+    producerEpoch: batch.producerEpoch,
+    baseSequence: batch.baseSequence,
+    lastSequence: batch.lastSequence,
+    partitionLeaderEpoch: batch.partitionLeaderEpoch,
+    isTransactional: batch.isTransactional,
+    isControl: batch.isControl,
+    deleteHorizonMs: batch.hasDeleteHorizon ? batch.baseTimestamp : null,
+  })
+}
+
+function recordJson(shape: RecordShape, record: DecodedRecord): string {
+  const headers: [string, string | null][] = []
+  for (const header of record.headers) headers.push([header.key, base64(header.value)])
+  const json: Record<string, unknown> = {
+    type: 'record',
+    offset: record.offset,
+    timestamp: record.timestamp,
+    key: base64(record.key),
+    value: base64(record.value),
+    headers,
+  }
+  if (shape.isControl) {
+    const control = readControlRecord(record)
+    json.control = { type: control.type, typeId: control.typeId, coordinatorEpoch: control.coordinatorEpoch }
+  }
+  return JSON.stringify(json)
+}
+
+function base64(bytes: Buffer | null): string | null {
+  return bytes === null ? null : bytes.toString('base64')
+}
