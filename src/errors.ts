@@ -11,6 +11,9 @@ export type ErrorCode =
   | 'UNSUPPORTED_COMPRESSION'
   | 'INVALID_ARGUMENT'
   | 'RECORD_TOO_LARGE'
+  | 'OUT_OF_ORDER_SEQUENCE'
+  | 'INVALID_PRODUCER_EPOCH'
+  | 'PRODUCER_CLOSED'
   | 'IO_FAILED'
 
 export class SeglogError extends Error {

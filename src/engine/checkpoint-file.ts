@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { SeglogError } from '../errors.js'
 import { IoError } from '../log/errors.js'
-import { writeFileAtomicSync } from './atomic-file.js'
+import { writeFileAtomicSync } from '../log/atomic-file.js'
 
 /**
  * Kafka's text checkpoint format, used for `recovery-point-offset-checkpoint` and

@@ -6,7 +6,8 @@ import { fsyncDirSync } from '../log/file-io.js'
 import { resolveFlushPolicy, type FlushPolicy } from '../log/flush-policy.js'
 import { PartitionLog, type RecoveryEvent, type RetentionResult } from '../log/partition-log.js'
 import { checkpointKey, formatCheckpoint, LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPOINT, writeCheckpointFile } from './checkpoint-file.js'
-import { writeFileAtomicSync } from './atomic-file.js'
+import { writeFileAtomicSync } from '../log/atomic-file.js'
+import { Producer, type ProducerOptions } from '../producer/producer.js'
 import { DirLock } from './dir-lock.js'
 import { parsePartitionDirName, resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
 
@@ -252,6 +253,12 @@ export class LogEngine implements AsyncDisposable {
     const topic = this.topics.get(name)
     if (topic === undefined) throw new InvalidArgumentError(`unknown topic '${name}'`)
     return topic
+  }
+
+  /** A producer that batches and compresses records into this engine's topics. */
+  producer(options: ProducerOptions = {}): Producer {
+    this.ensureOpen()
+    return new Producer((topic) => this.partitions(topic), options)
   }
 
   /** fsyncs every partition and checkpoints the recovery points. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { IoError } from '../log/errors.js'
-import { fsyncDirSync } from '../log/file-io.js'
+import { IoError } from './errors.js'
+import { fsyncDirSync } from './file-io.js'
 
 /**
  * Replaces `file` with `content` so that a crash leaves either the old or the new content, never a

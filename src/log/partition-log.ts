@@ -10,6 +10,7 @@ import type { DecodedRecord, RecordInput } from '../record/record.js'
 import { CorruptIndexError, LogClosedError, OffsetOutOfRangeError, wrapIo } from './errors.js'
 import { fsyncDirSync } from './file-io.js'
 import { DEFAULT_FLUSH_POLICY, type FlushPolicy } from './flush-policy.js'
+import { listSnapshots, ProducerState, snapshotPath, writeSnapshot, type ProducerBatch } from './producer-state.js'
 import { decideRetention, type RetentionReason } from './retention.js'
 import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from './segment-files.js'
 import { Segment, type BatchMeta, type SegmentConfig } from './segment.js'
@@ -48,8 +49,10 @@ export interface AppendInfo {
   lastOffset: number
   /** Largest record timestamp of the appended batches. */
   maxTimestamp: number
-  /** Bytes written to the log. */
+  /** Bytes written to the log (0 for a duplicate). */
   size: number
+  /** The batch repeated one already written by the same idempotent producer: nothing was written. */
+  isDuplicate?: boolean
 }
 
 export interface ReadRawResult {
@@ -138,6 +141,8 @@ export class PartitionLog {
   private pendingDeletions: PendingDeletion[] = []
   /** How long a deleted segment's files stay (renamed) so in-flight reads finish. */
   fileDeleteDelayMs = 1000
+  /** Idempotent producers' recent batches, for deduplicating retries. */
+  readonly producerState = new ProducerState()
 
   private constructor(dir: string, topic: string, partition: number, config: PartitionLogConfig, segments: Segment[], logStart: number, recoveryPoint: number) {
     this.dir = dir
@@ -192,6 +197,7 @@ export class PartitionLog {
     const logStart = Math.max(options.logStartOffset, kept[0]!.baseOffset)
     const recoveryPoint = active.nextOffset
     const log = new PartitionLog(dir, topic, partition, config, kept, Math.min(logStart, active.nextOffset), recoveryPoint)
+    await log.rebuildProducerState()
     return log
   }
 
@@ -366,12 +372,18 @@ export class PartitionLog {
   private async appendBuffers(batches: Buffer[], assignOffsets: boolean): Promise<AppendInfo> {
     this.ensureWritable()
     const metas: BatchMeta[] = []
+    const views: RecordBatch[] = []
     let nextOffset = this.logEndOffset
     let totalBytes = 0
     let maxTimestamp = -1
     for (const batch of batches) {
       if (batch.length > this.config.maxBatchBytes) throw new InvalidArgumentError(`batch of ${batch.length} bytes exceeds maxBatchBytes ${this.config.maxBatchBytes}`)
       const view = new RecordBatch(batch)
+      const duplicate = this.checkSequence(view)
+      if (duplicate !== null) {
+        if (batches.length > 1) throw new InvalidArgumentError('a retried (duplicate) batch must be appended on its own')
+        return { baseOffset: duplicate.baseOffset, lastOffset: duplicate.lastOffset, maxTimestamp: duplicate.maxTimestamp, size: 0, isDuplicate: true }
+      }
       const lastOffsetDelta = view.lastOffsetDelta
       if (assignOffsets) {
         assignBaseOffset(batch, nextOffset)
@@ -381,6 +393,7 @@ export class PartitionLog {
       const baseOffset = assignOffsets ? nextOffset : view.baseOffset
       const meta = { baseOffset, lastOffset: baseOffset + lastOffsetDelta, maxTimestamp: view.maxTimestamp, size: batch.length }
       metas.push(meta)
+      views.push(view)
       nextOffset = meta.lastOffset + 1
       totalBytes += batch.length
       if (meta.maxTimestamp > maxTimestamp) maxTimestamp = meta.maxTimestamp
@@ -398,7 +411,61 @@ export class PartitionLog {
       if (this.activeSegment.hasUncutTail) this.failure = error as Error
       throw error
     }
+    for (let slot = 0; slot < views.length; slot++) this.recordSequence(views[slot]!, metas[slot]!)
     return { baseOffset: first.baseOffset, lastOffset: last.lastOffset, maxTimestamp, size: totalBytes }
+  }
+
+  /** For an idempotent batch: the earlier copy if it is a retry; throws if its sequence is off. */
+  private checkSequence(batch: RecordBatch): ProducerBatch | null {
+    const producerId = batch.producerId
+    if (producerId < 0 || batch.isControl || batch.baseSequence < 0) return null
+    return this.producerState.check(producerId, batch.producerEpoch, batch.baseSequence, batch.lastSequence)
+  }
+
+  private recordSequence(batch: RecordBatch, meta: BatchMeta): void {
+    const producerId = batch.producerId
+    if (producerId < 0 || batch.isControl || batch.baseSequence < 0) return
+    this.producerState.update(producerId, batch.producerEpoch, {
+      firstSequence: batch.baseSequence,
+      lastSequence: batch.lastSequence,
+      baseOffset: meta.baseOffset,
+      lastOffset: meta.lastOffset,
+      maxTimestamp: meta.maxTimestamp,
+    })
+  }
+
+  /**
+   * Rebuilds producer state at open or after a truncation: from the newest intact snapshot at or
+   * below the log end, replaying the batches written after it.
+   */
+  private async rebuildProducerState(): Promise<void> {
+    this.producerState.clear()
+    const end = this.logEndOffset
+    let from = this.logStart
+    for (const offset of listSnapshots(this.dir).reverse()) {
+      const file = snapshotPath(this.dir, offset)
+      if (offset > end || offset < this.logStart) {
+        wrapIo('unlink', file, () => fs.rmSync(file, { force: true }))
+        continue
+      }
+      if (this.producerState.loadSnapshot(wrapIo('read', file, () => fs.readFileSync(file)))) {
+        from = offset
+        break
+      }
+      wrapIo('unlink', file, () => fs.rmSync(file, { force: true }))
+    }
+    if (from >= end) return
+    let offset = from
+    while (offset < end) {
+      const { bytes, nextOffset } = await this.readRaw(offset, { maxBytes: DEFAULT_READ_BYTES, maxOffset: end })
+      if (bytes.length === 0) break
+      const scanner = new BatchScanner(bytes)
+      for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
+        if (batch.lastOffset < from) continue
+        this.recordSequence(batch, { baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, size: batch.sizeInBytes })
+      }
+      offset = nextOffset
+    }
   }
 
   private ensureWritable(): void {
@@ -413,6 +480,7 @@ export class PartitionLog {
     const segment = Segment.create(this.dir, baseOffset, this.config, nowMs)
     fsyncDirSync(this.dir)
     this.segments.push(segment)
+    if (this.producerState.size > 0) writeSnapshot(this.dir, baseOffset, this.producerState)
     this.recoveryPoint = Math.max(this.recoveryPoint, previous.nextOffset)
   }
 
@@ -592,6 +660,7 @@ export class PartitionLog {
       }
       fsyncDirSync(this.dir)
       this.recoveryPoint = Math.min(this.recoveryPoint, this.logEndOffset)
+      await this.rebuildProducerState()
       if (this.highWatermarkOverride !== null) this.highWatermarkOverride = Math.min(this.highWatermarkOverride, this.logEndOffset)
     })
   }
@@ -689,6 +758,7 @@ export class PartitionLog {
       }
       await active.seal()
       this.recoveryPoint = target
+      if (this.producerState.size > 0) writeSnapshot(this.dir, target, this.producerState)
       this.resolveWaiters()
       this.removeDueDeletions(Infinity)
       for (const segment of this.segments) segment.close()

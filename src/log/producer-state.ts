@@ -1,0 +1,170 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { SeglogError } from '../errors.js'
+import { crc32c } from '../record/crc32c.js'
+import { readSafeInt64BE, writeInt64BE } from '../record/int64.js'
+import { sequenceAfter } from '../record/record-batch.js'
+import { writeFileAtomicSync } from './atomic-file.js'
+import { wrapIo } from './errors.js'
+import { offsetFileName, parseOffsetFileName } from './segment-files.js'
+
+/** A batch's sequence numbers do not follow the producer's last ones (a gap or a reorder). */
+export class OutOfOrderSequenceError extends SeglogError {
+  constructor(readonly producerId: number, readonly expected: number, readonly received: number) {
+    super('OUT_OF_ORDER_SEQUENCE', `producer ${producerId}: expected sequence ${expected}, got ${received}`)
+  }
+}
+
+/** A batch from an older epoch of a producer that has since been restarted (fenced). */
+export class InvalidProducerEpochError extends SeglogError {
+  constructor(readonly producerId: number, readonly current: number, readonly received: number) {
+    super('INVALID_PRODUCER_EPOCH', `producer ${producerId}: epoch ${received} is older than the current epoch ${current}`)
+  }
+}
+
+/** One remembered batch of a producer: enough to recognise a retry and answer it. */
+export interface ProducerBatch {
+  firstSequence: number
+  lastSequence: number
+  baseOffset: number
+  lastOffset: number
+  maxTimestamp: number
+}
+
+interface ProducerEntry {
+  epoch: number
+  /** The last few batches, oldest first (Kafka keeps five, matching max.in.flight). */
+  batches: ProducerBatch[]
+}
+
+export const PRODUCER_BATCHES_KEPT = 5
+export const SNAPSHOT_SUFFIX = '.snapshot'
+
+/**
+ * Idempotent-producer state of one partition: per producer id, the epoch and the last five
+ * batches' sequence ranges and offsets. A retried batch (same sequences) is answered with its
+ * original offsets instead of being written again; a gap or reorder is rejected.
+ */
+export class ProducerState {
+  private readonly producers = new Map<number, ProducerEntry>()
+
+  get size(): number {
+    return this.producers.size
+  }
+
+  /**
+   * Checks a batch before it is written. Returns the earlier batch if this one is a duplicate;
+   * throws OutOfOrderSequenceError or InvalidProducerEpochError if it cannot be accepted.
+   */
+  check(producerId: number, epoch: number, firstSequence: number, lastSequence: number): ProducerBatch | null {
+    const entry = this.producers.get(producerId)
+    if (entry === undefined) return null
+    if (epoch < entry.epoch) throw new InvalidProducerEpochError(producerId, entry.epoch, epoch)
+    if (epoch > entry.epoch) {
+      if (firstSequence !== 0) throw new OutOfOrderSequenceError(producerId, 0, firstSequence)
+      return null
+    }
+    for (const batch of entry.batches) {
+      if (batch.firstSequence === firstSequence && batch.lastSequence === lastSequence) return batch
+    }
+    const last = entry.batches[entry.batches.length - 1]
+    if (last !== undefined) {
+      const expected = sequenceAfter(last.lastSequence, 1)
+      if (firstSequence !== expected) throw new OutOfOrderSequenceError(producerId, expected, firstSequence)
+    }
+    return null
+  }
+
+  /** Records a written batch. */
+  update(producerId: number, epoch: number, batch: ProducerBatch): void {
+    let entry = this.producers.get(producerId)
+    if (entry === undefined || epoch > entry.epoch) {
+      entry = { epoch, batches: [] }
+      this.producers.set(producerId, entry)
+    }
+    entry.batches.push(batch)
+    if (entry.batches.length > PRODUCER_BATCHES_KEPT) entry.batches.shift()
+  }
+
+  clear(): void {
+    this.producers.clear()
+  }
+
+  /**
+   * Kafka's producer snapshot (version 1): int16 version, uint32 CRC-32C of the rest, int32
+   * count, then 46 bytes per producer — id, epoch, last sequence, last offset, offset delta,
+   * timestamp, coordinator epoch, current transaction first offset. Kafka keeps one batch per
+   * producer in it; so do we (the newest), which is what a retry after a restart can match.
+   */
+  encodeSnapshot(): Buffer {
+    const buf = Buffer.alloc(10 + 46 * this.producers.size)
+    buf.writeInt16BE(1, 0)
+    buf.writeInt32BE(this.producers.size, 6)
+    let at = 10
+    for (const [producerId, entry] of this.producers) {
+      const last = entry.batches[entry.batches.length - 1]
+      writeInt64BE(buf, producerId, at)
+      buf.writeInt16BE(entry.epoch, at + 8)
+      buf.writeInt32BE(last?.lastSequence ?? -1, at + 10)
+      writeInt64BE(buf, last?.lastOffset ?? -1, at + 14)
+      buf.writeInt32BE(last === undefined ? 0 : last.lastOffset - last.baseOffset, at + 22)
+      writeInt64BE(buf, last?.maxTimestamp ?? -1, at + 26)
+      buf.writeInt32BE(-1, at + 34)
+      writeInt64BE(buf, -1, at + 38)
+      at += 46
+    }
+    buf.writeUInt32BE(crc32c(buf.subarray(6)), 2)
+    return buf
+  }
+
+  /** Loads a snapshot; returns false (state left empty) when it is damaged. */
+  loadSnapshot(buf: Buffer): boolean {
+    this.producers.clear()
+    if (buf.length < 10 || buf.readInt16BE(0) !== 1 || buf.readUInt32BE(2) !== crc32c(buf.subarray(6))) return false
+    const count = buf.readInt32BE(6)
+    if (count < 0 || buf.length !== 10 + 46 * count) return false
+    try {
+      for (let slot = 0, at = 10; slot < count; slot++, at += 46) {
+        const producerId = readSafeInt64BE(buf, at)
+        const epoch = buf.readInt16BE(at + 8)
+        const lastSequence = buf.readInt32BE(at + 10)
+        const lastOffset = readSafeInt64BE(buf, at + 14)
+        const offsetDelta = buf.readInt32BE(at + 22)
+        const maxTimestamp = readSafeInt64BE(buf, at + 26)
+        const entry: ProducerEntry = { epoch, batches: [] }
+        if (lastOffset >= 0) {
+          const firstSequence = lastSequence - offsetDelta < 0 ? lastSequence - offsetDelta + 0x80000000 : lastSequence - offsetDelta
+          entry.batches.push({ firstSequence, lastSequence, baseOffset: lastOffset - offsetDelta, lastOffset, maxTimestamp })
+        }
+        this.producers.set(producerId, entry)
+      }
+    } catch {
+      this.producers.clear()
+      return false
+    }
+    return true
+  }
+}
+
+/** Offsets of the producer snapshots in a partition directory, ascending. */
+export function listSnapshots(dir: string): number[] {
+  const offsets: number[] = []
+  for (const name of wrapIo('list', dir, () => fs.readdirSync(dir))) {
+    const parsed = parseOffsetFileName(name)
+    if (parsed !== null && parsed.suffix === SNAPSHOT_SUFFIX) offsets.push(parsed.offset)
+  }
+  return offsets.sort((a, b) => a - b)
+}
+
+export function snapshotPath(dir: string, offset: number): string {
+  return path.join(dir, offsetFileName(offset, SNAPSHOT_SUFFIX))
+}
+
+/** Writes `<offset>.snapshot` atomically and keeps only the newest `keep` snapshots. */
+export function writeSnapshot(dir: string, offset: number, state: ProducerState, keep = 3): void {
+  writeFileAtomicSync(snapshotPath(dir, offset), state.encodeSnapshot())
+  const offsets = listSnapshots(dir)
+  for (const old of offsets.slice(0, Math.max(0, offsets.length - keep))) {
+    wrapIo('unlink', snapshotPath(dir, old), () => fs.rmSync(snapshotPath(dir, old), { force: true }))
+  }
+}

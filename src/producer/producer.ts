@@ -1,0 +1,398 @@
+import { randomInt } from 'node:crypto'
+import type { CompressionName } from '../compression/codec.js'
+import { codecForName } from '../compression/registry.js'
+import { InvalidArgumentError, SeglogError } from '../errors.js'
+import type { PartitionLog } from '../log/partition-log.js'
+import type { RecordHeader, RecordInput } from '../record/record.js'
+import { LatencyHistogram } from './latency-histogram.js'
+import { partitionForKey, StickyPartitioner } from './partitioner.js'
+
+export interface ProducerOptions {
+  /** A partition's batch is appended once it holds this many bytes (Kafka's batch.size). */
+  batchBytes?: number
+  /** How long a batch may wait for more records before it is appended (Kafka's linger.ms). */
+  lingerMs?: number
+  compression?: CompressionName
+  /** `send` waits while more than this many bytes are accepted but not yet appended. */
+  bufferBytes?: number
+  /** 'written': resolve once in the log; 'flushed': once durable (an fsync covers it). */
+  acks?: 'written' | 'flushed'
+  /** Stamp producer id, epoch and sequences so a retried batch is not written twice. */
+  idempotent?: boolean
+  /** A record larger than this fails with RecordTooLargeError (Kafka's max.request.size). */
+  maxRecordBytes?: number
+  /** Retries of a batch whose append failed with an I/O error (e.g. the disk was full). */
+  retries?: number
+  retryBackoffMs?: number
+}
+
+/** What `send` takes: Buffers or strings (UTF-8) for key and value. */
+export interface ProducerRecord {
+  key?: Buffer | string | null
+  value: Buffer | string | null
+  headers?: readonly RecordHeader[] | Record<string, Buffer | string | null>
+  timestamp?: number
+  /** Send to this partition instead of the partitioner's choice. */
+  partition?: number
+}
+
+export interface RecordMetadata {
+  topic: string
+  partition: number
+  offset: number
+  timestamp: number
+}
+
+export interface ProducerMetrics {
+  recordsSent: number
+  /** Uncompressed record bytes (keys, values, headers and record overhead). */
+  bytesSent: number
+  /** Bytes the batches took in the log. */
+  bytesWritten: number
+  batches: number
+  averageBatchRecords: number
+  averageBatchBytes: number
+  /** Bytes written / uncompressed bytes (1 without compression, lower is better). */
+  compressionRatio: number
+  latencyMs: { mean: number; p50: number; p95: number; p99: number; p999: number; max: number }
+  /** Bytes accepted by `send` and not yet appended. */
+  bufferedBytes: number
+}
+
+/** A record bigger than the producer's maxRecordBytes. */
+export class RecordTooLargeError extends SeglogError {
+  constructor(readonly size: number, readonly limit: number) {
+    super('RECORD_TOO_LARGE', `record of about ${size} bytes exceeds maxRecordBytes ${limit}`)
+  }
+}
+
+export class ProducerClosedError extends SeglogError {
+  constructor() {
+    super('PRODUCER_CLOSED', 'the producer is closed; create a new one to send more')
+  }
+}
+
+/** One `send` call in flight: its results fill in as the batches holding its records complete. */
+class PendingSend {
+  readonly results: RecordMetadata[]
+  remaining: number
+  readonly startMs: number
+  settled = false
+  resolve!: (results: RecordMetadata[]) => void
+  reject!: (error: Error) => void
+  readonly promise: Promise<RecordMetadata[]>
+
+  constructor(count: number) {
+    this.results = new Array<RecordMetadata>(count)
+    this.remaining = count
+    this.startMs = performance.now()
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+  }
+}
+
+/**
+ * Records waiting for one partition's next batch. Where results go is kept per run: consecutive
+ * records of one `send` (the usual case) share one entry instead of one per record.
+ */
+class PartitionBatch {
+  records: RecordInput[] = []
+  /** Per run: the send, the run's first slot in that send, and its first index in `records`. */
+  runSends: PendingSend[] = []
+  runSlots: number[] = []
+  runStarts: number[] = []
+  bytes = 0
+  /** Timestamp given to records sent without one (Kafka stamps them when they are accumulated). */
+  readonly createdMs = Date.now()
+  timer: NodeJS.Timeout | null = null
+  scheduled = false
+}
+
+interface TopicState {
+  logs: readonly PartitionLog[]
+  batches: PartitionBatch[]
+  sticky: StickyPartitioner
+  /** Next sequence number per partition (idempotence). */
+  sequences: number[]
+}
+
+/** Per-record overhead estimate: record varints and attributes (at most 21) plus headers count. */
+const RECORD_OVERHEAD_BYTES = 22
+
+/**
+ * Batches records per partition and appends them as compressed record batches. One producer may
+ * be used by many concurrent callers; records of one `send` keep their order within a partition,
+ * and sends reach a partition in call order. `send` resolves with each record's partition and
+ * offset once its batch is in the log (or durable, with acks 'flushed').
+ */
+export class Producer implements AsyncDisposable {
+  private readonly resolveTopic: (topic: string) => readonly PartitionLog[]
+  private readonly batchBytes: number
+  private readonly lingerMs: number
+  private readonly compression: CompressionName
+  private readonly bufferBytes: number
+  private readonly acks: 'written' | 'flushed'
+  private readonly maxRecordBytes: number
+  private readonly retries: number
+  private readonly retryBackoffMs: number
+  private readonly producerId: number
+  private readonly producerEpoch = 0
+  private readonly topics = new Map<string, TopicState>()
+  private buffered = 0
+  private readonly spaceWaiters: (() => void)[] = []
+  private readonly inFlight = new Set<Promise<void>>()
+  private closed = false
+  private readonly latency = new LatencyHistogram()
+  private recordsSent = 0
+  private bytesSent = 0
+  private bytesWritten = 0
+  private batchCount = 0
+
+  constructor(resolveTopic: (topic: string) => readonly PartitionLog[], options: ProducerOptions = {}) {
+    this.resolveTopic = resolveTopic
+    this.batchBytes = integerOption(options.batchBytes, 'batchBytes', 16384, 1)
+    this.lingerMs = integerOption(options.lingerMs, 'lingerMs', 0, 0)
+    this.bufferBytes = integerOption(options.bufferBytes, 'bufferBytes', 32 * 1024 * 1024, 1)
+    this.maxRecordBytes = integerOption(options.maxRecordBytes, 'maxRecordBytes', 1024 * 1024, 1)
+    this.retries = integerOption(options.retries, 'retries', 2, 0)
+    this.retryBackoffMs = integerOption(options.retryBackoffMs, 'retryBackoffMs', 100, 0)
+    this.compression = options.compression ?? 'lz4'
+    codecForName(this.compression) // fails now, not at the first batch, for an unknown codec
+    if (options.acks !== undefined && options.acks !== 'written' && options.acks !== 'flushed') {
+      throw new InvalidArgumentError(`acks must be 'written' or 'flushed', got ${String(options.acks)}`)
+    }
+    this.acks = options.acks ?? 'written'
+    this.producerId = options.idempotent === false ? -1 : randomInt(2 ** 47)
+  }
+
+  /**
+   * Sends records to a topic. Resolves with each record's metadata, in the order given. A record
+   * over maxRecordBytes, an unknown topic or a bad partition rejects the whole call before any of
+   * its records is accepted; other callers' records are not affected.
+   */
+  async send(topic: string, records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    if (this.closed) throw new ProducerClosedError()
+    if (!Array.isArray(records)) throw new InvalidArgumentError('send takes a topic and an array of records')
+    const state = this.topicState(topic)
+    const count = records.length
+    const inputs = new Array<RecordInput>(count)
+    let total = 0
+    for (let slot = 0; slot < count; slot++) {
+      const input = toRecordInput(records[slot]!)
+      const size = estimateSize(input)
+      if (size > this.maxRecordBytes) throw new RecordTooLargeError(size, this.maxRecordBytes)
+      checkPartition(records[slot]!.partition, state.logs.length)
+      inputs[slot] = input
+      total += size
+    }
+    while (this.buffered > 0 && this.buffered + total > this.bufferBytes) {
+      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve))
+      if (this.closed) throw new ProducerClosedError()
+    }
+    const pending = new PendingSend(count)
+    if (count === 0) pending.resolve([])
+    this.buffered += total
+    for (let slot = 0; slot < count; slot++) {
+      const input = inputs[slot]!
+      const size = estimateSize(input)
+      this.accumulate(topic, state, this.choosePartition(state, records[slot]!.partition, input.key, size), input, size, pending, slot)
+    }
+    return pending.promise
+  }
+
+  private topicState(topic: string): TopicState {
+    let state = this.topics.get(topic)
+    if (state === undefined) {
+      const logs = this.resolveTopic(topic)
+      state = { logs, batches: logs.map(() => new PartitionBatch()), sticky: new StickyPartitioner(), sequences: logs.map(() => 0) }
+      this.topics.set(topic, state)
+    }
+    return state
+  }
+
+  private choosePartition(state: TopicState, explicit: number | undefined, key: Buffer | null | undefined, size: number): number {
+    if (explicit !== undefined) return explicit
+    if (key != null) return partitionForKey(key, state.logs.length)
+    return state.sticky.partition(size, state.logs.length, this.batchBytes)
+  }
+
+  private accumulate(topic: string, state: TopicState, partition: number, input: RecordInput, size: number, pending: PendingSend, slot: number): void {
+    const batch = state.batches[partition]!
+    // A record that would push a non-empty batch past the limit starts the next batch; a record
+    // larger than the limit on its own still goes, alone.
+    if (batch.records.length > 0 && batch.bytes + size > this.batchBytes) this.drain(topic, state, partition)
+    const current = state.batches[partition]!
+    const runs = current.runSends.length
+    const extendsRun = runs > 0 && current.runSends[runs - 1] === pending && current.runSlots[runs - 1]! + (current.records.length - current.runStarts[runs - 1]!) === slot
+    if (!extendsRun) {
+      current.runSends.push(pending)
+      current.runSlots.push(slot)
+      current.runStarts.push(current.records.length)
+    }
+    current.records.push(input)
+    current.bytes += size
+    if (current.bytes >= this.batchBytes) {
+      this.drain(topic, state, partition)
+    } else if (this.lingerMs === 0) {
+      if (!current.scheduled) {
+        current.scheduled = true
+        // Records sent in the same tick share a batch even without linger.
+        setImmediate(() => {
+          if (state.batches[partition] === current) this.drain(topic, state, partition)
+        })
+      }
+    } else if (current.timer === null) {
+      current.timer = setTimeout(() => {
+        if (state.batches[partition] === current) this.drain(topic, state, partition)
+      }, this.lingerMs)
+    }
+  }
+
+  /** Closes a partition's open batch and appends it. */
+  private drain(topic: string, state: TopicState, partition: number): void {
+    const batch = state.batches[partition]!
+    if (batch.records.length === 0) return
+    if (batch.timer !== null) clearTimeout(batch.timer)
+    state.batches[partition] = new PartitionBatch()
+    const baseSequence = state.sequences[partition]!
+    if (this.producerId >= 0) state.sequences[partition] = (baseSequence + batch.records.length) % 0x80000000
+    const task = this.appendBatch(topic, state.logs[partition]!, partition, batch, baseSequence)
+    this.inFlight.add(task)
+    void task.finally(() => this.inFlight.delete(task))
+  }
+
+  private async appendBatch(topic: string, log: PartitionLog, partition: number, batch: PartitionBatch, baseSequence: number): Promise<void> {
+    const options = {
+      compression: this.compression,
+      now: batch.createdMs,
+      ...(this.producerId >= 0 && { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence }),
+    }
+    try {
+      let info
+      for (let attempt = 0; ; attempt++) {
+        try {
+          info = await log.appendRecords(batch.records, options)
+          break
+        } catch (error) {
+          // Only a failed write is worth retrying; with idempotence a retry of a batch that did
+          // land is answered with its first offsets rather than written twice.
+          if (attempt >= this.retries || (error as SeglogError).code !== 'IO_FAILED' || log.hasFailed) throw error
+          await new Promise((resolve) => setTimeout(resolve, this.retryBackoffMs * (attempt + 1)))
+        }
+      }
+      if (this.acks === 'flushed') await log.waitDurable(info.lastOffset + 1)
+      this.batchCount++
+      this.recordsSent += batch.records.length
+      this.bytesSent += batch.bytes
+      this.bytesWritten += info.size
+      const nowMs = performance.now()
+      const records = batch.records
+      const runs = batch.runSends.length
+      for (let run = 0; run < runs; run++) {
+        const pending = batch.runSends[run]!
+        if (pending.settled) continue
+        const start = batch.runStarts[run]!
+        const end = run + 1 < runs ? batch.runStarts[run + 1]! : records.length
+        let slot = batch.runSlots[run]!
+        for (let index = start; index < end; index++, slot++) {
+          pending.results[slot] = { topic, partition, offset: info.baseOffset + index, timestamp: records[index]!.timestamp ?? batch.createdMs }
+        }
+        pending.remaining -= end - start
+        if (pending.remaining === 0) {
+          pending.settled = true
+          this.latency.record(nowMs - pending.startMs)
+          pending.resolve(pending.results)
+        }
+      }
+    } catch (error) {
+      for (const pending of batch.runSends) {
+        if (pending.settled) continue
+        pending.settled = true
+        pending.reject(error as Error)
+      }
+    } finally {
+      this.release(batch.bytes)
+    }
+  }
+
+  private release(bytes: number): void {
+    this.buffered -= bytes
+    while (this.spaceWaiters.length > 0 && this.buffered < this.bufferBytes) this.spaceWaiters.shift()!()
+  }
+
+  /** Appends every open batch now and waits for all appends in flight. */
+  async flush(): Promise<void> {
+    for (const [topic, state] of this.topics) {
+      for (let partition = 0; partition < state.batches.length; partition++) this.drain(topic, state, partition)
+    }
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
+  }
+
+  /** Sends what is pending, then refuses further sends with ProducerClosedError. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.flush()
+    for (const wake of this.spaceWaiters.splice(0)) wake()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  metrics(): ProducerMetrics {
+    const latency = this.latency
+    return {
+      recordsSent: this.recordsSent,
+      bytesSent: this.bytesSent,
+      bytesWritten: this.bytesWritten,
+      batches: this.batchCount,
+      averageBatchRecords: this.batchCount === 0 ? 0 : this.recordsSent / this.batchCount,
+      averageBatchBytes: this.batchCount === 0 ? 0 : this.bytesWritten / this.batchCount,
+      compressionRatio: this.bytesSent === 0 ? 1 : this.bytesWritten / this.bytesSent,
+      latencyMs: { mean: latency.meanMs, p50: latency.percentile(50), p95: latency.percentile(95), p99: latency.percentile(99), p999: latency.percentile(99.9), max: latency.maxMs },
+      bufferedBytes: this.buffered,
+    }
+  }
+}
+
+function toBuffer(value: Buffer | string | null | undefined): Buffer | null {
+  if (value === undefined || value === null) return null
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value
+}
+
+/**
+ * A record whose key and value are already Buffers (or null) and whose headers are a list is used
+ * as it is: no copy per record on the hot path. Strings and header objects are converted.
+ */
+function toRecordInput(record: ProducerRecord): RecordInput {
+  if (record === null || typeof record !== 'object') throw new InvalidArgumentError('each record must be an object with a value')
+  const { key, value, headers, timestamp } = record
+  if (timestamp !== undefined && !Number.isSafeInteger(timestamp)) throw new InvalidArgumentError(`record timestamp must be an integer, got ${String(timestamp)}`)
+  if (value === undefined) throw new InvalidArgumentError('each record needs a value (null for a tombstone)')
+  const plain = (key == null || Buffer.isBuffer(key)) && (value === null || Buffer.isBuffer(value)) && (headers === undefined || Array.isArray(headers))
+  if (plain) return record as RecordInput
+  let list: RecordHeader[] | undefined
+  if (Array.isArray(headers)) list = headers as RecordHeader[]
+  else if (headers !== undefined) list = Object.entries(headers).map(([headerKey, headerValue]) => ({ key: headerKey, value: toBuffer(headerValue) }))
+  return { key: toBuffer(key), value: toBuffer(value), headers: list, timestamp }
+}
+
+function checkPartition(partition: number | undefined, count: number): void {
+  if (partition === undefined) return
+  if (!Number.isInteger(partition) || partition < 0 || partition >= count) throw new InvalidArgumentError(`partition ${partition} does not exist (the topic has ${count})`)
+}
+
+function estimateSize(record: RecordInput): number {
+  let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0)
+  if (record.headers !== undefined) for (const header of record.headers) size += header.key.length * 3 + (header.value?.length ?? 0) + 10
+  return size
+}
+
+function integerOption(value: number | undefined, name: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${String(value)}`)
+  return value
+}
