@@ -9,16 +9,30 @@ declare module 'crc-32/crc32c.js' {
 }
 
 declare module 'lz4' {
-  /** Compresses `input` into `output` as one raw LZ4 block; returns the bytes written, 0 if incompressible. */
+  /**
+   * Compresses all of `input` as one raw LZ4 block into `output[startIdx, endIdx)` (default: all of
+   * `output`); returns the bytes written, or 0 if the block did not fit. The native code does not
+   * check `endIdx` against `output.length`: the caller must.
+   */
   export function encodeBlock(input: Buffer, output: Buffer, startIdx?: number, endIdx?: number): number
   export function encodeBlockHC(input: Buffer, output: Buffer, compressionLevel?: number): number
-  /** Decompresses one raw LZ4 block; returns the bytes written, negative on malformed input. */
+  /**
+   * Decompresses the raw LZ4 block `input[startIdx, endIdx)` (default: all of `input`) into `output`
+   * from its start, never past `output.length`; returns the bytes written, or a negative number
+   * (minus the failing input position, minus 1) on malformed input or too small an output.
+   */
   export function decodeBlock(input: Buffer, output: Buffer, startIdx?: number, endIdx?: number): number
   export function encodeBound(inputSize: number): number
   export const utils: {
+    /** Second byte of xxHash32 (seed 0): the LZ4 frame header checksum. */
     descriptorChecksum(data: Buffer): number
+    /** xxHash32, seed 0. */
     blockChecksum(data: Buffer): number
   }
+  /** The package's own LZ4 frame writer (default: BD 7, independent blocks, content checksum). */
+  export function encode(input: Buffer, options?: Record<string, unknown>): Buffer
+  /** The package's own LZ4 frame reader. */
+  export function decode(input: Buffer, options?: Record<string, unknown>): Buffer
 }
 
 declare module 'fs-ext' {

@@ -1,0 +1,8 @@
+export { COMPRESSION_IDS, type Codec, type CompressionId, type CompressionName } from './codec.js'
+export { CorruptCompressionError, UnsupportedCompressionError } from './errors.js'
+export { codecForId, codecForName, CodecRegistry, type ModuleLoader } from './registry.js'
+export { NoneCodec, noneCodec } from './none.js'
+export { GzipCodec, gzipCodec } from './gzip.js'
+export { Lz4FrameCodec, LZ4_FRAME_HEADER, LZ4_FRAME_MAGIC, LZ4_WRITE_BLOCK_SIZE, type Lz4Binding } from './lz4-frame.js'
+export { SnappyXerialCodec, XERIAL_CHUNK_INPUT_SIZE, XERIAL_HEADER, XERIAL_MAGIC, type SnappyBinding } from './snappy-xerial.js'
+export { ZstdCodec, ZSTD_LEVEL, type ZstdBinding } from './zstd.js'
