@@ -8,6 +8,8 @@ import { PartitionLog, type RecoveryEvent, type RetentionResult } from '../log/p
 import { checkpointKey, formatCheckpoint, LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPOINT, writeCheckpointFile } from './checkpoint-file.js'
 import { writeFileAtomicSync } from '../log/atomic-file.js'
 import { Producer, type ProducerOptions } from '../producer/producer.js'
+import { Consumer, type ConsumerOptions } from '../consumer/consumer.js'
+import { OffsetStore, OFFSETS_TOPIC, type OffsetStoreOptions } from '../consumer/offset-store.js'
 import { DirLock } from './dir-lock.js'
 import { parsePartitionDirName, resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
 
@@ -30,6 +32,8 @@ export interface LogEngineOptions {
   checkpointIntervalMs?: number
   /** How long deleted segments' files stay (renamed `.deleted`) for in-flight reads (ms). */
   fileDeleteDelayMs?: number
+  /** When the consumer-offset store compacts its log. */
+  offsetStore?: OffsetStoreOptions
   /** Defaults for topics created without a setting. */
   topicDefaults?: Partial<Omit<TopicConfig, 'partitions'>>
   /** Warnings (recovery cut a tail, a leftover was removed); console.warn by default. */
@@ -40,6 +44,8 @@ export interface TopicDescription {
   name: string
   partitions: number
   config: TopicConfig
+  /** seglog's own topics (the offsets log), which users do not create or delete. */
+  internal: boolean
 }
 
 interface TopicsFile {
@@ -71,6 +77,7 @@ export class LogEngine implements AsyncDisposable {
   private lastRetentionMs = Date.now()
   private lastCheckpointMs = Date.now()
   private lastCheckpointText = ''
+  private offsetStore: OffsetStore | null = null
 
   private constructor(dir: string, lock: DirLock, options: LogEngineOptions, wasClean: boolean) {
     this.dir = dir
@@ -104,6 +111,8 @@ export class LogEngine implements AsyncDisposable {
       }
       const engine = new LogEngine(dir, lock, options, wasClean)
       await engine.loadTopics()
+      if (!engine.topics.has(OFFSETS_TOPIC)) await engine.createTopicUnchecked(OFFSETS_TOPIC, { partitions: 1, segmentBytes: 16 * 1024 * 1024, retentionMs: -1 })
+      engine.offsetStore = await OffsetStore.open(engine.partition(OFFSETS_TOPIC, 0), (topic) => engine.partitions(topic), options.offsetStore)
       engine.writeCheckpoints()
       engine.scheduleTick()
       return engine
@@ -192,6 +201,11 @@ export class LogEngine implements AsyncDisposable {
   async createTopic(name: string, config: Partial<TopicConfig> = {}): Promise<TopicDescription> {
     this.ensureOpen()
     validateTopicName(name)
+    if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic`)
+    return this.createTopicUnchecked(name, config)
+  }
+
+  private async createTopicUnchecked(name: string, config: Partial<TopicConfig>): Promise<TopicDescription> {
     if (this.topics.has(name)) throw new InvalidArgumentError(`topic '${name}' already exists`)
     const resolved = resolveTopicConfig(config, this.topicDefaults)
     const logs: PartitionLog[] = []
@@ -202,12 +216,13 @@ export class LogEngine implements AsyncDisposable {
     }
     this.topics.set(name, { config: resolved, logs })
     this.writeTopicsFile()
-    return { name, partitions: resolved.partitions, config: resolved }
+    return { name, partitions: resolved.partitions, config: resolved, internal: name === OFFSETS_TOPIC }
   }
 
   /** Deletes a topic and all its data. */
   async deleteTopic(name: string): Promise<void> {
     this.ensureOpen()
+    if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic and cannot be deleted`)
     const topic = this.requireTopic(name)
     for (const log of topic.logs) await log.close()
     this.topics.delete(name)
@@ -223,7 +238,7 @@ export class LogEngine implements AsyncDisposable {
 
   listTopics(): TopicDescription[] {
     this.ensureOpen()
-    return [...this.topics].map(([name, { config }]) => ({ name, partitions: config.partitions, config }))
+    return [...this.topics].map(([name, { config }]) => ({ name, partitions: config.partitions, config, internal: name === OFFSETS_TOPIC }))
   }
 
   hasTopic(name: string): boolean {
@@ -253,6 +268,18 @@ export class LogEngine implements AsyncDisposable {
     const topic = this.topics.get(name)
     if (topic === undefined) throw new InvalidArgumentError(`unknown topic '${name}'`)
     return topic
+  }
+
+  /** The consumer-offset store: committed offsets per group, topic and partition. */
+  get offsets(): OffsetStore {
+    this.ensureOpen()
+    return this.offsetStore!
+  }
+
+  /** A consumer reading topics for a group from its committed offsets. */
+  consumer(options: ConsumerOptions): Promise<Consumer> {
+    this.ensureOpen()
+    return Consumer.create(this.offsetStore!, (topic) => this.partitions(topic), { onWarning: (message) => this.warn(message), ...options })
   }
 
   /** A producer that batches and compresses records into this engine's topics. */

@@ -174,11 +174,15 @@ export class PartitionLog {
     const nowMs = options.nowMs ?? Date.now()
     const segments = baseOffsets.map((baseOffset) => Segment.open(dir, baseOffset, config))
     for (let slot = 0; slot < segments.length - 1; slot++) segments[slot]!.nextOffset = segments[slot + 1]!.baseOffset
-    for (const segment of segments) {
+    for (const [slot, segment] of segments.entries()) {
       if (!fs.existsSync(segment.paths.index) || !fs.existsSync(segment.paths.timeIndex)) {
         segment.offsetIndex.createIfMissing()
         segment.timeIndex.createIfMissing()
-        if (options.isClean || segment.nextOffset <= options.recoveryPoint) segment.rebuildIndexes()
+        // Only a segment wholly below the recovery point is rebuilt here; the rest (the last one
+        // always) is recovered below, which cuts a torn tail instead of failing on it. The last
+        // segment's nextOffset is still its base offset, so it must not pass this test.
+        const belowRecoveryPoint = slot < segments.length - 1 && segment.nextOffset <= options.recoveryPoint
+        if (options.isClean || belowRecoveryPoint) segment.rebuildIndexes()
       }
     }
     let kept = segments
@@ -471,6 +475,17 @@ export class PartitionLog {
   private ensureWritable(): void {
     if (this.closed) throw new LogClosedError(`partition ${this.topic}-${this.partition} is closed`)
     if (this.failure !== null) throw this.failedError()
+  }
+
+  /**
+   * Seals the active segment and starts a new one at the log end, unless the active segment is
+   * empty (the offset store's compaction uses this so the compacted state starts a segment).
+   */
+  async rollNow(): Promise<void> {
+    await this.enqueue(async () => {
+      this.ensureWritable()
+      if (!this.activeSegment.isEmpty) await this.roll(this.logEndOffset, Date.now())
+    })
   }
 
   /** Seals the active segment and starts a new one at `baseOffset`. */

@@ -1,0 +1,307 @@
+import { InvalidArgumentError, SeglogError } from '../errors.js'
+import { OffsetOutOfRangeError } from '../log/errors.js'
+import type { PartitionLog } from '../log/partition-log.js'
+import type { RecordHeader } from '../record/record.js'
+import { BatchScanner } from '../record/batch-scanner.js'
+import type { OffsetStore } from './offset-store.js'
+
+/** Where a consumer starts on a partition for which its group has no committed offset. */
+export type StartPosition = 'earliest' | 'latest' | { timestamp: number }
+
+export interface ConsumerOptions {
+  /** The consumer group whose committed offsets are used and updated. */
+  group: string
+  topics: readonly string[]
+  /** Read only these partitions (of every topic); all partitions by default. */
+  partitions?: readonly number[]
+  /** Start here where the group has no commit ('earliest' by default). */
+  from?: StartPosition
+  /** Commit the positions every `autoCommitMs` ms (and on close); off (0) by default. */
+  autoCommitMs?: number
+  /** Bytes read from a partition at a time. */
+  maxBytes?: number
+  /** When a position falls below the log start (retention deleted it): jump here. */
+  offsetReset?: 'earliest' | 'latest'
+  signal?: AbortSignal
+  /** Told when the consumer resets a position (Kafka's auto.offset.reset). */
+  onWarning?: (message: string) => void
+}
+
+/** A record as the consumer yields it. */
+export interface ConsumerRecord {
+  topic: string
+  partition: number
+  offset: number
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: RecordHeader[]
+}
+
+interface Assignment {
+  topic: string
+  partition: number
+  log: PartitionLog
+  /** Next offset to read. */
+  position: number
+  /** Position as last committed, to skip commits that change nothing. */
+  committed: number
+  paused: boolean
+  /** Decoded records read ahead, with `next` the first not yet handed out. */
+  buffer: ConsumerRecord[]
+  next: number
+}
+
+/**
+ * Reads topics for one consumer group as an async iterator of records, starting at the group's
+ * committed offsets. At the end of every partition it waits for appends (no polling) until
+ * `close()` or the abort signal. Delivery is at least once: commit after processing, and a
+ * restart resumes at the last commit. Several consumers with different groups read the same
+ * topic independently; giving consumers of one group disjoint `partitions` shares the work.
+ */
+export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable {
+  readonly group: string
+  private readonly store: OffsetStore
+  private readonly assignments: Assignment[] = []
+  private readonly maxBytes: number
+  private readonly offsetReset: 'earliest' | 'latest'
+  private readonly warn: (message: string) => void
+  private closed = false
+  private wake: (() => void) | null = null
+  private readonly onAppend = (): void => this.wakeUp()
+  private autoCommitTimer: NodeJS.Timeout | null = null
+  private cursor = 0
+  private readonly signal: AbortSignal | undefined
+  private readonly onAbort = (): void => void this.close()
+
+  private constructor(store: OffsetStore, options: ConsumerOptions) {
+    this.group = options.group
+    this.store = store
+    this.maxBytes = options.maxBytes ?? 1024 * 1024
+    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) throw new InvalidArgumentError(`maxBytes must be a positive integer, got ${options.maxBytes}`)
+    this.offsetReset = options.offsetReset ?? 'earliest'
+    if (this.offsetReset !== 'earliest' && this.offsetReset !== 'latest') throw new InvalidArgumentError(`offsetReset must be 'earliest' or 'latest'`)
+    this.warn = options.onWarning ?? ((message) => console.warn(`seglog: ${message}`))
+    this.signal = options.signal
+  }
+
+  /** Builds a consumer; `partitionsOf` resolves a topic to its partition logs. */
+  static async create(store: OffsetStore, partitionsOf: (topic: string) => readonly PartitionLog[], options: ConsumerOptions): Promise<Consumer> {
+    if (typeof options?.group !== 'string' || options.group.length === 0) throw new InvalidArgumentError('a consumer needs a group')
+    if (!Array.isArray(options.topics) || options.topics.length === 0) throw new InvalidArgumentError('a consumer needs at least one topic')
+    const consumer = new Consumer(store, options)
+    for (const topic of options.topics) {
+      const logs = partitionsOf(topic)
+      const wanted = options.partitions ?? logs.map((log) => log.partition)
+      for (const partition of wanted) {
+        const log = logs[partition]
+        if (log === undefined) throw new InvalidArgumentError(`topic '${topic}' has no partition ${partition}`)
+        const committed = store.fetch(options.group, topic, partition)
+        const position = committed?.offset ?? (await startOffset(log, options.from ?? 'earliest'))
+        consumer.assignments.push({ topic, partition, log, position, committed: committed?.offset ?? -1, paused: false, buffer: [], next: 0 })
+        log.events.on('append', consumer.onAppend)
+      }
+    }
+    const autoCommitMs = options.autoCommitMs ?? 0
+    if (autoCommitMs > 0) {
+      const tick = (): void => {
+        consumer.autoCommitTimer = setTimeout(() => {
+          consumer.commit().catch((error: unknown) => consumer.warn(`auto-commit failed: ${(error as Error).message}`)).finally(() => {
+            if (!consumer.closed) tick()
+          })
+        }, autoCommitMs)
+        consumer.autoCommitTimer.unref()
+      }
+      tick()
+    }
+    if (options.signal !== undefined) {
+      if (options.signal.aborted) await consumer.close()
+      else options.signal.addEventListener('abort', consumer.onAbort, { once: true })
+    }
+    return consumer
+  }
+
+  /** The next offset to read on each assigned partition. */
+  positions(): { topic: string; partition: number; offset: number }[] {
+    return this.assignments.map((a) => ({ topic: a.topic, partition: a.partition, offset: a.position }))
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
+    while (!this.closed) {
+      const records = await this.nextRecords()
+      if (records === null) return
+      const [assignment, list, start] = records
+      for (let index = start; index < list.length; index++) {
+        if (this.closed) return
+        const record = list[index]!
+        // The position moves as each record is handed out, so commit() right after processing
+        // a record commits exactly up to it.
+        assignment.next = index + 1
+        assignment.position = record.offset + 1
+        yield record
+        if (assignment.buffer !== list) break // a seek replaced the buffer
+      }
+    }
+  }
+
+  /**
+   * Batches of records, one partition at a time: the fast path for bulk reading (no await per
+   * record). Positions move past each batch as it is handed out.
+   */
+  async *batches(): AsyncGenerator<{ topic: string; partition: number; records: ConsumerRecord[] }> {
+    while (!this.closed) {
+      const records = await this.nextRecords()
+      if (records === null) return
+      const [assignment, list, start] = records
+      const slice = start === 0 ? list : list.slice(start)
+      assignment.next = list.length
+      assignment.position = list[list.length - 1]!.offset + 1
+      yield { topic: assignment.topic, partition: assignment.partition, records: slice }
+    }
+  }
+
+  /** Waits until some partition has records; returns them (or null once closed). */
+  private async nextRecords(): Promise<[Assignment, ConsumerRecord[], number] | null> {
+    for (;;) {
+      if (this.closed) return null
+      const count = this.assignments.length
+      for (let step = 0; step < count; step++) {
+        const assignment = this.assignments[(this.cursor + step) % count]!
+        if (assignment.paused) continue
+        if (assignment.next < assignment.buffer.length) {
+          this.cursor = (this.cursor + step) % count
+          return [assignment, assignment.buffer, assignment.next]
+        }
+        if (await this.fill(assignment)) {
+          this.cursor = (this.cursor + step + 1) % count
+          return [assignment, assignment.buffer, 0]
+        }
+      }
+      await this.waitForAppend()
+    }
+  }
+
+  /** Reads the next records of a partition into its buffer; false when it is caught up. */
+  private async fill(assignment: Assignment): Promise<boolean> {
+    const log = assignment.log
+    if (assignment.position < log.logStartOffset || assignment.position > log.logEndOffset) this.resetPosition(assignment)
+    if (assignment.position >= log.highWatermark) return false
+    let raw
+    try {
+      raw = await log.readRaw(assignment.position, { maxBytes: this.maxBytes })
+    } catch (error) {
+      if (!(error instanceof OffsetOutOfRangeError)) throw error
+      this.resetPosition(assignment)
+      return false
+    }
+    const records: ConsumerRecord[] = []
+    const scanner = new BatchScanner(raw.bytes)
+    const { topic, partition, position } = assignment
+    for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
+      if (batch.isControl) continue
+      for (const record of batch.records()) {
+        if (record.offset < position) continue
+        records.push({ topic, partition, offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers })
+      }
+    }
+    if (records.length === 0) {
+      // Only control records or compacted gaps: step past them.
+      if (raw.nextOffset > assignment.position) assignment.position = raw.nextOffset
+      return false
+    }
+    assignment.buffer = records
+    assignment.next = 0
+    return true
+  }
+
+  private resetPosition(assignment: Assignment): void {
+    const log = assignment.log
+    const target = this.offsetReset === 'earliest' ? log.logStartOffset : log.highWatermark
+    this.warn(`${this.group}: position ${assignment.position} of ${assignment.topic}-${assignment.partition} is outside [${log.logStartOffset}, ${log.logEndOffset}]; resetting to the ${this.offsetReset} offset ${target}`)
+    assignment.position = target
+    assignment.buffer = []
+    assignment.next = 0
+  }
+
+  private waitForAppend(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve
+    })
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake
+    this.wake = null
+    wake?.()
+  }
+
+  /**
+   * Commits positions: after `record`, for its partition only; or every partition's position.
+   * Commits that would not change anything are skipped.
+   */
+  async commit(record?: Pick<ConsumerRecord, 'topic' | 'partition' | 'offset'>): Promise<void> {
+    const entries = []
+    if (record !== undefined) {
+      this.assignment(record.topic, record.partition)
+      entries.push({ topic: record.topic, partition: record.partition, offset: record.offset + 1 })
+    } else {
+      for (const a of this.assignments) if (a.position !== a.committed) entries.push({ topic: a.topic, partition: a.partition, offset: a.position })
+    }
+    if (entries.length === 0) return
+    await this.store.commitMany(this.group, entries)
+    for (const entry of entries) {
+      const a = this.assignment(entry.topic, entry.partition)
+      a.committed = entry.offset
+    }
+  }
+
+  /** Moves the read position of one partition. */
+  seek(topic: string, partition: number, offset: number): void {
+    const a = this.assignment(topic, partition)
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`seek needs a non-negative offset, got ${offset}`)
+    a.position = offset
+    a.buffer = []
+    a.next = 0
+    this.wakeUp()
+  }
+
+  pause(topic: string, partition: number): void {
+    this.assignment(topic, partition).paused = true
+  }
+
+  resume(topic: string, partition: number): void {
+    this.assignment(topic, partition).paused = false
+    this.wakeUp()
+  }
+
+  private assignment(topic: string, partition: number): Assignment {
+    const a = this.assignments.find((candidate) => candidate.topic === topic && candidate.partition === partition)
+    if (a === undefined) throw new SeglogError('INVALID_ARGUMENT', `this consumer does not read ${topic}-${partition}`)
+    return a
+  }
+
+  /** Stops iteration (a waiting iterator ends) and, with auto-commit, commits the positions. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.autoCommitTimer !== null) clearTimeout(this.autoCommitTimer)
+    this.signal?.removeEventListener('abort', this.onAbort)
+    for (const a of this.assignments) a.log.events.off('append', this.onAppend)
+    this.wakeUp()
+    if (this.autoCommitTimer !== null) await this.commit()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+async function startOffset(log: PartitionLog, from: StartPosition): Promise<number> {
+  if (from === 'earliest') return log.logStartOffset
+  if (from === 'latest') return log.highWatermark
+  if (typeof from === 'object' && from !== null && Number.isSafeInteger(from.timestamp)) {
+    const found = await log.offsetForTimestamp(from.timestamp)
+    return found === null ? log.highWatermark : found.offset
+  }
+  throw new InvalidArgumentError(`from must be 'earliest', 'latest' or { timestamp }, got ${JSON.stringify(from)}`)
+}

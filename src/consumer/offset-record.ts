@@ -1,0 +1,121 @@
+import { CorruptRecordError } from '../record/errors.js'
+import { readSafeInt64BE, writeInt64BE } from '../record/int64.js'
+
+/**
+ * The records of the offsets log use Kafka's `__consumer_offsets` schemas, so Kafka's tooling
+ * (kafka-dump-log --offsets-decoder) can read them. Big-endian; strings are int16 length + UTF-8.
+ *
+ * Key (OffsetCommitKey, key version 1):
+ * | field     | type   |
+ * |-----------|--------|
+ * | version   | int16  | 1 (0 and 1 are offset-commit keys; 2 would be group metadata)
+ * | group     | string |
+ * | topic     | string |
+ * | partition | int32  |
+ *
+ * Value (OffsetCommitValue version 3), or null (a tombstone: the offset was deleted):
+ * | field           | type   |
+ * |-----------------|--------|
+ * | version         | int16  | 3
+ * | offset          | int64  | the next offset the group will read
+ * | leaderEpoch     | int32  | -1
+ * | metadata        | string | the committer's note, '' if none
+ * | commitTimestamp | int64  | ms since the epoch
+ *
+ * See docs/format/offsets-topic.md.
+ */
+export const OFFSET_COMMIT_KEY_VERSION = 1
+export const OFFSET_COMMIT_VALUE_VERSION = 3
+
+export interface OffsetKey {
+  group: string
+  topic: string
+  partition: number
+}
+
+export interface CommittedOffset {
+  offset: number
+  metadata: string
+  commitTimestamp: number
+}
+
+export function encodeOffsetKey(key: OffsetKey): Buffer {
+  const group = Buffer.from(key.group, 'utf8')
+  const topic = Buffer.from(key.topic, 'utf8')
+  const buf = Buffer.allocUnsafe(2 + 2 + group.length + 2 + topic.length + 4)
+  let at = buf.writeInt16BE(OFFSET_COMMIT_KEY_VERSION, 0)
+  at = writeString(buf, group, at)
+  at = writeString(buf, topic, at)
+  buf.writeInt32BE(key.partition, at)
+  return buf
+}
+
+export function encodeOffsetValue(value: CommittedOffset): Buffer {
+  const metadata = Buffer.from(value.metadata, 'utf8')
+  const buf = Buffer.allocUnsafe(2 + 8 + 4 + 2 + metadata.length + 8)
+  let at = buf.writeInt16BE(OFFSET_COMMIT_VALUE_VERSION, 0)
+  writeInt64BE(buf, value.offset, at)
+  at = buf.writeInt32BE(-1, at + 8)
+  at = writeString(buf, metadata, at)
+  writeInt64BE(buf, value.commitTimestamp, at)
+  return buf
+}
+
+/** Null for keys of other record types (group metadata), which the offsets log may carry. */
+export function decodeOffsetKey(buf: Buffer): OffsetKey | null {
+  const cursor = { at: 0 }
+  const version = readInt16(buf, cursor)
+  if (version !== 0 && version !== 1) return null
+  const group = readString(buf, cursor)
+  const topic = readString(buf, cursor)
+  const partition = readInt32(buf, cursor)
+  return { group, topic, partition }
+}
+
+/** Reads value versions 0-3 (Kafka's history); later fields are ignored. */
+export function decodeOffsetValue(buf: Buffer): CommittedOffset {
+  const cursor = { at: 0 }
+  const version = readInt16(buf, cursor)
+  if (version < 0 || version > 4) throw new CorruptRecordError('truncated-record', 0, `unknown offset commit value version ${version}`)
+  need(buf, cursor.at, 8)
+  const offset = readSafeInt64BE(buf, cursor.at)
+  cursor.at += 8
+  if (version >= 3) readInt32(buf, cursor)
+  const metadata = readString(buf, cursor)
+  need(buf, cursor.at, 8)
+  const commitTimestamp = readSafeInt64BE(buf, cursor.at)
+  return { offset, metadata, commitTimestamp }
+}
+
+function writeString(buf: Buffer, bytes: Buffer, at: number): number {
+  at = buf.writeInt16BE(bytes.length, at)
+  bytes.copy(buf, at)
+  return at + bytes.length
+}
+
+function need(buf: Buffer, at: number, bytes: number): void {
+  if (at + bytes > buf.length) throw new CorruptRecordError('truncated-record', at, `offsets record needs ${bytes} more bytes`)
+}
+
+function readInt16(buf: Buffer, cursor: { at: number }): number {
+  need(buf, cursor.at, 2)
+  const value = buf.readInt16BE(cursor.at)
+  cursor.at += 2
+  return value
+}
+
+function readInt32(buf: Buffer, cursor: { at: number }): number {
+  need(buf, cursor.at, 4)
+  const value = buf.readInt32BE(cursor.at)
+  cursor.at += 4
+  return value
+}
+
+function readString(buf: Buffer, cursor: { at: number }): string {
+  const length = readInt16(buf, cursor)
+  if (length < 0) throw new CorruptRecordError('truncated-record', cursor.at - 2, `negative string length ${length}`)
+  need(buf, cursor.at, length)
+  const text = buf.toString('utf8', cursor.at, cursor.at + length)
+  cursor.at += length
+  return text
+}

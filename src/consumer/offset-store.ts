@@ -1,0 +1,291 @@
+import { InvalidArgumentError, SeglogError } from '../errors.js'
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type PartitionLog } from '../log/partition-log.js'
+import type { RecordInput } from '../record/record.js'
+import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from './offset-record.js'
+
+export const OFFSETS_TOPIC = '__consumer_offsets'
+
+/** Where `reset` moves a group: the log start, the log end, a timestamp or an explicit offset. */
+export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number }
+
+export interface OffsetCommit {
+  topic: string
+  partition: number
+  offset: number
+  metadata?: string
+}
+
+export interface PartitionLag {
+  topic: string
+  partition: number
+  committedOffset: number | null
+  logEndOffset: number
+  /** Records between the commit (or the log start, without one) and the high watermark. */
+  lag: number
+  metadata: string | null
+  commitTimestamp: number | null
+}
+
+export interface OffsetStoreOptions {
+  /** Compact when the offsets log is larger than this… */
+  compactMinBytes?: number
+  /** …and holds more than this many records per live offset. */
+  compactMinRatio?: number
+}
+
+/** Topic and partition packed into one map key. */
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
+}
+
+/**
+ * The consumer-offset store: per group, topic and partition, the next offset to read. Commits are
+ * records in an internal log (`__consumer_offsets-0`) using Kafka's schemas; the current values are
+ * held in memory, rebuilt on open by replaying the log (the last value per key wins). Durability is
+ * the engine's flush mode: under 'sync' a resolved commit survives kill -9 and power loss.
+ *
+ * The log is compacted by appending the live values as a fresh segment and then deleting every
+ * older segment. Until the deletion the old records are still there and the new ones follow
+ * them, so a crash at any moment replays to the same state.
+ */
+export class OffsetStore {
+  private readonly log: PartitionLog
+  private readonly partitionsOf: (topic: string) => readonly PartitionLog[]
+  private readonly groups = new Map<string, Map<string, CommittedOffset & { topic: string; partition: number }>>()
+  private readonly compactMinBytes: number
+  private readonly compactMinRatio: number
+  /** Commits are serialized so the in-memory map follows log order. */
+  private tail: Promise<unknown> = Promise.resolve()
+  private compacting = false
+  /** Compactions done (for inspection and tests). */
+  compactions = 0
+
+  private constructor(log: PartitionLog, partitionsOf: (topic: string) => readonly PartitionLog[], options: OffsetStoreOptions) {
+    this.log = log
+    this.partitionsOf = partitionsOf
+    this.compactMinBytes = options.compactMinBytes ?? 16 * 1024 * 1024
+    this.compactMinRatio = options.compactMinRatio ?? 2
+  }
+
+  /** Loads the store by replaying its log. */
+  static async open(log: PartitionLog, partitionsOf: (topic: string) => readonly PartitionLog[], options: OffsetStoreOptions = {}): Promise<OffsetStore> {
+    const store = new OffsetStore(log, partitionsOf, options)
+    await store.replay()
+    return store
+  }
+
+  private async replay(): Promise<void> {
+    const end = this.log.logEndOffset
+    for await (const batch of this.log.batches({ from: this.log.logStartOffset, to: end })) {
+      if (batch.isControl) continue
+      for (const record of batch.records()) {
+        if (record.key === null) continue
+        const key = decodeOffsetKey(record.key)
+        if (key === null) continue
+        if (record.value === null) this.remove(key.group, key.topic, key.partition)
+        else this.set(key.group, key.topic, key.partition, decodeOffsetValue(record.value))
+      }
+    }
+  }
+
+  private set(group: string, topic: string, partition: number, value: CommittedOffset): void {
+    let offsets = this.groups.get(group)
+    if (offsets === undefined) {
+      offsets = new Map()
+      this.groups.set(group, offsets)
+    }
+    offsets.set(partitionKey(topic, partition), { ...value, topic, partition })
+  }
+
+  private remove(group: string, topic: string, partition: number): void {
+    const offsets = this.groups.get(group)
+    if (offsets === undefined) return
+    offsets.delete(partitionKey(topic, partition))
+    if (offsets.size === 0) this.groups.delete(group)
+  }
+
+  /** Commits one offset: the next offset `group` will read from `topic`/`partition`. */
+  commit(group: string, topic: string, partition: number, offset: number, metadata = ''): Promise<void> {
+    return this.commitMany(group, [{ topic, partition, offset, metadata }])
+  }
+
+  /** Commits several offsets as one batch: on disk all of them or none. */
+  commitMany(group: string, entries: readonly OffsetCommit[]): Promise<void> {
+    try {
+      checkGroup(group)
+      if (entries.length === 0) throw new InvalidArgumentError('commitMany needs at least one offset')
+      for (const entry of entries) this.checkCommit(entry)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const commitTimestamp = Date.now()
+    const records: RecordInput[] = entries.map((entry) => ({
+      key: encodeOffsetKey({ group, topic: entry.topic, partition: entry.partition }),
+      value: encodeOffsetValue({ offset: entry.offset, metadata: entry.metadata ?? '', commitTimestamp }),
+      timestamp: commitTimestamp,
+    }))
+    return this.write(records, () => {
+      for (const entry of entries) this.set(group, entry.topic, entry.partition, { offset: entry.offset, metadata: entry.metadata ?? '', commitTimestamp })
+    })
+  }
+
+  private checkCommit(entry: OffsetCommit): void {
+    const log = this.partitionLog(entry.topic, entry.partition)
+    if (!Number.isSafeInteger(entry.offset)) throw new InvalidArgumentError(`offset must be an integer, got ${entry.offset}`)
+    if (entry.offset < log.logStartOffset || entry.offset > log.logEndOffset) {
+      throw new SeglogError('OFFSET_OUT_OF_RANGE', `cannot commit offset ${entry.offset} for ${entry.topic}-${entry.partition}: it is outside [${log.logStartOffset}, ${log.logEndOffset}]`)
+    }
+    if (entry.metadata !== undefined && typeof entry.metadata !== 'string') throw new InvalidArgumentError('commit metadata must be a string')
+  }
+
+  private partitionLog(topic: string, partition: number): PartitionLog {
+    const logs = this.partitionsOf(topic)
+    const log = logs[partition]
+    if (log === undefined) throw new InvalidArgumentError(`topic '${topic}' has no partition ${partition}`)
+    return log
+  }
+
+  /** Appends records and applies them to the map once durable (serialized with other writes). */
+  private write(records: RecordInput[], apply: () => void): Promise<void> {
+    const run = this.tail.then(async () => {
+      await this.log.appendRecords(records, { compression: 'none' })
+      if (this.log.flushPolicy.mode !== 'sync') {
+        // The engine's flush mode decides durability; the append is in the log either way.
+      }
+      apply()
+    })
+    this.tail = run.then(() => this.maybeCompact()).catch(() => undefined)
+    return run
+  }
+
+  /** The committed offset, or null when the group has none for that partition. */
+  fetch(group: string, topic: string, partition: number): CommittedOffset | null {
+    const value = this.groups.get(group)?.get(partitionKey(topic, partition))
+    return value === undefined ? null : { offset: value.offset, metadata: value.metadata, commitTimestamp: value.commitTimestamp }
+  }
+
+  listGroups(): string[] {
+    return [...this.groups.keys()].sort()
+  }
+
+  /** Per committed partition of the group: its commit, the log end and the lag. */
+  describeGroup(group: string): PartitionLag[] {
+    const offsets = this.groups.get(group)
+    if (offsets === undefined) return []
+    const rows: PartitionLag[] = []
+    for (const value of offsets.values()) {
+      let end = -1
+      let start = 0
+      try {
+        const log = this.partitionLog(value.topic, value.partition)
+        end = log.highWatermark
+        start = log.logStartOffset
+      } catch {
+        // The topic was deleted since the commit: report the commit without a lag.
+      }
+      rows.push({
+        topic: value.topic,
+        partition: value.partition,
+        committedOffset: value.offset,
+        logEndOffset: end,
+        lag: end < 0 ? 0 : Math.max(0, end - Math.max(value.offset, start)),
+        metadata: value.metadata,
+        commitTimestamp: value.commitTimestamp,
+      })
+    }
+    return rows.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
+  }
+
+  /** Moves the group's offsets for every partition of `topic` (one batch). */
+  async reset(group: string, topic: string, to: ResetTarget): Promise<OffsetCommit[]> {
+    const entries: OffsetCommit[] = []
+    for (const log of this.partitionsOf(topic)) entries.push({ topic, partition: log.partition, offset: await resolveTarget(log, to) })
+    await this.commitMany(group, entries)
+    return entries
+  }
+
+  /** Forgets every offset of a group (tombstones in one batch). */
+  async deleteGroup(group: string): Promise<boolean> {
+    checkGroup(group)
+    const offsets = this.groups.get(group)
+    if (offsets === undefined) return false
+    const records: RecordInput[] = [...offsets.values()].map((value) => ({
+      key: encodeOffsetKey({ group, topic: value.topic, partition: value.partition }),
+      value: null,
+    }))
+    await this.write(records, () => this.groups.delete(group))
+    return true
+  }
+
+  /** Number of live offsets. */
+  get size(): number {
+    let count = 0
+    for (const offsets of this.groups.values()) count += offsets.size
+    return count
+  }
+
+  /** Compacts when the log holds much more than the live offsets. */
+  private async maybeCompact(): Promise<void> {
+    if (this.compacting) return
+    const records = this.log.logEndOffset - this.log.logStartOffset
+    if (this.log.sizeInBytes < this.compactMinBytes || records < this.compactMinRatio * Math.max(1, this.size)) return
+    await this.compact()
+  }
+
+  /**
+   * Writes every live offset into a new segment, makes it durable, then deletes all older
+   * segments. Exposed for tests and for operators who want it now.
+   */
+  compact(): Promise<void> {
+    const run = this.tail.then(() => this.compactNow())
+    this.tail = run.catch(() => undefined)
+    return run
+  }
+
+  private async compactNow(): Promise<void> {
+    this.compacting = true
+    try {
+      await this.log.rollNow()
+      const start = this.log.logEndOffset
+      const records: RecordInput[] = []
+      for (const [group, offsets] of this.groups) {
+        for (const value of offsets.values()) {
+          records.push({
+            key: encodeOffsetKey({ group, topic: value.topic, partition: value.partition }),
+            value: encodeOffsetValue(value),
+            timestamp: value.commitTimestamp,
+          })
+        }
+      }
+      const chunk = 4096
+      for (let slot = 0; slot < records.length; slot += chunk) await this.log.appendRecords(records.slice(slot, slot + chunk), { compression: 'none' })
+      await this.log.flush()
+      await this.log.deleteRecordsBefore(start)
+      this.compactions++
+    } finally {
+      this.compacting = false
+    }
+  }
+}
+
+function checkGroup(group: string): void {
+  if (typeof group !== 'string' || group.length === 0 || group.length > 32767) throw new InvalidArgumentError('group must be a non-empty string')
+}
+
+async function resolveTarget(log: PartitionLog, to: ResetTarget): Promise<number> {
+  if (to === 'earliest') return log.logStartOffset
+  if (to === 'latest') return log.highWatermark
+  if (typeof to === 'object' && to !== null && 'offset' in to) {
+    if (!Number.isSafeInteger(to.offset) || to.offset < log.logStartOffset || to.offset > log.logEndOffset) {
+      throw new SeglogError('OFFSET_OUT_OF_RANGE', `offset ${to.offset} is outside [${log.logStartOffset}, ${log.logEndOffset}] for ${log.topic}-${log.partition}`)
+    }
+    return to.offset
+  }
+  if (typeof to === 'object' && to !== null && 'timestamp' in to) {
+    if (to.timestamp === EARLIEST_TIMESTAMP) return log.logStartOffset
+    if (to.timestamp === LATEST_TIMESTAMP) return log.highWatermark
+    const found = await log.offsetForTimestamp(to.timestamp)
+    return found === null ? log.highWatermark : found.offset
+  }
+  throw new InvalidArgumentError(`reset target must be 'earliest', 'latest', { timestamp } or { offset }, got ${JSON.stringify(to)}`)
+}
