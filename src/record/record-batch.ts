@@ -76,8 +76,14 @@ export type TimestampType = 'CreateTime' | 'LogAppendTime'
 export class RecordBatch {
   readonly buffer: Buffer
 
-  /** `buffer` must hold exactly one batch: use `readBatchAt` or the scanner to get one. */
+  /**
+   * `buffer` must hold exactly one batch (the scanner returns such views). Anything shorter than a
+   * batch header is rejected here, so no header getter can read past the end.
+   */
   constructor(buffer: Buffer) {
+    if (buffer.length < BATCH_HEADER_SIZE) {
+      throw new CorruptRecordError('bad-length', 0, `${buffer.length} bytes is below the ${BATCH_HEADER_SIZE}-byte batch header`)
+    }
     this.buffer = buffer
   }
 
@@ -161,11 +167,18 @@ export class RecordBatch {
   }
 
   isValid(): boolean {
-    return this.buffer.length >= BATCH_HEADER_SIZE && this.crc === this.computeCrc()
+    return this.batchLength === this.buffer.length - LOG_OVERHEAD && this.crc === this.computeCrc()
   }
 
-  /** Throws CorruptRecordError('bad-crc') when the stored CRC does not match the bytes. */
+  /**
+   * Throws CorruptRecordError: 'bad-length' when batchLength disagrees with the view's size (the CRC
+   * does not cover batchLength), 'bad-crc' when the stored CRC does not match the bytes.
+   */
   ensureValid(): void {
+    const batchLength = this.batchLength
+    if (batchLength !== this.buffer.length - LOG_OVERHEAD) {
+      throw new CorruptRecordError('bad-length', BATCH_LENGTH_OFFSET, `batch length ${batchLength} but the batch holds ${this.buffer.length - LOG_OVERHEAD} bytes after it`)
+    }
     const stored = this.crc
     const computed = this.computeCrc()
     if (stored !== computed) {
