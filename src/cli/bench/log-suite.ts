@@ -1,0 +1,110 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { LogEngine } from '../../engine/log-engine.js'
+import { encodeBatch } from '../../record/record-batch.js'
+import { measurePlainFile } from './produce-consume.js'
+import { seededRandom } from './payload.js'
+import { percentileOf } from './stats.js'
+
+export interface LogSuiteParams {
+  /** Records appended (in batches of `batchRecords`). */
+  records: number
+  recordSize: number
+  batchRecords: number
+  segmentBytes: number
+  /** Random reads and timestamp lookups measured. */
+  lookups: number
+  dir?: string
+}
+
+export interface LogSuiteResult {
+  append: { recordsPerSec: number; mbPerSec: number; plainMbPerSec: number; ratio: number }
+  readByOffset: { p50Us: number; p99Us: number; count: number }
+  timestampLookup: { p50Us: number; p99Us: number; count: number }
+  sequentialDecode: { recordsPerSec: number; mbPerSec: number; segments: number }
+}
+
+/**
+ * The partition log on its own (issue figures for the log layer): appends of pre-sized batches
+ * next to plain writes of the same bytes, random read-by-offset and timestamp-lookup latency from
+ * the page cache, and sequential decode-and-iterate across segments.
+ */
+export async function runLogSuite(params: LogSuiteParams): Promise<LogSuiteResult> {
+  const dir = params.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-log-'))
+  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+  try {
+    await engine.createTopic('log-bench', { partitions: 1, segmentBytes: params.segmentBytes })
+    const log = engine.partition('log-bench', 0)
+    const random = seededRandom(7)
+    const value = Buffer.alloc(params.recordSize)
+    for (let at = 0; at < value.length; at++) value[at] = Math.floor(random() * 256)
+    const batches = Math.ceil(params.records / params.batchRecords)
+    const baseTime = 1_700_000_000_000
+    // Timestamps mostly rise with some disorder, as real producers send them.
+    const records = Array.from({ length: params.batchRecords }, (_, slot) => ({ value, timestamp: baseTime + slot }))
+
+    const appendStart = performance.now()
+    for (let batch = 0; batch < batches; batch++) {
+      const timeBase = baseTime + batch * params.batchRecords + Math.floor(random() * 50)
+      for (let slot = 0; slot < records.length; slot++) records[slot]!.timestamp = timeBase + slot
+      await log.appendRecords(records)
+    }
+    const appendSeconds = (performance.now() - appendStart) / 1000
+    const bytes = log.sizeInBytes
+    const total = batches * params.batchRecords
+    const plain = measurePlainWritesOfBatches(dir, encodeBatch(records), batches)
+
+    const readLatencies: number[] = []
+    const end = log.logEndOffset
+    for (let probe = 0; probe < params.lookups; probe++) {
+      const offset = Math.floor(random() * end)
+      const start = performance.now()
+      await log.readRaw(offset, { maxBytes: 1 })
+      readLatencies.push((performance.now() - start) * 1000)
+    }
+    const timeLatencies: number[] = []
+    for (let probe = 0; probe < params.lookups; probe++) {
+      const timestamp = baseTime + Math.floor(random() * total)
+      const start = performance.now()
+      await log.offsetForTimestamp(timestamp)
+      timeLatencies.push((performance.now() - start) * 1000)
+    }
+    readLatencies.sort((a, b) => a - b)
+    timeLatencies.sort((a, b) => a - b)
+
+    const decodeStart = performance.now()
+    let decoded = 0
+    for await (const batch of log.batches({ from: 0 })) {
+      for (const record of batch.records()) if (record.value !== null) decoded++
+    }
+    const decodeSeconds = (performance.now() - decodeStart) / 1000
+    if (decoded !== total) throw new Error(`sequential read returned ${decoded} records, expected ${total}`)
+
+    return {
+      append: { recordsPerSec: total / appendSeconds, mbPerSec: bytes / 1e6 / appendSeconds, plainMbPerSec: plain, ratio: bytes / 1e6 / appendSeconds / plain },
+      readByOffset: { p50Us: percentileOf(readLatencies, 50), p99Us: percentileOf(readLatencies, 99), count: readLatencies.length },
+      timestampLookup: { p50Us: percentileOf(timeLatencies, 50), p99Us: percentileOf(timeLatencies, 99), count: timeLatencies.length },
+      sequentialDecode: { recordsPerSec: decoded / decodeSeconds, mbPerSec: bytes / 1e6 / decodeSeconds, segments: log.segmentCount },
+    }
+  } finally {
+    await engine.close()
+    if (params.dir === undefined) fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** The same batch bytes written `count` times with plain sequential writes (MB/s). */
+function measurePlainWritesOfBatches(dir: string, batch: Buffer, count: number): number {
+  const file = path.join(dir, 'plain-batches.bin')
+  const fd = fs.openSync(file, 'w')
+  try {
+    const start = performance.now()
+    for (let slot = 0; slot < count; slot++) fs.writeSync(fd, batch)
+    return (batch.length * count) / 1e6 / ((performance.now() - start) / 1000)
+  } finally {
+    fs.closeSync(fd)
+    fs.rmSync(file, { force: true })
+  }
+}
+
+export { measurePlainFile }

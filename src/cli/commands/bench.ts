@@ -1,0 +1,360 @@
+import fs from 'node:fs'
+import { COMPRESSION_IDS, type CompressionName } from '../../compression/codec.js'
+import type { FlushMode } from '../../log/flush-policy.js'
+import { formatHelp, parseByteSizeOption, parseCommandArgs, parseIntegerOption, checkPositionals, type OptionSpecs } from '../args.js'
+import { runDurabilitySuite, type DurabilitySuiteResult } from '../bench/durability-suite.js'
+import { runLogSuite, type LogSuiteResult } from '../bench/log-suite.js'
+import { runProduceConsume, type ProduceConsumeParams, type ProduceConsumeResult } from '../bench/produce-consume.js'
+import { renderReport } from '../bench/report.js'
+import { formatNumber, formatSpread, formatTable, spread, type Spread } from '../bench/stats.js'
+import type { Command } from '../command.js'
+import { EXIT_OK, UsageError } from '../errors.js'
+import { Output } from '../output.js'
+
+const OPTIONS = {
+  suite: { type: 'string', valueName: 'NAME', description: "produce (default: produce and consume through the engine), log (the partition log alone) or durability (flush modes and recovery)" },
+  records: { type: 'string', valueName: 'N', description: 'records to produce (default 1000000; log suite too)' },
+  'record-size': { type: 'string', valueName: 'BYTES', description: 'bytes per record value (default 100)' },
+  payload: { type: 'string', valueName: 'KIND', description: 'random, json (default) or a FILE whose bytes are cut into values' },
+  'batch-bytes': { type: 'string', valueName: 'BYTES', description: 'producer batch size (default 1m)' },
+  'linger-ms': { type: 'string', valueName: 'MS', description: 'producer linger (default 0)' },
+  compression: { type: 'string', valueName: 'CODEC', description: 'none, gzip, snappy, lz4 (default) or zstd' },
+  topics: { type: 'string', valueName: 'N', description: 'topics to spread the records over (default 1)' },
+  partitions: { type: 'string', valueName: 'N', description: 'partitions per topic (default 4)' },
+  producers: { type: 'string', valueName: 'N', description: 'concurrent senders (default 4)' },
+  'send-records': { type: 'string', valueName: 'N', description: 'records per send call (default 100); latency is per send' },
+  flush: { type: 'string', valueName: 'MODE', description: 'sync, interval (1000 ms) or os (default)' },
+  consume: { type: 'boolean', description: 'read everything back with a consumer group and verify it' },
+  'commit-every': { type: 'string', valueName: 'N', description: 'with --consume, commit the group every N records (default 100000)' },
+  runs: { type: 'string', valueName: 'N', description: 'measured runs; figures are medians with min and max (default 3)' },
+  warmup: { type: 'string', valueName: 'N', description: 'unmeasured runs first (default 1)' },
+  sweep: { type: 'string', valueName: 'PARAM=V1,V2', description: 'run a series: batch-bytes, record-size, producers, compression, linger-ms, partitions' },
+  report: { type: 'string', valueName: 'FILE.html', description: 'with --sweep, write a self-contained page with charts' },
+  lookups: { type: 'string', valueName: 'N', description: 'log suite: random reads and timestamp lookups (default 20000)' },
+  appends: { type: 'string', valueName: 'N', description: 'durability suite: appends per mode and concurrency (default 20000)' },
+  concurrency: { type: 'string', valueName: 'N,N', description: 'durability suite: concurrent appenders (default 1,8,64)' },
+  'recovery-bytes': { type: 'string', valueName: 'BYTES', description: 'durability suite: size of the unclean segment to recover (default 1g; 0 skips)' },
+  dir: { type: 'string', valueName: 'DIR', description: 'data directory (default: a fresh temporary one, removed afterwards)' },
+  keep: { type: 'boolean', description: 'keep the temporary data directory' },
+  json: { type: 'boolean', description: 'print the results as one JSON document' },
+} as const satisfies OptionSpecs
+
+const HELP = formatHelp({
+  usage: ['seglog bench [options]', 'seglog bench --sweep batch-bytes=16k,64k,1m --report sweep.html', 'seglog bench --suite log|durability'],
+  description: [
+    'Measure seglog on this machine. The default suite produces records through the producer',
+    '(batching, compression, partitioning) and, with --consume, reads them back with a consumer',
+    'group and checks count and checksum, so a fast wrong result fails loudly. Each figure is the',
+    'median of --runs runs after --warmup unmeasured ones, with min and max. The same bytes are',
+    'also written and read with plain sequential file I/O in the same run, and seglog\'s rate is',
+    'printed as a ratio of that: absolute figures drift on a shared machine, ratios much less.',
+  ].join('\n'),
+  options: OPTIONS,
+  examples: [
+    'seglog bench --consume',
+    'seglog bench --records 200000 --compression none --flush sync --producers 16',
+    'seglog bench --sweep compression=none,lz4,gzip,zstd --consume --report codecs.html',
+    'seglog bench --suite log --records 1000000',
+    'seglog bench --suite durability --recovery-bytes 256m --json',
+  ],
+  notes: 'Latency is measured per send call (from send to its promise resolving) in milliseconds.\nExit status: 0 done, 1 the read-back did not match, 2 usage error.',
+})
+
+type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values']
+
+const SWEEPABLE = ['batch-bytes', 'record-size', 'producers', 'compression', 'linger-ms', 'partitions'] as const
+type SweepParam = (typeof SWEEPABLE)[number]
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'measure produce/consume throughput and latency, the log layer, or durability',
+  help: HELP,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs('bench', argv, OPTIONS)
+    checkPositionals('bench', positionals, 'argument', 0, 0)
+    const out = new Output()
+    const suite = values.suite ?? 'produce'
+    if (suite === 'log') {
+      const result = await runLogSuite({
+        records: int(values.records, 'records', 1_000_000, 1000),
+        recordSize: int(values['record-size'], 'record-size', 100, 1),
+        batchRecords: 1000,
+        segmentBytes: 64 * 1024 * 1024,
+        lookups: int(values.lookups, 'lookups', 20_000, 1),
+        ...(values.dir !== undefined && { dir: values.dir }),
+      })
+      out.line(values.json ? JSON.stringify({ suite, result }, null, 2) : formatLogSuite(result))
+    } else if (suite === 'durability') {
+      const result = await runDurabilitySuite({
+        appends: int(values.appends, 'appends', 20_000, 1),
+        recordSize: int(values['record-size'], 'record-size', 100, 1),
+        concurrency: (values.concurrency ?? '1,8,64').split(',').map((word) => parseIntegerOption('bench', 'concurrency', word, 1, 10_000)),
+        recoveryBytes: values['recovery-bytes'] === undefined ? 1024 ** 3 : parseByteSizeOption('bench', 'recovery-bytes', values['recovery-bytes']),
+        ...(values.dir !== undefined && { dir: values.dir }),
+      })
+      out.line(values.json ? JSON.stringify({ suite, result }, null, 2) : formatDurabilitySuite(result))
+    } else if (suite === 'produce') {
+      await runProduceSuite(values, out)
+    } else {
+      throw new UsageError(`unknown suite '${suite}' (produce, log or durability)`, 'bench')
+    }
+    await out.flush()
+    return EXIT_OK
+  },
+}
+
+function int(value: string | undefined, option: string, fallback: number, min = 0): number {
+  return value === undefined ? fallback : parseIntegerOption('bench', option, value, min)
+}
+
+function baseParams(values: Values): ProduceConsumeParams {
+  const payload = values.payload ?? 'json'
+  if (payload !== 'random' && payload !== 'json' && !fs.existsSync(payload)) throw new UsageError(`--payload must be random, json or an existing file, got '${payload}'`, 'bench')
+  const flush = values.flush ?? 'os'
+  if (flush !== 'sync' && flush !== 'interval' && flush !== 'os') throw new UsageError(`--flush must be sync, interval or os, got '${flush}'`, 'bench')
+  return {
+    records: int(values.records, 'records', 1_000_000, 1),
+    recordSize: int(values['record-size'], 'record-size', 100, 1),
+    payload: payload === 'random' || payload === 'json' ? payload : { file: payload },
+    batchBytes: values['batch-bytes'] === undefined ? 1024 * 1024 : parseByteSizeOption('bench', 'batch-bytes', values['batch-bytes']),
+    lingerMs: int(values['linger-ms'], 'linger-ms', 0),
+    compression: compressionOption(values.compression ?? 'lz4'),
+    topics: int(values.topics, 'topics', 1, 1),
+    partitions: int(values.partitions, 'partitions', 4, 1),
+    producers: int(values.producers, 'producers', 4, 1),
+    sendRecords: int(values['send-records'], 'send-records', 100, 1),
+    flush: flush as FlushMode,
+    consume: values.consume,
+    commitEvery: int(values['commit-every'], 'commit-every', 100_000),
+    ...(values.dir !== undefined && { dir: values.dir }),
+    keep: values.keep,
+  }
+}
+
+function compressionOption(value: string): CompressionName {
+  if (!(value in COMPRESSION_IDS)) throw new UsageError(`--compression must be one of ${Object.keys(COMPRESSION_IDS).join(', ')}, got '${value}'`, 'bench')
+  return value as CompressionName
+}
+
+/** Applies one swept value to the parameters. */
+function withSweep(params: ProduceConsumeParams, name: SweepParam, value: string): ProduceConsumeParams {
+  switch (name) {
+    case 'batch-bytes':
+      return { ...params, batchBytes: parseByteSizeOption('bench', 'sweep', value) }
+    case 'record-size':
+      return { ...params, recordSize: parseIntegerOption('bench', 'sweep', value, 1) }
+    case 'producers':
+      return { ...params, producers: parseIntegerOption('bench', 'sweep', value, 1) }
+    case 'linger-ms':
+      return { ...params, lingerMs: parseIntegerOption('bench', 'sweep', value, 0) }
+    case 'partitions':
+      return { ...params, partitions: parseIntegerOption('bench', 'sweep', value, 1) }
+    case 'compression':
+      return { ...params, compression: compressionOption(value) }
+  }
+}
+
+interface PointSummary {
+  label: string
+  produceRecordsPerSec: Spread
+  produceMbPerSec: Spread
+  latencyAvg: Spread
+  latencyMax: Spread
+  latencyP50: Spread
+  latencyP95: Spread
+  latencyP99: Spread
+  latencyP999: Spread
+  compressionRatio: Spread
+  fsyncs: Spread
+  bytesOnDisk: Spread
+  produceRatio: Spread
+  consumeRecordsPerSec: Spread | null
+  consumeMbPerSec: Spread | null
+  consumeRatio: Spread | null
+  runs: ProduceConsumeResult[]
+}
+
+async function runProduceSuite(values: Values, out: Output): Promise<void> {
+  const params = baseParams(values)
+  const runs = int(values.runs, 'runs', 3, 1)
+  const warmup = int(values.warmup, 'warmup', 1)
+  let points: { label: string; params: ProduceConsumeParams }[] = [{ label: 'default', params }]
+  let sweepName: SweepParam | null = null
+  if (values.sweep !== undefined) {
+    const match = /^([a-z-]+)=(.+)$/.exec(values.sweep)
+    if (match === null || !(SWEEPABLE as readonly string[]).includes(match[1]!)) {
+      throw new UsageError(`--sweep expects PARAM=V1,V2,... with PARAM one of ${SWEEPABLE.join(', ')}`, 'bench')
+    }
+    sweepName = match[1] as SweepParam
+    points = match[2]!.split(',').map((value) => ({ label: value, params: withSweep(params, sweepName!, value) }))
+  }
+  if (values.report !== undefined && sweepName === null) throw new UsageError('--report needs --sweep', 'bench')
+
+  const summaries: PointSummary[] = []
+  for (const point of points) {
+    for (let slot = 0; slot < warmup; slot++) {
+      out.notice(`warm-up ${slot + 1}/${warmup}${sweepName === null ? '' : ` (${sweepName}=${point.label})`}`)
+      await runProduceConsume(point.params)
+    }
+    const results: ProduceConsumeResult[] = []
+    for (let slot = 0; slot < runs; slot++) {
+      out.notice(`run ${slot + 1}/${runs}${sweepName === null ? '' : ` (${sweepName}=${point.label})`}`)
+      results.push(await runProduceConsume(point.params))
+    }
+    summaries.push(summarize(point.label, results))
+  }
+
+  if (values.json) {
+    out.line(JSON.stringify({ suite: 'produce', params: { ...params, payload: params.payload }, sweep: sweepName, points: summaries }, null, 2))
+  } else {
+    for (const summary of summaries) {
+      if (sweepName !== null) out.line(`== ${sweepName}=${summary.label}`)
+      out.line(kafkaStyleLines(summary))
+      out.line('')
+    }
+    out.line(summaryTable(summaries, sweepName))
+  }
+  if (values.report !== undefined && sweepName !== null) {
+    fs.writeFileSync(values.report, reportHtml(summaries, sweepName, params))
+    out.notice(`wrote ${values.report}`)
+  }
+}
+
+function summarize(label: string, runs: ProduceConsumeResult[]): PointSummary {
+  const of = (pick: (run: ProduceConsumeResult) => number): Spread => spread(runs.map(pick))
+  const consumed = runs.every((run) => run.consume !== null)
+  return {
+    label,
+    produceRecordsPerSec: of((run) => run.produce.recordsPerSec),
+    produceMbPerSec: of((run) => run.produce.mbPerSec),
+    latencyAvg: of((run) => run.produce.latencyMs.avg),
+    latencyMax: of((run) => run.produce.latencyMs.max),
+    latencyP50: of((run) => run.produce.latencyMs.p50),
+    latencyP95: of((run) => run.produce.latencyMs.p95),
+    latencyP99: of((run) => run.produce.latencyMs.p99),
+    latencyP999: of((run) => run.produce.latencyMs.p999),
+    compressionRatio: of((run) => run.produce.compressionRatio),
+    fsyncs: of((run) => run.produce.fsyncs),
+    bytesOnDisk: of((run) => run.produce.bytesOnDisk),
+    produceRatio: of((run) => run.ratio.produce),
+    consumeRecordsPerSec: consumed ? of((run) => run.consume!.recordsPerSec) : null,
+    consumeMbPerSec: consumed ? of((run) => run.consume!.mbPerSec) : null,
+    consumeRatio: consumed ? of((run) => run.ratio.consume!) : null,
+    runs,
+  }
+}
+
+/** The lines Kafka's kafka-producer-perf-test and kafka-consumer-perf-test print, from medians. */
+function kafkaStyleLines(summary: PointSummary): string {
+  const first = summary.runs[0]!
+  const lines = [
+    `${first.produce.records} records sent, ${summary.produceRecordsPerSec.median.toFixed(1)} records/sec (${summary.produceMbPerSec.median.toFixed(2)} MB/sec), ` +
+      `${summary.latencyAvg.median.toFixed(2)} ms avg latency, ${summary.latencyMax.median.toFixed(2)} ms max latency, ` +
+      `${summary.latencyP50.median.toFixed(2)} ms 50th, ${summary.latencyP95.median.toFixed(2)} ms 95th, ${summary.latencyP99.median.toFixed(2)} ms 99th, ${summary.latencyP999.median.toFixed(2)} ms 99.9th.`,
+  ]
+  if (summary.consumeRecordsPerSec !== null && first.consume !== null) {
+    lines.push('data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec')
+    lines.push(`${((first.consume.records * first.produce.mbPerSec * first.produce.seconds) / first.consume.records).toFixed(4)}, ${summary.consumeMbPerSec!.median.toFixed(4)}, ${first.consume.records}, ${summary.consumeRecordsPerSec.median.toFixed(4)}`)
+  }
+  return lines.join('\n')
+}
+
+function summaryTable(summaries: PointSummary[], sweepName: SweepParam | null): string {
+  const rows: string[][] = []
+  const add = (name: string, pick: (summary: PointSummary) => Spread | null, decimals = 0): void => {
+    if (summaries.every((summary) => pick(summary) === null)) return
+    rows.push([name, ...summaries.map((summary) => {
+      const value = pick(summary)
+      return value === null ? '-' : formatSpread(value, decimals)
+    })])
+  }
+  add('produce records/s', (s) => s.produceRecordsPerSec)
+  add('produce MB/s', (s) => s.produceMbPerSec, 1)
+  add('latency avg ms', (s) => s.latencyAvg, 2)
+  add('latency p50 ms', (s) => s.latencyP50, 2)
+  add('latency p95 ms', (s) => s.latencyP95, 2)
+  add('latency p99 ms', (s) => s.latencyP99, 2)
+  add('latency p99.9 ms', (s) => s.latencyP999, 2)
+  add('latency max ms', (s) => s.latencyMax, 2)
+  add('compression ratio', (s) => s.compressionRatio, 3)
+  add('fsyncs', (s) => s.fsyncs)
+  add('bytes on disk', (s) => s.bytesOnDisk)
+  add('produce / plain write', (s) => s.produceRatio, 2)
+  add('consume records/s', (s) => s.consumeRecordsPerSec)
+  add('consume MB/s', (s) => s.consumeMbPerSec, 1)
+  add('consume / plain read', (s) => s.consumeRatio, 2)
+  const header = ['figure (median, min–max)', ...summaries.map((summary) => (sweepName === null ? 'value' : `${sweepName}=${summary.label}`))]
+  return formatTable(header, rows)
+}
+
+function reportHtml(summaries: PointSummary[], sweepName: SweepParam, params: ProduceConsumeParams): string {
+  const labels = summaries.map((summary) => summary.label)
+  const consumed = summaries.every((summary) => summary.consumeRecordsPerSec !== null)
+  return renderReport({
+    title: `seglog bench: ${sweepName} sweep`,
+    parameter: sweepName,
+    labels,
+    charts: [
+      {
+        title: 'Throughput',
+        unit: 'records/s',
+        series: [
+          { name: 'produce', values: summaries.map((summary) => summary.produceRecordsPerSec.median) },
+          ...(consumed ? [{ name: 'consume', values: summaries.map((summary) => summary.consumeRecordsPerSec!.median) }] : []),
+        ],
+      },
+      {
+        title: 'Send latency',
+        unit: 'ms',
+        series: [
+          { name: 'p50', values: summaries.map((summary) => summary.latencyP50.median) },
+          { name: 'p99', values: summaries.map((summary) => summary.latencyP99.median) },
+          { name: 'p99.9', values: summaries.map((summary) => summary.latencyP999.median) },
+        ],
+      },
+    ],
+    table: (() => {
+      const text = summaryTable(summaries, sweepName).split('\n')
+      const split = (line: string): string[] => line.split(/\s{2,}/).map((cell) => cell.trim())
+      return { header: split(text[0]!), rows: text.slice(2).map(split) }
+    })(),
+    notes: [
+      `${formatNumber(params.records)} records of ${params.recordSize} bytes (${typeof params.payload === 'string' ? params.payload : params.payload.file} payload), ${params.producers} producers, ${params.topics} topic(s) × ${params.partitions} partitions, flush ${params.flush}.`,
+      'Ratios compare seglog with plain sequential file writes and reads of the same bytes in the same run.',
+    ],
+  })
+}
+
+function formatLogSuite(result: LogSuiteResult): string {
+  return formatTable(['log layer', 'figure'], [
+    ['append records/s', formatNumber(result.append.recordsPerSec)],
+    ['append MB/s', formatNumber(result.append.mbPerSec, 1)],
+    ['plain write MB/s (same bytes)', formatNumber(result.append.plainMbPerSec, 1)],
+    ['append / plain write', formatNumber(result.append.ratio, 2)],
+    ['read by offset p50 µs', formatNumber(result.readByOffset.p50Us, 1)],
+    ['read by offset p99 µs', formatNumber(result.readByOffset.p99Us, 1)],
+    ['timestamp lookup p50 µs', formatNumber(result.timestampLookup.p50Us, 1)],
+    ['timestamp lookup p99 µs', formatNumber(result.timestampLookup.p99Us, 1)],
+    ['sequential decode records/s', formatNumber(result.sequentialDecode.recordsPerSec)],
+    ['sequential decode MB/s', formatNumber(result.sequentialDecode.mbPerSec, 1)],
+    ['segments read', String(result.sequentialDecode.segments)],
+  ])
+}
+
+function formatDurabilitySuite(result: DurabilitySuiteResult): string {
+  const lines = [
+    formatTable(['flush mode', 'appenders', 'appends/s', 'fsyncs/s', 'appends per fsync'], result.flush.map((row) => [
+      row.mode, String(row.appenders), formatNumber(row.appendsPerSec), formatNumber(row.fsyncsPerSec), formatNumber(row.appendsPerFsync, 1),
+    ])),
+  ]
+  if (result.recovery !== null) {
+    lines.push('', formatTable(['recovery of an unclean segment', 'figure'], [
+      ['segment MB', formatNumber(result.recovery.bytes / 1e6, 1)],
+      ['seconds', formatNumber(result.recovery.seconds, 2)],
+      ['MB/s', formatNumber(result.recovery.mbPerSec, 1)],
+      ['CRC-32C MB/s (bound)', formatNumber(result.recovery.crcMbPerSec, 1)],
+      ['recovery / CRC rate', formatNumber(result.recovery.mbPerSec / result.recovery.crcMbPerSec, 2)],
+    ]))
+  }
+  return lines.join('\n')
+}
