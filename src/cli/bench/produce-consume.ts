@@ -26,6 +26,8 @@ export interface ProduceConsumeParams {
   /** Where to put the data; a fresh temporary directory when absent. */
   dir?: string
   keep: boolean
+  /** Topics are named `<prefix>-0`, `<prefix>-1`, … ('bench' by default). */
+  topicPrefix?: string
 }
 
 export interface ProduceFigures {
@@ -72,7 +74,7 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
   const pool = makePayloadPool(params.payload, params.recordSize)
   const engine = await LogEngine.open({ dir, flush: params.flush, onWarning: () => undefined })
   try {
-    const topics = Array.from({ length: params.topics }, (_, slot) => `bench-${slot}`)
+    const topics = Array.from({ length: params.topics }, (_, slot) => `${params.topicPrefix ?? 'bench'}-${slot}`)
     for (const topic of topics) if (!engine.hasTopic(topic)) await engine.createTopic(topic, { partitions: params.partitions })
     const logs = topics.flatMap((topic) => [...engine.partitions(topic)])
     const startFlushes = logs.reduce((sum, log) => sum + log.flushCount, 0)
@@ -123,7 +125,7 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
 
     let consume: ConsumeFigures | null = null
     if (params.consume) {
-      const consumer = await engine.consumer({ group: 'bench', topics, from: 'earliest' })
+      const consumer = await engine.consumer({ group: `${params.topicPrefix ?? 'bench'}-group`, topics, from: 'earliest' })
       const consumeStart = performance.now()
       let count = 0
       let checksum = 0

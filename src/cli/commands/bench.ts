@@ -220,7 +220,7 @@ async function runProduceSuite(values: Values, out: Output): Promise<void> {
   }
 }
 
-function summarize(label: string, runs: ProduceConsumeResult[]): PointSummary {
+export function summarize(label: string, runs: ProduceConsumeResult[]): PointSummary {
   const of = (pick: (run: ProduceConsumeResult) => number): Spread => spread(runs.map(pick))
   const consumed = runs.every((run) => run.consume !== null)
   return {
@@ -245,7 +245,7 @@ function summarize(label: string, runs: ProduceConsumeResult[]): PointSummary {
 }
 
 /** The lines Kafka's kafka-producer-perf-test and kafka-consumer-perf-test print, from medians. */
-function kafkaStyleLines(summary: PointSummary): string {
+export function kafkaStyleLines(summary: PointSummary): string {
   const first = summary.runs[0]!
   const lines = [
     `${first.produce.records} records sent, ${summary.produceRecordsPerSec.median.toFixed(1)} records/sec (${summary.produceMbPerSec.median.toFixed(2)} MB/sec), ` +
@@ -259,7 +259,7 @@ function kafkaStyleLines(summary: PointSummary): string {
   return lines.join('\n')
 }
 
-function summaryTable(summaries: PointSummary[], sweepName: SweepParam | null): string {
+export function summaryTable(summaries: PointSummary[], sweepName: SweepParam | null): string {
   const rows: string[][] = []
   const add = (name: string, pick: (summary: PointSummary) => Spread | null, decimals = 0): void => {
     if (summaries.every((summary) => pick(summary) === null)) return
