@@ -1,7 +1,7 @@
 import { InvalidArgumentError, SeglogError } from '../errors.js'
 import { OffsetOutOfRangeError } from '../log/errors.js'
 import type { PartitionLog } from '../log/partition-log.js'
-import type { RecordHeader } from '../record/record.js'
+import type { RecordFactory, RecordHeader } from '../record/record.js'
 import { BatchScanner } from '../record/batch-scanner.js'
 import type { OffsetStore } from './offset-store.js'
 
@@ -68,6 +68,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
   private readonly warn: (message: string) => void
   private closed = false
   private wake: (() => void) | null = null
+  /** Counts wake-ups (appends, seeks, resumes), so one that comes while no one waits is not lost. */
+  private wakeups = 0
   private readonly onAppend = (): void => this.wakeUp()
   private autoCommitTimer: NodeJS.Timeout | null = null
   private cursor = 0
@@ -164,6 +166,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
   private async nextRecords(): Promise<[Assignment, ConsumerRecord[], number] | null> {
     for (;;) {
       if (this.closed) return null
+      // An append may land while this scan awaits a read of another partition: then scan again
+      // instead of waiting for an event that has already fired.
+      const wakeupsBefore = this.wakeups
       const count = this.assignments.length
       for (let step = 0; step < count; step++) {
         const assignment = this.assignments[(this.cursor + step) % count]!
@@ -177,7 +182,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
           return [assignment, assignment.buffer, 0]
         }
       }
-      await this.waitForAppend()
+      if (this.wakeups === wakeupsBefore) await this.waitForAppend()
     }
   }
 
@@ -197,12 +202,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     const records: ConsumerRecord[] = []
     const scanner = new BatchScanner(raw.bytes)
     const { topic, partition, position } = assignment
+    const make: RecordFactory<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({ topic, partition, offset, timestamp, key, value, headers })
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
       if (batch.isControl) continue
-      for (const record of batch.records()) {
-        if (record.offset < position) continue
-        records.push({ topic, partition, offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers })
-      }
+      for (const record of batch.recordsAs(make)) if (record.offset >= position) records.push(record)
     }
     if (records.length === 0) {
       // Only control records or compacted gaps: step past them.
@@ -230,6 +233,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
   }
 
   private wakeUp(): void {
+    this.wakeups++
     const wake = this.wake
     this.wake = null
     wake?.()

@@ -4,7 +4,7 @@ import { codecForId, codecForName } from '../compression/registry.js'
 import { crc32c } from './crc32c.js'
 import { CorruptRecordError } from './errors.js'
 import { readSafeInt64BE, writeInt64BE } from './int64.js'
-import { readRecord, sizeOfRecordBody, writeRecord, type DecodedRecord, type RecordInput } from './record.js'
+import { makeDecodedRecord, readRecord, sizeOfRecordBody, writeRecord, type DecodedRecord, type RecordFactory, type RecordInput } from './record.js'
 import { sizeOfVarint } from './varint.js'
 
 /**
@@ -217,8 +217,13 @@ export class RecordBatch {
    * Decodes every record. Record offsets and timestamps are absolute; for LogAppendTime batches
    * every record reports the batch's maxTimestamp, as Kafka does.
    */
-  records(maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): RecordIterator {
-    return new RecordIterator(this, maxDecompressedBytes)
+  records(maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): RecordIterator<DecodedRecord> {
+    return new RecordIterator(this, maxDecompressedBytes, makeDecodedRecord)
+  }
+
+  /** Like `records()`, but each record is built by `make` (one allocation for another shape). */
+  recordsAs<T>(make: RecordFactory<T>, maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): RecordIterator<T> {
+    return new RecordIterator(this, maxDecompressedBytes, make)
   }
 
   /** All records as an array (convenience for tests and small batches). */
@@ -231,7 +236,7 @@ export class RecordBatch {
  * Iterates the records of one batch. A plain iterator class rather than a generator: it is the
  * innermost read loop and generators cost noticeably more per step.
  */
-export class RecordIterator implements IterableIterator<DecodedRecord> {
+export class RecordIterator<T = DecodedRecord> implements IterableIterator<T> {
   private readonly area: Buffer
   /** Where the records area sits in the batch, to report positions batch-relative. */
   private readonly areaPosition: number
@@ -239,9 +244,10 @@ export class RecordIterator implements IterableIterator<DecodedRecord> {
   private readonly baseOffset: number
   private readonly baseTimestamp: number
   private readonly logAppendTime: number
+  private readonly make: RecordFactory<T>
   private remaining: number
 
-  constructor(batch: RecordBatch, maxDecompressedBytes: number) {
+  constructor(batch: RecordBatch, maxDecompressedBytes: number, make: RecordFactory<T>) {
     const count = batch.recordCount
     if (count < 0) throw new CorruptRecordError('bad-length', RECORDS_COUNT_OFFSET, `negative record count ${count}`)
     this.area = batch.recordsArea(maxDecompressedBytes)
@@ -249,10 +255,11 @@ export class RecordIterator implements IterableIterator<DecodedRecord> {
     this.baseOffset = batch.baseOffset
     this.baseTimestamp = batch.baseTimestamp
     this.logAppendTime = batch.timestampType === 'LogAppendTime' ? batch.maxTimestamp : NO_TIMESTAMP
+    this.make = make
     this.remaining = count
   }
 
-  next(): IteratorResult<DecodedRecord> {
+  next(): IteratorResult<T> {
     if (this.remaining === 0) {
       if (this.cursor.position !== this.area.length) {
         throw this.positioned(new CorruptRecordError('bad-length', this.cursor.position, `${this.area.length - this.cursor.position} bytes left after the last record`))
@@ -260,15 +267,12 @@ export class RecordIterator implements IterableIterator<DecodedRecord> {
       return { done: true, value: undefined }
     }
     this.remaining--
-    let record: DecodedRecord
     try {
-      record = readRecord(this.area, this.cursor, this.area.length, this.baseOffset, this.baseTimestamp)
+      return { done: false, value: readRecord(this.area, this.cursor, this.area.length, this.baseOffset, this.baseTimestamp, this.logAppendTime, this.make) }
     } catch (error) {
       if (error instanceof CorruptRecordError) throw this.positioned(error)
       throw error
     }
-    if (this.logAppendTime !== NO_TIMESTAMP) record.timestamp = this.logAppendTime
-    return { done: false, value: record }
   }
 
   [Symbol.iterator](): this {

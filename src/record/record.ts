@@ -48,6 +48,21 @@ export interface DecodedRecord {
 
 const NO_HEADERS: readonly RecordHeader[] = Object.freeze([])
 
+/**
+ * Builds the object for one decoded record. The default makes a DecodedRecord; a reader that wants
+ * another shape (the consumer adds topic and partition) passes its own, so each record costs one
+ * allocation rather than two.
+ */
+export type RecordFactory<T> = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[]) => T
+
+export const makeDecodedRecord: RecordFactory<DecodedRecord> = (offset, timestamp, key, value, headers) => ({ offset, timestamp, key, value, headers })
+
+/**
+ * Records without headers share this empty array (frozen, so a caller cannot add to the list of
+ * every other record by mistake): most records have no headers, and an array each adds up.
+ */
+const EMPTY_HEADERS = Object.freeze([]) as unknown as RecordHeader[]
+
 /** Bytes of a record after its length varint. */
 export function sizeOfRecordBody(record: RecordInput, offsetDelta: number, timestampDelta: number): number {
   const key = record.key
@@ -105,13 +120,16 @@ function writeBytes(buf: Buffer, position: number, bytes: Buffer | null): number
  * Advances the cursor past it. Every length is checked against the bytes that remain before any
  * slice is taken, so a lying length is a CorruptRecordError, never a RangeError.
  */
-export function readRecord(
+export function readRecord<T = DecodedRecord>(
   buf: Buffer,
   cursor: VarintCursor,
   end: number,
   baseOffset: number,
   baseTimestamp: number,
-): DecodedRecord {
+  /** For LogAppendTime batches every record reports this; -1 otherwise. */
+  timestampOverride = -1,
+  make: RecordFactory<T> = makeDecodedRecord as unknown as RecordFactory<T>,
+): T {
   const start = cursor.position
   const bodySize = readVarint(buf, cursor, end)
   const bodyStart = cursor.position
@@ -128,7 +146,7 @@ export function readRecord(
   if (headerCount < 0 || headerCount > bodyEnd - cursor.position) {
     throw new CorruptRecordError('truncated-record', cursor.position, `header count ${headerCount} is impossible here`)
   }
-  const headers: RecordHeader[] = []
+  const headers: RecordHeader[] = headerCount === 0 ? EMPTY_HEADERS : []
   for (let slot = 0; slot < headerCount; slot++) {
     const keyPosition = cursor.position
     const keyBytes = readBytes(buf, cursor, bodyEnd)
@@ -138,7 +156,7 @@ export function readRecord(
   if (cursor.position !== bodyEnd) {
     throw new CorruptRecordError('truncated-record', start, `record declared ${bodySize} bytes but used ${cursor.position - bodyStart}`)
   }
-  return { offset: baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta, key, value, headers }
+  return make(baseOffset + offsetDelta, timestampOverride >= 0 ? timestampOverride : baseTimestamp + timestampDelta, key, value, headers)
 }
 
 function readBytes(buf: Buffer, cursor: VarintCursor, end: number): Buffer | null {
