@@ -131,13 +131,14 @@ export class Segment {
 
   /** Kafka's roll rules, checked before appending `incoming` (pure apart from reading state). */
   shouldRoll(incomingBytes: number, incomingMaxTimestamp: number, incomingLastOffset: number, nowMs: number): boolean {
+    // Even an empty segment cannot take offsets its int32 relative offsets cannot express.
+    if (incomingLastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) return true
     if (this.size === 0) return false
     if (this.size + incomingBytes > this.config.segmentBytes) return true
     const first = this.firstBatchTimestamp
     const waited = first !== null && first >= 0 ? incomingMaxTimestamp - first : nowMs - this.createdMs
     if (waited > this.config.segmentMs) return true
-    if (this.offsetIndex.isFull() || this.timeIndex.isFull()) return true
-    return incomingLastOffset - this.baseOffset > MAX_RELATIVE_OFFSET
+    return this.offsetIndex.isFull() || this.timeIndex.isFull()
   }
 
   /**
@@ -177,8 +178,10 @@ export class Segment {
       this.offsetOfMaxTimestampSoFar = meta.lastOffset
     }
     if (this.bytesSinceLastIndexEntry > this.config.indexIntervalBytes) {
-      this.offsetIndex.append(meta.lastOffset, position)
-      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar)
+      // The roll check runs once per append, so an append of several batches can fill an index
+      // part way through: the rest of that append then just goes unindexed (lookups scan further).
+      if (!this.offsetIndex.isFull()) this.offsetIndex.append(meta.lastOffset, position)
+      if (!this.timeIndex.isFull()) this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar)
       this.bytesSinceLastIndexEntry = 0
     }
     this.bytesSinceLastIndexEntry += meta.size
@@ -225,6 +228,9 @@ export class Segment {
     this.size = validBytes
     this.verifiedSize = validBytes
     this.indexesChecked = true
+    // As Kafka does at the end of recovery: the closing entry, so that the last entry carries the
+    // segment's largest timestamp (a closed segment's largest timestamp is read from it later).
+    if (this.maxTimestampSoFar >= 0) this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar, true)
     this.offsetIndex.flush()
     this.timeIndex.flush()
     return { validBytes, invalidBytes: fileSize - validBytes, error }
@@ -286,6 +292,7 @@ export class Segment {
   async loadTail(): Promise<void> {
     this.indexesChecked = true
     this.offsetIndex.sanityCheck(this.size, null)
+    this.checkLastOffsetEntrySync()
     const last = this.offsetIndex.lastEntry()
     let position = last?.position ?? 0
     let nextOffset = this.baseOffset
@@ -312,6 +319,7 @@ export class Segment {
     this.nextOffset = nextOffset
     this.offsetIndex.sanityCheck(this.size, nextOffset)
     this.timeIndex.sanityCheck(nextOffset)
+    this.checkLastTimeEntrySync()
     const lastTime = this.timeIndex.lastEntry()
     if (lastTime !== null) {
       this.maxTimestampSoFar = lastTime.timestamp
@@ -335,6 +343,8 @@ export class Segment {
     try {
       this.offsetIndex.sanityCheck(this.size, this.nextOffset)
       this.timeIndex.sanityCheck(this.nextOffset)
+      this.checkLastOffsetEntrySync()
+      this.checkLastTimeEntrySync()
       const last = this.timeIndex.lastEntry()
       if (last !== null && last.timestamp > this.maxTimestampSoFar) {
         this.maxTimestampSoFar = last.timestamp
@@ -345,6 +355,56 @@ export class Segment {
       this.rebuildIndexes()
     }
     this.indexesChecked = true
+  }
+
+  /**
+   * Kafka's sanity checks pass a zero-filled one-entry index, or an emptied one (KAFKA-10207), and
+   * a closed segment's largest timestamp is then read from a wrong last entry. So the last entry
+   * of each index is also checked against the log: the offset entry must name the batch starting
+   * at its position. Throws CorruptIndexError, upon which the caller rebuilds.
+   */
+  private checkLastOffsetEntrySync(): void {
+    const last = this.offsetIndex.lastEntry()
+    if (last === null) return
+    const batch = this.headerAtSync(last.position, Buffer.allocUnsafe(BATCH_HEADER_SIZE))
+    if (batch === null || batch.lastOffset !== last.offset) {
+      throw new CorruptIndexError(this.offsetIndex.file, (this.offsetIndex.entries - 1) * OffsetIndex.ENTRY_SIZE, `last entry (${last.offset}, ${last.position}) does not name the batch at that position`)
+    }
+  }
+
+  /**
+   * The time entry must name a batch ending at its offset whose max timestamp it carries, and a
+   * non-empty segment must have one: seal and recovery always write it when the segment has
+   * timestamps (so a segment without any gets rebuilt on first use, which finds none again).
+   */
+  private checkLastTimeEntrySync(): void {
+    const last = this.timeIndex.lastEntry()
+    if (last === null) {
+      if (this.size > 0) throw new CorruptIndexError(this.timeIndex.file, 0, 'no entry for a non-empty segment')
+      return
+    }
+    const header = Buffer.allocUnsafe(BATCH_HEADER_SIZE)
+    let position = this.offsetIndex.lookup(last.offset).position
+    for (let batch = this.headerAtSync(position, header); batch !== null && batch.lastOffset <= last.offset; batch = this.headerAtSync(position, header)) {
+      if (batch.lastOffset === last.offset && readSafeInt64BE(header, MAX_TIMESTAMP_OFFSET) === last.timestamp) return
+      position += batch.size
+    }
+    throw new CorruptIndexError(this.timeIndex.file, (this.timeIndex.entries - 1) * TimeIndex.ENTRY_SIZE, `last entry (${last.timestamp}, ${last.offset}) does not match a batch of the log`)
+  }
+
+  /** The header of the batch at `position` read synchronously, or null if there is no valid one. */
+  private headerAtSync(position: number, header: Buffer): BatchLocation | null {
+    if (position + BATCH_HEADER_SIZE > this.size) return null
+    const got = wrapIo('read', this.paths.log, () => fs.readSync(this.fd, header, 0, BATCH_HEADER_SIZE, position))
+    if (got < BATCH_HEADER_SIZE) return null
+    try {
+      const { baseOffset, size } = readBatchPrefix(header, 0)
+      if (position + size > this.size) return null
+      return { position, size, baseOffset, lastOffset: baseOffset + readLastOffsetDelta(header, 0) }
+    } catch (error) {
+      if (error instanceof CorruptRecordError) return null
+      throw error
+    }
   }
 
   /** Rebuilds both indexes by scanning the log, which must be wholly valid. */
