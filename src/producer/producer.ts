@@ -104,10 +104,15 @@ class PartitionBatch {
   runSlots: number[] = []
   runStarts: number[] = []
   bytes = 0
-  /** Timestamp given to records sent without one (Kafka stamps them when they are accumulated). */
-  readonly createdMs = Date.now()
+  /**
+   * Timestamp given to records sent without one (Kafka stamps them when they are accumulated):
+   * set when the first record joins, since the empty batch may have waited long before that.
+   */
+  createdMs = Date.now()
   timer: NodeJS.Timeout | null = null
   scheduled = false
+  /** Linger is over: append as soon as the partition has room in flight. */
+  isDue = false
 }
 
 interface TopicState {
@@ -116,7 +121,16 @@ interface TopicState {
   sticky: StickyPartitioner
   /** Next sequence number per partition (idempotence). */
   sequences: number[]
+  /** Appends in flight per partition. */
+  appending: number[]
 }
+
+/**
+ * Appends in flight per partition before a due batch waits: two lets the next batch be encoded
+ * while the previous one is written, and records arriving meanwhile join the waiting batch, so
+ * batches grow with load even without linger (as Kafka's sender does with in-flight requests).
+ */
+const MAX_APPENDS_IN_FLIGHT = 2
 
 /** Per-record overhead estimate: record varints and attributes (at most 21) plus headers count. */
 const RECORD_OVERHEAD_BYTES = 22
@@ -137,11 +151,12 @@ export class Producer implements AsyncDisposable {
   private readonly maxRecordBytes: number
   private readonly retries: number
   private readonly retryBackoffMs: number
-  private readonly producerId: number
-  private readonly producerEpoch = 0
+  private producerId: number
+  private producerEpoch = 0
   private readonly topics = new Map<string, TopicState>()
   private buffered = 0
-  private readonly spaceWaiters: (() => void)[] = []
+  /** Sends waiting for buffer space, in call order; `wake(true)` hands them their bytes. */
+  private readonly spaceWaiters: { bytes: number; wake: (granted: boolean) => void }[] = []
   private readonly inFlight = new Set<Promise<void>>()
   private closed = false
   private readonly latency = new LatencyHistogram()
@@ -187,13 +202,19 @@ export class Producer implements AsyncDisposable {
       inputs[slot] = input
       total += size
     }
-    while (this.buffered > 0 && this.buffered + total > this.bufferBytes) {
-      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve))
-      if (this.closed) throw new ProducerClosedError()
+    if (this.spaceWaiters.length > 0 || (this.buffered > 0 && this.buffered + total > this.bufferBytes)) {
+      // Wait in line: a send that fits must not overtake one that is already waiting, or sends
+      // would reach a partition out of call order.
+      const granted = await new Promise<boolean>((wake) => this.spaceWaiters.push({ bytes: total, wake }))
+      if (!granted || this.closed) {
+        if (granted) this.release(total)
+        throw new ProducerClosedError()
+      }
+    } else {
+      this.buffered += total
     }
     const pending = new PendingSend(count)
     if (count === 0) pending.resolve([])
-    this.buffered += total
     for (let slot = 0; slot < count; slot++) {
       const input = inputs[slot]!
       const size = estimateSize(input)
@@ -206,7 +227,7 @@ export class Producer implements AsyncDisposable {
     let state = this.topics.get(topic)
     if (state === undefined) {
       const logs = this.resolveTopic(topic)
-      state = { logs, batches: logs.map(() => new PartitionBatch()), sticky: new StickyPartitioner(), sequences: logs.map(() => 0) }
+      state = { logs, batches: logs.map(() => new PartitionBatch()), sticky: new StickyPartitioner(), sequences: logs.map(() => 0), appending: logs.map(() => 0) }
       this.topics.set(topic, state)
     }
     return state
@@ -224,6 +245,7 @@ export class Producer implements AsyncDisposable {
     // larger than the limit on its own still goes, alone.
     if (batch.records.length > 0 && batch.bytes + size > this.batchBytes) this.drain(topic, state, partition)
     const current = state.batches[partition]!
+    if (current.records.length === 0) current.createdMs = Date.now()
     const runs = current.runSends.length
     const extendsRun = runs > 0 && current.runSends[runs - 1] === pending && current.runSlots[runs - 1]! + (current.records.length - current.runStarts[runs - 1]!) === slot
     if (!extendsRun) {
@@ -239,15 +261,18 @@ export class Producer implements AsyncDisposable {
       if (!current.scheduled) {
         current.scheduled = true
         // Records sent in the same tick share a batch even without linger.
-        setImmediate(() => {
-          if (state.batches[partition] === current) this.drain(topic, state, partition)
-        })
+        setImmediate(() => this.lingerOver(topic, state, partition, current))
       }
     } else if (current.timer === null) {
-      current.timer = setTimeout(() => {
-        if (state.batches[partition] === current) this.drain(topic, state, partition)
-      }, this.lingerMs)
+      current.timer = setTimeout(() => this.lingerOver(topic, state, partition, current), this.lingerMs)
     }
+  }
+
+  /** A batch's linger ended: append it now, or as soon as an append of its partition completes. */
+  private lingerOver(topic: string, state: TopicState, partition: number, batch: PartitionBatch): void {
+    if (state.batches[partition] !== batch) return
+    batch.isDue = true
+    if (state.appending[partition]! < MAX_APPENDS_IN_FLIGHT) this.drain(topic, state, partition)
   }
 
   /** Closes a partition's open batch and appends it. */
@@ -258,9 +283,15 @@ export class Producer implements AsyncDisposable {
     state.batches[partition] = new PartitionBatch()
     const baseSequence = state.sequences[partition]!
     if (this.producerId >= 0) state.sequences[partition] = (baseSequence + batch.records.length) % 0x80000000
+    state.appending[partition]!++
     const task = this.appendBatch(topic, state.logs[partition]!, partition, batch, baseSequence)
     this.inFlight.add(task)
-    void task.finally(() => this.inFlight.delete(task))
+    void task.finally(() => {
+      this.inFlight.delete(task)
+      state.appending[partition]!--
+      const next = state.batches[partition]!
+      if (next.isDue && next.records.length > 0) this.drain(topic, state, partition)
+    })
   }
 
   private async appendBatch(topic: string, log: PartitionLog, partition: number, batch: PartitionBatch, baseSequence: number): Promise<void> {
@@ -307,6 +338,8 @@ export class Producer implements AsyncDisposable {
         }
       }
     } catch (error) {
+      // Only the first failure of an epoch starts a new one; batches queued behind it fail too.
+      if (options.producerId === this.producerId && options.producerEpoch === this.producerEpoch) this.bumpEpoch()
       for (const pending of batch.runSends) {
         if (pending.settled) continue
         pending.settled = true
@@ -317,9 +350,30 @@ export class Producer implements AsyncDisposable {
     }
   }
 
+  /**
+   * After a batch failed, its sequence numbers were used but never written, so every later batch
+   * of that partition would be refused as out of order. Like Kafka (KIP-360), start a new epoch:
+   * sequences restart at 0 on every partition, and the log accepts that from a newer epoch.
+   */
+  private bumpEpoch(): void {
+    if (this.producerEpoch < 0x7fff) {
+      this.producerEpoch++
+    } else {
+      this.producerId = randomInt(2 ** 47)
+      this.producerEpoch = 0
+    }
+    for (const state of this.topics.values()) state.sequences.fill(0)
+  }
+
   private release(bytes: number): void {
     this.buffered -= bytes
-    while (this.spaceWaiters.length > 0 && this.buffered < this.bufferBytes) this.spaceWaiters.shift()!()
+    while (this.spaceWaiters.length > 0) {
+      const next = this.spaceWaiters[0]!
+      if (this.buffered > 0 && this.buffered + next.bytes > this.bufferBytes) break
+      this.spaceWaiters.shift()
+      this.buffered += next.bytes
+      next.wake(true)
+    }
   }
 
   /** Appends every open batch now and waits for all appends in flight. */
@@ -335,7 +389,7 @@ export class Producer implements AsyncDisposable {
     if (this.closed) return
     this.closed = true
     await this.flush()
-    for (const wake of this.spaceWaiters.splice(0)) wake()
+    for (const waiter of this.spaceWaiters.splice(0)) waiter.wake(false)
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
