@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs'
 import { SeglogError } from '../errors.js'
 import { wantsHelp } from './args.js'
 import type { Command } from './command.js'
+import { benchCommand } from './commands/bench.js'
+import { demoCommand } from './commands/demo.js'
+import { consumeCommand } from './commands/consume.js'
+import { produceCommand } from './commands/produce.js'
 import { dumpCommand } from './commands/dump.js'
+import { inspectCommand } from './commands/inspect.js'
+import { verifyCommand } from './commands/verify.js'
 import { EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError } from './errors.js'
 import { guardStdout, isColorEnabled } from './output.js'
 
@@ -13,7 +19,7 @@ import { guardStdout, isColorEnabled } from './output.js'
  * UsageError -> 2, SeglogError -> 1 with its message, anything else -> 1 with one line (the stack
  * too when SEGLOG_DEBUG=1). A new command is one entry in COMMANDS.
  */
-const COMMANDS: readonly Command[] = [dumpCommand]
+const COMMANDS: readonly Command[] = [dumpCommand, inspectCommand, verifyCommand, produceCommand, consumeCommand, benchCommand, demoCommand]
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((command) => command.name === name)

@@ -111,7 +111,9 @@ export class LogEngine implements AsyncDisposable {
       }
       const engine = new LogEngine(dir, lock, options, wasClean)
       await engine.loadTopics()
-      if (!engine.topics.has(OFFSETS_TOPIC)) await engine.createTopicUnchecked(OFFSETS_TOPIC, { partitions: 1, segmentBytes: 16 * 1024 * 1024, retentionMs: -1 })
+      // Retention of either kind would delete live commits: only the store's compaction trims this
+      // log, so both are pinned off rather than taken from topicDefaults.
+      if (!engine.topics.has(OFFSETS_TOPIC)) await engine.createTopicUnchecked(OFFSETS_TOPIC, { partitions: 1, segmentBytes: 16 * 1024 * 1024, retentionMs: -1, retentionBytes: -1 })
       engine.offsetStore = await OffsetStore.open(engine.partition(OFFSETS_TOPIC, 0), (topic) => engine.partitions(topic), options.offsetStore)
       engine.writeCheckpoints()
       engine.scheduleTick()
@@ -331,6 +333,8 @@ export class LogEngine implements AsyncDisposable {
       if (log.logStartOffset > (log.segmentList[0]?.baseOffset ?? 0)) logStartOffsets.set(key, log.logStartOffset)
     }
     const text = formatCheckpoint(recoveryPoints) + formatCheckpoint(logStartOffsets)
+    if (this.lastCheckpointText === '') this.lastCheckpointText = readTextIfExists(path.join(this.dir, RECOVERY_POINT_CHECKPOINT)) + readTextIfExists(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT))
+    // Unchanged checkpoints are not rewritten (opening a directory alone does not touch them).
     if (text === this.lastCheckpointText) return
     writeCheckpointFile(path.join(this.dir, RECOVERY_POINT_CHECKPOINT), recoveryPoints)
     writeCheckpointFile(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT), logStartOffsets)
@@ -393,6 +397,14 @@ export class LogEngine implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
+  }
+}
+
+function readTextIfExists(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch {
+    return '\u0000missing'
   }
 }
 

@@ -91,6 +91,23 @@ export class ProducerState {
   }
 
   /**
+   * Forgets producers whose newest batch is older than `cutoffMs` (Kafka's
+   * producer.id.expiration.ms, a day by default): every producer object picks a fresh id, so
+   * without this a long-lived log would remember every producer that ever wrote to it.
+   */
+  expireBefore(cutoffMs: number): number {
+    let expired = 0
+    for (const [producerId, entry] of this.producers) {
+      const last = entry.batches[entry.batches.length - 1]
+      if (last !== undefined && last.maxTimestamp < cutoffMs) {
+        this.producers.delete(producerId)
+        expired++
+      }
+    }
+    return expired
+  }
+
+  /**
    * Kafka's producer snapshot (version 1): int16 version, uint32 CRC-32C of the rest, int32
    * count, then 46 bytes per producer — id, epoch, last sequence, last offset, offset delta,
    * timestamp, coordinator epoch, current transaction first offset. Kafka keeps one batch per
@@ -160,8 +177,15 @@ export function snapshotPath(dir: string, offset: number): string {
   return path.join(dir, offsetFileName(offset, SNAPSHOT_SUFFIX))
 }
 
-/** Writes `<offset>.snapshot` atomically and keeps only the newest `keep` snapshots. */
-export function writeSnapshot(dir: string, offset: number, state: ProducerState, keep = 3): void {
+/** How long an idle producer id is remembered (Kafka's producer.id.expiration.ms default). */
+export const PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000
+
+/**
+ * Writes `<offset>.snapshot` atomically and keeps only the newest `keep` snapshots. Producers idle
+ * for longer than PRODUCER_ID_EXPIRATION_MS are dropped first.
+ */
+export function writeSnapshot(dir: string, offset: number, state: ProducerState, keep = 3, nowMs = Date.now()): void {
+  state.expireBefore(nowMs - PRODUCER_ID_EXPIRATION_MS)
   writeFileAtomicSync(snapshotPath(dir, offset), state.encodeSnapshot())
   const offsets = listSnapshots(dir)
   for (const old of offsets.slice(0, Math.max(0, offsets.length - keep))) {

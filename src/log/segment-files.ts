@@ -42,11 +42,14 @@ export function parseOffsetFileName(name: string): { offset: number; suffix: str
   return { offset, suffix: match[2] as string }
 }
 
-/** `00000000000000000000.log.4096.quarantine`: bytes recovery cut from that log, from byte 4096 on. */
+/**
+ * `00000000000000000000.log.4096.quarantine`: bytes recovery cut from that log, from byte 4096 on.
+ * A second cut at the same position gets `-1`, `-2`, … before the suffix.
+ */
 export function quarantineFileName(logFile: string, position: number): string {
   return `${logFile}.${position}${QUARANTINE_SUFFIX}`
 }
 
 export function isQuarantineFile(name: string): boolean {
-  return /^\d{20}\.log\.\d+\.quarantine$/.test(name)
+  return /^\d{20}\.log\.\d+(-\d+)?\.quarantine$/.test(name)
 }

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /**
@@ -64,4 +66,33 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     child.stdin.on('error', () => {}) // a child that exits without reading its stdin
     child.stdin.end(options.input)
   })
+}
+
+/** The non-empty lines of a command's output. */
+export function outputLines(text: string): string[] {
+  return text.split('\n').filter((line) => line !== '')
+}
+
+/** Content hash, size and modification time of one file, for "nothing changed" checks. */
+export interface FileState {
+  sha256: string
+  size: number
+  mtimeMs: number
+}
+
+/**
+ * Every file and directory under `dir` (relative paths, sorted) with its state: a read-only
+ * command must leave this exactly as it was, including no new files (a lock, a temp file).
+ */
+export function fileStates(dir: string): Record<string, FileState | 'dir'> {
+  const states: Record<string, FileState | 'dir'> = {}
+  const names = (readdirSync(dir, { recursive: true }) as string[]).sort()
+  for (const name of names) {
+    const file = path.join(dir, name)
+    const stats = statSync(file)
+    states[name] = stats.isDirectory()
+      ? 'dir'
+      : { sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), size: stats.size, mtimeMs: stats.mtimeMs }
+  }
+  return states
 }

@@ -36,6 +36,8 @@ export interface DurabilitySuiteResult {
  */
 export async function runDurabilitySuite(params: DurabilitySuiteParams): Promise<DurabilitySuiteResult> {
   const root = params.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-durability-'))
+  // A given --dir may not exist yet (the other suites create theirs through LogEngine.open).
+  fs.mkdirSync(root, { recursive: true })
   try {
     const value = Buffer.alloc(params.recordSize, 0x61)
     const flush: FlushFigure[] = []

@@ -58,6 +58,8 @@ export interface ProduceConsumeResult {
   baseline: { writeMbPerSec: number; readMbPerSec: number }
   /** seglog's rate over the plain-file rate for the same bytes (1 = as fast as plain files). */
   ratio: { produce: number; consume: number | null }
+  /** The data directory when it is left behind (given as `dir`, or `keep`); null once removed. */
+  dir: string | null
 }
 
 /** Thrown when the consumer does not read back exactly what was produced. */
@@ -160,6 +162,7 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
       consume,
       baseline,
       ratio: { produce: produce.diskMbPerSec / baseline.writeMbPerSec, consume: consume === null ? null : consume.diskMbPerSec / baseline.readMbPerSec },
+      dir: params.dir === undefined && !params.keep ? null : dir,
     }
   } finally {
     await engine.close()

@@ -109,7 +109,7 @@ function int(value: string | undefined, option: string, fallback: number, min = 
 
 function baseParams(values: Values): ProduceConsumeParams {
   const payload = values.payload ?? 'json'
-  if (payload !== 'random' && payload !== 'json' && !fs.existsSync(payload)) throw new UsageError(`--payload must be random, json or an existing file, got '${payload}'`, 'bench')
+  if (payload !== 'random' && payload !== 'json' && !isNonEmptyFile(payload)) throw new UsageError(`--payload must be random, json or an existing, non-empty file, got '${payload}'`, 'bench')
   const flush = values.flush ?? 'os'
   if (flush !== 'sync' && flush !== 'interval' && flush !== 'os') throw new UsageError(`--flush must be sync, interval or os, got '${flush}'`, 'bench')
   return {
@@ -129,6 +129,11 @@ function baseParams(values: Values): ProduceConsumeParams {
     ...(values.dir !== undefined && { dir: values.dir }),
     keep: values.keep,
   }
+}
+
+function isNonEmptyFile(file: string): boolean {
+  const stats = fs.statSync(file, { throwIfNoEntry: false })
+  return stats !== undefined && stats.isFile() && stats.size > 0
 }
 
 function compressionOption(value: string): CompressionName {
@@ -194,12 +199,12 @@ async function runProduceSuite(values: Values, out: Output): Promise<void> {
   for (const point of points) {
     for (let slot = 0; slot < warmup; slot++) {
       out.notice(`warm-up ${slot + 1}/${warmup}${sweepName === null ? '' : ` (${sweepName}=${point.label})`}`)
-      await runProduceConsume(point.params)
+      reportKept(await runProduceConsume(point.params), values, out)
     }
     const results: ProduceConsumeResult[] = []
     for (let slot = 0; slot < runs; slot++) {
       out.notice(`run ${slot + 1}/${runs}${sweepName === null ? '' : ` (${sweepName}=${point.label})`}`)
-      results.push(await runProduceConsume(point.params))
+      results.push(reportKept(await runProduceConsume(point.params), values, out))
     }
     summaries.push(summarize(point.label, results))
   }
@@ -218,6 +223,12 @@ async function runProduceSuite(values: Values, out: Output): Promise<void> {
     fs.writeFileSync(values.report, reportHtml(summaries, sweepName, params))
     out.notice(`wrote ${values.report}`)
   }
+}
+
+/** --keep without --dir leaves a fresh temporary directory per run: say where each one is. */
+function reportKept(result: ProduceConsumeResult, values: Values, out: Output): ProduceConsumeResult {
+  if (values.dir === undefined && result.dir !== null) out.notice(`kept ${result.dir}`)
+  return result
 }
 
 export function summarize(label: string, runs: ProduceConsumeResult[]): PointSummary {

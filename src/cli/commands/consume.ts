@@ -34,7 +34,7 @@ const HELP = formatHelp({
     'seglog consume data --topic orders --partition 2 --offset 500 --json | jq .value',
     'seglog consume data --topic events --timestamp 1700000000000',
   ],
-  notes: 'Exit status: 0 done, 1 a problem (locked directory, unknown topic), 2 usage error.',
+  notes: 'Exit status: 0 done, 1 a problem (locked directory, corrupt data), 2 usage error (also: unknown topic).',
 })
 
 export const consumeCommand: Command = {
@@ -61,8 +61,11 @@ export const consumeCommand: Command = {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     let printed = 0
+    let watch: NodeJS.Timeout | undefined
     try {
       if (!engine.hasTopic(topic)) throw new UsageError(`topic '${topic}' does not exist in ${positionals[0]}`, 'consume')
+      const partitionCount = engine.partitions(topic).length
+      if (partition !== undefined && partition >= partitionCount) throw new UsageError(`topic '${topic}' has no partition ${partition} (it has ${partitionCount})`, 'consume')
       const group = values.group ?? `seglog-console-${process.pid}`
       const consumer = await engine.consumer({
         group,
@@ -76,6 +79,13 @@ export const consumeCommand: Command = {
       const ends = new Map(engine.partitions(topic).map((log) => [log.partition, log.highWatermark]))
       const caughtUp = (): boolean => consumer.positions().every((position) => position.offset >= (ends.get(position.partition) ?? 0))
       if (!values.follow && caughtUp()) stop.abort()
+      // The consumer waits for appends without holding the event loop open (Node would end the
+      // process with exit code 13 and the buffered lines lost), and it steps past control records
+      // (transaction markers) without handing out a batch, so a log that ends with one is caught up
+      // without the check after a batch. This timer keeps --follow waiting and notices that end.
+      watch = setInterval(() => {
+        if (!values.follow && caughtUp()) stop.abort()
+      }, 50)
       for await (const { records } of consumer.batches()) {
         for (const record of records) {
           out.line(values.json ? jsonLine(record) : values['print-key'] ? `${record.key?.toString('utf8') ?? 'null'}\t${record.value?.toString('utf8') ?? 'null'}` : (record.value?.toString('utf8') ?? 'null'))
@@ -85,13 +95,15 @@ export const consumeCommand: Command = {
             break
           }
         }
-        if (out.isFull) await out.flush()
+        // Following, a record is shown when it arrives, not when 64 KiB have piled up.
+        if (out.isFull || values.follow) await out.flush()
         if (values.group !== undefined) await consumer.commit()
         if (printed >= max || (!values.follow && caughtUp())) break
       }
       if (values.group !== undefined) await consumer.commit()
       await consumer.close()
     } finally {
+      clearInterval(watch)
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
       await out.flush()

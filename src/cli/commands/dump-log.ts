@@ -7,6 +7,7 @@ import { readControlRecord } from '../../record/control-record.js'
 import { CorruptRecordError } from '../../record/errors.js'
 import { compressionNameOf, NO_SEQUENCE, sequenceAfter, type RecordBatch } from '../../record/record-batch.js'
 import type { DecodedRecord } from '../../record/record.js'
+import { parseQuarantineName } from '../file-names.js'
 import type { Output } from '../output.js'
 
 /**
@@ -21,6 +22,10 @@ export interface DumpOptions {
   /** Read only the first maxBytes bytes of each file (a cut batch there is not reported). */
   maxBytes: number | undefined
   json: boolean
+  /** Index files: run the engine's sanity checks only (Kafka's --index-sanity-check). */
+  indexSanityCheck: boolean
+  /** Index files: print only the entries that disagree with the log (Kafka's --verify-index-only). */
+  verifyIndexOnly: boolean
 }
 
 export type FileOutcome = 'clean' | 'problems'
@@ -46,6 +51,30 @@ export const dumpLogFile: FileDumper = async (file, options, out) => {
     out.line(`Dumping ${file}`)
     out.line(logStartOffset === null ? 'Log starting offset: 0 (the file name does not start with a 20-digit offset)' : `Log starting offset: ${logStartOffset}`)
   }
+  return dumpBatches(file, 'log', options, out)
+}
+
+/**
+ * `seglog dump` for the bytes recovery cut from a log (`<segment>.log.<position>.quarantine`). They
+ * may begin with a damaged or partial batch, so whatever whole batches parse from the start are
+ * printed (positions within the quarantine file) and everything from the first unreadable byte on
+ * is reported as invalid bytes. The contents are known to be bad: a bad CRC or unreadable bytes do
+ * not fail the dump; only an unreadable file does.
+ */
+export const dumpQuarantineFile: FileDumper = async (file, options, out) => {
+  const origin = parseQuarantineName(path.basename(file))
+  if (options.json) {
+    out.line(JSON.stringify({ type: 'file', file, logStartOffset: baseOffsetOfFileName(file), quarantinedFrom: origin?.logName ?? null, quarantinedAt: origin?.position ?? null }))
+  } else {
+    out.line(`Dumping ${file}`)
+    out.line(origin === null
+      ? 'Quarantined bytes (the name does not say where they were cut from)'
+      : `Quarantined bytes of ${origin.logName} from byte ${origin.position} (positions below are within this file)`)
+  }
+  return dumpBatches(file, 'quarantine', options, out)
+}
+
+async function dumpBatches(file: string, kind: 'log' | 'quarantine', options: DumpOptions, out: Output): Promise<FileOutcome> {
   let reader: FileBatchReader
   try {
     reader = FileBatchReader.openSync(file, options.maxBytes === undefined ? {} : { end: options.maxBytes })
@@ -57,13 +86,14 @@ export const dumpLogFile: FileDumper = async (file, options, out) => {
   try {
     // The reader's end may be a --max-bytes cut; the tail report needs the real size.
     const fileSize = wrapIo('stat', file, () => fs.statSync(file).size)
-    return await new LogFileDump(file, fileSize, reader, options, out).run()
+    return await new LogFileDump(file, kind, fileSize, reader, options, out).run()
   } finally {
     reader.close()
   }
 }
 
-function describeOpenFailure(file: string, error: SeglogError): string {
+/** One line for a file that cannot be read: `cannot read <file>: no such file or directory`. */
+export function describeOpenFailure(file: string, error: SeglogError): string {
   if (!(error instanceof IoError)) return error.message
   const reasons: Record<string, string> = {
     ENOENT: 'no such file or directory',
@@ -79,6 +109,7 @@ function describeOpenFailure(file: string, error: SeglogError): string {
 /** The state of one file's dump: counters for the end-of-file report. */
 class LogFileDump {
   private readonly file: string
+  private readonly isQuarantine: boolean
   private readonly fileSize: number
   private readonly reader: FileBatchReader
   private readonly options: DumpOptions
@@ -87,6 +118,8 @@ class LogFileDump {
   private problemCount = 0
   /** Corrupt framing ended the scan early: the bytes after it are not a tail to report. */
   private isStoppedByCorruption = false
+  /** Quarantine files: why the batches stopped parsing (reported with the invalid bytes). */
+  private stopReason: string | null = null
   private badCrcCount = 0
   private firstBadCrcPosition = -1
   /** Offset of the record printed last, for Kafka's non-consecutive-offsets report. */
@@ -94,8 +127,9 @@ class LogFileDump {
   private readonly gaps: string[] = []
   private gapCount = 0
 
-  constructor(file: string, fileSize: number, reader: FileBatchReader, options: DumpOptions, out: Output) {
+  constructor(file: string, kind: 'log' | 'quarantine', fileSize: number, reader: FileBatchReader, options: DumpOptions, out: Output) {
     this.file = file
+    this.isQuarantine = kind === 'quarantine'
     this.fileSize = fileSize
     this.reader = reader
     this.options = options
@@ -116,7 +150,7 @@ class LogFileDump {
       progress.finish()
     }
     this.reportEnd()
-    return this.problemCount === 0 ? 'clean' : 'problems'
+    return this.problemCount === 0 || this.isQuarantine ? 'clean' : 'problems'
   }
 
   /** The next batch, or null at the end or at corrupt framing (reported here: nothing after it can be read). */
@@ -125,6 +159,10 @@ class LogFileDump {
       return this.reader.next()
     } catch (error) {
       if (!(error instanceof SeglogError)) throw error
+      if (this.isQuarantine && error instanceof CorruptRecordError) {
+        this.stopReason = `${error.reason} at byte ${error.position}: ${error.detail}`
+        return null
+      }
       const where = error instanceof CorruptRecordError ? `; the batch at byte ${this.reader.position} and everything after it were not dumped` : ''
       this.out.problem(error.message + where)
       this.problemCount++
@@ -171,13 +209,16 @@ class LogFileDump {
   private reportEnd(): void {
     const { reader, out } = this
     // A cut made by --max-bytes is not the file's tail; only report bytes the file really ends with.
-    if (!this.isStoppedByCorruption && reader.trailingBytes > 0 && reader.end >= this.fileSize) {
-      const position = reader.end - reader.trailingBytes
+    // In a quarantine file everything from the first unreadable batch on is such a tail.
+    const trailingBytes = this.stopReason !== null ? reader.end - reader.position : reader.trailingBytes
+    if (!this.isStoppedByCorruption && trailingBytes > 0 && reader.end >= this.fileSize) {
+      const position = reader.end - trailingBytes
+      const reason = this.stopReason ?? 'partial batch'
       out.line(this.options.json
-        ? JSON.stringify({ type: 'trailing', position, bytes: reader.trailingBytes })
-        : `Found ${reader.trailingBytes} invalid bytes at the end of ${path.basename(this.file)}`)
+        ? JSON.stringify({ type: 'trailing', position, bytes: trailingBytes, ...(this.isQuarantine && { reason }) })
+        : `Found ${trailingBytes} invalid bytes at the end of ${path.basename(this.file)}${this.isQuarantine ? ` (from byte ${position}: ${reason})` : ''}`)
     }
-    if (this.badCrcCount > 0) {
+    if (this.badCrcCount > 0 && !this.isQuarantine) {
       const batches = this.badCrcCount === 1 ? '1 batch' : `${this.badCrcCount} batches`
       out.problem(`${this.file}: ${batches} failed the CRC check (isvalid: false), the first at byte ${this.firstBadCrcPosition}`)
     }

@@ -3,30 +3,40 @@ import { checkPositionals, formatHelp, parseByteSizeOption, parseCommandArgs, ty
 import type { Command } from '../command.js'
 import { EXIT_OK, EXIT_PROBLEMS } from '../errors.js'
 import { Output } from '../output.js'
-import { dumpLogFile, type DumpOptions, type FileDumper } from './dump-log.js'
+import { dumpOffsetIndexFile, dumpTimeIndexFile } from './dump-index.js'
+import { dumpLogFile, dumpQuarantineFile, type DumpOptions, type FileDumper } from './dump-log.js'
+import { dumpSnapshotFile } from './dump-snapshot.js'
 
 /**
  * `seglog dump FILE...`: prints segment files the way Kafka's kafka-dump-log.sh does. Files are
  * dispatched by suffix, as DumpLogSegments does; a suffix without a handler is skipped with Kafka's
- * `Ignoring unknown file <f>` on stderr. `.index` and `.timeindex` handlers slot into DUMPERS.
+ * `Ignoring unknown file <f>` on stderr.
  */
 const DUMPERS: Readonly<Record<string, FileDumper>> = {
   '.log': dumpLogFile,
+  '.index': dumpOffsetIndexFile,
+  '.timeindex': dumpTimeIndexFile,
+  '.snapshot': dumpSnapshotFile,
+  '.quarantine': dumpQuarantineFile,
 }
 
 const OPTIONS = {
   'deep-iteration': { type: 'boolean', description: 'print every record under its batch' },
   'print-data-log': { type: 'boolean', description: 'also print record keys and values as UTF-8 (implies --deep-iteration)' },
   'max-bytes': { type: 'string', valueName: 'N', description: 'read only the first N bytes of each file (64k, 1m also work)' },
+  'index-sanity-check': { type: 'boolean', description: 'index files: only run the engine\'s sanity checks and say whether they pass' },
+  'verify-index-only': { type: 'boolean', description: 'index files: only report entries that disagree with the .log beside them' },
   json: { type: 'boolean', description: 'one JSON object per line instead of Kafka\'s text lines' },
 } as const satisfies OptionSpecs
 
 const HELP = formatHelp({
   usage: 'seglog dump [options] FILE...',
   description: [
-    'Print the record batches of segment files (.log) in the line format of Kafka\'s',
-    'kafka-dump-log.sh, or as JSON lines with --json. Files are read, never written, so a',
-    'running engine\'s files can be dumped. Batches whose CRC does not match print isvalid: false.',
+    'Print segment files in the line format of Kafka\'s kafka-dump-log.sh, or as JSON lines with',
+    '--json: the record batches of .log files (and of .quarantine files, the bytes recovery cut',
+    'off), the entries of .index and .timeindex files checked against the .log beside them, and',
+    'the producers of .snapshot files. Files are read, never written, so a running engine\'s files',
+    'can be dumped. Batches whose CRC does not match print isvalid: false.',
   ].join('\n'),
   options: OPTIONS,
   examples: [
@@ -34,14 +44,18 @@ const HELP = formatHelp({
     'seglog dump --print-data-log data/orders-0/*.log | less',
     'seglog dump --deep-iteration --max-bytes 1m data/orders-0/00000000000000000000.log',
     'seglog dump --json data/orders-0/00000000000000000000.log | jq -c \'select(.type == "batch")\'',
+    'seglog dump data/orders-0/00000000000000000000.index data/orders-0/00000000000000000000.timeindex',
+    'seglog dump --verify-index-only data/orders-0/*.index data/orders-0/*.timeindex',
   ],
   notes: [
     'JSON lines: {"type":"file"} per file, {"type":"batch"} per batch, {"type":"record"} per record',
-    '(with --deep-iteration), {"type":"trailing"} for a partial batch at the end of a file.',
+    '(with --deep-iteration), {"type":"trailing"} for a partial batch at the end of a file,',
+    '{"type":"index-entry"} and {"type":"time-index-entry"} per index entry, {"type":"producer"}',
+    'per producer of a snapshot, {"type":"sanity-check"} with --index-sanity-check.',
     '',
     'Exit status: 0 every file dumped cleanly (a partial batch at the very end is reported but is',
-    'not a failure: it is what a crash mid-append leaves); 1 a bad CRC, corrupt data or an',
-    'unreadable file; 2 a usage error.',
+    'not a failure: it is what a crash mid-append leaves); 1 a bad CRC, corrupt data, an index',
+    'entry that disagrees with its log, a failed sanity check or an unreadable file; 2 a usage error.',
   ].join('\n'),
 })
 
@@ -57,6 +71,8 @@ export const dumpCommand: Command = {
       printDataLog: values['print-data-log'],
       maxBytes: values['max-bytes'] === undefined ? undefined : parseByteSizeOption('dump', 'max-bytes', values['max-bytes']),
       json: values.json,
+      indexSanityCheck: values['index-sanity-check'],
+      verifyIndexOnly: values['verify-index-only'],
     }
     const out = new Output()
     let dumpedCount = 0

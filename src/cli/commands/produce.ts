@@ -37,7 +37,8 @@ const HELP = formatHelp({
   notes: [
     '--binary input: each record is int32 key length (-1 for none), key bytes, int32 value length',
     '(-1 for null), value bytes; big-endian, repeated until the end of input.',
-    'Exit status: 0 all records appended, 1 a problem (locked directory, unknown topic), 2 usage error.',
+    'Exit status: 0 all records appended, 1 a problem (locked directory, a record too large),',
+    '2 usage error (also: unknown topic without --create, input that does not match the format).',
   ].join('\n'),
 })
 
@@ -75,13 +76,24 @@ export const produceCommand: Command = {
         if (pending.length >= 16) await pending.shift()
       }
       const source = values.binary ? readBinaryRecords(process.stdin) : readLineRecords(process.stdin, values['key-separator'], values.headers)
-      for await (const record of source) {
-        chunk.push(record)
-        if (chunk.length >= 500) await sendChunk()
+      // Bad input (a line without the separator, a partial --binary record) stops reading, but the
+      // records before it are appended, as the error's "after record N" says, and counted.
+      let inputError: unknown
+      try {
+        for await (const record of source) {
+          chunk.push(record)
+          if (chunk.length >= 500) await sendChunk()
+        }
+      } catch (error) {
+        inputError = error
       }
       await sendChunk()
       await Promise.all(pending)
       await producer.close()
+      if (inputError !== undefined) {
+        if (count > 0) out.notice(`appended ${count} record${count === 1 ? '' : 's'} to ${topic} before the error`)
+        throw inputError
+      }
     } finally {
       await engine.close()
     }
