@@ -32,7 +32,16 @@ export interface LogSuiteResult {
  */
 export async function runLogSuite(params: LogSuiteParams): Promise<LogSuiteResult> {
   const dir = params.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-log-'))
-  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+  const removeDir = (): void => {
+    if (params.dir === undefined) fs.rmSync(dir, { recursive: true, force: true })
+  }
+  let engine: LogEngine
+  try {
+    engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+  } catch (error) {
+    removeDir()
+    throw error
+  }
   try {
     await engine.createTopic('log-bench', { partitions: 1, segmentBytes: params.segmentBytes })
     const log = engine.partition('log-bench', 0)
@@ -89,7 +98,7 @@ export async function runLogSuite(params: LogSuiteParams): Promise<LogSuiteResul
     }
   } finally {
     await engine.close()
-    if (params.dir === undefined) fs.rmSync(dir, { recursive: true, force: true })
+    removeDir()
   }
 }
 

@@ -71,10 +71,20 @@ export class BenchVerificationError extends Error {}
  * writes and reads of the same number of bytes in the same directory for the ratios.
  */
 export async function runProduceConsume(params: ProduceConsumeParams): Promise<ProduceConsumeResult> {
-  const dir = params.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-'))
-  fs.mkdirSync(dir, { recursive: true })
+  // The payload first: a file that cannot be read then leaves no temporary directory behind.
   const pool = makePayloadPool(params.payload, params.recordSize)
-  const engine = await LogEngine.open({ dir, flush: params.flush, onWarning: () => undefined })
+  const dir = params.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-'))
+  const removeDir = (): void => {
+    if (params.dir === undefined && !params.keep) fs.rmSync(dir, { recursive: true, force: true })
+  }
+  let engine: LogEngine
+  try {
+    fs.mkdirSync(dir, { recursive: true })
+    engine = await LogEngine.open({ dir, flush: params.flush, onWarning: () => undefined })
+  } catch (error) {
+    removeDir()
+    throw error
+  }
   try {
     const topics = Array.from({ length: params.topics }, (_, slot) => `${params.topicPrefix ?? 'bench'}-${slot}`)
     for (const topic of topics) if (!engine.hasTopic(topic)) await engine.createTopic(topic, { partitions: params.partitions })
@@ -166,7 +176,7 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
     }
   } finally {
     await engine.close()
-    if (params.dir === undefined && !params.keep) fs.rmSync(dir, { recursive: true, force: true })
+    removeDir()
   }
 }
 
