@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'OUT_OF_ORDER_SEQUENCE'
   | 'INVALID_PRODUCER_EPOCH'
   | 'PRODUCER_CLOSED'
+  | 'VERIFICATION_FAILED'
   | 'IO_FAILED'
 
 export class SeglogError extends Error {

@@ -11,7 +11,8 @@ import type { IndexProbe } from './index-check.js'
  * headers are read through FileBatchReader (one reused buffer, so any segment size scans in
  * constant memory) and summed into the figures both commands print. Verifying adds the CRC of every
  * batch and the offset rules; `decodeRecords` decodes every record; `measureCompression`
- * decompresses compressed batches to measure their ratio. Problems go to `onProblem` as one line
+ * decompresses compressed batches to measure their ratio; `onBatch` hands each batch to the caller
+ * (inspect replays the offsets log from the same pass). Problems go to `onProblem` as one line
  * each, naming the file and byte position; the scan itself never throws for bad data, only for an
  * unreadable file (IoError).
  */
@@ -29,6 +30,11 @@ export interface ScanOptions {
   baseOffset: number
   /** Told about every whole batch, for the index checks. */
   probe?: IndexProbe
+  /**
+   * Given every whole batch, at its file position (inspect replays the offsets log this way). The
+   * batch is a view of the reader's buffer: use it before returning, copy what must outlive it.
+   */
+  onBatch?: (batch: RecordBatch, position: number) => void
   onProblem: (message: string) => void
   /** Called with the file position reached, after each batch. */
   onProgress?: (position: number) => void
@@ -118,6 +124,7 @@ export function scanSegment(file: string, options: ScanOptions): SegmentScan {
       const position = reader.batchPosition
       try {
         nextOffset = checkBatch(batch, position, nextOffset, scan, options, problem)
+        options.onBatch?.(batch, position)
       } catch (error) {
         // A header field beyond 2^53 (an unsafe int64): the framing held, so go on with the next batch.
         if (!(error instanceof CorruptRecordError)) throw error

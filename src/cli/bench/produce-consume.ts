@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { CompressionName } from '../../compression/codec.js'
+import { SeglogError } from '../../errors.js'
 import { LogEngine } from '../../engine/log-engine.js'
 import type { FlushMode } from '../../log/flush-policy.js'
 import { makePayloadPool, type PayloadKind } from './payload.js'
@@ -63,7 +64,11 @@ export interface ProduceConsumeResult {
 }
 
 /** Thrown when the consumer does not read back exactly what was produced. */
-export class BenchVerificationError extends Error {}
+export class BenchVerificationError extends SeglogError {
+  constructor(message: string) {
+    super('VERIFICATION_FAILED', message)
+  }
+}
 
 /**
  * One run: produce `records` records with `producers` concurrent senders, optionally read them

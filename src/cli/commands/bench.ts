@@ -74,6 +74,7 @@ export const benchCommand: Command = {
     checkPositionals('bench', positionals, 'argument', 0, 0)
     const out = new Output()
     const suite = values.suite ?? 'produce'
+    checkSuiteOptions(suite, argv)
     if (suite === 'log') {
       const result = await runLogSuite({
         records: int(values.records, 'records', 1_000_000, 1000),
@@ -101,6 +102,23 @@ export const benchCommand: Command = {
     await out.flush()
     return EXIT_OK
   },
+}
+
+/** Options that only some suites read; giving one to another suite is a mistake worth saying. */
+const SUITE_OPTIONS: Record<string, readonly string[]> = {
+  produce: ['records', 'record-size', 'payload', 'batch-bytes', 'linger-ms', 'compression', 'topics', 'partitions', 'producers', 'send-records', 'flush', 'consume', 'commit-every', 'runs', 'warmup', 'sweep', 'report', 'dir', 'keep', 'json'],
+  log: ['records', 'record-size', 'lookups', 'dir', 'json'],
+  durability: ['appends', 'record-size', 'concurrency', 'recovery-bytes', 'dir', 'json'],
+}
+
+function checkSuiteOptions(suite: string, argv: readonly string[]): void {
+  const allowed = SUITE_OPTIONS[suite]
+  if (allowed === undefined) return
+  for (const word of argv) {
+    const match = /^--([a-z-]+)/.exec(word)
+    if (match === null || match[1] === 'suite') continue
+    if (!allowed.includes(match[1]!)) throw new UsageError(`--${match[1]} does not apply to the ${suite} suite (it takes ${allowed.map((name) => `--${name}`).join(', ')})`, 'bench')
+  }
 }
 
 function int(value: string | undefined, option: string, fallback: number, min = 0): number {
@@ -290,10 +308,10 @@ export function summaryTable(summaries: PointSummary[], sweepName: SweepParam | 
   add('compression ratio', (s) => s.compressionRatio, 3)
   add('fsyncs', (s) => s.fsyncs)
   add('bytes on disk', (s) => s.bytesOnDisk)
-  add('produce / plain write', (s) => s.produceRatio, 2)
+  add('produce / plain write %', (s) => percent(s.produceRatio), 1)
   add('consume records/s', (s) => s.consumeRecordsPerSec)
   add('consume MB/s', (s) => s.consumeMbPerSec, 1)
-  add('consume / plain read', (s) => s.consumeRatio, 2)
+  add('consume / plain read %', (s) => (s.consumeRatio === null ? null : percent(s.consumeRatio)), 1)
   const header = ['figure (median, min–max)', ...summaries.map((summary) => (sweepName === null ? 'value' : `${sweepName}=${summary.label}`))]
   return formatTable(header, rows)
 }
@@ -336,12 +354,17 @@ function reportHtml(summaries: PointSummary[], sweepName: SweepParam, params: Pr
   })
 }
 
+/** A ratio shown as a percentage (seglog's rate as a share of the plain-file rate). */
+function percent(ratio: Spread): Spread {
+  return { median: ratio.median * 100, min: ratio.min * 100, max: ratio.max * 100, runs: ratio.runs.map((value) => value * 100) }
+}
+
 function formatLogSuite(result: LogSuiteResult): string {
   return formatTable(['log layer', 'figure'], [
     ['append records/s', formatNumber(result.append.recordsPerSec)],
     ['append MB/s', formatNumber(result.append.mbPerSec, 1)],
     ['plain write MB/s (same bytes)', formatNumber(result.append.plainMbPerSec, 1)],
-    ['append / plain write', formatNumber(result.append.ratio, 2)],
+    ['append / plain write %', formatNumber(result.append.ratio * 100, 1)],
     ['read by offset p50 µs', formatNumber(result.readByOffset.p50Us, 1)],
     ['read by offset p99 µs', formatNumber(result.readByOffset.p99Us, 1)],
     ['timestamp lookup p50 µs', formatNumber(result.timestampLookup.p50Us, 1)],

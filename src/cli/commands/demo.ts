@@ -64,7 +64,8 @@ export const demoCommand: Command = {
       out.line('')
       out.line('== seglog inspect')
       await out.flush()
-      await inspectCommand.run([dir])
+      const inspectExit = await inspectCommand.run([dir])
+      if (inspectExit !== EXIT_OK) return inspectExit
       out.line('')
       out.line('== benchmark (one run; `seglog bench --consume` takes the median of several)')
       const summary = summarize('demo', [result])

@@ -8,6 +8,7 @@ import { CorruptRecordError } from '../../record/errors.js'
 import { compressionNameOf, NO_SEQUENCE, sequenceAfter, type RecordBatch } from '../../record/record-batch.js'
 import type { DecodedRecord } from '../../record/record.js'
 import { parseQuarantineName } from '../file-names.js'
+import { decodeOffsetsRecord, offsetsJson, offsetsKeyText, offsetsPayloadText, type OffsetsRecord } from '../offsets-decode.js'
 import type { Output } from '../output.js'
 
 /**
@@ -19,6 +20,8 @@ import type { Output } from '../output.js'
 export interface DumpOptions {
   deepIteration: boolean
   printDataLog: boolean
+  /** Decode keys and values as `__consumer_offsets` records (Kafka's --offsets-decoder); implies printDataLog. */
+  offsetsDecoder: boolean
   /** Read only the first maxBytes bytes of each file (a cut batch there is not reported). */
   maxBytes: number | undefined
   json: boolean
@@ -126,6 +129,9 @@ class LogFileDump {
   private lastRecordOffset = -1
   private readonly gaps: string[] = []
   private gapCount = 0
+  /** --offsets-decoder: records whose key or value did not decode, and the first one's offset. */
+  private undecodableCount = 0
+  private firstUndecodableOffset = -1
 
   constructor(file: string, kind: 'log' | 'quarantine', fileSize: number, reader: FileBatchReader, options: DumpOptions, out: Output) {
     this.file = file
@@ -134,7 +140,7 @@ class LogFileDump {
     this.reader = reader
     this.options = options
     this.out = out
-    this.isDeep = options.deepIteration || options.printDataLog
+    this.isDeep = options.deepIteration || options.printDataLog || options.offsetsDecoder
   }
 
   async run(): Promise<FileOutcome> {
@@ -191,11 +197,22 @@ class LogFileDump {
 
   private dumpRecords(batch: RecordBatch): void {
     const shape = new RecordShape(batch)
-    const { json, printDataLog } = this.options
+    const { json, printDataLog, offsetsDecoder } = this.options
     for (const record of batch.records()) {
       this.trackOffset(record.offset)
-      this.out.line(json ? recordJson(shape, record) : recordLine(shape, record, printDataLog))
+      const decoded = offsetsDecoder && !shape.isControl ? this.decodeOffsets(record) : null
+      this.out.line(json ? recordJson(shape, record, decoded) : recordLine(shape, record, printDataLog, decoded))
     }
+  }
+
+  private decodeOffsets(record: DecodedRecord): OffsetsRecord {
+    const decoded = decodeOffsetsRecord(record.key, record.value)
+    if (decoded.kind === 'error') {
+      if (this.undecodableCount === 0) this.firstUndecodableOffset = record.offset
+      this.undecodableCount++
+      this.problemCount++
+    }
+    return decoded
   }
 
   private trackOffset(offset: number): void {
@@ -221,6 +238,10 @@ class LogFileDump {
     if (this.badCrcCount > 0 && !this.isQuarantine) {
       const batches = this.badCrcCount === 1 ? '1 batch' : `${this.badCrcCount} batches`
       out.problem(`${this.file}: ${batches} failed the CRC check (isvalid: false), the first at byte ${this.firstBadCrcPosition}`)
+    }
+    if (this.undecodableCount > 0) {
+      const records = this.undecodableCount === 1 ? '1 record' : `${this.undecodableCount} records`
+      out.problem(`${this.file}: ${records} did not decode as offsets-topic records, the first at offset ${this.firstUndecodableOffset}`)
     }
     if (this.gaps.length > 0) {
       // Expected on compacted topics; Kafka reports it on stderr the same way, without failing.
@@ -262,8 +283,11 @@ export function batchLine(batch: RecordBatch, position: number, isValid: boolean
     ` magic: ${batch.magic} compresscodec: ${compressionNameOf(batch.compressionId)} crc: ${batch.crc} isvalid: ${isValid}`
 }
 
-/** Kafka's deep-iteration record line; keys and values decode as UTF-8, as its StringDecoder does. */
-function recordLine(shape: RecordShape, record: DecodedRecord, printDataLog: boolean): string {
+/**
+ * Kafka's deep-iteration record line; keys and values decode as UTF-8, as its StringDecoder does,
+ * or as offset commits with --offsets-decoder (`offsets`), as its OffsetsMessageParser does.
+ */
+function recordLine(shape: RecordShape, record: DecodedRecord, printDataLog: boolean, offsets: OffsetsRecord | null): string {
   let headerKeys = ''
   for (let slot = 0; slot < record.headers.length; slot++) headerKeys += (slot === 0 ? '' : ',') + record.headers[slot]!.key
   let line = `| offset: ${record.offset} ${shape.timestampType}: ${record.timestamp}` +
@@ -271,6 +295,10 @@ function recordLine(shape: RecordShape, record: DecodedRecord, printDataLog: boo
     ` sequence: ${shape.sequenceOf(record.offset)} headerKeys: [${headerKeys}]`
   if (shape.isControl) {
     line += controlSuffix(record)
+  } else if (offsets !== null) {
+    line += ` key: ${offsetsKeyText(offsets, record.offset)}`
+    const payload = offsetsPayloadText(offsets)
+    if (payload !== null) line += ` payload: ${payload}`
   } else if (printDataLog) {
     if (record.key !== null) line += ` key: ${record.key.toString('utf8')}`
     if (record.value !== null) line += ` payload: ${record.value.toString('utf8')}`
@@ -316,7 +344,7 @@ export function batchJson(batch: RecordBatch, position: number, isValid: boolean
   })
 }
 
-function recordJson(shape: RecordShape, record: DecodedRecord): string {
+function recordJson(shape: RecordShape, record: DecodedRecord, offsets: OffsetsRecord | null): string {
   const headers: [string, string | null][] = []
   for (const header of record.headers) headers.push([header.key, base64(header.value)])
   const json: Record<string, unknown> = {
@@ -331,6 +359,7 @@ function recordJson(shape: RecordShape, record: DecodedRecord): string {
     const control = readControlRecord(record)
     json.control = { type: control.type, typeId: control.typeId, coordinatorEpoch: control.coordinatorEpoch }
   }
+  if (offsets !== null) Object.assign(json, offsetsJson(offsets, record.offset))
   return JSON.stringify(json)
 }
 

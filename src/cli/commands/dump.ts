@@ -23,6 +23,7 @@ const DUMPERS: Readonly<Record<string, FileDumper>> = {
 const OPTIONS = {
   'deep-iteration': { type: 'boolean', description: 'print every record under its batch' },
   'print-data-log': { type: 'boolean', description: 'also print record keys and values as UTF-8 (implies --deep-iteration)' },
+  'offsets-decoder': { type: 'boolean', description: 'decode records as __consumer_offsets commits, in Kafka\'s JSON (implies --print-data-log)' },
   'max-bytes': { type: 'string', valueName: 'N', description: 'read only the first N bytes of each file (64k, 1m also work)' },
   'index-sanity-check': { type: 'boolean', description: 'index files: only run the engine\'s sanity checks and say whether they pass' },
   'verify-index-only': { type: 'boolean', description: 'index files: only report entries that disagree with the .log beside them' },
@@ -43,19 +44,22 @@ const HELP = formatHelp({
     'seglog dump data/orders-0/00000000000000000000.log',
     'seglog dump --print-data-log data/orders-0/*.log | less',
     'seglog dump --deep-iteration --max-bytes 1m data/orders-0/00000000000000000000.log',
+    'seglog dump --offsets-decoder data/__consumer_offsets-0/*.log',
     'seglog dump --json data/orders-0/00000000000000000000.log | jq -c \'select(.type == "batch")\'',
     'seglog dump data/orders-0/00000000000000000000.index data/orders-0/00000000000000000000.timeindex',
     'seglog dump --verify-index-only data/orders-0/*.index data/orders-0/*.timeindex',
   ],
   notes: [
     'JSON lines: {"type":"file"} per file, {"type":"batch"} per batch, {"type":"record"} per record',
-    '(with --deep-iteration), {"type":"trailing"} for a partial batch at the end of a file,',
-    '{"type":"index-entry"} and {"type":"time-index-entry"} per index entry, {"type":"producer"}',
-    'per producer of a snapshot, {"type":"sanity-check"} with --index-sanity-check.',
+    '(with --deep-iteration; with --offsets-decoder also offsetKey, offsetCommit and offsetsError),',
+    '{"type":"trailing"} for a partial batch at the end of a file, {"type":"index-entry"} and',
+    '{"type":"time-index-entry"} per index entry, {"type":"producer"} per producer of a snapshot,',
+    '{"type":"sanity-check"} with --index-sanity-check.',
     '',
     'Exit status: 0 every file dumped cleanly (a partial batch at the very end is reported but is',
     'not a failure: it is what a crash mid-append leaves); 1 a bad CRC, corrupt data, an index',
-    'entry that disagrees with its log, a failed sanity check or an unreadable file; 2 a usage error.',
+    'entry that disagrees with its log, a failed sanity check, a record --offsets-decoder cannot',
+    'decode or an unreadable file; 2 a usage error.',
   ].join('\n'),
 })
 
@@ -68,7 +72,8 @@ export const dumpCommand: Command = {
     checkPositionals('dump', positionals, 'FILE', 1)
     const options: DumpOptions = {
       deepIteration: values['deep-iteration'],
-      printDataLog: values['print-data-log'],
+      printDataLog: values['print-data-log'] || values['offsets-decoder'],
+      offsetsDecoder: values['offsets-decoder'],
       maxBytes: values['max-bytes'] === undefined ? undefined : parseByteSizeOption('dump', 'max-bytes', values['max-bytes']),
       json: values.json,
       indexSanityCheck: values['index-sanity-check'],

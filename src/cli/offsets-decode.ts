@@ -1,0 +1,98 @@
+import { decodeOffsetKey, decodeOffsetValue, type CommittedOffset, type OffsetKey } from '../consumer/offset-record.js'
+import { SeglogError } from '../errors.js'
+import { CorruptRecordError } from '../record/errors.js'
+import { readSafeInt64BE } from '../record/int64.js'
+
+/**
+ * One record of the offsets log (`__consumer_offsets-0`) as `seglog dump --offsets-decoder` shows
+ * it, in the shapes of Kafka's DumpLogSegments OffsetsMessageParser: the key as
+ * `{"type":"<key version>","data":{...}}`, the value as `{"version":"<value version>","data":{...}}`
+ * with the fields of Kafka's OffsetCommitValue schema for that version, `<DELETE>` for a
+ * tombstone, and a one-line message in the key's place for a record that does not decode. Pure:
+ * the bytes come from the caller; nothing here throws for bad bytes.
+ */
+
+export type OffsetsRecord =
+  | { kind: 'commit'; keyVersion: number; key: OffsetKey; valueVersion: number; value: CommittedOffset; leaderEpoch: number | null; expireTimestamp: number | null }
+  | { kind: 'delete'; keyVersion: number; key: OffsetKey }
+  /** A key version other than 0 and 1: group metadata (2) or a later record type, which seglog does not decode. */
+  | { kind: 'unknown-type'; keyVersion: number }
+  | { kind: 'error'; message: string }
+
+/** Position of the metadata string in values of versions 0-2 (after version and offset). */
+const METADATA_POSITION_V0 = 10
+/** Position of leaderEpoch in values of version 3 (after version and offset). */
+const LEADER_EPOCH_POSITION_V3 = 10
+
+export function decodeOffsetsRecord(key: Buffer | null, value: Buffer | null): OffsetsRecord {
+  if (key === null) return { kind: 'error', message: 'the record has no key' }
+  let offsetKey: OffsetKey | null
+  try {
+    offsetKey = decodeOffsetKey(key)
+  } catch (error) {
+    return { kind: 'error', message: undecodable('key', error) }
+  }
+  // decodeOffsetKey read the version, so the key has these two bytes.
+  const keyVersion = key.readInt16BE(0)
+  if (offsetKey === null) return { kind: 'unknown-type', keyVersion }
+  if (value === null) return { kind: 'delete', keyVersion, key: offsetKey }
+  try {
+    const committed = decodeOffsetValue(value)
+    // decodeOffsetValue checked the version and every field up to commitTimestamp, so these reads are in range.
+    const valueVersion = value.readInt16BE(0)
+    const leaderEpoch = valueVersion >= 3 ? value.readInt32BE(LEADER_EPOCH_POSITION_V3) : null
+    const expireTimestamp = valueVersion === 1 ? expireTimestampV1(value) : null
+    return { kind: 'commit', keyVersion, key: offsetKey, valueVersion, value: committed, leaderEpoch, expireTimestamp }
+  } catch (error) {
+    return { kind: 'error', message: undecodable('value', error) }
+  }
+}
+
+/** `the value does not decode (truncated-record at byte 14: ...)`; rethrows anything but bad data. */
+function undecodable(part: 'key' | 'value', error: unknown): string {
+  if (error instanceof CorruptRecordError) return `the ${part} does not decode (${error.reason} at byte ${error.position}: ${error.detail})`
+  if (error instanceof SeglogError) return `the ${part} does not decode (${error.message})`
+  throw error
+}
+
+/** Version 1 alone carries expireTimestamp, after commitTimestamp. */
+function expireTimestampV1(value: Buffer): number {
+  const position = METADATA_POSITION_V0 + 2 + value.readInt16BE(METADATA_POSITION_V0) + 8
+  if (position + 8 > value.length) throw new CorruptRecordError('truncated-record', position, 'offset commit value version 1 needs 8 more bytes for expireTimestamp')
+  return readSafeInt64BE(value, position)
+}
+
+/** What Kafka prints after ` key: `, or the message that takes its place. */
+export function offsetsKeyText(record: OffsetsRecord, offset: number): string {
+  switch (record.kind) {
+    case 'unknown-type': return `Unknown record type ${record.keyVersion} at offset ${offset}, skipping.`
+    case 'error': return `Error at offset ${offset}, skipping. ${record.message}`
+    default: return JSON.stringify({ type: String(record.keyVersion), data: { group: record.key.group, topic: record.key.topic, partition: record.key.partition } })
+  }
+}
+
+/** What Kafka prints after ` payload: `, or null when it prints no payload (records that did not decode). */
+export function offsetsPayloadText(record: OffsetsRecord): string | null {
+  if (record.kind === 'delete') return '<DELETE>'
+  if (record.kind !== 'commit') return null
+  const { value, leaderEpoch, expireTimestamp } = record
+  // Field order and presence follow Kafka's OffsetCommitValue schema for the version.
+  const data = {
+    offset: value.offset,
+    ...(leaderEpoch !== null && { leaderEpoch }),
+    metadata: value.metadata,
+    commitTimestamp: value.commitTimestamp,
+    ...(expireTimestamp !== null && { expireTimestamp }),
+  }
+  return JSON.stringify({ version: String(record.valueVersion), data })
+}
+
+/** The extra fields of a `--json` record line. */
+export function offsetsJson(record: OffsetsRecord, offset: number): { offsetKey: OffsetKey | null; offsetCommit: (OffsetKey & CommittedOffset) | null; offsetsError: string | null } {
+  const offsetKey = record.kind === 'commit' || record.kind === 'delete' ? record.key : null
+  return {
+    offsetKey,
+    offsetCommit: record.kind === 'commit' ? { ...record.key, ...record.value } : null,
+    offsetsError: record.kind === 'unknown-type' || record.kind === 'error' ? offsetsKeyText(record, offset) : null,
+  }
+}

@@ -1,0 +1,70 @@
+import type { CommittedOffset, OffsetKey } from '../consumer/offset-record.js'
+import { SeglogError } from '../errors.js'
+import { CorruptRecordError } from '../record/errors.js'
+import type { RecordBatch } from '../record/record-batch.js'
+import { decodeOffsetsRecord } from './offsets-decode.js'
+
+/** One live commit of the offsets log. */
+export type GroupCommit = OffsetKey & CommittedOffset
+
+/**
+ * The committed offsets of an offsets log (`__consumer_offsets-0`), rebuilt from its batches by the
+ * rules of OffsetStore's replay (src/consumer/offset-store.ts, docs/format/offsets-topic.md): in
+ * offset order a value replaces its key's commit and a null value (a tombstone) deletes it;
+ * records below the log start, control batches, records without a key and keys of other record
+ * types are skipped. Where the engine refuses to open on bad data, this reports it through
+ * `onProblem` (naming the file and byte position), leaves it out and goes on: a batch whose CRC
+ * does not match, a record that does not decode. No fs: `seglog inspect` hands it the batches of
+ * the segment scan it already does, so the offsets log is read once, without the engine's lock.
+ */
+export class OffsetsReplay {
+  private readonly logStartOffset: number
+  private readonly onProblem: (message: string) => void
+  private readonly commits = new Map<string, GroupCommit>()
+
+  constructor(logStartOffset: number, onProblem: (message: string) => void) {
+    this.logStartOffset = logStartOffset
+    this.onProblem = onProblem
+  }
+
+  /** Applies one batch, read from `file` at byte `position`. Batches must come in offset order. */
+  applyBatch(file: string, batch: RecordBatch, position: number): void {
+    if (batch.isControl || batch.lastOffset < this.logStartOffset) return
+    if (!batch.isValid()) {
+      this.onProblem(`${file} at byte ${position}: bad-crc in the offsets log batch of offsets ${batch.baseOffset}..${batch.lastOffset}; its commits are left out of the consumer groups`)
+      return
+    }
+    try {
+      for (const record of batch.records()) {
+        if (record.offset < this.logStartOffset || record.key === null) continue
+        this.applyRecord(record.key, record.value, `${file}: the offsets record at offset ${record.offset} (in the batch at byte ${position})`)
+      }
+    } catch (error) {
+      if (!(error instanceof SeglogError)) throw error
+      const message = error instanceof CorruptRecordError ? error.inFile(file, position).message : error.message
+      this.onProblem(`${message}, in the offsets log batch at byte ${position}; its records from there on are left out of the consumer groups`)
+    }
+  }
+
+  private applyRecord(key: Buffer, value: Buffer | null, where: string): void {
+    const decoded = decodeOffsetsRecord(key, value)
+    if (decoded.kind === 'unknown-type') return
+    if (decoded.kind === 'error') {
+      this.onProblem(`${where}: ${decoded.message}; it is left out of the consumer groups`)
+      return
+    }
+    const { group, topic, partition } = decoded.key
+    const mapKey = JSON.stringify([group, topic, partition])
+    if (decoded.kind === 'delete') this.commits.delete(mapKey)
+    else this.commits.set(mapKey, { group, topic, partition, ...decoded.value })
+  }
+
+  /** The live commits, by group, then topic, then partition. */
+  commitsInOrder(): GroupCommit[] {
+    return [...this.commits.values()].sort((a, b) => compare(a.group, b.group) || compare(a.topic, b.topic) || a.partition - b.partition)
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
