@@ -72,11 +72,15 @@ export function decodeOffsetKey(buf: Buffer): OffsetKey | null {
   return { group, topic, partition }
 }
 
-/** Reads value versions 0-3 (Kafka's history); later fields are ignored. */
+/**
+ * Reads value versions 0-3 (Kafka's history); later fields are ignored. Version 4 is Kafka's first
+ * flexible version (compact strings, tagged fields), a different layout, so it is rejected rather
+ * than misread.
+ */
 export function decodeOffsetValue(buf: Buffer): CommittedOffset {
   const cursor = { at: 0 }
   const version = readInt16(buf, cursor)
-  if (version < 0 || version > 4) throw new CorruptRecordError('truncated-record', 0, `unknown offset commit value version ${version}`)
+  if (version < 0 || version > OFFSET_COMMIT_VALUE_VERSION) throw new CorruptRecordError('truncated-record', 0, `unknown offset commit value version ${version}`)
   need(buf, cursor.at, 8)
   const offset = readSafeInt64BE(buf, cursor.at)
   cursor.at += 8

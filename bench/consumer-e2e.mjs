@@ -1,0 +1,157 @@
+// Consumer throughput end to end, and offset-commit rates.
+//
+//   npm run build && node bench/consumer-e2e.mjs [--records 1000000] [--dir DIR]
+//
+// 1. Produces 1 M records of 100 bytes (seeded, text-like, so lz4 has something to do) with lz4
+//    into 4 partitions, flush 'os'.
+// 2. Consumes all of them with a fresh group per pass, committing every 100,000 records:
+//    once through the per-record async iterator, once through batches().
+// 3. Commit rates: commit() in a loop (one offset per call) under flush 'sync' and 'os', and
+//    commitMany() of 100 offsets per call under both.
+// Plain ESM importing the BUILT engine (dist/index.js). Prints figures; asserts only correctness.
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+if (!fs.existsSync(distIndex)) {
+  console.error(`${distIndex} is missing: run \`npm run build\` first`)
+  process.exit(1)
+}
+const { LogEngine } = await import(distIndex)
+
+function option(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`)
+  return at < 0 ? fallback : process.argv[at + 1]
+}
+
+const RECORDS = Number(option('records', 1_000_000))
+const VALUE_BYTES = 100
+const PARTITIONS = 4
+const COMMIT_EVERY = 100_000
+const root = path.resolve(option('dir', null) ?? fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-consumer-')))
+const quiet = { onWarning: () => {} }
+
+/** mulberry32 */
+function prng(seed) {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) | 0
+    let t = Math.imul(state ^ (state >>> 15), 1 | state)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const random = prng(42)
+const WORDS = ['order', 'customer', 'id', 'amount', 'EUR', 'USD', 'status', 'shipped', 'pending', 'sku', 'qty', 'ts', 'region', 'eu-west', 'us-east']
+function makeValue(n) {
+  let text = `{"n":${n}`
+  while (text.length < VALUE_BYTES) text += `,"${WORDS[Math.floor(random() * WORDS.length)]}":${Math.floor(random() * 100000)}`
+  return Buffer.from(text.slice(0, VALUE_BYTES - 1) + '}')
+}
+
+function rate(count, ms) {
+  return Math.round(count / (ms / 1000)).toLocaleString('en-US')
+}
+
+function mbPerSecond(bytes, ms) {
+  return (bytes / 1e6 / (ms / 1000)).toFixed(1)
+}
+
+console.log(`consumer e2e: ${RECORDS.toLocaleString('en-US')} records x ${VALUE_BYTES} B, lz4, ${PARTITIONS} partitions, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`)
+
+const dir = path.join(root, 'data')
+const engine = await LogEngine.open({ dir, flush: 'os', ...quiet })
+await engine.createTopic('events', { partitions: PARTITIONS })
+
+{
+  const producer = engine.producer({ compression: 'lz4', lingerMs: 5, batchBytes: 64 * 1024 })
+  const started = performance.now()
+  const chunk = 1000
+  const inFlight = []
+  for (let n = 0; n < RECORDS; n += chunk) {
+    const records = []
+    for (let slot = n; slot < Math.min(RECORDS, n + chunk); slot++) records.push({ value: makeValue(slot), partition: slot % PARTITIONS })
+    inFlight.push(producer.send('events', records))
+    if (inFlight.length >= 64) await inFlight.shift()
+  }
+  await Promise.all(inFlight)
+  await producer.close()
+  const ms = performance.now() - started
+  const bytes = engine.partitions('events').reduce((sum, log) => sum + log.sizeInBytes, 0)
+  console.log(`produce: ${rate(RECORDS, ms)} records/s, ${mbPerSecond(RECORDS * VALUE_BYTES, ms)} MB/s of values; on disk ${(bytes / 1e6).toFixed(1)} MB (${((bytes / (RECORDS * VALUE_BYTES)) * 100).toFixed(0)}% of the value bytes)`)
+}
+
+async function consumePass(label, group, read) {
+  const consumer = await engine.consumer({ group, topics: ['events'] })
+  const started = performance.now()
+  const { count, bytes } = await read(consumer)
+  const ms = performance.now() - started
+  assert.equal(count, RECORDS)
+  assert.equal(bytes, RECORDS * VALUE_BYTES)
+  await consumer.commit()
+  for (let partition = 0; partition < PARTITIONS; partition++) assert.equal(engine.offsets.fetch(group, 'events', partition)?.offset, engine.partition('events', partition).logEndOffset)
+  await consumer.close()
+  console.log(`consume (${label}): ${rate(count, ms)} records/s, ${mbPerSecond(bytes, ms)} MB/s of values, ${(ms / 1000).toFixed(2)} s, committing every ${COMMIT_EVERY.toLocaleString('en-US')}`)
+}
+
+await consumePass('per-record iterator', 'iterate', async (consumer) => {
+  let count = 0
+  let bytes = 0
+  for await (const record of consumer) {
+    count++
+    bytes += record.value.length
+    if (count % COMMIT_EVERY === 0) await consumer.commit()
+    if (count === RECORDS) break
+  }
+  return { count, bytes }
+})
+
+await consumePass('batches()', 'bulk', async (consumer) => {
+  let count = 0
+  let bytes = 0
+  let nextCommit = COMMIT_EVERY
+  for await (const batch of consumer.batches()) {
+    for (const record of batch.records) bytes += record.value.length
+    count += batch.records.length
+    if (count >= nextCommit) {
+      await consumer.commit()
+      nextCommit += COMMIT_EVERY
+    }
+    if (count === RECORDS) break
+  }
+  return { count, bytes }
+})
+await engine.close()
+
+async function commitRates(flush) {
+  const commitDir = path.join(root, `commits-${flush}`)
+  const target = await LogEngine.open({ dir: commitDir, flush, ...quiet })
+  await target.createTopic('wide', { partitions: 100 })
+  for (let partition = 0; partition < 100; partition++) {
+    await target.partition('wide', partition).appendRecords(Array.from({ length: 1000 }, () => ({ key: null, value: null, timestamp: 0 })))
+  }
+  const store = target.offsets
+  const singles = flush === 'sync' ? 3000 : 30_000
+  let started = performance.now()
+  for (let n = 0; n < singles; n++) await store.commit('single', 'wide', n % 100, n % 1001)
+  const singleMs = performance.now() - started
+  const batched = flush === 'sync' ? 1000 : 5000
+  started = performance.now()
+  for (let n = 0; n < batched; n++) {
+    const entries = new Array(100)
+    for (let partition = 0; partition < 100; partition++) entries[partition] = { topic: 'wide', partition, offset: (n + partition) % 1001 }
+    await store.commitMany('batched', entries)
+  }
+  const batchedMs = performance.now() - started
+  console.log(`commits, flush '${flush}': commit() ${rate(singles, singleMs)}/s (${((singleMs / singles) * 1000).toFixed(0)} us each); commitMany(100) ${rate(batched, batchedMs)} calls/s = ${rate(batched * 100, batchedMs)} offsets/s; compactions ${store.compactions}`)
+  await target.close()
+}
+
+await commitRates('sync')
+await commitRates('os')
+
+if (option('dir', null) === null) fs.rmSync(root, { recursive: true, force: true })
