@@ -31,6 +31,8 @@ export interface OffsetStoreOptions {
   compactMinBytes?: number
   /** …and holds more than this many records per live offset. */
   compactMinRatio?: number
+  /** Told about offsets clamped at open and compactions that failed. */
+  onWarning?: (message: string) => void
 }
 
 /** Topic and partition packed into one map key. */
@@ -54,6 +56,7 @@ export class OffsetStore {
   private readonly groups = new Map<string, Map<string, CommittedOffset & { topic: string; partition: number }>>()
   private readonly compactMinBytes: number
   private readonly compactMinRatio: number
+  private readonly warn: (message: string) => void
   /** Commits are serialized so the in-memory map follows log order. */
   private tail: Promise<unknown> = Promise.resolve()
   private compacting = false
@@ -65,12 +68,14 @@ export class OffsetStore {
     this.partitionsOf = partitionsOf
     this.compactMinBytes = options.compactMinBytes ?? 16 * 1024 * 1024
     this.compactMinRatio = options.compactMinRatio ?? 2
+    this.warn = options.onWarning ?? ((message) => console.warn(`seglog: ${message}`))
   }
 
   /** Loads the store by replaying its log. */
   static async open(log: PartitionLog, partitionsOf: (topic: string) => readonly PartitionLog[], options: OffsetStoreOptions = {}): Promise<OffsetStore> {
     const store = new OffsetStore(log, partitionsOf, options)
     await store.replay()
+    store.clampToLogEnds()
     return store
   }
 
@@ -159,7 +164,11 @@ export class OffsetStore {
       await this.log.appendRecords(list, { compression: 'none' })
       apply()
     })
-    this.tail = run.then(() => this.maybeCompact()).catch(() => undefined)
+    // A failed commit rejects its caller only; a failed compaction is reported, and the old
+    // segments simply stay until the next try.
+    this.tail = run
+      .then(() => this.maybeCompact().catch((error: unknown) => this.warn(`compaction of the offsets log failed: ${(error as Error).message}`)))
+      .catch(() => undefined)
     return run
   }
 
@@ -242,6 +251,28 @@ export class OffsetStore {
    * (`tail`), so it calls compactNow directly: going through compact() would queue behind the
    * chain it is part of and never start.
    */
+  /**
+   * A committed offset past its partition's log end (the partition was truncated, or lost an
+   * unflushed tail in a crash) is lowered to the log end, and reported: a commit must never point
+   * beyond what exists. The lowered value is written by the next commit of that partition.
+   */
+  private clampToLogEnds(): void {
+    for (const [group, offsets] of this.groups) {
+      for (const value of offsets.values()) {
+        let end: number
+        try {
+          end = this.partitionLog(value.topic, value.partition).logEndOffset
+        } catch {
+          continue // the topic is gone; describeGroup reports the commit without a lag
+        }
+        if (value.offset > end) {
+          this.warn(`group ${group}: committed offset ${value.offset} of ${value.topic}-${value.partition} is past its log end ${end}; using ${end}`)
+          value.offset = end
+        }
+      }
+    }
+  }
+
   private async maybeCompact(): Promise<void> {
     if (this.compacting) return
     const records = this.log.logEndOffset - this.log.logStartOffset

@@ -114,7 +114,7 @@ export class LogEngine implements AsyncDisposable {
       // Retention of either kind would delete live commits: only the store's compaction trims this
       // log, so both are pinned off rather than taken from topicDefaults.
       if (!engine.topics.has(OFFSETS_TOPIC)) await engine.createTopicUnchecked(OFFSETS_TOPIC, { partitions: 1, segmentBytes: 16 * 1024 * 1024, retentionMs: -1, retentionBytes: -1 })
-      engine.offsetStore = await OffsetStore.open(engine.partition(OFFSETS_TOPIC, 0), (topic) => engine.partitions(topic), options.offsetStore)
+      engine.offsetStore = await OffsetStore.open(engine.partition(OFFSETS_TOPIC, 0), (topic) => engine.partitions(topic), { onWarning: (message) => engine.warn(message), ...options.offsetStore })
       engine.writeCheckpoints()
       engine.scheduleTick()
       return engine
