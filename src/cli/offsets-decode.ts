@@ -17,7 +17,8 @@ export type OffsetsRecord =
   | { kind: 'delete'; keyVersion: number; key: OffsetKey }
   /** A key version other than 0 and 1: group metadata (2) or a later record type, which seglog does not decode. */
   | { kind: 'unknown-type'; keyVersion: number }
-  | { kind: 'error'; message: string }
+  /** The key, when it was the value that did not decode. */
+  | { kind: 'error'; key: OffsetKey | null; message: string }
 
 /** Position of the metadata string in values of versions 0-2 (after version and offset). */
 const METADATA_POSITION_V0 = 10
@@ -25,12 +26,12 @@ const METADATA_POSITION_V0 = 10
 const LEADER_EPOCH_POSITION_V3 = 10
 
 export function decodeOffsetsRecord(key: Buffer | null, value: Buffer | null): OffsetsRecord {
-  if (key === null) return { kind: 'error', message: 'the record has no key' }
+  if (key === null) return { kind: 'error', key: null, message: 'the record has no key' }
   let offsetKey: OffsetKey | null
   try {
     offsetKey = decodeOffsetKey(key)
   } catch (error) {
-    return { kind: 'error', message: undecodable('key', error) }
+    return { kind: 'error', key: null, message: undecodable('key', error) }
   }
   // decodeOffsetKey read the version, so the key has these two bytes.
   const keyVersion = key.readInt16BE(0)
@@ -44,7 +45,7 @@ export function decodeOffsetsRecord(key: Buffer | null, value: Buffer | null): O
     const expireTimestamp = valueVersion === 1 ? expireTimestampV1(value) : null
     return { kind: 'commit', keyVersion, key: offsetKey, valueVersion, value: committed, leaderEpoch, expireTimestamp }
   } catch (error) {
-    return { kind: 'error', message: undecodable('value', error) }
+    return { kind: 'error', key: offsetKey, message: undecodable('value', error) }
   }
 }
 
@@ -89,9 +90,8 @@ export function offsetsPayloadText(record: OffsetsRecord): string | null {
 
 /** The extra fields of a `--json` record line. */
 export function offsetsJson(record: OffsetsRecord, offset: number): { offsetKey: OffsetKey | null; offsetCommit: (OffsetKey & CommittedOffset) | null; offsetsError: string | null } {
-  const offsetKey = record.kind === 'commit' || record.kind === 'delete' ? record.key : null
   return {
-    offsetKey,
+    offsetKey: record.kind === 'unknown-type' ? null : record.key,
     offsetCommit: record.kind === 'commit' ? { ...record.key, ...record.value } : null,
     offsetsError: record.kind === 'unknown-type' || record.kind === 'error' ? offsetsKeyText(record, offset) : null,
   }

@@ -241,7 +241,7 @@ class LogFileDump {
     }
     if (this.undecodableCount > 0) {
       const records = this.undecodableCount === 1 ? '1 record' : `${this.undecodableCount} records`
-      out.problem(`${this.file}: ${records} did not decode as offsets-topic records, the first at offset ${this.firstUndecodableOffset}`)
+      out.problem(`${this.file}: ${records} did not decode with --offsets-decoder, the first at offset ${this.firstUndecodableOffset}`)
     }
     if (this.gaps.length > 0) {
       // Expected on compacted topics; Kafka reports it on stderr the same way, without failing.

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { OFFSETS_TOPIC } from '../../consumer/offset-store.js'
 import { SeglogError } from '../../errors.js'
 import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from '../../engine/checkpoint-file.js'
 import { parsePartitionDirName, type TopicConfig } from '../../engine/topic-config.js'
@@ -7,6 +8,7 @@ import type { FlushPolicy } from '../../log/flush-policy.js'
 import { OffsetIndex } from '../../log/offset-index.js'
 import { segmentPaths } from '../../log/segment-files.js'
 import { TimeIndex } from '../../log/time-index.js'
+import type { RecordBatch } from '../../record/record-batch.js'
 import {
   classifyDirOrNull,
   listDeletedTopicDirs,
@@ -22,12 +24,14 @@ import {
   type ShutdownState,
 } from '../data-dir.js'
 import { describeOpenFailure } from './dump-log.js'
+import { OffsetsReplay, type GroupCommit } from '../offsets-replay.js'
 import { fileSizeOrNull, scanSegment, type CodecFigures, type SegmentScan } from '../segment-scan.js'
 
 /**
  * The figures `seglog inspect` prints, gathered by reading the directory read-only: headers of
- * every batch (streamed, no record bodies), index sizes, checkpoints and topics.json. The shapes
- * here are the `--json` document, field for field.
+ * every batch (streamed, no record bodies but the offsets log's, which are replayed for the
+ * consumer groups), index sizes, checkpoints and topics.json. The shapes here are the `--json`
+ * document, field for field.
  */
 
 export interface InspectOptions {
@@ -93,6 +97,20 @@ export interface PartitionReport {
   segmentList: SegmentReport[]
 }
 
+/** A consumer group's commit for one partition, from the offsets log, against that partition's log end. */
+export interface GroupReport {
+  group: string
+  topic: string
+  partition: number
+  committedOffset: number
+  /** The partition's log end from the scan; null when it has no segments here (a deleted topic). */
+  logEndOffset: number | null
+  /** Records from the commit (or the log start, if that is later) to the log end, as the engine's describeGroup counts; null without a log end. */
+  lag: number | null
+  metadata: string
+  commitTimestamp: number
+}
+
 export interface TopicReport {
   name: string
   partitions: number
@@ -117,6 +135,8 @@ export interface DataDirReport {
   topics: TopicReport[]
   checkpoints: { recoveryPoint: CheckpointReport; logStart: CheckpointReport }
   partitions: PartitionReport[]
+  /** The live commits of the offsets log (`__consumer_offsets-0`), by group, topic and partition. */
+  groups: GroupReport[]
   /** Leftovers of the data directory itself: unfinished topic deletions, temp files. */
   leftovers: { file: string; why: string }[]
   totals: { partitions: number; segments: number; batches: number; records: number; bytes: number }
@@ -136,10 +156,13 @@ export function inspectDataDir(dir: string, options: InspectOptions): DataDirRep
   const recoveryPoints = readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT)
   const logStarts = readCheckpoint(dir, LOG_START_OFFSET_CHECKPOINT)
   for (const checkpoint of [recoveryPoints, logStarts]) if (checkpoint.error !== null) options.onProblem(checkpoint.error)
+  // The offsets log is replayed from the same scan that sums up its segments.
+  const replay = new OffsetsReplay(logStarts.entries.get(checkpointKey(OFFSETS_TOPIC, 0)) ?? 0, options.onProblem)
   const partitions = listPartitions(path.resolve(dir), topicsFile.topics).map((entry) => {
     const key = checkpointKey(entry.topic, entry.partition)
     const checkpoint = { recoveryPoint: recoveryPoints.entries.get(key) ?? null, logStartOffset: logStarts.entries.get(key) ?? null }
-    return inspectPartition(entry, checkpoint, options)
+    const isOffsetsLog = entry.topic === OFFSETS_TOPIC && entry.partition === 0
+    return inspectPartition(entry, checkpoint, options, isOffsetsLog ? replay.applyBatch.bind(replay) : undefined)
   })
   const leftovers = [
     ...listDeletedTopicDirs(dir).map((name) => ({ file: name, why: 'an unfinished topic deletion (the engine finishes it on open)' })),
@@ -157,6 +180,7 @@ export function inspectDataDir(dir: string, options: InspectOptions): DataDirRep
     }),
     checkpoints: { recoveryPoint: checkpointJson(recoveryPoints), logStart: checkpointJson(logStarts) },
     partitions,
+    groups: groupReports(replay.commitsInOrder(), partitions),
     leftovers,
     totals: {
       partitions: partitions.length,
@@ -192,10 +216,14 @@ export function inspectPartitionDir(dir: string, options: InspectOptions): Parti
   return { type: 'partition-dir', dir: absolute, dataDir, partition: inspectPartition(entry, checkpoint, options) }
 }
 
+/** Receives every whole batch of a partition's segments, in file order. */
+type BatchSink = (file: string, batch: RecordBatch, position: number) => void
+
 function inspectPartition(
   entry: { name: string; topic: string; partition: number; dir: string; exists: boolean; isKnown: boolean },
   checkpoint: PartitionReport['checkpoint'],
   options: InspectOptions,
+  onBatch?: BatchSink,
 ): PartitionReport {
   const report: PartitionReport = {
     ...entry,
@@ -222,7 +250,7 @@ function inspectPartition(
   report.snapshots = files.snapshots.map((file) => ({ file: file.name, offset: file.offset, bytes: file.size }))
   const codecs = new Map<string, CodecFigures>()
   for (const baseOffset of files.segments) {
-    const segment = inspectSegment(entry.dir, baseOffset, codecs, options)
+    const segment = inspectSegment(entry.dir, baseOffset, codecs, options, onBatch)
     if (segment === null) continue
     report.segmentList.push(segment)
     report.segments++
@@ -245,7 +273,7 @@ function inspectPartition(
   return report
 }
 
-function inspectSegment(dir: string, baseOffset: number, partitionCodecs: Map<string, CodecFigures>, options: InspectOptions): SegmentReport | null {
+function inspectSegment(dir: string, baseOffset: number, partitionCodecs: Map<string, CodecFigures>, options: InspectOptions, onBatch?: BatchSink): SegmentReport | null {
   const paths = segmentPaths(dir, baseOffset)
   let scan: SegmentScan
   try {
@@ -257,6 +285,7 @@ function inspectSegment(dir: string, baseOffset: number, partitionCodecs: Map<st
       baseOffset,
       onProblem: options.onProblem,
       ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
+      ...(onBatch !== undefined && { onBatch: (batch: RecordBatch, position: number) => onBatch(paths.log, batch, position) }),
     })
   } catch (error) {
     if (!(error instanceof SeglogError)) throw error
@@ -288,6 +317,26 @@ function inspectSegment(dir: string, baseOffset: number, partitionCodecs: Map<st
     trailingBytes: scan.trailingBytes,
     readError: scan.framingError?.message ?? null,
   }
+}
+
+/** Each commit against its partition's log end; lag as OffsetStore.describeGroup counts it. */
+function groupReports(commits: readonly GroupCommit[], partitions: readonly PartitionReport[]): GroupReport[] {
+  const byName = new Map(partitions.map((partition) => [`${partition.topic}-${partition.partition}`, partition]))
+  return commits.map((commit) => {
+    const partition = byName.get(`${commit.topic}-${commit.partition}`)
+    const logEndOffset = partition?.logEndOffset ?? null
+    const logStartOffset = partition?.logStartOffset ?? 0
+    return {
+      group: commit.group,
+      topic: commit.topic,
+      partition: commit.partition,
+      committedOffset: commit.offset,
+      logEndOffset,
+      lag: logEndOffset === null ? null : Math.max(0, logEndOffset - Math.max(commit.offset, logStartOffset)),
+      metadata: commit.metadata,
+      commitTimestamp: commit.commitTimestamp,
+    }
+  })
 }
 
 /** The last whole entry of a time index, read from its last 12 bytes (a lazy TimeIndex would read all). */

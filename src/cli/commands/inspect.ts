@@ -6,7 +6,7 @@ import { classifyDir, describeDirArgument, totalLogBytes } from '../data-dir.js'
 import { EXIT_OK, EXIT_PROBLEMS } from '../errors.js'
 import { Output } from '../output.js'
 import { formatByteSetting, formatBytes, formatMsSetting, formatShare, formatTable, formatTimestamp, type Column } from '../table.js'
-import { inspectDataDir, inspectPartitionDir, type CodecReport, type DataDirReport, type PartitionDirReport, type PartitionReport } from './inspect-report.js'
+import { inspectDataDir, inspectPartitionDir, type CodecReport, type DataDirReport, type GroupReport, type PartitionDirReport, type PartitionReport } from './inspect-report.js'
 
 /**
  * `seglog inspect DIR`: a summary of a data directory (or of one partition directory), as aligned
@@ -24,10 +24,12 @@ const HELP = formatHelp({
   usage: 'seglog inspect [options] DIR',
   description: [
     'Summarise a seglog data directory: its topics and their settings (topics.json), whether the',
-    'last shutdown was clean, the checkpoints, and per partition the segments, offset range, time',
-    'range, records, bytes, index entries, compression, and any quarantine or leftover files. DIR may',
-    'also be one partition directory (TOPIC-PARTITION). Batch headers are read, record bodies are not.',
-    'Nothing is written and no lock is taken, so a directory a running engine owns can be inspected.',
+    'last shutdown was clean, the checkpoints, per partition the segments, offset range, time range,',
+    'records, bytes, index entries, compression, and any quarantine or leftover files, and the',
+    'consumer groups\' committed offsets with their lag (replayed from __consumer_offsets-0). DIR may',
+    'also be one partition directory (TOPIC-PARTITION). Batch headers are read, record bodies are not',
+    '(except those of the offsets log). Nothing is written and no lock is taken, so a directory a',
+    'running engine owns can be inspected.',
   ].join('\n'),
   options: OPTIONS,
   examples: [
@@ -35,6 +37,7 @@ const HELP = formatHelp({
     'seglog inspect --segments data',
     'seglog inspect data/orders-0',
     'seglog inspect --json data | jq \'.partitions[] | {name, records, logEndOffset}\'',
+    'seglog inspect --json data | jq -c \'.groups[] | select(.lag > 0)\'',
   ],
   notes: [
     'Time ranges come from batch headers: the last timestamp is the largest batch max timestamp; the',
@@ -42,8 +45,12 @@ const HELP = formatHelp({
     'Compression shows the share of batches per codec; with --deep also the ratio of decompressed',
     'to stored bytes.',
     '',
+    'Consumer groups: LOG-END is the partition\'s log end from the scan; LAG the records from the',
+    'commit (or the log start, if later) to it, as the engine\'s describeGroup counts them.',
+    '',
     'Exit status: 0 the directory was read; 1 DIR is missing or not a seglog directory, or something',
-    'in it could not be read (corrupt framing, an unparsable topics.json or checkpoint); 2 a usage error.',
+    'in it could not be read (corrupt framing, an unparsable topics.json or checkpoint, a damaged',
+    'batch or record of the offsets log); 2 a usage error.',
   ].join('\n'),
 })
 
@@ -109,6 +116,7 @@ function renderDataDir(report: DataDirReport, showSegments: boolean, out: Output
   const { totals } = report
   out.line(`Total: ${plural(totals.partitions, 'partition')}, ${plural(totals.segments, 'segment')}, ${plural(totals.batches, 'batch', 'batches')}, ` +
     `${plural(totals.records, 'record')}, ${formatBytes(totals.bytes)}`)
+  renderGroups(report.groups, out)
   if (showSegments) {
     for (const partition of report.partitions) {
       if (partition.segmentList.length === 0) continue
@@ -226,6 +234,40 @@ function renderPartitions(partitions: readonly PartitionReport[], out: Output): 
   ])
   out.line('Partitions')
   for (const line of formatTable(columns, rows, '  ')) out.line(line)
+}
+
+function renderGroups(groups: readonly GroupReport[], out: Output): void {
+  // Like the files to look at, the table is left out when there is nothing in it.
+  if (groups.length === 0) return
+  const columns: Column[] = [
+    { header: 'GROUP' },
+    { header: 'TOPIC' },
+    { header: 'PARTITION', isNumeric: true },
+    { header: 'COMMITTED', isNumeric: true },
+    { header: 'LOG-END', isNumeric: true },
+    { header: 'LAG', isNumeric: true },
+    { header: 'METADATA' },
+    { header: 'COMMITTED-AT' },
+  ]
+  const rows = groups.map((row) => [
+    row.group,
+    row.topic,
+    String(row.partition),
+    String(row.committedOffset),
+    orDash(row.logEndOffset),
+    orDash(row.lag),
+    metadataText(row.metadata),
+    formatTimestamp(row.commitTimestamp),
+  ])
+  out.line('')
+  out.line('Consumer groups (__consumer_offsets-0)')
+  for (const line of formatTable(columns, rows, '  ')) out.line(line)
+}
+
+/** Commit metadata in one table cell: '-' when empty, quoted when it holds spaces or control characters. */
+function metadataText(metadata: string): string {
+  if (metadata === '') return '-'
+  return /[\s\p{Cc}]/u.test(metadata) ? JSON.stringify(metadata) : metadata
 }
 
 function renderSegments(partition: PartitionReport, out: Output): void {
