@@ -8,6 +8,7 @@ import { CorruptRecordError } from '../record/errors.js'
 import { assignBaseOffset, encodeBatch, RecordBatch, type EncodeBatchOptions } from '../record/record-batch.js'
 import type { DecodedRecord, RecordInput } from '../record/record.js'
 import { CorruptIndexError, LogClosedError, OffsetOutOfRangeError, wrapIo } from './errors.js'
+import { FileBatchReader } from './file-batch-reader.js'
 import { fsyncDirSync } from './file-io.js'
 import { DEFAULT_FLUSH_POLICY, type FlushPolicy } from './flush-policy.js'
 import { listSnapshots, ProducerState, snapshotPath, writeSnapshot, type ProducerBatch } from './producer-state.js'
@@ -768,16 +769,32 @@ export class PartitionLog {
       }
       const target = this.logEndOffset
       const active = this.activeSegment
-      for (let slot = this.segmentSlotFor(Math.max(this.recoveryPoint, this.segments[0]!.baseOffset)); slot < this.segments.length - 1; slot++) {
-        await this.segments[slot]!.flush()
+      try {
+        for (let slot = this.segmentSlotFor(Math.max(this.recoveryPoint, this.segments[0]!.baseOffset)); slot < this.segments.length - 1; slot++) {
+          await this.segments[slot]!.flush()
+        }
+        await active.seal()
+        this.recoveryPoint = target
+        this.resolveWaiters()
+        // Written even when empty (as Kafka does at shutdown): without a snapshot at the log end the
+        // next open replays, and CRC-checks, the whole log to rebuild producer state.
+        writeSnapshot(this.dir, target, this.producerState)
+        this.removeDueDeletions(Infinity)
+        for (const segment of this.segments) segment.close()
+      } catch (error) {
+        // Closing failed part way (a final fsync or write): the log must not count as cleanly
+        // closed, and every file must still be closed, since a leaked descriptor keeps the file
+        // system busy. Reopening recovers what is on disk.
+        this.failure ??= error as Error
+        const waiters = this.waiters
+        this.waiters = []
+        for (const waiter of waiters) waiter.reject(this.failedError())
+        for (const segment of this.segments) segment.closeQuietly()
+        for (const { segment } of this.pendingDeletions) segment.closeQuietly()
+        throw error
+      } finally {
+        this.closed = true
       }
-      await active.seal()
-      this.recoveryPoint = target
-      if (this.producerState.size > 0) writeSnapshot(this.dir, target, this.producerState)
-      this.resolveWaiters()
-      this.removeDueDeletions(Infinity)
-      for (const segment of this.segments) segment.close()
-      this.closed = true
     })
   }
 
@@ -808,30 +825,74 @@ function splitBatches(bytes: Buffer, maxBatchBytes: number): Buffer[] {
  */
 function cleanDirectory(dir: string): number[] {
   const names = wrapIo('list', dir, () => fs.readdirSync(dir))
-  const logs = new Set<number>()
-  const indexes: string[] = []
+  const remove = (name: string): void => wrapIo('unlink', path.join(dir, name), () => fs.rmSync(path.join(dir, name), { force: true }))
+  // Kafka's order: temp, deleted and cleaner files go first, remembering the smallest `.cleaned`
+  // offset; a `.swap` at or above it belongs to a clean that did not finish and goes too.
+  let smallestCleaned = Infinity
+  const swaps: string[] = []
+  let rest: string[] = []
   for (const name of names) {
-    const file = path.join(dir, name)
     if (name.endsWith(DELETED_SUFFIX) || name.endsWith(CLEANED_SUFFIX) || name.endsWith('.tmp')) {
-      wrapIo('unlink', file, () => fs.rmSync(file, { force: true }))
+      if (name.endsWith(CLEANED_SUFFIX)) smallestCleaned = Math.min(smallestCleaned, parseOffsetFileName(name)?.offset ?? Infinity)
+      remove(name)
+    } else if (name.endsWith(SWAP_SUFFIX)) {
+      swaps.push(name)
+    } else {
+      rest.push(name)
+    }
+  }
+  for (const name of swaps) {
+    const parsed = parseOffsetFileName(name)
+    if (parsed !== null && parsed.offset >= smallestCleaned) {
+      remove(name)
       continue
     }
-    let segmentName = name
-    if (name.endsWith(SWAP_SUFFIX)) {
-      // A swap that was ready to replace its original: finish it.
-      segmentName = name.slice(0, -SWAP_SUFFIX.length)
-      wrapIo('rename', file, () => fs.renameSync(file, path.join(dir, segmentName)))
+    if (parsed !== null && parsed.suffix === LOG_SUFFIX + SWAP_SUFFIX) {
+      // A complete swap replaces every segment whose base offset lies in its offset range,
+      // including the indexes of its own base offset unless they are swapped too (then rebuilt).
+      const end = Math.max(nextOffsetOfLog(path.join(dir, name), parsed.offset), parsed.offset + 1)
+      rest = rest.filter((other) => {
+        const covered = parseOffsetFileName(other)
+        const isSegmentFile = covered !== null && [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX].includes(covered.suffix)
+        if (!isSegmentFile || covered.offset < parsed.offset || covered.offset >= end || swaps.includes(other + SWAP_SUFFIX)) return true
+        remove(other)
+        return false
+      })
     }
-    const parsed = parseOffsetFileName(segmentName)
+  }
+  for (const name of swaps) {
+    const file = path.join(dir, name)
+    if (!fs.existsSync(file)) continue
+    const segmentName = name.slice(0, -SWAP_SUFFIX.length)
+    wrapIo('rename', file, () => fs.renameSync(file, path.join(dir, segmentName)))
+    if (!rest.includes(segmentName)) rest.push(segmentName)
+  }
+  const logs = new Set<number>()
+  const indexes: string[] = []
+  for (const name of rest) {
+    const parsed = parseOffsetFileName(name)
     if (parsed === null) continue
     if (parsed.suffix === LOG_SUFFIX) logs.add(parsed.offset)
-    else if (parsed.suffix === INDEX_SUFFIX || parsed.suffix === TIME_INDEX_SUFFIX) indexes.push(segmentName)
+    else if (parsed.suffix === INDEX_SUFFIX || parsed.suffix === TIME_INDEX_SUFFIX) indexes.push(name)
   }
   for (const name of indexes) {
-    const parsed = parseOffsetFileName(name)!
-    if (!logs.has(parsed.offset)) wrapIo('unlink', path.join(dir, name), () => fs.rmSync(path.join(dir, name), { force: true }))
+    if (!logs.has(parseOffsetFileName(name)!.offset)) remove(name)
   }
   return [...logs].sort((a, b) => a - b)
+}
+
+/** The offset after the last whole batch of a log file (its base offset when it has none). */
+function nextOffsetOfLog(file: string, baseOffset: number): number {
+  const reader = FileBatchReader.openSync(file)
+  let next = baseOffset
+  try {
+    for (let batch = reader.next(); batch !== null; batch = reader.next()) next = Math.max(next, batch.lastOffset + 1)
+  } catch (error) {
+    if (!(error instanceof CorruptRecordError)) throw error
+  } finally {
+    reader.close()
+  }
+  return next
 }
 
 /** After a clean shutdown: check the active segment's indexes and find its end, rebuilding if needed. */
