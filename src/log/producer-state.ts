@@ -35,6 +35,11 @@ interface ProducerEntry {
   epoch: number
   /** The last few batches, oldest first (Kafka keeps five, matching max.in.flight). */
   batches: ProducerBatch[]
+  /**
+   * Wall-clock time of its last append (or of loading it from a snapshot). Expiry goes by this,
+   * not by record timestamps, which producers choose and may set far in the past.
+   */
+  lastSeenMs: number
 }
 
 export const PRODUCER_BATCHES_KEPT = 5
@@ -79,9 +84,10 @@ export class ProducerState {
   update(producerId: number, epoch: number, batch: ProducerBatch): void {
     let entry = this.producers.get(producerId)
     if (entry === undefined || epoch > entry.epoch) {
-      entry = { epoch, batches: [] }
+      entry = { epoch, batches: [], lastSeenMs: Date.now() }
       this.producers.set(producerId, entry)
     }
+    entry.lastSeenMs = Date.now()
     entry.batches.push(batch)
     if (entry.batches.length > PRODUCER_BATCHES_KEPT) entry.batches.shift()
   }
@@ -91,15 +97,14 @@ export class ProducerState {
   }
 
   /**
-   * Forgets producers whose newest batch is older than `cutoffMs` (Kafka's
-   * producer.id.expiration.ms, a day by default): every producer object picks a fresh id, so
-   * without this a long-lived log would remember every producer that ever wrote to it.
+   * Forgets producers that have not appended since `cutoffMs` (Kafka's producer.id.expiration.ms,
+   * a day by default): every producer object picks a fresh id, so without this a long-lived log
+   * would remember every producer that ever wrote to it.
    */
   expireBefore(cutoffMs: number): number {
     let expired = 0
     for (const [producerId, entry] of this.producers) {
-      const last = entry.batches[entry.batches.length - 1]
-      if (last !== undefined && last.maxTimestamp < cutoffMs) {
+      if (entry.lastSeenMs < cutoffMs) {
         this.producers.delete(producerId)
         expired++
       }
@@ -148,7 +153,7 @@ export class ProducerState {
         const lastOffset = readSafeInt64BE(buf, at + 14)
         const offsetDelta = buf.readInt32BE(at + 22)
         const maxTimestamp = readSafeInt64BE(buf, at + 26)
-        const entry: ProducerEntry = { epoch, batches: [] }
+        const entry: ProducerEntry = { epoch, batches: [], lastSeenMs: Date.now() }
         if (lastOffset >= 0) {
           const firstSequence = lastSequence - offsetDelta < 0 ? lastSequence - offsetDelta + 0x80000000 : lastSequence - offsetDelta
           entry.batches.push({ firstSequence, lastSequence, baseOffset: lastOffset - offsetDelta, lastOffset, maxTimestamp })
