@@ -165,6 +165,7 @@ export class LogEngine implements AsyncDisposable {
   private configure(log: PartitionLog, config: TopicConfig): PartitionLog {
     log.flushPolicy = config.flush ?? this.flushPolicy
     log.fileDeleteDelayMs = this.fileDeleteDelayMs
+    log.onLogStartAdvance = () => this.writeCheckpoints()
     return log
   }
 
@@ -210,16 +211,28 @@ export class LogEngine implements AsyncDisposable {
   private async createTopicUnchecked(name: string, config: Partial<TopicConfig>): Promise<TopicDescription> {
     if (this.topics.has(name)) throw new InvalidArgumentError(`topic '${name}' already exists`)
     const resolved = resolveTopicConfig(config, this.topicDefaults)
-    const logs: PartitionLog[] = []
     for (let partition = 0; partition < resolved.partitions; partition++) {
       const partitionDir = path.join(this.dir, `${name}-${partition}`)
       if (fs.existsSync(partitionDir)) throw new InvalidArgumentError(`${partitionDir} already exists but topic '${name}' is unknown; move it away first`)
-      logs.push(this.configure(await PartitionLog.create(partitionDir, name, partition, resolved), resolved))
     }
+    // topics.json first: a crash while the directories are made leaves a known topic whose
+    // missing or empty partition directories the next open creates, never unknown directories.
+    const logs: PartitionLog[] = []
     this.topics.set(name, { config: resolved, logs })
     this.writeTopicsFile()
+    try {
+      for (let partition = 0; partition < resolved.partitions; partition++) {
+        logs.push(this.configure(await PartitionLog.create(path.join(this.dir, `${name}-${partition}`), name, partition, resolved), resolved))
+      }
+    } catch (error) {
+      for (const log of logs) await log.close().catch(() => undefined)
+      this.topics.delete(name)
+      this.writeTopicsFile()
+      throw error
+    }
     return { name, partitions: resolved.partitions, config: resolved, internal: name === OFFSETS_TOPIC }
   }
+
 
   /** Deletes a topic and all its data. */
   async deleteTopic(name: string): Promise<void> {

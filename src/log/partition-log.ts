@@ -142,6 +142,11 @@ export class PartitionLog {
   private pendingDeletions: PendingDeletion[] = []
   /** How long a deleted segment's files stay (renamed) so in-flight reads finish. */
   fileDeleteDelayMs = 1000
+  /**
+   * Called (synchronously) when the log start offset moves, before any segment below it is
+   * renamed away: the engine checkpoints it there.
+   */
+  onLogStartAdvance: ((log: PartitionLog) => void) | null = null
   /** Idempotent producers' recent batches, for deduplicating retries. */
   readonly producerState = new ProducerState()
 
@@ -236,7 +241,10 @@ export class PartitionLog {
   /** Lets an embedding broker hold back the visible end (e.g. until replicas have the data). */
   setHighWatermark(offset: number | null): void {
     if (offset !== null && (!Number.isSafeInteger(offset) || offset < 0)) throw new InvalidArgumentError(`high watermark must be a non-negative integer, got ${offset}`)
+    const before = this.highWatermark
     this.highWatermarkOverride = offset
+    // Readers waiting at the old bound have records now.
+    if (this.highWatermark > before) this.events.emit('append', this.highWatermark)
   }
 
   /** Number of segments, for inspection. */
@@ -718,6 +726,9 @@ export class PartitionLog {
       let bytes = 0
       const doomed = this.segments.slice(0, decision.count)
       if (doomed.length > 0) {
+        // The new log start is made durable before any file is renamed: if power fails after only
+        // some renames reached the disk, the survivors below it are still known to be deleted.
+        this.advanceLogStart(this.segments[decision.count]!.baseOffset)
         for (const segment of doomed) {
           bytes += segment.size
           segment.markDeleted()
@@ -741,10 +752,16 @@ export class PartitionLog {
     const bound = this.highWatermark
     if (offset > bound) throw new OffsetOutOfRangeError(offset, this.logStart, bound, `${this.topic}-${this.partition} deleteRecordsBefore (limit: the high watermark)`)
     await this.enqueue(async () => {
-      this.logStart = Math.max(this.logStart, offset)
+      this.advanceLogStart(offset)
     })
     await this.applyRetention(nowMs)
     return this.logStart
+  }
+
+  private advanceLogStart(offset: number): void {
+    if (offset <= this.logStart) return
+    this.logStart = offset
+    this.onLogStartAdvance?.(this)
   }
 
   /** Unlinks deleted segments whose delay has passed (all of them when `nowMs` is Infinity). */
