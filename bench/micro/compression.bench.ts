@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { Bench } from 'tinybench'
 import { codecForName, type Codec, type CompressionName } from '../../src/compression/index.js'
+import { seededRandom } from '../../src/cli/bench/seeded-random.js'
 
 /**
  * Compress and decompress throughput of every codec on two seeded inputs, like Kafka's
@@ -93,18 +94,6 @@ function printTable(rows: Row[]): void {
   for (const row of rows) {
     console.log(`${row.name.padEnd(nameWidth)}  ${row.opsPerSecond.toFixed(0).padStart(8)}  ${row.megabytesPerSecond.toFixed(0).padStart(8)}  ` +
       `${row.bestMegabytesPerSecond.toFixed(0).padStart(9)}  ${row.ratio.padStart(5)}`)
-  }
-}
-
-/** mulberry32, so every run measures the same bytes. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 

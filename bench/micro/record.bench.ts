@@ -3,6 +3,7 @@ import { crc32c } from '../../src/record/crc32c.js'
 import { encodeBatch, RecordBatch } from '../../src/record/record-batch.js'
 import type { RecordInput } from '../../src/record/record.js'
 import { readVarint, writeVarint } from '../../src/record/varint.js'
+import { seededRandom } from '../../src/cli/bench/seeded-random.js'
 
 /**
  * Record codec hot paths: encode and decode-and-iterate of 1000-record batches (100-byte values),
@@ -18,18 +19,6 @@ const CRC_INPUT_SIZE = 1024 * 1024
 const VARINTS_PER_OP = 1000
 const TIME_MS = Number(process.env.SEGLOG_BENCH_MS ?? 1000)
 const NOW = 1_700_000_000_000
-
-/** mulberry32, so every run benchmarks the same bytes. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000
-  }
-}
 
 const WORDS = ['order', 'id', 'customer', 'status', 'shipped', 'pending', 'total', 'eur', 'usd', 'item', 'sku', 'qty',
   'warehouse', 'berlin', 'lisbon', 'osaka', 'true', 'false', 'null', 'created', 'updated', 'at', 'price', 'tax']

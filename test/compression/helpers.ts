@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module'
 import type { Lz4Binding, SnappyBinding, ZstdBinding } from '../../src/compression/index.js'
+import { seededRandom } from '../../src/cli/bench/seeded-random.js'
+export { seededRandom }
 
 const require = createRequire(import.meta.url)
 
@@ -12,18 +14,6 @@ export const KIB = 1024
 export const MIB = 1024 * 1024
 /** Sizes every codec round-trips: empty, one byte, either side of an LZ4 block, and 1 MiB. */
 export const ROUND_TRIP_SIZES = [0, 1, 64 * KIB - 1, 64 * KIB, 64 * KIB + 1, MIB]
-
-/** mulberry32: a tiny seeded generator, so failures replay. Returns [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export function randomBytes(size: number, seed: number): Buffer {
   const random = seededRandom(seed)

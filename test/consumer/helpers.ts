@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { LogEngine, type LogEngineOptions } from '../../src/engine/log-engine.js'
 import type { PartitionLog } from '../../src/log/partition-log.js'
 import { BatchScanner } from '../../src/record/batch-scanner.js'
+export { seededRandom as prng } from '../../src/cli/bench/seeded-random.js'
 
 /** Shared pieces of the consumer tests: a seeded PRNG, engine openers, and a batch counter. */
 
@@ -24,17 +25,6 @@ export function assertBuilt(): void {
     }
   }
   if (stale.length > 0) console.warn(`dist/ looks older than ${stale.join(', ')}; the child processes run dist/, so run \`npm run build\``)
-}
-
-/** mulberry32: small and seedable (print the seed with every failure). */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { PartitionLog } from '../../src/log/partition-log.js'
 import { crc32c } from '../../src/record/crc32c.js'
+export { seededRandom as prng } from '../../src/cli/bench/seeded-random.js'
 
 /**
  * Shared pieces of the durability suite: paths of the built engine and the writer child, the value
@@ -31,17 +32,6 @@ export function assertEngineBuilt(): void {
     }
   }
   if (stale.length > 0) console.warn(`durability tests: dist/ looks older than ${stale.join(', ')}; the child processes run dist/, so run \`npm run build\``)
-}
-
-/** mulberry32: a small seedable PRNG (the seed is printed when a randomized test fails). */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 export function randomInt(random: () => number, min: number, max: number): number {

@@ -6,22 +6,12 @@ import { FileBatchReader } from '../../src/log/file-batch-reader.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
 import { encodeBatch } from '../../src/record/record-batch.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { seededRandom } from '../../src/cli/bench/seeded-random.js'
 
 afterEach(async () => {
   vi.restoreAllMocks()
   await removeTmpDirs()
 })
-
-/** Small deterministic generator (mulberry32), so sizes are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** `count` batches whose values are 0..maxValueBytes bytes long; offsets are consecutive. */
 function makeBatches(count: number, maxValueBytes: number, seed = 1): Buffer[] {

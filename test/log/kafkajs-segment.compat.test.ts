@@ -16,6 +16,7 @@ import {
   type LogModel,
 } from '../helpers/build-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { seededRandom as seeded } from '../../src/cli/bench/seeded-random.js'
 
 /**
  * A partition directory whose `.log` files hold batches written by KafkaJS 2.2.4's own record
@@ -64,17 +65,6 @@ const INDEX_INTERVAL_BYTES = 300
 const BATCH_COUNT = 40
 /** The second segment starts at this batch. */
 const SPLIT_AT = 24
-
-/** Small deterministic generator so the fixture is the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Batches encoded by KafkaJS, out-of-order timestamps, some gzip, offsets written into the bytes. */
 async function kafkaBatches(): Promise<InputBatch[]> {

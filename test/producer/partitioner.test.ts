@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { murmur2, partitionForKey, StickyPartitioner } from '../../src/producer/partitioner.js'
+import { seededRandom } from '../../src/cli/bench/seeded-random.js'
 
 /**
  * Kafka's partitioning as pure functions: murmur2 against the spec's vectors (kafka-log-format.md
@@ -106,17 +107,6 @@ describe('partitionForKey', () => {
     for (let round = 0; round < 100; round++) expect(partitionForKey(Buffer.from('customer-42'), 12)).toBe(first)
   })
 })
-
-/** mulberry32: a seeded source for the sticky partitioner's random choice. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('StickyPartitioner', () => {
   it('stays on one partition until batchBytes went there, then switches to a different one', () => {

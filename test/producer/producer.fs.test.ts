@@ -12,6 +12,7 @@ import { COMPRESSION_IDS } from '../../src/compression/codec.js'
 import type { RecordBatch } from '../../src/record/record-batch.js'
 import type { DecodedRecord } from '../../src/record/record.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { seededRandom } from '../../src/cli/bench/seeded-random.js'
 
 /**
  * The producer against a real engine in a temp dir: exactly-once placement under concurrency,
@@ -85,17 +86,6 @@ function slowAppends(log: PartitionLog, delayMs: number): void {
     const run = tail.then(() => sleep(delayMs)).then(() => original(records, options))
     tail = run.catch(() => undefined)
     return run
-  }
-}
-
-/** mulberry32 */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 

@@ -1,16 +1,6 @@
 import fs from 'node:fs'
-
-/** A small seeded PRNG (mulberry32), so every run measures the same bytes. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from './seeded-random.js'
+export { seededRandom }
 
 export type PayloadKind = 'random' | 'json' | { file: string }
 
