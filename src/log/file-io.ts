@@ -6,8 +6,40 @@ import { IoError } from './errors.js'
  * fs/promises, which costs measurably on the append and read paths.
  */
 
-/** Reads up to `length` bytes at `position`, looping over short reads until EOF. */
+/**
+ * Reads this small are done synchronously. A page-cache read of 100 KB takes about 15 µs here,
+ * while a round trip through libuv's thread pool costs about 40 µs on its own, so for the small
+ * reads of a lookup (a batch header, one batch) the synchronous call is both faster and cheaper
+ * for the event loop. Larger reads (fetches of many batches, sequential scans) stay asynchronous.
+ */
+export const SYNC_READ_MAX_BYTES = 128 * 1024
+
+/**
+ * Reads up to `length` bytes at `position`, looping over short reads until EOF: synchronously for
+ * reads up to SYNC_READ_MAX_BYTES, through the thread pool above that.
+ */
 export function readAt(fd: number, file: string, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+  if (length <= SYNC_READ_MAX_BYTES) {
+    try {
+      return Promise.resolve(readAtSync(fd, buf, offset, length, position))
+    } catch (error) {
+      return Promise.reject(new IoError('read', file, error))
+    }
+  }
+  return readAtAsync(fd, file, buf, offset, length, position)
+}
+
+function readAtSync(fd: number, buf: Buffer, offset: number, length: number, position: number): number {
+  let done = 0
+  while (done < length) {
+    const bytesRead = fs.readSync(fd, buf, offset + done, length - done, position + done)
+    if (bytesRead === 0) break
+    done += bytesRead
+  }
+  return done
+}
+
+function readAtAsync(fd: number, file: string, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
   return new Promise((resolve, reject) => {
     let done = 0
     const step = (): void => {

@@ -629,7 +629,7 @@ export class PartitionLog {
     for (const segment of this.segments) {
       if (segment.largestTimestamp < timestamp) continue
       const floor = segment.timeIndex.lookup(timestamp)
-      const found = await this.scanForTimestamp(segment, Math.max(floor.offset, this.logStart), (record) => record.timestamp >= timestamp)
+      const found = await this.scanForTimestamp(segment, Math.max(floor.offset, this.logStart), (batch) => batch.maxTimestamp >= timestamp, (record) => record.timestamp >= timestamp)
       if (found === null) continue
       return found.offset < bound ? found : null
     }
@@ -642,7 +642,7 @@ export class PartitionLog {
     for (const segment of this.segments) if (segment.largestTimestamp >= 0 && (best === null || segment.largestTimestamp > best.largestTimestamp)) best = segment
     if (best === null) return null
     const target = best.largestTimestamp
-    const found = await this.scanForTimestamp(best, Math.max(best.offsetOfMaxTimestampSoFar, this.logStart, best.baseOffset), (record) => record.timestamp === target, true)
+    const found = await this.scanForTimestamp(best, Math.max(best.offsetOfMaxTimestampSoFar, this.logStart, best.baseOffset), (batch) => batch.maxTimestamp >= target, (record) => record.timestamp === target, true)
     return found !== null && found.offset < this.highWatermark ? found : null
   }
 
@@ -650,12 +650,20 @@ export class PartitionLog {
    * Scans `segment` from the batch holding `from` (via the offset index) for the first record
    * matching, looking only into batches whose max timestamp could hold it.
    */
-  private async scanForTimestamp(segment: Segment, from: number, matches: (record: DecodedRecord) => boolean, fromIndexedBatch = false): Promise<TimestampLookup | null> {
+  private async scanForTimestamp(
+    segment: Segment,
+    from: number,
+    /** Batch-level filter from the header's max timestamp, so most batches are not decoded. */
+    batchMayMatch: (batch: RecordBatch) => boolean,
+    matches: (record: DecodedRecord) => boolean,
+    fromIndexedBatch = false,
+  ): Promise<TimestampLookup | null> {
     const start = fromIndexedBatch ? from : segment.offsetIndex.lookup(from).offset
     const end = segment === this.activeSegment ? this.logEndOffset : this.segments[this.segments.indexOf(segment) + 1]!.baseOffset
     if (start >= end) return null
-    for await (const batch of this.batches({ from: Math.max(start, this.logStart), to: end })) {
-      if (batch.isControl) continue
+    // Small reads: the record sought is almost always in the first batch or two.
+    for await (const batch of this.batches({ from: Math.max(start, this.logStart), to: end, maxBytes: 1 })) {
+      if (batch.isControl || !batchMayMatch(batch)) continue
       for (const record of batch.records()) {
         if (record.offset >= this.logStart && matches(record)) return { offset: record.offset, timestamp: record.timestamp }
       }

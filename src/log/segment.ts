@@ -45,6 +45,7 @@ export interface RecoverResult {
 
 const MAX_RELATIVE_OFFSET = 0x7fffffff
 const HEADER_SCAN_BYTES = 64 * 1024
+const FIRST_HEADER_SCAN_BYTES = 4 * 1024
 const RECOVERY_CHUNK_BYTES = 8 * 1024 * 1024
 
 /**
@@ -442,8 +443,12 @@ export class Segment {
   async findBatch(offset: number, maxPosition = this.size): Promise<BatchLocation | null> {
     this.ensureIndexes()
     let position = this.offsetIndex.lookup(offset).position
-    const chunk = Buffer.allocUnsafe(Math.min(HEADER_SCAN_BYTES, Math.max(BATCH_HEADER_SIZE, maxPosition - position)))
+    // The batch wanted usually starts at or just after the indexed position: read a little first
+    // and more only while scanning on (a lookup then costs one small read, not 64 KiB).
+    let chunkBytes = FIRST_HEADER_SCAN_BYTES
     while (position < maxPosition) {
+      const chunk = Buffer.allocUnsafe(Math.max(BATCH_HEADER_SIZE, Math.min(chunkBytes, maxPosition - position)))
+      chunkBytes = Math.min(chunkBytes * 4, HEADER_SCAN_BYTES)
       const want = Math.min(chunk.length, maxPosition - position)
       const got = await readAt(this.fd, this.paths.log, chunk, 0, want, position)
       let at = 0
