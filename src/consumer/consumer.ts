@@ -128,23 +128,35 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     return this.assignments.map((a) => ({ topic: a.topic, partition: a.partition, offset: a.position }))
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
-    while (!this.closed) {
-      const records = await this.nextRecords()
-      if (records === null) return
-      const [assignment, list, start] = records
-      for (let index = start; index < list.length; index++) {
-        if (this.closed) return
-        const record = list[index]!
-        // The position moves as each record is handed out, so commit() right after processing
-        // a record commits exactly up to it.
-        assignment.next = index + 1
-        assignment.position = record.offset + 1
-        yield record
-        if (assignment.buffer !== list) break // a seek replaced the buffer
+  /**
+   * Records one at a time. A hand-written iterator rather than an async generator: with records
+   * already read ahead, `next()` is one resolved promise, where a generator's yield costs several
+   * times that, and this loop runs once per record.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
+    let assignment: Assignment | null = null
+    let list: ConsumerRecord[] = []
+    let index = 0
+    const done: IteratorReturnResult<undefined> = { done: true, value: undefined }
+    const next = async (): Promise<IteratorResult<ConsumerRecord>> => {
+      // A seek replaces the buffer: what was read ahead no longer applies.
+      while (assignment === null || index >= list.length || assignment.buffer !== list) {
+        if (this.closed) return done
+        const records = await this.nextRecords()
+        if (records === null) return done
+        ;[assignment, list, index] = records
       }
+      if (this.closed) return done
+      const record = list[index++]!
+      // The position moves as each record is handed out, so commit() right after processing a
+      // record commits exactly up to it.
+      assignment.next = index
+      assignment.position = record.offset + 1
+      return { done: false, value: record }
     }
+    return { next }
   }
+
 
   /**
    * Batches of records, one partition at a time: the fast path for bulk reading (no await per

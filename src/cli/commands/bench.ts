@@ -381,7 +381,7 @@ function formatLogSuite(result: LogSuiteResult): string {
 function formatDurabilitySuite(result: DurabilitySuiteResult): string {
   const lines = [
     formatTable(['flush mode', 'appenders', 'appends/s', 'fsyncs/s', 'appends per fsync'], result.flush.map((row) => [
-      row.mode, String(row.appenders), formatNumber(row.appendsPerSec), formatNumber(row.fsyncsPerSec), formatNumber(row.appendsPerFsync, 1),
+      row.mode, String(row.appenders), formatNumber(row.appendsPerSec), formatNumber(row.fsyncsPerSec), row.fsyncsPerSec === 0 ? '- (no fsync)' : formatNumber(row.appendsPerFsync, 1),
     ])),
   ]
   if (result.recovery !== null) {
