@@ -12,7 +12,7 @@ export interface Column {
 
 /** Rows of cells under a header row, each column as wide as its widest cell. */
 export function formatTable(columns: readonly Column[], rows: readonly (readonly string[])[], indent = ''): string[] {
-  const widths = columns.map((column, slot) => Math.max(column.header.length, ...rows.map((row) => (row[slot] ?? '').length)))
+  const widths = columnWidths(columns, rows)
   const line = (cells: readonly string[]): string => indent + columns
     .map((column, slot) => {
       const cell = cells[slot] ?? ''
@@ -23,6 +23,11 @@ export function formatTable(columns: readonly Column[], rows: readonly (readonly
     .join('  ')
     .trimEnd()
   return [line(columns.map((column) => column.header)), ...rows.map(line)]
+}
+
+/** Each column's width: its widest cell, header included. */
+export function columnWidths(columns: readonly Column[], rows: readonly (readonly string[])[]): number[] {
+  return columns.map((column, slot) => Math.max(column.header.length, ...rows.map((row) => (row[slot] ?? '').length)))
 }
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const

@@ -1,3 +1,5 @@
+import { columnWidths, formatTable as renderTable, type Column } from '../table.js'
+
 /** A figure measured over several runs: the median is reported, with the spread beside it. */
 export interface Spread {
   median: number
@@ -31,9 +33,10 @@ export function formatSpread(value: Spread, decimals = 0): string {
   return `${formatNumber(value.median, decimals)} (${formatNumber(value.min, decimals)}–${formatNumber(value.max, decimals)})`
 }
 
-/** A small aligned text table. */
+/** A text table with a rule under the header: first column left-aligned, figures right-aligned. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)))
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n')
+  const columns: Column[] = header.map((cell, slot) => ({ header: cell, isNumeric: slot > 0 }))
+  const [headerLine, ...lines] = renderTable(columns, rows)
+  const rule = columnWidths(columns, rows).map((width) => '-'.repeat(width)).join('  ')
+  return [headerLine!, rule, ...lines].join('\n')
 }
