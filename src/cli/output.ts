@@ -89,8 +89,8 @@ export class Output {
    * A progress bar for work of `totalBytes`; a no-op unless stderr is an interactive terminal.
    * Call `update` as often as you like (it redraws at most ten times a second) and `finish` at the end.
    */
-  progress(label: string, totalBytes: number): Progress {
-    const progress = new Progress(this.stderr, label, totalBytes, isProgressEnabled(this.stderr, this.env), this.isStderrColor)
+  progress(label: string, totalBytes: number, unit: ProgressUnit = 'MiB'): Progress {
+    const progress = new Progress(this.stderr, label, totalBytes, isProgressEnabled(this.stderr, this.env), this.isStderrColor, unit)
     this.activeProgress = progress
     return progress
   }
@@ -127,17 +127,22 @@ const FIRST_FRAME_MS = 400
 const BAR_WIDTH_MAX = 40
 
 /** One line on stderr, redrawn in place: `label [#####-----]  45%  123.4/274.0 MiB`. */
+/** What a bar counts: bytes (shown in MiB) or records. */
+export type ProgressUnit = 'MiB' | 'records'
+
 export class Progress {
   readonly isEnabled: boolean
   private readonly stream: TerminalStream
   private readonly label: string
   private readonly totalBytes: number
   private readonly isColor: boolean
+  private readonly unit: ProgressUnit
   private readonly startMs: number
   private lastFrameMs = 0
   private isDrawn = false
 
-  constructor(stream: TerminalStream, label: string, totalBytes: number, isEnabled: boolean, isColor: boolean) {
+  constructor(stream: TerminalStream, label: string, totalBytes: number, isEnabled: boolean, isColor: boolean, unit: ProgressUnit = 'MiB') {
+    this.unit = unit
     this.stream = stream
     this.label = label
     this.totalBytes = totalBytes
@@ -169,7 +174,9 @@ export class Progress {
   private frame(doneBytes: number): string {
     const fraction = this.totalBytes > 0 ? Math.min(1, doneBytes / this.totalBytes) : 1
     const percent = `${Math.floor(fraction * 100)}%`.padStart(4)
-    const amounts = `${formatMiB(doneBytes)}/${formatMiB(this.totalBytes)} MiB`
+    const amounts = this.unit === 'MiB'
+      ? `${formatMiB(doneBytes)}/${formatMiB(this.totalBytes)} MiB`
+      : `${doneBytes.toLocaleString('en-US')}/${this.totalBytes.toLocaleString('en-US')} records`
     const columns = this.stream.columns || 80
     const barWidth = Math.max(0, Math.min(BAR_WIDTH_MAX, columns - this.label.length - amounts.length - percent.length - 8))
     const filled = Math.round(fraction * barWidth)

@@ -29,6 +29,8 @@ export interface ProduceConsumeParams {
   keep: boolean
   /** Topics are named `<prefix>-0`, `<prefix>-1`, … ('bench' by default). */
   topicPrefix?: string
+  /** Told how many records were produced and consumed so far (for a progress bar). */
+  onProgress?: (produced: number, consumed: number) => void
 }
 
 export interface ProduceFigures {
@@ -100,6 +102,7 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
     const producer = engine.producer({ batchBytes: params.batchBytes, lingerMs: params.lingerMs, compression: params.compression, idempotent: false })
     const poolChecksums = pool.values.map(sampledChecksum)
     let nextRecord = 0
+    let produced = 0
     let sentChecksum = 0
     const inFlightPerSender = 8
     const sender = async (senderSlot: number): Promise<void> => {
@@ -116,7 +119,11 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
           records[slot] = { value: pool.values[poolSlot]! }
           sentChecksum = (sentChecksum + poolChecksums[poolSlot]!) >>> 0
         }
-        pending.push(producer.send(topics[(senderSlot + round++) % topics.length]!, records))
+        const sent = producer.send(topics[(senderSlot + round++) % topics.length]!, records)
+        pending.push(params.onProgress === undefined ? sent : sent.then(() => {
+          produced += count
+          params.onProgress!(produced, 0)
+        }))
         if (pending.length >= inFlightPerSender) await pending.shift()
       }
       await Promise.all(pending)
@@ -151,6 +158,7 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
         for (const record of records) checksum = (checksum + sampledChecksum(record.value)) >>> 0
         count += records.length
         sinceCommit += records.length
+        params.onProgress?.(params.records, count)
         if (params.commitEvery > 0 && sinceCommit >= params.commitEvery) {
           await consumer.commit()
           sinceCommit = 0

@@ -221,8 +221,13 @@ async function runProduceSuite(values: Values, out: Output): Promise<void> {
     }
     const results: ProduceConsumeResult[] = []
     for (let slot = 0; slot < runs; slot++) {
-      out.notice(`run ${slot + 1}/${runs}${sweepName === null ? '' : ` (${sweepName}=${point.label})`}`)
-      results.push(reportKept(await runProduceConsume(point.params), values, out))
+      const label = `run ${slot + 1}/${runs}${sweepName === null ? '' : ` (${sweepName}=${point.label})`}`
+      out.notice(label)
+      // A bar over records produced and consumed, on an interactive terminal only.
+      const progress = out.progress(label, point.params.records * (point.params.consume ? 2 : 1), 'records')
+      const result = await runProduceConsume({ ...point.params, onProgress: (produced, consumed) => progress.update(produced + consumed) })
+      progress.finish()
+      results.push(reportKept(result, values, out))
     }
     summaries.push(summarize(point.label, results))
   }

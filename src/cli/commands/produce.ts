@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import readline from 'node:readline'
 import { COMPRESSION_IDS, type CompressionName } from '../../compression/codec.js'
 import { LogEngine } from '../../engine/log-engine.js'
@@ -79,14 +80,23 @@ export const produceCommand: Command = {
       // Bad input (a line without the separator, a partial --binary record) stops reading, but the
       // records before it are appended, as the error's "after record N" says, and counted.
       let inputError: unknown
+      // Input redirected from a file has a known size: show how far it has got (on a terminal).
+      const inputBytes = stdinFileSize()
+      const progress = out.progress(`produce ${topic}`, inputBytes ?? 0)
+      let readBytes = 0
       try {
         for await (const record of source) {
+          if (inputBytes !== null) {
+            readBytes += recordBytes(record)
+            progress.update(readBytes)
+          }
           chunk.push(record)
           if (chunk.length >= 500) await sendChunk()
         }
       } catch (error) {
         inputError = error
       }
+      progress.finish()
       await sendChunk()
       await Promise.all(pending)
       await producer.close()
@@ -101,6 +111,21 @@ export const produceCommand: Command = {
     await out.flush()
     return EXIT_OK
   },
+}
+
+function stdinFileSize(): number | null {
+  try {
+    const stat = fs.fstatSync(0)
+    return stat.isFile() ? stat.size : null
+  } catch {
+    return null
+  }
+}
+
+/** Input bytes a record came from, near enough for a progress bar. */
+function recordBytes(record: ProducerRecord): number {
+  const size = (value: Buffer | string | null | undefined): number => (value == null ? 0 : value.length)
+  return size(record.key) + size(record.value) + 5
 }
 
 async function* readLineRecords(input: NodeJS.ReadableStream, keySeparator: string | undefined, hasHeaders: boolean): AsyncGenerator<ProducerRecord> {
