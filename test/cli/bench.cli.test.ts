@@ -1,5 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import type { ProduceConsumeResult } from '../../src/cli/bench/produce-consume.js'
+import type { Spread } from '../../src/cli/bench/stats.js'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { assertCliBuilt, outputLines, runCli, type CliResult } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
@@ -14,30 +16,8 @@ import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 beforeAll(assertCliBuilt)
 afterEach(removeTmpDirs)
 
-interface Spread {
-  median: number
-  min: number
-  max: number
-  runs: number[]
-}
-
-interface RunResult {
-  produce: {
-    records: number
-    seconds: number
-    recordsPerSec: number
-    mbPerSec: number
-    diskMbPerSec: number
-    latencyMs: { avg: number; max: number; p50: number; p95: number; p99: number; p999: number }
-    compressionRatio: number
-    fsyncs: number
-    bytesOnDisk: number
-  }
-  consume: { records: number; seconds: number; recordsPerSec: number; mbPerSec: number; diskMbPerSec: number } | null
-  baseline: { writeMbPerSec: number; readMbPerSec: number }
-  ratio: { produce: number; consume: number | null }
-  dir: string | null
-}
+/** The JSON `seglog bench --json` prints is the harness's own result types. */
+type RunResult = ProduceConsumeResult
 
 interface ProduceReport {
   suite: 'produce'

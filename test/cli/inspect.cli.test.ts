@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import type { DataDirReport, PartitionReport } from '../../src/cli/commands/inspect-report.js'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { LogEngine } from '../../src/engine/log-engine.js'
@@ -15,39 +16,9 @@ afterEach(async () => {
   await removeTmpDirs()
 })
 
-interface PartitionJson {
-  name: string
-  topic: string
-  partition: number
-  exists: boolean
-  isKnown: boolean
-  segments: number
-  logStartOffset: number | null
-  logEndOffset: number | null
-  checkpoint: { recoveryPoint: number | null; logStartOffset: number | null }
-  records: number
-  batches: number
-  bytes: number
-  firstTimestamp: number | null
-  maxTimestamp: number | null
-  compression: Record<string, { batches: number; records: number; bytes: number; ratio: number | null }>
-  indexEntries: { offset: number; time: number }
-  quarantine: { file: string; bytes: number; cutFrom: string; position: number }[]
-  leftovers: { file: string; bytes: number; why: string }[]
-  segmentList: { file: string; baseOffset: number; bytes: number; batches: number; records: number; firstOffset: number | null; lastOffset: number | null; maxTimestamp: number | null; timeIndexLastEntry: { timestamp: number; offset: number } | null }[]
-}
-
-interface DataDirJson {
-  type: 'data-dir'
-  dir: string
-  shutdown: { isClean: boolean; closedAt: number | null }
-  lock: { hasLockFile: boolean; heldByPid: number | null | 'unknown' }
-  topicsFile: { exists: boolean; error: string | null }
-  topics: { name: string; partitions: number; settings: Record<string, number>; flush: unknown }[]
-  checkpoints: { recoveryPoint: { exists: boolean; entries: Record<string, number> }; logStart: { exists: boolean; entries: Record<string, number> } }
-  partitions: PartitionJson[]
-  totals: { partitions: number; segments: number; batches: number; records: number; bytes: number }
-}
+/** `seglog inspect --json` prints the report types inspect builds. */
+type PartitionJson = PartitionReport
+type DataDirJson = DataDirReport
 
 async function inspectJson(args: string[]): Promise<DataDirJson> {
   const result = await runCli(['inspect', '--json', ...args])
