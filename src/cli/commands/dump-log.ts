@@ -275,9 +275,8 @@ class LogFileDump {
     const context = segmentContextOf(this.file)
     if (context !== null) {
       const { baseOffsets, slot, recoveryState } = context
-      const damage = { position, nextOffset: this.nextOffset }
-      const isCutByRecovery = recoveryState === null || damageOutcome(recoveryState, baseOffsets, slot, damage.nextOffset) === 'recovery-cuts'
-      if (slot < baseOffsets.length - 1 || !isCutByRecovery) return head + describeDamageOutcome(recoveryState, baseOffsets, slot, damage)
+      const isCutByRecovery = recoveryState === null || damageOutcome(recoveryState, baseOffsets, slot, this.nextOffset) === 'recovery-cuts'
+      if (slot < baseOffsets.length - 1 || !isCutByRecovery) return head + describeDamageOutcome(recoveryState, baseOffsets, slot, { position, nextOffset: this.nextOffset })
     }
     const validAt = findValidBatchAfter(this.file, position, this.reader.end, baseOffsetOfFileName(this.file) ?? 0)
     return validAt === null ? null : `${head}; not a torn write: a valid batch follows at byte ${validAt}`
