@@ -9,6 +9,7 @@ export { LogEngine, type LogEngineOptions, type TopicDescription } from './engin
 export { LogLockedError } from './engine/dir-lock.js'
 export { DEFAULT_TOPIC_CONFIG, validateTopicName, type TopicConfig } from './engine/topic-config.js'
 export { RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT } from './engine/checkpoint-file.js'
+export { repairDirectory, type RepairOptions, type RepairReport, type PartitionRepair, type QuarantineMove, type RecoveryCut } from './engine/repair-directory.js'
 
 // Partition logs.
 export {

@@ -36,8 +36,25 @@ export interface ScanOptions {
    */
   onBatch?: (batch: RecordBatch, position: number) => void
   onProblem: (message: string) => void
+  /**
+   * Told about the first damage by the engine's recovery checks (see `firstDamage`); returns what
+   * to add to that problem's line (what the engine does about it), or ''.
+   */
+  describeDamage?: (damage: SegmentDamageAt) => string
   /** Called with the file position reached, after each batch. */
   onProgress?: (position: number) => void
+}
+
+/**
+ * Where recovery would cut the segment (src/engine/segment-damage.ts has the rule): the first batch
+ * with bad framing, a bad CRC or offsets that do not ascend from the base offset, or a partial
+ * batch at the end. CRCs are only checked when verifying.
+ */
+export interface SegmentDamageAt {
+  /** File position of the damaged batch (where recovery cuts). */
+  position: number
+  /** Offset after the last batch before it that passed (the base offset if none did). */
+  nextOffset: number
 }
 
 /** Batches and bytes of one compression codec within a segment. */
@@ -80,6 +97,15 @@ export interface SegmentScan {
   badCrcBatches: number
   /** Problems reported through onProblem. */
   problems: number
+  /** The first damage by the engine's recovery checks, or null. */
+  firstDamage: SegmentDamageAt | null
+}
+
+/** The engine's view while scanning: the offset the next batch must reach, until the first damage. */
+interface DamageTracker {
+  nextOffset: number
+  /** Records the first damage and returns the text describeDamage gives it ('' for later ones). */
+  mark(position: number): string
 }
 
 const MAX_RELATIVE_OFFSET = 0x7fffffff
@@ -101,10 +127,19 @@ export function scanSegment(file: string, options: ScanOptions): SegmentScan {
     framingError: null,
     badCrcBatches: 0,
     problems: 0,
+    firstDamage: null,
   }
   const problem = (message: string): void => {
     scan.problems++
     options.onProblem(message)
+  }
+  const damage: DamageTracker = {
+    nextOffset: options.baseOffset,
+    mark(position) {
+      if (scan.firstDamage !== null) return ''
+      scan.firstDamage = { position, nextOffset: this.nextOffset }
+      return options.describeDamage?.(scan.firstDamage) ?? ''
+    },
   }
   const reader = FileBatchReader.openSync(file)
   try {
@@ -117,13 +152,13 @@ export function scanSegment(file: string, options: ScanOptions): SegmentScan {
       } catch (error) {
         if (!(error instanceof CorruptRecordError)) throw error
         scan.framingError = error
-        problem(`${error.message}; the batch at byte ${reader.position} and everything after it could not be read`)
+        problem(`${error.message}; the batch at byte ${reader.position} and everything after it could not be read${damage.mark(reader.position)}`)
         break
       }
       if (batch === null) break
       const position = reader.batchPosition
       try {
-        nextOffset = checkBatch(batch, position, nextOffset, scan, options, problem)
+        nextOffset = checkBatch(batch, position, nextOffset, scan, options, problem, damage)
         options.onBatch?.(batch, position)
       } catch (error) {
         // A header field beyond 2^53 (an unsafe int64): the framing held, so go on with the next batch.
@@ -135,9 +170,8 @@ export function scanSegment(file: string, options: ScanOptions): SegmentScan {
     }
     if (scan.framingError === null && reader.trailingBytes > 0) {
       scan.trailingBytes = reader.trailingBytes
-      if (options.isVerifying) {
-        problem(`${file} at byte ${reader.position}: ${reader.trailingBytes} bytes of a partial batch at the end of the file (a torn write; recovery cuts it off)`)
-      }
+      const what = damage.mark(reader.position)
+      if (options.isVerifying) problem(`${file} at byte ${reader.position}: ${reader.trailingBytes} bytes of a partial batch at the end of the file${what}`)
     }
     if (options.probe !== undefined) {
       options.probe.scannedBytes = scan.validBytes
@@ -150,7 +184,15 @@ export function scanSegment(file: string, options: ScanOptions): SegmentScan {
 }
 
 /** Adds one batch to the figures and checks it; returns the offset the next batch must reach. */
-function checkBatch(batch: RecordBatch, position: number, nextOffset: number, scan: SegmentScan, options: ScanOptions, problem: (message: string) => void): number {
+function checkBatch(
+  batch: RecordBatch,
+  position: number,
+  nextOffset: number,
+  scan: SegmentScan,
+  options: ScanOptions,
+  problem: (message: string) => void,
+  damage: DamageTracker,
+): number {
   const { file } = scan
   const baseOffset = batch.baseOffset
   const lastOffsetDelta = batch.lastOffsetDelta
@@ -158,20 +200,30 @@ function checkBatch(batch: RecordBatch, position: number, nextOffset: number, sc
   const recordCount = batch.recordCount
   const maxTimestamp = batch.maxTimestamp
   if (options.isVerifying) {
-    if (!batch.isValid()) {
+    const lines: string[] = []
+    const isValid = batch.isValid()
+    if (!isValid) {
       scan.badCrcBatches++
-      problem(`${file} at byte ${position}: bad-crc (stored crc ${batch.crc} but the batch computes to ${batch.computeCrc()}), in the batch of offsets ${baseOffset}..${lastOffset}`)
+      lines.push(`${file} at byte ${position}: bad-crc (stored crc ${batch.crc} but the batch computes to ${batch.computeCrc()}), in the batch of offsets ${baseOffset}..${lastOffset}`)
     }
     if (lastOffsetDelta < 0 || recordCount < 0 || recordCount > lastOffsetDelta + 1) {
-      problem(`${file} at byte ${position}: the batch holds ${recordCount} records but its last offset delta is ${lastOffsetDelta}`)
+      lines.push(`${file} at byte ${position}: the batch holds ${recordCount} records but its last offset delta is ${lastOffsetDelta}`)
     } else if (baseOffset < nextOffset) {
       const rule = scan.batches === 0 && nextOffset === options.baseOffset
         ? `lie below the segment's base offset ${options.baseOffset}`
         : `do not follow offset ${nextOffset - 1}`
-      problem(`${file} at byte ${position}: batch offsets ${baseOffset}..${lastOffset} ${rule}`)
+      lines.push(`${file} at byte ${position}: batch offsets ${baseOffset}..${lastOffset} ${rule}`)
     } else if (lastOffset - options.baseOffset > MAX_RELATIVE_OFFSET) {
-      problem(`${file} at byte ${position}: offset ${lastOffset} is more than 2^31-1 above the segment's base offset ${options.baseOffset}`)
+      lines.push(`${file} at byte ${position}: offset ${lastOffset} is more than 2^31-1 above the segment's base offset ${options.baseOffset}`)
     }
+    // Segment.recover's checks: the record count is not one of them.
+    if (!isValid || lastOffsetDelta < 0 || baseOffset < damage.nextOffset || lastOffset - options.baseOffset > MAX_RELATIVE_OFFSET) {
+      const what = damage.mark(position)
+      if (lines.length > 0) lines[0] += what
+    } else if (scan.firstDamage === null) {
+      damage.nextOffset = lastOffset + 1
+    }
+    for (const line of lines) problem(line)
     if (options.decodeRecords) decodeRecords(batch, position, lastOffset, file, problem)
   }
   options.probe?.observe(position, lastOffset, maxTimestamp)
@@ -241,6 +293,17 @@ function decodeRecords(batch: RecordBatch, position: number, lastOffset: number,
     const message = error instanceof CorruptRecordError ? error.inFile(file, position).message : error.message
     problem(`${message}, in the batch at byte ${position}`)
   }
+}
+
+/**
+ * The problem when a segment at `baseOffset` does not start right after `previous`, the segment
+ * before it (the offsets between are gone, as when a segment file is deleted), or null. Only a
+ * segment read whole and holding batches has a known end to compare with.
+ */
+export function describeOffsetGap(previous: SegmentScan, logFile: string, baseOffset: number): string | null {
+  const last = previous.lastOffset
+  if (last === null || previous.framingError !== null || previous.trailingBytes > 0 || baseOffset <= last + 1) return null
+  return `${logFile}: base offset ${baseOffset} does not follow ${previous.file}, whose last offset is ${last}: offsets ${last + 1}..${baseOffset - 1} are missing (a deleted or lost segment)`
 }
 
 /** Size of a file, or null if it does not exist. */

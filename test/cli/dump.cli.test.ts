@@ -6,6 +6,8 @@ import { encodeBatch, writeBatchCrc, type EncodeBatchOptions } from '../../src/r
 import type { RecordInput } from '../../src/record/record.js'
 import { assertCliBuilt, CLI_PATH, REPO_ROOT, runCli, runShell } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { buildClosedPartition, buildCrashedPartition } from './damaged-data.js'
+import { batchPositions, segmentFile } from './engine-data.js'
 
 beforeAll(assertCliBuilt)
 afterEach(removeTmpDirs)
@@ -255,19 +257,22 @@ describe('seglog dump (text)', () => {
     expect((await runCli(['dump', file])).stderr).toBe('')
   })
 
-  it('reports a missing file and a directory on one line each, without a stack trace', async () => {
+  it('reports a missing file on one line, exit 1, and refuses a directory as a usage error, exit 2', async () => {
     const dir = await makeTmpDir('seglog-cli-')
     const missing = path.join(dir, '00000000000000000000.log')
-    const asDir = path.join(dir, '00000000000000000001.log')
-    fs.mkdirSync(asDir)
-    for (const [file, reason] of [[missing, 'no such file'], [asDir, 'is a directory']] as const) {
-      const result = await runCli(['dump', file])
-      expect(result.code).toBe(1)
-      const stderr = lines(result.stderr)
-      expect(stderr).toEqual([expect.stringMatching(/^seglog: /)])
-      expect(stderr[0]).toContain(file)
-      expect(stderr[0]).toContain(reason)
-      expect(result.stderr).not.toMatch(/\n\s+at /)
+    const result = await runCli(['dump', missing])
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(lines(result.stderr)).toEqual([`seglog: cannot read ${missing}: no such file or directory`])
+    const { file } = await writeKnownSegment()
+    for (const asDir of [path.join(dir, '00000000000000000001.log'), dir]) {
+      fs.mkdirSync(asDir, { recursive: true })
+      const refused = await runCli(['dump', file, asDir])
+      expect(refused.code).toBe(2)
+      expect(refused.stdout).toBe('')
+      const stderr = lines(refused.stderr)
+      expect(stderr).toEqual([expect.stringMatching(/^seglog: /), 'Try \'seglog dump --help\''])
+      expect(stderr[0]).toContain(`${asDir} is a directory`)
     }
   })
 
@@ -293,6 +298,60 @@ describe('seglog dump (text)', () => {
     const result = await runShell(`(node '${CLI_PATH}' dump --print-data-log '${file}'; echo "seglog exit $?" >&2) | head -n 1`, { cwd: REPO_ROOT })
     expect(result.stdout).toBe(`Dumping ${file}\n`)
     expect(result.stderr).toBe('seglog exit 0\n')
+  })
+})
+
+describe('seglog dump: damage that is not a torn tail', () => {
+  it('reports a damaged length in the first of four segments with file and byte position, exit 1', async () => {
+    const built = await buildClosedPartition()
+    const first = segmentFile(built.partitionDir, built.segmentBaseOffsets[0]!, '.log')
+    const bytes = fs.readFileSync(first)
+    bytes[9] = bytes[9]! ^ 0xff // the batch length of the first batch
+    fs.writeFileSync(first, bytes)
+    const result = await runCli(['dump', first])
+    expect(result.code).toBe(1)
+    expect(lines(result.stdout).at(-1)).toBe(`Found ${bytes.length} invalid bytes at the end of 00000000000000000000.log`)
+    const stderr = lines(result.stderr)
+    expect(stderr).toEqual([expect.stringMatching(new RegExp(`^seglog: ${escape(first)} at byte 0: ${bytes.length} bytes `))])
+    // Four segments of a cleanly closed directory: the engine will not cut it.
+    expect(stderr[0]).toContain('seglog repair')
+  })
+
+  it('reports it in a lone copy of the segment too, naming the valid batch that follows, exit 1', async () => {
+    const built = await buildClosedPartition()
+    const original = built.original.get(0)!
+    const damaged = Buffer.from(original)
+    damaged[9] = damaged[9]! ^ 0xff
+    for (const name of [SEGMENT, 'copy.log']) {
+      const file = await writeFile(name, damaged)
+      const result = await runCli(['dump', file])
+      expect(result.code, name).toBe(1)
+      const second = batchPositions(segmentFile(built.partitionDir, 0, '.log'))[1]!
+      expect(lines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^seglog: ${escape(file)} at byte 0: .* a valid batch follows at byte ${second}$`))])
+    }
+    // Without the damage the lone copy's torn tail stays a note (exit 0), as in Kafka.
+    const torn = await writeFile(SEGMENT, original.subarray(0, original.length - 10))
+    const clean = await runCli(['dump', torn])
+    expect(clean.code).toBe(0)
+    expect(clean.stderr).toBe('')
+  })
+
+  it('reports a cut below the recovery point (exit 1) but not a torn write past it (exit 0)', async () => {
+    const closed = await buildClosedPartition()
+    const closedLast = segmentFile(closed.partitionDir, closed.segmentBaseOffsets.at(-1)!, '.log')
+    const lastBatch = batchPositions(closedLast).at(-1)!
+    fs.truncateSync(closedLast, fs.statSync(closedLast).size - 10)
+    const below = await runCli(['dump', closedLast])
+    expect(below.code).toBe(1)
+    expect(lines(below.stderr)).toEqual([expect.stringMatching(new RegExp(`^seglog: ${escape(closedLast)} at byte ${lastBatch}: .*seglog repair`))])
+
+    const crashed = await buildCrashedPartition()
+    const crashedLast = segmentFile(crashed.partitionDir, crashed.segmentBaseOffsets.at(-1)!, '.log')
+    fs.appendFileSync(crashedLast, crashed.original.get(0)!.subarray(0, 40))
+    const past = await runCli(['dump', crashedLast])
+    expect(past.stderr).toBe('')
+    expect(past.code).toBe(0)
+    expect(lines(past.stdout).at(-1)).toBe(`Found 40 invalid bytes at the end of ${path.basename(crashedLast)}`)
   })
 })
 

@@ -5,6 +5,7 @@ import type { LogEngine } from '../../src/engine/log-engine.js'
 import { encodeBatch, writeBatchCrc } from '../../src/record/record-batch.js'
 import { assertCliBuilt, fileStates, outputLines, runCli } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { buildClosedPartition, buildCrashedPartition, expectOpenRefused, type SegmentedDir } from './damaged-data.js'
 import { batchPositions, buildDataDir, flipByte, openEngine, quarantineGarbage, segmentFile, T0, type BuiltDataDir } from './engine-data.js'
 
 beforeAll(assertCliBuilt)
@@ -220,6 +221,75 @@ describe('seglog verify', () => {
     const before = fileStates(data.dir)
     expect((await runCli(['verify', '--deep', data.dir])).code).toBe(1)
     expect(fileStates(data.dir)).toEqual(before)
+  })
+})
+
+describe('seglog verify: damage away from the tail', () => {
+  it('reports a deleted middle segment: the offsets between two segments are missing', async () => {
+    const built = await buildClosedPartition()
+    const [first, second, third] = built.segmentBaseOffsets as [number, number, number]
+    for (const suffix of ['.log', '.index', '.timeindex'] as const) fs.rmSync(segmentFile(built.partitionDir, second, suffix))
+    const result = await runCli(['verify', '--deep', built.dir])
+    expect(result.code).toBe(1)
+    const before = segmentFile(built.partitionDir, first, '.log')
+    const after = segmentFile(built.partitionDir, third, '.log')
+    expect(outputLines(result.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^seglog: ${escape(after)}: base offset ${third} .*${escape(before)}.* ${second - 1}: offsets ${second}\\.\\.${third - 1} `)),
+    ])
+    expect(result.stdout).toMatch(/: 1 problems\n$/)
+  })
+
+  /** verify's line about the first damage of orders-0, and what the engine does on open. */
+  async function verdicts(built: SegmentedDir, damaged: string): Promise<{ line: string; code: number | null }> {
+    const result = await runCli(['verify', built.dir])
+    const line = outputLines(result.stderr).find((text) => text.startsWith(`seglog: ${damaged} at byte `))
+    expect(line, result.stderr).toBeDefined()
+    return { line: line!, code: result.code }
+  }
+
+  it('says a cut below the recovery point needs seglog repair, as the engine refuses to open it', async () => {
+    for (const build of [buildClosedPartition, buildCrashedPartition]) {
+      const built = await build()
+      const last = segmentFile(built.partitionDir, built.segmentBaseOffsets.at(-1)!, '.log')
+      const lastBatch = batchPositions(last).at(-1)!
+      fs.truncateSync(last, fs.statSync(last).size - 10)
+      const { line, code } = await verdicts(built, last)
+      expect(code).toBe(1)
+      expect(line).toMatch(new RegExp(`^seglog: ${escape(last)} at byte ${lastBatch}: `))
+      expect(line).toContain('seglog repair')
+      expect(line).not.toContain('recovery cuts')
+      const refused = await expectOpenRefused(built.dir)
+      expect(refused.file).toBe(last)
+    }
+  })
+
+  it('says damage in a middle segment below the recovery point needs seglog repair, as the engine refuses', async () => {
+    const built = await buildCrashedPartition()
+    const middle = segmentFile(built.partitionDir, built.segmentBaseOffsets[1]!, '.log')
+    const position = batchPositions(middle)[10]!
+    flipByte(middle, position + 70)
+    const { line, code } = await verdicts(built, middle)
+    expect(code).toBe(1)
+    expect(line).toMatch(new RegExp(`^seglog: ${escape(middle)} at byte ${position}: bad-crc `))
+    expect(line).toContain('seglog repair')
+    const refused = await expectOpenRefused(built.dir)
+    expect([refused.file, refused.position, refused.reason]).toEqual([middle, position, 'bad-crc'])
+  })
+
+  it('says a partial batch past the recovery point is a torn write that recovery cuts, as the engine does', async () => {
+    const built = await buildCrashedPartition()
+    const last = segmentFile(built.partitionDir, built.segmentBaseOffsets.at(-1)!, '.log')
+    const size = fs.statSync(last).size
+    fs.appendFileSync(last, built.original.get(built.segmentBaseOffsets[0]!)!.subarray(0, 40))
+    const { line, code } = await verdicts(built, last)
+    expect(code).toBe(1)
+    expect(line).toMatch(new RegExp(`^seglog: ${escape(last)} at byte ${size}: 40 bytes of a partial batch at the end of the file; .*recovery cuts`))
+    expect(line).not.toContain('seglog repair')
+    const engine = await openEngine(built.dir)
+    expect(engine.partition('orders', 0).logEndOffset).toBe(built.logEndOffset)
+    await engine.close()
+    expect(fs.statSync(last).size).toBe(size)
+    expect(fs.readFileSync(`${last}.${size}.quarantine`)).toHaveLength(40)
   })
 })
 

@@ -7,9 +7,12 @@ import { readControlRecord } from '../../record/control-record.js'
 import { CorruptRecordError } from '../../record/errors.js'
 import { compressionNameOf, NO_SEQUENCE, sequenceAfter, type RecordBatch } from '../../record/record-batch.js'
 import type { DecodedRecord } from '../../record/record.js'
+import { damageOutcome } from '../../engine/segment-damage.js'
 import { parseQuarantineName } from '../file-names.js'
+import { findValidBatchAfter } from '../find-valid-batch.js'
 import { decodeOffsetsRecord, offsetsJson, offsetsKeyText, offsetsPayloadText, type OffsetsRecord } from '../offsets-decode.js'
 import type { Output } from '../output.js'
+import { describeDamageOutcome, segmentContextOf } from '../recovery-state.js'
 
 /**
  * `seglog dump` for `.log` files: every batch in the line shape of Kafka's kafka-dump-log.sh
@@ -125,6 +128,8 @@ class LogFileDump {
   private stopReason: string | null = null
   private badCrcCount = 0
   private firstBadCrcPosition = -1
+  /** Offset after the last batch read (the base offset from the file name before any). */
+  private nextOffset: number
   /** Offset of the record printed last, for Kafka's non-consecutive-offsets report. */
   private lastRecordOffset = -1
   private readonly gaps: string[] = []
@@ -141,6 +146,7 @@ class LogFileDump {
     this.options = options
     this.out = out
     this.isDeep = options.deepIteration || options.printDataLog || options.offsetsDecoder
+    this.nextOffset = baseOffsetOfFileName(file) ?? 0
   }
 
   async run(): Promise<FileOutcome> {
@@ -179,6 +185,8 @@ class LogFileDump {
 
   private dumpBatch(batch: RecordBatch, position: number): void {
     const isValid = batch.isValid()
+    // Where recovery would stop: after the last batch before the first one with a bad CRC.
+    if (isValid && this.badCrcCount === 0) this.nextOffset = Math.max(this.nextOffset, batch.baseOffset + batch.lastOffsetDelta + 1)
     if (!isValid) {
       if (this.badCrcCount === 0) this.firstBadCrcPosition = position
       this.badCrcCount++
@@ -234,6 +242,11 @@ class LogFileDump {
       out.line(this.options.json
         ? JSON.stringify({ type: 'trailing', position, bytes: trailingBytes, ...(this.isQuarantine && { reason }) })
         : `Found ${trailingBytes} invalid bytes at the end of ${path.basename(this.file)}${this.isQuarantine ? ` (from byte ${position}: ${reason})` : ''}`)
+      const damage = this.isQuarantine ? null : this.describeTailDamage(position, trailingBytes)
+      if (damage !== null) {
+        out.problem(damage)
+        this.problemCount++
+      }
     }
     if (this.badCrcCount > 0 && !this.isQuarantine) {
       const batches = this.badCrcCount === 1 ? '1 batch' : `${this.badCrcCount} batches`
@@ -249,6 +262,24 @@ class LogFileDump {
       for (const gap of this.gaps) out.notice(gap)
       if (this.gapCount > this.gaps.length) out.notice(`  ... and ${this.gapCount - this.gaps.length} more`)
     }
+  }
+
+  /**
+   * Why bytes at the end of a log that are not a whole batch are damage rather than the torn tail
+   * a crash mid-append leaves, or null for a torn tail. They are damage when a segment follows this
+   * one in its directory, when the engine would not cut them (below the recovery point, or after a
+   * clean shutdown: see segment-damage.ts), or when a valid batch follows them.
+   */
+  private describeTailDamage(position: number, trailingBytes: number): string | null {
+    const head = `${this.file} at byte ${position}: ${trailingBytes} bytes of a partial batch at the end of the file`
+    const context = segmentContextOf(this.file)
+    if (context !== null) {
+      const { baseOffsets, slot, recoveryState } = context
+      const isCutByRecovery = recoveryState === null || damageOutcome(recoveryState, baseOffsets, slot, this.nextOffset) === 'recovery-cuts'
+      if (slot < baseOffsets.length - 1 || !isCutByRecovery) return head + describeDamageOutcome(recoveryState, baseOffsets, slot, { position, nextOffset: this.nextOffset })
+    }
+    const validAt = findValidBatchAfter(this.file, position, this.reader.end, baseOffsetOfFileName(this.file) ?? 0)
+    return validAt === null ? null : `${head}; not a torn write: a valid batch follows at byte ${validAt}`
   }
 }
 

@@ -1,7 +1,9 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import { checkPositionals, formatHelp, parseByteSizeOption, parseCommandArgs, type OptionSpecs } from '../args.js'
 import type { Command } from '../command.js'
-import { EXIT_OK, EXIT_PROBLEMS } from '../errors.js'
+import { EXIT_OK, EXIT_PROBLEMS, UsageError } from '../errors.js'
+import { isDirectory } from '../data-dir.js'
 import { Output } from '../output.js'
 import { dumpOffsetIndexFile, dumpTimeIndexFile } from './dump-index.js'
 import { dumpLogFile, dumpQuarantineFile, type DumpOptions, type FileDumper } from './dump-log.js'
@@ -56,10 +58,13 @@ const HELP = formatHelp({
     '{"type":"time-index-entry"} per index entry, {"type":"producer"} per producer of a snapshot,',
     '{"type":"sanity-check"} with --index-sanity-check.',
     '',
-    'Exit status: 0 every file dumped cleanly (a partial batch at the very end is reported but is',
-    'not a failure: it is what a crash mid-append leaves); 1 a bad CRC, corrupt data, an index',
-    'entry that disagrees with its log, a failed sanity check, a record --offsets-decoder cannot',
-    'decode or an unreadable file; 2 a usage error.',
+    'Exit status: 0 every file dumped cleanly (a partial batch at the very end of a partition\'s',
+    'last segment is reported but is not a failure: it is what a crash mid-append leaves, and',
+    'recovery cuts it); 1 a bad CRC, corrupt data, a partial batch that is not such a torn write',
+    '(in a segment that other segments follow, below the recovery point or after a clean shutdown,',
+    'or followed by a valid batch), an index entry that disagrees with its log, a failed sanity',
+    'check, a record --offsets-decoder cannot decode, a missing or unreadable file; 2 a usage error',
+    '(also: a directory given as FILE).',
   ].join('\n'),
 })
 
@@ -79,10 +84,19 @@ export const dumpCommand: Command = {
       indexSanityCheck: values['index-sanity-check'],
       verifyIndexOnly: values['verify-index-only'],
     }
+    for (const file of positionals) {
+      if (isDirectory(file)) throw new UsageError(`${file} is a directory: seglog dump reads segment files (such as ${path.join(file, '*.log')}); seglog verify and seglog inspect read directories`, 'dump')
+    }
     const out = new Output()
     let dumpedCount = 0
     let hasProblems = false
     for (const file of positionals) {
+      if (!fs.existsSync(file)) {
+        out.problem(`cannot read ${file}: no such file or directory`)
+        dumpedCount++
+        hasProblems = true
+        continue
+      }
       const dumper = DUMPERS[path.extname(file)]
       if (dumper === undefined) {
         if (!options.json) out.line(`Dumping ${file}`)

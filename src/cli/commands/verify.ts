@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { SeglogError } from '../../errors.js'
 import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from '../../engine/checkpoint-file.js'
+import type { RecoveryState } from '../../engine/segment-damage.js'
 import { wrapIo } from '../../log/errors.js'
 import { SNAPSHOT_SUFFIX } from '../../log/producer-state.js'
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, QUARANTINE_SUFFIX, segmentPaths, TIME_INDEX_SUFFIX } from '../../log/segment-files.js'
@@ -11,7 +12,6 @@ import type { Command } from '../command.js'
 import {
   checkpointLine,
   classifyDir,
-  classifyDirOrNull,
   describeDirArgument,
   listDeletedTopicDirs,
   listDir,
@@ -39,7 +39,8 @@ import {
   type TimeIndexEntry,
 } from '../index-check.js'
 import { Output, type Progress } from '../output.js'
-import { fileSizeOrNull, scanSegment, type SegmentScan } from '../segment-scan.js'
+import { describeOffsetGap, fileSizeOrNull, scanSegment, type SegmentDamageAt, type SegmentScan } from '../segment-scan.js'
+import { describeDamageOutcome, recoveryStateOf } from '../recovery-state.js'
 import { describeOpenFailure } from './dump-log.js'
 import { decodeProducerSnapshot } from './dump-snapshot.js'
 
@@ -75,7 +76,9 @@ const HELP = formatHelp({
   notes: [
     'Summary line: verified N segments, N batches, N records, N bytes: N problems',
     'Quarantine files and leftovers of interrupted operations are mentioned as notes (stderr),',
-    'not counted as problems: they are not damage to the log.',
+    'not counted as problems: they are not damage to the log. The first damage of a partition says',
+    'what the engine\'s next open does: cut it (a torn write past the recovery point), or refuse',
+    '(damage below the recovery point, or after a clean shutdown), which seglog repair resolves.',
     '',
     'Exit status: 0 everything checks; 1 problems were found (or an argument is missing or',
     'unreadable); 2 a usage error.',
@@ -166,9 +169,7 @@ class Verifier {
     const kind = classifyDir(dir)
     if (kind === 'data') return this.verifyDataDir(dir)
     if (kind === 'partition') {
-      const parent = path.dirname(path.resolve(dir))
-      const isClean = classifyDirOrNull(parent) === 'data' && readShutdownState(parent).isClean
-      this.verifyPartitionDir(dir, isClean)
+      this.verifyPartitionDir(dir, recoveryStateOf(dir))
       return
     }
     this.problem(`${dir} is neither a seglog data directory (topics.json, .lock, TOPIC-PARTITION directories) nor a partition directory (segment files)`)
@@ -182,6 +183,7 @@ class Verifier {
       this.problem(`${topicsFile.file}: missing, but the directory holds partition directories (the engine ignores them without it)`)
     }
     const isClean = readShutdownState(dir).isClean
+    const recoveryPoints = readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT).entries
     const extents = new Map<string, PartitionExtent | null>()
     for (const entry of partitions) {
       if (!entry.exists) {
@@ -195,7 +197,8 @@ class Verifier {
           ? `${entry.dir}: topics.json has no topic '${entry.topic}' (the engine leaves this directory alone)`
           : `${entry.dir}: topics.json gives topic '${entry.topic}' only ${topic.config.partitions} partitions (the engine leaves this directory alone)`)
       }
-      extents.set(checkpointKey(entry.topic, entry.partition), this.verifyPartitionDir(entry.dir, isClean))
+      const key = checkpointKey(entry.topic, entry.partition)
+      extents.set(key, this.verifyPartitionDir(entry.dir, { isClean, recoveryPoint: recoveryPoints.get(key) ?? 0 }))
     }
     this.verifyCheckpoints(dir, extents, partitions.map((entry) => entry.name))
     for (const name of listDeletedTopicDirs(dir)) this.note(`${path.join(dir, name)}: an unfinished topic deletion (the engine finishes it on open)`)
@@ -237,7 +240,7 @@ class Verifier {
   }
 
   /** Verifies a partition's segments in order, and its snapshots; returns what the segments span. */
-  private verifyPartitionDir(dir: string, isClean: boolean): PartitionExtent | null {
+  private verifyPartitionDir(dir: string, recoveryState: RecoveryState | null): PartitionExtent | null {
     let files: PartitionFiles
     try {
       files = listPartitionFiles(dir)
@@ -250,7 +253,7 @@ class Verifier {
       this.problem(`${dir}: no segment (.log) files`)
       return null
     }
-    const extent = this.verifySegmentChain(dir, files.segments, { isClean, requireIndexes: true })
+    const extent = this.verifySegmentChain(dir, files.segments, { recoveryState, requireIndexes: true, allBaseOffsets: files.segments })
     for (const snapshot of files.snapshots) this.verifySnapshot(path.join(dir, snapshot.name))
     for (const file of files.quarantine) {
       this.note(`${path.join(dir, file.name)}: ${file.size} bytes recovery cut from ${file.logName || 'a log'} at byte ${file.position} (seglog dump shows them)`)
@@ -261,24 +264,36 @@ class Verifier {
 
   /**
    * Segments of one directory in base-offset order: each must start at or after the end of the one
-   * before it. The last segment of a directory is the active one; unless the directory was shut
-   * down cleanly its time index lacks the closing entry, so that check is skipped for it.
+   * before it, and right at it when that one holds batches (the offsets between would be lost). The
+   * last segment of a directory is the active one; unless the directory was shut down cleanly its
+   * time index lacks the closing entry, so that check is skipped for it. The first damage of the
+   * partition is described as the engine's next open will treat it (segment-damage.ts).
    */
-  private verifySegmentChain(dir: string, baseOffsets: readonly number[], options: { isClean: boolean; requireIndexes: boolean; lastBaseOffset?: number }): PartitionExtent | null {
-    const lastBase = options.lastBaseOffset ?? baseOffsets[baseOffsets.length - 1]!
+  private verifySegmentChain(dir: string, baseOffsets: readonly number[], options: { recoveryState: RecoveryState | null; requireIndexes: boolean; allBaseOffsets: readonly number[] }): PartitionExtent | null {
+    const { allBaseOffsets, recoveryState } = options
+    const lastBase = allBaseOffsets[allBaseOffsets.length - 1]!
     let nextOffset: number | null = null
+    let previous: { baseOffset: number; scan: SegmentScan } | null = null
+    let isDamaged = false
     for (const baseOffset of baseOffsets) {
       const logFile = segmentPaths(dir, baseOffset).log
+      const slot = allBaseOffsets.indexOf(baseOffset)
       if (nextOffset !== null && baseOffset < nextOffset) {
         this.problem(`${logFile}: base offset ${baseOffset} lies below the end of the segment before it (its last offset is ${nextOffset - 1})`)
+      } else if (previous !== null && allBaseOffsets[slot - 1] === previous.baseOffset) {
+        const gap = describeOffsetGap(previous.scan, logFile, baseOffset)
+        if (gap !== null) this.problem(gap)
       }
-      const scan = this.verifySegment(dir, baseOffset, { isClosed: baseOffset !== lastBase || options.isClean, requireIndexes: options.requireIndexes })
+      const describeDamage = (damage: SegmentDamageAt): string => (isDamaged ? '' : describeDamageOutcome(recoveryState, allBaseOffsets, slot, damage))
+      const scan = this.verifySegment(dir, baseOffset, { isClosed: baseOffset !== lastBase || recoveryState?.isClean === true, requireIndexes: options.requireIndexes, describeDamage })
+      if (scan?.firstDamage != null) isDamaged = true
       if (scan !== null) nextOffset = Math.max(nextOffset ?? 0, scan.lastOffset === null ? baseOffset : scan.lastOffset + 1)
+      previous = scan === null ? null : { baseOffset, scan }
     }
     return nextOffset === null ? null : { firstBaseOffset: baseOffsets[0]!, logEndOffset: nextOffset }
   }
 
-  private verifySegment(dir: string, baseOffset: number, options: { isClosed: boolean; requireIndexes: boolean }): SegmentScan | null {
+  private verifySegment(dir: string, baseOffset: number, options: { isClosed: boolean; requireIndexes: boolean; describeDamage: (damage: SegmentDamageAt) => string }): SegmentScan | null {
     const paths = segmentPaths(dir, baseOffset)
     const offsetIndex = this.readIndex(paths.index, 'offset', baseOffset, options.requireIndexes)
     const timeIndex = this.readIndex(paths.timeIndex, 'time', baseOffset, options.requireIndexes)
@@ -293,6 +308,7 @@ class Verifier {
         baseOffset,
         probe,
         onProblem: (message) => this.problem(message),
+        describeDamage: options.describeDamage,
         onProgress: (position) => this.progress.update(this.doneBytes + position),
       })
     } catch (error) {
@@ -376,10 +392,8 @@ class Verifier {
       }
     }
     for (const [dir, bases] of segmentsByDir) {
-      const allBases = listDir(dir).map((name) => parseOffsetFileName(name)).filter((parsed) => parsed?.suffix === LOG_SUFFIX).map((parsed) => parsed!.offset)
-      const parent = path.dirname(path.resolve(dir))
-      const isClean = classifyDirOrNull(parent) === 'data' && readShutdownState(parent).isClean
-      this.verifySegmentChain(dir, [...bases].sort((a, b) => a - b), { isClean, requireIndexes: false, lastBaseOffset: Math.max(...allBases) })
+      const allBases = listDir(dir).map((name) => parseOffsetFileName(name)).filter((parsed) => parsed?.suffix === LOG_SUFFIX).map((parsed) => parsed!.offset).sort((a, b) => a - b)
+      this.verifySegmentChain(dir, [...bases].sort((a, b) => a - b), { recoveryState: recoveryStateOf(dir), requireIndexes: false, allBaseOffsets: allBases })
     }
   }
 }
