@@ -201,7 +201,7 @@ function scalarDefault(kind: number, field: FieldDef, where: string): unknown {
       return given ?? ZERO_UUID
     case Kind.STRING:
       if (given !== undefined && given !== null && typeof given !== 'string') throw new Error(`${where}: string default must be a string or null`)
-      return given ?? ''
+      return given === undefined ? '' : given
     case Kind.BYTES:
       return given === null ? null : EMPTY_BYTES
     case Kind.RECORDS:
