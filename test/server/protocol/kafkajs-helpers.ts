@@ -48,11 +48,13 @@ export async function kafkajsRequestFrame(directory: string, version: number, ar
 
 /** KafkaJS's decode of a response body (the bytes after the correlation id). */
 export async function kafkajsDecodeResponse(directory: string, version: number, body: Buffer): Promise<Record<string, unknown>> {
-  const response = require(`kafkajs/src/protocol/requests/${directory}/v${version}/response.js`) as KafkaResponse
+  const module = require(`kafkajs/src/protocol/requests/${directory}/v${version}/response.js`) as KafkaResponse | ((options: unknown) => KafkaResponse)
+  // DeleteRecords builds its response decoder from the request's topics.
+  const response = typeof module === 'function' ? module({ topics: [] }) : module
   return response.decode(body)
 }
 
-/** KafkaJS reports the broker's throttle time as `throttleTime` or, from some versions, `clientSideThrottleTime`. */
+/** KafkaJS reports the broker's throttle time as `throttleTime`, `clientSideThrottleTime` or `throttleTimeMs`, by API and version. */
 export function throttleOf(decoded: Record<string, unknown>): unknown {
-  return decoded.clientSideThrottleTime ?? decoded.throttleTime ?? decoded.throttleTimeMs
+  return decoded.throttleTimeMs ?? decoded.clientSideThrottleTime ?? decoded.throttleTime
 }
