@@ -1,5 +1,5 @@
 import { ProtocolEncodeError } from './errors.js'
-import { defaultOf, Kind, Mode, ZERO_UUID, type FieldPlan, type StructPlan } from './plan.js'
+import { Kind, Mode, type FieldPlan, type StructPlan } from './plan.js'
 import { INT16_SIZE, INT32_SIZE, isUuid, sizeOfUvarint, writeInt64, writeUvarint } from './primitives.js'
 import { UNKNOWN_TAGGED_FIELDS, type UnknownTaggedField } from './reader.js'
 
@@ -21,6 +21,14 @@ export const PASSTHROUGH_MIN_BYTES = 1024
 export type RecordsInput = Buffer | readonly Buffer[] | null
 
 const NO_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({})
+const NO_ITEMS: readonly unknown[] = Object.freeze([])
+
+/** The default to write for a field left undefined; shared where it is never mutated, unlike `defaultOf`. */
+function writeDefault(field: FieldPlan): unknown {
+  if (field.kind === Kind.ARRAY) return field.defaultValue === null ? null : NO_ITEMS
+  if (field.kind === Kind.STRUCT) return NO_FIELDS
+  return field.defaultValue
+}
 
 interface SizeState {
   /** Lengths queued by the sizing pass, consumed in the same order by the writing pass. */
@@ -56,7 +64,7 @@ function sizeStruct(plan: StructPlan, value: Readonly<Record<string, unknown>>, 
     for (; slot < fields.length; slot++) {
       const field = fields[slot]!
       const given = value[field.key]
-      if (field.mode === Mode.WIRE) size += sizeField(field, given === undefined ? defaultOf(field) : given, state)
+      if (field.mode === Mode.WIRE) size += sizeField(field, given === undefined ? writeDefault(field) : given, state)
       else if (field.mode === Mode.ABSENT && !field.isIgnorable && given !== undefined && !isDefault(field, given)) {
         throw new ProtocolEncodeError('non-default-in-version', 'the version being written lacks this field')
       }
@@ -207,8 +215,6 @@ export function isDefault(field: FieldPlan, value: unknown): boolean {
       return value === null
     case Kind.STRUCT:
       return isDefaultStruct(field.struct!, value)
-    case Kind.UUID:
-      return value === (field.defaultValue ?? ZERO_UUID)
     default:
       return value === field.defaultValue
   }
@@ -248,7 +254,7 @@ class Writer {
     for (const field of plan.fields) {
       if (field.mode !== Mode.WIRE) continue
       const given = value[field.key]
-      this.writeField(field, given === undefined ? defaultOf(field) : given)
+      this.writeField(field, given === undefined ? writeDefault(field) : given)
     }
     if (plan.isFlexible) this.writeTaggedFields(plan, value)
   }
