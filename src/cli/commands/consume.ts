@@ -24,6 +24,7 @@ const OPTIONS = {
 
 /** The group's commit is brought up to what stdout has written at least this often. */
 const COMMIT_INTERVAL_MS = 1000
+const OUTPUT_CHUNK_CHARS = 16 * 1024
 /** After Ctrl-C, how long output already handed to stdout may take to be written (then committed). */
 const SIGNAL_GRACE_MS = 200
 
@@ -95,7 +96,9 @@ export const consumeCommand: Command = {
     }
     if (settings.group === '') throw new UsageError('--group must not be empty', 'consume')
 
-    const out = new Output()
+    // Smaller chunks than other commands write: a record counts as delivered once the chunk that
+    // holds its line is written whole, so this is the granularity of what a commit can cover.
+    const out = new Output({ flushChars: OUTPUT_CHUNK_CHARS })
     const problem = describeDataDirProblem(dir, { mayCreate: false })
     if (problem !== null) {
       out.problem(problem)
