@@ -104,8 +104,10 @@ export const consumeCommand: Command = {
       out.problem(problem)
       return EXIT_PROBLEMS
     }
-    // Checked before the engine opens, which takes the lock and writes checkpoints.
-    checkTopicAndPartition(readTopicsFile(dir).topics.find((entry) => entry.name === topic)?.config.partitions, settings, dir)
+    // Checked before the engine opens, which takes the lock and writes checkpoints (an unreadable
+    // topics.json is left to the engine to report).
+    const topicsFile = readTopicsFile(dir)
+    if (topicsFile.error === null) checkTopicAndPartition(topicsFile.topics.find((entry) => entry.name === topic)?.config.partitions, settings, dir)
 
     const interrupt = new AbortController()
     let stoppedBy: 'signal' | 'stdout' | null = null

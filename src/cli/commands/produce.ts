@@ -94,8 +94,9 @@ export const produceCommand: Command = {
     }
     // Checked before the engine opens (which writes checkpoints and takes the lock), so a
     // mistyped topic or partition count leaves the directory exactly as it was.
-    const stored = readTopicsFile(dir).topics.find((entry) => entry.name === topic)
-    checkTopic(topic, stored?.config.partitions, values.create, partitions, dir)
+    // (An unreadable topics.json is left to the engine to report.)
+    const topicsFile = readTopicsFile(dir)
+    if (topicsFile.error === null) checkTopic(topic, topicsFile.topics.find((entry) => entry.name === topic)?.config.partitions, values.create, partitions, dir)
 
     const stop = new AbortController()
     let stopSignal: NodeJS.Signals | null = null
