@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { validateTopicName } from '../index.js'
 import { UsageError } from './errors.js'
 
 /**
@@ -100,6 +101,16 @@ export function checkPositionals(command: string, positionals: readonly string[]
   if (positionals.length > max) {
     const extra = positionals[max]
     throw new UsageError(`unexpected argument '${extra}'`, command)
+  }
+}
+
+/** A topic name as the engine accepts it, or a usage error (exit 2) saying what is wrong with it. */
+export function checkTopicName(command: string, topic: string | undefined): string {
+  if (topic === undefined) throw new UsageError('missing --topic', command)
+  try {
+    return validateTopicName(topic)
+  } catch (error) {
+    throw new UsageError((error as Error).message, command)
   }
 }
 

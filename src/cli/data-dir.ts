@@ -4,6 +4,7 @@ import { SeglogError } from '../errors.js'
 import { LOG_START_OFFSET_CHECKPOINT, parseCheckpoint, RECOVERY_POINT_CHECKPOINT } from '../engine/checkpoint-file.js'
 import { LOCK_FILE } from '../engine/dir-lock.js'
 import { CLEAN_SHUTDOWN_FILE, TOPICS_FILE } from '../engine/log-engine.js'
+import type { DirKind } from './dir-kind.js'
 import { parsePartitionDirName, resolveTopicConfig, type TopicConfig } from '../engine/topic-config.js'
 import { IoError, wrapIo } from '../log/errors.js'
 import { parseQuarantineName } from './file-names.js'
@@ -18,21 +19,7 @@ import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFi
  * as `error` strings, not thrown: the commands report them and go on.
  */
 
-export type DirKind = 'data' | 'partition'
-
-/** Why `dir` cannot be read as a directory (one line), or null if it can. */
-export function describeDirArgument(dir: string): string | null {
-  let stats: fs.Stats
-  try {
-    stats = fs.statSync(dir)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') return `cannot read ${dir}: no such file or directory`
-    if (code === 'EACCES' || code === 'EPERM') return `cannot read ${dir}: permission denied`
-    return `cannot read ${dir}: ${(error as Error).message}`
-  }
-  return stats.isDirectory() ? null : `${dir} is not a directory`
-}
+export { classifyDir, classifyDirOrNull, describeDataDirProblem, describeDirArgument, describeNeitherKind, type DirKind } from './dir-kind.js'
 
 /** Bytes of every `.log` file under a data or partition directory (for a progress bar). */
 export function totalLogBytes(dir: string, kind: DirKind): number {
@@ -57,31 +44,6 @@ export function totalLogBytes(dir: string, kind: DirKind): number {
     }
   }
   return total
-}
-
-/** What DIR is: a data directory, a partition directory, or neither (null). Throws IoError if unreadable. */
-export function classifyDir(dir: string): DirKind | null {
-  const names = listDir(dir)
-  const dataMarkers = [TOPICS_FILE, LOCK_FILE, CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT]
-  if (names.some((name) => dataMarkers.includes(name))) return 'data'
-  if (names.some((name) => isSegmentFileName(name))) return 'partition'
-  if (names.some((name) => parsePartitionDirName(name) !== null && isDirectory(path.join(dir, name)))) return 'data'
-  if (parsePartitionDirName(path.basename(path.resolve(dir))) !== null) return 'partition'
-  return null
-}
-
-/** classifyDir, or null when `dir` cannot be read (the parent of a partition directory, say). */
-export function classifyDirOrNull(dir: string): DirKind | null {
-  try {
-    return classifyDir(dir)
-  } catch {
-    return null
-  }
-}
-
-function isSegmentFileName(name: string): boolean {
-  const parsed = parseOffsetFileName(name)
-  return parsed !== null && (parsed.suffix === LOG_SUFFIX || parsed.suffix === INDEX_SUFFIX || parsed.suffix === TIME_INDEX_SUFFIX)
 }
 
 export function listDir(dir: string): string[] {

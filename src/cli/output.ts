@@ -43,6 +43,7 @@ export class Output {
   private pending: string[] = []
   private pendingChars = 0
   private activeProgress: Progress | null = null
+  private lastWrite: Promise<boolean> = Promise.resolve(true)
 
   constructor(options: OutputOptions = {}) {
     this.stdout = options.stdout ?? process.stdout
@@ -63,13 +64,30 @@ export class Output {
     return this.pendingChars >= this.flushChars
   }
 
-  /** Writes what is buffered and waits while stdout's own buffer is over its high-water mark. */
-  async flush(): Promise<void> {
+  /**
+   * Writes what is buffered and waits while stdout's own buffer is over its high-water mark (or
+   * until `signal` aborts: a reader that stopped reading must not keep Ctrl-C waiting).
+   */
+  async flush(signal?: AbortSignal): Promise<void> {
     this.writePending()
-    if (this.stdout.writableNeedDrain === true) await waitForDrain(this.stdout)
+    if (this.stdout.writableNeedDrain === true) await waitForDrain(this.stdout, signal)
     // Let pending I/O events run: a pipe closed by the reader reports EPIPE as an 'error' event,
     // and a command that never yields would otherwise read a whole file for nobody.
     else await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+
+  /**
+   * Settles once everything handed to stdout so far has reached it (the write callback, not just
+   * the stream's buffer): true if it did, false if stdout failed or closed first. What `consume`
+   * commits is bounded by this, so a record is never committed before it has been written.
+   */
+  written(): Promise<boolean> {
+    return this.lastWrite
+  }
+
+  /** Characters handed to stdout that it has not written yet (a reader that stopped reading). */
+  get unwrittenChars(): number {
+    return (this.stdout as { writableLength?: number }).writableLength ?? 0
   }
 
   /** A line on stderr exactly as given (Kafka-shaped notices such as `Ignoring unknown file f`). */
@@ -102,21 +120,28 @@ export class Output {
     const chunk = this.pending.join('')
     this.pending = []
     this.pendingChars = 0
-    this.stdout.write(chunk)
+    if ((isStdoutClosed && this.stdout === process.stdout) || (this.stdout as { destroyed?: boolean }).destroyed === true) {
+      this.lastWrite = Promise.resolve(false)
+      return
+    }
+    this.lastWrite = new Promise((resolve) => this.stdout.write(chunk, (error) => resolve(error == null)))
   }
 }
 
-function waitForDrain(stream: TerminalStream): Promise<void> {
+function waitForDrain(stream: TerminalStream, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted === true) return Promise.resolve()
   return new Promise((resolve) => {
     const done = (): void => {
       stream.off('drain', done)
       stream.off('close', done)
       stream.off('error', done)
+      signal?.removeEventListener('abort', done)
       resolve()
     }
     stream.on('drain', done)
     stream.on('close', done)
     stream.on('error', done)
+    signal?.addEventListener('abort', done, { once: true })
   })
 }
 
@@ -191,14 +216,36 @@ function formatMiB(bytes: number): string {
   return (bytes / (1024 * 1024)).toFixed(1)
 }
 
+let isStdoutClosed = false
+let stdoutClosedHandler: (() => void) | null = null
+
+/**
+ * Lets a command finish its work when the reader of stdout goes away (`seglog consume … | head`):
+ * instead of exiting at once, `handler` is called and later output is dropped, so the command can
+ * stop, commit what was written and close the directory cleanly. Returns the unregister function.
+ */
+export function onStdoutClosed(handler: () => void): () => void {
+  stdoutClosedHandler = handler
+  return () => {
+    if (stdoutClosedHandler === handler) stdoutClosedHandler = null
+  }
+}
+
 /**
  * Makes a closed stdout a quiet, successful end: `seglog dump big.log | head -n 1` closes the pipe
  * after one line, the next write fails with EPIPE, and the right answer is to stop with exit 0
- * rather than print a stack trace. Any other stdout failure is one line on stderr and exit 1.
+ * rather than print a stack trace (after the command's onStdoutClosed handler, if it set one).
+ * Any other stdout failure is one line on stderr and exit 1.
  */
 export function guardStdout(): void {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') process.exit(EXIT_OK)
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+      if (isStdoutClosed) return
+      isStdoutClosed = true
+      if (stdoutClosedHandler === null) process.exit(EXIT_OK)
+      stdoutClosedHandler()
+      return
+    }
     process.stderr.write(`seglog: cannot write to stdout: ${error.message}\n`)
     process.exit(EXIT_PROBLEMS)
   })

@@ -3,7 +3,7 @@ import path from 'node:path'
 import type { ProduceConsumeResult } from '../../src/cli/bench/produce-consume.js'
 import type { Spread } from '../../src/cli/bench/stats.js'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { assertCliBuilt, outputLines, runCli, type CliResult } from '../helpers/cli.js'
+import { assertCliBuilt, fileStates, outputLines, runCli, type CliResult } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 
 /**
@@ -130,6 +130,27 @@ describe('seglog bench (produce suite)', () => {
     }
     const keptLines = outputLines(kept.result.stderr).filter((line) => line.startsWith('kept '))
     expect(keptLines.sort()).toEqual(leftovers.map((name) => `kept ${path.join(kept.tmp, name)}`))
+  })
+
+  it('refuses a --dir that is not empty, such as a data directory with a topic of the same name, unless --force', async () => {
+    const base = await makeTmpDir('seglog-cli-bench-')
+    const dir = path.join(base, 'data')
+    const produced = await runCli(['produce', dir, '--topic', 'bench-0', '--create'], { input: 'my own record\n' })
+    expect(produced.code, produced.stderr).toBe(0)
+    const before = fileStates(dir)
+    for (const suite of [['--suite', 'produce', '--records', '2000'], ['--suite', 'log', '--records', '2000'], ['--suite', 'durability', '--appends', '20']]) {
+      const refused = await bench([...suite, '--dir', dir])
+      expect(refused.result.code, refused.result.stderr).toBe(2)
+      expect(outputLines(refused.result.stderr)).toEqual([expect.stringMatching(/^seglog: /), "Try 'seglog bench --help'"])
+    }
+    expect(fileStates(dir)).toEqual(before)
+    // --force is the way to say it is meant.
+    const forced = await bench(['--dir', dir, '--force', '--records', '2000', '--runs', '1', '--warmup', '0'])
+    expect(forced.result.code, forced.result.stderr).toBe(0)
+    const mine = await runCli(['consume', dir, '--topic', 'bench-0', '--max', '1'])
+    expect(mine.stdout).toBe('my own record\n')
+    // --force alone, without --dir, means nothing.
+    expect((await bench(['--force', '--records', '10'])).result.code).toBe(2)
   })
 
   it('rejects bad options with exit 2 before running anything', async () => {

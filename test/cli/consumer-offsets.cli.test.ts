@@ -275,7 +275,7 @@ describe('seglog inspect: consumer groups', () => {
       expect(row.logEndOffset).toBe(report.partitions.find((partition) => partition.name === `${row.topic}-${row.partition}`)!.logEndOffset)
     }
 
-    const text = await runCli(['inspect', data.dir])
+    const text = await runCli(['inspect', '--wide', data.dir])
     expect(text.code).toBe(0)
     const out = outputLines(text.stdout)
     const title = out.indexOf('Consumer groups (__consumer_offsets-0)')

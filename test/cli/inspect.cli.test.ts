@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import type { DataDirReport, PartitionReport } from '../../src/cli/commands/inspect-report.js'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { LogEngine } from '../../src/engine/log-engine.js'
+import { LogEngine } from '../../src/index.js'
 import { assertCliBuilt, fileStates, outputLines, runCli } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { encodeBatch } from '../../src/record/record-batch.js'
@@ -87,7 +87,7 @@ describe('seglog inspect', () => {
 
   it('prints aligned tables that carry the same figures', async () => {
     const data = await buildDataDir()
-    const result = await runCli(['inspect', data.dir])
+    const result = await runCli(['inspect', '--wide', data.dir])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     const out = outputLines(result.stdout)
@@ -121,7 +121,7 @@ describe('seglog inspect', () => {
     expect(report.type).toBe('partition-dir')
     expect(report.dataDir).toBe(path.resolve(data.dir))
     expectPartitionFigures(report.partition, built)
-    const text = await runCli(['inspect', built.dir])
+    const text = await runCli(['inspect', '--wide', built.dir])
     const out = outputLines(text.stdout)
     expect(out).toContain('Segments of orders-0')
     const segmentRows = out.slice(out.indexOf('Segments of orders-0') + 2)
@@ -157,7 +157,7 @@ describe('seglog inspect', () => {
       position: Number(/\.(\d+)\.quarantine$/.exec(quarantine)![1]),
     }])
     expect(partition.records).toBe(built.batches.reduce((total, batch) => total + batch.records, 0))
-    const text = await runCli(['inspect', data.dir])
+    const text = await runCli(['inspect', '--wide', data.dir])
     expect(text.code).toBe(0)
     const out = outputLines(text.stdout)
     const attention = out.slice(out.indexOf('Files to look at'))
@@ -193,6 +193,62 @@ describe('seglog inspect', () => {
     expect((await runCli(['inspect', data.dir])).code).toBe(0)
     expect((await runCli(['inspect', '--json', '--deep', data.dir])).code).toBe(0)
     expect(fileStates(data.dir)).toEqual(before)
+  })
+})
+
+describe('seglog inspect: width', () => {
+  /** A data directory with a 200-character topic, a long group name and a quarantine file. */
+  async function longNamesDir(): Promise<{ dir: string; topic: string; group: string }> {
+    const dir = path.join(await makeTmpDir('seglog-cli-wide-'), 'data')
+    const topic = `orders-${'eu-west-'.repeat(24)}end`
+    const group = `billing-${'reconciliation-'.repeat(4)}nightly`
+    const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+    try {
+      await engine.createTopic(topic, { partitions: 2 })
+      await engine.partition(topic, 1).appendRecords([{ value: Buffer.from('a') }, { value: Buffer.from('b') }])
+      await engine.offsets.commit(group, topic, 1, 1, 'run 7')
+    } finally {
+      await engine.close()
+    }
+    fs.writeFileSync(path.join(dir, `${topic}-1`, '00000000000000000000.log.4096.quarantine'), 'cut bytes')
+    return { dir, topic, group }
+  }
+
+  it('fits every line in 80 columns, shortening long names and leaving columns out; --wide prints everything', async () => {
+    const { dir, topic, group } = await longNamesDir()
+    const narrow = await runCli(['inspect', '--segments', dir])
+    expect(narrow.stderr).toBe('')
+    expect(narrow.code).toBe(0)
+    const lines = outputLines(narrow.stdout)
+    for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(80)
+    expect(narrow.stdout).not.toContain(topic)
+    // A shortened partition name keeps its partition number, and its row its figures.
+    const row = lines.find((line) => /^ {2}orders-eu-west-\S*…\S*-1 /.test(line))
+    expect(row, narrow.stdout).toBeDefined()
+    expect(row!.trim().split(/\s+/).slice(1, 5)).toEqual(['1', '0', '2', '2'])
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}billing-reconcil\S*… /))
+    expect(lines).toContainEqual(expect.stringMatching(/--wide/))
+
+    const wide = await runCli(['inspect', '--segments', '--wide', dir])
+    expect(wide.code).toBe(0)
+    for (const text of [`  ${topic}-1 `, `  ${group} `, `Segments of ${topic}-1`, `  ${topic}-1/00000000000000000000.log.4096.quarantine `]) {
+      expect(outputLines(wide.stdout)).toContainEqual(expect.stringContaining(text))
+    }
+    const header = outputLines(wide.stdout).find((line) => line.startsWith('  PARTITION '))!
+    expect(header.trim().split(/ {2,}/)).toHaveLength(12)
+    expect(wide.stdout).not.toMatch(/…/)
+  })
+
+  it('fits a plain directory in 80 columns as well; --wide prints it at full width, without the note', async () => {
+    const dir = path.join(await makeTmpDir('seglog-cli-wide-'), 'd')
+    const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+    await engine.createTopic('t', { partitions: 1 })
+    await engine.close()
+    const result = await runCli(['inspect', '--wide', dir])
+    expect(outputLines(result.stdout).some((line) => line.length > 80)).toBe(true)
+    expect(result.stdout).not.toMatch(/--wide/)
+    const narrow = await runCli(['inspect', dir])
+    for (const line of outputLines(narrow.stdout)) expect([...line].length, line).toBeLessThanOrEqual(80)
   })
 })
 

@@ -295,10 +295,10 @@ describe('seglog consume', () => {
     expect(await consumeLines(dir, ['--topic', 'numbers', '--timestamp', String(Date.now() + 86_400_000)])).toEqual([])
   })
 
-  it('without --from-beginning a new consumer starts at the end: nothing printed, exit 0', async () => {
+  it('--from latest starts a new group at the end: nothing printed, exit 0, and that start is committed', async () => {
     const dir = await numbersDir()
-    expect(await consumeLines(dir, ['--topic', 'numbers'])).toEqual([])
-    expect(await consumeLines(dir, ['--topic', 'numbers', '--group', 'fresh'])).toEqual([])
+    expect(await consumeLines(dir, ['--topic', 'numbers', '--from', 'latest'])).toEqual([])
+    expect(await consumeLines(dir, ['--topic', 'numbers', '--group', 'fresh', '--from', 'latest'])).toEqual([])
     // The new group's start was committed at the end: what comes after is what it prints next.
     await produceOk(dir, ['--topic', 'numbers', '--key-separator', ':'], 'k1:new\n')
     expect(await consumeLines(dir, ['--topic', 'numbers', '--group', 'fresh'])).toEqual(['new'])
@@ -385,7 +385,9 @@ describe('seglog consume', () => {
     const dir = await dataDir()
     const cases: [string[], RegExp][] = [
       [[dir, '--topic', 'numbers', '--offset', '1'], /--offset needs --partition/],
-      [[dir, '--topic', 'numbers', '--from-beginning', '--offset', '1', '--partition', '0'], /use only one of --from-beginning, --offset and --timestamp/],
+      [[dir, '--topic', 'numbers', '--from-beginning', '--offset', '1', '--partition', '0'], /use only one of --from, --from-beginning, --offset and --timestamp/],
+      [[dir, '--topic', 'numbers', '--from', 'latest', '--from-beginning'], /use only one of/],
+      [[dir, '--topic', 'numbers', '--from', 'middle'], /--from must be earliest or latest, got 'middle'/],
       [[dir, '--topic', 'numbers', '--from-beginning', '--timestamp', '5'], /use only one of/],
       [[dir, '--topic', 'numbers', '--colour'], /unknown option '--colour'/],
       [[dir, '--from-beginning'], /missing --topic/],
@@ -422,15 +424,17 @@ describe('seglog consume', () => {
 })
 
 describe('the directory lock', () => {
-  it('while an engine owns the directory, produce and consume exit 1 with one line naming the lock', async () => {
+  it('while an engine owns the directory, produce and consume exit 1 with one line naming the process that holds it', async () => {
     const dir = await dataDir()
     await produceOk(dir, ['--topic', 'locked', '--create'], 'before\n')
+    // The engine is this test's process: the line must name its pid.
     const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+    const holder = new RegExp(`\\b${process.pid}\\b`)
     try {
       const produced = await produce(dir, ['--topic', 'locked'], 'during\n')
-      expectOneLineError(produced, 1, /is locked by another seglog engine \(flock on \.lock\)/)
+      expectOneLineError(produced, 1, holder)
       const consumed = await consume(dir, ['--topic', 'locked', '--from-beginning'])
-      expectOneLineError(consumed, 1, /is locked by another seglog engine \(flock on \.lock\)/)
+      expectOneLineError(consumed, 1, holder)
     } finally {
       await engine.close()
     }

@@ -2,10 +2,11 @@ import fs from 'node:fs'
 import { COMPRESSION_IDS, type CompressionName } from '../../compression/codec.js'
 import type { FlushMode } from '../../log/flush-policy.js'
 import { formatHelp, parseByteSizeOption, parseCommandArgs, parseIntegerOption, checkPositionals, type OptionSpecs } from '../args.js'
-import { runDurabilitySuite, type DurabilitySuiteResult } from '../bench/durability-suite.js'
-import { runLogSuite, type LogSuiteResult } from '../bench/log-suite.js'
+import { runDurabilitySuite } from '../bench/durability-suite.js'
+import { runLogSuite } from '../bench/log-suite.js'
 import { runProduceConsume, type ProduceConsumeParams, type ProduceConsumeResult } from '../bench/produce-consume.js'
 import { renderReport } from '../bench/report.js'
+import { formatDurabilitySuite, formatLogSuite } from '../bench/suite-tables.js'
 import { formatNumber, formatSpread, formatTable, spread, type Spread } from '../bench/stats.js'
 import type { Command } from '../command.js'
 import { EXIT_OK, UsageError } from '../errors.js'
@@ -36,6 +37,7 @@ const OPTIONS = {
   'recovery-bytes': { type: 'string', valueName: 'BYTES', description: 'durability suite: size of the unclean segment to recover (default 1g; 0 skips)' },
   dir: { type: 'string', valueName: 'DIR', description: 'data directory (default: a fresh temporary one, removed afterwards)' },
   keep: { type: 'boolean', description: 'keep the temporary data directory' },
+  force: { type: 'boolean', description: 'with --dir, use a directory that is not empty (bench appends to topics already there)' },
   json: { type: 'boolean', description: 'print the results as one JSON document' },
 } as const satisfies OptionSpecs
 
@@ -57,7 +59,7 @@ const HELP = formatHelp({
     'seglog bench --suite log --records 1000000',
     'seglog bench --suite durability --recovery-bytes 256m --json',
   ],
-  notes: 'Latency is measured per send call (from send to its promise resolving) in milliseconds.\nExit status: 0 done, 1 the read-back did not match, 2 usage error.',
+  notes: 'Latency is measured per send call (from send to its promise resolving) in milliseconds.\nExit status: 0 done, 1 the read-back did not match, 2 usage error (also: a --dir that is not empty, without --force).',
 })
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values']
@@ -75,6 +77,7 @@ export const benchCommand: Command = {
     const out = new Output()
     const suite = values.suite ?? 'produce'
     checkSuiteOptions(suite, argv)
+    checkBenchDir(values.dir, values.force)
     if (suite === 'log') {
       const result = await runLogSuite({
         records: int(values.records, 'records', 1_000_000, 1000),
@@ -106,9 +109,30 @@ export const benchCommand: Command = {
 
 /** Options that only some suites read; giving one to another suite is a mistake worth saying. */
 const SUITE_OPTIONS: Record<string, readonly string[]> = {
-  produce: ['records', 'record-size', 'payload', 'batch-bytes', 'linger-ms', 'compression', 'topics', 'partitions', 'producers', 'send-records', 'flush', 'consume', 'commit-every', 'runs', 'warmup', 'sweep', 'report', 'dir', 'keep', 'json'],
-  log: ['records', 'record-size', 'lookups', 'dir', 'json'],
-  durability: ['appends', 'record-size', 'concurrency', 'recovery-bytes', 'dir', 'json'],
+  produce: ['records', 'record-size', 'payload', 'batch-bytes', 'linger-ms', 'compression', 'topics', 'partitions', 'producers', 'send-records', 'flush', 'consume', 'commit-every', 'runs', 'warmup', 'sweep', 'report', 'dir', 'force', 'keep', 'json'],
+  log: ['records', 'record-size', 'lookups', 'dir', 'force', 'json'],
+  durability: ['appends', 'record-size', 'concurrency', 'recovery-bytes', 'dir', 'force', 'json'],
+}
+
+/**
+ * A --dir that already holds something (a data directory, say) would get bench's topics and
+ * records added to it, or bench's appended to topics of the same name: only an empty or new
+ * directory is used without --force.
+ */
+function checkBenchDir(dir: string | undefined, force: boolean): void {
+  if (dir === undefined) {
+    if (force) throw new UsageError('--force applies only with --dir', 'bench')
+    return
+  }
+  if (force) return
+  let names: string[]
+  try {
+    names = fs.readdirSync(dir)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw new UsageError(`--dir ${dir} cannot be used: ${(error as Error).message}`, 'bench')
+  }
+  if (names.length > 0) throw new UsageError(`--dir ${dir} is not empty (bench would add its records to what is there); give an empty or new directory, or --force`, 'bench')
 }
 
 function checkSuiteOptions(suite: string, argv: readonly string[]): void {
@@ -362,41 +386,4 @@ function reportHtml(summaries: PointSummary[], sweepName: SweepParam, params: Pr
 /** A ratio shown as a percentage (seglog's rate as a share of the plain-file rate). */
 function percent(ratio: Spread): Spread {
   return { median: ratio.median * 100, min: ratio.min * 100, max: ratio.max * 100, runs: ratio.runs.map((value) => value * 100) }
-}
-
-function formatLogSuite(result: LogSuiteResult): string {
-  return formatTable(['log layer', 'figure'], [
-    ['append records/s', formatNumber(result.append.recordsPerSec)],
-    ['append MB/s', formatNumber(result.append.mbPerSec, 1)],
-    ['plain write MB/s (same bytes)', formatNumber(result.append.plainMbPerSec, 1)],
-    ['append / plain write %', formatNumber(result.append.ratio * 100, 1)],
-    ['append pre-encoded batches records/s', formatNumber(result.appendEncoded.recordsPerSec)],
-    ['append pre-encoded batches MB/s', formatNumber(result.appendEncoded.mbPerSec, 1)],
-    ['append pre-encoded / plain write %', formatNumber(result.appendEncoded.ratio * 100, 1)],
-    ['read by offset p50 µs', formatNumber(result.readByOffset.p50Us, 1)],
-    ['read by offset p99 µs', formatNumber(result.readByOffset.p99Us, 1)],
-    ['timestamp lookup p50 µs', formatNumber(result.timestampLookup.p50Us, 1)],
-    ['timestamp lookup p99 µs', formatNumber(result.timestampLookup.p99Us, 1)],
-    ['sequential decode records/s', formatNumber(result.sequentialDecode.recordsPerSec)],
-    ['sequential decode MB/s', formatNumber(result.sequentialDecode.mbPerSec, 1)],
-    ['segments read', String(result.sequentialDecode.segments)],
-  ])
-}
-
-function formatDurabilitySuite(result: DurabilitySuiteResult): string {
-  const lines = [
-    formatTable(['flush mode', 'appenders', 'appends/s', 'fsyncs/s', 'appends per fsync'], result.flush.map((row) => [
-      row.mode, String(row.appenders), formatNumber(row.appendsPerSec), formatNumber(row.fsyncsPerSec), row.fsyncsPerSec === 0 ? '- (no fsync)' : formatNumber(row.appendsPerFsync, 1),
-    ])),
-  ]
-  if (result.recovery !== null) {
-    lines.push('', formatTable(['recovery of an unclean segment', 'figure'], [
-      ['segment MB', formatNumber(result.recovery.bytes / 1e6, 1)],
-      ['seconds', formatNumber(result.recovery.seconds, 2)],
-      ['MB/s', formatNumber(result.recovery.mbPerSec, 1)],
-      ['CRC-32C MB/s (bound)', formatNumber(result.recovery.crcMbPerSec, 1)],
-      ['recovery / CRC rate', formatNumber(result.recovery.mbPerSec / result.recovery.crcMbPerSec, 2)],
-    ]))
-  }
-  return lines.join('\n')
 }

@@ -1,16 +1,20 @@
-import { LogEngine } from '../../engine/log-engine.js'
-import type { ConsumerRecord } from '../../consumer/consumer.js'
-import { checkPositionals, formatHelp, parseCommandArgs, parseIntegerOption, type OptionSpecs } from '../args.js'
+import type { Consumer, ConsumerRecord, LogEngine } from '../../index.js'
+import { checkPositionals, checkTopicName, formatHelp, parseCommandArgs, parseIntegerOption, type OptionSpecs } from '../args.js'
 import type { Command } from '../command.js'
-import { EXIT_OK, UsageError } from '../errors.js'
-import { Output } from '../output.js'
+import { PrintedPositions } from '../consume-commits.js'
+import { describeDataDirProblem, readTopicsFile } from '../data-dir.js'
+import { EXIT_OK, EXIT_PROBLEMS, UsageError } from '../errors.js'
+import { openEngine } from '../open-engine.js'
+import { onStdoutClosed, Output } from '../output.js'
+import { onStopSignals } from '../signals.js'
 
 const OPTIONS = {
   topic: { type: 'string', short: 't', valueName: 'TOPIC', description: 'topic to read (required)' },
   group: { type: 'string', short: 'g', valueName: 'GROUP', description: 'consumer group: start at its commit and commit as records are printed' },
-  'from-beginning': { type: 'boolean', description: 'start at the earliest offset when the group has no commit' },
-  offset: { type: 'string', valueName: 'N', description: 'start at this offset (needs --partition)' },
-  timestamp: { type: 'string', valueName: 'MS', description: 'start at the first record with a timestamp >= MS' },
+  from: { type: 'string', valueName: 'WHERE', description: 'where to start on a partition without a commit: earliest (default) or latest' },
+  'from-beginning': { type: 'boolean', description: 'the same as --from earliest (kafka-console-consumer.sh\'s name)' },
+  offset: { type: 'string', valueName: 'N', description: 'start at this offset of --partition, even if the group has a commit' },
+  timestamp: { type: 'string', valueName: 'MS', description: 'start at the first record stamped at or after MS, even if the group has a commit' },
   partition: { type: 'string', short: 'p', valueName: 'P', description: 'read only this partition' },
   max: { type: 'string', valueName: 'N', description: 'stop after N records' },
   follow: { type: 'boolean', short: 'f', description: 'keep waiting for new records (stop with Ctrl-C)' },
@@ -18,24 +22,50 @@ const OPTIONS = {
   json: { type: 'boolean', description: 'one JSON object per record: topic, partition, offset, timestamp, key, value, headers (UTF-8)' },
 } as const satisfies OptionSpecs
 
+/** The group's commit is brought up to what stdout has written at least this often. */
+const COMMIT_INTERVAL_MS = 1000
+const OUTPUT_CHUNK_CHARS = 16 * 1024
+/** After Ctrl-C, how long output already handed to stdout may take to be written (then committed). */
+const SIGNAL_GRACE_MS = 200
+
 const HELP = formatHelp({
   usage: 'seglog consume DIR --topic TOPIC [options]',
   description: [
     'Print the records of a topic in the data directory DIR, one value per line (like',
-    'kafka-console-consumer.sh). Without --follow it stops at the end of what is there; without',
-    '--from-beginning, --offset or --timestamp a new group starts at the end, as Kafka\'s does.',
-    'With --group the position is committed as records are printed, so the next run continues.',
+    'kafka-console-consumer.sh). Without --follow it stops at the end of what is there. A partition',
+    'the group has no commit for starts at --from: earliest by default (unlike Kafka\'s tool, whose',
+    'default is the end). --offset and --timestamp are explicit: they override the group\'s commit.',
+    'With --group, what stdout has written is committed at least once a second and when consume',
+    'stops (at the end, --max, Ctrl-C, SIGTERM, a closed pipe), so the next run continues there; a',
+    'record may be printed twice after a crash, never skipped. Without --group nothing is committed.',
     'The engine takes the directory\'s lock: this fails at once if another engine owns DIR.',
   ].join('\n'),
   options: OPTIONS,
   examples: [
-    'seglog consume data --topic greetings --from-beginning',
-    'seglog consume data --topic orders --group billing --from-beginning --max 100 --print-key',
+    'seglog consume data --topic greetings',
+    'seglog consume data --topic orders --group billing --max 100 --print-key',
     'seglog consume data --topic orders --partition 2 --offset 500 --json | jq .value',
-    'seglog consume data --topic events --timestamp 1700000000000',
+    'seglog consume data --topic events --group audit --timestamp 1700000000000',
   ],
-  notes: 'Exit status: 0 done, 1 a problem (locked directory, corrupt data), 2 usage error (also: unknown topic).',
+  notes: [
+    'Exit status: 0 done (also after Ctrl-C or SIGTERM, once the commit is written); 1 a problem',
+    '(DIR not a seglog data directory, locked by another process, corrupt data); 2 usage error',
+    '(also: unknown topic or partition, an --offset outside the partition).',
+  ].join('\n'),
 })
+
+interface ConsumeSettings {
+  topic: string
+  /** The --group, or null for a throwaway group that commits nothing. */
+  group: string | null
+  from: 'earliest' | 'latest'
+  partition: number | undefined
+  offset: number | undefined
+  timestamp: number | undefined
+  max: number
+  follow: boolean
+  format: (record: ConsumerRecord) => string
+}
 
 export const consumeCommand: Command = {
   name: 'consume',
@@ -44,73 +74,180 @@ export const consumeCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs('consume', argv, OPTIONS)
     checkPositionals('consume', positionals, 'DIR', 1, 1)
-    const topic = values.topic
-    if (topic === undefined) throw new UsageError('missing --topic', 'consume')
-    const starts = [values['from-beginning'], values.offset !== undefined, values.timestamp !== undefined].filter(Boolean).length
-    if (starts > 1) throw new UsageError('use only one of --from-beginning, --offset and --timestamp', 'consume')
+    const dir = positionals[0]!
+    const topic = checkTopicName('consume', values.topic)
+    const starts = [values.from !== undefined, values['from-beginning'], values.offset !== undefined, values.timestamp !== undefined].filter(Boolean).length
+    if (starts > 1) throw new UsageError('use only one of --from, --from-beginning, --offset and --timestamp', 'consume')
+    const from = values['from-beginning'] ? 'earliest' : (values.from ?? 'earliest')
+    if (from !== 'earliest' && from !== 'latest') throw new UsageError(`--from must be earliest or latest, got '${from}'`, 'consume')
     const partition = values.partition === undefined ? undefined : parseIntegerOption('consume', 'partition', values.partition)
     const offset = values.offset === undefined ? undefined : parseIntegerOption('consume', 'offset', values.offset)
     if (offset !== undefined && partition === undefined) throw new UsageError('--offset needs --partition', 'consume')
-    const timestamp = values.timestamp === undefined ? undefined : parseIntegerOption('consume', 'timestamp', values.timestamp)
-    const max = values.max === undefined ? Infinity : parseIntegerOption('consume', 'max', values.max, 1)
-
-    const out = new Output()
-    const engine = await LogEngine.open({ dir: positionals[0]!, onWarning: (message) => out.problem(message) })
-    const stop = new AbortController()
-    const onSignal = (): void => stop.abort()
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    let printed = 0
-    let watch: NodeJS.Timeout | undefined
-    try {
-      if (!engine.hasTopic(topic)) throw new UsageError(`topic '${topic}' does not exist in ${positionals[0]}`, 'consume')
-      const partitionCount = engine.partitions(topic).length
-      if (partition !== undefined && partition >= partitionCount) throw new UsageError(`topic '${topic}' has no partition ${partition} (it has ${partitionCount})`, 'consume')
-      const group = values.group ?? `seglog-console-${process.pid}`
-      const consumer = await engine.consumer({
-        group,
-        topics: [topic],
-        ...(partition !== undefined && { partitions: [partition] }),
-        from: values['from-beginning'] ? 'earliest' : timestamp !== undefined ? { timestamp } : 'latest',
-        signal: stop.signal,
-      })
-      if (offset !== undefined) consumer.seek(topic, partition!, offset)
-      // Without --follow, read up to the end as it is now.
-      const ends = new Map(engine.partitions(topic).map((log) => [log.partition, log.highWatermark]))
-      const caughtUp = (): boolean => consumer.positions().every((position) => position.offset >= (ends.get(position.partition) ?? 0))
-      if (!values.follow && caughtUp()) stop.abort()
-      // The consumer waits for appends without holding the event loop open (Node would end the
-      // process with exit code 13 and the buffered lines lost), and it steps past control records
-      // (transaction markers) without handing out a batch, so a log that ends with one is caught up
-      // without the check after a batch. This timer keeps --follow waiting and notices that end.
-      watch = setInterval(() => {
-        if (!values.follow && caughtUp()) stop.abort()
-      }, 50)
-      for await (const { records } of consumer.batches()) {
-        for (const record of records) {
-          out.line(values.json ? jsonLine(record) : values['print-key'] ? `${record.key?.toString('utf8') ?? 'null'}\t${record.value?.toString('utf8') ?? 'null'}` : (record.value?.toString('utf8') ?? 'null'))
-          printed++
-          if (printed >= max) {
-            if (values.group !== undefined) consumer.seek(topic, record.partition, record.offset + 1)
-            break
-          }
-        }
-        // Following, a record is shown when it arrives, not when 64 KiB have piled up.
-        if (out.isFull || values.follow) await out.flush()
-        if (values.group !== undefined) await consumer.commit()
-        if (printed >= max || (!values.follow && caughtUp())) break
-      }
-      if (values.group !== undefined) await consumer.commit()
-      await consumer.close()
-    } finally {
-      clearInterval(watch)
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-      await out.flush()
-      await engine.close()
+    const settings: ConsumeSettings = {
+      topic,
+      group: values.group ?? null,
+      from,
+      partition,
+      offset,
+      timestamp: values.timestamp === undefined ? undefined : parseIntegerOption('consume', 'timestamp', values.timestamp),
+      max: values.max === undefined ? Infinity : parseIntegerOption('consume', 'max', values.max, 1),
+      follow: values.follow,
+      format: values.json ? jsonLine : values['print-key'] ? keyValueLine : valueLine,
     }
+    if (settings.group === '') throw new UsageError('--group must not be empty', 'consume')
+
+    // Smaller chunks than other commands write: a record counts as delivered once the chunk that
+    // holds its line is written whole, so this is the granularity of what a commit can cover.
+    const out = new Output({ flushChars: OUTPUT_CHUNK_CHARS })
+    const problem = describeDataDirProblem(dir, { mayCreate: false })
+    if (problem !== null) {
+      out.problem(problem)
+      return EXIT_PROBLEMS
+    }
+    // Checked before the engine opens, which takes the lock and writes checkpoints (an unreadable
+    // topics.json is left to the engine to report).
+    const topicsFile = readTopicsFile(dir)
+    if (topicsFile.error === null) checkTopicAndPartition(topicsFile.topics.find((entry) => entry.name === topic)?.config.partitions, settings, dir)
+
+    const interrupt = new AbortController()
+    let stoppedBy: 'signal' | 'stdout' | null = null
+    const offSignals = onStopSignals(() => {
+      stoppedBy ??= 'signal'
+      interrupt.abort()
+    })
+    const offStdout = onStdoutClosed(() => {
+      stoppedBy ??= 'stdout'
+      interrupt.abort()
+    })
+    try {
+      const engine = await openEngine({ dir, onWarning: (message) => out.problem(message) })
+      try {
+        await consumeTopic(engine, settings, dir, interrupt.signal, out)
+      } finally {
+        await engine.close()
+      }
+    } finally {
+      offSignals()
+      offStdout()
+    }
+    await out.flush(interrupt.signal)
+    // Stopped by a signal while the reader of a pipe is not reading: what stdout still holds was
+    // not committed (the next run prints it again), and waiting for the reader would make Ctrl-C
+    // hang, so end now. Everything else is closed by this point.
+    if (stoppedBy === 'signal' && out.unwrittenChars > 0) process.exit(EXIT_OK)
     return EXIT_OK
   },
+}
+
+function checkTopicAndPartition(partitionCount: number | undefined, settings: ConsumeSettings, dir: string): void {
+  if (partitionCount === undefined) throw new UsageError(`topic '${settings.topic}' does not exist in ${dir}`, 'consume')
+  if (settings.partition !== undefined && settings.partition >= partitionCount) {
+    throw new UsageError(`topic '${settings.topic}' has no partition ${settings.partition} (it has ${partitionCount})`, 'consume')
+  }
+}
+
+async function consumeTopic(engine: LogEngine, settings: ConsumeSettings, dir: string, interrupt: AbortSignal, out: Output): Promise<void> {
+  const { topic } = settings
+  checkTopicAndPartition(engine.hasTopic(topic) ? engine.partitions(topic).length : undefined, settings, dir)
+  // Ends the consumer's wait for appends: at the end of the data (without --follow) or on interrupt.
+  const done = new AbortController()
+  const onInterrupt = (): void => done.abort()
+  interrupt.addEventListener('abort', onInterrupt, { once: true })
+  const consumer = await engine.consumer({
+    group: settings.group ?? `seglog-console-${process.pid}`,
+    topics: [topic],
+    ...(settings.partition !== undefined && { partitions: [settings.partition] }),
+    from: settings.from,
+    signal: done.signal,
+  })
+  let commitTimer: NodeJS.Timeout | undefined
+  let watch: NodeJS.Timeout | undefined
+  try {
+    await seekExplicitStart(engine, consumer, settings)
+    const printed = new PrintedPositions(engine, consumer.group, topic, consumer.positions())
+    if (settings.group !== null) {
+      commitTimer = setInterval(() => {
+        printed.commit().catch((error: unknown) => out.problem(`commit failed: ${(error as Error).message}`))
+      }, COMMIT_INTERVAL_MS)
+    }
+    // Without --follow, read up to the end as it is now.
+    const ends = new Map(engine.partitions(topic).map((log) => [log.partition, log.highWatermark]))
+    const caughtUp = (): boolean => consumer.positions().every((position) => position.offset >= (ends.get(position.partition) ?? 0))
+    if (!settings.follow && caughtUp()) done.abort()
+    // The consumer waits for appends without holding the event loop open, and steps past control
+    // records (transaction markers) without handing out a batch, so a log that ends with one is
+    // caught up without the check after a batch. This timer keeps --follow waiting and notices that end.
+    watch = setInterval(() => {
+      if (!settings.follow && caughtUp()) done.abort()
+    }, 50)
+    await printRecords(consumer, settings, printed, interrupt, out, () => !settings.follow && caughtUp())
+    clearInterval(commitTimer)
+    await printed.flush(out, interrupt)
+    await settleWritten(out, interrupt)
+    if (settings.group !== null) await printed.commit()
+  } finally {
+    clearInterval(commitTimer)
+    clearInterval(watch)
+    interrupt.removeEventListener('abort', onInterrupt)
+    await consumer.close()
+  }
+}
+
+/** --offset and --timestamp: explicit starts, which override the group's commit. */
+async function seekExplicitStart(engine: LogEngine, consumer: Consumer, settings: ConsumeSettings): Promise<void> {
+  const { topic, offset, timestamp } = settings
+  if (offset !== undefined) {
+    const log = engine.partition(topic, settings.partition!)
+    if (offset < log.logStartOffset || offset > log.logEndOffset) {
+      const held = log.logEndOffset > log.logStartOffset ? `it holds offsets ${log.logStartOffset} to ${log.logEndOffset - 1}` : 'it holds no records'
+      throw new UsageError(`--offset ${offset} is outside ${topic}-${log.partition}: ${held} (log end ${log.logEndOffset})`, 'consume')
+    }
+    consumer.seek(topic, log.partition, offset)
+  }
+  if (timestamp !== undefined) {
+    for (const { partition } of consumer.positions()) {
+      const log = engine.partition(topic, partition)
+      const found = await log.offsetForTimestamp(timestamp)
+      consumer.seek(topic, partition, found === null ? log.highWatermark : found.offset)
+    }
+  }
+}
+
+async function printRecords(consumer: Consumer, settings: ConsumeSettings, printed: PrintedPositions, interrupt: AbortSignal, out: Output, isAtEnd: () => boolean): Promise<void> {
+  let count = 0
+  for await (const { partition, records } of consumer.batches()) {
+    let nextOffset = -1
+    for (const record of records) {
+      out.line(settings.format(record))
+      nextOffset = record.offset + 1
+      if (++count >= settings.max) break
+      if (out.isFull) {
+        printed.queue(partition, nextOffset)
+        await printed.flush(out, interrupt)
+        if (interrupt.aborted) return
+      }
+    }
+    if (nextOffset >= 0) printed.queue(partition, nextOffset)
+    // Each batch goes out as it is read: following, a record is shown when it arrives, and what
+    // is committed each second is never far behind what was read.
+    await printed.flush(out, interrupt)
+    if (interrupt.aborted || count >= settings.max || isAtEnd()) return
+  }
+}
+
+/** Waits for stdout to write what it was handed; after an interrupt, only briefly. */
+async function settleWritten(out: Output, interrupt: AbortSignal): Promise<void> {
+  const written = out.written()
+  if (!interrupt.aborted) await Promise.race([written, new Promise((resolve) => interrupt.addEventListener('abort', resolve, { once: true }))])
+  if (interrupt.aborted) await Promise.race([written, new Promise((resolve) => setTimeout(resolve, SIGNAL_GRACE_MS))])
+}
+
+function valueLine(record: ConsumerRecord): string {
+  return record.value?.toString('utf8') ?? 'null'
+}
+
+function keyValueLine(record: ConsumerRecord): string {
+  return `${record.key?.toString('utf8') ?? 'null'}\t${record.value?.toString('utf8') ?? 'null'}`
 }
 
 function jsonLine(record: ConsumerRecord): string {

@@ -2,10 +2,10 @@ import path from 'node:path'
 import type { FlushPolicy } from '../../log/flush-policy.js'
 import { checkPositionals, formatHelp, parseCommandArgs, type OptionSpecs } from '../args.js'
 import type { Command } from '../command.js'
-import { classifyDir, describeDirArgument, totalLogBytes } from '../data-dir.js'
+import { classifyDir, describeDirArgument, describeNeitherKind, totalLogBytes } from '../data-dir.js'
 import { EXIT_OK, EXIT_PROBLEMS } from '../errors.js'
 import { Output } from '../output.js'
-import { formatByteSetting, formatBytes, formatMsSetting, formatShare, formatTable, formatTimestamp, type Column } from '../table.js'
+import { fitTable, formatByteSetting, formatBytes, formatMsSetting, formatShare, formatTimestamp, shortenText, wrapText, type Column } from '../table.js'
 import { inspectDataDir, inspectPartitionDir, type CodecReport, type DataDirReport, type GroupReport, type PartitionDirReport, type PartitionReport } from './inspect-report.js'
 
 /**
@@ -18,7 +18,19 @@ const OPTIONS = {
   json: { type: 'boolean', description: 'print one JSON document instead of tables' },
   segments: { type: 'boolean', description: 'list every segment of every partition (always shown for a partition directory)' },
   deep: { type: 'boolean', description: 'decompress compressed batches to measure their compression ratio (slower)' },
+  wide: { type: 'boolean', description: 'print every column at full width (by default tables fit the terminal, or 80 columns)' },
 } as const satisfies OptionSpecs
+
+/** Where tables go and how wide they may be; remembers what was left out, for the closing note. */
+interface View {
+  out: Output
+  width: number
+  hidden: Set<string>
+  isShortened: boolean
+}
+
+/** Text output fits 80 columns, or the terminal's width, unless --wide. */
+const DEFAULT_WIDTH = 80
 
 const HELP = formatHelp({
   usage: 'seglog inspect [options] DIR',
@@ -35,6 +47,7 @@ const HELP = formatHelp({
   examples: [
     'seglog inspect data',
     'seglog inspect --segments data',
+    'seglog inspect --wide data | less -S',
     'seglog inspect data/orders-0',
     'seglog inspect --json data | jq \'.partitions[] | {name, records, logEndOffset}\'',
     'seglog inspect --json data | jq -c \'.groups[] | select(.lag > 0)\'',
@@ -70,7 +83,7 @@ export const inspectCommand: Command = {
     }
     const kind = classifyDir(dir)
     if (kind === null) {
-      out.problem(`${dir} is neither a seglog data directory (topics.json, .lock, TOPIC-PARTITION directories) nor a partition directory (segment files)`)
+      out.problem(describeNeitherKind(dir))
       return EXIT_PROBLEMS
     }
     let problemCount = 0
@@ -93,58 +106,79 @@ export const inspectCommand: Command = {
     const report = kind === 'data' ? inspectDataDir(dir, options) : inspectPartitionDir(dir, options)
     progress.finish()
     if (values.json) out.line(JSON.stringify(report, null, 2))
-    else if (report.type === 'data-dir') renderDataDir(report, values.segments, out)
-    else renderPartitionDir(report, out)
+    else {
+      const terminalWidth = out.stdout.isTTY === true && (out.stdout.columns ?? 0) > 0 ? out.stdout.columns! : DEFAULT_WIDTH
+      const view: View = { out, width: values.wide ? Infinity : terminalWidth, hidden: new Set(), isShortened: false }
+      if (report.type === 'data-dir') renderDataDir(report, values.segments, view)
+      else renderPartitionDir(report, view)
+      if (view.hidden.size > 0 || view.isShortened) {
+        const what = view.hidden.size > 0 ? 'some columns were left out' : 'some names were shortened'
+        out.line('')
+        out.line(`(${what} to fit ${view.width} characters; --wide shows everything)`)
+      }
+    }
     await out.flush()
     return problemCount === 0 ? EXIT_OK : EXIT_PROBLEMS
   },
 }
 
-function renderDataDir(report: DataDirReport, showSegments: boolean, out: Output): void {
+function renderDataDir(report: DataDirReport, showSegments: boolean, view: View): void {
   const { recoveryPoint, logStart } = report.checkpoints
-  keyValues(out, [
+  keyValues(view, [
     ['Data directory', report.dir],
     ['Last shutdown', shutdownText(report)],
     ['Lock', lockText(report.lock)],
     ['Checkpoints', `${checkpointText(recoveryPoint)}; ${checkpointText(logStart)}`],
   ])
-  out.line('')
-  if (!report.topicsFile.exists) out.line('Topics: no topics.json')
-  else renderTopics(report, out)
-  out.line('')
-  renderPartitions(report.partitions, out)
+  view.out.line('')
+  if (!report.topicsFile.exists) view.out.line('Topics: no topics.json')
+  else renderTopics(report, view)
+  view.out.line('')
+  renderPartitions(report.partitions, view)
   const { totals } = report
-  out.line(`Total: ${plural(totals.partitions, 'partition')}, ${plural(totals.segments, 'segment')}, ${plural(totals.batches, 'batch', 'batches')}, ` +
+  view.out.line(`Total: ${plural(totals.partitions, 'partition')}, ${plural(totals.segments, 'segment')}, ${plural(totals.batches, 'batch', 'batches')}, ` +
     `${plural(totals.records, 'record')}, ${formatBytes(totals.bytes)}`)
-  renderGroups(report.groups, out)
+  renderGroups(report.groups, view)
   if (showSegments) {
     for (const partition of report.partitions) {
       if (partition.segmentList.length === 0) continue
-      out.line('')
-      renderSegments(partition, out)
+      view.out.line('')
+      renderSegments(partition, view)
     }
   }
-  renderAttention(report.partitions, report.leftovers, out)
+  renderAttention(report.partitions, report.leftovers, view)
 }
 
-function renderPartitionDir(report: PartitionDirReport, out: Output): void {
+function renderPartitionDir(report: PartitionDirReport, view: View): void {
   const { partition } = report
-  keyValues(out, [
+  keyValues(view, [
     ['Partition directory', report.dir],
     ['Data directory', report.dataDir ?? '(none around it: no checkpoints)'],
   ])
-  out.line('')
-  renderPartitions([partition], out)
+  view.out.line('')
+  renderPartitions([partition], view)
   if (partition.segmentList.length > 0) {
-    out.line('')
-    renderSegments(partition, out)
+    view.out.line('')
+    renderSegments(partition, view)
   }
-  renderAttention([partition], [], out)
+  renderAttention([partition], [], view)
 }
 
-function keyValues(out: Output, pairs: readonly (readonly [string, string])[]): void {
+/** `Key  value` lines; a value too long for the width wraps under itself. */
+function keyValues(view: View, pairs: readonly (readonly [string, string])[]): void {
   const width = Math.max(...pairs.map(([key]) => key.length))
-  for (const [key, value] of pairs) out.line(`${key.padEnd(width)}  ${value}`)
+  for (const [key, value] of pairs) {
+    const [first, ...more] = view.width === Infinity ? [value] : wrapText(value, Math.max(20, view.width - width - 2))
+    view.out.line(`${key.padEnd(width)}  ${first}`)
+    for (const line of more) view.out.line(`${' '.repeat(width + 2)}${line}`)
+  }
+}
+
+function printTable(view: View, columns: readonly Column[], rows: readonly (readonly string[])[]): void {
+  const table = fitTable(columns, rows, '  ', view.width)
+  for (const header of table.hidden) view.hidden.add(header)
+  if (table.isShortened) view.isShortened = true
+  for (const line of table.lines) view.out.line(line)
 }
 
 function shutdownText(report: DataDirReport): string {
@@ -167,18 +201,18 @@ function checkpointText(checkpoint: DataDirReport['checkpoints']['recoveryPoint'
   return `${checkpoint.file} ${plural(Object.keys(checkpoint.entries).length, 'entry', 'entries')}`
 }
 
-function renderTopics(report: DataDirReport, out: Output): void {
+function renderTopics(report: DataDirReport, view: View): void {
   const columns: Column[] = [
-    { header: 'TOPIC' },
+    { header: 'TOPIC', shorten: 'middle' },
     { header: 'PARTITIONS', isNumeric: true },
-    { header: 'SEGMENT BYTES', isNumeric: true },
-    { header: 'SEGMENT MS', isNumeric: true },
-    { header: 'SEGMENT INDEX BYTES', isNumeric: true },
-    { header: 'INDEX INTERVAL', isNumeric: true },
-    { header: 'RETENTION MS', isNumeric: true },
-    { header: 'RETENTION BYTES', isNumeric: true },
-    { header: 'MAX BATCH BYTES', isNumeric: true },
-    { header: 'FLUSH' },
+    { header: 'SEGMENT BYTES', isNumeric: true, dropOrder: 6 },
+    { header: 'SEGMENT MS', isNumeric: true, dropOrder: 4 },
+    { header: 'SEGMENT INDEX BYTES', isNumeric: true, dropOrder: 1 },
+    { header: 'INDEX INTERVAL', isNumeric: true, dropOrder: 2 },
+    { header: 'RETENTION MS', isNumeric: true, dropOrder: 8 },
+    { header: 'RETENTION BYTES', isNumeric: true, dropOrder: 7 },
+    { header: 'MAX BATCH BYTES', isNumeric: true, dropOrder: 3 },
+    { header: 'FLUSH', dropOrder: 5 },
   ]
   const rows = report.topics.map(({ name, partitions, settings, flush }) => [
     name,
@@ -192,8 +226,8 @@ function renderTopics(report: DataDirReport, out: Output): void {
     formatByteSetting(settings.maxBatchBytes),
     flushText(flush),
   ])
-  out.line('Topics (topics.json)')
-  for (const line of formatTable(columns, rows, '  ')) out.line(line)
+  view.out.line('Topics (topics.json)')
+  printTable(view, columns, rows)
 }
 
 function flushText(flush: FlushPolicy | null): string {
@@ -203,20 +237,20 @@ function flushText(flush: FlushPolicy | null): string {
   return `interval ${parts.filter((part) => part !== null).join(' or ')}`
 }
 
-function renderPartitions(partitions: readonly PartitionReport[], out: Output): void {
+function renderPartitions(partitions: readonly PartitionReport[], view: View): void {
   const columns: Column[] = [
-    { header: 'PARTITION' },
-    { header: 'SEGMENTS', isNumeric: true },
+    { header: 'PARTITION', shorten: 'middle' },
+    { header: 'SEGMENTS', isNumeric: true, dropOrder: 6 },
     { header: 'LOG START', isNumeric: true },
     { header: 'LOG END', isNumeric: true },
-    { header: 'RECOVERY POINT', isNumeric: true },
+    { header: 'RECOVERY POINT', isNumeric: true, dropOrder: 2 },
     { header: 'RECORDS', isNumeric: true },
-    { header: 'BATCHES', isNumeric: true },
-    { header: 'BYTES', isNumeric: true },
-    { header: 'FIRST TIMESTAMP' },
-    { header: 'LAST TIMESTAMP' },
-    { header: 'INDEX (OFFSET/TIME)', isNumeric: true },
-    { header: 'COMPRESSION' },
+    { header: 'BATCHES', isNumeric: true, dropOrder: 4 },
+    { header: 'BYTES', isNumeric: true, dropOrder: 8 },
+    { header: 'FIRST TIMESTAMP', dropOrder: 3 },
+    { header: 'LAST TIMESTAMP', dropOrder: 7 },
+    { header: 'INDEX (OFFSET/TIME)', isNumeric: true, dropOrder: 1 },
+    { header: 'COMPRESSION', dropOrder: 5 },
   ]
   const rows = partitions.map((partition) => [
     partition.name + (!partition.exists ? ' (no directory)' : !partition.isKnown ? ' (not in topics.json)' : ''),
@@ -232,22 +266,22 @@ function renderPartitions(partitions: readonly PartitionReport[], out: Output): 
     `${partition.indexEntries.offset}/${partition.indexEntries.time}`,
     compressionText(partition.compression, partition.batches),
   ])
-  out.line('Partitions')
-  for (const line of formatTable(columns, rows, '  ')) out.line(line)
+  view.out.line('Partitions')
+  printTable(view, columns, rows)
 }
 
-function renderGroups(groups: readonly GroupReport[], out: Output): void {
+function renderGroups(groups: readonly GroupReport[], view: View): void {
   // Like the files to look at, the table is left out when there is nothing in it.
   if (groups.length === 0) return
   const columns: Column[] = [
-    { header: 'GROUP' },
-    { header: 'TOPIC' },
+    { header: 'GROUP', shorten: 'end' },
+    { header: 'TOPIC', shorten: 'middle' },
     { header: 'PARTITION', isNumeric: true },
     { header: 'COMMITTED', isNumeric: true },
     { header: 'LOG-END', isNumeric: true },
     { header: 'LAG', isNumeric: true },
-    { header: 'METADATA' },
-    { header: 'COMMITTED-AT' },
+    { header: 'METADATA', shorten: 'end', dropOrder: 2 },
+    { header: 'COMMITTED-AT', dropOrder: 1 },
   ]
   const rows = groups.map((row) => [
     row.group,
@@ -259,9 +293,9 @@ function renderGroups(groups: readonly GroupReport[], out: Output): void {
     metadataText(row.metadata),
     formatTimestamp(row.commitTimestamp),
   ])
-  out.line('')
-  out.line('Consumer groups (__consumer_offsets-0)')
-  for (const line of formatTable(columns, rows, '  ')) out.line(line)
+  view.out.line('')
+  view.out.line('Consumer groups (__consumer_offsets-0)')
+  printTable(view, columns, rows)
 }
 
 /** Commit metadata in one table cell: '-' when empty, quoted when it holds spaces or control characters. */
@@ -270,17 +304,17 @@ function metadataText(metadata: string): string {
   return /[\s\p{Cc}]/u.test(metadata) ? JSON.stringify(metadata) : metadata
 }
 
-function renderSegments(partition: PartitionReport, out: Output): void {
+function renderSegments(partition: PartitionReport, view: View): void {
   const columns: Column[] = [
     { header: 'BASE OFFSET', isNumeric: true },
     { header: 'LAST OFFSET', isNumeric: true },
     { header: 'RECORDS', isNumeric: true },
-    { header: 'BATCHES', isNumeric: true },
-    { header: 'BYTES', isNumeric: true },
-    { header: 'FIRST TIMESTAMP' },
-    { header: 'LAST TIMESTAMP' },
-    { header: 'INDEX (OFFSET/TIME)', isNumeric: true },
-    { header: 'COMPRESSION' },
+    { header: 'BATCHES', isNumeric: true, dropOrder: 3 },
+    { header: 'BYTES', isNumeric: true, dropOrder: 6 },
+    { header: 'FIRST TIMESTAMP', dropOrder: 2 },
+    { header: 'LAST TIMESTAMP', dropOrder: 5 },
+    { header: 'INDEX (OFFSET/TIME)', isNumeric: true, dropOrder: 1 },
+    { header: 'COMPRESSION', dropOrder: 4 },
   ]
   const rows = partition.segmentList.map((segment) => [
     String(segment.baseOffset),
@@ -293,8 +327,8 @@ function renderSegments(partition: PartitionReport, out: Output): void {
     `${segment.indexEntries.offset}/${segment.indexEntries.time}`,
     compressionText(segment.compression, segment.batches),
   ])
-  out.line(`Segments of ${partition.name}`)
-  for (const line of formatTable(columns, rows, '  ')) out.line(line)
+  view.out.line(`Segments of ${view.width === Infinity ? partition.name : shortenText(partition.name, view.width - 12, 'middle')}`)
+  printTable(view, columns, rows)
 }
 
 /** `none 65%, lz4 35%`: the share of batches per codec, with the ratio when --deep measured it. */
@@ -307,7 +341,7 @@ function compressionText(codecs: Record<string, CodecReport>, batches: number): 
 }
 
 /** Quarantine files, torn tails, unreadable segments and leftovers: what someone should look at. */
-function renderAttention(partitions: readonly PartitionReport[], dataDirLeftovers: DataDirReport['leftovers'], out: Output): void {
+function renderAttention(partitions: readonly PartitionReport[], dataDirLeftovers: DataDirReport['leftovers'], view: View): void {
   const rows: string[][] = []
   for (const partition of partitions) {
     const at = (file: string): string => path.join(partition.name, file)
@@ -323,9 +357,9 @@ function renderAttention(partitions: readonly PartitionReport[], dataDirLeftover
   }
   for (const leftover of dataDirLeftovers) rows.push([leftover.file, '', leftover.why])
   if (rows.length === 0) return
-  out.line('')
-  out.line('Files to look at')
-  for (const line of formatTable([{ header: 'FILE' }, { header: 'BYTES', isNumeric: true }, { header: 'WHAT' }], rows, '  ')) out.line(line)
+  view.out.line('')
+  view.out.line('Files to look at')
+  printTable(view, [{ header: 'FILE', shorten: 'middle' }, { header: 'BYTES', isNumeric: true }, { header: 'WHAT', wraps: true }], rows)
 }
 
 function orDash(value: number | null): string {

@@ -1,13 +1,13 @@
 import fs from 'node:fs'
-import readline from 'node:readline'
-import { COMPRESSION_IDS, type CompressionName } from '../../compression/codec.js'
-import { LogEngine } from '../../engine/log-engine.js'
-import type { RecordHeader } from '../../record/record.js'
-import type { ProducerRecord } from '../../producer/producer.js'
-import { checkPositionals, formatHelp, parseCommandArgs, parseIntegerOption, type OptionSpecs } from '../args.js'
+import { COMPRESSION_IDS, OFFSETS_TOPIC, type CompressionName, type LogEngine, type ProducerRecord } from '../../index.js'
+import { checkPositionals, checkTopicName, formatHelp, parseCommandArgs, parseIntegerOption, type OptionSpecs } from '../args.js'
 import type { Command } from '../command.js'
-import { EXIT_OK, UsageError } from '../errors.js'
+import { describeDataDirProblem, readTopicsFile } from '../data-dir.js'
+import { EXIT_OK, EXIT_PROBLEMS, UsageError } from '../errors.js'
+import { openEngine } from '../open-engine.js'
 import { Output } from '../output.js'
+import { readBinaryRecords, readLineRecords } from '../produce-input.js'
+import { exitCodeForSignal, onStopSignals } from '../signals.js'
 
 const OPTIONS = {
   topic: { type: 'string', short: 't', valueName: 'TOPIC', description: 'topic to write to (required)' },
@@ -18,30 +18,54 @@ const OPTIONS = {
   headers: { type: 'boolean', description: "lines start with headers 'k1:v1,k2:v2' and a TAB" },
   binary: { type: 'boolean', description: 'read length-prefixed records instead of lines (see below)' },
   flush: { type: 'string', valueName: 'MODE', description: 'sync (default), interval or os' },
+  'linger-ms': { type: 'string', valueName: 'MS', description: 'longest a record read waits for more before it is appended (default 50)' },
 } as const satisfies OptionSpecs
+
+/** Records sent to the producer at a time; a record read waits at most --linger-ms for the rest. */
+const CHUNK_RECORDS = 500
+/** Sends in flight before reading waits: bounds memory when input is faster than the disk. */
+const MAX_IN_FLIGHT = 16
+const DEFAULT_LINGER_MS = 50
 
 const HELP = formatHelp({
   usage: 'seglog produce DIR --topic TOPIC [options] < input',
   description: [
     'Append records read from standard input to a topic of the data directory DIR, one record per',
     'line (like kafka-console-producer.sh), through seglog\'s producer: batched, compressed and',
-    'partitioned like Kafka\'s (records with a key go to murmur2(key) % partitions). The engine',
-    'takes the directory\'s lock, so this fails at once if another engine owns DIR.',
+    'partitioned like Kafka\'s (records with a key go to murmur2(key) % partitions). A record is',
+    'appended at most --linger-ms after it was read, even while the input pauses',
+    '(tail -f app.log | seglog produce ...). The engine takes the directory\'s lock, so this fails',
+    'at once if another engine owns DIR. DIR must be a seglog data directory; with --create it may',
+    'also be missing or empty.',
   ].join('\n'),
   options: OPTIONS,
   examples: [
     'printf "hello\\nworld\\n" | seglog produce data --topic greetings --create',
     'seglog produce data --topic orders --key-separator : < orders.txt',
     'seglog produce data --topic events --headers --compression zstd < events.tsv',
+    'tail -f app.log | seglog produce data --topic app-log --create',
     'seglog produce data --topic blobs --binary < records.bin',
   ],
   notes: [
     '--binary input: each record is int32 key length (-1 for none), key bytes, int32 value length',
     '(-1 for null), value bytes; big-endian, repeated until the end of input.',
-    'Exit status: 0 all records appended, 1 a problem (locked directory, a record too large),',
-    '2 usage error (also: unknown topic without --create, input that does not match the format).',
+    'At the end of input, and on SIGINT (Ctrl-C) or SIGTERM, every record read is appended first,',
+    'then the count is printed on stderr.',
+    'Exit status: 0 all input appended; 1 a problem (DIR not a seglog data directory, locked by',
+    'another process, a record too large); 2 usage error (also: unknown topic without --create,',
+    'a --partitions that does not match the topic, input that does not match the format);',
+    '130 or 143 stopped by SIGINT or SIGTERM, after appending every record read.',
   ].join('\n'),
 })
+
+interface ProduceSettings {
+  topic: string
+  compression: CompressionName
+  lingerMs: number
+  isBinary: boolean
+  keySeparator: string | undefined
+  hasHeaders: boolean
+}
 
 export const produceCommand: Command = {
   name: 'produce',
@@ -50,67 +74,135 @@ export const produceCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs('produce', argv, OPTIONS)
     checkPositionals('produce', positionals, 'DIR', 1, 1)
-    const topic = values.topic
-    if (topic === undefined) throw new UsageError('missing --topic', 'produce')
+    const dir = positionals[0]!
+    const topic = checkTopicName('produce', values.topic)
     const compression = values.compression ?? 'lz4'
     if (!(compression in COMPRESSION_IDS)) throw new UsageError(`--compression must be one of ${Object.keys(COMPRESSION_IDS).join(', ')}`, 'produce')
     const flush = values.flush ?? 'sync'
     if (flush !== 'sync' && flush !== 'interval' && flush !== 'os') throw new UsageError('--flush must be sync, interval or os', 'produce')
     if (values.binary && (values.headers || values['key-separator'] !== undefined)) throw new UsageError('--binary cannot be combined with --headers or --key-separator', 'produce')
-    const partitions = values.partitions === undefined ? 1 : parseIntegerOption('produce', 'partitions', values.partitions, 1, 100_000)
+    if (values['key-separator'] === '') throw new UsageError('--key-separator must not be empty', 'produce')
+    if (values.partitions !== undefined && !values.create) throw new UsageError('--partitions applies only with --create (seglog does not change the partition count of a topic)', 'produce')
+    const partitions = values.partitions === undefined ? undefined : parseIntegerOption('produce', 'partitions', values.partitions, 1, 100_000)
+    const lingerMs = values['linger-ms'] === undefined ? DEFAULT_LINGER_MS : parseIntegerOption('produce', 'linger-ms', values['linger-ms'], 0, 3_600_000)
+
     const out = new Output()
-    const engine = await LogEngine.open({ dir: positionals[0]!, flush, onWarning: (message) => out.problem(message) })
-    let count = 0
+    const problem = describeDataDirProblem(dir, { mayCreate: values.create })
+    if (problem !== null) {
+      out.problem(problem)
+      return EXIT_PROBLEMS
+    }
+    // Checked before the engine opens (which writes checkpoints and takes the lock), so a
+    // mistyped topic or partition count leaves the directory exactly as it was.
+    // (An unreadable topics.json is left to the engine to report.)
+    const topicsFile = readTopicsFile(dir)
+    if (topicsFile.error === null) checkTopic(topic, topicsFile.topics.find((entry) => entry.name === topic)?.config.partitions, values.create, partitions, dir)
+
+    const stop = new AbortController()
+    let stopSignal: NodeJS.Signals | null = null
+    const offSignals = onStopSignals((signal) => {
+      stopSignal = signal
+      stop.abort()
+    })
     try {
-      if (!engine.hasTopic(topic)) {
-        if (!values.create) throw new UsageError(`topic '${topic}' does not exist in ${positionals[0]} (add --create to create it)`, 'produce')
-        await engine.createTopic(topic, { partitions })
-      }
-      const producer = engine.producer({ compression: compression as CompressionName, lingerMs: 5 })
-      const pending: Promise<unknown>[] = []
-      let chunk: ProducerRecord[] = []
-      const sendChunk = async (): Promise<void> => {
-        if (chunk.length === 0) return
-        pending.push(producer.send(topic, chunk))
-        count += chunk.length
-        chunk = []
-        if (pending.length >= 16) await pending.shift()
-      }
-      const source = values.binary ? readBinaryRecords(process.stdin) : readLineRecords(process.stdin, values['key-separator'], values.headers)
-      // Bad input (a line without the separator, a partial --binary record) stops reading, but the
-      // records before it are appended, as the error's "after record N" says, and counted.
-      let inputError: unknown
-      // Input redirected from a file has a known size: show how far it has got (on a terminal).
-      const inputBytes = stdinFileSize()
-      const progress = out.progress(`produce ${topic}`, inputBytes ?? 0)
-      let readBytes = 0
+      const engine = await openEngine({ dir, flush, onWarning: (message) => out.problem(message) })
       try {
-        for await (const record of source) {
-          if (inputBytes !== null) {
-            readBytes += recordBytes(record)
-            progress.update(readBytes)
-          }
-          chunk.push(record)
-          if (chunk.length >= 500) await sendChunk()
+        await prepareTopic(engine, topic, values.create, partitions, dir)
+        const settings: ProduceSettings = { topic, compression: compression as CompressionName, lingerMs, isBinary: values.binary, keySeparator: values['key-separator'], hasHeaders: values.headers }
+        const { appended, error } = await appendInput(engine, settings, stop.signal, out)
+        const what = `appended ${appended} record${appended === 1 ? '' : 's'} to ${topic}`
+        if (error !== undefined) {
+          if (appended > 0) out.notice(`${what} before the error`)
+          throw error
         }
-      } catch (error) {
-        inputError = error
-      }
-      progress.finish()
-      await sendChunk()
-      await Promise.all(pending)
-      await producer.close()
-      if (inputError !== undefined) {
-        if (count > 0) out.notice(`appended ${count} record${count === 1 ? '' : 's'} to ${topic} before the error`)
-        throw inputError
+        out.notice(stopSignal === null ? what : `${what} (stopped by ${stopSignal})`)
+      } finally {
+        await engine.close()
       }
     } finally {
-      await engine.close()
+      offSignals()
     }
-    out.notice(`appended ${count} record${count === 1 ? '' : 's'} to ${topic}`)
     await out.flush()
-    return EXIT_OK
+    return stopSignal === null ? EXIT_OK : exitCodeForSignal(stopSignal)
   },
+}
+
+/** Whether produce may write to `topic`, which has `existingPartitions` (undefined: no such topic). */
+function checkTopic(topic: string, existingPartitions: number | undefined, create: boolean, partitions: number | undefined, dir: string): void {
+  if (topic === OFFSETS_TOPIC) throw new UsageError(`'${topic}' is seglog's internal topic; produce does not write to it`, 'produce')
+  if (existingPartitions === undefined) {
+    if (!create) throw new UsageError(`topic '${topic}' does not exist in ${dir} (add --create to create it)`, 'produce')
+  } else if (partitions !== undefined && partitions !== existingPartitions) {
+    throw new UsageError(`topic '${topic}' already exists with ${existingPartitions} partition${existingPartitions === 1 ? '' : 's'}, not ${partitions} (seglog does not change the partition count)`, 'produce')
+  }
+}
+
+/** checkTopic again with the engine's view (topics.json may have changed meanwhile), then --create. */
+async function prepareTopic(engine: LogEngine, topic: string, create: boolean, partitions: number | undefined, dir: string): Promise<void> {
+  const existing = engine.hasTopic(topic) ? engine.partitions(topic).length : undefined
+  checkTopic(topic, existing, create, partitions, dir)
+  if (existing === undefined) await engine.createTopic(topic, { partitions: partitions ?? 1 })
+}
+
+/**
+ * Reads stdin into the producer until its end or `signal`, then waits for every send. A record
+ * read waits at most `lingerMs` before it is sent, so a pausing input (`tail -f`) is appended as
+ * it comes rather than in chunks of CHUNK_RECORDS. Returns what was appended and the first error.
+ */
+async function appendInput(engine: LogEngine, settings: ProduceSettings, signal: AbortSignal, out: Output): Promise<{ appended: number; error: unknown }> {
+  const { topic } = settings
+  const producer = engine.producer({ compression: settings.compression, lingerMs: 5 })
+  const inFlight: Promise<unknown>[] = []
+  let appended = 0
+  let chunk: ProducerRecord[] = []
+  let lingerTimer: NodeJS.Timeout | null = null
+  const sendChunk = (): void => {
+    if (lingerTimer !== null) clearTimeout(lingerTimer)
+    lingerTimer = null
+    if (chunk.length === 0) return
+    const records = chunk
+    chunk = []
+    const sent = producer.send(topic, records).then(() => {
+      appended += records.length
+    })
+    // Awaited later (backpressure, then all at the end); this keeps a failure meanwhile from
+    // counting as an unhandled rejection.
+    sent.catch(() => undefined)
+    inFlight.push(sent)
+  }
+  const source = settings.isBinary ? readBinaryRecords(process.stdin, signal) : readLineRecords(process.stdin, settings, signal)
+  // Input redirected from a file has a known size: show how far it has got (on a terminal).
+  const inputBytes = stdinFileSize()
+  const progress = out.progress(`produce ${topic}`, inputBytes ?? 0)
+  let readBytes = 0
+  let error: unknown
+  try {
+    for await (const record of source) {
+      if (inputBytes !== null) {
+        readBytes += recordBytes(record)
+        progress.update(readBytes)
+      }
+      chunk.push(record)
+      if (chunk.length >= CHUNK_RECORDS) sendChunk()
+      else if (lingerTimer === null) lingerTimer = setTimeout(sendChunk, settings.lingerMs)
+      if (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift()
+    }
+  } catch (caught) {
+    // Bad input (a line without the separator, a partial --binary record) or a failed send:
+    // stop reading, but append what was read before it, as the message's count says.
+    error = caught
+  }
+  progress.finish()
+  sendChunk()
+  try {
+    await Promise.all(inFlight)
+    await producer.close()
+  } catch (caught) {
+    error ??= caught
+  }
+  // Stopped early, stdin may still be open (a pipe from `tail -f`): stop reading so the process can end.
+  if (signal.aborted || error !== undefined) process.stdin.destroy()
+  return { appended, error }
 }
 
 function stdinFileSize(): number | null {
@@ -126,72 +218,4 @@ function stdinFileSize(): number | null {
 function recordBytes(record: ProducerRecord): number {
   const size = (value: Buffer | string | null | undefined): number => (value == null ? 0 : value.length)
   return size(record.key) + size(record.value) + 5
-}
-
-async function* readLineRecords(input: NodeJS.ReadableStream, keySeparator: string | undefined, hasHeaders: boolean): AsyncGenerator<ProducerRecord> {
-  const lines = readline.createInterface({ input, crlfDelay: Infinity })
-  let lineNumber = 0
-  for await (let line of lines) {
-    lineNumber++
-    let headers: RecordHeader[] | undefined
-    if (hasHeaders) {
-      const tab = line.indexOf('\t')
-      if (tab < 0) throw new UsageError(`line ${lineNumber}: --headers expects 'k1:v1,k2:v2' then a TAB`, 'produce')
-      headers = parseHeaders(line.slice(0, tab), lineNumber)
-      line = line.slice(tab + 1)
-    }
-    let key: string | null = null
-    if (keySeparator !== undefined) {
-      const at = line.indexOf(keySeparator)
-      if (at < 0) throw new UsageError(`line ${lineNumber} has no key separator '${keySeparator}'`, 'produce')
-      key = line.slice(0, at)
-      line = line.slice(at + keySeparator.length)
-    }
-    yield { key, value: line, ...(headers !== undefined && { headers }) }
-  }
-}
-
-function parseHeaders(text: string, lineNumber: number): RecordHeader[] {
-  if (text === '') return []
-  return text.split(',').map((pair) => {
-    const colon = pair.indexOf(':')
-    if (colon <= 0) throw new UsageError(`line ${lineNumber}: header '${pair}' is not key:value`, 'produce')
-    return { key: pair.slice(0, colon), value: Buffer.from(pair.slice(colon + 1), 'utf8') }
-  })
-}
-
-/** int32 key length, key, int32 value length, value (big-endian; -1 means null). */
-async function* readBinaryRecords(input: NodeJS.ReadableStream): AsyncGenerator<ProducerRecord> {
-  let buffered = Buffer.alloc(0)
-  let position = 0
-  let records = 0
-  for await (const chunk of input) {
-    buffered = Buffer.concat([buffered.subarray(position), chunk as Buffer])
-    position = 0
-    for (;;) {
-      const parsed = parseBinaryRecord(buffered, position)
-      if (parsed === null) break
-      position = parsed.next
-      records++
-      yield { key: parsed.key, value: parsed.value }
-    }
-  }
-  if (position < buffered.length) throw new UsageError(`--binary input ends with ${buffered.length - position} bytes of a partial record after record ${records}`, 'produce')
-}
-
-function parseBinaryRecord(buf: Buffer, position: number): { key: Buffer | null; value: Buffer | null; next: number } | null {
-  const key = readField(buf, position)
-  if (key === null) return null
-  const value = readField(buf, key.next)
-  if (value === null) return null
-  return { key: key.bytes, value: value.bytes, next: value.next }
-}
-
-function readField(buf: Buffer, position: number): { bytes: Buffer | null; next: number } | null {
-  if (position + 4 > buf.length) return null
-  const length = buf.readInt32BE(position)
-  if (length < -1) throw new UsageError(`--binary input has a negative length ${length} at byte ${position}`, 'produce')
-  if (length === -1) return { bytes: null, next: position + 4 }
-  if (position + 4 + length > buf.length) return null
-  return { bytes: Buffer.from(buf.subarray(position + 4, position + 4 + length)), next: position + 4 + length }
 }
