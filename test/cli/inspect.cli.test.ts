@@ -145,8 +145,13 @@ describe('seglog inspect', () => {
     const built = data.partitions.get('orders-1')!
     const active = built.segmentBaseOffsets.at(-1)!
     const quarantine = await quarantineGarbage(data.dir, built.dir, active, Buffer.alloc(333, 0x5a))
-    // A torn write: the first 40 bytes of a batch.
-    fs.appendFileSync(segmentFile(data.partitions.get('orders-0')!.dir, 0, '.log'), encodeBatch([{ value: Buffer.alloc(100), timestamp: T0 }], { baseOffset: 80 }).subarray(0, 40))
+    // A torn write: the first 40 bytes of a batch at the end of the last segment; the same bytes at
+    // the end of a segment that is not the last are damage.
+    const orders0 = data.partitions.get('orders-0')!
+    const partialBatch = encodeBatch([{ value: Buffer.alloc(100), timestamp: T0 }], { baseOffset: orders0.logEndOffset }).subarray(0, 40)
+    fs.appendFileSync(segmentFile(orders0.dir, orders0.segmentBaseOffsets.at(-1)!, '.log'), partialBatch)
+    expect(built.segmentBaseOffsets.length).toBeGreaterThan(1)
+    fs.appendFileSync(segmentFile(built.dir, 0, '.log'), partialBatch)
     fs.rmSync(segmentFile(built.dir, 0, '.timeindex'))
     const report = await inspectJson([data.dir])
     const partition = report.partitions.find((candidate) => candidate.name === 'orders-1')!
@@ -163,7 +168,9 @@ describe('seglog inspect', () => {
     const attention = out.slice(out.indexOf('Files to look at'))
     expect(attention[1]).toMatch(/^ {2}FILE +BYTES +WHAT$/)
     expect(attention).toContainEqual(expect.stringMatching(new RegExp(`^ {2}orders-1/${path.basename(quarantine).replace(/\./g, '\\.')} +333 B +bytes recovery cut from`)))
-    expect(attention).toContainEqual(expect.stringMatching(/^ {2}orders-0\/00000000000000000000\.log +40 B +a partial batch at the end/))
+    const lastSegmentName = path.basename(segmentFile(orders0.dir, orders0.segmentBaseOffsets.at(-1)!, '.log')).replace(/\./g, '\\.')
+    expect(attention).toContainEqual(expect.stringMatching(new RegExp(`^ {2}orders-0/${lastSegmentName} +40 B +a partial batch at the end`)))
+    expect(attention).toContainEqual(expect.stringMatching(/^ {2}orders-1\/00000000000000000000\.log +40 B +a partial batch in a segment that is not the last/))
     expect(attention).toContainEqual(expect.stringMatching(/^ {2}orders-1\/00000000000000000000\.timeindex +missing/))
   })
 

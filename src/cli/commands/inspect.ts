@@ -340,6 +340,16 @@ function compressionText(codecs: Record<string, CodecReport>, batches: number): 
   return parts.length === 0 ? '-' : parts.join(', ')
 }
 
+/**
+ * Only bytes at the end of the last segment can be a torn write; anywhere else they are damage. Whether
+ * the next open cuts them depends on the recovery point, which `seglog verify` reads and reports.
+ */
+function trailingBytesNote(isLastSegment: boolean): string {
+  return isLastSegment
+    ? 'a partial batch at the end (a torn write if past the recovery point; seglog verify says what the next open does)'
+    : 'a partial batch in a segment that is not the last: damage, not a torn write (see seglog verify; seglog repair)'
+}
+
 /** Quarantine files, torn tails, unreadable segments and leftovers: what someone should look at. */
 function renderAttention(partitions: readonly PartitionReport[], dataDirLeftovers: DataDirReport['leftovers'], view: View): void {
   const rows: string[][] = []
@@ -348,9 +358,10 @@ function renderAttention(partitions: readonly PartitionReport[], dataDirLeftover
     for (const file of partition.quarantine) {
       rows.push([at(file.file), formatBytes(file.bytes), `bytes recovery cut from ${file.cutFrom || 'a log'} at byte ${file.position} (seglog dump shows them)`])
     }
-    for (const segment of partition.segmentList) {
+    for (const [slot, segment] of partition.segmentList.entries()) {
+      const isLast = slot === partition.segmentList.length - 1
       if (segment.readError !== null) rows.push([at(segment.file), formatBytes(segment.bytes), 'unreadable from the byte named on stderr on; figures cover the bytes before it'])
-      else if (segment.trailingBytes > 0) rows.push([at(segment.file), formatBytes(segment.trailingBytes), 'a partial batch at the end (a torn write; the next unclean open cuts it)'])
+      else if (segment.trailingBytes > 0) rows.push([at(segment.file), formatBytes(segment.trailingBytes), trailingBytesNote(isLast)])
       for (const missing of segment.missingFiles) rows.push([at(missing), '', 'missing (the engine rebuilds it from the log on open)'])
     }
     for (const file of partition.leftovers) rows.push([at(file.file), formatBytes(file.bytes), file.why])

@@ -13,6 +13,7 @@ import {
   checkpointLine,
   classifyDir,
   describeDirArgument,
+  describeNeitherKind,
   listDeletedTopicDirs,
   listDir,
   listPartitionFiles,
@@ -172,7 +173,7 @@ class Verifier {
       this.verifyPartitionDir(dir, recoveryStateOf(dir))
       return
     }
-    this.problem(`${dir} is neither a seglog data directory (topics.json, .lock, TOPIC-PARTITION directories) nor a partition directory (segment files)`)
+    this.problem(describeNeitherKind(dir))
   }
 
   private verifyDataDir(dir: string): void {
