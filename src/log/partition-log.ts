@@ -89,7 +89,10 @@ export class PartitionLog {
   /** Appends and flushes waiting for an fsync to cover them. */
   private readonly groupCommit: GroupCommit
   private pendingDeletions: PendingDeletion[] = []
-  /** How long a deleted segment's files stay (renamed) so in-flight reads finish. */
+  /**
+   * How long a deleted segment's files stay (renamed `.deleted`) before they are unlinked, as
+   * Kafka's file.delete.delay.ms. Reads in flight finish whatever it is: they hold the file open.
+   */
   fileDeleteDelayMs = 1000
   /**
    * Called (synchronously) when the log start offset or the recovery point move in a way the
