@@ -1,3 +1,4 @@
+import assert from 'node:assert'
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -7,30 +8,33 @@ import { BatchScanner } from '../record/batch-scanner.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { assignBaseOffset, encodeBatch, RecordBatch, type EncodeBatchOptions } from '../record/record-batch.js'
 import type { DecodedRecord, RecordInput } from '../record/record.js'
+import { cutWholeBatches, splitBatches } from './batch-bytes.js'
 import { LogClosedError, OffsetOutOfRangeError, wrapIo } from './errors.js'
 import { fsyncDirSync } from './file-io.js'
-import { cleanDirectory, loadActiveTail, recoverSegments } from './recovery.js'
 import { DEFAULT_FLUSH_POLICY, type FlushPolicy } from './flush-policy.js'
-import { listSnapshots, ProducerState, snapshotPath, writeSnapshot, type ProducerBatch } from './producer-state.js'
-import { decideRetention, type RetentionReason } from './retention.js'
-import { Segment, type BatchMeta, type SegmentConfig } from './segment.js'
+import { GroupCommit } from './group-commit.js'
+import { checkCount, checkOptions, checkTimeMs, describe, optionalCount } from './log-arguments.js'
+import {
+  EARLIEST_TIMESTAMP,
+  LATEST_TIMESTAMP,
+  MAX_TIMESTAMP,
+  type AppendInfo,
+  type OpenPartitionOptions,
+  type PartitionLogConfig,
+  type ReadOptions,
+  type ReadRawResult,
+  type RetentionResult,
+  type TimestampLookup,
+} from './partition-types.js'
+import { ProducerState, restoreProducerState, writeSnapshot } from './producer-state.js'
+import { openSegments } from './recovery.js'
+import { decideRetention } from './retention.js'
+import { Segment, type BatchLocation, type BatchMeta } from './segment.js'
+import { findMaxTimestampOffset, findOffsetForTimestamp } from './timestamp-lookup.js'
+import { TruncationGate } from './truncation-gate.js'
 
-export interface PartitionLogConfig extends SegmentConfig {
-  /** Largest batch accepted by an append (Kafka's max.message.bytes). */
-  maxBatchBytes: number
-  /** Delete segments whose newest record is older than this; -1 keeps them forever. */
-  retentionMs: number
-  /** Delete the oldest segments while the partition is larger than this; -1 for no limit. */
-  retentionBytes: number
-}
-
-/** What one retention pass deleted. */
-export interface RetentionResult {
-  segments: number
-  bytes: number
-  reason: RetentionReason | null
-  logStartOffset: number
-}
+export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './partition-types.js'
+export type { AppendInfo, OpenPartitionOptions, PartitionLogConfig, ReadOptions, ReadRawResult, RecoveryEvent, RetentionResult, TimestampLookup } from './partition-types.js'
 
 /** A segment renamed to `.deleted`, waiting for in-flight reads before its files go. */
 interface PendingDeletion {
@@ -38,77 +42,25 @@ interface PendingDeletion {
   dueMs: number
 }
 
-interface DurabilityWaiter {
-  offset: number
-  resolve: () => void
-  reject: (error: Error) => void
+/** What a truncation removes: the segments from `keep` on, and in the last kept one the batches from `cut` on. */
+interface TruncationPlan {
+  keep: number
+  cut: BatchLocation | null
 }
-
-export interface AppendInfo {
-  baseOffset: number
-  lastOffset: number
-  /** Largest record timestamp of the appended batches. */
-  maxTimestamp: number
-  /** Bytes written to the log (0 for a duplicate). */
-  size: number
-  /** The batch repeated one already written by the same idempotent producer: nothing was written. */
-  isDuplicate?: boolean
-}
-
-export interface ReadRawResult {
-  /** Whole batches exactly as on disk (empty at the end of the readable log). */
-  bytes: Buffer
-  /** Base offset of the first batch (it may be below the offset asked for). */
-  firstOffset: number
-  /** Offset after the last batch returned: where the next read continues. */
-  nextOffset: number
-}
-
-export interface ReadOptions {
-  /** Byte budget; at least one whole batch is returned even if it is larger (Kafka's rule). */
-  maxBytes?: number
-  /** Exclusive upper bound; the high watermark by default. Batches reaching it are not returned. */
-  maxOffset?: number
-}
-
-export interface OpenPartitionOptions {
-  /** The data directory was closed cleanly: trust the logs, check only the indexes. */
-  isClean: boolean
-  /** Offset below which everything is known durable; segments from there on are recovered. */
-  recoveryPoint: number
-  /** Checkpointed log start offset (may lie inside the first segment). */
-  logStartOffset: number
-  /** Called with what recovery cut, so the engine can report it. */
-  onRecovery?: (event: RecoveryEvent) => void
-  nowMs?: number
-}
-
-/** What recovery cut from a log: `bytes` from `position` of `file`, now kept in `quarantineFile`. */
-export interface RecoveryEvent {
-  file: string
-  position: number
-  bytes: number
-  reason: string
-  quarantineFile: string | null
-}
-
-export interface TimestampLookup {
-  offset: number
-  timestamp: number
-}
-
-/** Kafka's special ListOffsets timestamps. */
-export const LATEST_TIMESTAMP = -1
-export const EARLIEST_TIMESTAMP = -2
-export const MAX_TIMESTAMP = -3
 
 const DEFAULT_READ_BYTES = 1024 * 1024
+const NO_BYTES = Buffer.alloc(0)
 
 /**
- * One partition: an ordered list of segments, the last of them active. Appends are serialized
- * (one at a time, in call order); reads run concurrently with them and never see bytes of an
- * append that has not completed. `logEndOffset` moves when an append's bytes are in the file;
- * nothing is durable until `flush()` resolves (the engine's flush modes decide when that runs).
+ * One partition: an ordered list of segments, the last of them active. Appends, truncations,
+ * retention and close are serialized (one at a time, in call order); reads run concurrently with
+ * them. A read never sees bytes of an append that has not completed, nor the middle of a
+ * truncation: it waits for a truncation that runs, and one that starts during the read makes the
+ * read start again. Segments deleted under a read stay readable to it until it ends.
+ * `logEndOffset` moves when an append's bytes are in the file; nothing is durable until `flush()`
+ * resolves (the engine's flush modes decide when that runs). Always
+ * logStartOffset <= highWatermark <= logEndOffset and recoveryPoint <= logEndOffset.
+ * Once closed, every method rejects with LOG_CLOSED and touches no file.
  */
 export class PartitionLog {
   readonly topic: string
@@ -122,6 +74,10 @@ export class PartitionLog {
   recoveryPoint: number
   private appendTail: Promise<unknown> = Promise.resolve()
   private closed = false
+  /** close() has begun: no fsync round starts any more (close makes its own). */
+  private closing = false
+  /** Reads wait for a truncation that runs, and start again when one comes during them. */
+  private readonly truncation = new TruncationGate()
   /** Set when a write or fsync failed: the partition refuses writes until it is reopened. */
   private failure: Error | null = null
   /**
@@ -130,20 +86,19 @@ export class PartitionLog {
    */
   readonly events = new EventEmitter()
   private policy: FlushPolicy = DEFAULT_FLUSH_POLICY
-  /** Appends waiting for an fsync to cover them (group commit). */
-  private waiters: DurabilityWaiter[] = []
-  /** The fsync round running now, if any. */
-  private syncing: Promise<void> | null = null
-  /** Wall-clock time of the last completed fsync round, for interval flushing. */
-  lastFlushMs = Date.now()
-  /** Number of fsync rounds, for benchmarks and inspection. */
-  flushCount = 0
+  /** Appends and flushes waiting for an fsync to cover them. */
+  private readonly groupCommit: GroupCommit
   private pendingDeletions: PendingDeletion[] = []
-  /** How long a deleted segment's files stay (renamed) so in-flight reads finish. */
+  /**
+   * How long a deleted segment's files stay (renamed `.deleted`) before they are unlinked, as
+   * Kafka's file.delete.delay.ms. Reads in flight finish whatever it is: they hold the file open.
+   */
   fileDeleteDelayMs = 1000
   /**
-   * Called (synchronously) when the log start offset moves, before any segment below it is
-   * renamed away: the engine checkpoints it there.
+   * Called (synchronously) when the log start offset or the recovery point move in a way the
+   * checkpoints must record before anything else happens: when the log start advances, before any
+   * segment below it is renamed away; and after a truncation, which may lower both, once it is
+   * durable and before any later append. The engine writes its checkpoints there.
    */
   onLogStartAdvance: ((log: PartitionLog) => void) | null = null
   /** Idempotent producers' recent batches, for deduplicating retries. */
@@ -158,6 +113,46 @@ export class PartitionLog {
     this.logStart = logStart
     this.recoveryPoint = recoveryPoint
     this.events.setMaxListeners(0)
+    const log = this
+    this.groupCommit = new GroupCommit({
+      get logEndOffset() {
+        return log.logEndOffset
+      },
+      get recoveryPoint() {
+        return log.recoveryPoint
+      },
+      set recoveryPoint(offset: number) {
+        log.recoveryPoint = offset
+      },
+      get failure() {
+        return log.failure
+      },
+      get canSync() {
+        return !log.closing && !log.closed && !log.truncation.isTruncating
+      },
+      flushFrom: (offset) => this.flushSegmentsFrom(offset),
+      afterRound: () => {
+        if (this.policy.mode === 'sync') this.events.emit('append', this.highWatermark)
+      },
+      onRoundFailed: (error) => {
+        this.failure = error
+        return this.failedError()
+      },
+    })
+  }
+
+  /** Wall-clock time of the last completed fsync round, for interval flushing. */
+  get lastFlushMs(): number {
+    return this.groupCommit.lastFlushMs
+  }
+
+  set lastFlushMs(ms: number) {
+    this.groupCommit.lastFlushMs = ms
+  }
+
+  /** Number of fsync rounds, for benchmarks and inspection. */
+  get flushCount(): number {
+    return this.groupCommit.flushCount
   }
 
   /** Creates the directory of a new, empty partition. */
@@ -175,37 +170,22 @@ export class PartitionLog {
    * on. Indexes that fail their checks are rebuilt; missing ones are recreated.
    */
   static async open(dir: string, topic: string, partition: number, config: PartitionLogConfig, options: OpenPartitionOptions): Promise<PartitionLog> {
-    const baseOffsets = cleanDirectory(dir)
-    const nowMs = options.nowMs ?? Date.now()
-    const segments = baseOffsets.map((baseOffset) => Segment.open(dir, baseOffset, config))
-    for (let slot = 0; slot < segments.length - 1; slot++) segments[slot]!.nextOffset = segments[slot + 1]!.baseOffset
-    for (const [slot, segment] of segments.entries()) {
-      if (!fs.existsSync(segment.paths.index) || !fs.existsSync(segment.paths.timeIndex)) {
-        segment.offsetIndex.createIfMissing()
-        segment.timeIndex.createIfMissing()
-        // Only a segment wholly below the recovery point is rebuilt here; the rest (the last one
-        // always) is recovered below, which cuts a torn tail instead of failing on it. The last
-        // segment's nextOffset is still its base offset, so it must not pass this test.
-        const belowRecoveryPoint = slot < segments.length - 1 && segment.nextOffset <= options.recoveryPoint
-        if (options.isClean || belowRecoveryPoint) segment.rebuildIndexes()
-      }
+    const opened: Segment[] = []
+    try {
+      return await PartitionLog.openLog(dir, topic, partition, config, options, opened)
+    } catch (error) {
+      // A failed open leaves no descriptor behind (a caller retrying would leak one per segment).
+      for (const segment of opened) segment.closeQuietly()
+      throw error instanceof CorruptRecordError ? withRepairHint(error, dir, topic, partition) : error
     }
-    let kept = segments
-    if (segments.length === 0) {
-      kept = [Segment.create(dir, options.logStartOffset, config, nowMs)]
-      fsyncDirSync(dir)
-    } else if (options.isClean) {
-      await loadActiveTail(segments[segments.length - 1]!)
-    } else {
-      kept = recoverSegments(dir, segments, options)
-      // Recovered bytes may still sit only in the page cache of a crashed process's machine:
-      // fsync them before the recovery point moves over them (Kafka's "phantom" records bug).
-      for (const segment of kept) if (segment.nextOffset > options.recoveryPoint) segment.syncSync()
-    }
+  }
+
+  /** The body of `open`; every segment it opens goes into `opened`, so a failure can close them. */
+  private static async openLog(dir: string, topic: string, partition: number, config: PartitionLogConfig, options: OpenPartitionOptions, opened: Segment[]): Promise<PartitionLog> {
+    const kept = await openSegments(dir, config, options, opened)
     const active = kept[kept.length - 1]!
     const logStart = Math.max(options.logStartOffset, kept[0]!.baseOffset)
-    const recoveryPoint = active.nextOffset
-    const log = new PartitionLog(dir, topic, partition, config, kept, Math.min(logStart, active.nextOffset), recoveryPoint)
+    const log = new PartitionLog(dir, topic, partition, config, kept, Math.min(logStart, active.nextOffset), active.nextOffset)
     await log.rebuildProducerState()
     return log
   }
@@ -234,12 +214,17 @@ export class PartitionLog {
    */
   get highWatermark(): number {
     const end = this.policy.mode === 'sync' ? Math.min(this.recoveryPoint, this.logEndOffset) : this.logEndOffset
-    return this.highWatermarkOverride === null ? end : Math.min(this.highWatermarkOverride, end)
+    const visible = this.highWatermarkOverride === null ? end : Math.min(this.highWatermarkOverride, end)
+    // Never below the log start (Kafka's rule), which never lies above the log end.
+    return Math.max(visible, this.logStart)
   }
 
   /** Lets an embedding broker hold back the visible end (e.g. until replicas have the data). */
   setHighWatermark(offset: number | null): void {
-    if (offset !== null && (!Number.isSafeInteger(offset) || offset < 0)) throw new InvalidArgumentError(`high watermark must be a non-negative integer, got ${offset}`)
+    if (offset !== null && (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)) {
+      throw new InvalidArgumentError(`setHighWatermark: the high watermark must be a non-negative integer or null, got ${describe(offset)}`)
+    }
+    this.ensureOpen()
     const before = this.highWatermark
     this.highWatermarkOverride = offset
     // Readers waiting at the old bound have records now.
@@ -269,9 +254,12 @@ export class PartitionLog {
 
   /** Encodes `records` as one batch and appends it. */
   appendRecords(records: readonly RecordInput[], options: Omit<EncodeBatchOptions, 'baseOffset'> & { compression?: CompressionName } = {}): Promise<AppendInfo> {
-    if (records.length === 0) return Promise.reject(new InvalidArgumentError('appendRecords needs at least one record'))
     let batch: Buffer
     try {
+      if (!Array.isArray(records)) throw new InvalidArgumentError(`appendRecords: records must be an array of records, got ${describe(records)}`)
+      if (records.length === 0) throw new InvalidArgumentError('appendRecords: records must hold at least one record')
+      checkOptions(options, 'appendRecords')
+      this.ensureWritable()
       batch = encodeBatch(records, options)
     } catch (error) {
       return Promise.reject(error)
@@ -287,12 +275,18 @@ export class PartitionLog {
    */
   appendBatch(bytes: Buffer, options: { assignOffsets?: boolean } = {}): Promise<AppendInfo> {
     let batches: Buffer[]
+    let assignOffsets: boolean
     try {
+      if (!Buffer.isBuffer(bytes)) throw new InvalidArgumentError(`appendBatch: bytes must be a Buffer of whole record batches, got ${describe(bytes)}`)
+      const { assignOffsets: assign = true } = checkOptions(options, 'appendBatch')
+      if (typeof assign !== 'boolean') throw new InvalidArgumentError(`appendBatch: assignOffsets must be a boolean, got ${describe(assign)}`)
+      assignOffsets = assign
+      this.ensureWritable()
       batches = splitBatches(bytes, this.config.maxBatchBytes)
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.enqueue(() => this.appendBuffers(batches, options.assignOffsets ?? true)).then((info) => this.afterAppend(info))
+    return this.enqueue(() => this.appendBuffers(batches, assignOffsets)).then((info) => this.afterAppend(info))
   }
 
   /**
@@ -301,79 +295,53 @@ export class PartitionLog {
    */
   private afterAppend(info: AppendInfo): AppendInfo | Promise<AppendInfo> {
     const policy = this.policy
-    if (policy.mode === 'sync') return this.waitDurable(info.lastOffset + 1).then(() => info)
+    if (policy.mode === 'sync') return this.waitForFsync(info.lastOffset + 1, false).then(() => info)
     this.events.emit('append', this.highWatermark)
     if (policy.mode === 'interval' && policy.messages !== undefined && this.logEndOffset - this.recoveryPoint >= policy.messages) {
-      this.startSync()
+      this.groupCommit.start()
     }
     return info
   }
 
-  /** Resolves once everything below `offset` is fsynced, joining the next group fsync. */
-  waitDurable(offset: number): Promise<void> {
-    if (this.recoveryPoint >= offset) return Promise.resolve()
-    if (this.failure !== null) return Promise.reject(this.failedError())
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ offset, resolve, reject })
-      this.startSync()
-    })
-  }
-
   /**
-   * Starts an fsync round unless one is running; the running one starts another when it ends if
-   * appends arrived meanwhile. That is the group commit: however many appends wait, one fsync
-   * per round covers all of them.
+   * Resolves once everything below `offset` is fsynced, joining the next group fsync. Rejects with
+   * OFFSET_OUT_OF_RANGE if a truncation removes records below `offset` before they were fsynced.
    */
-  private startSync(): void {
-    if (this.syncing !== null || this.closed) return
-    this.syncing = this.syncRounds().finally(() => {
-      this.syncing = null
-    })
-    this.syncing.catch(() => undefined)
+  waitDurable(offset: number): Promise<void> {
+    try {
+      checkCount(offset, 'offset', 'waitDurable')
+      this.ensureOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.waitForFsync(offset, false)
   }
 
-  private async syncRounds(): Promise<void> {
-    while (this.failure === null && this.logEndOffset > this.recoveryPoint) {
-      const target = this.logEndOffset
-      try {
-        await this.flushSegmentsFrom(this.recoveryPoint)
-      } catch (error) {
-        // fsyncgate: after a failed fsync the kernel may have dropped the dirty pages, so a retry
-        // could "succeed" without the data. Stop taking writes and fail everyone waiting.
-        this.failure = error as Error
-        const waiters = this.waiters
-        this.waiters = []
-        for (const waiter of waiters) waiter.reject(this.failedError())
-        throw error
-      }
-      this.recoveryPoint = Math.max(this.recoveryPoint, target)
-      this.lastFlushMs = Date.now()
-      this.flushCount++
-      this.resolveWaiters()
-      if (this.policy.mode === 'sync') this.events.emit('append', this.highWatermark)
-    }
-    this.resolveWaiters()
-  }
-
-  private resolveWaiters(): void {
-    if (this.waiters.length === 0) return
-    const still: DurabilityWaiter[] = []
-    for (const waiter of this.waiters) {
-      if (waiter.offset <= this.recoveryPoint) waiter.resolve()
-      else still.push(waiter)
-    }
-    this.waiters = still
+  private waitForFsync(offset: number, isFlush: boolean): Promise<void> {
+    if (this.recoveryPoint < offset && this.failure !== null) return Promise.reject(this.failedError())
+    return this.groupCommit.wait(offset, isFlush)
   }
 
   /** fsyncs every segment holding offsets at or after `offset` (writing staged index entries first). */
   private async flushSegmentsFrom(offset: number): Promise<void> {
-    const segments = this.segments.slice(this.segmentSlotFor(Math.max(offset, this.segments[0]!.baseOffset)))
+    const segments = this.segments.slice(slotFor(this.segments, Math.max(offset, this.segments[0]!.baseOffset)))
     for (const segment of segments) await segment.flush()
   }
 
   private failedError(): LogClosedError {
     return new LogClosedError(`partition ${this.topic}-${this.partition} stopped taking writes after an I/O failure; reopen it to recover`, { cause: this.failure })
   }
+
+  private closedError(): LogClosedError {
+    return new LogClosedError(`partition ${this.topic}-${this.partition} is closed`)
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw this.closedError()
+  }
+
+  /** `ensureOpen`, bound once: reads pass it to the truncation gate. */
+  private readonly checkOpen = (): void => this.ensureOpen()
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
     const run = this.appendTail.then(task, task)
@@ -391,7 +359,7 @@ export class PartitionLog {
     for (const batch of batches) {
       if (batch.length > this.config.maxBatchBytes) throw new InvalidArgumentError(`batch of ${batch.length} bytes exceeds maxBatchBytes ${this.config.maxBatchBytes}`)
       const view = new RecordBatch(batch)
-      const duplicate = this.checkSequence(view)
+      const duplicate = this.producerState.checkBatch(view)
       if (duplicate !== null) {
         if (batches.length > 1) throw new InvalidArgumentError('a retried (duplicate) batch must be appended on its own')
         return { baseOffset: duplicate.baseOffset, lastOffset: duplicate.lastOffset, maxTimestamp: duplicate.maxTimestamp, size: 0, isDuplicate: true }
@@ -423,65 +391,22 @@ export class PartitionLog {
       if (this.activeSegment.hasUncutTail) this.failure = error as Error
       throw error
     }
-    for (let slot = 0; slot < views.length; slot++) this.recordSequence(views[slot]!, metas[slot]!)
+    for (let slot = 0; slot < views.length; slot++) this.producerState.recordBatch(views[slot]!, metas[slot]!.baseOffset, metas[slot]!.lastOffset, metas[slot]!.maxTimestamp)
     return { baseOffset: first.baseOffset, lastOffset: last.lastOffset, maxTimestamp, size: totalBytes }
   }
 
-  /** For an idempotent batch: the earlier copy if it is a retry; throws if its sequence is off. */
-  private checkSequence(batch: RecordBatch): ProducerBatch | null {
-    const producerId = batch.producerId
-    if (producerId < 0 || batch.isControl || batch.baseSequence < 0) return null
-    return this.producerState.check(producerId, batch.producerEpoch, batch.baseSequence, batch.lastSequence)
-  }
-
-  private recordSequence(batch: RecordBatch, meta: BatchMeta): void {
-    const producerId = batch.producerId
-    if (producerId < 0 || batch.isControl || batch.baseSequence < 0) return
-    this.producerState.update(producerId, batch.producerEpoch, {
-      firstSequence: batch.baseSequence,
-      lastSequence: batch.lastSequence,
-      baseOffset: meta.baseOffset,
-      lastOffset: meta.lastOffset,
-      maxTimestamp: meta.maxTimestamp,
+  /** Rebuilds producer state at open or after a truncation (see restoreProducerState). */
+  private async rebuildProducerState(): Promise<void> {
+    await restoreProducerState(this.producerState, this.dir, this.logStart, this.logEndOffset, async (offset) => {
+      // Not readRaw: this runs inside a truncation, which readRaw would wait for.
+      const result = await this.readOnce(offset, DEFAULT_READ_BYTES, this.logEndOffset)
+      assert(result !== null, 'segments in the list are never retired while the log is open')
+      return result
     })
   }
 
-  /**
-   * Rebuilds producer state at open or after a truncation: from the newest intact snapshot at or
-   * below the log end, replaying the batches written after it.
-   */
-  private async rebuildProducerState(): Promise<void> {
-    this.producerState.clear()
-    const end = this.logEndOffset
-    let from = this.logStart
-    for (const offset of listSnapshots(this.dir).reverse()) {
-      const file = snapshotPath(this.dir, offset)
-      if (offset > end || offset < this.logStart) {
-        wrapIo('unlink', file, () => fs.rmSync(file, { force: true }))
-        continue
-      }
-      if (this.producerState.loadSnapshot(wrapIo('read', file, () => fs.readFileSync(file)))) {
-        from = offset
-        break
-      }
-      wrapIo('unlink', file, () => fs.rmSync(file, { force: true }))
-    }
-    if (from >= end) return
-    let offset = from
-    while (offset < end) {
-      const { bytes, nextOffset } = await this.readRaw(offset, { maxBytes: DEFAULT_READ_BYTES, maxOffset: end })
-      if (bytes.length === 0) break
-      const scanner = new BatchScanner(bytes)
-      for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
-        if (batch.lastOffset < from) continue
-        this.recordSequence(batch, { baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, size: batch.sizeInBytes })
-      }
-      offset = nextOffset
-    }
-  }
-
   private ensureWritable(): void {
-    if (this.closed) throw new LogClosedError(`partition ${this.topic}-${this.partition} is closed`)
+    this.ensureOpen()
     if (this.failure !== null) throw this.failedError()
   }
 
@@ -507,20 +432,8 @@ export class PartitionLog {
     this.recoveryPoint = Math.max(this.recoveryPoint, previous.nextOffset)
   }
 
-  /** Index of the segment holding `offset`: the last one whose base offset is <= it. */
-  private segmentSlotFor(offset: number): number {
-    let low = 0
-    let high = this.segments.length - 1
-    while (low < high) {
-      const mid = (low + high + 1) >>> 1
-      if (this.segments[mid]!.baseOffset <= offset) low = mid
-      else high = mid - 1
-    }
-    return low
-  }
-
   private checkRange(offset: number, where: string): void {
-    if (!Number.isSafeInteger(offset) || offset < this.logStart || offset > this.logEndOffset) {
+    if (offset < this.logStart || offset > this.logEndOffset) {
       throw new OffsetOutOfRangeError(offset, this.logStart, this.logEndOffset, `${this.topic}-${this.partition} ${where}`)
     }
   }
@@ -528,50 +441,50 @@ export class PartitionLog {
   /**
    * Whole batches as stored, starting with the batch that holds `offset` (the fetch path: bytes a
    * broker can send to Kafka clients unchanged). Returns at least one batch if any is readable,
-   * even one larger than `maxBytes`; stays within one segment, like Kafka.
+   * even one larger than `maxBytes`; stays within one segment, like Kafka. At the end of the
+   * readable log the result is empty with `nextOffset` where to read again (see ReadRawResult);
+   * never -1. Damaged bytes fail with CorruptRecordError naming the file and position.
    */
   async readRaw(offset: number, options: ReadOptions = {}): Promise<ReadRawResult> {
-    this.checkRange(offset, 'readRaw')
-    const maxBytes = options.maxBytes ?? DEFAULT_READ_BYTES
-    const maxOffset = Math.min(options.maxOffset ?? this.highWatermark, this.logEndOffset)
-    const empty = { bytes: Buffer.alloc(0), firstOffset: offset, nextOffset: offset }
-    if (offset >= maxOffset) return empty
-    for (let slot = this.segmentSlotFor(offset); slot < this.segments.length; slot++) {
-      const segment = this.segments[slot]!
-      const location = await segment.findBatch(offset)
-      if (location === null) continue
-      if (location.lastOffset >= maxOffset) return empty
-      const chunk = await segment.read(location.position, Math.max(maxBytes, location.size))
-      return this.wholeBatches(segment, chunk, location.position, maxBytes, maxOffset)
-    }
-    return empty
+    checkCount(offset, 'offset', 'readRaw')
+    const { maxBytes, maxOffset } = checkOptions(options, 'readRaw')
+    const byteBudget = optionalCount(maxBytes, 'maxBytes', 'readRaw', DEFAULT_READ_BYTES)
+    const bound = maxOffset === undefined ? undefined : checkCount(maxOffset, 'maxOffset', 'readRaw')
+    return this.truncation.read(() => this.readOnce(offset, byteBudget, bound), this.checkOpen)
   }
 
-  /** Cuts `chunk` to whole batches below `maxOffset` within `maxBytes` and checks unverified CRCs. */
-  private wholeBatches(segment: Segment, chunk: Buffer, position: number, maxBytes: number, maxOffset: number): ReadRawResult {
-    const scanner = new BatchScanner(chunk)
-    let end = 0
-    let firstOffset = -1
-    let nextOffset = -1
-    for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
-      const lastOffset = batch.lastOffset
-      if (lastOffset >= maxOffset) break
-      if (end > 0 && scanner.position > maxBytes) break
-      const batchPosition = position + scanner.batchPosition
-      if (batchPosition + batch.sizeInBytes > segment.verifiedSize) {
-        try {
-          batch.ensureValid()
-        } catch (error) {
-          throw error instanceof CorruptRecordError ? error.inFile(segment.paths.log, batchPosition) : error
-        }
-        if (batchPosition <= segment.verifiedSize) segment.verifiedSize = batchPosition + batch.sizeInBytes
+  /**
+   * One attempt at readRaw over the segments as they are now. Each segment is held while it is
+   * read, so deleting or closing it meanwhile does not pull its descriptor away. Null when a
+   * segment it reached had been retired meanwhile (by retention or a truncation): read again.
+   */
+  private async readOnce(offset: number, maxBytes: number, maxOffsetOption: number | undefined): Promise<ReadRawResult | null> {
+    this.checkRange(offset, 'readRaw')
+    const maxOffset = Math.min(maxOffsetOption ?? this.highWatermark, this.logEndOffset)
+    if (offset >= maxOffset) return { bytes: NO_BYTES, firstOffset: offset, nextOffset: offset }
+    const segments = this.segments
+    for (let slot = slotFor(segments, offset); slot < segments.length; slot++) {
+      const segment = segments[slot]!
+      if (!segment.acquire()) {
+        // Still listed, yet retired: closed, or a truncation failed half way and stopped the log.
+        if (this.segments.includes(segment)) throw this.closed ? this.closedError() : this.failedError()
+        return null
       }
-      if (firstOffset < 0) firstOffset = batch.baseOffset
-      nextOffset = lastOffset + 1
-      end = scanner.position
+      try {
+        const location = await segment.findBatch(offset)
+        if (location === null) continue
+        if (location.lastOffset >= maxOffset) return { bytes: NO_BYTES, firstOffset: offset, nextOffset: offset }
+        const chunk = await segment.read(location.position, Math.max(maxBytes, location.size))
+        const verifiedSize = segment.verifiedSize
+        const cut = cutWholeBatches(chunk, { file: segment.paths.log, position: location.position, baseOffset: location.baseOffset, verifiedSize }, maxBytes, maxOffset)
+        if (segment.verifiedSize === verifiedSize) segment.verifiedSize = cut.verifiedSize
+        return { bytes: cut.bytes, firstOffset: cut.firstOffset, nextOffset: cut.nextOffset }
+      } finally {
+        segment.release()
+      }
     }
-    if (end === 0) return { bytes: Buffer.alloc(0), firstOffset: -1, nextOffset: -1 }
-    return { bytes: chunk.subarray(0, end), firstOffset, nextOffset }
+    // No batch at or after `offset` anywhere: nothing is stored up to the bound, so read on from there.
+    return { bytes: NO_BYTES, firstOffset: maxOffset, nextOffset: maxOffset }
   }
 
   /**
@@ -580,19 +493,21 @@ export class PartitionLog {
    * fast path: an await per record would cost more than decoding it. Control batches included.
    */
   async *batches(options: { from: number; to?: number; maxBytes?: number }): AsyncGenerator<RecordBatch> {
-    let offset = options.from
+    const { from, to, maxBytes } = checkRangeOptions(options, 'batches')
+    const byteBudget = optionalCount(maxBytes, 'maxBytes', 'batches', DEFAULT_READ_BYTES)
+    this.ensureOpen()
+    let offset = from
     this.checkRange(offset, 'batches')
-    const maxBytes = options.maxBytes ?? DEFAULT_READ_BYTES
     for (;;) {
-      const limit = Math.min(options.to ?? Infinity, this.highWatermark)
+      const limit = Math.min(to ?? Infinity, this.highWatermark)
       if (offset >= limit) return
       if (offset < this.logStart) throw new OffsetOutOfRangeError(offset, this.logStart, this.logEndOffset, `${this.topic}-${this.partition} batches`)
       // readRaw steps over gaps between segments; empty means nothing more is readable below the bound.
-      const { bytes, nextOffset } = await this.readRaw(offset, { maxBytes, maxOffset: this.highWatermark })
+      const { bytes, nextOffset } = await this.readRaw(offset, { maxBytes: byteBudget, maxOffset: this.highWatermark })
       if (bytes.length === 0) return
       const scanner = new BatchScanner(bytes)
       for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
-        if (options.to !== undefined && batch.baseOffset >= options.to) return
+        if (to !== undefined && batch.baseOffset >= to) return
         yield batch
       }
       offset = nextOffset
@@ -604,11 +519,11 @@ export class PartitionLog {
    * and every control record (those are for brokers, not applications).
    */
   async *records(options: { from: number; to?: number }): AsyncGenerator<DecodedRecord> {
-    const to = options.to ?? Infinity
+    const { from, to = Infinity } = checkRangeOptions(options, 'records')
     for await (const batch of this.batches(options)) {
       if (batch.isControl) continue
       for (const record of batch.records()) {
-        if (record.offset < options.from) continue
+        if (record.offset < from) continue
         if (record.offset >= to) return
         yield record
       }
@@ -621,102 +536,109 @@ export class PartitionLog {
    * Correct with out-of-order timestamps, because the time index records a running maximum.
    */
   async offsetForTimestamp(timestamp: number): Promise<TimestampLookup | null> {
+    this.ensureOpen()
     if (timestamp === EARLIEST_TIMESTAMP) return { offset: this.logStart, timestamp: -1 }
     if (timestamp === LATEST_TIMESTAMP) return { offset: this.highWatermark, timestamp: -1 }
-    if (timestamp === MAX_TIMESTAMP) return this.maxTimestampOffset()
-    if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new InvalidArgumentError(`timestamp must be a non-negative integer or -1, -2, -3; got ${timestamp}`)
-    const bound = this.highWatermark
-    for (const segment of this.segments) {
-      if (segment.largestTimestamp < timestamp) continue
-      const floor = segment.timeIndex.lookup(timestamp)
-      const found = await this.scanForTimestamp(segment, Math.max(floor.offset, this.logStart), (batch) => batch.maxTimestamp >= timestamp, (record) => record.timestamp >= timestamp)
-      if (found === null) continue
-      return found.offset < bound ? found : null
+    if (timestamp !== MAX_TIMESTAMP && (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0)) {
+      throw new InvalidArgumentError(`offsetForTimestamp: timestamp must be a non-negative integer or -1, -2, -3; got ${describe(timestamp)}`)
     }
-    return null
-  }
-
-  /** The record with the largest timestamp (the first one carrying it). */
-  private async maxTimestampOffset(): Promise<TimestampLookup | null> {
-    let best: Segment | null = null
-    for (const segment of this.segments) if (segment.largestTimestamp >= 0 && (best === null || segment.largestTimestamp > best.largestTimestamp)) best = segment
-    if (best === null) return null
-    const target = best.largestTimestamp
-    const found = await this.scanForTimestamp(best, Math.max(best.offsetOfMaxTimestampSoFar, this.logStart, best.baseOffset), (batch) => batch.maxTimestamp >= target, (record) => record.timestamp === target, true)
-    return found !== null && found.offset < this.highWatermark ? found : null
-  }
-
-  /**
-   * Scans `segment` from the batch holding `from` (via the offset index) for the first record
-   * matching, looking only into batches whose max timestamp could hold it.
-   */
-  private async scanForTimestamp(
-    segment: Segment,
-    from: number,
-    /** Batch-level filter from the header's max timestamp, so most batches are not decoded. */
-    batchMayMatch: (batch: RecordBatch) => boolean,
-    matches: (record: DecodedRecord) => boolean,
-    fromIndexedBatch = false,
-  ): Promise<TimestampLookup | null> {
-    const start = fromIndexedBatch ? from : segment.offsetIndex.lookup(from).offset
-    const end = segment === this.activeSegment ? this.logEndOffset : this.segments[this.segments.indexOf(segment) + 1]!.baseOffset
-    if (start >= end) return null
-    // Small reads: the record sought is almost always in the first batch or two.
-    for await (const batch of this.batches({ from: Math.max(start, this.logStart), to: end, maxBytes: 1 })) {
-      if (batch.isControl || !batchMayMatch(batch)) continue
-      for (const record of batch.records()) {
-        if (record.offset >= this.logStart && matches(record)) return { offset: record.offset, timestamp: record.timestamp }
-      }
-    }
-    return null
+    const lookup = async (): Promise<{ found: TimestampLookup | null }> => ({
+      found: timestamp === MAX_TIMESTAMP ? await findMaxTimestampOffset(this) : await findOffsetForTimestamp(this, timestamp),
+    })
+    return (await this.truncation.read(lookup, this.checkOpen)).found
   }
 
   /**
    * Drops every record at or after `offset` (an embedding broker's divergent tail). If `offset`
-   * falls inside a batch the whole batch goes, so the log end may land below `offset`.
+   * falls inside a batch the whole batch goes, so the log end may land below `offset`. As in
+   * Kafka, the log start comes down with it when it would lie above the new log end (records
+   * appended next must be readable), and so do the recovery point and a held-back high watermark.
+   * The cut is fsynced before it resolves. A failure after files were changed stops the partition
+   * taking writes (LOG_CLOSED); reopening it recovers what is on disk.
    */
   async truncateTo(offset: number): Promise<void> {
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`truncateTo needs a non-negative integer offset, got ${offset}`)
+    checkCount(offset, 'offset', 'truncateTo')
+    this.ensureWritable()
     await this.enqueue(async () => {
       this.ensureWritable()
-      await this.syncing?.catch(() => undefined)
       if (offset >= this.logEndOffset) return
-      if (offset <= this.segments[0]!.baseOffset) {
-        for (const segment of this.segments) segment.deleteFiles()
-        this.segments = [Segment.create(this.dir, offset, this.config, Date.now())]
-        this.logStart = offset
-      } else {
-        while (this.segments.length > 1 && this.activeSegment.baseOffset >= offset) this.segments.pop()!.deleteFiles()
-        await this.activeSegment.truncateTo(offset)
+      try {
+        await this.truncation.truncate(async () => {
+          // No fsync round may run while segments are cut and removed: one already running is let
+          // finish, and none starts until the truncation ends (canSync is false meanwhile).
+          await this.groupCommit.idle()
+          const plan = await this.planTruncation(offset)
+          try {
+            this.applyTruncation(offset, plan)
+            await this.rebuildProducerState()
+          } catch (error) {
+            this.failure ??= error as Error
+            throw error
+          }
+        })
+      } finally {
+        const where = `${this.topic}-${this.partition} waitDurable (a truncation removed records below it before they were fsynced)`
+        this.groupCommit.settleAfterTruncation((waited) => new OffsetOutOfRangeError(waited, this.logStart, this.logEndOffset, where))
       }
-      fsyncDirSync(this.dir)
-      this.recoveryPoint = Math.min(this.recoveryPoint, this.logEndOffset)
-      await this.rebuildProducerState()
-      if (this.highWatermarkOverride !== null) this.highWatermarkOverride = Math.min(this.highWatermarkOverride, this.logEndOffset)
+      this.onLogStartAdvance?.(this)
     })
+  }
+
+  /** Finds what a truncation to `offset` removes, reading only. */
+  private async planTruncation(offset: number): Promise<TruncationPlan> {
+    if (offset <= this.segments[0]!.baseOffset) return { keep: 0, cut: null }
+    // Segments whose base offset is below `offset` stay; the last of them is cut.
+    const keep = slotFor(this.segments, offset - 1) + 1
+    return { keep, cut: await this.segments[keep - 1]!.findBatch(offset) }
+  }
+
+  /**
+   * Carries out a truncation plan. Synchronous, so no read, append or fsync round sees it half
+   * done; reads already in flight hold their segments and start again when they end.
+   */
+  private applyTruncation(offset: number, plan: TruncationPlan): void {
+    if (plan.keep === 0) {
+      // The new segment may take the first one's name, so the old files go first.
+      const doomed = this.segments
+      for (const segment of doomed) segment.deleteFiles()
+      this.segments = [Segment.create(this.dir, offset, this.config, Date.now())]
+      this.logStart = offset
+    } else {
+      const doomed = this.segments.slice(plan.keep)
+      this.segments = this.segments.slice(0, plan.keep)
+      for (const segment of doomed) segment.deleteFiles()
+      if (plan.cut !== null) this.activeSegment.cutAt(plan.cut)
+    }
+    fsyncDirSync(this.dir)
+    const end = this.logEndOffset
+    this.logStart = Math.min(this.logStart, end)
+    this.recoveryPoint = Math.min(this.recoveryPoint, end)
+    if (this.highWatermarkOverride !== null) this.highWatermarkOverride = Math.min(this.highWatermarkOverride, end)
   }
 
   /** fsyncs everything appended so far (joining a group fsync if one is running). */
   async flush(): Promise<void> {
-    if (this.closed) return
-    await this.waitDurable(this.logEndOffset)
+    this.ensureOpen()
+    await this.waitForFsync(this.logEndOffset, true)
   }
 
   /**
    * Retention: deletes the oldest segments that the log start offset, `retentionBytes` or
    * `retentionMs` no longer keep (never the active segment, never data at or above the high
    * watermark), then advances the log start offset. Files are renamed to `.deleted` at once and
-   * removed after `fileDeleteDelayMs`, so reads in flight finish.
+   * removed after `fileDeleteDelayMs`; reads already holding a deleted segment finish either way.
    */
   async applyRetention(nowMs = Date.now(), onWarning?: (message: string) => void): Promise<RetentionResult> {
+    checkTimeMs(nowMs, 'nowMs', 'applyRetention')
+    this.ensureOpen()
     return this.enqueue(async () => {
-      if (this.closed) return { segments: 0, bytes: 0, reason: null, logStartOffset: this.logStart }
-      await this.syncing?.catch(() => undefined)
+      this.ensureOpen()
+      await this.groupCommit.idle()
       const summaries = this.segments.map((segment, slot) => ({
         baseOffset: segment.baseOffset,
         endOffset: this.segments[slot + 1]?.baseOffset ?? this.logEndOffset,
         size: segment.size,
-        largestTimestamp: segment.largestTimestamp,
+        largestTimestamp: segment.largestTimestampForRetention,
         modifiedMs: segment.modifiedMs(),
       }))
       const decision = decideRetention(summaries, {
@@ -736,14 +658,15 @@ export class PartitionLog {
         // The new log start is made durable before any file is renamed: if power fails after only
         // some renames reached the disk, the survivors below it are still known to be deleted.
         this.advanceLogStart(this.segments[decision.count]!.baseOffset)
-        for (const segment of doomed) {
-          bytes += segment.size
-          segment.markDeleted()
-          this.pendingDeletions.push({ segment, dueMs: nowMs + this.fileDeleteDelayMs })
-        }
-        fsyncDirSync(this.dir)
+        // Out of the list first, so no new read picks a segment whose files are being renamed.
         this.segments = this.segments.slice(decision.count)
         this.logStart = Math.max(this.logStart, this.segments[0]!.baseOffset)
+        for (const segment of doomed) {
+          bytes += segment.size
+          this.pendingDeletions.push({ segment, dueMs: nowMs + this.fileDeleteDelayMs })
+          segment.markDeleted()
+        }
+        fsyncDirSync(this.dir)
       }
       this.removeDueDeletions(nowMs)
       return { segments: doomed.length, bytes, reason: decision.reason, logStartOffset: this.logStart }
@@ -752,13 +675,18 @@ export class PartitionLog {
 
   /**
    * Kafka's DeleteRecords: records below `offset` become unreadable at once (the log start moves,
-   * possibly into the middle of a segment or batch) and whole segments below it are deleted.
+   * possibly into the middle of a segment or batch) and whole segments below it are deleted. An
+   * offset above the high watermark (when its turn comes, after appends and truncations called
+   * earlier) is refused with OFFSET_OUT_OF_RANGE.
    */
   async deleteRecordsBefore(offset: number, nowMs = Date.now()): Promise<number> {
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`deleteRecordsBefore needs a non-negative integer offset, got ${offset}`)
-    const bound = this.highWatermark
-    if (offset > bound) throw new OffsetOutOfRangeError(offset, this.logStart, bound, `${this.topic}-${this.partition} deleteRecordsBefore (limit: the high watermark)`)
+    checkCount(offset, 'offset', 'deleteRecordsBefore')
+    checkTimeMs(nowMs, 'nowMs', 'deleteRecordsBefore')
+    this.ensureOpen()
     await this.enqueue(async () => {
+      this.ensureOpen()
+      const bound = this.highWatermark
+      if (offset > bound) throw new OffsetOutOfRangeError(offset, this.logStart, bound, `${this.topic}-${this.partition} deleteRecordsBefore (limit: the high watermark)`)
       this.advanceLogStart(offset)
     })
     await this.applyRetention(nowMs)
@@ -779,47 +707,49 @@ export class PartitionLog {
     for (const { segment } of due) segment.deleteFiles()
   }
 
-  /** Flushes, seals the active segment (final time-index entry) and closes every file. */
+  /**
+   * Flushes, seals the active segment (final time-index entry) and closes every file (a file a
+   * read still holds is closed when that read ends). Every later call rejects with LOG_CLOSED.
+   */
   async close(): Promise<void> {
     if (this.closed) return
     await this.enqueue(async () => {
       if (this.closed) return
-      await this.syncing?.catch(() => undefined)
-      if (this.failure !== null) {
-        // Do not fsync after a failed fsync; reopening recovers whatever is really on disk.
-        for (const segment of this.segments) segment.closeQuietly()
-        this.closed = true
-        return
-      }
-      const target = this.logEndOffset
-      const active = this.activeSegment
+      this.closing = true
       try {
-        for (let slot = this.segmentSlotFor(Math.max(this.recoveryPoint, this.segments[0]!.baseOffset)); slot < this.segments.length - 1; slot++) {
-          await this.segments[slot]!.flush()
-        }
-        await active.seal()
-        this.recoveryPoint = target
-        this.resolveWaiters()
-        // Written even when empty (as Kafka does at shutdown): without a snapshot at the log end the
-        // next open replays, and CRC-checks, the whole log to rebuild producer state.
-        writeSnapshot(this.dir, target, this.producerState)
-        this.removeDueDeletions(Infinity)
-        for (const segment of this.segments) segment.close()
+        await this.groupCommit.idle()
+        // After a failed fsync nothing is fsynced again; reopening recovers what is really on disk.
+        if (this.failure === null) await this.closeCleanly()
       } catch (error) {
         // Closing failed part way (a final fsync or write): the log must not count as cleanly
-        // closed, and every file must still be closed, since a leaked descriptor keeps the file
-        // system busy. Reopening recovers what is on disk.
+        // closed. Reopening recovers what is on disk.
         this.failure ??= error as Error
-        const waiters = this.waiters
-        this.waiters = []
-        for (const waiter of waiters) waiter.reject(this.failedError())
-        for (const segment of this.segments) segment.closeQuietly()
-        for (const { segment } of this.pendingDeletions) segment.closeQuietly()
         throw error
       } finally {
+        // Every file is closed whatever happened, since a leaked descriptor keeps the file system
+        // busy; a wait for offsets never appended (all others are settled by now) is refused.
+        for (const segment of this.segments) segment.closeQuietly()
+        for (const { segment } of this.pendingDeletions) segment.closeQuietly()
         this.closed = true
+        this.groupCommit.rejectAll(this.failure === null ? this.closedError() : this.failedError())
       }
     })
+  }
+
+  /** Seals the log: everything fsynced, the producer snapshot written, the files closed. */
+  private async closeCleanly(): Promise<void> {
+    const target = this.logEndOffset
+    for (let slot = slotFor(this.segments, Math.max(this.recoveryPoint, this.segments[0]!.baseOffset)); slot < this.segments.length - 1; slot++) {
+      await this.segments[slot]!.flush()
+    }
+    await this.activeSegment.seal()
+    this.recoveryPoint = target
+    this.groupCommit.resolveCovered()
+    // Written even when empty (as Kafka does at shutdown): without a snapshot at the log end the
+    // next open replays, and CRC-checks, the whole log to rebuild producer state.
+    writeSnapshot(this.dir, target, this.producerState)
+    this.removeDueDeletions(Infinity)
+    for (const segment of this.segments) segment.close()
   }
 
   /** Whether the partition stopped taking writes after an I/O failure. */
@@ -828,16 +758,33 @@ export class PartitionLog {
   }
 }
 
-/** Splits a buffer of whole batches, checking framing and CRC; trailing bytes are an error. */
-function splitBatches(bytes: Buffer, maxBatchBytes: number): Buffer[] {
-  const scanner = new BatchScanner(bytes, { verifyCrc: true })
-  const batches: Buffer[] = []
-  for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
-    if (batch.recordCount < 0 || batch.lastOffsetDelta < 0) throw new CorruptRecordError('bad-length', scanner.batchPosition + 23, 'negative record count or last offset delta')
-    if (batch.sizeInBytes > maxBatchBytes) throw new InvalidArgumentError(`batch of ${batch.sizeInBytes} bytes exceeds maxBatchBytes ${maxBatchBytes}`)
-    batches.push(batch.buffer)
+/** Index of the segment holding `offset`: the last one whose base offset is <= it. */
+function slotFor(segments: readonly Segment[], offset: number): number {
+  let low = 0
+  let high = segments.length - 1
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1
+    if (segments[mid]!.baseOffset <= offset) low = mid
+    else high = mid - 1
   }
-  if (scanner.trailingBytes > 0) throw new CorruptRecordError('truncated-record', scanner.position, `${scanner.trailingBytes} bytes after the last whole batch`)
-  if (batches.length === 0) throw new InvalidArgumentError('appendBatch needs at least one record batch')
-  return batches
+  return low
+}
+
+/** The `{ from, to }` options of batches() and records(), checked. */
+function checkRangeOptions<T extends { from: number; to?: number }>(options: T, where: string): T {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${where}: options must be an object with \`from\`, got ${describe(options)}`)
+  checkCount(options.from, 'from', where)
+  if (options.to !== undefined) checkCount(options.to, 'to', where)
+  return options
+}
+
+/**
+ * Damage that keeps a partition from opening: the same error (code, reason, file, position), with
+ * the way out in its message.
+ */
+function withRepairHint(error: CorruptRecordError, dir: string, topic: string, partition: number): CorruptRecordError {
+  const hinted = new CorruptRecordError(error.reason, error.position, error.detail, error.file, { cause: error.cause })
+  hinted.message = `${error.message}. This partition cannot open: the damage lies in data made durable. ` +
+    `\`seglog repair ${path.dirname(dir)} --topic ${topic} --partition ${partition}\` moves the damaged bytes into quarantine files so it can (see docs/durability.md)`
+  return hinted
 }

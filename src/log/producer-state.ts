@@ -3,7 +3,8 @@ import path from 'node:path'
 import { SeglogError } from '../errors.js'
 import { crc32c } from '../record/crc32c.js'
 import { readSafeInt64BE, writeInt64BE } from '../record/int64.js'
-import { sequenceAfter } from '../record/record-batch.js'
+import { BatchScanner } from '../record/batch-scanner.js'
+import { sequenceAfter, type RecordBatch } from '../record/record-batch.js'
 import { writeFileAtomicSync } from './atomic-file.js'
 import { wrapIo } from './errors.js'
 import { offsetFileName, parseOffsetFileName } from './segment-files.js'
@@ -90,6 +91,18 @@ export class ProducerState {
     entry.lastSeenMs = Date.now()
     entry.batches.push(batch)
     if (entry.batches.length > PRODUCER_BATCHES_KEPT) entry.batches.shift()
+  }
+
+  /** For an idempotent batch: the earlier copy if it is a retry; throws if its sequence is off. */
+  checkBatch(batch: RecordBatch): ProducerBatch | null {
+    if (!isIdempotent(batch)) return null
+    return this.check(batch.producerId, batch.producerEpoch, batch.baseSequence, batch.lastSequence)
+  }
+
+  /** Remembers an idempotent batch now in the log at `baseOffset..lastOffset`. */
+  recordBatch(batch: RecordBatch, baseOffset: number, lastOffset: number, maxTimestamp: number): void {
+    if (!isIdempotent(batch)) return
+    this.update(batch.producerId, batch.producerEpoch, { firstSequence: batch.baseSequence, lastSequence: batch.lastSequence, baseOffset, lastOffset, maxTimestamp })
   }
 
   clear(): void {
@@ -195,5 +208,38 @@ export function writeSnapshot(dir: string, offset: number, state: ProducerState,
   const offsets = listSnapshots(dir)
   for (const old of offsets.slice(0, Math.max(0, offsets.length - keep))) {
     wrapIo('unlink', snapshotPath(dir, old), () => fs.rmSync(snapshotPath(dir, old), { force: true }))
+  }
+}
+
+function isIdempotent(batch: RecordBatch): boolean {
+  return batch.producerId >= 0 && !batch.isControl && batch.baseSequence >= 0
+}
+
+/**
+ * Rebuilds `state` for a log holding offsets [logStart, end) (at open, or after a truncation): from
+ * the newest intact snapshot in that range, replaying the batches written after it, which `read`
+ * returns as whole batches from an offset (empty at the end). Snapshots outside the range, or
+ * unreadable, are deleted.
+ */
+export async function restoreProducerState(state: ProducerState, dir: string, logStart: number, end: number, read: (offset: number) => Promise<{ bytes: Buffer; nextOffset: number }>): Promise<void> {
+  state.clear()
+  let from = logStart
+  for (const offset of listSnapshots(dir).reverse()) {
+    const file = snapshotPath(dir, offset)
+    if (offset <= end && offset >= logStart && state.loadSnapshot(wrapIo('read', file, () => fs.readFileSync(file)))) {
+      from = offset
+      break
+    }
+    wrapIo('unlink', file, () => fs.rmSync(file, { force: true }))
+  }
+  let offset = from
+  while (offset < end) {
+    const { bytes, nextOffset } = await read(offset)
+    if (bytes.length === 0) break
+    const scanner = new BatchScanner(bytes)
+    for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
+      if (batch.lastOffset >= from) state.recordBatch(batch, batch.baseOffset, batch.lastOffset, batch.maxTimestamp)
+    }
+    offset = nextOffset
   }
 }

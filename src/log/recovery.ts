@@ -4,15 +4,55 @@ import { CorruptRecordError } from '../record/errors.js'
 import { CorruptIndexError, wrapIo } from './errors.js'
 import { FileBatchReader } from './file-batch-reader.js'
 import { fsyncDirSync } from './file-io.js'
-import type { OpenPartitionOptions } from './partition-log.js'
+import type { OpenPartitionOptions } from './partition-types.js'
 import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from './segment-files.js'
-import type { Segment } from './segment.js'
+import { Segment, type SegmentConfig } from './segment.js'
 
 /**
  * Opening a partition directory: finishing what interrupted operations left behind, checking the
  * active segment after a clean shutdown, and recovering after an unclean one (scan, cut the torn
  * tail, keep the cut bytes in quarantine).
  */
+
+/**
+ * Opens the segments of a partition directory, oldest first: removes leftovers of interrupted
+ * deletions, opens every segment and, after an unclean shutdown, recovers every segment from the
+ * one holding the recovery point on. Indexes that fail their checks are rebuilt; missing ones are
+ * recreated. An empty directory gets a first segment at the log start offset. Every segment
+ * opened is pushed to `opened` as soon as it is, so a caller can close them if this throws.
+ */
+export async function openSegments(dir: string, config: SegmentConfig, options: OpenPartitionOptions, opened: Segment[]): Promise<Segment[]> {
+  const baseOffsets = cleanDirectory(dir)
+  for (const baseOffset of baseOffsets) opened.push(Segment.open(dir, baseOffset, config))
+  const segments = opened.slice()
+  for (let slot = 0; slot < segments.length - 1; slot++) segments[slot]!.nextOffset = segments[slot + 1]!.baseOffset
+  for (const [slot, segment] of segments.entries()) {
+    if (!fs.existsSync(segment.paths.index) || !fs.existsSync(segment.paths.timeIndex)) {
+      segment.offsetIndex.createIfMissing()
+      segment.timeIndex.createIfMissing()
+      // Only a segment wholly below the recovery point is rebuilt here; the rest (the last one
+      // always) is recovered below, which cuts a torn tail instead of failing on it. The last
+      // segment's nextOffset is still its base offset, so it must not pass this test.
+      const belowRecoveryPoint = slot < segments.length - 1 && segment.nextOffset <= options.recoveryPoint
+      if (options.isClean || belowRecoveryPoint) segment.rebuildIndexes()
+    }
+  }
+  if (segments.length === 0) {
+    const first = Segment.create(dir, options.logStartOffset, config, options.nowMs ?? Date.now())
+    opened.push(first)
+    fsyncDirSync(dir)
+    return [first]
+  }
+  if (options.isClean) {
+    await loadActiveTail(segments[segments.length - 1]!)
+    return segments
+  }
+  const kept = recoverSegments(dir, segments, options)
+  // Recovered bytes may still sit only in the page cache of a crashed process's machine:
+  // fsync them before the recovery point moves over them (Kafka's "phantom" records bug).
+  for (const segment of kept) if (segment.nextOffset > options.recoveryPoint) segment.syncSync()
+  return kept
+}
 
 /**
  * Removes what interrupted operations leave behind (as Kafka's loader does) and returns the base

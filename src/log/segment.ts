@@ -5,6 +5,7 @@ import { BATCH_HEADER_SIZE, BATCH_PREFIX_SIZE, MAX_TIMESTAMP_OFFSET } from '../r
 import { readSafeInt64BE } from '../record/int64.js'
 import { CorruptIndexError, IoError, wrapIo } from './errors.js'
 import { FileBatchReader } from './file-batch-reader.js'
+import { FileHandle } from './file-handle.js'
 import { fdatasync, readAt, writevAt } from './file-io.js'
 import { OffsetIndex } from './offset-index.js'
 import { DELETED_SUFFIX, quarantineFileName, segmentPaths, type SegmentPaths } from './segment-files.js'
@@ -52,8 +53,10 @@ const RECOVERY_CHUNK_BYTES = 8 * 1024 * 1024
  * One `.log` file with its `.index` and `.timeindex`. The segment owns the log file descriptor,
  * the indexes and the counters behind Kafka's index-entry rule. It has a single writer (the
  * partition log serializes appends); readers may call the read methods concurrently with an
- * append and only ever see bytes below `size`, which moves after a write completes. Nothing is
- * durable until `flush()` resolves.
+ * append and only ever see bytes below `size`, which moves after a write completes. A reader
+ * holds the descriptor (`acquire`/`release`) for the length of its read, so deleting or closing
+ * the segment meanwhile never pulls it from under the read. Nothing is durable until `flush()`
+ * resolves.
  */
 export class Segment {
   readonly baseOffset: number
@@ -61,7 +64,7 @@ export class Segment {
   readonly offsetIndex: OffsetIndex
   readonly timeIndex: TimeIndex
   private readonly config: SegmentConfig
-  private fd: number
+  private readonly handle: FileHandle
   /** Bytes of whole batches; readers never look past it. */
   size: number
   /** Offset after the last batch, or the base offset for an empty segment. */
@@ -76,11 +79,16 @@ export class Segment {
   readonly createdMs: number
   /** Bytes below which every batch's CRC has been checked since open. */
   verifiedSize: number
-  private closed = false
   /** A failed write left bytes past `size` that could not be cut off. */
   hasUncutTail = false
-  /** Renamed to `.deleted`: its index files must not be written again. */
+  /** Renamed to `.deleted` or unlinked: its index files must not be read or written again. */
   private isDeleted = false
+  /**
+   * Damage a rebuild of the indexes met in this (durable) log. The segment keeps its extent, so a
+   * read reaching the damage fails instead of skipping it; time queries fail with it, since the
+   * largest timestamp of the damaged part is unknown.
+   */
+  private damage: CorruptRecordError | null = null
   /** Whether the indexes are known to agree with the log (always, for segments built here). */
   private indexesChecked: boolean
 
@@ -88,7 +96,7 @@ export class Segment {
     this.baseOffset = baseOffset
     this.paths = segmentPaths(dir, baseOffset)
     this.config = config
-    this.fd = fd
+    this.handle = new FileHandle(fd)
     this.size = size
     this.nextOffset = baseOffset
     this.offsetIndex = new OffsetIndex(this.paths.index, baseOffset, config.segmentIndexBytes, isNew)
@@ -124,10 +132,41 @@ export class Segment {
     return this.size === 0
   }
 
-  /** Largest record timestamp in the segment, or -1 if it has none. */
+  /** Deleted or closed: no new read may start on it (reads already holding it finish). */
+  get isRetired(): boolean {
+    return this.isDeleted || this.handle.isClosed
+  }
+
+  /** Holds the descriptor for one read; false once the segment is retired (read elsewhere then). */
+  acquire(): boolean {
+    return !this.isDeleted && this.handle.acquire()
+  }
+
+  release(): void {
+    this.handle.release()
+  }
+
+  /**
+   * Largest record timestamp in the segment, or -1 if it has none. Throws the CorruptRecordError
+   * of a damaged segment (see `damage`): a guess would let a time query skip the damaged records.
+   */
   get largestTimestamp(): number {
     this.ensureIndexes()
+    if (this.damage !== null) throw this.damage
     return this.maxTimestampSoFar
+  }
+
+  /**
+   * The largest timestamp for retention: -1 (retention then goes by the file's age) when damage
+   * makes it unknown, so a damaged segment does not stop retention for good.
+   */
+  get largestTimestampForRetention(): number {
+    try {
+      this.ensureIndexes()
+    } catch (error) {
+      if (!(error instanceof CorruptRecordError)) throw error
+    }
+    return this.damage === null ? this.maxTimestampSoFar : -1
   }
 
   /** Kafka's roll rules, checked before appending `incoming` (pure apart from reading state). */
@@ -151,10 +190,10 @@ export class Segment {
     if (this.hasUncutTail) throw new IoError('append to', this.paths.log, new Error('an earlier failed write could not be cut back'))
     const startSize = this.size
     try {
-      await writevAt(this.fd, this.paths.log, buffers, startSize)
+      await writevAt(this.handle.fd, this.paths.log, buffers, startSize)
     } catch (error) {
       try {
-        fs.ftruncateSync(this.fd, startSize)
+        fs.ftruncateSync(this.handle.fd, startSize)
       } catch {
         // Part of a batch may be left in the file: the partition must stop taking writes, and
         // reopening recovers the tail.
@@ -199,8 +238,8 @@ export class Segment {
     this.offsetIndex.reset()
     this.timeIndex.reset()
     this.resetCounters()
-    const fileSize = wrapIo('stat', this.paths.log, () => fs.fstatSync(this.fd).size)
-    const reader = new FileBatchReader(this.fd, this.paths.log, { end: fileSize, chunkBytes: RECOVERY_CHUNK_BYTES })
+    const fileSize = wrapIo('stat', this.paths.log, () => fs.fstatSync(this.handle.fd).size)
+    const reader = new FileBatchReader(this.handle.fd, this.paths.log, { end: fileSize, chunkBytes: RECOVERY_CHUNK_BYTES })
     let validBytes = 0
     let error: CorruptRecordError | null = null
     try {
@@ -242,11 +281,11 @@ export class Segment {
    * a quarantine file when asked. Returns the quarantine file, if one was written.
    */
   cutTail(options: { quarantine: boolean }): string | null {
-    const fileSize = wrapIo('stat', this.paths.log, () => fs.fstatSync(this.fd).size)
+    const fileSize = wrapIo('stat', this.paths.log, () => fs.fstatSync(this.handle.fd).size)
     if (fileSize <= this.size) return null
     const quarantineFile = options.quarantine ? this.copyToQuarantine(this.size, fileSize) : null
-    wrapIo('truncate', this.paths.log, () => fs.ftruncateSync(this.fd, this.size))
-    wrapIo('fsync', this.paths.log, () => fs.fdatasyncSync(this.fd))
+    wrapIo('truncate', this.paths.log, () => fs.ftruncateSync(this.handle.fd, this.size))
+    wrapIo('fsync', this.paths.log, () => fs.fdatasyncSync(this.handle.fd))
     return quarantineFile
   }
 
@@ -254,7 +293,7 @@ export class Segment {
   private copyToQuarantine(from: number, to: number): string {
     const file = uniqueFile(quarantineFileName(this.paths.log, from))
     const bytes = Buffer.allocUnsafe(to - from)
-    wrapIo('read', this.paths.log, () => fs.readSync(this.fd, bytes, 0, bytes.length, from))
+    wrapIo('read', this.paths.log, () => fs.readSync(this.handle.fd, bytes, 0, bytes.length, from))
     wrapIo('write', file, () => {
       const fd = fs.openSync(file, 'w', 0o644)
       try {
@@ -338,9 +377,11 @@ export class Segment {
    * lookup or a time query), and rebuilds them from the log when a check fails. `nextOffset` must
    * already be known (the next segment's base offset bounds a closed segment). Corruption found in
    * the log itself while rebuilding is thrown: that data was durable and must not be cut silently.
+   * A retired segment's index files may be gone or belong to a new segment of the same name, so
+   * it touches none: its lookups then scan from the start of the log.
    */
   ensureIndexes(): void {
-    if (this.indexesChecked) return
+    if (this.indexesChecked || this.isRetired) return
     try {
       this.offsetIndex.sanityCheck(this.size, this.nextOffset)
       this.timeIndex.sanityCheck(this.nextOffset)
@@ -353,9 +394,25 @@ export class Segment {
       }
     } catch (error) {
       if (!(error instanceof CorruptIndexError)) throw error
-      this.rebuildIndexes()
+      this.rebuildIndexesKeepingExtent()
     }
     this.indexesChecked = true
+  }
+
+  /**
+   * Rebuilds the indexes of a segment in use. If the log is damaged, the segment keeps its size and
+   * next offset (recovery would end it at the damage, and every later read would then step over
+   * the damaged records into the next segment); the indexes cover the whole batches before the
+   * damage, and the damage is thrown now and met again by every read that reaches it.
+   */
+  private rebuildIndexesKeepingExtent(): void {
+    const { size, nextOffset } = this
+    const result = this.recover()
+    if (result.error === null) return
+    this.size = size
+    this.nextOffset = nextOffset
+    this.damage = result.error
+    throw result.error
   }
 
   /**
@@ -396,7 +453,7 @@ export class Segment {
   /** The header of the batch at `position` read synchronously, or null if there is no valid one. */
   private headerAtSync(position: number, header: Buffer): BatchLocation | null {
     if (position + BATCH_HEADER_SIZE > this.size) return null
-    const got = wrapIo('read', this.paths.log, () => fs.readSync(this.fd, header, 0, BATCH_HEADER_SIZE, position))
+    const got = wrapIo('read', this.paths.log, () => fs.readSync(this.handle.fd, header, 0, BATCH_HEADER_SIZE, position))
     if (got < BATCH_HEADER_SIZE) return null
     try {
       const { baseOffset, size } = readBatchPrefix(header, 0)
@@ -419,7 +476,7 @@ export class Segment {
   async readBatchLocation(position: number, header: Buffer): Promise<BatchLocation | null> {
     const want = Math.min(BATCH_HEADER_SIZE, this.size - position)
     if (want < BATCH_PREFIX_SIZE) return null
-    const got = await readAt(this.fd, this.paths.log, header, 0, want, position)
+    const got = await readAt(this.handle.fd, this.paths.log, header, 0, want, position)
     if (got < BATCH_HEADER_SIZE) {
       if (got >= BATCH_PREFIX_SIZE) this.prefixAt(header, position)
       return null
@@ -438,27 +495,45 @@ export class Segment {
 
   /**
    * The first batch whose last offset is >= `offset`, scanning headers forward from the offset
-   * index's floor entry, or null if no batch of this segment reaches `offset`.
+   * index's floor entry, or null if no batch of this segment reaches `offset`. Every header passed
+   * on the way is checked: a batch that runs past the end of the segment, bytes too few for a
+   * header at its end, or offsets that do not ascend are damage (CorruptRecordError), never a
+   * reason to step over records. The caller holds the segment (`acquire`), or runs in the
+   * log's queue.
    */
-  async findBatch(offset: number, maxPosition = this.size): Promise<BatchLocation | null> {
+  async findBatch(offset: number): Promise<BatchLocation | null> {
     this.ensureIndexes()
-    let position = this.offsetIndex.lookup(offset).position
+    const end = this.size
+    let position = this.indexesChecked ? this.offsetIndex.lookup(offset).position : 0
+    let previousLastOffset = -1
     // The batch wanted usually starts at or just after the indexed position: read a little first
     // and more only while scanning on (a lookup then costs one small read, not 64 KiB).
     let chunkBytes = FIRST_HEADER_SCAN_BYTES
-    while (position < maxPosition) {
-      const chunk = Buffer.allocUnsafe(Math.max(BATCH_HEADER_SIZE, Math.min(chunkBytes, maxPosition - position)))
+    while (position < end) {
+      const chunk = Buffer.allocUnsafe(Math.max(BATCH_HEADER_SIZE, Math.min(chunkBytes, end - position)))
       chunkBytes = Math.min(chunkBytes * 4, HEADER_SCAN_BYTES)
-      const want = Math.min(chunk.length, maxPosition - position)
-      const got = await readAt(this.fd, this.paths.log, chunk, 0, want, position)
+      const want = Math.min(chunk.length, end - position)
+      const got = await readAt(this.handle.fd, this.paths.log, chunk, 0, want, position)
       let at = 0
       while (at + BATCH_HEADER_SIZE <= got) {
-        const { baseOffset, size } = this.prefixAt(chunk.subarray(at), position + at)
+        const batchPosition = position + at
+        const { baseOffset, size } = this.prefixAt(chunk.subarray(at), batchPosition)
         const lastOffset = baseOffset + readLastOffsetDelta(chunk, at)
-        if (lastOffset >= offset) return { position: position + at, size, baseOffset, lastOffset }
+        if (batchPosition + size > end) {
+          throw new CorruptRecordError('truncated-record', batchPosition, `the batch declares ${size} bytes but the segment ends ${end - batchPosition} bytes after its start`, this.paths.log)
+        }
+        if (baseOffset <= previousLastOffset || lastOffset < baseOffset) {
+          throw new CorruptRecordError('bad-offset', batchPosition, `batch offsets ${baseOffset}..${lastOffset} do not follow ${previousLastOffset}`, this.paths.log)
+        }
+        if (lastOffset >= offset) return { position: batchPosition, size, baseOffset, lastOffset }
+        previousLastOffset = lastOffset
         at += size
       }
-      if (at === 0 && got < BATCH_HEADER_SIZE) return null
+      if (at === 0) {
+        // Fewer bytes than a header where a batch must start: the file ends early (cut, or
+        // shorter than when it was opened).
+        throw new CorruptRecordError('truncated-record', position, `${got} bytes where a ${BATCH_HEADER_SIZE}-byte batch header must start; the segment should hold ${end - position}`, this.paths.log)
+      }
       position += at
     }
     return null
@@ -468,29 +543,41 @@ export class Segment {
   async read(position: number, length: number): Promise<Buffer> {
     const end = Math.min(this.size, position + length)
     const buf = Buffer.allocUnsafe(Math.max(0, end - position))
-    const got = await readAt(this.fd, this.paths.log, buf, 0, buf.length, position)
+    const got = await readAt(this.handle.fd, this.paths.log, buf, 0, buf.length, position)
     return got === buf.length ? buf : buf.subarray(0, got)
   }
 
   /**
-   * Cuts the segment so that its last batch ends before `offset`: the batch containing `offset`
-   * and everything after it go. Returns the bytes removed.
+   * Cuts the segment at `location` (found by `findBatch`): that batch and everything after it go,
+   * and the cut is fsynced. Synchronous, so no reader or fsync round runs in the middle of it.
+   * If the bytes before the cut are damaged, the segment keeps the cut as its end (nothing before
+   * it is dropped silently) and the damage is thrown.
    */
-  async truncateTo(offset: number): Promise<number> {
-    const location = await this.findBatch(offset)
-    if (location === null) return 0
-    const removed = this.size - location.position
-    wrapIo('truncate', this.paths.log, () => fs.ftruncateSync(this.fd, location.position))
+  cutAt(location: BatchLocation): void {
+    wrapIo('truncate', this.paths.log, () => fs.ftruncateSync(this.handle.fd, location.position))
+    this.syncSync()
     // Rebuilding from the log is simplest and exact: counters, max timestamp and both indexes.
-    this.recover()
-    return removed
+    const result = this.recover()
+    if (result.error === null) return
+    this.size = location.position
+    this.nextOffset = location.baseOffset
+    this.damage = result.error
+    throw result.error
   }
 
-  /** Writes staged index entries and fsyncs the log (not the indexes: they are rebuilt if lost). */
+  /**
+   * Writes staged index entries and fsyncs the log (not the indexes: they are rebuilt if lost).
+   * A retired segment is skipped: its data is being removed, and its index files are not its own.
+   */
   async flush(): Promise<void> {
-    this.offsetIndex.flush()
-    this.timeIndex.flush()
-    await fdatasync(this.fd, this.paths.log)
+    if (!this.acquire()) return
+    try {
+      this.offsetIndex.flush()
+      this.timeIndex.flush()
+      await fdatasync(this.handle.fd, this.paths.log)
+    } finally {
+      this.release()
+    }
   }
 
   /**
@@ -504,19 +591,17 @@ export class Segment {
     this.timeIndex.sync()
   }
 
-  /** Writes staged index entries and closes the log file. */
+  /**
+   * Writes staged index entries and closes the log file: at once, or when the last read holding
+   * it ends.
+   */
   close(): void {
-    if (this.closed) return
-    this.closed = true
+    if (this.handle.isClosed) return
     if (!this.isDeleted) {
       this.offsetIndex.flush()
       this.timeIndex.flush()
     }
-    try {
-      fs.closeSync(this.fd)
-    } catch (error) {
-      throw new IoError('close', this.paths.log, error)
-    }
+    this.handle.close(this.paths.log)
   }
 
   /**
@@ -542,27 +627,22 @@ export class Segment {
 
   /** Last modification time of the log file (retention's fallback for segments without timestamps). */
   modifiedMs(): number {
-    return wrapIo('stat', this.paths.log, () => fs.fstatSync(this.fd).mtimeMs)
+    return wrapIo('stat', this.paths.log, () => fs.fstatSync(this.handle.fd).mtimeMs)
   }
 
   /** Closes the file without writing anything (after an I/O failure). */
   closeQuietly(): void {
-    if (this.closed) return
-    this.closed = true
-    try {
-      fs.closeSync(this.fd)
-    } catch {
-      // Already failing; nothing more to report.
-    }
+    this.handle.closeQuietly()
   }
 
   /** fsyncs the log synchronously (after recovery, before its data counts as durable). */
   syncSync(): void {
-    wrapIo('fsync', this.paths.log, () => fs.fdatasyncSync(this.fd))
+    wrapIo('fsync', this.paths.log, () => fs.fdatasyncSync(this.handle.fd))
   }
 
-  /** Closes the segment and removes its three files. */
+  /** Closes the segment and removes its three files (reads holding it still finish). */
   deleteFiles(): void {
+    this.isDeleted = true
     this.close()
     for (const file of [this.paths.log, this.paths.index, this.paths.timeIndex]) {
       wrapIo('unlink', file, () => fs.rmSync(file, { force: true }))
