@@ -158,8 +158,10 @@ describe('kill -9 during a random mix of every engine operation', () => {
       }
     }
     const fail = (context: string, problems: string[]): never => {
-      const shown = problems.slice(0, 20).join('\n  ') + (problems.length > 20 ? `\n  … ${problems.length - 20} more` : '')
-      const known = knownDefectsIn(problems)
+      let shown = problems.slice(0, 20).join('\n  ') + (problems.length > 20 ? `\n  … ${problems.length - 20} more` : '')
+      const earlier = [...findings.values()].map(({ count, first }) => `${count}x, first in ${first.split('\n')[0]}`)
+      if (earlier.length > 0 && !context.includes('wrong reads or warnings')) shown += `\n\nearlier cycles also saw wrong reads or warnings:\n  ${earlier.join('\n  ')}`
+      const known = knownDefectsIn([...problems, ...earlier])
       throw new Error(`${context}, seed ${SEED} (rerun with SEGLOG_CRASH_SEED=${SEED}; SEGLOG_KEEP_TMP=1 keeps ${root}):\n  ${shown}${known.length > 0 ? `\n\n${known.join('\n')}` : ''}`)
     }
 
@@ -241,7 +243,7 @@ describe('kill -9 during a random mix of every engine operation', () => {
     )
     if (findings.size > 0) {
       const list = [...findings.values()].map(({ count, first }) => `${count}x, first in ${first}`)
-      fail(`${CYCLES} cycles kept every acknowledged record, but ${findings.size} kinds of wrong reads or warnings were seen`, list)
+      fail(`${CYCLES} cycles kept every acknowledged record, but ${findings.size} kind${findings.size === 1 ? '' : 's'} of wrong reads or warnings were seen`, list)
     }
   }, Math.max(120_000, CYCLES * 3_000))
 })
