@@ -344,9 +344,11 @@ export class ChaosModel {
         break
       }
       case 'commit':
+        // Either value may be stored, and a commit may move an offset back (a consumer rewinding).
         for (const entry of intent.entries as { topic: string; partition: number; offset: number }[]) {
           const commit = this.commit(intent.group as string, entry.topic, entry.partition)
           commit.maxAttempted = Math.max(commit.maxAttempted, entry.offset)
+          if (commit.minAcked !== null) commit.minAcked = Math.min(commit.minAcked, entry.offset)
         }
         break
       case 'createTopic': {
