@@ -166,9 +166,12 @@ export class ChaosModel {
           counts.warnings++
           if (!isBenignWarning(line.m as string)) findings.push(`${label}: the engine warned: ${line.m as string}`)
           break
-        case 'bad':
-          ;(line.read === true ? findings : problems).push(`${label}${lastIntent === null ? '' : ` [last operation: ${describeIntent(lastIntent)}]`}: ${line.m as string}`)
+        case 'bad': {
+          const message = `${label}${lastIntent === null ? '' : ` [last operation: ${describeIntent(lastIntent)}]`}: ${line.m as string}`
+          if (line.read === true) findings.push(message)
+          else problems.push(message)
           break
+        }
         case 'i':
           counts.intents++
           lastIntent = line
@@ -198,8 +201,8 @@ export class ChaosModel {
           const op = ops.get(line.op as number)
           if (op === undefined) break
           if (op.intent.t !== 'produce') op.acked = true
+          // An allowed refusal wrote nothing, so the model stays as it is.
           if (!isAllowedRejection(op.intent, line.code)) problems.push(`${label}: ${describeIntent(op.intent)} was rejected: ${String(line.code)} ${line.m as string}`)
-          else this.undoIntent(op.intent)
           break
         }
       }
@@ -229,10 +232,6 @@ export class ChaosModel {
       const topic = this.topic(intent.topic as string)
       for (const record of intent.recs as JournalRecord[]) topic.pending.set(identityOf(record.k, record.v, record.h), this.expected(record, null, `${describeIntent(intent)}`))
     }
-  }
-
-  private undoIntent(intent: JournalLine): void {
-    void intent // only truncations may be refused, and they write nothing
   }
 
   private expected(record: JournalRecord, timestamp: number | null, origin: string): Expected {
