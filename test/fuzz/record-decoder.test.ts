@@ -29,6 +29,13 @@ import { writeVarint } from '../../src/record/varint.js'
  */
 
 const FUZZ_MS = Number(process.env.SEGLOG_FUZZ_MS ?? 3000)
+/**
+ * Each fuzz test runs for its share of FUZZ_MS, so its timeout follows the knob: the share, plus
+ * room for the last input (up to MAX_DECODE_MS) and the corpus, never below the suite's default.
+ */
+function timeoutFor(share: number): number {
+  return Math.max(60_000, Math.ceil(FUZZ_MS * share) + 30_000)
+}
 const SEED = process.env.SEGLOG_FUZZ_SEED === undefined ? Math.floor(Math.random() * 0x1_0000_0000) : Number(process.env.SEGLOG_FUZZ_SEED)
 const CODECS: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 
@@ -340,14 +347,18 @@ interface FuzzStats {
   maxElapsedMs: number
 }
 
+/** How often a fuzz loop gives the event loop a turn (vitest's worker RPC times out after 60 s without one). */
+const YIELD_EVERY_MS = 500
+
 /**
  * Feeds inputs from `nextInput` until `durationMs` has passed; throws with the seed on the first
  * failure. Each phase draws from its own generator (SEED plus the phase number), so phases replay
  * independently of how long the others ran.
  */
-function fuzz(phase: number, durationMs: number, nextInput: (prng: Prng) => Buffer): FuzzStats {
+async function fuzz(phase: number, durationMs: number, nextInput: (prng: Prng) => Buffer): Promise<FuzzStats> {
   const prng = new Prng(SEED + phase)
   const deadline = performance.now() + durationMs
+  let nextYield = performance.now() + YIELD_EVERY_MS
   const stats: FuzzStats = { iterations: 0, maxGrowthBytes: 0, maxElapsedMs: 0 }
   // Most inputs throw several expected errors, and capturing their stacks is most of the cost. A
   // failing input is decoded again with stacks on, so the report still shows where it failed.
@@ -355,6 +366,12 @@ function fuzz(phase: number, durationMs: number, nextInput: (prng: Prng) => Buff
   Error.stackTraceLimit = 0
   try {
     while (performance.now() < deadline) {
+      if (performance.now() >= nextYield) {
+        Error.stackTraceLimit = stackTraceLimit
+        await new Promise((resolve) => setImmediate(resolve))
+        Error.stackTraceLimit = 0
+        nextYield = performance.now() + YIELD_EVERY_MS
+      }
       const input = nextInput(prng)
       const verifyCrc = prng.chance(0.3)
       try {
@@ -389,25 +406,25 @@ describe(`record decoder fuzz (seed ${SEED}, ${FUZZ_MS} ms)`, () => {
     }
   })
 
-  it('throws only SeglogErrors for random bytes, quickly and without big allocations', () => {
-    const stats = fuzz(1, FUZZ_MS * 0.2, (prng) => {
+  it('throws only SeglogErrors for random bytes, quickly and without big allocations', async () => {
+    const stats = await fuzz(1, FUZZ_MS * 0.2, (prng) => {
       const input = prng.bytes(prng.below(400))
       // Mostly give it a magic byte, or almost everything stops at the prefix check.
       if (input.length > 16 && prng.chance(0.8)) input[16] = 2
       return input
     })
     expect(stats.iterations).toBeGreaterThan(0)
-  })
+  }, timeoutFor(0.2))
 
-  it('throws only SeglogErrors for mutated valid batches and concatenations', () => {
-    const stats = fuzz(2, FUZZ_MS * 0.5, (prng) => (prng.chance(0.2) ? concatenation(prng, corpus) : mutate(prng, corpus, false)))
+  it('throws only SeglogErrors for mutated valid batches and concatenations', async () => {
+    const stats = await fuzz(2, FUZZ_MS * 0.5, (prng) => (prng.chance(0.2) ? concatenation(prng, corpus) : mutate(prng, corpus, false)))
     expect(stats.iterations).toBeGreaterThan(0)
-  })
+  }, timeoutFor(0.5))
 
-  it('throws only SeglogErrors when the decompressors get garbage under a valid CRC', () => {
-    const stats = fuzz(3, FUZZ_MS * 0.3, (prng) => fixCrc(mutate(prng, corpus, true)))
+  it('throws only SeglogErrors when the decompressors get garbage under a valid CRC', async () => {
+    const stats = await fuzz(3, FUZZ_MS * 0.3, (prng) => fixCrc(mutate(prng, corpus, true)))
     expect(stats.iterations).toBeGreaterThan(0)
-  })
+  }, timeoutFor(0.3))
 })
 
 /** arrayBuffers growth of one decode of `input` (scanner, getters, ensureValid, toArray). */
