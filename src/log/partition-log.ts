@@ -597,16 +597,18 @@ export class PartitionLog {
    * done; reads already in flight hold their segments and start again when they end.
    */
   private applyTruncation(offset: number, plan: TruncationPlan): void {
+    // Newest first: a crash part way then leaves a prefix of the segments, never a hole that would
+    // bring back records being removed behind a log start that skips records nothing deleted.
     if (plan.keep === 0) {
       // The new segment may take the first one's name, so the old files go first.
       const doomed = this.segments
-      for (const segment of doomed) segment.deleteFiles()
+      for (let slot = doomed.length - 1; slot >= 0; slot--) doomed[slot]!.deleteFiles()
       this.segments = [Segment.create(this.dir, offset, this.config, Date.now())]
       this.logStart = offset
     } else {
       const doomed = this.segments.slice(plan.keep)
       this.segments = this.segments.slice(0, plan.keep)
-      for (const segment of doomed) segment.deleteFiles()
+      for (let slot = doomed.length - 1; slot >= 0; slot--) doomed[slot]!.deleteFiles()
       if (plan.cut !== null) this.activeSegment.cutAt(plan.cut)
     }
     fsyncDirSync(this.dir)
