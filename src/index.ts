@@ -45,6 +45,7 @@ export {
   RecordBatch,
   encodeBatch,
   assignBaseOffset,
+  stampLogAppendTime,
   type EncodeBatchOptions,
   type TimestampType,
 } from './record/record-batch.js'
