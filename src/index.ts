@@ -7,7 +7,7 @@ export { SeglogError, InvalidArgumentError, type ErrorCode } from './errors.js'
 // Engine: a data directory with its topics and partitions.
 export { LogEngine, type LogEngineOptions, type TopicDescription, type TopicConfigChanges } from './engine/log-engine.js'
 export { LogLockedError } from './engine/dir-lock.js'
-export { DEFAULT_TOPIC_CONFIG, validateTopicName, type TopicConfig } from './engine/topic-config.js'
+export { DEFAULT_TOPIC_CONFIG, resolveTopicConfig, validateTopicName, type TopicConfig } from './engine/topic-config.js'
 export { RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT } from './engine/checkpoint-file.js'
 export { repairDirectory, type RepairOptions, type RepairReport, type PartitionRepair, type QuarantineMove, type RecoveryCut } from './engine/repair-directory.js'
 
