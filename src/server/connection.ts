@@ -168,7 +168,11 @@ export class KafkaConnection {
     const correlationId = request.header.correlationId
     if (request.apiVersion < handler.minVersion || request.apiVersion > handler.maxVersion) {
       const isApiVersions = request.apiKey === API_VERSIONS_KEY
-      this.enqueueDone(this.encode(handler.apiName, isApiVersions ? 0 : request.apiVersion, correlationId, handler.errorResponse(request.body as never, KafkaErrorCode.UNSUPPORTED_VERSION, context)))
+      try {
+        this.enqueueDone(this.encode(handler.apiName, isApiVersions ? 0 : request.apiVersion, correlationId, handler.errorResponse(request.body as never, KafkaErrorCode.UNSUPPORTED_VERSION, context)))
+      } catch (error) {
+        this.fail(`cannot encode the ${handler.apiName} v${request.apiVersion} error response: ${(error as Error).message}`)
+      }
       return
     }
     const entry = this.enqueue()
@@ -219,30 +223,28 @@ export class KafkaConnection {
     } catch (error) {
       result = Promise.reject(error)
     }
-    Promise.resolve(result).then(
-      (body) => {
-        if (body === CLOSE_CONNECTION) {
-          this.complete(entry, null)
-          this.fail(`closing after a failed ${apiName} request that asked for no response (acks=0)`, false)
-          return
-        }
-        this.complete(entry, body === null ? null : this.encode(apiName, request.apiVersion, correlationId, body))
-      },
-      (error: unknown) => {
-        this.broker.log(`${apiName} v${request.apiVersion} from ${this.peer} failed: ${(error as Error)?.message ?? String(error)}`)
+    const answerWithError = (error: unknown): void => {
+      // A handler failed or built a response its version cannot carry: a bug, but only this
+      // request's. The client gets UNKNOWN_SERVER_ERROR; if even that cannot be encoded, it is cut off.
+      this.broker.log(`${apiName} v${request.apiVersion} from ${this.peer} failed: ${(error as Error)?.message ?? String(error)}`)
+      try {
         this.complete(entry, this.encode(apiName, request.apiVersion, correlationId, handler.errorResponse(request.body as never, KafkaErrorCode.UNKNOWN_SERVER_ERROR, context)))
-      },
-    )
+      } catch (encodeError) {
+        this.fail(`cannot encode the ${apiName} v${request.apiVersion} error response: ${(encodeError as Error).message}`)
+      }
+    }
+    Promise.resolve(result).then((body) => {
+      if (body === CLOSE_CONNECTION) {
+        this.complete(entry, null)
+        this.fail(`closing after a failed ${apiName} request that asked for no response (acks=0)`, false)
+        return
+      }
+      this.complete(entry, body === null ? null : this.encode(apiName, request.apiVersion, correlationId, body))
+    }).catch(answerWithError)
   }
 
-  private encode(apiName: ApiName, apiVersion: number, correlationId: number, body: unknown): Buffer[] | null {
-    try {
-      return encodeResponse(apiName, apiVersion, correlationId, body as never)
-    } catch (error) {
-      // A handler built a response its version cannot carry: a bug, but only this client's problem.
-      this.fail(`cannot encode the ${apiName} v${apiVersion} response: ${(error as Error).message}`)
-      return null
-    }
+  private encode(apiName: ApiName, apiVersion: number, correlationId: number, body: unknown): Buffer[] {
+    return encodeResponse(apiName, apiVersion, correlationId, body as never)
   }
 
   private complete(entry: InFlight, chunks: Buffer[] | null): void {

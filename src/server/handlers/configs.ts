@@ -34,28 +34,29 @@ class ResourceError extends Error {
   }
 }
 
-function describeTopic(broker: Broker, name: string, request: DescribeConfigsRequest): ConfigEntry[] {
+function describeTopic(broker: Broker, name: string, request: DescribeConfigsRequest, version: number): ConfigEntry[] {
   if (!broker.engine.hasTopic(name)) throw new ResourceError(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${name}' does not exist`)
   const values = kafkaConfigsOf(broker.engine.topicConfig(name), broker.engine.flushPolicy)
   const defaults = engineDefaults(broker)
   return TOPIC_CONFIG_NAMES.map((entry) => {
     const value = values.get(entry.name)!
     const source = configSourceOf(entry.name, value, defaults, BUILT_IN_DEFAULTS)
-    return configEntry(entry.name, value, source, entry.fixed !== undefined || isInternalTopic(name), entry.type, entry.documentation, request)
+    return configEntry(entry.name, value, source, entry.fixed !== undefined || isInternalTopic(name), entry.type, entry.documentation, request, version)
   })
 }
 
-function describeBroker(broker: Broker, name: string, request: DescribeConfigsRequest): ConfigEntry[] {
+function describeBroker(broker: Broker, name: string, request: DescribeConfigsRequest, version: number): ConfigEntry[] {
   if (name !== '' && name !== String(broker.settings.nodeId)) throw new ResourceError(KafkaErrorCode.INVALID_REQUEST, `this is broker ${broker.settings.nodeId}, not '${name}'`)
-  return brokerConfigs(broker).map((entry) => configEntry(entry.name, entry.value, entry.isDefault ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG, true, entry.type, entry.documentation, request))
+  return brokerConfigs(broker).map((entry) => configEntry(entry.name, entry.value, entry.isDefault ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG, true, entry.type, entry.documentation, request, version))
 }
 
-function configEntry(name: string, value: string, source: number, readOnly: boolean, type: number, documentation: string, request: DescribeConfigsRequest): ConfigEntry {
+function configEntry(name: string, value: string, source: number, readOnly: boolean, type: number, documentation: string, request: DescribeConfigsRequest, version: number): ConfigEntry {
   return {
     name,
     value,
     readOnly,
-    isDefault: source === ConfigSource.DEFAULT_CONFIG,
+    // Only v0 has isDefault; later versions say where the value comes from instead.
+    isDefault: version === 0 && source !== ConfigSource.DYNAMIC_TOPIC_CONFIG,
     configSource: source,
     isSensitive: false,
     synonyms: request.includeSynonyms ? [{ name, value, source }] : [],
@@ -64,12 +65,12 @@ function configEntry(name: string, value: string, source: number, readOnly: bool
   }
 }
 
-function describeResource(broker: Broker, resource: DescribeResource, request: DescribeConfigsRequest): DescribeResult {
+function describeResource(broker: Broker, resource: DescribeResource, request: DescribeConfigsRequest, version: number): DescribeResult {
   const base = { resourceType: resource.resourceType, resourceName: resource.resourceName }
   try {
     let configs: ConfigEntry[]
-    if (resource.resourceType === RESOURCE_TOPIC) configs = describeTopic(broker, resource.resourceName, request)
-    else if (resource.resourceType === RESOURCE_BROKER) configs = describeBroker(broker, resource.resourceName, request)
+    if (resource.resourceType === RESOURCE_TOPIC) configs = describeTopic(broker, resource.resourceName, request, version)
+    else if (resource.resourceType === RESOURCE_BROKER) configs = describeBroker(broker, resource.resourceName, request, version)
     else throw new ResourceError(KafkaErrorCode.INVALID_REQUEST, `resource type ${resource.resourceType} has no configs here (topics: 2, brokers: 4)`)
     const keys = resource.configurationKeys
     if (keys !== null && keys.length > 0) configs = configs.filter((entry) => keys.includes(entry.name ?? ''))
@@ -85,7 +86,7 @@ export const describeConfigsHandler: ApiHandler<'DescribeConfigs'> = {
   minVersion: 0,
   maxVersion: 4,
   isExclusive: false,
-  handle: (request, context) => ({ throttleTimeMs: 0, results: request.resources.map((resource) => describeResource(context.broker, resource, request)) }),
+  handle: (request, context) => ({ throttleTimeMs: 0, results: request.resources.map((resource) => describeResource(context.broker, resource, request, context.apiVersion)) }),
   errorResponse: (request, errorCode) => ({
     throttleTimeMs: 0,
     results: request.resources.map((resource) => ({ errorCode, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] })),

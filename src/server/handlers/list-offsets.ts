@@ -38,15 +38,9 @@ async function lookup(log: PartitionLog, partitionIndex: number, timestamp: numb
     const found = (await log.offsetForTimestamp(timestamp)) ?? NOT_FOUND
     // The special queries answer with timestamp -1, as Kafka does.
     const reported = isSpecial && timestamp !== MAX_TIMESTAMP ? { offset: found.offset, timestamp: -1 } : found
-    return {
-      partitionIndex,
-      errorCode: KafkaErrorCode.NONE,
-      // Only v0 has this field (and then none of the two below).
-      oldStyleOffsets: context.apiVersion === 0 && reported.offset >= 0 && maxNumOffsets > 0 ? [reported.offset] : [],
-      timestamp: reported.timestamp,
-      offset: reported.offset,
-      leaderEpoch: -1,
-    }
+    // v0 has a list of offsets instead of one offset and its timestamp.
+    if (context.apiVersion === 0) return { ...partitionError(partitionIndex, KafkaErrorCode.NONE), oldStyleOffsets: reported.offset >= 0 && maxNumOffsets > 0 ? [reported.offset] : [] }
+    return { partitionIndex, errorCode: KafkaErrorCode.NONE, oldStyleOffsets: [], timestamp: reported.timestamp, offset: reported.offset, leaderEpoch: -1 }
   } catch (error) {
     const errorCode = kafkaCodeFor(error)
     if (isUnexpected(errorCode)) context.broker.log(`list offsets of ${log.topic}-${partitionIndex} failed: ${(error as Error).message}`)
