@@ -3,6 +3,7 @@ import { KafkaErrorCode } from './error-codes.js'
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './handlers/configs.js'
 import { deleteRecordsHandler } from './handlers/delete-records.js'
 import { fetchHandler } from './handlers/fetch.js'
+import { findCoordinatorHandler } from './handlers/find-coordinator.js'
 import { initProducerIdHandler } from './handlers/init-producer-id.js'
 import { listOffsetsHandler } from './handlers/list-offsets.js'
 import { describeClusterHandler, metadataHandler } from './handlers/metadata.js'
@@ -38,6 +39,7 @@ const HANDLERS: readonly AnyApiHandler[] = [
   fetchHandler,
   listOffsetsHandler,
   metadataHandler,
+  findCoordinatorHandler,
   apiVersionsHandler,
   createTopicsHandler,
   deleteTopicsHandler,

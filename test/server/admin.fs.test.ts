@@ -68,6 +68,21 @@ describe('DescribeCluster', () => {
   })
 })
 
+describe('FindCoordinator', () => {
+  it('names this broker for every group, and refuses transactions', async () => {
+    const { port } = await startServer({ nodeId: 3 })
+    const client = await connect(port)
+    for (let version = 0; version <= 3; version++) {
+      const response = await client.request('FindCoordinator', version, { key: 'billing', keyType: 0 })
+      expect(response).toMatchObject({ errorCode: 0, nodeId: 3, host: '127.0.0.1', port })
+    }
+    const batched = await client.request('FindCoordinator', 4, { keyType: 0, coordinatorKeys: ['a', 'b'] })
+    expect(batched.coordinators.map((coordinator) => [coordinator.key, coordinator.nodeId, coordinator.errorCode])).toEqual([['a', 3, 0], ['b', 3, 0]])
+    const transaction = await client.request('FindCoordinator', 3, { key: 'tx', keyType: 1 })
+    expect(transaction.errorCode).toBe(KafkaErrorCode.INVALID_REQUEST)
+  })
+})
+
 describe('CreateTopics, DeleteTopics, CreatePartitions', () => {
   it('create topics with Kafka configs, at every version served, and refuse what one broker cannot do', async () => {
     const { port, server } = await startServer({ defaultPartitions: 2 })

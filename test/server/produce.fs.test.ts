@@ -30,12 +30,12 @@ describe('Produce', () => {
     await server.engine.createTopic('t', { partitions: 2 })
     const client = await connect(port)
     const sent: Buffer[] = []
-    for (let version = 3; version <= 9; version++) {
+    for (let version = 0; version <= 9; version++) {
       const batch = batchOf([`v${version}-a`, `v${version}-b`], { compression: 'gzip' })
       sent.push(Buffer.from(batch))
       const result = await produce(client, 't', 1, batch, version)
       expect(result.errorCode).toBe(KafkaErrorCode.NONE)
-      expect(result.baseOffset).toBe((version - 3) * 2)
+      expect(result.baseOffset).toBe(version * 2)
       if (version >= 5) expect(result.logStartOffset).toBe(0)
     }
     // Stored byte for byte as sent, apart from the base offset the log assigned.
@@ -82,6 +82,16 @@ describe('Produce', () => {
     expect(response.responses[8]!.partitionResponses[0]!.errorMessage).toMatch(/max\.message\.bytes 200/)
     // Only the good batch was written.
     expect(server.engine.partition('t', 0).logEndOffset).toBe(1)
+  })
+
+  it('refuses the old message formats, which v0-2 may carry', async () => {
+    const { port, server } = await startServer()
+    await server.engine.createTopic('t')
+    const client = await connect(port)
+    const legacy = batchOf(['old'])
+    legacy[16] = 1
+    for (const version of [0, 1, 2]) expect((await produce(client, 't', 0, Buffer.from(legacy), version)).errorCode).toBe(KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT)
+    expect(server.engine.partition('t', 0).logEndOffset).toBe(0)
   })
 
   it('refuses acks other than 0, 1 and -1, and transactional requests', async () => {

@@ -6,7 +6,7 @@ import { findPartition, isInternalTopic } from '../partitions.js'
 import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
 
 /**
- * Produce (v3+: record batch v2 only). Each partition's batch is checked (one batch, magic 2, the
+ * Produce (record batch v2 only). Each partition's batch is checked (one batch, magic 2, the
  * topic's max.message.bytes, not a control or transactional batch), stamped with LogAppendTime when
  * the topic asks for it, and appended as it came with `appendBatch`, which checks its CRC, assigns
  * offsets in place and deduplicates idempotent retries. Every append is issued before the handler
@@ -34,7 +34,7 @@ function failed(index: number, errorCode: number, errorMessage: string | null = 
 }
 
 /** The one batch of a partition's records, or the error to answer with. */
-function checkBatch(records: Buffer | null, maxBatchBytes: number): RecordBatch | { errorCode: number; errorMessage: string } {
+function checkBatch(records: Buffer | null, maxBatchBytes: number, apiVersion: number): RecordBatch | { errorCode: number; errorMessage: string } {
   if (records === null || records.length === 0) return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'a produce request must carry one record batch per partition' }
   let batch: RecordBatch | null
   const scanner = new BatchScanner(records)
@@ -42,7 +42,11 @@ function checkBatch(records: Buffer | null, maxBatchBytes: number): RecordBatch 
     batch = scanner.next()
     if (batch !== null && scanner.next() !== null) return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'produce requests v3+ carry exactly one record batch per partition' }
   } catch (error) {
-    if (error instanceof CorruptRecordError && error.reason === 'bad-magic') return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'produce requests v3+ carry record batches of magic 2 only' }
+    if (error instanceof CorruptRecordError && error.reason === 'bad-magic') {
+      // v0-2 may carry the old message formats, which seglog does not store (Kafka 4 refuses them too).
+      if (apiVersion < 3) return { errorCode: KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, errorMessage: 'only record batches of magic 2 are stored' }
+      return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'produce requests v3+ carry record batches of magic 2 only' }
+    }
     return { errorCode: KafkaErrorCode.CORRUPT_MESSAGE, errorMessage: (error as Error).message }
   }
   if (batch === null || scanner.trailingBytes > 0) return { errorCode: KafkaErrorCode.CORRUPT_MESSAGE, errorMessage: `the records end ${scanner.trailingBytes} bytes into a batch` }
@@ -59,7 +63,7 @@ function appendPartition(context: RequestContext, topic: string, index: number, 
   if (log === null) return failed(index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   if (isInternalTopic(topic)) return failed(index, KafkaErrorCode.INVALID_TOPIC_EXCEPTION, `'${topic}' is internal`)
   const config = engine.topicConfig(topic)
-  const checked = checkBatch(records, config.maxBatchBytes)
+  const checked = checkBatch(records, config.maxBatchBytes, context.apiVersion)
   if (!('buffer' in checked)) return failed(index, checked.errorCode, checked.errorMessage)
   let logAppendTimeMs = -1
   if (config.timestampType === 'LogAppendTime') {
@@ -108,8 +112,10 @@ function errorResponse(request: ProduceRequest, errorCode: number): ProduceRespo
 
 export const produceHandler: ApiHandler<'Produce'> = {
   apiName: 'Produce',
-  // v0-2 carry the old message formats, which seglog does not store; v10+ add leader discovery.
-  minVersion: 3,
+  // v0-2 are served for record batches of magic 2 only: clients use the newest version both sides
+  // speak, but librdkafka enables gzip, snappy and lz4 only if the broker also lists Produce v0.
+  // v10+ add leader discovery.
+  minVersion: 0,
   maxVersion: 9,
   isExclusive: false,
   handle: handleProduce,
