@@ -40,6 +40,11 @@ export class KafkaConnection {
   /** Resolves once every request received so far has been handled. */
   private allHandled: Promise<void> = Promise.resolve()
   private isPaused = false
+  private isCorked = false
+  private readonly uncork = (): void => {
+    this.isCorked = false
+    this.socket.uncork()
+  }
   private isClosing = false
   private isClosed = false
   private readonly abort = new AbortController()
@@ -254,16 +259,22 @@ export class KafkaConnection {
     this.writeReady()
   }
 
-  /** Writes the responses at the head of the queue that are ready, in order, in one writev. */
+  /**
+   * Writes the responses at the head of the queue that are ready, in order. The socket stays corked
+   * until the current tick ends, so responses finished together go out in one writev.
+   */
   private writeReady(): void {
     if (this.isClosed) return
     if (this.queue[0]?.isDone) {
-      this.socket.cork()
+      if (!this.isCorked) {
+        this.isCorked = true
+        this.socket.cork()
+        process.nextTick(this.uncork)
+      }
       while (this.queue[0]?.isDone) {
         const chunks = this.queue.shift()!.chunks
         if (chunks !== null) for (const chunk of chunks) this.socket.write(chunk)
       }
-      this.socket.uncork()
     }
     if (this.isClosing && this.queue.length === 0) this.socket.end()
     this.updateFlow()
