@@ -105,11 +105,12 @@ export function serveConfigFrom(properties: ReadonlyMap<string, string>): ServeC
     }
   }
   config.retentionCheckIntervalMs = integer('log.retention.check.interval.ms', 1)
-  config.ignored = [...properties.keys()].filter((key) => !USED_KEYS.has(key))
+  config.ignored = [...properties.keys()].filter((key) => !SERVE_CONFIG_KEYS.has(key))
   return config
 }
 
-const USED_KEYS = new Set([
+/** The broker config keys seglog uses (docs/server.md lists them). */
+export const SERVE_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'listeners', 'advertised.listeners', 'node.id', 'broker.id', 'cluster.id', 'auto.create.topics.enable', 'num.partitions',
   'default.replication.factor', 'socket.request.max.bytes', 'connections.max.idle.ms', 'fetch.max.bytes', 'log.dirs', 'log.dir',
   'log.segment.bytes', 'log.roll.hours', 'log.roll.ms', 'log.retention.hours', 'log.retention.minutes', 'log.retention.ms',
