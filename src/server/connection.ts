@@ -103,7 +103,7 @@ export class KafkaConnection {
     while (!this.isPaused && !this.isClosing && !this.isClosed && this.receivedBytes >= SIZE_PREFIX) {
       const size = this.peekSize()
       if (size < 0 || size > this.broker.settings.maxRequestBytes) {
-        this.fail(`request of ${size} bytes is over socket.request.max.bytes (${this.broker.settings.maxRequestBytes})`)
+        this.fail(size < 0 ? `negative request size ${size}` : `request of ${size} bytes is over socket.request.max.bytes (${this.broker.settings.maxRequestBytes})`)
         return
       }
       if (this.receivedBytes < SIZE_PREFIX + size) return

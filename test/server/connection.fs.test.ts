@@ -152,7 +152,7 @@ describe('a connection is closed, with one log line, and no other connection not
   })
 
   it('for a negative frame size', async () => {
-    await expectClosed(Buffer.from('ffffff00', 'hex'), /request of -256 bytes/)
+    await expectClosed(Buffer.from('ffffff00', 'hex'), /negative request size -256/)
   })
 
   it('for a frame that does not decode', async () => {
