@@ -140,7 +140,12 @@ describe('KafkaJS admin', () => {
     // Past the newest record: Kafka's answer is -1, which KafkaJS turns into the latest offset.
     expect(await admin.fetchTopicOffsetsByTimestamp('clock', 99_000)).toEqual([{ partition: 0, offset: '5' }])
     const broker = await brokerOn((await admin.describeCluster()).brokers[0].port)
+    // From a timestamp's offset, and from the latest: only what is produced after it.
     expect((await fetchAll(broker, 'clock', 0, 2)).map((message) => message.value!.toString())).toEqual(['2', '3', '4'])
+    const [latest] = await admin.fetchTopicOffsets('clock')
+    expect(await fetchAll(broker, 'clock', 0, Number(latest.offset))).toEqual([])
+    await producer.send({ topic: 'clock', messages: [{ value: 'new' }] })
+    expect((await fetchAll(broker, 'clock', 0, Number(latest.offset))).map((message) => message.value!.toString())).toEqual(['new'])
   })
 })
 
