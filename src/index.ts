@@ -2,12 +2,14 @@
  * seglog's public API: the only import path users need. Everything exported here is documented in
  * docs/ (embedding.md for the engine, producer and consumer; format/ for the bytes).
  */
+import type { LogEngine as Engine, LogEngineOptions as EngineOptions } from './engine/log-engine.js'
+
 export { SeglogError, InvalidArgumentError, type ErrorCode } from './errors.js'
 
 // Engine: a data directory with its topics and partitions.
-export { LogEngine, type LogEngineOptions, type TopicDescription } from './engine/log-engine.js'
+export { LogEngine, type LogEngineOptions, type TopicDescription, type TopicConfigChanges } from './engine/log-engine.js'
 export { LogLockedError } from './engine/dir-lock.js'
-export { DEFAULT_TOPIC_CONFIG, validateTopicName, type TopicConfig } from './engine/topic-config.js'
+export { DEFAULT_TOPIC_CONFIG, resolveTopicConfig, validateTopicName, type TopicConfig } from './engine/topic-config.js'
 export { RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT } from './engine/checkpoint-file.js'
 export { repairDirectory, type RepairOptions, type RepairReport, type PartitionRepair, type QuarantineMove, type RecoveryCut } from './engine/repair-directory.js'
 
@@ -45,6 +47,7 @@ export {
   RecordBatch,
   encodeBatch,
   assignBaseOffset,
+  stampLogAppendTime,
   type EncodeBatchOptions,
   type TimestampType,
 } from './record/record-batch.js'
@@ -63,3 +66,86 @@ export { CorruptCompressionError, UnsupportedCompressionError } from './compress
 export { OffsetStore, OFFSETS_TOPIC, type OffsetCommit, type PartitionLag, type ResetTarget, type OffsetStoreOptions } from './consumer/offset-store.js'
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type StartPosition } from './consumer/consumer.js'
 export { type CommittedOffset } from './consumer/offset-record.js'
+
+// The Kafka-protocol server (docs/server.md). src/server/ is built on this file's API and imports
+// nothing else, so this file must not import it statically (that would close a circle): it is
+// loaded on the first call, and embedders that never serve never load it.
+/** The Kafka server's own settings (not the engine's), with Kafka's broker config names beside them. */
+export interface KafkaServerSettings {
+  /** Interface to listen on (`listeners`); 127.0.0.1 unless told otherwise. */
+  host: string
+  /** Port to listen on; 0 lets the OS choose (the server's `address` says which). */
+  port: number
+  /** Host clients are told to connect to (`advertised.listeners`); the listen host by default. */
+  advertisedHost: string | null
+  /** Port clients are told to connect to; the port actually bound by default. */
+  advertisedPort: number | null
+  /** `node.id` (or `broker.id`): this broker's id in metadata. */
+  nodeId: number
+  /** The cluster id in metadata; derived from the data directory's path when null. */
+  clusterId: string | null
+  /** `auto.create.topics.enable`: Metadata requests for unknown topics create them. */
+  autoCreateTopics: boolean
+  /** `num.partitions`: partitions of topics created without a count. */
+  defaultPartitions: number
+  /** `socket.request.max.bytes`: a larger request frame closes its connection. */
+  maxRequestBytes: number
+  /** `connections.max.idle.ms`: a connection with nothing in flight for this long is closed. */
+  idleTimeoutMs: number
+  /** `fetch.max.bytes`: the broker's cap on one fetch response's records. */
+  fetchMaxBytes: number
+  /**
+   * While a connection's responses not yet taken by its client exceed this, the server stops
+   * reading its requests (a slow reader cannot make the server buffer without bound).
+   */
+  maxUnsentBytes: number
+  /** Requests of one connection being handled at once; more wait in the socket. */
+  maxInFlightRequests: number
+  /** How long close() lets in-flight requests finish before closing their connections anyway. */
+  shutdownTimeoutMs: number
+}
+
+export interface KafkaServerOptions extends Partial<KafkaServerSettings> {
+  /** The engine to serve. The server does not close it: its owner does, after `close()`. */
+  engine?: Engine
+  /**
+   * For test suites: open an engine on a new temporary directory (flush mode `os`, unless
+   * `engineOptions` say otherwise), listen on port 0 unless a port is given, and remove the
+   * directory at `close()`.
+   */
+  ephemeral?: boolean
+  /** Options for the engine an ephemeral server opens (not `dir`). */
+  engineOptions?: Omit<EngineOptions, 'dir'>
+  /** Receives one line per notable event (a malformed frame, a topic created); console.warn by default. */
+  onLog?: (message: string) => void
+}
+
+export interface KafkaServer {
+  /** Where the server listens: the port is the one bound (useful with port 0). */
+  readonly address: { host: string; port: number }
+  readonly engine: Engine
+  /** Connections open now. */
+  readonly connectionCount: number
+  /**
+   * Stops accepting connections, answers what is in flight (long-polling fetches at once), closes
+   * every connection and, for an ephemeral server, closes the engine and removes its directory.
+   */
+  close(): Promise<void>
+}
+
+/**
+ * Serves a seglog engine over the Kafka protocol, so Kafka clients and tools can produce to it,
+ * fetch from it and administer its topics. Resolves once the server is listening.
+ *
+ * ```ts
+ * const engine = await LogEngine.open({ dir: './data' })
+ * const server = await createKafkaServer({ engine, port: 9092 })
+ * // ... until it is time to stop:
+ * await server.close()
+ * await engine.close()
+ * ```
+ */
+export async function createKafkaServer(options: KafkaServerOptions = {}): Promise<KafkaServer> {
+  const server = await import('./server/kafka-server.js')
+  return server.createKafkaServer(options)
+}

@@ -8,6 +8,7 @@ import { demoCommand } from './commands/demo.js'
 import { consumeCommand } from './commands/consume.js'
 import { produceCommand } from './commands/produce.js'
 import { repairCommand } from './commands/repair.js'
+import { serveCommand } from './commands/serve.js'
 import { dumpCommand } from './commands/dump.js'
 import { inspectCommand } from './commands/inspect.js'
 import { verifyCommand } from './commands/verify.js'
@@ -20,7 +21,7 @@ import { guardStdout, isColorEnabled } from './output.js'
  * UsageError -> 2, SeglogError -> 1 with its message, anything else -> 1 with one line (the stack
  * too when SEGLOG_DEBUG=1). A new command is one entry in COMMANDS.
  */
-const COMMANDS: readonly Command[] = [dumpCommand, inspectCommand, verifyCommand, repairCommand, produceCommand, consumeCommand, benchCommand, demoCommand]
+const COMMANDS: readonly Command[] = [dumpCommand, inspectCommand, verifyCommand, repairCommand, produceCommand, consumeCommand, serveCommand, benchCommand, demoCommand]
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((command) => command.name === name)

@@ -48,6 +48,9 @@ export interface TopicDescription {
   internal: boolean
 }
 
+/** Settings to change with alterTopicConfig; null puts a setting back to the engine's default. */
+export type TopicConfigChanges = { [K in Exclude<keyof TopicConfig, 'partitions'>]?: TopicConfig[K] | null }
+
 interface TopicsFile {
   version: number
   topics: Record<string, TopicConfig>
@@ -62,7 +65,8 @@ export class LogEngine implements AsyncDisposable {
   readonly dir: string
   private readonly lock: DirLock
   private readonly topics = new Map<string, { config: TopicConfig; logs: PartitionLog[] }>()
-  private readonly topicDefaults: TopicConfig
+  /** The settings a topic gets for what it does not set itself (the `topicDefaults` option filled in). */
+  readonly topicDefaults: TopicConfig
   private readonly warn: (message: string, detail?: RecoveryEvent) => void
   /** Whether the previous owner closed the directory cleanly (no recovery was needed). */
   readonly wasCleanShutdown: boolean
@@ -233,6 +237,56 @@ export class LogEngine implements AsyncDisposable {
     return { name, partitions: resolved.partitions, config: resolved, internal: name === OFFSETS_TOPIC }
   }
 
+
+  /**
+   * Grows a topic to `count` partitions (Kafka's CreatePartitions). Partitions are only ever added:
+   * records keep their partitions, so keyed records written before go elsewhere than keyed records
+   * written after, as in Kafka. topics.json is rewritten first; a crash before the new directories
+   * exist leaves them to be created by the next open.
+   */
+  async addPartitions(name: string, count: number): Promise<TopicDescription> {
+    this.ensureOpen()
+    if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic`)
+    const topic = this.requireTopic(name)
+    const current = topic.logs.length
+    if (!Number.isSafeInteger(count) || count <= current) throw new InvalidArgumentError(`topic '${name}' has ${current} partitions; the new count must be larger, got ${count}`)
+    resolveTopicConfig({ partitions: count })
+    for (let partition = current; partition < count; partition++) {
+      const partitionDir = path.join(this.dir, `${name}-${partition}`)
+      if (fs.existsSync(partitionDir)) throw new InvalidArgumentError(`${partitionDir} already exists but is not a partition of topic '${name}'; move it away first`)
+    }
+    // The logs share this config object, so the new count is what they and topics.json see.
+    topic.config.partitions = count
+    this.writeTopicsFile()
+    for (let partition = current; partition < count; partition++) {
+      topic.logs.push(this.configure(await PartitionLog.create(path.join(this.dir, `${name}-${partition}`), name, partition, topic.config), topic.config))
+    }
+    return { name, partitions: count, config: topic.config, internal: false }
+  }
+
+  /**
+   * Changes a topic's settings (not its partition count: see addPartitions). A setting given as
+   * null goes back to the engine's default. New values apply at once to the topic's partitions,
+   * except segmentIndexBytes, which applies to segments created from now on.
+   */
+  async alterTopicConfig(name: string, changes: TopicConfigChanges): Promise<TopicDescription> {
+    this.ensureOpen()
+    if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic; its settings are fixed`)
+    const topic = this.requireTopic(name)
+    if ('partitions' in changes) throw new InvalidArgumentError('alterTopicConfig cannot change the partition count; use addPartitions')
+    const next: Partial<TopicConfig> = { ...topic.config }
+    for (const [key, value] of Object.entries(changes) as [keyof TopicConfigChanges, unknown][]) {
+      ;(next as Record<string, unknown>)[key] = value === null ? this.topicDefaults[key] : value
+    }
+    const resolved = resolveTopicConfig(next, this.topicDefaults)
+    // Partition logs and segments hold this very object, so changing it in place changes them.
+    Object.assign(topic.config, resolved)
+    if (resolved.flush === undefined) topic.config.flush = undefined
+    if (resolved.timestampType === undefined) topic.config.timestampType = undefined
+    for (const log of topic.logs) log.flushPolicy = topic.config.flush ?? this.flushPolicy
+    this.writeTopicsFile()
+    return { name, partitions: topic.config.partitions, config: topic.config, internal: false }
+  }
 
   /** Deletes a topic and all its data. */
   async deleteTopic(name: string): Promise<void> {

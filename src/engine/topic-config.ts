@@ -1,15 +1,21 @@
 import { InvalidArgumentError } from '../errors.js'
 import { resolveFlushPolicy, type FlushPolicy } from '../log/flush-policy.js'
 import type { PartitionLogConfig } from '../log/partition-log.js'
+import type { TimestampType } from '../record/record-batch.js'
 
 /** Per-topic settings, named after Kafka's topic configs (segment.bytes → segmentBytes, …). */
 export interface TopicConfig extends PartitionLogConfig {
   partitions: number
   /** Overrides the engine's flush policy for this topic. */
   flush?: FlushPolicy
+  /**
+   * Kafka's message.timestamp.type: 'LogAppendTime' asks a broker to stamp batches with their time
+   * of arrival (see stampLogAppendTime); 'CreateTime' (the default when absent) keeps the producer's.
+   */
+  timestampType?: TimestampType
 }
 
-type NumericSetting = Exclude<keyof TopicConfig, 'flush'>
+type NumericSetting = Exclude<keyof TopicConfig, 'flush' | 'timestampType'>
 
 export const DEFAULT_TOPIC_CONFIG: TopicConfig = Object.freeze({
   partitions: 1,
@@ -42,7 +48,12 @@ export function resolveTopicConfig(input: Partial<TopicConfig> | undefined, base
       config.flush = resolveFlushPolicy(value)
       continue
     }
-    if (!(key in LIMITS)) throw new InvalidArgumentError(`unknown topic setting '${key}' (known: ${Object.keys(LIMITS).join(', ')}, flush)`)
+    if (key === 'timestampType') {
+      if (value !== 'CreateTime' && value !== 'LogAppendTime') throw new InvalidArgumentError(`topic setting timestampType must be 'CreateTime' or 'LogAppendTime', got ${JSON.stringify(value)}`)
+      config.timestampType = value
+      continue
+    }
+    if (!(key in LIMITS)) throw new InvalidArgumentError(`unknown topic setting '${key}' (known: ${Object.keys(LIMITS).join(', ')}, flush, timestampType)`)
     const limit = LIMITS[key as NumericSetting]
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < limit.min || value > limit.max) {
       throw new InvalidArgumentError(`topic setting ${key} must be an integer in [${limit.min}, ${limit.max}], got ${String(value)}`)

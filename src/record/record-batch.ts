@@ -399,6 +399,20 @@ export function writeBatchCrc(batch: Buffer): void {
   batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET)
 }
 
+/**
+ * Kafka's LogAppendTime (a topic's message.timestamp.type): sets the batch's timestamp type bit and
+ * its maxTimestamp to `timestampMs`, in place, and recomputes the CRC (both fields are covered by
+ * it). Records keep their own timestamps; readers report maxTimestamp for every record of such a
+ * batch. Check the incoming CRC first (`new RecordBatch(batch).ensureValid()`): a batch damaged in
+ * transit would otherwise get a valid CRC here.
+ */
+export function stampLogAppendTime(batch: Buffer, timestampMs: number): void {
+  if (batch.length < BATCH_HEADER_SIZE) throw new CorruptRecordError('bad-length', 0, `${batch.length} bytes is below the ${BATCH_HEADER_SIZE}-byte batch header`)
+  batch[ATTRIBUTES_OFFSET + 1] = batch[ATTRIBUTES_OFFSET + 1]! | TIMESTAMP_TYPE_MASK
+  writeInt64BE(batch, timestampMs, MAX_TIMESTAMP_OFFSET)
+  writeBatchCrc(batch)
+}
+
 /** Stamps the log-assigned fields, which the CRC does not cover, in place. */
 export function assignBaseOffset(batch: Buffer, baseOffset: number, partitionLeaderEpoch?: number): void {
   writeInt64BE(batch, baseOffset, BASE_OFFSET_OFFSET)

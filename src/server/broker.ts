@@ -1,0 +1,56 @@
+import type { KafkaServerSettings, LogEngine } from '../index.js'
+import type { ApiName, RequestOf, ResponseInputOf } from './protocol/index.js'
+
+/**
+ * What every handler shares: the engine, the server's settings, where clients reach it, and a
+ * signal that fires when the server starts closing (long polls answer at once then).
+ */
+export interface Broker {
+  readonly engine: LogEngine
+  readonly settings: KafkaServerSettings
+  /** The host and port metadata responses tell clients to connect to. */
+  readonly advertisedHost: string
+  readonly advertisedPort: number
+  readonly clusterId: string
+  readonly closing: AbortSignal
+  /** One line for the operator (the CLI prints it on stderr as `seglog: <line>`). */
+  log(message: string): void
+}
+
+/** One request as a handler sees it. */
+export interface RequestContext {
+  readonly broker: Broker
+  readonly apiVersion: number
+  readonly clientId: string | null
+  /** Fires when the server closes or the client goes away: waiting handlers answer or give up. */
+  readonly signal: AbortSignal
+  /** Where the request came from, for log lines. */
+  readonly peer: string
+}
+
+/** Returned by a handler whose client must learn of an error but gets no response (acks=0). */
+export const CLOSE_CONNECTION = Symbol('close connection')
+
+export type HandlerResult<N extends ApiName> = ResponseInputOf<N> | null | typeof CLOSE_CONNECTION
+
+/**
+ * One API: the versions the server speaks (advertised in ApiVersions as they are), how to answer a
+ * request, and how to answer it with one error code everywhere (for a version the server does not
+ * speak, or a handler that failed unexpectedly), as Kafka's AbstractRequest.getErrorResponse does.
+ */
+export interface ApiHandler<N extends ApiName> {
+  readonly apiName: N
+  readonly minVersion: number
+  readonly maxVersion: number
+  /**
+   * Runs alone on its connection: after every earlier request of the connection has finished and
+   * before any later one starts. Topic administration is exclusive; produce and fetch are not, but
+   * they start in arrival order, and a produce handler issues its appends before it first waits.
+   */
+  readonly isExclusive: boolean
+  /** null: no response at all (a produce with acks=0). */
+  handle(request: RequestOf<N>, context: RequestContext): HandlerResult<N> | Promise<HandlerResult<N>>
+  errorResponse(request: RequestOf<N>, errorCode: number, context: RequestContext): ResponseInputOf<N>
+}
+
+export type AnyApiHandler = { [N in ApiName]: ApiHandler<N> }[ApiName]

@@ -1,0 +1,152 @@
+import type { PartitionLog } from '../../index.js'
+import type { ApiHandler, RequestContext } from '../broker.js'
+import { KafkaErrorCode } from '../error-codes.js'
+import { isUnexpected, kafkaCodeFor } from '../error-mapping.js'
+import { findPartition } from '../partitions.js'
+import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
+import { AppendWatcher } from './append-watcher.js'
+
+/**
+ * Fetch (v4-12). Record sets are whole stored batches from `readRaw`, passed to the socket without
+ * being copied or re-encoded; a batch holding the fetch offset is sent whole, as Kafka sends it.
+ *
+ * Size limits follow KIP-74: partitions are read in request order within the response's max_bytes
+ * (capped by the broker's fetch.max.bytes) and each partition's partition_max_bytes; the first
+ * batch of the first partition that has data is sent even if it is larger, later ones only if they
+ * fit. When fewer than min_bytes are ready, the request waits up to max_wait_ms and reads again
+ * whenever one of its partitions appends (the log's 'append' event).
+ *
+ * No transactions yet: read_committed reads what read_uncommitted reads, and the last stable
+ * offset is the high watermark. Fetch sessions (KIP-227, v7+) are not kept: a request to create one
+ * gets session id 0, which tells the client to go on with full fetch requests.
+ */
+
+type FetchRequest = RequestOf<'Fetch'>
+type FetchResponse = ResponseInputOf<'Fetch'>
+type PartitionData = NonNullable<FetchResponse['responses']>[number]['partitions'] extends readonly (infer P)[] | undefined ? P : never
+
+const READ_COMMITTED = 1
+const NO_RECORDS = Buffer.alloc(0)
+
+interface Target {
+  topic: string
+  partition: number
+  fetchOffset: number
+  partitionMaxBytes: number
+  log: PartitionLog | null
+}
+
+interface ReadResult {
+  response: FetchResponse
+  bytes: number
+  hasError: boolean
+}
+
+async function handleFetch(request: FetchRequest, context: RequestContext): Promise<FetchResponse> {
+  if (context.apiVersion >= 7) {
+    // Incremental fetches name a session: none exists here, so the client starts over with a full one.
+    if (request.sessionId !== 0) return topLevelError(KafkaErrorCode.FETCH_SESSION_ID_NOT_FOUND)
+    if (request.sessionEpoch > 0) return topLevelError(KafkaErrorCode.INVALID_FETCH_SESSION_EPOCH)
+  }
+  const engine = context.broker.engine
+  const targets: Target[] = []
+  for (const topic of request.topics) {
+    for (const partition of topic.partitions) {
+      targets.push({ topic: topic.topic, partition: partition.partition, fetchOffset: partition.fetchOffset, partitionMaxBytes: partition.partitionMaxBytes, log: findPartition(engine, topic.topic, partition.partition) })
+    }
+  }
+  const maxBytes = Math.min(request.maxBytes, context.broker.settings.fetchMaxBytes)
+  const isReadCommitted = request.isolationLevel === READ_COMMITTED
+  if (request.maxWaitMs <= 0) return (await readAll(targets, maxBytes, isReadCommitted, context)).response
+  // Armed before the first read, so an append that lands while it runs still wakes the wait.
+  const watcher = new AppendWatcher(targets.map((target) => target.log).filter((log): log is PartitionLog => log !== null))
+  try {
+    const deadlineMs = Date.now() + request.maxWaitMs
+    for (;;) {
+      watcher.reset()
+      const result = await readAll(targets, maxBytes, isReadCommitted, context)
+      if (result.bytes >= request.minBytes || result.hasError) return result.response
+      if (!(await watcher.wait(deadlineMs, context.signal))) return result.response
+    }
+  } finally {
+    watcher.close()
+  }
+}
+
+async function readAll(targets: readonly Target[], maxBytes: number, isReadCommitted: boolean, context: RequestContext): Promise<ReadResult> {
+  const topics: { topic: string; partitions: PartitionData[] }[] = []
+  let remaining = maxBytes
+  let bytes = 0
+  let hasError = false
+  for (const target of targets) {
+    const data = await readPartition(target, remaining, bytes === 0, isReadCommitted, context)
+    const size = (data.records as Buffer).length
+    remaining -= size
+    bytes += size
+    if (data.errorCode !== KafkaErrorCode.NONE) hasError = true
+    const last = topics[topics.length - 1]
+    if (last !== undefined && last.topic === target.topic) last.partitions.push(data)
+    else topics.push({ topic: target.topic, partitions: [data] })
+  }
+  return { response: { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, sessionId: 0, responses: topics }, bytes, hasError }
+}
+
+async function readPartition(target: Target, remaining: number, isFirstWithData: boolean, isReadCommitted: boolean, context: RequestContext): Promise<PartitionData> {
+  const log = target.log
+  if (log === null) return partitionError(target.partition, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  try {
+    const logStartOffset = log.logStartOffset
+    const highWatermark = log.highWatermark
+    // Kafka answers OFFSET_OUT_OF_RANGE past the log end; between the high watermark and the log
+    // end (appended, not yet visible) the fetch just finds nothing yet.
+    if (target.fetchOffset < logStartOffset || target.fetchOffset > log.logEndOffset) {
+      return { ...partitionError(target.partition, KafkaErrorCode.OFFSET_OUT_OF_RANGE), highWatermark, lastStableOffset: highWatermark, logStartOffset }
+    }
+    const budget = Math.min(target.partitionMaxBytes, remaining)
+    let records: Buffer = NO_RECORDS
+    if (budget > 0) {
+      const raw = await log.readRaw(target.fetchOffset, { maxBytes: budget, maxOffset: highWatermark })
+      if (raw.bytes.length <= budget || isFirstWithData) records = raw.bytes
+    }
+    return {
+      partitionIndex: target.partition,
+      errorCode: KafkaErrorCode.NONE,
+      highWatermark,
+      lastStableOffset: highWatermark,
+      logStartOffset: log.logStartOffset,
+      abortedTransactions: isReadCommitted ? [] : null,
+      preferredReadReplica: -1,
+      records,
+    }
+  } catch (error) {
+    const errorCode = kafkaCodeFor(error)
+    if (isUnexpected(errorCode) || errorCode === KafkaErrorCode.CORRUPT_MESSAGE) context.broker.log(`fetch from ${target.topic}-${target.partition} at ${target.fetchOffset} failed: ${(error as Error).message}`)
+    return partitionError(target.partition, errorCode)
+  }
+}
+
+function partitionError(partitionIndex: number, errorCode: number): PartitionData {
+  return { partitionIndex, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: NO_RECORDS }
+}
+
+function topLevelError(errorCode: number): FetchResponse {
+  return { throttleTimeMs: 0, errorCode, sessionId: 0, responses: [] }
+}
+
+function errorResponse(request: FetchRequest, errorCode: number): FetchResponse {
+  // Every partition carries the error (before v7 there is no top-level error code to carry it).
+  return {
+    ...topLevelError(errorCode),
+    responses: request.topics.map((topic) => ({ topic: topic.topic, partitions: topic.partitions.map((partition) => partitionError(partition.partition, errorCode)) })),
+  }
+}
+
+export const fetchHandler: ApiHandler<'Fetch'> = {
+  apiName: 'Fetch',
+  // v0-3 expect the old message formats; v13+ name topics by id, which seglog does not keep.
+  minVersion: 4,
+  maxVersion: 12,
+  isExclusive: false,
+  handle: handleFetch,
+  errorResponse,
+}
