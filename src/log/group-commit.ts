@@ -198,13 +198,17 @@ export class GroupCommit {
   }
 
   /**
-   * close(), once no round runs: fsyncs every segment from the recovery point on (the active one
-   * too, sealed by the caller) and what rolls left, without moving the recovery point.
+   * close(), once no round runs: seals the active segment and fsyncs every segment from the
+   * recovery point on and what rolls left; the recovery point is then the log end.
    */
   async flushForClose(): Promise<void> {
     const list = this.host.list
+    const target = list.logEndOffset
+    list.active.seal()
     for (const segment of list.all.slice(list.slotFor(list.recoveryPoint))) await segment.flush()
     await this.flushBelow(list.recoveryPoint)
+    list.advanceRecoveryPoint(target)
+    this.resolveCovered()
   }
 
   /** Resolves every waiter the recovery point covers now. */

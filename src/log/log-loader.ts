@@ -1,11 +1,15 @@
 import path from 'node:path'
 import { CorruptRecordError } from '../record/errors.js'
-import type { Clock } from './clock.js'
+import assert from 'node:assert'
+import { systemClock, type Clock } from './clock.js'
 import { cleanDirectory } from './directory-cleanup.js'
 import { CorruptIndexError, wrapIo } from './errors.js'
 import { fsyncDirSync } from './file-io.js'
-import type { LogFileSystem } from './file-system.js'
-import type { OpenPartitionOptions, PartitionLogConfig } from './partition-types.js'
+import { nodeFileSystem, type LogFileSystem } from './file-system.js'
+import { checkCount } from './log-arguments.js'
+import { DEFAULT_READ_BYTES, type LogReader } from './log-reader.js'
+import type { OpenPartitionOptions, PartitionLogConfig, PartitionLogOptions } from './partition-types.js'
+import { restoreProducerState, type ProducerState } from './producer-state.js'
 import { SegmentList } from './segment-list.js'
 import { Segment } from './segment.js'
 
@@ -21,6 +25,13 @@ import { Segment } from './segment.js'
 export interface LoadEnvironment {
   readonly fileSystem: LogFileSystem
   readonly clock: Clock
+}
+
+/** A partition log's options with their defaults, checked before any file is touched. */
+export function checkedOptions(options: PartitionLogOptions): LoadEnvironment & { fileDeleteDelayMs: number } {
+  const fileDeleteDelayMs = options.fileDeleteDelayMs ?? 1000
+  checkCount(fileDeleteDelayMs, 'fileDeleteDelayMs', 'PartitionLog options')
+  return { fileSystem: options.fileSystem ?? nodeFileSystem, clock: options.clock ?? systemClock, fileDeleteDelayMs }
 }
 
 /** Creates the directory of a new, empty partition with its first segment at offset 0. */
@@ -47,6 +58,20 @@ export function loadSegmentList(dir: string, topic: string, partition: number, c
   } catch (error) {
     throw failedOpen(error, opened, dir, topic, partition)
   }
+}
+
+/**
+ * Rebuilds producer state for the records in `log.list` (at open, and after a truncation): from
+ * the newest snapshot, replaying the batches after it (see restoreProducerState).
+ */
+export async function replayProducerState(log: { list: SegmentList; dir: string; fileSystem: LogFileSystem; producerState: ProducerState }, reader: LogReader): Promise<void> {
+  const { list } = log
+  await restoreProducerState(log.producerState, log.dir, list.logStartOffset, list.logEndOffset, async (offset) => {
+    // Not readRaw: this runs inside a truncation, which readRaw would wait for.
+    const result = await reader.readOnce(offset, DEFAULT_READ_BYTES, list.logEndOffset)
+    assert(result !== null, 'segments in the list are never retired while the log is open')
+    return result
+  }, log.fileSystem)
 }
 
 /**

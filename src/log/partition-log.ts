@@ -1,23 +1,20 @@
-import assert from 'node:assert'
 import { EventEmitter } from 'node:events'
 import type { CompressionName } from '../compression/codec.js'
-import { InvalidArgumentError } from '../errors.js'
 import { encodeBatch, type EncodeBatchOptions, type RecordBatch } from '../record/record-batch.js'
 import type { DecodedRecord, RecordInput } from '../record/record.js'
 import { splitBatches } from './batch-bytes.js'
-import { systemClock, type Clock } from './clock.js'
 import { LogClosedError, OffsetOutOfRangeError } from './errors.js'
-import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import type { FlushPolicy } from './flush-policy.js'
 import { GroupCommit } from './group-commit.js'
 import { appendBatches, roll, type AppendTarget } from './log-appender.js'
-import { checkCount, checkOptions, checkTimeMs, describe } from './log-arguments.js'
-import { createSegmentList, failedOpen, loadSegmentList } from './log-loader.js'
-import { DEFAULT_READ_BYTES, LogReader } from './log-reader.js'
+import { closeLog } from './log-close.js'
+import { checkBatchBytes, checkCount, checkHighWatermark, checkRecords, checkTimeMs } from './log-arguments.js'
+import { checkedOptions, createSegmentList, failedOpen, loadSegmentList, replayProducerState } from './log-loader.js'
+import { LogReader } from './log-reader.js'
 import { SegmentRetention } from './log-retention.js'
 import { truncateLog } from './log-truncation.js'
 import type { AppendInfo, OpenPartitionOptions, PartitionLogConfig, PartitionLogOptions, ReadOptions, ReadRawResult, RetentionResult, TimestampLookup } from './partition-types.js'
-import { ProducerState, restoreProducerState, takeSnapshot, writeSnapshotSync } from './producer-state.js'
+import { ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import type { Segment } from './segment.js'
 import { TruncationGate } from './truncation-gate.js'
@@ -49,10 +46,7 @@ export class PartitionLog {
   readonly topic: string
   readonly partition: number
   readonly dir: string
-  /**
-   * Emits 'append' with the new high watermark whenever records become visible to readers (after
-   * the write, or under `sync` after the fsync). Tailing readers wait on it.
-   */
+  /** Emits 'append' with the new high watermark when records become visible (tailing readers wait on it). */
   readonly events = new EventEmitter()
   /** Idempotent producers' recent batches, for deduplicating retries. */
   readonly producerState: ProducerState
@@ -107,9 +101,8 @@ export class PartitionLog {
   }
 
   /**
-   * Opens a partition directory: removes leftovers of interrupted deletions, opens every segment
-   * and, after an unclean shutdown, recovers every segment from the one holding the recovery point
-   * on (log-loader.ts). Indexes that fail their checks are rebuilt; missing ones are recreated.
+   * Opens a partition directory (log-loader.ts): leftovers of interrupted operations go, the
+   * indexes are checked, and after an unclean shutdown segments from the recovery point on recover.
    */
   static async open(dir: string, topic: string, partition: number, config: PartitionLogConfig, options: OpenPartitionOptions): Promise<PartitionLog> {
     const list = loadSegmentList(dir, topic, partition, config, options, checkedOptions(options))
@@ -136,10 +129,7 @@ export class PartitionLog {
     return this.list.recoveryPoint
   }
 
-  /**
-   * Readers see offsets below it. It follows the log end, or under `sync` the durable end (so no
-   * reader sees a record a crash could take back), unless the embedder sets it lower.
-   */
+  /** Readers see offsets below it: the log end, the durable end under `sync`, or lower (setHighWatermark). */
   get highWatermark(): number {
     return this.list.highWatermark
   }
@@ -200,9 +190,7 @@ export class PartitionLog {
 
   /** Lets an embedding broker hold back the visible end (e.g. until replicas have the data). */
   setHighWatermark(offset: number | null): void {
-    if (offset !== null && (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)) {
-      throw new InvalidArgumentError(`setHighWatermark: the high watermark must be a non-negative integer or null, got ${describe(offset)}`)
-    }
+    checkHighWatermark(offset)
     this.ensureOpen()
     const before = this.highWatermark
     this.list.holdHighWatermark(offset)
@@ -214,9 +202,7 @@ export class PartitionLog {
   appendRecords(records: readonly RecordInput[], options: Omit<EncodeBatchOptions, 'baseOffset'> & { compression?: CompressionName } = {}): Promise<AppendInfo> {
     let batch: Buffer
     try {
-      if (!Array.isArray(records)) throw new InvalidArgumentError(`appendRecords: records must be an array of records, got ${describe(records)}`)
-      if (records.length === 0) throw new InvalidArgumentError('appendRecords: records must hold at least one record')
-      checkOptions(options, 'appendRecords')
+      checkRecords(records, options)
       this.ensureWritable()
       batch = encodeBatch(records, options)
     } catch (error) {
@@ -235,10 +221,7 @@ export class PartitionLog {
     let batches: Buffer[]
     let assignOffsets: boolean
     try {
-      if (!Buffer.isBuffer(bytes)) throw new InvalidArgumentError(`appendBatch: bytes must be a Buffer of whole record batches, got ${describe(bytes)}`)
-      const { assignOffsets: assign = true } = checkOptions(options, 'appendBatch')
-      if (typeof assign !== 'boolean') throw new InvalidArgumentError(`appendBatch: assignOffsets must be a boolean, got ${describe(assign)}`)
-      assignOffsets = assign
+      assignOffsets = checkBatchBytes(bytes, options)
       this.ensureWritable()
       batches = splitBatches(bytes, this.parts.config.maxBatchBytes)
     } catch (error) {
@@ -252,10 +235,7 @@ export class PartitionLog {
     return appendBatches(this.parts, batches, assignOffsets)
   }
 
-  /**
-   * Applies the flush policy once an append's bytes are in the file: under `sync` the append
-   * resolves only when an fsync covers it; under `interval` a message count may start one.
-   */
+  /** Under `sync` an append resolves when an fsync covers it; otherwise at once (a count may start one). */
   private afterAppend(info: AppendInfo): AppendInfo | Promise<AppendInfo> {
     if (this.groupCommit.policy.mode === 'sync') return this.groupCommit.wait(info.lastOffset + 1, false).then(() => info)
     this.events.emit('append', this.highWatermark)
@@ -293,16 +273,15 @@ export class PartitionLog {
     return this.groupCommit.flushIfDue(nowMs)
   }
 
-  /** Whole batches as stored from the one holding `offset` (the fetch path); see LogReader. */
+  /**
+   * Whole batches as stored, starting with the batch that holds `offset` (the fetch path: bytes a
+   * broker can send to Kafka clients unchanged), at least one if any is readable; see ReadRawResult.
+   */
   readRaw(offset: number, options: ReadOptions = {}): Promise<ReadRawResult> {
     return this.reader.readRaw(offset, options)
   }
 
-  /**
-   * Decoded batches from the one holding `from` up to the high watermark (or `to`, exclusive),
-   * read in chunks of `maxBytes`. Each batch's records are iterated synchronously, which is the
-   * fast path: an await per record would cost more than decoding it. Control batches included.
-   */
+  /** Decoded batches (control batches too) from the one holding `from` up to the high watermark or `to`. */
   batches(options: { from: number; to?: number; maxBytes?: number }): AsyncGenerator<RecordBatch> {
     return this.reader.batches(options)
   }
@@ -321,12 +300,10 @@ export class PartitionLog {
   }
 
   /**
-   * Drops every record at or after `offset` (an embedding broker's divergent tail). If `offset`
-   * falls inside a batch the whole batch goes, so the log end may land below `offset`. As in
-   * Kafka, the log start comes down with it when it would lie above the new log end (records
-   * appended next must be readable), and so do the recovery point and a held-back high watermark.
-   * The cut is fsynced before it resolves. A failure after files were changed stops the partition
-   * taking writes (LOG_CLOSED); reopening it recovers what is on disk.
+   * Drops every record at or after `offset` (a broker's divergent tail; a batch holding `offset`
+   * goes whole). The log start, recovery point and a held-back high watermark come down with the
+   * log end when they lie above it. Fsynced when it resolves; a failure after files changed stops
+   * the partition taking writes (LOG_CLOSED) until it is reopened.
    */
   async truncateTo(offset: number): Promise<void> {
     checkCount(offset, 'offset', 'truncateTo')
@@ -339,10 +316,7 @@ export class PartitionLog {
     })
   }
 
-  /**
-   * Retention (log-retention.ts): deletes the oldest segments that the log start offset,
-   * `retentionBytes` or `retentionMs` no longer keep, then advances the log start offset.
-   */
+  /** Retention (log-retention.ts): deletes the oldest segments the limits no longer keep. */
   async applyRetention(nowMs = this.parts.clock.nowMs(), onWarning?: (message: string) => void): Promise<RetentionResult> {
     checkTimeMs(nowMs, 'nowMs', 'applyRetention')
     this.ensureOpen()
@@ -354,10 +328,8 @@ export class PartitionLog {
   }
 
   /**
-   * Kafka's DeleteRecords: records below `offset` become unreadable at once (the log start moves,
-   * possibly into the middle of a segment or batch) and whole segments below it are deleted. An
-   * offset above the high watermark (when its turn comes, after appends and truncations called
-   * earlier) is refused with OFFSET_OUT_OF_RANGE.
+   * Kafka's DeleteRecords: the log start moves to `offset` (maybe inside a batch) and whole segments
+   * below it are deleted. Above the high watermark when its turn comes: OFFSET_OUT_OF_RANGE.
    */
   async deleteRecordsBefore(offset: number, nowMs = this.parts.clock.nowMs()): Promise<number> {
     checkCount(offset, 'offset', 'deleteRecordsBefore')
@@ -398,49 +370,16 @@ export class PartitionLog {
       if (this.closed) return
       this.closing = true
       try {
-        await this.groupCommit.idle()
-        // After a failed fsync nothing is fsynced again; reopening recovers what is really on disk.
-        if (this.groupCommit.failure === null) await this.closeCleanly()
-      } catch (error) {
-        // Closing failed part way (a final fsync or write): the log must not count as cleanly
-        // closed. Reopening recovers what is on disk.
-        this.groupCommit.fail(error as Error)
-        throw error
+        await closeLog({ ...this.parts, retention: this.retention }, () => this.closedError())
       } finally {
-        // Every file is closed whatever happened, since a leaked descriptor keeps the file system
-        // busy; a wait for offsets never appended (all others are settled by now) is refused.
-        for (const segment of this.list.all) segment.closeQuietly()
-        this.retention.closeQuietly()
         this.closed = true
-        this.groupCommit.rejectAll(this.groupCommit.failure === null ? this.closedError() : this.groupCommit.failedError())
       }
     })
   }
 
-  /** Seals the log: everything fsynced, the producer snapshot written, the files closed. */
-  private async closeCleanly(): Promise<void> {
-    const { list, dir, fileSystem, clock } = this.parts
-    const target = this.logEndOffset
-    list.active.seal()
-    await this.groupCommit.flushForClose()
-    list.advanceRecoveryPoint(target)
-    this.groupCommit.resolveCovered()
-    // Written even when empty (as Kafka does at shutdown): without a snapshot at the log end the
-    // next open replays, and CRC-checks, the whole log to rebuild producer state.
-    writeSnapshotSync(dir, target, takeSnapshot(this.producerState, clock.nowMs()), fileSystem)
-    this.retention.removeDue(Infinity)
-    for (const segment of list.all) segment.close()
-  }
-
-  /** Rebuilds producer state at open or after a truncation (see restoreProducerState). */
-  private async rebuildProducerState(): Promise<void> {
-    const { list, dir, fileSystem } = this.parts
-    await restoreProducerState(this.producerState, dir, list.logStartOffset, list.logEndOffset, async (offset) => {
-      // Not readRaw: this runs inside a truncation, which readRaw would wait for.
-      const result = await this.reader.readOnce(offset, DEFAULT_READ_BYTES, list.logEndOffset)
-      assert(result !== null, 'segments in the list are never retired while the log is open')
-      return result
-    }, fileSystem)
+  /** Rebuilds producer state at open or after a truncation. */
+  private rebuildProducerState(): Promise<void> {
+    return replayProducerState(this.parts, this.reader)
   }
 
   private closedError(): LogClosedError {
@@ -461,11 +400,4 @@ export class PartitionLog {
     this.appendTail = run.catch(() => undefined)
     return run
   }
-}
-
-/** The options with their defaults, checked before any file is touched. */
-function checkedOptions(options: PartitionLogOptions): { fileSystem: LogFileSystem; clock: Clock; fileDeleteDelayMs: number } {
-  const fileDeleteDelayMs = options.fileDeleteDelayMs ?? 1000
-  checkCount(fileDeleteDelayMs, 'fileDeleteDelayMs', 'PartitionLog options')
-  return { fileSystem: options.fileSystem ?? nodeFileSystem, clock: options.clock ?? systemClock, fileDeleteDelayMs }
 }
