@@ -56,8 +56,13 @@ export class GroupCommit {
   private readonly host: GroupCommitHost
   private flushPolicy: FlushPolicy = DEFAULT_FLUSH_POLICY
   private waiters: Waiter[] = []
-  /** The rounds running now, if any. */
-  private running: Promise<void> | null = null
+  /**
+   * Rounds are running. Cleared by the rounds themselves in the same step as their last check
+   * for work, so work that comes later always finds them stopped and starts them again.
+   */
+  private isRunning = false
+  /** The rounds running now, or the last ones. */
+  private running: Promise<void> = Promise.resolve()
   /** A trigger (`messages`, `ms`) asked for everything written so far. */
   private isLogEndWanted = false
   /** Rolls asked for everything below this offset (the last new segment's base). */
@@ -144,39 +149,43 @@ export class GroupCommit {
 
   /** Starts rounds unless they run already or the log forbids them now. */
   start(): void {
-    if (this.running !== null || !this.host.canSync()) return
-    this.running = this.rounds().finally(() => {
-      this.running = null
-    })
+    if (this.isRunning || !this.host.canSync()) return
+    this.isRunning = true
+    this.running = this.rounds()
     this.running.catch(() => undefined)
   }
 
   /** Resolves when no round runs (a failed one included). */
   async idle(): Promise<void> {
-    while (this.running !== null) await this.running.catch(() => undefined)
+    while (this.isRunning) await this.running.catch(() => undefined)
   }
 
   private async rounds(): Promise<void> {
     const list = this.host.list
-    while (this.failure === null) {
-      const end = list.logEndOffset
-      const target = this.waiters.length > 0 || this.isLogEndWanted ? end : Math.min(this.rollTarget, end)
-      if (target <= list.recoveryPoint && !this.isDirectoryDirty && this.pendingSnapshots.length === 0) break
-      this.isLogEndWanted = false
-      try {
-        await this.flushBelow(target)
-      } catch (error) {
-        this.fail(error as Error)
-        this.rejectAll(this.failedError())
-        throw error
+    try {
+      while (this.failure === null) {
+        const end = list.logEndOffset
+        const target = this.waiters.length > 0 || this.isLogEndWanted ? end : Math.min(this.rollTarget, end)
+        if (target <= list.recoveryPoint && !this.isDirectoryDirty && this.pendingSnapshots.length === 0) break
+        this.isLogEndWanted = false
+        try {
+          await this.flushBelow(target)
+        } catch (error) {
+          this.fail(error as Error)
+          this.rejectAll(this.failedError())
+          throw error
+        }
+        list.advanceRecoveryPoint(target)
+        this.lastFlushMs = this.host.clock.nowMs()
+        this.flushCount++
+        this.resolveCovered()
+        this.host.onDurable()
       }
-      list.advanceRecoveryPoint(target)
-      this.lastFlushMs = this.host.clock.nowMs()
-      this.flushCount++
       this.resolveCovered()
-      this.host.onDurable()
+    } finally {
+      // In the same step as the last check for work: what comes after starts new rounds.
+      this.isRunning = false
     }
-    this.resolveCovered()
   }
 
   /** fsyncs the segments holding offsets in [recoveryPoint, target), then what rolls left. */
