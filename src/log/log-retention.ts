@@ -29,7 +29,7 @@ export interface RetentionTarget {
  * Reads in flight finish either way: they hold the file open.
  */
 export class SegmentRetention {
-  fileDeleteDelayMs: number
+  readonly fileDeleteDelayMs: number
   private readonly log: RetentionTarget
   private pending: PendingDeletion[] = []
 

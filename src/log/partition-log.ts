@@ -158,16 +158,6 @@ export class PartitionLog {
     return this.retention.fileDeleteDelayMs
   }
 
-  /** @deprecated pass `fileDeleteDelayMs` in the options; kept until the engine does. */
-  set fileDeleteDelayMs(ms: number) {
-    this.retention.fileDeleteDelayMs = ms
-  }
-
-  /** @deprecated the log's group commit keeps it (see flushIfDue); kept until the engine uses that. */
-  set lastFlushMs(ms: number) {
-    this.groupCommit.lastFlushMs = ms
-  }
-
   /** Number of segments, for inspection. */
   get segmentCount(): number {
     return this.list.all.length
