@@ -71,22 +71,30 @@ async function readAtAsync(file: SegmentFile, name: string, buf: Buffer, offset:
  * so the promise only resolves once all bytes are in the file; an error rejects with IoError and
  * the bytes written so far are left for the caller to cut.
  */
-export async function writevAt(file: SegmentFile, name: string, buffers: Buffer[], position: number): Promise<void> {
+export function writevAt(file: SegmentFile, name: string, buffers: Buffer[], position: number): Promise<void> {
   let total = 0
   for (const buffer of buffers) total += buffer.length
-  let written = 0
-  let pending = buffers
-  for (;;) {
-    let bytesWritten: number
+  // The usual case, one writev writing everything, costs one promise more than the call itself.
+  return file.writev(buffers, position).then(
+    (written) => (written === total ? undefined : writeRest(file, name, buffers, position, written, total)),
+    (error: unknown) => {
+      throw new IoError('write', name, error)
+    },
+  )
+}
+
+/** Continues a short write until all `total` bytes are in the file. */
+async function writeRest(file: SegmentFile, name: string, buffers: Buffer[], position: number, written: number, total: number): Promise<void> {
+  let lastWritten = written
+  while (written < total) {
+    if (lastWritten === 0) throw new IoError('write', name, new Error('no progress writing (short write)'))
+    const pending = dropPrefix(buffers, written)
     try {
-      bytesWritten = await file.writev(pending, position + written)
+      lastWritten = await file.writev(pending, position + written)
     } catch (error) {
       throw new IoError('write', name, error)
     }
-    written += bytesWritten
-    if (written === total) return
-    if (bytesWritten === 0) throw new IoError('write', name, new Error('no progress writing (short write)'))
-    pending = dropPrefix(pending, bytesWritten)
+    written += lastWritten
   }
 }
 

@@ -91,9 +91,10 @@ export class SegmentList {
   }
 
   /** Appends whole batches to the active segment (see Segment.append). */
-  async append(buffers: Buffer[], metas: readonly BatchMeta[]): Promise<void> {
-    await this.active.append(buffers, metas)
-    this.changed()
+  append(buffers: Buffer[], metas: readonly BatchMeta[]): Promise<void> {
+    const appended = this.active.append(buffers, metas)
+    // Without checks the append path takes no extra step.
+    return this.checksInvariants ? appended.then(() => this.checkInvariants()) : appended
   }
 
   /** A new active segment (the roll); the previous one is sealed by the caller. */
