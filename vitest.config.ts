@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Every change to a partition's offsets checks their invariants (src/log/segment-list.ts).
+    env: { SEGLOG_CHECK_INVARIANTS: '1' },
   },
 })

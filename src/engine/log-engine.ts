@@ -3,8 +3,10 @@ import path from 'node:path'
 import { SeglogError, InvalidArgumentError } from '../errors.js'
 import { IoError, LogClosedError, wrapIo } from '../log/errors.js'
 import { fsyncDirSync } from '../log/file-io.js'
+import { systemClock, type Clock } from '../log/clock.js'
+import type { LogFileSystem } from '../log/file-system.js'
 import { resolveFlushPolicy, type FlushPolicy } from '../log/flush-policy.js'
-import { PartitionLog, type RecoveryEvent, type RetentionResult } from '../log/partition-log.js'
+import { PartitionLog, type PartitionLogOptions, type RecoveryEvent, type RetentionResult } from '../log/partition-log.js'
 import { checkpointKey, formatCheckpoint, LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPOINT, writeCheckpointFile } from './checkpoint-file.js'
 import { writeFileAtomicSync } from '../log/atomic-file.js'
 import { Producer, type ProducerOptions } from '../producer/producer.js'
@@ -38,6 +40,10 @@ export interface LogEngineOptions {
   topicDefaults?: Partial<Omit<TopicConfig, 'partitions'>>
   /** Warnings (recovery cut a tail, a leftover was removed); console.warn by default. */
   onWarning?: (message: string, detail?: RecoveryEvent) => void
+  /** The time the background task goes by (interval flushes, retention, checkpoints); the system clock by default. */
+  clock?: Clock
+  /** How the partition logs reach the disk; the real file system by default (tests wrap it). */
+  fileSystem?: LogFileSystem
 }
 
 export interface TopicDescription {
@@ -75,11 +81,12 @@ export class LogEngine implements AsyncDisposable {
   private readonly tickMs: number
   private readonly retentionCheckIntervalMs: number
   private readonly checkpointIntervalMs: number
-  private readonly fileDeleteDelayMs: number
+  private readonly logOptions: PartitionLogOptions
+  private readonly clock: Clock
   private timer: NodeJS.Timeout | null = null
   private tickRunning: Promise<void> | null = null
-  private lastRetentionMs = Date.now()
-  private lastCheckpointMs = Date.now()
+  private lastRetentionMs: number
+  private lastCheckpointMs: number
   private lastCheckpointText = ''
   private offsetStore: OffsetStore | null = null
 
@@ -93,7 +100,10 @@ export class LogEngine implements AsyncDisposable {
     this.tickMs = positiveOption(options.tickMs, 'tickMs', 100)
     this.retentionCheckIntervalMs = positiveOption(options.retentionCheckIntervalMs, 'retentionCheckIntervalMs', 300_000)
     this.checkpointIntervalMs = positiveOption(options.checkpointIntervalMs, 'checkpointIntervalMs', 5_000)
-    this.fileDeleteDelayMs = positiveOption(options.fileDeleteDelayMs, 'fileDeleteDelayMs', 1_000, 0)
+    this.clock = options.clock ?? systemClock
+    this.logOptions = { fileDeleteDelayMs: positiveOption(options.fileDeleteDelayMs, 'fileDeleteDelayMs', 1_000, 0), clock: this.clock, ...(options.fileSystem && { fileSystem: options.fileSystem }) }
+    this.lastRetentionMs = this.clock.nowMs()
+    this.lastCheckpointMs = this.lastRetentionMs
   }
 
   /**
@@ -144,11 +154,12 @@ export class LogEngine implements AsyncDisposable {
       for (let partition = 0; partition < resolved.partitions; partition++) {
         const partitionDir = path.join(this.dir, `${name}-${partition}`)
         if (!fs.existsSync(partitionDir)) {
-          logs.push(this.configure(await PartitionLog.create(partitionDir, name, partition, resolved), resolved))
+          logs.push(this.configure(await PartitionLog.create(partitionDir, name, partition, resolved, this.logOptions), resolved))
           continue
         }
         const key = checkpointKey(name, partition)
         const log = await PartitionLog.open(partitionDir, name, partition, resolved, {
+          ...this.logOptions,
           isClean: this.wasCleanShutdown,
           recoveryPoint: recoveryPoints.get(key) ?? 0,
           logStartOffset: logStartOffsets.get(key) ?? 0,
@@ -168,7 +179,6 @@ export class LogEngine implements AsyncDisposable {
 
   private configure(log: PartitionLog, config: TopicConfig): PartitionLog {
     log.flushPolicy = config.flush ?? this.flushPolicy
-    log.fileDeleteDelayMs = this.fileDeleteDelayMs
     log.onLogStartAdvance = () => this.writeCheckpoints()
     return log
   }
@@ -226,7 +236,7 @@ export class LogEngine implements AsyncDisposable {
     this.writeTopicsFile()
     try {
       for (let partition = 0; partition < resolved.partitions; partition++) {
-        logs.push(this.configure(await PartitionLog.create(path.join(this.dir, `${name}-${partition}`), name, partition, resolved), resolved))
+        logs.push(this.configure(await PartitionLog.create(path.join(this.dir, `${name}-${partition}`), name, partition, resolved, this.logOptions), resolved))
       }
     } catch (error) {
       for (const log of logs) await log.close().catch(() => undefined)
@@ -372,7 +382,7 @@ export class LogEngine implements AsyncDisposable {
   }
 
   /** Runs retention on every partition now (the engine also runs it every retentionCheckIntervalMs). */
-  async applyRetention(nowMs = Date.now()): Promise<Map<string, RetentionResult>> {
+  async applyRetention(nowMs = this.clock.nowMs()): Promise<Map<string, RetentionResult>> {
     this.ensureOpen()
     const results = new Map<string, RetentionResult>()
     for (const log of this.allLogs()) {
@@ -406,7 +416,7 @@ export class LogEngine implements AsyncDisposable {
     writeCheckpointFile(path.join(this.dir, RECOVERY_POINT_CHECKPOINT), recoveryPoints)
     writeCheckpointFile(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT), logStartOffsets)
     this.lastCheckpointText = text
-    this.lastCheckpointMs = Date.now()
+    this.lastCheckpointMs = this.clock.nowMs()
   }
 
   /**
@@ -427,13 +437,10 @@ export class LogEngine implements AsyncDisposable {
   }
 
   private async tick(): Promise<void> {
-    const nowMs = Date.now()
+    const nowMs = this.clock.nowMs()
+    // Each log's group commit decides whether its interval flush is due.
     for (const log of this.allLogs()) {
-      const policy = log.flushPolicy
-      if (policy.mode === 'interval' && policy.ms !== undefined && nowMs - log.lastFlushMs >= policy.ms && !log.hasFailed) {
-        if (log.logEndOffset > log.recoveryPoint) await log.flush().catch((error: unknown) => this.warn(`flush of ${log.topic}-${log.partition} failed: ${(error as Error).message}`))
-        else log.lastFlushMs = nowMs
-      }
+      await log.flushIfDue(nowMs).catch((error: unknown) => this.warn(`flush of ${log.topic}-${log.partition} failed: ${(error as Error).message}`))
     }
     if (this.closed) return
     if (nowMs - this.lastRetentionMs >= this.retentionCheckIntervalMs) {

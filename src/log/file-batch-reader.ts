@@ -1,9 +1,9 @@
-import fs from 'node:fs'
 import { readBatchPrefix } from '../record/batch-scanner.js'
 import { InvalidArgumentError } from '../errors.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { BATCH_LENGTH_OFFSET, BATCH_PREFIX_SIZE, RecordBatch } from '../record/record-batch.js'
 import { IoError, wrapIo } from './errors.js'
+import { nodeFileSystem, type LogFileSystem, type SegmentFile } from './file-system.js'
 
 /** Bytes read per `readSync`: large enough that a scan costs one syscall per thousand small batches. */
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024
@@ -23,6 +23,8 @@ export interface FileBatchReaderOptions {
   chunkBytes?: number
   /** A batch declaring more bytes than this is corruption ('bad-length'). Default 128 MiB. */
   maxBatchBytes?: number
+  /** Where `openSync` opens the file. Default: the real file system. */
+  fileSystem?: LogFileSystem
 }
 
 /**
@@ -42,8 +44,8 @@ export interface FileBatchReaderOptions {
  * returns null and `trailingBytes` says how many bytes were left, which is what a torn tail after a
  * crash, or a deliberate cut at `end`, looks like. It never reads at or past `end`.
  *
- * Single-threaded by construction (synchronous reads); the caller owns the file descriptor unless
- * the reader came from `FileBatchReader.openSync`, in which case `close()` closes it.
+ * Single-threaded by construction (synchronous reads); the caller owns the file unless the reader
+ * came from `FileBatchReader.openSync`, in which case `close()` closes it.
  */
 export class FileBatchReader {
   readonly file: string
@@ -56,8 +58,8 @@ export class FileBatchReader {
   /** Bytes after the last whole batch, known once `next()` has returned null. */
   trailingBytes = 0
 
-  private readonly fd: number
-  private readonly ownsFd: boolean
+  private readonly handle: SegmentFile
+  private readonly ownsFile: boolean
   private isClosed = false
   /** `end`, or less if the file turned out shorter than `end` (it shrank after construction). */
   private limit: number
@@ -68,13 +70,13 @@ export class FileBatchReader {
   /** Bytes of `buffer` holding file data. */
   private bufferLength = 0
 
-  /** `ownsFd` is for `openSync`: the reader closes the fd in `close()`. */
-  constructor(fd: number, file: string, options: FileBatchReaderOptions = {}, ownsFd = false) {
-    this.fd = fd
+  /** `ownsFile` is for `openSync`: the reader closes `handle` in `close()`. */
+  constructor(handle: SegmentFile, file: string, options: FileBatchReaderOptions = {}, ownsFile = false) {
+    this.handle = handle
     this.file = file
-    this.ownsFd = ownsFd
+    this.ownsFile = ownsFile
     this.position = options.position ?? 0
-    this.end = options.end ?? wrapIo('stat', file, () => fs.fstatSync(fd).size)
+    this.end = options.end ?? wrapIo('stat', file, () => handle.statSync().size)
     this.limit = this.end
     this.maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES
@@ -91,9 +93,9 @@ export class FileBatchReader {
    * file and for anything that is not a regular file (a directory would read as EISDIR later).
    */
   static openSync(file: string, options: FileBatchReaderOptions = {}): FileBatchReader {
-    const fd = wrapIo('open', file, () => fs.openSync(file, 'r'))
+    const handle = wrapIo('open', file, () => (options.fileSystem ?? nodeFileSystem).openSync(file, 'read'))
     try {
-      const stats = wrapIo('stat', file, () => fs.fstatSync(fd))
+      const stats = wrapIo('stat', file, () => handle.statSync())
       if (!stats.isFile()) {
         const cause = stats.isDirectory()
           ? Object.assign(new Error('EISDIR: is a directory'), { code: 'EISDIR' })
@@ -101,9 +103,9 @@ export class FileBatchReader {
         throw new IoError('open', file, cause)
       }
       const end = Math.min(options.end ?? stats.size, stats.size)
-      return new FileBatchReader(fd, file, { ...options, end }, true)
+      return new FileBatchReader(handle, file, { ...options, end }, true)
     } catch (error) {
-      fs.closeSync(fd)
+      handle.closeSync()
       throw error
     }
   }
@@ -136,12 +138,12 @@ export class FileBatchReader {
     return new RecordBatch(this.buffer.subarray(batchStart, batchStart + size))
   }
 
-  /** Closes the file if the reader opened it; a reader over a caller's fd leaves it open. */
+  /** Closes the file if the reader opened it; a reader over a caller's file leaves it open. */
   close(): void {
-    if (!this.ownsFd || this.isClosed) return
-    // Closing twice could close an fd number the process has since reused for another file.
+    if (!this.ownsFile || this.isClosed) return
+    // Closing twice could close a descriptor number the process has since reused for another file.
     this.isClosed = true
-    wrapIo('close', this.file, () => fs.closeSync(this.fd))
+    wrapIo('close', this.file, () => this.handle.closeSync())
   }
 
   private stop(): null {
@@ -170,7 +172,7 @@ export class FileBatchReader {
     const wanted = Math.min(this.buffer.length, this.limit - this.bufferFilePosition)
     while (this.bufferLength < wanted) {
       const readPosition = this.bufferFilePosition + this.bufferLength
-      const bytesRead = wrapIo('read', this.file, () => fs.readSync(this.fd, this.buffer, this.bufferLength, wanted - this.bufferLength, readPosition))
+      const bytesRead = wrapIo('read', this.file, () => this.handle.readSync(this.buffer, this.bufferLength, wanted - this.bufferLength, readPosition))
       if (bytesRead === 0) {
         this.limit = readPosition
         break

@@ -1,6 +1,6 @@
 import assert from 'node:assert'
-import fs from 'node:fs'
 import { IoError } from './errors.js'
+import type { SegmentFile } from './file-system.js'
 
 /**
  * A file descriptor shared by the segment that owns it and the reads and fsyncs in flight on it.
@@ -13,13 +13,13 @@ import { IoError } from './errors.js'
  * Single-threaded like everything in the log: `acquire` and `release` run on the event loop.
  */
 export class FileHandle {
-  readonly fd: number
+  readonly file: SegmentFile
   private holds = 0
   private isClosing = false
   private isDescriptorClosed = false
 
-  constructor(fd: number) {
-    this.fd = fd
+  constructor(file: SegmentFile) {
+    this.file = file
   }
 
   /** Whether `close()` was called (the descriptor may still be open for holders). */
@@ -66,7 +66,7 @@ export class FileHandle {
     if (this.isDescriptorClosed) return
     this.isDescriptorClosed = true
     try {
-      fs.closeSync(this.fd)
+      this.file.closeSync()
     } catch (error) {
       onError(error)
     }

@@ -1,9 +1,9 @@
-import fs from 'node:fs'
 import { IoError } from './errors.js'
+import { nodeFileSystem, type LogFileSystem, type SegmentFile } from './file-system.js'
 
 /**
- * Promise wrappers over the callback fs API. The callback API skips the FileHandle machinery of
- * fs/promises, which costs measurably on the append and read paths.
+ * Whole reads, writes and syncs over the one-call-at-a-time file interface: short reads and writes
+ * are continued, and failures are wrapped once in IoError naming the operation and the file.
  */
 
 /**
@@ -18,40 +18,52 @@ export const SYNC_READ_MAX_BYTES = 128 * 1024
  * Reads up to `length` bytes at `position`, looping over short reads until EOF: synchronously for
  * reads up to SYNC_READ_MAX_BYTES, through the thread pool above that.
  */
-export function readAt(fd: number, file: string, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+export function readAt(file: SegmentFile, name: string, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
   if (length <= SYNC_READ_MAX_BYTES) {
     try {
-      return Promise.resolve(readAtSync(fd, buf, offset, length, position))
+      return Promise.resolve(readAtSync(file, name, buf, offset, length, position))
     } catch (error) {
-      return Promise.reject(new IoError('read', file, error))
+      return Promise.reject(error)
     }
   }
-  return readAtAsync(fd, file, buf, offset, length, position)
+  return readAtAsync(file, name, buf, offset, length, position)
 }
 
-function readAtSync(fd: number, buf: Buffer, offset: number, length: number, position: number): number {
+/** Reads up to `length` bytes at `position` into a new buffer (shorter at the end of the file). */
+export async function readBytes(file: SegmentFile, name: string, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(Math.max(0, length))
+  const got = await readAt(file, name, buf, 0, buf.length, position)
+  return got === buf.length ? buf : buf.subarray(0, got)
+}
+
+/** `readAt`, always synchronous. */
+export function readAtSync(file: SegmentFile, name: string, buf: Buffer, offset: number, length: number, position: number): number {
   let done = 0
-  while (done < length) {
-    const bytesRead = fs.readSync(fd, buf, offset + done, length - done, position + done)
-    if (bytesRead === 0) break
-    done += bytesRead
+  try {
+    while (done < length) {
+      const bytesRead = file.readSync(buf, offset + done, length - done, position + done)
+      if (bytesRead === 0) break
+      done += bytesRead
+    }
+  } catch (error) {
+    throw new IoError('read', name, error)
   }
   return done
 }
 
-function readAtAsync(fd: number, file: string, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let done = 0
-    const step = (): void => {
-      fs.read(fd, buf, offset + done, length - done, position + done, (error, bytesRead) => {
-        if (error) return reject(new IoError('read', file, error))
-        done += bytesRead
-        if (bytesRead === 0 || done === length) return resolve(done)
-        step()
-      })
+async function readAtAsync(file: SegmentFile, name: string, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+  let done = 0
+  while (done < length) {
+    let bytesRead: number
+    try {
+      bytesRead = await file.read(buf, offset + done, length - done, position + done)
+    } catch (error) {
+      throw new IoError('read', name, error)
     }
-    step()
-  })
+    if (bytesRead === 0) break
+    done += bytesRead
+  }
+  return done
 }
 
 /**
@@ -59,24 +71,31 @@ function readAtAsync(fd: number, file: string, buf: Buffer, offset: number, leng
  * so the promise only resolves once all bytes are in the file; an error rejects with IoError and
  * the bytes written so far are left for the caller to cut.
  */
-export function writevAt(fd: number, file: string, buffers: Buffer[], position: number): Promise<void> {
+export function writevAt(file: SegmentFile, name: string, buffers: Buffer[], position: number): Promise<void> {
   let total = 0
   for (const buffer of buffers) total += buffer.length
-  return new Promise((resolve, reject) => {
-    let written = 0
-    let pending = buffers
-    const step = (): void => {
-      fs.writev(fd, pending, position + written, (error, bytesWritten) => {
-        if (error) return reject(new IoError('write', file, error))
-        written += bytesWritten
-        if (written === total) return resolve()
-        if (bytesWritten === 0) return reject(new IoError('write', file, new Error('no progress writing (short write)')))
-        pending = dropPrefix(pending, bytesWritten)
-        step()
-      })
+  // The usual case, one writev writing everything, costs one promise more than the call itself.
+  return file.writev(buffers, position).then(
+    (written) => (written === total ? undefined : writeRest(file, name, buffers, position, written, total)),
+    (error: unknown) => {
+      throw new IoError('write', name, error)
+    },
+  )
+}
+
+/** Continues a short write until all `total` bytes are in the file. */
+async function writeRest(file: SegmentFile, name: string, buffers: Buffer[], position: number, written: number, total: number): Promise<void> {
+  let lastWritten = written
+  while (written < total) {
+    if (lastWritten === 0) throw new IoError('write', name, new Error('no progress writing (short write)'))
+    const pending = dropPrefix(buffers, written)
+    try {
+      lastWritten = await file.writev(pending, position + written)
+    } catch (error) {
+      throw new IoError('write', name, error)
     }
-    step()
-  })
+    written += lastWritten
+  }
 }
 
 function dropPrefix(buffers: Buffer[], bytes: number): Buffer[] {
@@ -92,25 +111,57 @@ function dropPrefix(buffers: Buffer[], bytes: number): Buffer[] {
   return rest
 }
 
-export function fdatasync(fd: number, file: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fs.fdatasync(fd, (error) => (error ? reject(new IoError('fsync', file, error)) : resolve()))
-  })
+/** Writes all of `buffer` at `position` synchronously (index entries, quarantine copies, small files). */
+export function writeAllSync(file: SegmentFile, name: string, buffer: Buffer, length: number, position: number): void {
+  try {
+    let done = 0
+    while (done < length) {
+      const written = file.writeSync(buffer, done, length - done, position + done)
+      if (written === 0) throw new Error('no progress writing (short write)')
+      done += written
+    }
+  } catch (error) {
+    throw new IoError('write', name, error)
+  }
+}
+
+export async function fdatasync(file: SegmentFile, name: string): Promise<void> {
+  try {
+    await file.datasync()
+  } catch (error) {
+    throw new IoError('fsync', name, error)
+  }
+}
+
+/** Opens `file`, wrapping a failure in IoError. */
+export function openFile(fileSystem: LogFileSystem, file: string, mode: Parameters<LogFileSystem['openSync']>[1], operation = 'open'): SegmentFile {
+  try {
+    return fileSystem.openSync(file, mode)
+  } catch (error) {
+    throw new IoError(operation, file, error)
+  }
 }
 
 /** fsyncs a directory so that file creations and renames in it are durable. */
-export function fsyncDirSync(dir: string): void {
-  let fd: number
+export function fsyncDirSync(dir: string, fileSystem: LogFileSystem = nodeFileSystem): void {
+  const handle = openFile(fileSystem, dir, 'read')
   try {
-    fd = fs.openSync(dir, 'r')
-  } catch (error) {
-    throw new IoError('open', dir, error)
-  }
-  try {
-    fs.fsyncSync(fd)
+    handle.syncSync()
   } catch (error) {
     throw new IoError('fsync', dir, error)
   } finally {
-    fs.closeSync(fd)
+    handle.closeSync()
+  }
+}
+
+/** `fsyncDirSync` through the thread pool, for fsyncs off the append path. */
+export async function fsyncDir(dir: string, fileSystem: LogFileSystem = nodeFileSystem): Promise<void> {
+  const handle = openFile(fileSystem, dir, 'read')
+  try {
+    await handle.sync()
+  } catch (error) {
+    throw new IoError('fsync', dir, error)
+  } finally {
+    handle.closeSync()
   }
 }

@@ -1,5 +1,6 @@
-import fs from 'node:fs'
-import { wrapIo } from './errors.js'
+import { IoError, wrapIo } from './errors.js'
+import { writeAllSync } from './file-io.js'
+import type { LogFileSystem } from './file-system.js'
 
 /**
  * The file behind an index: fixed-size big-endian entries, no header, no checksum. Entries live in
@@ -24,9 +25,11 @@ export abstract class IndexFile {
   protected loaded: boolean
   /** Encoded entries not yet in the file. */
   protected pending: Buffer
+  private readonly fileSystem: LogFileSystem
 
-  protected constructor(file: string, baseOffset: number, entrySize: number, maxIndexBytes: number, isNew: boolean) {
+  protected constructor(file: string, baseOffset: number, entrySize: number, maxIndexBytes: number, isNew: boolean, fileSystem: LogFileSystem) {
     this.file = file
+    this.fileSystem = fileSystem
     this.baseOffset = baseOffset
     this.entrySize = entrySize
     this.maxEntries = Math.max(2, Math.floor(maxIndexBytes / entrySize))
@@ -42,7 +45,7 @@ export abstract class IndexFile {
   /** Loads the entries on first use, as Kafka's lazy index does: opening a partition reads none. */
   ensureLoaded(): void {
     if (this.loaded) return
-    const bytes = readWholeFile(this.file)
+    const bytes = readWholeFile(this.fileSystem, this.file)
     this.loadEntries(bytes)
     this.written = this.count
     this.loaded = true
@@ -70,29 +73,40 @@ export abstract class IndexFile {
     if (!this.loaded || this.written === this.count) return
     const bytes = (this.count - this.written) * this.entrySize
     const filePosition = this.written * this.entrySize
-    wrapIo('write', this.file, () => {
-      const fd = fs.openSync(this.file, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o644)
-      try {
-        let done = 0
-        while (done < bytes) done += fs.writeSync(fd, this.pending, done, bytes - done, filePosition + done)
-        fs.ftruncateSync(fd, filePosition + bytes)
-      } finally {
-        fs.closeSync(fd)
-      }
-    })
+    const handle = this.open('create-or-update', 'write')
+    try {
+      writeAllSync(handle, this.file, this.pending, bytes, filePosition)
+      wrapIo('truncate', this.file, () => handle.truncateSync(filePosition + bytes))
+    } finally {
+      handle.closeSync()
+    }
     this.written = this.count
   }
 
-  /** fsyncs the file (after flush). */
+  /** fsyncs the file synchronously (after flush). */
   sync(): void {
-    wrapIo('fsync', this.file, () => {
-      const fd = fs.openSync(this.file, 'r+')
-      try {
-        fs.fdatasyncSync(fd)
-      } finally {
-        fs.closeSync(fd)
-      }
-    })
+    const handle = this.open('update', 'fsync')
+    try {
+      wrapIo('fsync', this.file, () => handle.datasyncSync())
+    } finally {
+      handle.closeSync()
+    }
+  }
+
+  /** fsyncs the file through the thread pool (after flush), for fsyncs off the append path. */
+  async datasync(): Promise<void> {
+    const handle = this.open('update', 'fsync')
+    try {
+      await handle.datasync()
+    } catch (error) {
+      throw new IoError('fsync', this.file, error)
+    } finally {
+      handle.closeSync()
+    }
+  }
+
+  private open(mode: 'update' | 'create-or-update' | 'replace', operation: string): ReturnType<LogFileSystem['openSync']> {
+    return wrapIo(operation, this.file, () => this.fileSystem.openSync(this.file, mode))
   }
 
   /** Drops entries from `slot` on, in memory and in the file. */
@@ -102,7 +116,12 @@ export abstract class IndexFile {
     this.count = slot
     if (this.written > slot) {
       this.written = slot
-      wrapIo('truncate', this.file, () => fs.truncateSync(this.file, slot * this.entrySize))
+      const handle = this.open('update', 'truncate')
+      try {
+        wrapIo('truncate', this.file, () => handle.truncateSync(slot * this.entrySize))
+      } finally {
+        handle.closeSync()
+      }
     }
   }
 
@@ -111,19 +130,19 @@ export abstract class IndexFile {
     this.count = 0
     this.written = 0
     this.loaded = true
-    wrapIo('truncate', this.file, () => fs.writeFileSync(this.file, Buffer.alloc(0)))
+    this.open('replace', 'truncate').closeSync()
   }
 
   /** Writes an empty file if none exists, so every segment has both index files. */
   createIfMissing(): void {
-    wrapIo('create', this.file, () => fs.closeSync(fs.openSync(this.file, 'a')))
+    this.open('create-or-update', 'create').closeSync()
   }
 }
 
-function readWholeFile(file: string): Buffer {
+function readWholeFile(fileSystem: LogFileSystem, file: string): Buffer {
   return wrapIo('read', file, () => {
     try {
-      return fs.readFileSync(file)
+      return fileSystem.readFileSync(file)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0)
       throw error

@@ -38,3 +38,25 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array'
   return typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value
 }
+
+/** appendRecords' arguments: a non-empty array of records and an options object. */
+export function checkRecords(records: unknown, options: object | undefined): void {
+  if (!Array.isArray(records)) throw new InvalidArgumentError(`appendRecords: records must be an array of records, got ${describe(records)}`)
+  if (records.length === 0) throw new InvalidArgumentError('appendRecords: records must hold at least one record')
+  checkOptions(options, 'appendRecords')
+}
+
+/** appendBatch's arguments: a Buffer and its options; returns `assignOffsets` (true by default). */
+export function checkBatchBytes(bytes: unknown, options: { assignOffsets?: unknown } | undefined): boolean {
+  if (!Buffer.isBuffer(bytes)) throw new InvalidArgumentError(`appendBatch: bytes must be a Buffer of whole record batches, got ${describe(bytes)}`)
+  const { assignOffsets = true } = checkOptions(options, 'appendBatch')
+  if (typeof assignOffsets !== 'boolean') throw new InvalidArgumentError(`appendBatch: assignOffsets must be a boolean, got ${describe(assignOffsets)}`)
+  return assignOffsets
+}
+
+/** setHighWatermark's argument: a safe integer >= 0, or null. */
+export function checkHighWatermark(offset: unknown): void {
+  if (offset !== null && (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)) {
+    throw new InvalidArgumentError(`setHighWatermark: the high watermark must be a non-negative integer or null, got ${describe(offset)}`)
+  }
+}

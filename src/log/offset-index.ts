@@ -1,5 +1,6 @@
 import assert from 'node:assert'
 import { CorruptIndexError } from './errors.js'
+import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import { growColumn, IndexFile } from './index-file.js'
 import { floorSlot } from './index-search.js'
 
@@ -22,8 +23,8 @@ export class OffsetIndex extends IndexFile {
   private relativeOffsets = new Int32Array(16)
   private positions = new Int32Array(16)
 
-  constructor(file: string, baseOffset: number, maxIndexBytes: number, isNew: boolean) {
-    super(file, baseOffset, OffsetIndex.ENTRY_SIZE, maxIndexBytes, isNew)
+  constructor(file: string, baseOffset: number, maxIndexBytes: number, isNew: boolean, fileSystem: LogFileSystem = nodeFileSystem) {
+    super(file, baseOffset, OffsetIndex.ENTRY_SIZE, maxIndexBytes, isNew, fileSystem)
   }
 
   isFull(): boolean {

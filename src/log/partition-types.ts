@@ -1,5 +1,8 @@
-import type { SegmentConfig } from './segment.js'
+import type { Clock } from './clock.js'
+import type { LogFileSystem } from './file-system.js'
+import type { FlushPolicy } from './flush-policy.js'
 import type { RetentionReason } from './retention.js'
+import type { SegmentConfig } from './segment.js'
 
 /** The public shapes of a partition log's configuration, results and options. */
 
@@ -56,7 +59,22 @@ export interface ReadOptions {
   maxOffset?: number
 }
 
-export interface OpenPartitionOptions {
+/** How a partition log is set up; every field has a default. */
+export interface PartitionLogOptions {
+  /** When appends are fsynced ('sync' by default); `flushPolicy` changes it later. */
+  flush?: FlushPolicy
+  /**
+   * How long a deleted segment's files stay (renamed `.deleted`) before they are unlinked, as
+   * Kafka's file.delete.delay.ms (default 1000). Reads in flight finish whatever it is.
+   */
+  fileDeleteDelayMs?: number
+  /** Wall-clock time (segment ages, the interval flush, producer expiry); the system clock by default. */
+  clock?: Clock
+  /** The disk; the real file system by default. Tests wrap it to count, hold or fail calls. */
+  fileSystem?: LogFileSystem
+}
+
+export interface OpenPartitionOptions extends PartitionLogOptions {
   /** The data directory was closed cleanly: trust the logs, check only the indexes. */
   isClean: boolean
   /** Offset below which everything is known durable; segments from there on are recovered. */
@@ -65,7 +83,6 @@ export interface OpenPartitionOptions {
   logStartOffset: number
   /** Called with what recovery cut, so the engine can report it. */
   onRecovery?: (event: RecoveryEvent) => void
-  nowMs?: number
 }
 
 /** What recovery cut from a log: `bytes` from `position` of `file`, now kept in `quarantineFile`. */

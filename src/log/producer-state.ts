@@ -1,12 +1,13 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import { SeglogError } from '../errors.js'
 import { crc32c } from '../record/crc32c.js'
 import { readSafeInt64BE, writeInt64BE } from '../record/int64.js'
 import { BatchScanner } from '../record/batch-scanner.js'
 import { sequenceAfter, type RecordBatch } from '../record/record-batch.js'
-import { writeFileAtomicSync } from './atomic-file.js'
+import { writeFileAtomic, writeFileAtomicSync } from './atomic-file.js'
+import { systemClock, type Clock } from './clock.js'
 import { wrapIo } from './errors.js'
+import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import { offsetFileName, parseOffsetFileName } from './segment-files.js'
 
 /** A batch's sequence numbers do not follow the producer's last ones (a gap or a reorder). */
@@ -53,6 +54,11 @@ export const SNAPSHOT_SUFFIX = '.snapshot'
  */
 export class ProducerState {
   private readonly producers = new Map<number, ProducerEntry>()
+  private readonly clock: Clock
+
+  constructor(clock: Clock = systemClock) {
+    this.clock = clock
+  }
 
   get size(): number {
     return this.producers.size
@@ -85,10 +91,10 @@ export class ProducerState {
   update(producerId: number, epoch: number, batch: ProducerBatch): void {
     let entry = this.producers.get(producerId)
     if (entry === undefined || epoch > entry.epoch) {
-      entry = { epoch, batches: [], lastSeenMs: Date.now() }
+      entry = { epoch, batches: [], lastSeenMs: this.clock.nowMs() }
       this.producers.set(producerId, entry)
     }
-    entry.lastSeenMs = Date.now()
+    entry.lastSeenMs = this.clock.nowMs()
     entry.batches.push(batch)
     if (entry.batches.length > PRODUCER_BATCHES_KEPT) entry.batches.shift()
   }
@@ -166,7 +172,7 @@ export class ProducerState {
         const lastOffset = readSafeInt64BE(buf, at + 14)
         const offsetDelta = buf.readInt32BE(at + 22)
         const maxTimestamp = readSafeInt64BE(buf, at + 26)
-        const entry: ProducerEntry = { epoch, batches: [], lastSeenMs: Date.now() }
+        const entry: ProducerEntry = { epoch, batches: [], lastSeenMs: this.clock.nowMs() }
         if (lastOffset >= 0) {
           const firstSequence = lastSequence - offsetDelta < 0 ? lastSequence - offsetDelta + 0x80000000 : lastSequence - offsetDelta
           entry.batches.push({ firstSequence, lastSequence, baseOffset: lastOffset - offsetDelta, lastOffset, maxTimestamp })
@@ -182,9 +188,9 @@ export class ProducerState {
 }
 
 /** Offsets of the producer snapshots in a partition directory, ascending. */
-export function listSnapshots(dir: string): number[] {
+export function listSnapshots(dir: string, fileSystem: LogFileSystem = nodeFileSystem): number[] {
   const offsets: number[] = []
-  for (const name of wrapIo('list', dir, () => fs.readdirSync(dir))) {
+  for (const name of wrapIo('list', dir, () => fileSystem.readdirSync(dir))) {
     const parsed = parseOffsetFileName(name)
     if (parsed !== null && parsed.suffix === SNAPSHOT_SUFFIX) offsets.push(parsed.offset)
   }
@@ -198,16 +204,31 @@ export function snapshotPath(dir: string, offset: number): string {
 /** How long an idle producer id is remembered (Kafka's producer.id.expiration.ms default). */
 export const PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000
 
-/**
- * Writes `<offset>.snapshot` atomically and keeps only the newest `keep` snapshots. Producers idle
- * for longer than PRODUCER_ID_EXPIRATION_MS are dropped first.
- */
-export function writeSnapshot(dir: string, offset: number, state: ProducerState, keep = 3, nowMs = Date.now()): void {
+/** Snapshots kept per partition: the newest few, so a damaged one has a fallback. */
+const SNAPSHOTS_KEPT = 3
+
+/** The snapshot of `state` now, producers idle for longer than PRODUCER_ID_EXPIRATION_MS dropped first. */
+export function takeSnapshot(state: ProducerState, nowMs: number): Buffer {
   state.expireBefore(nowMs - PRODUCER_ID_EXPIRATION_MS)
-  writeFileAtomicSync(snapshotPath(dir, offset), state.encodeSnapshot())
-  const offsets = listSnapshots(dir)
-  for (const old of offsets.slice(0, Math.max(0, offsets.length - keep))) {
-    wrapIo('unlink', snapshotPath(dir, old), () => fs.rmSync(snapshotPath(dir, old), { force: true }))
+  return state.encodeSnapshot()
+}
+
+/** Writes `<offset>.snapshot` atomically and keeps only the newest snapshots. */
+export function writeSnapshotSync(dir: string, offset: number, snapshot: Buffer, fileSystem: LogFileSystem): void {
+  writeFileAtomicSync(snapshotPath(dir, offset), snapshot, fileSystem)
+  removeOldSnapshots(dir, fileSystem)
+}
+
+/** `writeSnapshotSync` with its fsyncs through the thread pool (after a roll, off the append path). */
+export async function writeSnapshot(dir: string, offset: number, snapshot: Buffer, fileSystem: LogFileSystem): Promise<void> {
+  await writeFileAtomic(snapshotPath(dir, offset), snapshot, fileSystem)
+  removeOldSnapshots(dir, fileSystem)
+}
+
+function removeOldSnapshots(dir: string, fileSystem: LogFileSystem): void {
+  const offsets = listSnapshots(dir, fileSystem)
+  for (const old of offsets.slice(0, Math.max(0, offsets.length - SNAPSHOTS_KEPT))) {
+    wrapIo('unlink', snapshotPath(dir, old), () => fileSystem.unlinkSync(snapshotPath(dir, old)))
   }
 }
 
@@ -221,16 +242,23 @@ function isIdempotent(batch: RecordBatch): boolean {
  * returns as whole batches from an offset (empty at the end). Snapshots outside the range, or
  * unreadable, are deleted.
  */
-export async function restoreProducerState(state: ProducerState, dir: string, logStart: number, end: number, read: (offset: number) => Promise<{ bytes: Buffer; nextOffset: number }>): Promise<void> {
+export async function restoreProducerState(
+  state: ProducerState,
+  dir: string,
+  logStart: number,
+  end: number,
+  read: (offset: number) => Promise<{ bytes: Buffer; nextOffset: number }>,
+  fileSystem: LogFileSystem,
+): Promise<void> {
   state.clear()
   let from = logStart
-  for (const offset of listSnapshots(dir).reverse()) {
+  for (const offset of listSnapshots(dir, fileSystem).reverse()) {
     const file = snapshotPath(dir, offset)
-    if (offset <= end && offset >= logStart && state.loadSnapshot(wrapIo('read', file, () => fs.readFileSync(file)))) {
+    if (offset <= end && offset >= logStart && state.loadSnapshot(wrapIo('read', file, () => fileSystem.readFileSync(file)))) {
       from = offset
       break
     }
-    wrapIo('unlink', file, () => fs.rmSync(file, { force: true }))
+    wrapIo('unlink', file, () => fileSystem.unlinkSync(file))
   }
   let offset = from
   while (offset < end) {

@@ -1,8 +1,11 @@
 import path from 'node:path'
+import { wrapIo } from './errors.js'
+import type { LogFileSystem } from './file-system.js'
 
 /**
  * Names of a segment's files: the base offset as 20 zero-padded digits, then a suffix, as Kafka
  * names them. Temporary suffixes go after the real one (`00000000000000000000.log.deleted`).
+ * Also the operations on a segment's three files together.
  */
 export const LOG_SUFFIX = '.log'
 export const INDEX_SUFFIX = '.index'
@@ -52,4 +55,28 @@ export function quarantineFileName(logFile: string, position: number): string {
 
 export function isQuarantineFile(name: string): boolean {
   return /^\d{20}\.log\.\d+(-\d+)?\.quarantine$/.test(name)
+}
+
+/**
+ * Renames the three files of a segment to `<name><suffix>` (a file already gone is skipped) and
+ * points `paths` at the new names. The caller fsyncs the directory.
+ */
+export function renameSegmentFiles(fileSystem: LogFileSystem, paths: SegmentPaths, suffix: string): void {
+  for (const key of ['log', 'index', 'timeIndex'] as const) {
+    const file = paths[key]
+    const target = file + suffix
+    wrapIo('rename', file, () => {
+      try {
+        fileSystem.renameSync(file, target)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      }
+    })
+    paths[key] = target
+  }
+}
+
+/** Removes the three files of a segment (those still there). */
+export function removeSegmentFiles(fileSystem: LogFileSystem, paths: SegmentPaths): void {
+  for (const file of [paths.log, paths.index, paths.timeIndex]) wrapIo('unlink', file, () => fileSystem.unlinkSync(file))
 }

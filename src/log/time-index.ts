@@ -1,6 +1,7 @@
 import assert from 'node:assert'
 import { writeInt64BE } from '../record/int64.js'
 import { CorruptIndexError } from './errors.js'
+import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import { growColumn, IndexFile } from './index-file.js'
 import { floorSlot } from './index-search.js'
 
@@ -24,8 +25,8 @@ export class TimeIndex extends IndexFile {
   private timestamps = new Float64Array(16)
   private relativeOffsets = new Int32Array(16)
 
-  constructor(file: string, baseOffset: number, maxIndexBytes: number, isNew: boolean) {
-    super(file, baseOffset, TimeIndex.ENTRY_SIZE, maxIndexBytes, isNew)
+  constructor(file: string, baseOffset: number, maxIndexBytes: number, isNew: boolean, fileSystem: LogFileSystem = nodeFileSystem) {
+    super(file, baseOffset, TimeIndex.ENTRY_SIZE, maxIndexBytes, isNew, fileSystem)
   }
 
   /** Full one entry early: the last slot is reserved for the closing entry. */

@@ -476,12 +476,13 @@ describe("flush 'sync'", () => {
   it('the consumer never sees a record before it is durable', async () => {
     const { engine } = await setup({ flush: 'sync', partitions: 1, records: 0 })
     const log = engine.partition('t', 0)
-    // Slow every fsync down so each append spends a while written but not yet durable.
-    const inner = log as unknown as { flushSegmentsFrom: (offset: number) => Promise<void> }
-    const flushSegmentsFrom = inner.flushSegmentsFrom.bind(log)
-    inner.flushSegmentsFrom = async (offset: number) => {
+    // Slow every fsync down so each append spends a while written but not yet durable (the
+    // records fit the active segment, so every fsync is its flush).
+    const active = log.segmentList.at(-1)!
+    const flush = active.flush.bind(active)
+    active.flush = async () => {
       await sleep(5)
-      return flushSegmentsFrom(offset)
+      return flush()
     }
     const consumer = await engine.consumer({ group: 'durable', topics: ['t'] })
     const violations: string[] = []

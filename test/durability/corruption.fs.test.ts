@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { PartitionLog } from '../../src/log/partition-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { appendBatches, buildLog, caught, flipByte, markUnclean, openEngine, partitionDir, readAll, skipFsyncs, TOPIC, type BuiltRecord } from './fixtures.js'
+import { appendBatches, buildLog, caught, fileSystemWithoutFsyncs, flipByte, markUnclean, openEngine, partitionDir, readAll, TOPIC, type BuiltRecord } from './fixtures.js'
 import { prng, randomInt, scanSegment, segmentLogs, type ScannedBatch } from './helpers.js'
 
 /**
@@ -14,10 +14,7 @@ import { prng, randomInt, scanSegment, segmentLogs, type ScannedBatch } from './
  * directory is reopened through the engine.
  */
 
-afterEach(async () => {
-  vi.restoreAllMocks()
-  await removeTmpDirs()
-})
+afterEach(removeTmpDirs)
 
 /** Each segment of the partition with its batches (positions, offsets) from an independent scan. */
 function layout(dir: string): { name: string; file: string; base: number; size: number; batches: ScannedBatch[] }[] {
@@ -494,7 +491,6 @@ async function truncationSweep(dir: string): Promise<void> {
   const log = await PartitionLog.open(partitionDir(dir), TOPIC, 0, config, { isClean: true, recoveryPoint: 0, logStartOffset: 0 })
   for (let round = 0; log.segmentList.at(-1)!.size < 15 * 1024; round++) records = records.concat(await appendOneBatch(log, round))
   await log.close()
-  skipFsyncs()
 
   const segments = layout(dir)
   const last = segments[segments.length - 1]!
@@ -510,7 +506,7 @@ async function truncationSweep(dir: string): Promise<void> {
     const whole = last.batches.filter((batch) => batch.position + batch.size <= validEnd)
     const end = whole.length > 0 ? whole.at(-1)!.lastOffset + 1 : last.base
     const events: SweepEvent[] = []
-    const reopened = await PartitionLog.open(partitionDir(dir), TOPIC, 0, config, { isClean: false, recoveryPoint: last.base, logStartOffset: 0, onRecovery: (event) => events.push(event) })
+    const reopened = await PartitionLog.open(partitionDir(dir), TOPIC, 0, config, { isClean: false, recoveryPoint: last.base, logStartOffset: 0, onRecovery: (event) => events.push(event), fileSystem: fileSystemWithoutFsyncs })
     try {
       expect(reopened.logEndOffset, label).toBe(end)
       if (content.length > validEnd) {

@@ -1,9 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { vi } from 'vitest'
 import { RECOVERY_POINT_CHECKPOINT, writeCheckpointFile } from '../../src/engine/checkpoint-file.js'
 import { CLEAN_SHUTDOWN_FILE, LogEngine, type LogEngineOptions } from '../../src/engine/log-engine.js'
 import type { TopicConfig } from '../../src/engine/topic-config.js'
+import { nodeFileSystem, type LogFileSystem, type SegmentFile } from '../../src/log/file-system.js'
 import type { PartitionLog, RecoveryEvent } from '../../src/log/partition-log.js'
 
 /**
@@ -112,16 +112,22 @@ export function partitionDir(dir: string): string {
   return path.join(dir, `${TOPIC}-0`)
 }
 
+const FSYNCS: ReadonlySet<PropertyKey> = new Set<keyof SegmentFile>(['datasync', 'datasyncSync', 'sync', 'syncSync'])
+
 /**
- * Turns every fsync into a no-op, for sweeps that reopen a log thousands of times and do not
- * test durability (a real fsync costs milliseconds here). Undone by vi.restoreAllMocks().
+ * The real file system with every fsync a no-op, for sweeps that reopen a log thousands of times
+ * and do not test durability (a real fsync costs milliseconds here). Pass it as `fileSystem`.
  */
-export function skipFsyncs(): void {
-  vi.spyOn(fs, 'fsyncSync').mockImplementation(() => undefined)
-  vi.spyOn(fs, 'fdatasyncSync').mockImplementation(() => undefined)
-  vi.spyOn(fs, 'fdatasync').mockImplementation(((_fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
-    process.nextTick(callback, null)
-  }) as typeof fs.fdatasync)
+export const fileSystemWithoutFsyncs: LogFileSystem = {
+  ...nodeFileSystem,
+  openSync: (file, mode) =>
+    new Proxy(nodeFileSystem.openSync(file, mode), {
+      get(handle, key) {
+        if (FSYNCS.has(key)) return String(key).endsWith('Sync') ? () => undefined : () => Promise.resolve()
+        const member = Reflect.get(handle, key) as unknown
+        return typeof member === 'function' ? member.bind(handle) : member
+      },
+    }),
 }
 
 /** Catches what a promise or function throws (fails the test if nothing is thrown). */

@@ -1,10 +1,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from '../../src/engine/checkpoint-file.js'
 import { CLEAN_SHUTDOWN_FILE } from '../../src/engine/log-engine.js'
 import type { FlushPolicy } from '../../src/log/flush-policy.js'
 import { LATEST_TIMESTAMP } from '../../src/log/partition-log.js'
+import { FSYNC_CALLS, spyFileSystem, type FileSystemSpy } from '../helpers/file-system-spy.js'
+import { ManualClock } from '../helpers/manual-clock.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { buildLog, caught, flipByte, markUnclean, openEngine, partitionDir, readAll, TOPIC, type OpenedEngine } from './fixtures.js'
 import { scanSegment, segmentLogs, sleep } from './helpers.js'
@@ -13,18 +15,39 @@ import { scanSegment, segmentLogs, sleep } from './helpers.js'
  * What each flush mode does (kafka-log-format §18, docs/durability.md): when an append resolves,
  * when fsyncs happen, what readers see; the clean-shutdown marker and the checkpoint files (§16.1),
  * and recovery starting from the checkpointed recovery point (§15).
+ *
+ * The engines here run on a manual clock and reach the disk through a file-system spy: time moves
+ * only when a test moves it, and fsyncs are counted or held instead of waited for. Only the group
+ * commit test with a slow device keeps real time, since how many appends share a round is the
+ * point there.
  */
 
-afterEach(async () => {
-  vi.restoreAllMocks()
-  await removeTmpDirs()
-})
+afterEach(removeTmpDirs)
 
-async function openWith(flush: FlushPolicy | FlushPolicy['mode'], topic: Record<string, number> = {}): Promise<OpenedEngine & { dir: string }> {
+interface Opened extends OpenedEngine {
+  dir: string
+  spy: FileSystemSpy
+  clock: ManualClock
+}
+
+async function openWith(flush: FlushPolicy | FlushPolicy['mode'], topic: Record<string, number> = {}): Promise<Opened> {
   const dir = await makeTmpDir()
-  const opened = await openEngine(dir, { flush, tickMs: 10, checkpointIntervalMs: 3_600_000 })
+  const spy = spyFileSystem()
+  const clock = new ManualClock()
+  const opened = await openEngine(dir, { flush, tickMs: 5, checkpointIntervalMs: 3_600_000, clock, fileSystem: spy.fileSystem })
   await opened.engine.createTopic(TOPIC, topic)
-  return { ...opened, log: opened.engine.partition(TOPIC, 0), dir }
+  return { ...opened, log: opened.engine.partition(TOPIC, 0), dir, spy, clock }
+}
+
+/** Lets queued callbacks and I/O run a few turns. */
+async function settle(turns = 20): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve))
+}
+
+/** Waits until the engine's background task has read the clock `ticks` more times (it has run). */
+async function ticks(clock: ManualClock, count = 3): Promise<void> {
+  const reads = clock.reads
+  await waitUntil(() => clock.reads >= reads + count, `${count} runs of the background task`)
 }
 
 async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<number> {
@@ -38,18 +61,17 @@ async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5_0
 
 const value = (text: string): { value: Buffer } => ({ value: Buffer.from(text) })
 
-/** Holds every fdatasync callback until `release()`: appends are written but never durable. */
-function holdFsyncs(): { release: () => void; held: () => number } {
-  const real = fs.fdatasync
+/** Holds every asynchronous fdatasync until `release()`: appends are written but never durable. */
+function holdFsyncs(spy: FileSystemSpy): { release: () => void; held: () => number } {
   let holding = true
   const queue: (() => void)[] = []
-  vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
-    if (holding) queue.push(() => real(fd, callback))
-    else real(fd, callback)
-  }) as typeof fs.fdatasync)
+  const unhook = spy.hook((info) => {
+    if (holding && info.call === 'datasync') return new Promise<void>((resolve) => queue.push(resolve))
+  })
   return {
     release: () => {
       holding = false
+      unhook()
       for (const run of queue.splice(0)) run()
     },
     held: () => queue.length,
@@ -58,13 +80,13 @@ function holdFsyncs(): { release: () => void; held: () => number } {
 
 describe("'sync'", () => {
   it('resolves an append only once the recovery point covers it, and readers never see what is not durable', async () => {
-    const { engine, log } = await openWith('sync')
+    const { engine, log, spy } = await openWith('sync')
     try {
       for (let slot = 0; slot < 3; slot++) {
         const info = await log.appendRecords([value(`durable ${slot}`)])
         expect(log.recoveryPoint).toBeGreaterThan(info.lastOffset)
       }
-      const fsyncs = holdFsyncs()
+      const fsyncs = holdFsyncs(spy)
       let resolved = 0
       const pending = Array.from({ length: 5 }, (_, slot) =>
         log.appendRecords([value(`pending ${slot}`)]).then((info) => {
@@ -75,7 +97,7 @@ describe("'sync'", () => {
       )
       // The bytes are in the file, the fsync is not done.
       await waitUntil(() => log.logEndOffset === 8 && fsyncs.held() > 0, 'all five are written')
-      await sleep(20)
+      await settle()
       expect(resolved).toBe(0)
       expect(log.recoveryPoint).toBe(3)
       expect(log.highWatermark).toBe(3)
@@ -127,8 +149,9 @@ describe("'sync'", () => {
   })
 
   /** 64 appenders, 10 appends each, all awaited; returns the fsync rounds they took. */
-  async function groupCommitRounds(): Promise<{ rounds: number; appends: number }> {
-    const { engine, log } = await openWith('sync')
+  async function groupCommitRounds(fsyncDelayMs = 0): Promise<{ rounds: number; appends: number }> {
+    const { engine, log, spy } = await openWith('sync')
+    if (fsyncDelayMs > 0) spy.hook((info) => (info.call === 'datasync' ? new Promise<void>((resolve) => setTimeout(resolve, fsyncDelayMs)) : undefined))
     try {
       const before = log.flushCount
       const appenders = 64
@@ -157,24 +180,23 @@ describe("'sync'", () => {
     const real = await groupCommitRounds()
     expect(real.rounds).toBeGreaterThan(0)
     expect(real.rounds).toBeLessThanOrEqual(real.appends)
-    // With a device whose fsync takes 5 ms, dozens of appends share each round.
-    const realFdatasync = fs.fdatasync
-    vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
-      setTimeout(() => realFdatasync(fd, callback), 5)
-    }) as typeof fs.fdatasync)
-    const slow = await groupCommitRounds()
+    // With a device whose fsync takes 5 ms (real time: appends pile up meanwhile), dozens of
+    // appends share each round.
+    const slow = await groupCommitRounds(5)
     expect(slow.rounds * 10, `${slow.rounds} fsync rounds for ${slow.appends} appends with a 5 ms fsync`).toBeLessThanOrEqual(slow.appends)
   })
 })
 
 describe("'interval'", () => {
   it('with messages: N fsyncs after N * messages appends, none in between', async () => {
-    const { engine, log } = await openWith({ mode: 'interval', messages: 10 })
+    const { engine, log, spy } = await openWith({ mode: 'interval', messages: 10 })
     try {
       const before = log.flushCount
       for (let round = 1; round <= 4; round++) {
+        const fsyncs = spy.count(FSYNC_CALLS)
         for (let slot = 0; slot < 9; slot++) await log.appendRecords([value(`${round}.${slot}`)])
-        await sleep(20)
+        await settle()
+        expect(spy.count(FSYNC_CALLS)).toBe(fsyncs)
         expect(log.flushCount - before).toBe(round - 1)
         expect(log.recoveryPoint).toBe((round - 1) * 10)
         // Visible before it is durable: interval mode acknowledges written data.
@@ -188,19 +210,24 @@ describe("'interval'", () => {
     }
   })
 
-  it('with ms: fsyncs on the timer, without flush() calls', async () => {
-    const { engine, log } = await openWith({ mode: 'interval', ms: 300 })
+  it('with ms: the background task fsyncs once the interval has passed on the clock, without flush() calls', async () => {
+    const { engine, log, clock } = await openWith({ mode: 'interval', ms: 300 })
     try {
       for (let round = 1; round <= 3; round++) {
-        // Right after the timer found nothing to do, the next flush is a whole interval away.
+        // The interval counts from the last fsync (or the last time there was nothing to fsync).
+        clock.advance(300)
+        await ticks(clock)
         const last = log.lastFlushMs
-        await waitUntil(() => log.lastFlushMs !== last, 'an idle timer tick')
         const before = log.flushCount
         await log.appendRecords([value(`timed ${round}`)])
+        clock.advance(299)
+        await ticks(clock)
         expect(log.recoveryPoint).toBeLessThan(log.logEndOffset)
-        const waited = await waitUntil(() => log.recoveryPoint === log.logEndOffset, 'the timed fsync')
-        expect(waited).toBeGreaterThanOrEqual(100)
+        expect(log.flushCount - before).toBe(0)
+        clock.advance(1)
+        await waitUntil(() => log.recoveryPoint === log.logEndOffset, 'the timed fsync')
         expect(log.flushCount - before).toBe(1)
+        expect(log.lastFlushMs).toBe(last + 300)
       }
     } finally {
       await engine.close()
@@ -208,10 +235,11 @@ describe("'interval'", () => {
   })
 
   it('with a long ms: nothing is fsynced before the interval', async () => {
-    const { engine, log } = await openWith({ mode: 'interval', ms: 60_000 })
+    const { engine, log, clock } = await openWith({ mode: 'interval', ms: 60_000 })
     try {
       await log.appendRecords([value('waits')])
-      await sleep(200)
+      clock.advance(59_999)
+      await ticks(clock)
       expect(log.recoveryPoint).toBe(0)
       expect(log.flushCount).toBe(0)
       await log.flush()
@@ -224,17 +252,13 @@ describe("'interval'", () => {
 
 describe("'os'", () => {
   it('never fsyncs until flush() or close() (no roll in between)', async () => {
-    const { engine, log } = await openWith('os')
-    const calls = {
-      fdatasync: vi.spyOn(fs, 'fdatasync'),
-      fdatasyncSync: vi.spyOn(fs, 'fdatasyncSync'),
-      fsyncSync: vi.spyOn(fs, 'fsyncSync'),
-      fsync: vi.spyOn(fs, 'fsync'),
-    }
-    const count = (): number => Object.values(calls).reduce((sum, spy) => sum + spy.mock.calls.length, 0)
+    const { engine, log, spy, clock } = await openWith('os')
+    const start = spy.count(FSYNC_CALLS)
+    const count = (): number => spy.count(FSYNC_CALLS) - start
     try {
       for (let slot = 0; slot < 200; slot++) await log.appendRecords([value(`os ${slot}`)])
-      await sleep(100)
+      clock.advance(3_600_000)
+      await ticks(clock)
       expect(count()).toBe(0)
       expect(log.recoveryPoint).toBe(0)
       expect(log.flushCount).toBe(0)
@@ -247,11 +271,11 @@ describe("'os'", () => {
     }
   })
 
-  it('a roll fsyncs the finished segment in every mode, and the recovery point moves to it', async () => {
+  it('a roll fsyncs the finished segment in every mode (in the background), and the recovery point moves to it', async () => {
     const { engine, log } = await openWith('os', { segmentBytes: 1024 })
     try {
       while (log.segmentCount < 3) await log.appendRecords([value('r'.repeat(300))])
-      expect(log.recoveryPoint).toBe(log.segmentList.at(-1)!.baseOffset)
+      await waitUntil(() => log.recoveryPoint === log.segmentList.at(-1)!.baseOffset, 'the background fsync of the rolled segment')
       expect(log.recoveryPoint).toBeLessThan(log.logEndOffset)
     } finally {
       await engine.close()
@@ -321,26 +345,14 @@ describe('the clean-shutdown marker and the checkpoint files', () => {
     flipByte(first.file, batch.position + 18)
     markUnclean(dir)
 
-    const bytesRead = new Map<string, number>()
-    const realReadSync = fs.readSync
-    vi.spyOn(fs, 'readSync').mockImplementation(((fd: number, ...rest: unknown[]) => {
-      const got = (realReadSync as (...args: unknown[]) => number)(fd, ...rest)
-      let target = ''
-      try {
-        target = fs.readlinkSync(`/proc/self/fd/${fd}`)
-      } catch {
-        // not a file we can name
-      }
-      bytesRead.set(target, (bytesRead.get(target) ?? 0) + got)
-      return got
-    }) as typeof fs.readSync)
-    const { engine, log, warnings } = await openEngine(dir)
-    vi.restoreAllMocks()
+    const spy = spyFileSystem()
+    const { engine, log, warnings } = await openEngine(dir, { fileSystem: spy.fileSystem })
+    const reads = (file: string): number => spy.count(['read', 'readSync', 'readFileSync'], file)
     try {
       expect(engine.wasCleanShutdown).toBe(false)
       expect(warnings).toEqual([])
-      expect(bytesRead.get(first.file) ?? 0).toBe(0)
-      expect(bytesRead.get(segments.at(-1)!.file) ?? 0).toBeGreaterThan(0)
+      expect(reads(first.file)).toBe(0)
+      expect(reads(segments.at(-1)!.file)).toBeGreaterThan(0)
       expect(log.logEndOffset).toBe(records.length)
       const error = await caught(() => readAll(log))
       expect(error.code).toBe('CORRUPT_RECORD')

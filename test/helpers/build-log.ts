@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { CompressionName } from '../../src/compression/codec.js'
 import { resolveTopicConfig, type TopicConfig } from '../../src/engine/topic-config.js'
-import { PartitionLog } from '../../src/log/partition-log.js'
+import { PartitionLog, type PartitionLogOptions } from '../../src/log/partition-log.js'
 import { BatchScanner } from '../../src/record/batch-scanner.js'
 import { encodeBatch } from '../../src/record/record-batch.js'
 import type { DecodedRecord } from '../../src/record/record.js'
@@ -140,11 +140,11 @@ export function withoutFsyncPerAppend(log: PartitionLog): PartitionLog {
  * Creates a partition directory `<dir>/t-0` with the given settings, appends `batches` and returns
  * the open log with its model. `dir` defaults to a fresh temp dir.
  */
-export async function buildPartition(options: PartitionSettings & { dir?: string; batches?: readonly BatchSpec[] } = {}): Promise<BuiltPartition> {
-  const { dir: parent, batches = [], ...settings } = options
+export async function buildPartition(options: PartitionSettings & { dir?: string; batches?: readonly BatchSpec[]; logOptions?: PartitionLogOptions } = {}): Promise<BuiltPartition> {
+  const { dir: parent, batches = [], logOptions, ...settings } = options
   const dir = path.join(parent ?? (await makeTmpDir('seglog-')), 't-0')
   const config = partitionConfig(settings)
-  const log = withoutFsyncPerAppend(await PartitionLog.create(dir, 't', 0, config))
+  const log = withoutFsyncPerAppend(await PartitionLog.create(dir, 't', 0, config, logOptions))
   const model = emptyModel()
   await appendSpecs(log, model, batches)
   return { dir, log, model, config }

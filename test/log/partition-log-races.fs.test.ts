@@ -201,8 +201,7 @@ describe('a read in the thread pool while its bytes are removed', () => {
   it('retention deleting the segment being read (fileDeleteDelayMs 0): the read gets the records or finds them gone', async () => {
     for (const depth of DEPTHS) {
       const written = new Map<number, Set<string>>()
-      const { log } = await buildPartition({ segmentBytes: 400 * 1024, retentionBytes: 800 * 1024 })
-      log.fileDeleteDelayMs = 0
+      const { log } = await buildPartition({ segmentBytes: 400 * 1024, retentionBytes: 800 * 1024, logOptions: { fileDeleteDelayMs: 0 } })
       await appendTagged(log, written, { n: 0 }, 150, 4, 2048)
       expect(log.segmentCount).toBeGreaterThan(2)
       const second = log.segmentList[1]!.baseOffset
@@ -257,8 +256,7 @@ describe('readers racing truncateTo', () => {
 
 describe('readers racing retention with fileDeleteDelayMs 0', () => {
   it('get whole batches of written records or OFFSET_OUT_OF_RANGE while segments are deleted under them', async () => {
-    const { log } = await buildPartition({ segmentBytes: 160 * 1024, indexIntervalBytes: 4096, retentionBytes: 600 * 1024 })
-    log.fileDeleteDelayMs = 0
+    const { log } = await buildPartition({ segmentBytes: 160 * 1024, indexIntervalBytes: 4096, retentionBytes: 600 * 1024, logOptions: { fileDeleteDelayMs: 0 } })
     const written = new Map<number, Set<string>>()
     const write = { n: 0 }
     const stats: Stats = { reads: 0, outOfRange: 0, asyncReads: 0 }
@@ -286,8 +284,7 @@ describe('readers racing retention with fileDeleteDelayMs 0', () => {
 
 describe('readers racing truncation, retention and appends at once', () => {
   it('stay correct', async () => {
-    const { log } = await buildPartition({ segmentBytes: 64 * 1024, indexIntervalBytes: 1024, retentionBytes: 400 * 1024 })
-    log.fileDeleteDelayMs = 0
+    const { log } = await buildPartition({ segmentBytes: 64 * 1024, indexIntervalBytes: 1024, retentionBytes: 400 * 1024, logOptions: { fileDeleteDelayMs: 0 } })
     const written = new Map<number, Set<string>>()
     const write = { n: 0 }
     const stats: Stats = { reads: 0, outOfRange: 0, asyncReads: 0 }

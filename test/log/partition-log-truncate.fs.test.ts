@@ -1,10 +1,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPOINT } from '../../src/engine/checkpoint-file.js'
 import { LogEngine } from '../../src/engine/log-engine.js'
 import type { PartitionLog } from '../../src/log/partition-log.js'
 import { buildPartition, flipByte, readRecords, recordView, reopenPartition, scanBatches, simpleBatches } from '../helpers/build-log.js'
+import { spyFileSystem } from '../helpers/file-system-spy.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 
 /**
@@ -13,10 +14,7 @@ import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
  * truncation are readable at once and after clean and unclean reopens.
  */
 
-afterEach(async () => {
-  vi.restoreAllMocks()
-  await removeTmpDirs()
-})
+afterEach(removeTmpDirs)
 
 async function afterMicrotasks(depth: number): Promise<void> {
   for (let step = 0; step < depth; step++) await Promise.resolve()
@@ -151,15 +149,14 @@ describe('truncateTo racing other operations', () => {
   })
 
   it('a flush started while the active segment is being cut does not count the cut records as durable', async () => {
-    const { log } = await buildPartition({ batches: simpleBatches(10) })
-    const original = fs.ftruncateSync
+    const spy = spyFileSystem()
+    const { log } = await buildPartition({ batches: simpleBatches(10), logOptions: { fileSystem: spy.fileSystem } })
     let flushed: Promise<void> | null = null
-    vi.spyOn(fs, 'ftruncateSync').mockImplementation((fd, length) => {
-      original(fd, length)
-      flushed ??= log.flush()
+    const unhook = spy.hook((info) => {
+      if (info.call === 'truncateSync' && info.file.endsWith('.log')) flushed ??= log.flush()
     })
     await log.truncateTo(3)
-    vi.restoreAllMocks()
+    unhook()
     expect(flushed).not.toBeNull()
     await flushed
     expect(log.logEndOffset).toBe(3)
@@ -173,18 +170,18 @@ describe('truncateTo racing other operations', () => {
   })
 
   it('a waitDurable for offsets a truncation removes settles (rejects) instead of waiting forever or resolving', async () => {
-    const { log } = await buildPartition({ batches: simpleBatches(10) })
-    const original = fs.ftruncateSync
+    const spy = spyFileSystem()
+    const { log } = await buildPartition({ batches: simpleBatches(10), logOptions: { fileSystem: spy.fileSystem } })
     let waiting: Promise<string | undefined> | null = null
-    vi.spyOn(fs, 'ftruncateSync').mockImplementation((fd, length) => {
-      original(fd, length)
+    const unhook = spy.hook((info) => {
+      if (info.call !== 'truncateSync' || !info.file.endsWith('.log')) return
       waiting ??= log.waitDurable(10).then(
         () => 'resolved',
         (error: { code?: string }) => error.code,
       )
     })
     await log.truncateTo(3)
-    vi.restoreAllMocks()
+    unhook()
     expect(waiting).not.toBeNull()
     const outcome = await Promise.race([waiting!, new Promise((resolve) => setTimeout(() => resolve('hung'), 2_000))])
     expect(outcome).toBe('OFFSET_OUT_OF_RANGE')

@@ -1,0 +1,133 @@
+import assert from 'node:assert'
+import { readBatchPrefix, readLastOffsetDelta } from '../record/batch-scanner.js'
+import { CorruptRecordError } from '../record/errors.js'
+import { readSafeInt64BE } from '../record/int64.js'
+import { BATCH_HEADER_SIZE, MAX_TIMESTAMP_OFFSET } from '../record/record-batch.js'
+import { readAtSync } from './file-io.js'
+import type { SegmentFile } from './file-system.js'
+
+/** The batch wanted usually starts at or just after an indexed position: read a little first. */
+const FIRST_CHUNK_BYTES = 4 * 1024
+const MAX_CHUNK_BYTES = 64 * 1024
+
+/** One buffer for every walk: walks are synchronous and never interleave (asserted). */
+const scratch = Buffer.allocUnsafe(MAX_CHUNK_BYTES)
+let activeWalk: HeaderWalk | null = null
+
+/**
+ * The one reader of batch headers in a segment's `.log`: lookups (which batch holds an offset),
+ * the tail scan after a clean open, and the checks of the indexes' last entries all walk headers
+ * forward with it. It reads a small chunk first (a lookup usually needs one header) and larger
+ * ones while it walks on, so a header costs no system call of its own.
+ *
+ * The fields describe the header `next()` returned last. A walk is synchronous from start to end
+ * (reads this small are cheaper from the page cache than through the thread pool), which is what
+ * lets every walk share one buffer; starting a walk ends the previous one.
+ *
+ * Damage is thrown as CorruptRecordError with the file and position: bad framing (a length below
+ * the header, a wrong magic, an unsafe base offset), a batch that runs past `end`, and fewer bytes
+ * than a header where a batch must start (the file is shorter than the segment).
+ */
+export class HeaderWalk {
+  /** File position of the batch `next()` returned last. */
+  position = -1
+  size = 0
+  baseOffset = 0
+  lastOffset = 0
+  private readonly file: SegmentFile
+  private readonly name: string
+  private readonly end: number
+  private nextPosition: number
+  /** File position of `scratch[0]` and how many bytes of it hold file data. */
+  private chunkPosition = 0
+  private chunkLength = 0
+  private chunkBytes = FIRST_CHUNK_BYTES
+
+  /** Walks the batches from `position` (a batch start) up to `end`, exclusive. */
+  constructor(file: SegmentFile, name: string, position: number, end: number) {
+    this.file = file
+    this.name = name
+    this.nextPosition = position
+    this.end = end
+    activeWalk = this
+  }
+
+  /** Moves to the next batch; false once the walk reaches `end`. */
+  next(): boolean {
+    assert(activeWalk === this, 'header walks share one buffer and must not interleave')
+    const position = this.nextPosition
+    if (position >= this.end) return false
+    let at = position - this.chunkPosition
+    if (this.chunkLength === 0 || at + BATCH_HEADER_SIZE > this.chunkLength) {
+      this.fill(position)
+      at = 0
+    }
+    let size: number
+    try {
+      const prefix = readBatchPrefix(scratch, at)
+      this.baseOffset = prefix.baseOffset
+      size = prefix.size
+    } catch (error) {
+      throw error instanceof CorruptRecordError ? error.inFile(this.name, this.chunkPosition) : error
+    }
+    if (position + size > this.end) {
+      throw new CorruptRecordError('truncated-record', position, `the batch declares ${size} bytes but the segment ends ${this.end - position} bytes after its start`, this.name)
+    }
+    this.position = position
+    this.size = size
+    this.lastOffset = this.baseOffset + readLastOffsetDelta(scratch, at)
+    this.nextPosition = position + size
+    return true
+  }
+
+  /** Max timestamp of the current batch, from its header. */
+  maxTimestamp(): number {
+    assert(activeWalk === this, 'header walks share one buffer and must not interleave')
+    try {
+      return readSafeInt64BE(scratch, this.position - this.chunkPosition + MAX_TIMESTAMP_OFFSET)
+    } catch (error) {
+      throw error instanceof CorruptRecordError ? error.inFile(this.name, this.chunkPosition) : error
+    }
+  }
+
+  /** Reads a chunk starting at `position`, which must hold at least a whole header. */
+  private fill(position: number): void {
+    const want = Math.min(this.chunkBytes, this.end - position)
+    const got = want < BATCH_HEADER_SIZE ? want : readAtSync(this.file, this.name, scratch, 0, want, position)
+    this.chunkBytes = Math.min(this.chunkBytes * 4, MAX_CHUNK_BYTES)
+    this.chunkPosition = position
+    this.chunkLength = got
+    if (got < BATCH_HEADER_SIZE) {
+      // Fewer bytes than a header where a batch must start: the segment ends early, or its file
+      // is shorter than when it was opened (cut under us).
+      throw new CorruptRecordError('truncated-record', position, `${got} bytes where a ${BATCH_HEADER_SIZE}-byte batch header must start; the segment should hold ${this.end - position}`, this.name)
+    }
+  }
+}
+
+/** Where a batch sits in a segment, found by walking headers. */
+export interface BatchLocation {
+  position: number
+  size: number
+  baseOffset: number
+  lastOffset: number
+}
+
+/**
+ * The first batch from `position` on whose last offset is >= `offset`, or null if none before
+ * `end` reaches it. Offsets that do not ascend are damage too (CorruptRecordError), never a
+ * reason to step over records.
+ */
+export function findBatch(file: SegmentFile, name: string, position: number, end: number, offset: number): BatchLocation | null {
+  const walk = new HeaderWalk(file, name, position, end)
+  let previousLastOffset = -1
+  while (walk.next()) {
+    const { baseOffset, lastOffset } = walk
+    if (baseOffset <= previousLastOffset || lastOffset < baseOffset) {
+      throw new CorruptRecordError('bad-offset', walk.position, `batch offsets ${baseOffset}..${lastOffset} do not follow ${previousLastOffset}`, name)
+    }
+    if (lastOffset >= offset) return { position: walk.position, size: walk.size, baseOffset, lastOffset }
+    previousLastOffset = lastOffset
+  }
+  return null
+}

@@ -1,0 +1,188 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { FlushPolicy } from '../../src/log/flush-policy.js'
+import type { PartitionLog } from '../../src/log/partition-log.js'
+import { buildPartition, simpleBatches } from '../helpers/build-log.js'
+import { failNth, FSYNC_CALLS, spyFileSystem, type FileSystemSpy } from '../helpers/file-system-spy.js'
+import { ManualClock } from '../helpers/manual-clock.js'
+import { removeTmpDirs } from '../helpers/tmp-dir.js'
+
+/**
+ * The group commit owns every flush trigger (a `sync` append, `messages`, `ms` through
+ * flushIfDue, flush(), a roll) and the failure latch. A roll's fsyncs run in the background, off
+ * the append path, without weakening what a `sync` append promises.
+ */
+
+afterEach(removeTmpDirs)
+
+/** Lets queued callbacks and I/O run a few turns. */
+async function settle(turns = 20): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve))
+}
+
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  for (let turn = 0; turn < 5_000 && !condition(); turn++) await new Promise((resolve) => setTimeout(resolve, 1))
+  if (!condition()) throw new Error(`timed out waiting until ${what}`)
+}
+
+/** Holds the fsync calls `matches` picks until `release()`. */
+function holdFsyncs(spy: FileSystemSpy, matches: (file: string) => boolean): { held: () => number; release: () => void } {
+  const waiting: (() => void)[] = []
+  let holding = true
+  const unhook = spy.hook((info) => {
+    if (!holding || !FSYNC_CALLS.includes(info.call) || !matches(info.file)) return
+    if (info.call.endsWith('Sync')) throw new Error(`a synchronous fsync of ${info.file} on a path that must not block`)
+    return new Promise<void>((resolve) => waiting.push(resolve))
+  })
+  return {
+    held: () => waiting.length,
+    release: () => {
+      holding = false
+      unhook()
+      for (const resume of waiting.splice(0)) resume()
+    },
+  }
+}
+
+async function partition(flush: FlushPolicy, clock?: ManualClock): Promise<{ log: PartitionLog; dir: string; spy: FileSystemSpy }> {
+  const spy = spyFileSystem()
+  const { log, dir } = await buildPartition({ segmentBytes: 2048, batches: simpleBatches(5), logOptions: { fileSystem: spy.fileSystem, ...(clock && { clock }) } })
+  log.flushPolicy = flush
+  await log.flush()
+  return { log, dir, spy }
+}
+
+const big = (text: string): { value: Buffer; timestamp: number }[] => [{ value: Buffer.alloc(900, text), timestamp: 5_000 }]
+
+describe('a roll', () => {
+  it("under 'os': the append that rolls resolves while the roll's fsyncs are still held; the recovery point moves once they complete", async () => {
+    const { log, dir, spy } = await partition({ mode: 'os' })
+    const before = log.recoveryPoint
+    const fsyncs = holdFsyncs(spy, () => true)
+    while (log.segmentCount < 2) await log.appendRecords(big('a'))
+    const newBase = log.segmentList.at(-1)!.baseOffset
+    await settle()
+    expect(fsyncs.held()).toBeGreaterThan(0)
+    expect(log.recoveryPoint).toBe(before)
+    fsyncs.release()
+    await waitUntil(() => log.recoveryPoint === newBase, 'the background fsync of the rolled segment')
+    // The sealed segment (log and indexes) and the directory were fsynced, not the active one.
+    const sealed = log.segmentList[0]!
+    expect(spy.count(FSYNC_CALLS, sealed.paths.log)).toBeGreaterThan(0)
+    expect(spy.count(FSYNC_CALLS, sealed.paths.index)).toBe(1)
+    expect(spy.count(FSYNC_CALLS, sealed.paths.timeIndex)).toBe(1)
+    expect(spy.count(FSYNC_CALLS, dir)).toBeGreaterThan(0)
+    expect(spy.count(FSYNC_CALLS, log.segmentList.at(-1)!.paths.log)).toBe(0)
+    await log.close()
+  })
+
+  it("under 'sync': the append in the new segment resolves only once the new segment's directory entry is fsynced", async () => {
+    const { log, dir, spy } = await partition({ mode: 'sync' })
+    // Filled so far that the next big append rolls.
+    await log.appendRecords(big('a'))
+    expect(log.segmentCount).toBe(1)
+    const directory = holdFsyncs(spy, (file) => file === dir)
+    let resolved = false
+    const appending = log.appendRecords(big('b')).then((info) => {
+      resolved = true
+      return info
+    })
+    await waitUntil(() => log.segmentCount === 2, 'the roll')
+    const newSegment = log.segmentList.at(-1)!
+    await waitUntil(() => log.logEndOffset > newSegment.baseOffset && directory.held() > 0, 'the write and the directory fsync')
+    await settle()
+    // The new segment's data waits for its directory entry: not fsynced, not acknowledged.
+    expect(spy.count(FSYNC_CALLS, newSegment.paths.log)).toBe(0)
+    expect(resolved).toBe(false)
+    expect(log.highWatermark).toBe(newSegment.baseOffset)
+    directory.release()
+    const info = await appending
+    expect(info.baseOffset).toBe(log.segmentList.at(-1)!.baseOffset)
+    expect(log.recoveryPoint).toBeGreaterThan(info.lastOffset)
+    await log.close()
+  })
+
+  it('writes the producer snapshot taken at the roll in the background, and a truncation below it drops it', async () => {
+    const { log, dir, spy } = await partition({ mode: 'os' })
+    const idempotent = { producerId: 7, producerEpoch: 0 }
+    await log.appendRecords(big('p'), { ...idempotent, baseSequence: 0 })
+    const fsyncs = holdFsyncs(spy, () => true)
+    while (log.segmentCount < 2) await log.appendRecords(big('q'))
+    const snapshot = path.join(dir, `${String(log.segmentList.at(-1)!.baseOffset).padStart(20, '0')}.snapshot`)
+    expect(fs.existsSync(snapshot)).toBe(false)
+    fsyncs.release()
+    await waitUntil(() => fs.existsSync(snapshot), 'the snapshot write')
+
+    const second = holdFsyncs(spy, () => true)
+    while (log.segmentCount < 3) await log.appendRecords(big('r'))
+    const dropped = path.join(dir, `${String(log.segmentList.at(-1)!.baseOffset).padStart(20, '0')}.snapshot`)
+    const truncation = log.truncateTo(log.segmentList.at(-1)!.baseOffset - 1)
+    await settle()
+    second.release()
+    await truncation
+    await settle()
+    expect(fs.existsSync(dropped)).toBe(false)
+    await log.close()
+  })
+})
+
+describe('flush triggers', () => {
+  it("'ms' follows the injected clock through flushIfDue: nothing before the interval, everything at it", async () => {
+    const clock = new ManualClock()
+    const { log, spy } = await partition({ mode: 'interval', ms: 1_000 }, clock)
+    const start = log.lastFlushMs
+    await log.appendRecords(big('m'))
+    const fsyncs = spy.count(FSYNC_CALLS)
+    await log.flushIfDue(clock.advance(999))
+    expect(spy.count(FSYNC_CALLS)).toBe(fsyncs)
+    expect(log.recoveryPoint).toBeLessThan(log.logEndOffset)
+    await log.flushIfDue(clock.advance(1))
+    expect(log.recoveryPoint).toBe(log.logEndOffset)
+    expect(log.lastFlushMs).toBe(start + 1_000)
+    // Nothing written since: the next one is due a whole interval later, without an fsync.
+    const idle = spy.count(FSYNC_CALLS)
+    await log.flushIfDue(clock.advance(1_000))
+    expect(spy.count(FSYNC_CALLS)).toBe(idle)
+    expect(log.lastFlushMs).toBe(start + 2_000)
+    await log.close()
+    // A closed log is left alone.
+    await log.flushIfDue(clock.advance(5_000))
+  })
+
+  it("'messages' starts an fsync from the append that reaches the count, not before", async () => {
+    const { log, spy } = await partition({ mode: 'interval', messages: 4 })
+    const fsyncs = spy.count(FSYNC_CALLS)
+    for (let n = 0; n < 3; n++) await log.appendRecords([{ value: Buffer.from(`${n}`), timestamp: 5_000 }])
+    await settle()
+    expect(spy.count(FSYNC_CALLS)).toBe(fsyncs)
+    const end = log.logEndOffset + 1
+    await log.appendRecords([{ value: Buffer.from('3'), timestamp: 5_000 }])
+    expect(spy.count(FSYNC_CALLS)).toBeGreaterThan(fsyncs)
+    await waitUntil(() => log.recoveryPoint === end, 'the fsync after four appends')
+    await log.close()
+  })
+})
+
+describe('the failure latch', () => {
+  it('a failed fsync fails the waiting append and every later write with LOG_CLOSED; close fsyncs nothing more', async () => {
+    const { log, spy } = await partition({ mode: 'sync' })
+    spy.hook(failNth('datasync', 1))
+    await expect(log.appendRecords(big('x'))).rejects.toMatchObject({ code: 'LOG_CLOSED' })
+    expect(log.hasFailed).toBe(true)
+    await expect(log.appendRecords(big('y'))).rejects.toMatchObject({ code: 'LOG_CLOSED' })
+    await expect(log.flush()).rejects.toMatchObject({ code: 'LOG_CLOSED' })
+    const fsyncs = spy.count(FSYNC_CALLS)
+    await log.close()
+    expect(spy.count(FSYNC_CALLS)).toBe(fsyncs)
+  })
+
+  it("a failed fsync of a roll's background round latches too", async () => {
+    const { log, spy } = await partition({ mode: 'os' })
+    spy.hook(failNth('sync', 1))
+    while (log.segmentCount < 2) await log.appendRecords(big('z'))
+    await waitUntil(() => log.hasFailed, 'the failed directory fsync')
+    await expect(log.appendRecords(big('z'))).rejects.toMatchObject({ code: 'LOG_CLOSED' })
+    await log.close()
+  })
+})

@@ -1,0 +1,228 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { systemClock } from '../../src/log/clock.js'
+import type { LogFileSystem } from '../../src/log/file-system.js'
+import { loadSegmentList } from '../../src/log/log-loader.js'
+import type { OpenPartitionOptions, RecoveryEvent } from '../../src/log/partition-types.js'
+import type { SegmentList } from '../../src/log/segment-list.js'
+import { buildPartition, flipByte, modelIndexEntries, parseOffsetIndex, reopenPartition, scanBatches, simpleBatches, type BuiltPartition } from '../helpers/build-log.js'
+import { FSYNC_CALLS, spyFileSystem } from '../helpers/file-system-spy.js'
+import { removeTmpDirs } from '../helpers/tmp-dir.js'
+
+/**
+ * Opening a partition directory (after Kafka's LogLoaderTest): recovery with a corrupt message,
+ * index rebuilds, bogus index files, the recovery point, an empty active segment, leftovers of
+ * interrupted operations, and a failed open leaving no file open.
+ */
+
+afterEach(removeTmpDirs)
+
+interface SegmentOnDisk {
+  base: number
+  file: string
+  batches: { baseOffset: number; lastOffset: number; position: number; size: number; maxTimestamp: number }[]
+}
+
+/** A closed partition of several segments of 1-record batches. */
+async function closedPartition(batches = 60): Promise<BuiltPartition & { segments: SegmentOnDisk[] }> {
+  const built = await buildPartition({ segmentBytes: 1024, indexIntervalBytes: 200, batches: simpleBatches(batches, 1, 100) })
+  await built.log.close()
+  return { ...built, segments: segmentsOf(built.dir) }
+}
+
+function segmentsOf(dir: string): SegmentOnDisk[] {
+  return fs.readdirSync(dir).filter((name) => name.endsWith('.log')).sort().map((name) => {
+    const file = path.join(dir, name)
+    let position = 0
+    const batches = scanBatches(fs.readFileSync(file)).map((batch) => {
+      const at = { baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, position, size: batch.bytes.length, maxTimestamp: Number(batch.bytes.readBigInt64BE(35)) }
+      position += batch.bytes.length
+      return at
+    })
+    return { base: Number(name.slice(0, 20)), file, batches }
+  })
+}
+
+function load(built: BuiltPartition, options: Partial<OpenPartitionOptions>, fileSystem?: LogFileSystem): SegmentList {
+  return loadSegmentList(built.dir, 't', 0, built.config, { isClean: false, recoveryPoint: 0, logStartOffset: 0, ...options }, { fileSystem: fileSystem ?? spyFileSystem().fileSystem, clock: systemClock })
+}
+
+function closeAll(list: SegmentList): void {
+  for (const segment of list.all) segment.close()
+}
+
+describe('recovery with a corrupt message', () => {
+  it('in the active segment: cuts at the bad batch, keeps the cut bytes in quarantine and reports them', async () => {
+    const built = await closedPartition()
+    const last = built.segments.at(-1)!
+    const bad = last.batches[2]!
+    flipByte(last.file, bad.position + 30)
+    const before = fs.readFileSync(last.file)
+    const events: RecoveryEvent[] = []
+    const list = load(built, { recoveryPoint: last.base, onRecovery: (event) => events.push(event) })
+    expect(list.logEndOffset).toBe(bad.baseOffset)
+    expect(list.recoveryPoint).toBe(bad.baseOffset)
+    expect(events).toEqual([{ file: last.file, position: bad.position, bytes: before.length - bad.position, reason: expect.stringContaining('bad-crc'), quarantineFile: `${last.file}.${bad.position}.quarantine` }])
+    expect(fs.readFileSync(events[0]!.quarantineFile!).equals(before.subarray(bad.position))).toBe(true)
+    expect(fs.statSync(last.file).size).toBe(bad.position)
+    closeAll(list)
+  })
+
+  it('in a segment above the recovery point with segments after it: those move to quarantine whole', async () => {
+    const built = await closedPartition()
+    expect(built.segments.length).toBeGreaterThanOrEqual(4)
+    const [, damaged, ...later] = built.segments.slice(-4)
+    const bad = damaged!.batches[1]!
+    flipByte(damaged!.file, bad.position + 30)
+    const events: RecoveryEvent[] = []
+    const list = load(built, { recoveryPoint: damaged!.base, onRecovery: (event) => events.push(event) })
+    expect(list.logEndOffset).toBe(bad.baseOffset)
+    expect(list.all.at(-1)!.baseOffset).toBe(damaged!.base)
+    expect(events.map((event) => [event.file, event.position])).toEqual([[damaged!.file, bad.position], ...later.map((segment) => [segment.file, 0])])
+    for (const segment of later) {
+      expect(fs.existsSync(segment.file)).toBe(false)
+      expect(fs.existsSync(`${segment.file}.0.quarantine`)).toBe(true)
+      expect(fs.existsSync(segment.file.replace(/\.log$/, '.index'))).toBe(false)
+    }
+    closeAll(list)
+  })
+
+  it('below the recovery point: refuses to open (the data was durable), with the repair hint, leaving no file open', async () => {
+    const built = await closedPartition()
+    const second = built.segments[1]!
+    flipByte(second.file, second.batches[1]!.position + 30)
+    const spy = spyFileSystem()
+    let error: unknown = null
+    try {
+      // Recovery starts in the segment holding the recovery point, and meets the damage below it.
+      load(built, { recoveryPoint: second.batches[3]!.baseOffset }, spy.fileSystem)
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toMatchObject({ code: 'CORRUPT_RECORD', reason: 'bad-crc', file: second.file, position: second.batches[1]!.position })
+    expect((error as Error).message).toContain('seglog repair')
+    expect(spy.count('closeSync')).toBe(spy.count('openSync'))
+  })
+})
+
+describe('the recovery point', () => {
+  it('after an unclean shutdown only the segment holding it and later ones are read, and recovered bytes are fsynced', async () => {
+    const built = await closedPartition()
+    const holdingSlot = built.segments.length - 2
+    const recoveryPoint = built.segments[holdingSlot]!.batches[1]!.baseOffset
+    const spy = spyFileSystem()
+    const list = load(built, { recoveryPoint }, spy.fileSystem)
+    for (const [slot, segment] of built.segments.entries()) {
+      const reads = spy.count(['read', 'readSync'], segment.file)
+      if (slot < holdingSlot) expect(reads, segment.file).toBe(0)
+      else {
+        expect(reads, segment.file).toBeGreaterThan(0)
+        expect(spy.count(FSYNC_CALLS, segment.file), segment.file).toBeGreaterThan(0)
+      }
+    }
+    expect(list.logEndOffset).toBe(built.model.logEndOffset)
+    expect(list.recoveryPoint).toBe(list.logEndOffset)
+    closeAll(list)
+  })
+
+  it('after a clean shutdown no segment is scanned: only the active one\'s tail is checked', async () => {
+    const built = await closedPartition()
+    const spy = spyFileSystem()
+    const list = load(built, { isClean: true }, spy.fileSystem)
+    for (const segment of built.segments.slice(0, -1)) expect(spy.count(['read', 'readSync', 'readFileSync'], segment.file)).toBe(0)
+    expect(list.logEndOffset).toBe(built.model.logEndOffset)
+    closeAll(list)
+  })
+
+  it('keeps the checkpointed log start when it lies inside the first segment, and the first base offset when below it', async () => {
+    const built = await closedPartition()
+    const inside = load(built, { isClean: true, logStartOffset: 3 })
+    expect(inside.logStartOffset).toBe(3)
+    closeAll(inside)
+    fs.rmSync(built.segments[0]!.file)
+    const below = load(built, { isClean: true, logStartOffset: 3 })
+    expect(below.logStartOffset).toBe(built.segments[1]!.base)
+    closeAll(below)
+  })
+})
+
+describe('index files', () => {
+  it('missing ones are rebuilt from the log: at once after a clean shutdown and below the recovery point', async () => {
+    const built = await closedPartition()
+    const [first, second] = built.segments
+    for (const segment of [first!, second!]) {
+      fs.rmSync(segment.file.replace(/\.log$/, '.index'))
+      fs.rmSync(segment.file.replace(/\.log$/, '.timeindex'))
+    }
+    const list = load(built, { isClean: false, recoveryPoint: built.segments.at(-1)!.base })
+    for (const segment of [first!, second!]) {
+      const expected = modelIndexEntries(segment.batches, built.config.indexIntervalBytes).offsetEntries
+      expect(parseOffsetIndex(fs.readFileSync(segment.file.replace(/\.log$/, '.index')), segment.base)).toEqual(expected)
+    }
+    closeAll(list)
+  })
+
+  it('bogus ones are dealt with: an index without its log is removed, garbage in an index is rebuilt on first use', async () => {
+    const built = await closedPartition()
+    const orphan = path.join(built.dir, '00000000000099999999.index')
+    fs.writeFileSync(orphan, Buffer.alloc(16))
+    fs.writeFileSync(path.join(built.dir, '00000000000099999999.timeindex'), Buffer.alloc(24))
+    const second = built.segments[1]!
+    const index = second.file.replace(/\.log$/, '.index')
+    fs.writeFileSync(index, Buffer.alloc(fs.statSync(index).size, 0xee))
+    const log = await reopenPartition(built.dir, built.config, true)
+    expect(fs.existsSync(orphan)).toBe(false)
+    const offset = second.batches[3]!.baseOffset
+    expect((await log.readRaw(offset, { maxBytes: 1 })).firstOffset).toBe(offset)
+    expect(parseOffsetIndex(fs.readFileSync(index), second.base)).toEqual(modelIndexEntries(second.batches, built.config.indexIntervalBytes).offsetEntries)
+    await log.close()
+  })
+})
+
+describe('an empty active segment', () => {
+  it('opens clean and unclean with the log end at its base, and takes the next appends', async () => {
+    for (const isClean of [true, false]) {
+      const built = await buildPartition({ segmentBytes: 1024, batches: simpleBatches(20, 1, 100) })
+      await built.log.rollNow()
+      const base = built.log.logEndOffset
+      expect(built.log.segmentList.at(-1)!.baseOffset).toBe(base)
+      await built.log.close()
+      const log = await reopenPartition(built.dir, built.config, isClean)
+      expect(log.logEndOffset).toBe(base)
+      expect(log.segmentList.at(-1)!.size).toBe(0)
+      const info = await log.appendRecords([{ value: Buffer.from('after'), timestamp: 5_000 }])
+      expect(info.baseOffset).toBe(base)
+      expect(log.segmentList.at(-1)!.baseOffset).toBe(base)
+      await log.close()
+    }
+  })
+
+  it('an empty directory gets its first segment at the checkpointed log start', async () => {
+    const built = await closedPartition(5)
+    for (const name of fs.readdirSync(built.dir)) fs.rmSync(path.join(built.dir, name))
+    const list = load(built, { logStartOffset: 42 })
+    expect(list.all.map((segment) => segment.baseOffset)).toEqual([42])
+    expect([list.logStartOffset, list.logEndOffset, list.recoveryPoint]).toEqual([42, 42, 42])
+    closeAll(list)
+  })
+})
+
+describe('leftovers of interrupted operations', () => {
+  it('removes .deleted, .cleaned and temporary files, and completes a .swap', async () => {
+    const built = await closedPartition()
+    const first = built.segments[0]!
+    fs.copyFileSync(first.file, `${first.file}.deleted`)
+    fs.writeFileSync(path.join(built.dir, '00000000000000000007.snapshot.tmp'), 'x')
+    fs.writeFileSync(path.join(built.dir, '00000000000088888888.log.cleaned'), 'x')
+    const last = built.segments.at(-1)!
+    const replacement = fs.readFileSync(last.file)
+    fs.writeFileSync(`${last.file}.swap`, replacement)
+    fs.writeFileSync(last.file, Buffer.alloc(0))
+    const list = load(built, { isClean: true })
+    expect(fs.readdirSync(built.dir).filter((name) => /\.(deleted|cleaned|tmp|swap)$/.test(name))).toEqual([])
+    expect(fs.readFileSync(last.file).equals(replacement)).toBe(true)
+    expect(list.logEndOffset).toBe(built.model.logEndOffset)
+    closeAll(list)
+  })
+})
