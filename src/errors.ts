@@ -33,3 +33,18 @@ export class InvalidArgumentError extends SeglogError {
     super('INVALID_ARGUMENT', message)
   }
 }
+
+/**
+ * One record of a call is malformed (INVALID_ARGUMENT). `field` names the part, as in
+ * `records[3].headers[0].key`; `recordIndex` is the record's index in the list it was passed in.
+ */
+export class InvalidRecordError extends InvalidArgumentError {
+  readonly field: string
+  readonly recordIndex: number
+
+  constructor(field: string, recordIndex: number, message: string) {
+    super(message)
+    this.field = field
+    this.recordIndex = recordIndex
+  }
+}

@@ -2,7 +2,7 @@
  * seglog's public API: the only import path users need. Everything exported here is documented in
  * docs/ (embedding.md for the engine, producer and consumer; format/ for the bytes).
  */
-export { SeglogError, InvalidArgumentError, type ErrorCode } from './errors.js'
+export { SeglogError, InvalidArgumentError, InvalidRecordError, type ErrorCode } from './errors.js'
 
 // Engine: a data directory with its topics and partitions.
 export { LogEngine, type LogEngineOptions, type TopicDescription } from './engine/log-engine.js'
@@ -50,6 +50,7 @@ export {
 export { BatchScanner } from './record/batch-scanner.js'
 export { CorruptRecordError, type CorruptReason } from './record/errors.js'
 export type { DecodedRecord, RecordHeader, RecordInput } from './record/record.js'
+export { normalizeRecord, type BytesLike, type RecordLike } from './record/record-input.js'
 export { readControlRecord, type ControlRecord } from './record/control-record.js'
 export { crc32c } from './record/crc32c.js'
 
