@@ -2,7 +2,7 @@
  * seglog's public API: the only import path users need. Everything exported here is documented in
  * docs/ (embedding.md for the engine, producer and consumer; format/ for the bytes).
  */
-export { SeglogError, InvalidArgumentError, InvalidRecordError, type ErrorCode } from './errors.js'
+export { SeglogError, InvalidArgumentError, InvalidRecordError, UnknownTopicOrPartitionError, type ErrorCode } from './errors.js'
 
 // Engine: a data directory with its topics and partitions.
 export { LogEngine, type LogEngineOptions, type TopicDescription } from './engine/log-engine.js'

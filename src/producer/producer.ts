@@ -224,10 +224,16 @@ export class Producer implements AsyncDisposable {
     return pending.promise
   }
 
+  /**
+   * The topic is resolved on every send: a topic deleted since the last one is reported as such
+   * (UNKNOWN_TOPIC_OR_PARTITION), and one created again under the same name gets fresh state.
+   */
   private topicState(topic: string): TopicState {
+    const logs = this.resolveTopic(topic)
     let state = this.topics.get(topic)
-    if (state === undefined) {
-      const logs = this.resolveTopic(topic)
+    if (state === undefined || state.logs !== logs) {
+      // Batches still open for the deleted topic go now (and fail), not when their linger ends.
+      if (state !== undefined) for (let partition = 0; partition < state.batches.length; partition++) this.drain(topic, state, partition)
       state = { logs, batches: logs.map(() => new PartitionBatch()), sticky: new StickyPartitioner(), sequences: logs.map(() => 0), appending: logs.map(() => 0) }
       this.topics.set(topic, state)
     }

@@ -72,9 +72,9 @@ describe('LogEngine topics', () => {
     await engine.createTopic('audit')
     expect(userTopics(engine).map((topic) => [topic.name, topic.partitions])).toEqual([['orders', 3], ['audit', 1]])
     expect(engine.partitions('orders')).toHaveLength(3)
-    expect(thrown(() => engine.partition('orders', 3)).code).toBe('INVALID_ARGUMENT')
+    expect(thrown(() => engine.partition('orders', 3))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 'orders', partition: 3, isDeleted: false })
     expect(thrown(() => engine.partition('orders', -1)).code).toBe('INVALID_ARGUMENT')
-    expect(thrown(() => engine.partition('nope', 0)).code).toBe('INVALID_ARGUMENT')
+    expect(thrown(() => engine.partition('nope', 0))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 'nope', partition: null, isDeleted: false })
     expect((await rejection(engine.createTopic('orders'))).code).toBe('INVALID_ARGUMENT')
 
     const doomed = engine.partition('orders', 1)
@@ -87,7 +87,8 @@ describe('LogEngine topics', () => {
     expect(stored).toContain('audit')
     expect(stored).not.toContain('orders')
     expect((await rejection(doomed.appendRecords([{ value: Buffer.from('y') }]))).code).toBe('LOG_CLOSED')
-    expect((await rejection(engine.deleteTopic('orders'))).code).toBe('INVALID_ARGUMENT')
+    expect(await rejection(engine.deleteTopic('orders'))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 'orders', isDeleted: true })
+    expect(thrown(() => engine.partitions('orders'))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', isDeleted: true })
 
     // A deleted name can be created again, empty.
     await engine.createTopic('orders')

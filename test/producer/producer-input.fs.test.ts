@@ -112,3 +112,20 @@ describe('appendRecords checks records the same way', () => {
     expect([record!.key!.toString(), [...record!.value!], record!.headers[0]!.value!.toString()]).toEqual(['k', [9], 'v'])
   })
 })
+
+describe('producer.send to a topic that was deleted', () => {
+  it('rejects with UNKNOWN_TOPIC_OR_PARTITION (isDeleted), fails what was still lingering for it, and sends to the topic created again', async () => {
+    const engine = await openEngine()
+    await engine.createTopic('t')
+    const producer = engine.producer({ lingerMs: 60_000, compression: 'none' })
+    const lingering = producer.send('t', [{ value: 'lingering' }])
+    await engine.deleteTopic('t')
+    expect(await rejection(producer.send('t', [{ value: 'x' }]))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 't', isDeleted: true })
+    await engine.createTopic('t')
+    const again = producer.send('t', [{ value: 'again' }])
+    expect((await rejection(lingering)).code).toBe('LOG_CLOSED')
+    await producer.flush()
+    expect((await again).map((meta) => meta.offset)).toEqual([0])
+    expect((await readAll(engine.partition('t', 0))).map((record) => record.value!.toString())).toEqual(['again'])
+  })
+})
