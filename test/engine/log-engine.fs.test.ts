@@ -192,7 +192,7 @@ describe('LogEngine directory lock', () => {
     for (const spelling of [dir, `${dir}/`, path.join(dir, '..', path.basename(dir))]) {
       const error = await rejection(LogEngine.open({ dir: spelling }))
       expect(error).toBeInstanceOf(LogLockedError)
-      expect(error.code).toBe('LOG_LOCKED')
+      expect(error).toMatchObject({ code: 'LOG_LOCKED', pid: process.pid })
     }
     await closeEngine(first)
     const second = await openEngine(dir)
@@ -226,11 +226,12 @@ try {
     setInterval(() => {}, 60_000)
   }
 } catch (error) {
-  console.log(JSON.stringify({ code: error?.code ?? null, message: String(error?.message ?? error) }))
+  console.log(JSON.stringify({ code: error?.code ?? null, pid: error?.pid ?? null, message: String(error?.message ?? error) }))
 }
 `
 
   interface Child {
+    pid: number
     lines: AsyncIterator<Record<string, unknown>>
     kill(signal: NodeJS.Signals): void
     exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
@@ -275,17 +276,17 @@ try {
         ])
       },
     }
-    return { lines, kill: (signal) => child.kill(signal), exited }
+    return { pid: child.pid!, lines, kill: (signal) => child.kill(signal), exited }
   }
 
-  it('makes another process fail with LOG_LOCKED while held, and frees the lock when the holder is SIGKILLed', async () => {
+  it('makes another process fail with LOG_LOCKED naming the holder\'s pid, and frees the lock when the holder is SIGKILLed', async () => {
     const dir = await makeTmpDir()
     const scriptDir = await makeTmpDir()
 
-    // This process holds the dir: a child cannot open it.
+    // This process holds the dir: a child cannot open it, and learns who holds it.
     const engine = await openEngine(dir)
     const probe = await startChild('probe', dir, scriptDir)
-    expect((await probe.lines.next()).value).toMatchObject({ code: 'LOG_LOCKED' })
+    expect((await probe.lines.next()).value).toMatchObject({ code: 'LOG_LOCKED', pid: process.pid })
     await probe.exited
     await closeEngine(engine)
 
@@ -293,7 +294,8 @@ try {
     const holder = await startChild('hold', dir, scriptDir)
     expect((await holder.lines.next()).value).toEqual({ ready: true })
     const error = await rejection(LogEngine.open({ dir }))
-    expect(error.code).toBe('LOG_LOCKED')
+    expect(error).toBeInstanceOf(LogLockedError)
+    expect(error).toMatchObject({ code: 'LOG_LOCKED', dir: path.resolve(dir), pid: holder.pid })
     holder.kill('SIGKILL')
     expect(await holder.exited).toEqual({ code: null, signal: 'SIGKILL' })
 
