@@ -5,7 +5,7 @@ import { crc32c } from './crc32c.js'
 import { CorruptRecordError } from './errors.js'
 import { readSafeInt64BE, writeInt64BE } from './int64.js'
 import { makeDecodedRecord, readRecord, sizeOfRecordBody, writeRecord, type DecodedRecord, type RecordFactory, type RecordInput } from './record.js'
-import { normalizeRecords, type RecordLike } from './record-input.js'
+import { NO_TIMESTAMP, normalizeRecords, type RecordLike } from './record-input.js'
 import { sizeOfVarint } from './varint.js'
 
 /**
@@ -57,7 +57,7 @@ const TRANSACTIONAL_MASK = 0x10
 const CONTROL_MASK = 0x20
 const DELETE_HORIZON_MASK = 0x40
 
-export const NO_TIMESTAMP = -1
+export { NO_TIMESTAMP }
 export const NO_PRODUCER_ID = -1
 export const NO_PRODUCER_EPOCH = -1
 export const NO_SEQUENCE = -1

@@ -1,6 +1,9 @@
 import { InvalidArgumentError, InvalidRecordError } from '../errors.js'
 import type { RecordHeader, RecordInput } from './record.js'
 
+/** Kafka's NO_TIMESTAMP: a record (or batch) without a timestamp. */
+export const NO_TIMESTAMP = -1
+
 /**
  * The one check of a record a caller hands in (`appendRecords`, `encodeBatch`, `producer.send`),
  * so every entry point accepts the same shapes and refuses the rest with InvalidRecordError
@@ -11,7 +14,7 @@ import type { RecordHeader, RecordInput } from './record.js'
  * |--------------|-----------------------------------------------------------------|--------------------|
  * | key, value   | Buffer, Uint8Array, string (UTF-8), null, undefined (= null)    | bytes, or null     |
  * | headers      | array of { key: string, value: as key }, or { [key]: value }    | RecordHeader[]     |
- * | timestamp    | integer ms in [0, 2^53); null or undefined for "now"            | number             |
+ * | timestamp    | integer ms in [0, 2^53), or -1 (none); null/undefined for "now" | number             |
  *
  * A record that already is a RecordInput (Buffer or null key and value, a header array of string
  * keys and Buffer or null values, a valid timestamp or none) is returned as it is after a few type
@@ -76,14 +79,15 @@ function hasPlainHeaders(headers: readonly unknown[]): boolean {
   return true
 }
 
+/** -1 is Kafka's NO_TIMESTAMP: the record has none (a segment then rolls by the wall clock). */
 function isTimestamp(timestamp: unknown): boolean {
-  return Number.isSafeInteger(timestamp) && (timestamp as number) >= 0
+  return Number.isSafeInteger(timestamp) && (timestamp as number) >= NO_TIMESTAMP
 }
 
 function convertRecord(record: RecordLike, name: string, slot: number): RecordInput {
   const timestamp = record.timestamp
   if (timestamp !== undefined && timestamp !== null && !isTimestamp(timestamp)) {
-    throw invalid(name, slot, '.timestamp', 'must be an integer number of milliseconds in [0, 2^53), or null/undefined for now', timestamp)
+    throw invalid(name, slot, '.timestamp', 'must be an integer number of milliseconds in [0, 2^53), -1 for none, or null/undefined for now', timestamp)
   }
   return {
     key: toBytes(record.key, name, slot, '.key'),

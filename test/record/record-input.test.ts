@@ -50,6 +50,7 @@ describe('encodeBatch refuses malformed records with INVALID_ARGUMENT naming the
     ['a NaN timestamp', { value: null, timestamp: Number.NaN }, 'records[3].timestamp'],
     ['a fractional timestamp', { value: null, timestamp: 1.5 }, 'records[3].timestamp'],
     ['a negative timestamp', { value: null, timestamp: -5 }, 'records[3].timestamp'],
+    ['a timestamp of -2', { value: null, timestamp: -2 }, 'records[3].timestamp'],
     ['an infinite timestamp', { value: null, timestamp: Number.POSITIVE_INFINITY }, 'records[3].timestamp'],
     ['a 2^63 timestamp', { value: null, timestamp: 2 ** 63 }, 'records[3].timestamp'],
     ['a string timestamp', { value: null, timestamp: '1700000000000' }, 'records[3].timestamp'],
@@ -105,9 +106,9 @@ describe('encodeBatch accepts what callers pass in practice', () => {
     ])
   })
 
-  it('accepts timestamp 0 and 2^53 - 1', () => {
-    const batch = encodeBatch([{ value: null, timestamp: 0 }, { value: null, timestamp: Number.MAX_SAFE_INTEGER }])
-    expect(decodeOne(batch).map((record) => record.timestamp)).toEqual([0, Number.MAX_SAFE_INTEGER])
+  it('accepts timestamps 0 and 2^53 - 1, and -1 (Kafka\'s NO_TIMESTAMP: none)', () => {
+    const batch = encodeBatch([{ value: null, timestamp: 0 }, { value: null, timestamp: Number.MAX_SAFE_INTEGER }, { value: null, timestamp: -1 }])
+    expect(decodeOne(batch).map((record) => record.timestamp)).toEqual([0, Number.MAX_SAFE_INTEGER, -1])
   })
 })
 
