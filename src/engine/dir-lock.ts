@@ -13,8 +13,8 @@ export class LogLockedError extends SeglogError {
   readonly pid: number | null
 
   constructor(dir: string, pid: number | null = null) {
-    const holder = pid === null ? 'another seglog engine' : pid === process.pid ? `another seglog engine in this process (pid ${pid})` : `a seglog engine in process ${pid}`
-    super('LOG_LOCKED', `${dir} is locked by ${holder} (flock on ${LOCK_FILE}); close it first`)
+    const holder = pid === null ? '' : pid === process.pid ? ` in this process (pid ${pid})` : ` in process ${pid}`
+    super('LOG_LOCKED', `${dir} is locked by another seglog engine (flock on ${LOCK_FILE})${holder}; close it first`)
     this.dir = dir
     this.pid = pid
   }
