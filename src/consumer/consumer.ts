@@ -102,25 +102,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     if (typeof options?.group !== 'string' || options.group.length === 0) throw new InvalidArgumentError('a consumer needs a group')
     if (!Array.isArray(options.topics) || options.topics.length === 0) throw new InvalidArgumentError('a consumer needs at least one topic')
     const consumer = new Consumer(store, options)
-    for (const topic of options.topics) {
-      const logs = partitionsOf(topic)
-      const wanted = options.partitions ?? logs.map((log) => log.partition)
-      for (const partition of wanted) {
-        const log = logs[partition]
-        if (log === undefined) throw new UnknownTopicOrPartitionError(topic, partition, false, `topic '${topic}' has no partition ${partition}`)
-        const committed = store.fetch(options.group, topic, partition)
-        const position = committed?.offset ?? (await startOffset(log, options.from ?? 'earliest'))
-        const assignment: Assignment = {
-          topic, partition, log, position, committed: committed?.offset ?? -1, paused: false, buffer: [], next: 0, isDeleted: false,
-          onDeleted: () => {
-            assignment.isDeleted = true
-            consumer.wakeUp()
-          },
-        }
-        consumer.assignments.push(assignment)
-        log.events.on('append', consumer.onAppend)
-        log.events.once(TOPIC_DELETED_EVENT, assignment.onDeleted)
-      }
+    try {
+      await consumer.assign(partitionsOf, options)
+    } catch (error) {
+      const deleted = consumer.assignments.find((assignment) => assignment.isDeleted)
+      await consumer.close()
+      // A start-position read that failed because the topic's files closed under it.
+      throw deleted === undefined ? error : deletedError(deleted)
     }
     const autoCommitMs = options.autoCommitMs ?? 0
     if (autoCommitMs > 0) {
@@ -139,6 +127,41 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
       else options.signal.addEventListener('abort', consumer.onAbort, { once: true })
     }
     return consumer
+  }
+
+  /**
+   * Takes every wanted partition, listening to each before any start position is looked up (which
+   * may wait on a read), so a topic deleted meanwhile cannot go unnoticed; a topic deleted before
+   * its partitions were all taken fails the creation.
+   */
+  private async assign(partitionsOf: (topic: string) => readonly PartitionLog[], options: ConsumerOptions): Promise<void> {
+    const topicLogs = new Map<string, readonly PartitionLog[]>()
+    for (const topic of options.topics) {
+      const logs = partitionsOf(topic)
+      topicLogs.set(topic, logs)
+      for (const partition of options.partitions ?? logs.map((log) => log.partition)) {
+        const log = logs[partition]
+        if (log === undefined) throw new UnknownTopicOrPartitionError(topic, partition, false, `topic '${topic}' has no partition ${partition}`)
+        const committed = this.store.fetch(this.group, topic, partition)?.offset ?? -1
+        const assignment: Assignment = {
+          topic, partition, log, position: committed, committed, paused: false, buffer: [], next: 0, isDeleted: false,
+          onDeleted: () => {
+            assignment.isDeleted = true
+            this.wakeUp()
+          },
+        }
+        this.assignments.push(assignment)
+        log.events.on('append', this.onAppend)
+        log.events.once(TOPIC_DELETED_EVENT, assignment.onDeleted)
+      }
+    }
+    for (const assignment of this.assignments) {
+      if (assignment.committed < 0) assignment.position = await startOffset(assignment.log, options.from ?? 'earliest')
+    }
+    for (const [topic, logs] of topicLogs) {
+      // Deleted (or deleted and created again) while positions were looked up.
+      if (partitionsOf(topic) !== logs) throw new UnknownTopicOrPartitionError(topic, null, true)
+    }
   }
 
   /** The next offset to read on each assigned partition. */

@@ -111,3 +111,41 @@ describe('consuming a topic while it is deleted', () => {
     }
   })
 })
+
+describe('a topic deleted while a consumer is being created', () => {
+  it('either the creation or the first read fails with UNKNOWN_TOPIC_OR_PARTITION (isDeleted); nothing hangs', async () => {
+    for (let run = 0; run < 10; run++) {
+      const dir = await makeTmpDir('seglog-consume-delete-')
+      const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+      try {
+        await engine.createTopic('t', { partitions: 3 })
+        for (const log of engine.partitions('t')) await log.appendRecords(Array.from({ length: 20 }, (_, slot) => ({ value: Buffer.from(`v${slot}`), timestamp: 1_700_000_000_000 + slot })))
+        // A timestamp start makes the creation read each partition before it returns.
+        const creating = engine.consumer({ group: 'g', topics: ['t'], from: { timestamp: 1_700_000_000_010 } })
+        const deleting = engine.deleteTopic('t')
+        let error: unknown
+        try {
+          const consumer = await creating
+          const iterator = consumer[Symbol.asyncIterator]()
+          const hung = new Promise((resolve) => setTimeout(() => resolve('hung'), PROMPT_MS).unref())
+          try {
+            for (;;) {
+              const step = await Promise.race([iterator.next(), hung])
+              if (step === 'hung' || (step as IteratorResult<unknown>).done) break
+            }
+          } catch (caught) {
+            error = caught
+          }
+          await consumer.close()
+        } catch (caught) {
+          error = caught
+        }
+        await deleting
+        expect(error, `run ${run}`).toBeInstanceOf(UnknownTopicOrPartitionError)
+        expect(error, `run ${run}`).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 't', isDeleted: true })
+      } finally {
+        await engine.close()
+      }
+    }
+  })
+})
