@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'INVALID_PRODUCER_EPOCH'
   | 'PRODUCER_CLOSED'
   | 'VERIFICATION_FAILED'
+  | 'UNKNOWN_TOPIC_OR_PARTITION'
   | 'IO_FAILED'
 
 export class SeglogError extends Error {
@@ -31,5 +32,40 @@ export class SeglogError extends Error {
 export class InvalidArgumentError extends SeglogError {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message)
+  }
+}
+
+/**
+ * One record of a call is malformed (INVALID_ARGUMENT). `field` names the part, as in
+ * `records[3].headers[0].key`; `recordIndex` is the record's index in the list it was passed in.
+ */
+export class InvalidRecordError extends InvalidArgumentError {
+  readonly field: string
+  readonly recordIndex: number
+
+  constructor(field: string, recordIndex: number, message: string) {
+    super(message)
+    this.field = field
+    this.recordIndex = recordIndex
+  }
+}
+
+/**
+ * The topic (or one of its partitions) does not exist: it was never created, or it was deleted,
+ * possibly while it was being read. Kafka's UNKNOWN_TOPIC_OR_PARTITION.
+ */
+export class UnknownTopicOrPartitionError extends SeglogError {
+  readonly topic: string
+  /** The partition asked for; null when the topic itself is unknown. */
+  readonly partition: number | null
+  /** The topic existed on this engine and was deleted. */
+  readonly isDeleted: boolean
+
+  constructor(topic: string, partition: number | null, isDeleted: boolean, detail?: string) {
+    const what = partition === null ? `topic '${topic}'` : `partition ${partition} of topic '${topic}'`
+    super('UNKNOWN_TOPIC_OR_PARTITION', detail ?? (isDeleted ? `${what} was deleted` : `${what} does not exist`))
+    this.topic = topic
+    this.partition = partition
+    this.isDeleted = isDeleted
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { LogEngine as Engine, LogEngineOptions as EngineOptions } from './engine/log-engine.js'
 
-export { SeglogError, InvalidArgumentError, type ErrorCode } from './errors.js'
+export { SeglogError, InvalidArgumentError, InvalidRecordError, UnknownTopicOrPartitionError, type ErrorCode } from './errors.js'
 
 // Engine: a data directory with its topics and partitions.
 export { LogEngine, type LogEngineOptions, type TopicDescription, type TopicConfigChanges } from './engine/log-engine.js'
@@ -54,6 +54,7 @@ export {
 export { BatchScanner } from './record/batch-scanner.js'
 export { CorruptRecordError, type CorruptReason } from './record/errors.js'
 export type { DecodedRecord, RecordHeader, RecordInput } from './record/record.js'
+export { normalizeRecord, type BytesLike, type RecordLike } from './record/record-input.js'
 export { readControlRecord, type ControlRecord } from './record/control-record.js'
 export { crc32c } from './record/crc32c.js'
 

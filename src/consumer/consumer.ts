@@ -1,9 +1,16 @@
-import { InvalidArgumentError, SeglogError } from '../errors.js'
+import { InvalidArgumentError, SeglogError, UnknownTopicOrPartitionError } from '../errors.js'
 import { OffsetOutOfRangeError } from '../log/errors.js'
 import type { PartitionLog } from '../log/partition-log.js'
 import type { RecordFactory, RecordHeader } from '../record/record.js'
 import { BatchScanner } from '../record/batch-scanner.js'
 import type { OffsetStore } from './offset-store.js'
+
+/**
+ * Emitted on a partition log's `events` by the engine when the log's topic is deleted, just before
+ * the log is closed: a consumer reading it ends with UnknownTopicOrPartitionError instead of
+ * waiting for appends that will never come.
+ */
+export const TOPIC_DELETED_EVENT = 'topic-deleted'
 
 /** Where a consumer starts on a partition for which its group has no committed offset. */
 export type StartPosition = 'earliest' | 'latest' | { timestamp: number }
@@ -50,6 +57,9 @@ interface Assignment {
   /** Decoded records read ahead, with `next` the first not yet handed out. */
   buffer: ConsumerRecord[]
   next: number
+  /** The topic was deleted: reading ends with UnknownTopicOrPartitionError. */
+  isDeleted: boolean
+  readonly onDeleted: () => void
 }
 
 /**
@@ -92,17 +102,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     if (typeof options?.group !== 'string' || options.group.length === 0) throw new InvalidArgumentError('a consumer needs a group')
     if (!Array.isArray(options.topics) || options.topics.length === 0) throw new InvalidArgumentError('a consumer needs at least one topic')
     const consumer = new Consumer(store, options)
-    for (const topic of options.topics) {
-      const logs = partitionsOf(topic)
-      const wanted = options.partitions ?? logs.map((log) => log.partition)
-      for (const partition of wanted) {
-        const log = logs[partition]
-        if (log === undefined) throw new InvalidArgumentError(`topic '${topic}' has no partition ${partition}`)
-        const committed = store.fetch(options.group, topic, partition)
-        const position = committed?.offset ?? (await startOffset(log, options.from ?? 'earliest'))
-        consumer.assignments.push({ topic, partition, log, position, committed: committed?.offset ?? -1, paused: false, buffer: [], next: 0 })
-        log.events.on('append', consumer.onAppend)
-      }
+    try {
+      await consumer.assign(partitionsOf, options)
+    } catch (error) {
+      const deleted = consumer.assignments.find((assignment) => assignment.isDeleted)
+      await consumer.close()
+      // A start-position read that failed because the topic's files closed under it.
+      throw deleted === undefined ? error : deletedError(deleted)
     }
     const autoCommitMs = options.autoCommitMs ?? 0
     if (autoCommitMs > 0) {
@@ -121,6 +127,41 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
       else options.signal.addEventListener('abort', consumer.onAbort, { once: true })
     }
     return consumer
+  }
+
+  /**
+   * Takes every wanted partition, listening to each before any start position is looked up (which
+   * may wait on a read), so a topic deleted meanwhile cannot go unnoticed; a topic deleted before
+   * its partitions were all taken fails the creation.
+   */
+  private async assign(partitionsOf: (topic: string) => readonly PartitionLog[], options: ConsumerOptions): Promise<void> {
+    const topicLogs = new Map<string, readonly PartitionLog[]>()
+    for (const topic of options.topics) {
+      const logs = partitionsOf(topic)
+      topicLogs.set(topic, logs)
+      for (const partition of options.partitions ?? logs.map((log) => log.partition)) {
+        const log = logs[partition]
+        if (log === undefined) throw new UnknownTopicOrPartitionError(topic, partition, false, `topic '${topic}' has no partition ${partition}`)
+        const committed = this.store.fetch(this.group, topic, partition)?.offset ?? -1
+        const assignment: Assignment = {
+          topic, partition, log, position: committed, committed, paused: false, buffer: [], next: 0, isDeleted: false,
+          onDeleted: () => {
+            assignment.isDeleted = true
+            this.wakeUp()
+          },
+        }
+        this.assignments.push(assignment)
+        log.events.on('append', this.onAppend)
+        log.events.once(TOPIC_DELETED_EVENT, assignment.onDeleted)
+      }
+    }
+    for (const assignment of this.assignments) {
+      if (assignment.committed < 0) assignment.position = await startOffset(assignment.log, options.from ?? 'earliest')
+    }
+    for (const [topic, logs] of topicLogs) {
+      // Deleted (or deleted and created again) while positions were looked up.
+      if (partitionsOf(topic) !== logs) throw new UnknownTopicOrPartitionError(topic, null, true)
+    }
   }
 
   /** The next offset to read on each assigned partition. */
@@ -184,6 +225,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
       const count = this.assignments.length
       for (let step = 0; step < count; step++) {
         const assignment = this.assignments[(this.cursor + step) % count]!
+        if (assignment.isDeleted) throw deletedError(assignment)
         if (assignment.paused) continue
         if (assignment.next < assignment.buffer.length) {
           this.cursor = (this.cursor + step) % count
@@ -207,10 +249,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     try {
       raw = await log.readRaw(assignment.position, { maxBytes: this.maxBytes })
     } catch (error) {
+      // The topic was deleted while the read ran: its files closed under it.
+      if (assignment.isDeleted) throw deletedError(assignment)
       if (!(error instanceof OffsetOutOfRangeError)) throw error
       this.resetPosition(assignment)
       return false
     }
+    // Bytes read while the topic's files were being closed are not trusted.
+    if (assignment.isDeleted) throw deletedError(assignment)
     const records: ConsumerRecord[] = []
     const scanner = new BatchScanner(raw.bytes)
     const { topic, partition, position } = assignment
@@ -261,7 +307,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
       this.assignment(record.topic, record.partition)
       entries.push({ topic: record.topic, partition: record.partition, offset: record.offset + 1 })
     } else {
-      for (const a of this.assignments) if (a.position !== a.committed) entries.push({ topic: a.topic, partition: a.partition, offset: a.position })
+      for (const a of this.assignments) if (a.position !== a.committed && !a.isDeleted) entries.push({ topic: a.topic, partition: a.partition, offset: a.position })
     }
     if (entries.length === 0) return
     await this.store.commitMany(this.group, entries)
@@ -302,7 +348,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     this.closed = true
     if (this.autoCommitTimer !== null) clearTimeout(this.autoCommitTimer)
     this.signal?.removeEventListener('abort', this.onAbort)
-    for (const a of this.assignments) a.log.events.off('append', this.onAppend)
+    for (const a of this.assignments) {
+      a.log.events.off('append', this.onAppend)
+      a.log.events.off(TOPIC_DELETED_EVENT, a.onDeleted)
+    }
     this.wakeUp()
     if (this.autoCommitTimer !== null) await this.commit()
   }
@@ -310,6 +359,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+function deletedError(assignment: Assignment): UnknownTopicOrPartitionError {
+  return new UnknownTopicOrPartitionError(assignment.topic, assignment.partition, true, `topic '${assignment.topic}' was deleted while this consumer read partition ${assignment.partition}`)
 }
 
 async function startOffset(log: PartitionLog, from: StartPosition): Promise<number> {

@@ -1,6 +1,8 @@
-import { InvalidArgumentError, SeglogError } from '../errors.js'
+import { InvalidArgumentError, SeglogError, UnknownTopicOrPartitionError } from '../errors.js'
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type PartitionLog } from '../log/partition-log.js'
+import { CorruptRecordError } from '../record/errors.js'
 import type { RecordInput } from '../record/record.js'
+import { BATCH_HEADER_SIZE, type RecordBatch } from '../record/record-batch.js'
 import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from './offset-record.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
@@ -79,18 +81,45 @@ export class OffsetStore {
     return store
   }
 
+  /**
+   * Every record of the log, in order. A damaged record stops the open with CorruptRecordError
+   * naming the segment file and byte: replaying past it would bring back stale offsets, or lose
+   * newer ones, without anyone knowing.
+   */
   private async replay(): Promise<void> {
     const end = this.log.logEndOffset
     for await (const batch of this.log.batches({ from: this.log.logStartOffset, to: end })) {
       if (batch.isControl) continue
       for (const record of batch.records()) {
         if (record.key === null) continue
-        const key = decodeOffsetKey(record.key)
-        if (key === null) continue
-        if (record.value === null) this.remove(key.group, key.topic, key.partition)
-        else this.set(key.group, key.topic, key.partition, decodeOffsetValue(record.value))
+        let field = record.key
+        try {
+          const key = decodeOffsetKey(record.key)
+          if (key === null) continue
+          field = record.value ?? field
+          if (record.value === null) this.remove(key.group, key.topic, key.partition)
+          else this.set(key.group, key.topic, key.partition, decodeOffsetValue(record.value))
+        } catch (error) {
+          if (!(error instanceof CorruptRecordError)) throw error
+          throw await this.inSegmentFile(error, batch, field, record.offset)
+        }
       }
     }
+  }
+
+  /** Re-anchors an error inside a record's key or value to the segment file holding its batch. */
+  private async inSegmentFile(error: CorruptRecordError, batch: RecordBatch, field: Buffer, offset: number): Promise<CorruptRecordError> {
+    const segments = this.log.segmentList
+    let slot = segments.length - 1
+    while (slot > 0 && segments[slot]!.baseOffset > batch.baseOffset) slot--
+    const segment = segments[slot]!
+    const location = await segment.findBatch(batch.baseOffset)
+    const detail = `offsets record at offset ${offset}: ${error.detail}`
+    if (location === null) return new CorruptRecordError(error.reason, 0, detail, segment.paths.log, { cause: error })
+    // In an uncompressed batch the field is a view of the batch's bytes: point at the very byte.
+    const isView = field.buffer === batch.buffer.buffer && field.byteOffset >= batch.buffer.byteOffset
+    const inBatch = isView ? field.byteOffset - batch.buffer.byteOffset + error.position : BATCH_HEADER_SIZE
+    return new CorruptRecordError(error.reason, location.position + inBatch, detail, segment.paths.log, { cause: error })
   }
 
   private set(group: string, topic: string, partition: number, value: CommittedOffset): void {
@@ -147,8 +176,8 @@ export class OffsetStore {
 
   private partitionLog(topic: string, partition: number): PartitionLog {
     const logs = this.partitionsOf(topic)
-    const log = logs[partition]
-    if (log === undefined) throw new InvalidArgumentError(`topic '${topic}' has no partition ${partition}`)
+    const log = Number.isInteger(partition) ? logs[partition] : undefined
+    if (log === undefined) throw new UnknownTopicOrPartitionError(topic, partition, false, `topic '${topic}' has no partition ${partition}`)
     return log
   }
 

@@ -1,23 +1,27 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { SeglogError, InvalidArgumentError } from '../errors.js'
-import { IoError, LogClosedError, wrapIo } from '../log/errors.js'
+import { InvalidArgumentError, UnknownTopicOrPartitionError } from '../errors.js'
+import { LogClosedError, wrapIo } from '../log/errors.js'
 import { fsyncDirSync } from '../log/file-io.js'
 import { systemClock, type Clock } from '../log/clock.js'
 import type { LogFileSystem } from '../log/file-system.js'
 import { resolveFlushPolicy, type FlushPolicy } from '../log/flush-policy.js'
-import { PartitionLog, type PartitionLogOptions, type RecoveryEvent, type RetentionResult } from '../log/partition-log.js'
-import { checkpointKey, formatCheckpoint, LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPOINT, writeCheckpointFile } from './checkpoint-file.js'
+import type { PartitionLog, PartitionLogOptions, RecoveryEvent, RetentionResult } from '../log/partition-log.js'
+import { checkpointKey, formatCheckpoint, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT, writeCheckpointFile } from './checkpoint-file.js'
 import { writeFileAtomicSync } from '../log/atomic-file.js'
 import { Producer, type ProducerOptions } from '../producer/producer.js'
 import { Consumer, type ConsumerOptions } from '../consumer/consumer.js'
 import { OffsetStore, OFFSETS_TOPIC, type OffsetStoreOptions } from '../consumer/offset-store.js'
+import { CorruptRecordError } from '../record/errors.js'
 import { DirLock } from './dir-lock.js'
-import { parsePartitionDirName, resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
+import { withRepairHint } from './repair-hint.js'
+import { internalTopicWriteError } from './internal-topic.js'
+import { resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
+import { TopicCatalog, type TopicConfigChanges, type TopicDescription } from './topic-catalog.js'
+import { TOPICS_FILE } from './topics-file.js'
 
-export const TOPICS_FILE = 'topics.json'
+export { TOPICS_FILE, type TopicConfigChanges, type TopicDescription }
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown'
-const TOPICS_FORMAT_VERSION = 1
 
 export interface LogEngineOptions {
   dir: string
@@ -46,22 +50,6 @@ export interface LogEngineOptions {
   fileSystem?: LogFileSystem
 }
 
-export interface TopicDescription {
-  name: string
-  partitions: number
-  config: TopicConfig
-  /** seglog's own topics (the offsets log), which users do not create or delete. */
-  internal: boolean
-}
-
-/** Settings to change with alterTopicConfig; null puts a setting back to the engine's default. */
-export type TopicConfigChanges = { [K in Exclude<keyof TopicConfig, 'partitions'>]?: TopicConfig[K] | null }
-
-interface TopicsFile {
-  version: number
-  topics: Record<string, TopicConfig>
-}
-
 /**
  * The owner of one data directory: its lock, its topics and their partition logs. Only one engine
  * may own a directory at a time (an flock on DATA/.lock); a second gets LogLockedError at once.
@@ -70,7 +58,7 @@ interface TopicsFile {
 export class LogEngine implements AsyncDisposable {
   readonly dir: string
   private readonly lock: DirLock
-  private readonly topics = new Map<string, { config: TopicConfig; logs: PartitionLog[] }>()
+  private readonly topics: TopicCatalog
   /** The settings a topic gets for what it does not set itself (the `topicDefaults` option filled in). */
   readonly topicDefaults: TopicConfig
   private readonly warn: (message: string, detail?: RecoveryEvent) => void
@@ -81,7 +69,6 @@ export class LogEngine implements AsyncDisposable {
   private readonly tickMs: number
   private readonly retentionCheckIntervalMs: number
   private readonly checkpointIntervalMs: number
-  private readonly logOptions: PartitionLogOptions
   private readonly clock: Clock
   private timer: NodeJS.Timeout | null = null
   private tickRunning: Promise<void> | null = null
@@ -93,7 +80,6 @@ export class LogEngine implements AsyncDisposable {
   private constructor(dir: string, lock: DirLock, options: LogEngineOptions, wasClean: boolean) {
     this.dir = dir
     this.lock = lock
-    this.topicDefaults = resolveTopicConfig(options.topicDefaults)
     this.warn = options.onWarning ?? ((message) => console.warn(`seglog: ${message}`))
     this.wasCleanShutdown = wasClean
     this.flushPolicy = resolveFlushPolicy(options.flush)
@@ -101,9 +87,22 @@ export class LogEngine implements AsyncDisposable {
     this.retentionCheckIntervalMs = positiveOption(options.retentionCheckIntervalMs, 'retentionCheckIntervalMs', 300_000)
     this.checkpointIntervalMs = positiveOption(options.checkpointIntervalMs, 'checkpointIntervalMs', 5_000)
     this.clock = options.clock ?? systemClock
-    this.logOptions = { fileDeleteDelayMs: positiveOption(options.fileDeleteDelayMs, 'fileDeleteDelayMs', 1_000, 0), clock: this.clock, ...(options.fileSystem && { fileSystem: options.fileSystem }) }
     this.lastRetentionMs = this.clock.nowMs()
     this.lastCheckpointMs = this.lastRetentionMs
+    const logOptions: PartitionLogOptions = {
+      fileDeleteDelayMs: positiveOption(options.fileDeleteDelayMs, 'fileDeleteDelayMs', 1_000, 0),
+      clock: this.clock,
+      ...(options.fileSystem && { fileSystem: options.fileSystem }),
+    }
+    this.topicDefaults = resolveTopicConfig(options.topicDefaults)
+    this.topics = new TopicCatalog({
+      dir,
+      topicDefaults: this.topicDefaults,
+      logOptions,
+      warn: this.warn,
+      configure: (log, config) => this.configure(log, config),
+      writeCheckpoints: () => this.writeCheckpoints(),
+    })
   }
 
   /**
@@ -124,11 +123,15 @@ export class LogEngine implements AsyncDisposable {
         fsyncDirSync(dir)
       }
       const engine = new LogEngine(dir, lock, options, wasClean)
-      await engine.loadTopics()
+      await engine.topics.load(wasClean)
       // Retention of either kind would delete live commits: only the store's compaction trims this
       // log, so both are pinned off rather than taken from topicDefaults.
-      if (!engine.topics.has(OFFSETS_TOPIC)) await engine.createTopicUnchecked(OFFSETS_TOPIC, { partitions: 1, segmentBytes: 16 * 1024 * 1024, retentionMs: -1, retentionBytes: -1 })
-      engine.offsetStore = await OffsetStore.open(engine.partition(OFFSETS_TOPIC, 0), (topic) => engine.partitions(topic), { onWarning: (message) => engine.warn(message), ...options.offsetStore })
+      if (!engine.topics.has(OFFSETS_TOPIC)) await engine.topics.create(OFFSETS_TOPIC, { partitions: 1, segmentBytes: 16 * 1024 * 1024, retentionMs: -1, retentionBytes: -1 })
+      // The store writes the log itself; everyone else gets a view that refuses writes.
+      const offsetsLog = engine.topics.require(OFFSETS_TOPIC).logs[0]!
+      engine.offsetStore = await OffsetStore.open(offsetsLog, (topic) => engine.partitions(topic), { onWarning: (message) => engine.warn(message), ...options.offsetStore }).catch((error: unknown) => {
+        throw error instanceof CorruptRecordError ? withRepairHint(error, dir, OFFSETS_TOPIC, 0) : error
+      })
       engine.writeCheckpoints()
       engine.scheduleTick()
       return engine
@@ -138,76 +141,10 @@ export class LogEngine implements AsyncDisposable {
     }
   }
 
-  private async loadTopics(): Promise<void> {
-    const stored = this.readTopicsFile()
-    const recoveryPoints = readCheckpointFile(path.join(this.dir, RECOVERY_POINT_CHECKPOINT))
-    const logStartOffsets = readCheckpointFile(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT))
-    for (const name of wrapIo('list', this.dir, () => fs.readdirSync(this.dir))) {
-      if (name.endsWith('-delete')) {
-        // A topic deletion that did not finish: finish it.
-        wrapIo('remove', name, () => fs.rmSync(path.join(this.dir, name), { recursive: true, force: true }))
-      }
-    }
-    for (const [name, config] of Object.entries(stored.topics)) {
-      const resolved = resolveTopicConfig(config, this.topicDefaults)
-      const logs: PartitionLog[] = []
-      for (let partition = 0; partition < resolved.partitions; partition++) {
-        const partitionDir = path.join(this.dir, `${name}-${partition}`)
-        if (!fs.existsSync(partitionDir)) {
-          logs.push(this.configure(await PartitionLog.create(partitionDir, name, partition, resolved, this.logOptions), resolved))
-          continue
-        }
-        const key = checkpointKey(name, partition)
-        const log = await PartitionLog.open(partitionDir, name, partition, resolved, {
-          ...this.logOptions,
-          isClean: this.wasCleanShutdown,
-          recoveryPoint: recoveryPoints.get(key) ?? 0,
-          logStartOffset: logStartOffsets.get(key) ?? 0,
-          onRecovery: (event) => this.warn(`recovery cut ${event.bytes} bytes from ${event.file} at byte ${event.position} (${event.reason}); they are kept in ${event.quarantineFile ?? '(nowhere)'}`, event),
-        })
-        logs.push(this.configure(log, resolved))
-      }
-      this.topics.set(name, { config: resolved, logs })
-    }
-    for (const name of fs.readdirSync(this.dir)) {
-      const parsed = parsePartitionDirName(name)
-      if (parsed !== null && !this.topics.has(parsed.topic) && fs.statSync(path.join(this.dir, name)).isDirectory()) {
-        this.warn(`${name} is not a partition of any known topic; it was left alone`)
-      }
-    }
-  }
-
   private configure(log: PartitionLog, config: TopicConfig): PartitionLog {
     log.flushPolicy = config.flush ?? this.flushPolicy
     log.onLogStartAdvance = () => this.writeCheckpoints()
     return log
-  }
-
-  private readTopicsFile(): TopicsFile {
-    const file = path.join(this.dir, TOPICS_FILE)
-    let text: string
-    try {
-      text = fs.readFileSync(file, 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: TOPICS_FORMAT_VERSION, topics: {} }
-      throw new IoError('read', file, error)
-    }
-    let parsed: TopicsFile
-    try {
-      parsed = JSON.parse(text) as TopicsFile
-    } catch (error) {
-      throw new SeglogError('IO_FAILED', `${file} is not valid JSON: ${(error as Error).message}`)
-    }
-    if (parsed.version !== TOPICS_FORMAT_VERSION || typeof parsed.topics !== 'object' || parsed.topics === null) {
-      throw new SeglogError('IO_FAILED', `${file} has an unknown format (version ${String(parsed.version)})`)
-    }
-    return parsed
-  }
-
-  private writeTopicsFile(): void {
-    const topics: Record<string, TopicConfig> = {}
-    for (const [name, { config }] of this.topics) topics[name] = config
-    writeFileAtomicSync(path.join(this.dir, TOPICS_FILE), JSON.stringify({ version: TOPICS_FORMAT_VERSION, topics }, null, 2) + '\n')
   }
 
   private ensureOpen(): void {
@@ -219,59 +156,29 @@ export class LogEngine implements AsyncDisposable {
     this.ensureOpen()
     validateTopicName(name)
     if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic`)
-    return this.createTopicUnchecked(name, config)
+    return this.topics.create(name, config)
   }
 
-  private async createTopicUnchecked(name: string, config: Partial<TopicConfig>): Promise<TopicDescription> {
-    if (this.topics.has(name)) throw new InvalidArgumentError(`topic '${name}' already exists`)
-    const resolved = resolveTopicConfig(config, this.topicDefaults)
-    for (let partition = 0; partition < resolved.partitions; partition++) {
-      const partitionDir = path.join(this.dir, `${name}-${partition}`)
-      if (fs.existsSync(partitionDir)) throw new InvalidArgumentError(`${partitionDir} already exists but topic '${name}' is unknown; move it away first`)
-    }
-    // topics.json first: a crash while the directories are made leaves a known topic whose
-    // missing or empty partition directories the next open creates, never unknown directories.
-    const logs: PartitionLog[] = []
-    this.topics.set(name, { config: resolved, logs })
-    this.writeTopicsFile()
-    try {
-      for (let partition = 0; partition < resolved.partitions; partition++) {
-        logs.push(this.configure(await PartitionLog.create(path.join(this.dir, `${name}-${partition}`), name, partition, resolved, this.logOptions), resolved))
-      }
-    } catch (error) {
-      for (const log of logs) await log.close().catch(() => undefined)
-      this.topics.delete(name)
-      this.writeTopicsFile()
-      throw error
-    }
-    return { name, partitions: resolved.partitions, config: resolved, internal: name === OFFSETS_TOPIC }
+  /**
+   * Deletes a topic and all its data, for good even if the process dies part way (the next open
+   * finishes it). topics.json and the checkpoints are rewritten before this resolves. Consumers
+   * reading the topic end with UnknownTopicOrPartitionError (isDeleted true).
+   */
+  async deleteTopic(name: string): Promise<void> {
+    this.ensureOpen()
+    if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic and cannot be deleted`)
+    return this.topics.delete(name)
   }
-
 
   /**
    * Grows a topic to `count` partitions (Kafka's CreatePartitions). Partitions are only ever added:
    * records keep their partitions, so keyed records written before go elsewhere than keyed records
-   * written after, as in Kafka. topics.json is rewritten first; a crash before the new directories
-   * exist leaves them to be created by the next open.
+   * written after, as in Kafka.
    */
   async addPartitions(name: string, count: number): Promise<TopicDescription> {
     this.ensureOpen()
     if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic`)
-    const topic = this.requireTopic(name)
-    const current = topic.logs.length
-    if (!Number.isSafeInteger(count) || count <= current) throw new InvalidArgumentError(`topic '${name}' has ${current} partitions; the new count must be larger, got ${count}`)
-    resolveTopicConfig({ partitions: count })
-    for (let partition = current; partition < count; partition++) {
-      const partitionDir = path.join(this.dir, `${name}-${partition}`)
-      if (fs.existsSync(partitionDir)) throw new InvalidArgumentError(`${partitionDir} already exists but is not a partition of topic '${name}'; move it away first`)
-    }
-    // The logs share this config object, so the new count is what they and topics.json see.
-    topic.config.partitions = count
-    this.writeTopicsFile()
-    for (let partition = current; partition < count; partition++) {
-      topic.logs.push(this.configure(await PartitionLog.create(path.join(this.dir, `${name}-${partition}`), name, partition, topic.config), topic.config))
-    }
-    return { name, partitions: count, config: topic.config, internal: false }
+    return this.topics.addPartitions(name, count)
   }
 
   /**
@@ -282,42 +189,14 @@ export class LogEngine implements AsyncDisposable {
   async alterTopicConfig(name: string, changes: TopicConfigChanges): Promise<TopicDescription> {
     this.ensureOpen()
     if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic; its settings are fixed`)
-    const topic = this.requireTopic(name)
-    if ('partitions' in changes) throw new InvalidArgumentError('alterTopicConfig cannot change the partition count; use addPartitions')
-    const next: Partial<TopicConfig> = { ...topic.config }
-    for (const [key, value] of Object.entries(changes) as [keyof TopicConfigChanges, unknown][]) {
-      ;(next as Record<string, unknown>)[key] = value === null ? this.topicDefaults[key] : value
-    }
-    const resolved = resolveTopicConfig(next, this.topicDefaults)
-    // Partition logs and segments hold this very object, so changing it in place changes them.
-    Object.assign(topic.config, resolved)
-    if (resolved.flush === undefined) topic.config.flush = undefined
-    if (resolved.timestampType === undefined) topic.config.timestampType = undefined
-    for (const log of topic.logs) log.flushPolicy = topic.config.flush ?? this.flushPolicy
-    this.writeTopicsFile()
-    return { name, partitions: topic.config.partitions, config: topic.config, internal: false }
-  }
-
-  /** Deletes a topic and all its data. */
-  async deleteTopic(name: string): Promise<void> {
-    this.ensureOpen()
-    if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic and cannot be deleted`)
-    const topic = this.requireTopic(name)
-    for (const log of topic.logs) await log.close()
-    this.topics.delete(name)
-    this.writeTopicsFile()
-    for (const log of topic.logs) {
-      // Renamed first so that a crash mid-delete leaves a name the next open finishes deleting.
-      const doomed = `${log.dir}.${Date.now().toString(16)}-delete`
-      wrapIo('rename', log.dir, () => fs.renameSync(log.dir, doomed))
-      wrapIo('remove', doomed, () => fs.rmSync(doomed, { recursive: true, force: true }))
-    }
-    fsyncDirSync(this.dir)
+    const description = await this.topics.alterConfig(name, changes)
+    for (const log of this.topics.require(name).logs) log.flushPolicy = description.config.flush ?? this.flushPolicy
+    return description
   }
 
   listTopics(): TopicDescription[] {
     this.ensureOpen()
-    return [...this.topics].map(([name, { config }]) => ({ name, partitions: config.partitions, config, internal: name === OFFSETS_TOPIC }))
+    return this.topics.list()
   }
 
   hasTopic(name: string): boolean {
@@ -325,28 +204,23 @@ export class LogEngine implements AsyncDisposable {
   }
 
   topicConfig(name: string): TopicConfig {
-    return this.requireTopic(name).config
+    return this.topics.require(name).config
   }
 
-  /** The log of one partition. */
+  /** The log of one partition. The internal offsets topic's refuses writes (INVALID_ARGUMENT). */
   partition(topic: string, partition: number): PartitionLog {
     this.ensureOpen()
-    const { logs } = this.requireTopic(topic)
-    const log = Number.isInteger(partition) ? logs[partition] : undefined
-    if (log === undefined) throw new InvalidArgumentError(`topic '${topic}' has partitions 0..${logs.length - 1}; there is no partition ${partition}`)
+    const { views } = this.topics.require(topic)
+    if (!Number.isSafeInteger(partition) || partition < 0) throw new InvalidArgumentError(`partition must be a non-negative integer, got ${String(partition)}`)
+    const log = views[partition]
+    if (log === undefined) throw new UnknownTopicOrPartitionError(topic, partition, false, `topic '${topic}' has partitions 0..${views.length - 1}; there is no partition ${partition}`)
     return log
   }
 
   /** Every partition log of a topic, by partition number. */
   partitions(topic: string): readonly PartitionLog[] {
     this.ensureOpen()
-    return this.requireTopic(topic).logs
-  }
-
-  private requireTopic(name: string): { config: TopicConfig; logs: PartitionLog[] } {
-    const topic = this.topics.get(name)
-    if (topic === undefined) throw new InvalidArgumentError(`unknown topic '${name}'`)
-    return topic
+    return this.topics.require(topic).views
   }
 
   /** The consumer-offset store: committed offsets per group, topic and partition. */
@@ -364,7 +238,10 @@ export class LogEngine implements AsyncDisposable {
   /** A producer that batches and compresses records into this engine's topics. */
   producer(options: ProducerOptions = {}): Producer {
     this.ensureOpen()
-    return new Producer((topic) => this.partitions(topic), options)
+    return new Producer((topic) => {
+      if (topic === OFFSETS_TOPIC) throw internalTopicWriteError(topic)
+      return this.partitions(topic)
+    }, options)
   }
 
   /** fsyncs every partition and checkpoints the recovery points. */
@@ -394,9 +271,7 @@ export class LogEngine implements AsyncDisposable {
   }
 
   private allLogs(): PartitionLog[] {
-    const logs: PartitionLog[] = []
-    for (const topic of this.topics.values()) logs.push(...topic.logs)
-    return logs
+    return this.topics.allLogs()
   }
 
   /** Writes both checkpoint files if anything in them changed since the last write. */
@@ -457,6 +332,7 @@ export class LogEngine implements AsyncDisposable {
     if (this.timer !== null) clearTimeout(this.timer)
     try {
       await this.tickRunning
+      await this.topics.settled()
       const logs = this.allLogs()
       await Promise.all(logs.map((log) => log.close()))
       this.writeCheckpoints()

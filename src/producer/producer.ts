@@ -3,7 +3,8 @@ import type { CompressionName } from '../compression/codec.js'
 import { codecForName } from '../compression/registry.js'
 import { InvalidArgumentError, SeglogError } from '../errors.js'
 import type { PartitionLog } from '../log/partition-log.js'
-import type { RecordHeader, RecordInput } from '../record/record.js'
+import type { RecordInput } from '../record/record.js'
+import { normalizeRecord, type RecordLike } from '../record/record-input.js'
 import { LatencyHistogram } from './latency-histogram.js'
 import { partitionForKey, StickyPartitioner } from './partitioner.js'
 
@@ -26,12 +27,11 @@ export interface ProducerOptions {
   retryBackoffMs?: number
 }
 
-/** What `send` takes: Buffers or strings (UTF-8) for key and value. */
-export interface ProducerRecord {
-  key?: Buffer | string | null
-  value: Buffer | string | null
-  headers?: readonly RecordHeader[] | Record<string, Buffer | string | null>
-  timestamp?: number
+/**
+ * What `send` takes: Buffer, Uint8Array or string (UTF-8) for key, value and header values; null
+ * or undefined for no key and for a tombstone value. See record-input.ts for the exact rules.
+ */
+export interface ProducerRecord extends RecordLike {
   /** Send to this partition instead of the partitioner's choice. */
   partition?: number
 }
@@ -183,9 +183,10 @@ export class Producer implements AsyncDisposable {
   }
 
   /**
-   * Sends records to a topic. Resolves with each record's metadata, in the order given. A record
-   * over maxRecordBytes, an unknown topic or a bad partition rejects the whole call before any of
-   * its records is accepted; other callers' records are not affected.
+   * Sends records to a topic. Resolves with each record's metadata, in the order given. A
+   * malformed record (INVALID_ARGUMENT naming it), a record over maxRecordBytes, an unknown topic
+   * or a bad partition rejects the whole call before any of its records is accepted; other
+   * callers' records are not affected.
    */
   async send(topic: string, records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
     if (this.closed) throw new ProducerClosedError()
@@ -195,7 +196,7 @@ export class Producer implements AsyncDisposable {
     const inputs = new Array<RecordInput>(count)
     let total = 0
     for (let slot = 0; slot < count; slot++) {
-      const input = toRecordInput(records[slot]!)
+      const input = normalizeRecord(records[slot], slot)
       const size = estimateSize(input)
       if (size > this.maxRecordBytes) throw new RecordTooLargeError(size, this.maxRecordBytes)
       checkPartition(records[slot]!.partition, state.logs.length)
@@ -223,10 +224,16 @@ export class Producer implements AsyncDisposable {
     return pending.promise
   }
 
+  /**
+   * The topic is resolved on every send: a topic deleted since the last one is reported as such
+   * (UNKNOWN_TOPIC_OR_PARTITION), and one created again under the same name gets fresh state.
+   */
   private topicState(topic: string): TopicState {
+    const logs = this.resolveTopic(topic)
     let state = this.topics.get(topic)
-    if (state === undefined) {
-      const logs = this.resolveTopic(topic)
+    if (state === undefined || state.logs !== logs) {
+      // Batches still open for the deleted topic go now (and fail), not when their linger ends.
+      if (state !== undefined) for (let partition = 0; partition < state.batches.length; partition++) this.drain(topic, state, partition)
       state = { logs, batches: logs.map(() => new PartitionBatch()), sticky: new StickyPartitioner(), sequences: logs.map(() => 0), appending: logs.map(() => 0) }
       this.topics.set(topic, state)
     }
@@ -410,28 +417,6 @@ export class Producer implements AsyncDisposable {
       bufferedBytes: this.buffered,
     }
   }
-}
-
-function toBuffer(value: Buffer | string | null | undefined): Buffer | null {
-  if (value === undefined || value === null) return null
-  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value
-}
-
-/**
- * A record whose key and value are already Buffers (or null) and whose headers are a list is used
- * as it is: no copy per record on the hot path. Strings and header objects are converted.
- */
-function toRecordInput(record: ProducerRecord): RecordInput {
-  if (record === null || typeof record !== 'object') throw new InvalidArgumentError('each record must be an object with a value')
-  const { key, value, headers, timestamp } = record
-  if (timestamp !== undefined && !Number.isSafeInteger(timestamp)) throw new InvalidArgumentError(`record timestamp must be an integer, got ${String(timestamp)}`)
-  if (value === undefined) throw new InvalidArgumentError('each record needs a value (null for a tombstone)')
-  const plain = (key == null || Buffer.isBuffer(key)) && (value === null || Buffer.isBuffer(value)) && (headers === undefined || Array.isArray(headers))
-  if (plain) return record as RecordInput
-  let list: RecordHeader[] | undefined
-  if (Array.isArray(headers)) list = headers as RecordHeader[]
-  else if (headers !== undefined) list = Object.entries(headers).map(([headerKey, headerValue]) => ({ key: headerKey, value: toBuffer(headerValue) }))
-  return { key: toBuffer(key), value: toBuffer(value), headers: list, timestamp }
 }
 
 function checkPartition(partition: number | undefined, count: number): void {

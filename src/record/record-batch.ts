@@ -5,6 +5,7 @@ import { crc32c } from './crc32c.js'
 import { CorruptRecordError } from './errors.js'
 import { readSafeInt64BE, writeInt64BE } from './int64.js'
 import { makeDecodedRecord, readRecord, sizeOfRecordBody, writeRecord, type DecodedRecord, type RecordFactory, type RecordInput } from './record.js'
+import { NO_TIMESTAMP, normalizeRecords, type RecordLike } from './record-input.js'
 import { sizeOfVarint } from './varint.js'
 
 /**
@@ -56,7 +57,7 @@ const TRANSACTIONAL_MASK = 0x10
 const CONTROL_MASK = 0x20
 const DELETE_HORIZON_MASK = 0x40
 
-export const NO_TIMESTAMP = -1
+export { NO_TIMESTAMP }
 export const NO_PRODUCER_ID = -1
 export const NO_PRODUCER_EPOCH = -1
 export const NO_SEQUENCE = -1
@@ -318,9 +319,11 @@ let scratchSizes = new Int32Array(1024)
 
 /**
  * Encodes records as one v2 batch: sizes first, one allocation, every field written in place, then
- * the CRC over [21, end). Offsets inside the batch are 0..n-1 relative to `baseOffset`.
+ * the CRC over [21, end). Offsets inside the batch are 0..n-1 relative to `baseOffset`. Each
+ * record is checked first (see record-input.ts): a bad one is an INVALID_ARGUMENT naming it.
  */
-export function encodeBatch(records: readonly RecordInput[], options: EncodeBatchOptions = {}): Buffer {
+export function encodeBatch(input: readonly (RecordInput | RecordLike)[], options: EncodeBatchOptions = {}): Buffer {
+  const records = normalizeRecords(input)
   const count = records.length
   const now = options.now ?? Date.now()
   const baseTimestamp = count > 0 ? (records[0]!.timestamp ?? now) : NO_TIMESTAMP

@@ -72,9 +72,9 @@ describe('LogEngine topics', () => {
     await engine.createTopic('audit')
     expect(userTopics(engine).map((topic) => [topic.name, topic.partitions])).toEqual([['orders', 3], ['audit', 1]])
     expect(engine.partitions('orders')).toHaveLength(3)
-    expect(thrown(() => engine.partition('orders', 3)).code).toBe('INVALID_ARGUMENT')
+    expect(thrown(() => engine.partition('orders', 3))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 'orders', partition: 3, isDeleted: false })
     expect(thrown(() => engine.partition('orders', -1)).code).toBe('INVALID_ARGUMENT')
-    expect(thrown(() => engine.partition('nope', 0)).code).toBe('INVALID_ARGUMENT')
+    expect(thrown(() => engine.partition('nope', 0))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 'nope', partition: null, isDeleted: false })
     expect((await rejection(engine.createTopic('orders'))).code).toBe('INVALID_ARGUMENT')
 
     const doomed = engine.partition('orders', 1)
@@ -87,7 +87,8 @@ describe('LogEngine topics', () => {
     expect(stored).toContain('audit')
     expect(stored).not.toContain('orders')
     expect((await rejection(doomed.appendRecords([{ value: Buffer.from('y') }]))).code).toBe('LOG_CLOSED')
-    expect((await rejection(engine.deleteTopic('orders'))).code).toBe('INVALID_ARGUMENT')
+    expect(await rejection(engine.deleteTopic('orders'))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 'orders', isDeleted: true })
+    expect(thrown(() => engine.partitions('orders'))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', isDeleted: true })
 
     // A deleted name can be created again, empty.
     await engine.createTopic('orders')
@@ -191,7 +192,7 @@ describe('LogEngine directory lock', () => {
     for (const spelling of [dir, `${dir}/`, path.join(dir, '..', path.basename(dir))]) {
       const error = await rejection(LogEngine.open({ dir: spelling }))
       expect(error).toBeInstanceOf(LogLockedError)
-      expect(error.code).toBe('LOG_LOCKED')
+      expect(error).toMatchObject({ code: 'LOG_LOCKED', pid: process.pid })
     }
     await closeEngine(first)
     const second = await openEngine(dir)
@@ -225,11 +226,12 @@ try {
     setInterval(() => {}, 60_000)
   }
 } catch (error) {
-  console.log(JSON.stringify({ code: error?.code ?? null, message: String(error?.message ?? error) }))
+  console.log(JSON.stringify({ code: error?.code ?? null, pid: error?.pid ?? null, message: String(error?.message ?? error) }))
 }
 `
 
   interface Child {
+    pid: number
     lines: AsyncIterator<Record<string, unknown>>
     kill(signal: NodeJS.Signals): void
     exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
@@ -274,17 +276,17 @@ try {
         ])
       },
     }
-    return { lines, kill: (signal) => child.kill(signal), exited }
+    return { pid: child.pid!, lines, kill: (signal) => child.kill(signal), exited }
   }
 
-  it('makes another process fail with LOG_LOCKED while held, and frees the lock when the holder is SIGKILLed', async () => {
+  it('makes another process fail with LOG_LOCKED naming the holder\'s pid, and frees the lock when the holder is SIGKILLed', async () => {
     const dir = await makeTmpDir()
     const scriptDir = await makeTmpDir()
 
-    // This process holds the dir: a child cannot open it.
+    // This process holds the dir: a child cannot open it, and learns who holds it.
     const engine = await openEngine(dir)
     const probe = await startChild('probe', dir, scriptDir)
-    expect((await probe.lines.next()).value).toMatchObject({ code: 'LOG_LOCKED' })
+    expect((await probe.lines.next()).value).toMatchObject({ code: 'LOG_LOCKED', pid: process.pid })
     await probe.exited
     await closeEngine(engine)
 
@@ -292,7 +294,8 @@ try {
     const holder = await startChild('hold', dir, scriptDir)
     expect((await holder.lines.next()).value).toEqual({ ready: true })
     const error = await rejection(LogEngine.open({ dir }))
-    expect(error.code).toBe('LOG_LOCKED')
+    expect(error).toBeInstanceOf(LogLockedError)
+    expect(error).toMatchObject({ code: 'LOG_LOCKED', dir: path.resolve(dir), pid: holder.pid })
     holder.kill('SIGKILL')
     expect(await holder.exited).toEqual({ code: null, signal: 'SIGKILL' })
 

@@ -216,6 +216,6 @@ function stdinFileSize(): number | null {
 
 /** Input bytes a record came from, near enough for a progress bar. */
 function recordBytes(record: ProducerRecord): number {
-  const size = (value: Buffer | string | null | undefined): number => (value == null ? 0 : value.length)
+  const size = (value: { length: number } | null | undefined): number => (value == null ? 0 : value.length)
   return size(record.key) + size(record.value) + 5
 }
