@@ -263,8 +263,8 @@ export class LogEngine implements AsyncDisposable {
     this.ensureOpen()
     const results = new Map<string, RetentionResult>()
     for (const log of this.allLogs()) {
-      const result = await log.applyRetention(nowMs, (message) => this.warn(message))
-      if (result.segments > 0) results.set(checkpointKey(log.topic, log.partition), result)
+      const result = await log.applyRetention(nowMs, (message) => this.warn(message)).catch((error: unknown) => this.unlessDeleted(log, error))
+      if (result !== null && result.segments > 0) results.set(checkpointKey(log.topic, log.partition), result)
     }
     if (results.size > 0) this.writeCheckpoints()
     return results
@@ -272,6 +272,16 @@ export class LogEngine implements AsyncDisposable {
 
   private allLogs(): PartitionLog[] {
     return this.topics.allLogs()
+  }
+
+  /**
+   * For work that walks every partition while topics come and go: a partition closed because its
+   * topic was deleted meanwhile (or the engine is closing) is passed over; any other error stands.
+   */
+  private unlessDeleted(log: PartitionLog, error: unknown): null {
+    const isGone = this.closed || !this.topics.has(log.topic) || !this.topics.require(log.topic).logs.includes(log)
+    if (error instanceof LogClosedError && isGone) return null
+    throw error
   }
 
   /** Writes both checkpoint files if anything in them changed since the last write. */
@@ -315,7 +325,10 @@ export class LogEngine implements AsyncDisposable {
     const nowMs = this.clock.nowMs()
     // Each log's group commit decides whether its interval flush is due.
     for (const log of this.allLogs()) {
-      await log.flushIfDue(nowMs).catch((error: unknown) => this.warn(`flush of ${log.topic}-${log.partition} failed: ${(error as Error).message}`))
+      await log
+        .flushIfDue(nowMs)
+        .catch((error: unknown) => this.unlessDeleted(log, error))
+        .catch((error: unknown) => this.warn(`flush of ${log.topic}-${log.partition} failed: ${(error as Error).message}`))
     }
     if (this.closed) return
     if (nowMs - this.lastRetentionMs >= this.retentionCheckIntervalMs) {

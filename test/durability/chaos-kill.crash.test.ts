@@ -43,42 +43,6 @@ const TOPIC_NAMES = ['keep-a', 'keep-b', 'ret-time', 'ret-size'] as const
 /** A child that does not die by our SIGKILL within this long is reported as hung. */
 const CHILD_DEADLINE_MS = 20_000
 
-/**
- * Defects this test is known to find, by the signature of what it reports, so a failure names what
- * it waits for. Each entry is a defect in src/, not in the test; remove it once the fix is merged.
- */
-const KNOWN_DEFECTS: { matches: (context: string, problems: string) => boolean; defect: string }[] = [
-  {
-    matches: (_, problems) => /\[last operation: op \d+ truncateTo[^\]]*\]: after operation \d+: \S+ has logStart|logStart \d+, highWatermark \d+, logEnd \d+ are out of order/.test(problems),
-    defect:
-      'truncateTo at or below the log start: PartitionLog.truncateTo (src/log/partition-log.ts) cuts the active segment (a whole batch, which may begin below a log start set inside it by deleteRecordsBefore) but never lowers logStart, so logStart > logEnd and later appends land below the log start, unreadable',
-  },
-  {
-    matches: (_, problems) => /log start \d+ is past \d+, the most any delete allowed|CORRUPT_RECORD/.test(problems),
-    defect:
-      'stale checkpoints: LogEngine.deleteTopic / createTopic (src/engine/log-engine.ts) and PartitionLog.truncateTo do not rewrite the recovery-point and log-start checkpoints, so after a kill the old entry applies to the new log (its log start hides acknowledged records; a recovery point past a torn tail fails the open with CORRUPT_RECORD)',
-  },
-  {
-    matches: (context, problems) => / truncateTo\(\d+\) of .* in flight/.test(context) && /log start \d+ is past \d+, the most any delete allowed/.test(problems),
-    defect:
-      'a kill inside truncateTo(x) with x <= the first segment\'s base: PartitionLog.truncateTo deletes the segments oldest first, so the newer segments survive: records the truncation removes come back and the log start jumps over records nothing deleted',
-  },
-  {
-    matches: (_, problems) => /belongs to no topic|already exists but topic/.test(problems),
-    defect: 'LogEngine.deleteTopic writes topics.json before it renames the partition directories: a kill between leaves directories of no topic, and createTopic of that name is refused until they are moved away by hand',
-  },
-  {
-    matches: (_, problems) => /EBADF|EISDIR/.test(problems),
-    defect:
-      'reads use a closed file descriptor: PartitionLog.readRaw / Segment.findBatch and read run on segments that deleteTopic (close), truncateTo (deleteFiles) or retention with fileDeleteDelayMs 0 have closed; they must reject with LOG_CLOSED or OFFSET_OUT_OF_RANGE (and a reused descriptor could read another file)',
-  },
-]
-
-function knownDefectsIn(context: string, problems: string[]): string[] {
-  const text = problems.join('\n')
-  return KNOWN_DEFECTS.filter(({ matches }) => matches(context, text)).map(({ defect }) => `known defect: ${defect}`)
-}
-
 interface ChildConfig {
   dir: string
   journal: string
@@ -162,8 +126,7 @@ describe('kill -9 during a random mix of every engine operation', () => {
       let shown = problems.slice(0, 20).join('\n  ') + (problems.length > 20 ? `\n  … ${problems.length - 20} more` : '')
       const earlier = [...findings.values()].map(({ count, first }) => `${count}x, first in ${first.split('\n')[0]}`)
       if (earlier.length > 0 && !context.includes('wrong reads or warnings')) shown += `\n\nearlier cycles also saw wrong reads or warnings:\n  ${earlier.join('\n  ')}`
-      const known = knownDefectsIn(context, [...problems, ...earlier])
-      throw new Error(`${context}, seed ${SEED} (rerun with SEGLOG_CRASH_SEED=${SEED}; SEGLOG_KEEP_TMP=1 keeps ${root}):\n  ${shown}${known.length > 0 ? `\n\n${known.join('\n')}` : ''}`)
+      throw new Error(`${context}, seed ${SEED} (rerun with SEGLOG_CRASH_SEED=${SEED}; SEGLOG_KEEP_TMP=1 keeps ${root}):\n  ${shown}`)
     }
 
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
