@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { CompressionName } from '../compression/codec.js'
 import { encodeBatch, type EncodeBatchOptions, type RecordBatch } from '../record/record-batch.js'
 import type { DecodedRecord, RecordInput } from '../record/record.js'
+import type { RecordLike } from '../record/record-input.js'
 import { splitBatches } from './batch-bytes.js'
 import { LogClosedError, OffsetOutOfRangeError } from './errors.js'
 import type { FlushPolicy } from './flush-policy.js'
@@ -189,7 +190,7 @@ export class PartitionLog {
   }
 
   /** Encodes `records` as one batch and appends it. */
-  appendRecords(records: readonly RecordInput[], options: Omit<EncodeBatchOptions, 'baseOffset'> & { compression?: CompressionName } = {}): Promise<AppendInfo> {
+  appendRecords(records: readonly (RecordInput | RecordLike)[], options: Omit<EncodeBatchOptions, 'baseOffset'> & { compression?: CompressionName } = {}): Promise<AppendInfo> {
     let batch: Buffer
     try {
       checkRecords(records, options)
