@@ -288,7 +288,7 @@ export class LogEngine implements AsyncDisposable {
   private writeCheckpoints(): void {
     const recoveryPoints = new Map<string, number>()
     const logStartOffsets = new Map<string, number>()
-    for (const log of this.allLogs()) {
+    for (const log of this.topics.checkpointedLogs()) {
       const key = checkpointKey(log.topic, log.partition)
       recoveryPoints.set(key, log.recoveryPoint)
       // Like Kafka, only partitions whose start lies past their first segment need an entry.

@@ -55,6 +55,11 @@ export interface TopicCatalogOwner {
 export class TopicCatalog {
   private readonly owner: TopicCatalogOwner
   private readonly topics = new Map<string, Topic>()
+  /**
+   * Topics out of the map whose partition directories still stand under their own names (their
+   * logs are closing): a crash now leaves them in place, so the checkpoints must still carry them.
+   */
+  private readonly beingDeleted = new Map<string, Topic>()
   /** Topics deleted here (and not created again), so lookups can say so. */
   private readonly deletedTopics = new Set<string>()
   private changes: Promise<unknown> = Promise.resolve()
@@ -150,6 +155,13 @@ export class TopicCatalog {
   allLogs(): PartitionLog[] {
     const logs: PartitionLog[] = []
     for (const topic of this.topics.values()) logs.push(...topic.logs)
+    return logs
+  }
+
+  /** The logs whose partitions the checkpoints describe: those of the map, and of topics whose deletion has not yet renamed their directories. */
+  checkpointedLogs(): PartitionLog[] {
+    const logs = this.allLogs()
+    for (const topic of this.beingDeleted.values()) logs.push(...topic.logs)
     return logs
   }
 
@@ -264,6 +276,7 @@ export class TopicCatalog {
   delete(name: string): Promise<void> {
     return this.oneAtATime(async () => {
       const topic = this.require(name)
+      this.beingDeleted.set(name, topic)
       this.topics.delete(name)
       this.deletedTopics.add(name)
       // Told before the files close under them, so a read that fails now is reported as this.
@@ -271,7 +284,12 @@ export class TopicCatalog {
       for (const log of topic.logs) {
         await log.close().catch((error: unknown) => this.owner.warn(`closing ${log.topic}-${log.partition} of deleted topic '${name}' failed: ${(error as Error).message}`))
       }
-      doomPartitionDirs(this.dir, name, topic.logs.length)
+      try {
+        doomPartitionDirs(this.dir, name, topic.logs.length)
+      } finally {
+        // Renamed (or the rename failed and the next open sorts it out): the entries may go now.
+        this.beingDeleted.delete(name)
+      }
       this.saveTopics()
       this.owner.writeCheckpoints()
       try {
