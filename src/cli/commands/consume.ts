@@ -1,8 +1,9 @@
-import type { Consumer, ConsumerRecord, LogEngine } from '../../index.js'
+import { SeglogError, type Consumer, type ConsumerRecord, type LogEngine } from '../../index.js'
 import { checkPositionals, checkTopicName, formatHelp, parseCommandArgs, parseIntegerOption, type OptionSpecs } from '../args.js'
 import type { Command } from '../command.js'
 import { PrintedPositions } from '../consume-commits.js'
-import { describeDataDirProblem, readTopicsFile } from '../data-dir.js'
+import { consumeReadOnly, type ConsumeSettings } from '../consume-read-only.js'
+import { describeDataDirProblem, readLockState, readTopicsFile } from '../data-dir.js'
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from '../errors.js'
 import { openEngine } from '../open-engine.js'
 import { onStdoutClosed, Output } from '../output.js'
@@ -38,7 +39,9 @@ const HELP = formatHelp({
     'With --group, what stdout has written is committed at least once a second and when consume',
     'stops (at the end, --max, Ctrl-C, SIGTERM, a closed pipe), so the next run continues there; a',
     'record may be printed twice after a crash, never skipped. Without --group nothing is committed.',
-    'The engine takes the directory\'s lock: this fails at once if another engine owns DIR.',
+    'When another process owns DIR (a running engine, seglog serve), consume reads its files',
+    'read-only instead: no lock, nothing written, --group refused; it prints what the files hold',
+    '(written, not necessarily durable) and with --follow polls them for growth every 100 ms.',
   ].join('\n'),
   options: OPTIONS,
   examples: [
@@ -49,23 +52,10 @@ const HELP = formatHelp({
   ],
   notes: [
     'Exit status: 0 done (also after Ctrl-C or SIGTERM, once the commit is written); 1 a problem',
-    '(DIR not a seglog data directory, locked by another process, corrupt data); 2 usage error',
-    '(also: unknown topic or partition, an --offset outside the partition).',
+    '(DIR not a seglog data directory, corrupt data, the topic deleted while read); 2 usage error',
+    '(also: unknown topic or partition, an --offset outside the partition, --group on an owned DIR).',
   ].join('\n'),
 })
-
-interface ConsumeSettings {
-  topic: string
-  /** The --group, or null for a throwaway group that commits nothing. */
-  group: string | null
-  from: 'earliest' | 'latest'
-  partition: number | undefined
-  offset: number | undefined
-  timestamp: number | undefined
-  max: number
-  follow: boolean
-  format: (record: ConsumerRecord) => string
-}
 
 export const consumeCommand: Command = {
   name: 'consume',
@@ -120,11 +110,20 @@ export const consumeCommand: Command = {
       interrupt.abort()
     })
     try {
-      const engine = await openEngine({ dir, onWarning: (message) => out.problem(message) })
-      try {
-        await consumeTopic(engine, settings, dir, interrupt.signal, out)
-      } finally {
-        await engine.close()
+      const engine = await openUnlessOwned(dir, settings, out)
+      if (engine === null) {
+        if (topicsFile.error !== null) {
+          out.problem(topicsFile.error)
+          return EXIT_PROBLEMS
+        }
+        const partitionCount = topicsFile.topics.find((entry) => entry.name === topic)?.config.partitions ?? 0
+        await consumeReadOnly(dir, settings, partitionCount, interrupt.signal, out)
+      } else {
+        try {
+          await consumeTopic(engine, settings, dir, interrupt.signal, out)
+        } finally {
+          await engine.close()
+        }
       }
     } finally {
       offSignals()
@@ -137,6 +136,25 @@ export const consumeCommand: Command = {
     if (stoppedBy === 'signal' && out.unwrittenChars > 0) process.exit(EXIT_OK)
     return EXIT_OK
   },
+}
+
+/**
+ * The engine, or null when another process owns DIR: then consume reads the files read-only, which
+ * cannot commit, so --group is refused.
+ */
+async function openUnlessOwned(dir: string, settings: ConsumeSettings, out: Output): Promise<LogEngine | null> {
+  try {
+    return await openEngine({ dir, onWarning: (message) => out.problem(message) })
+  } catch (error) {
+    if (!(error instanceof SeglogError) || error.code !== 'LOG_LOCKED') throw error
+  }
+  const pid = readLockState(dir).holderPid
+  const owner = typeof pid === 'number' ? `process ${pid}` : 'another process'
+  if (settings.group !== null) {
+    throw new UsageError(`--group needs the owner of ${dir} (${owner}) to commit offsets: use a Kafka client through seglog serve (kcat -b 127.0.0.1:9092 -G ${settings.group} ${settings.topic}) or stop the owner`, 'consume')
+  }
+  out.problem(`${dir} is owned by ${owner}; reading its files read-only`)
+  return null
 }
 
 function checkTopicAndPartition(partitionCount: number | undefined, settings: ConsumeSettings, dir: string): void {
