@@ -4,9 +4,8 @@ import { removeTmpDirs } from '../helpers/tmp-dir.js'
 import { closeAll, startServer } from './helpers.js'
 
 /**
- * kcat's balanced consumer (`kcat -G`, librdkafka 2.0's consumer group: JoinGroup v5, SyncGroup
- * v3, OffsetCommit v7, flexible OffsetFetch v7) against the server. Skipped with a message when
- * kcat is not installed.
+ * kcat's balanced consumer (`kcat -G`, librdkafka 2.0's consumer group) against the server.
+ * Skipped with a message when kcat is not installed.
  */
 
 function hasKcat(): boolean {
