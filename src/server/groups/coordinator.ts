@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { KafkaErrorCode } from '../error-codes.js'
 import type { Clock } from './clock.js'
-import { Group, joinError, Member, syncError, type JoinResult, type Protocol, type SyncResult } from './group.js'
+import { Group, joinError, Member, syncError, type JoinResult, type SyncResult } from './group.js'
+import type { CoordinatorSettings, JoinRequest, MemberRef, OffsetGroups, SyncRequest } from './requests.js'
+
+export type { CoordinatorSettings, JoinRequest, MemberRef, OffsetGroups, SyncRequest } from './requests.js'
 
 /**
  * The group coordinator: Kafka's classic GroupCoordinator for one broker. It runs the rebalance
@@ -15,45 +18,6 @@ import { Group, joinError, Member, syncError, type JoinResult, type Protocol, ty
  */
 
 const K = KafkaErrorCode
-
-export interface CoordinatorSettings {
-  initialRebalanceDelayMs: number
-  minSessionTimeoutMs: number
-  maxSessionTimeoutMs: number
-}
-
-/** What the coordinator needs to know about committed offsets (groups that exist only through them). */
-export interface OffsetGroups {
-  hasOffsets(groupId: string): boolean
-  groupsWithOffsets(): string[]
-}
-
-export interface JoinRequest {
-  groupId: string
-  memberId: string
-  groupInstanceId: string | null
-  clientId: string
-  clientHost: string
-  sessionTimeoutMs: number
-  rebalanceTimeoutMs: number
-  protocolType: string
-  protocols: readonly Protocol[]
-  /** JoinGroup v4+: a new member first gets its id with MEMBER_ID_REQUIRED, then joins with it. */
-  requireKnownMemberId: boolean
-}
-
-export interface MemberRef {
-  groupId: string
-  generationId: number
-  memberId: string
-  groupInstanceId: string | null
-}
-
-export interface SyncRequest extends MemberRef {
-  protocolType: string | null
-  protocolName: string | null
-  assignments: readonly { memberId: string; assignment: Buffer }[]
-}
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>()
