@@ -104,6 +104,12 @@ export interface KafkaServerSettings {
   maxInFlightRequests: number
   /** How long close() lets in-flight requests finish before closing their connections anyway. */
   shutdownTimeoutMs: number
+  /** `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty group waits for more members. */
+  groupInitialRebalanceDelayMs: number
+  /** `group.min.session.timeout.ms`: the shortest session timeout a group member may ask for. */
+  groupMinSessionTimeoutMs: number
+  /** `group.max.session.timeout.ms`: the longest session timeout a group member may ask for. */
+  groupMaxSessionTimeoutMs: number
 }
 
 export interface KafkaServerOptions extends Partial<KafkaServerSettings> {

@@ -268,6 +268,27 @@ export class OffsetStore {
     return deleted
   }
 
+  /**
+   * Forgets the group's offsets of some partitions (tombstones in one batch); partitions without a
+   * commit are skipped. Returns how many offsets were removed.
+   */
+  async deleteOffsets(group: string, partitions: readonly { topic: string; partition: number }[]): Promise<number> {
+    checkGroup(group)
+    let removed: { topic: string; partition: number }[] = []
+    await this.write(
+      () => {
+        const offsets = this.groups.get(group)
+        const keys = new Map(partitions.map((entry) => [partitionKey(entry.topic, entry.partition), entry]))
+        removed = offsets === undefined ? [] : [...keys].filter(([key]) => offsets.has(key)).map(([, entry]) => entry)
+        return removed.map((entry) => ({ key: encodeOffsetKey({ group, topic: entry.topic, partition: entry.partition }), value: null }))
+      },
+      () => {
+        for (const entry of removed) this.remove(group, entry.topic, entry.partition)
+      },
+    )
+    return removed.length
+  }
+
   /** Number of live offsets. */
   get size(): number {
     let count = 0

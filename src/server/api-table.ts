@@ -2,6 +2,9 @@ import type { AnyApiHandler, ApiHandler } from './broker.js'
 import { KafkaErrorCode } from './error-codes.js'
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './handlers/configs.js'
 import { deleteRecordsHandler } from './handlers/delete-records.js'
+import { deleteGroupsHandler, describeGroupsHandler, listGroupsHandler } from './groups/admin-handlers.js'
+import { heartbeatHandler, joinGroupHandler, leaveGroupHandler, syncGroupHandler } from './groups/membership-handlers.js'
+import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from './groups/offset-handlers.js'
 import { fetchHandler } from './handlers/fetch.js'
 import { findCoordinatorHandler } from './handlers/find-coordinator.js'
 import { initProducerIdHandler } from './handlers/init-producer-id.js'
@@ -50,6 +53,16 @@ const HANDLERS: readonly AnyApiHandler[] = [
   createPartitionsHandler,
   incrementalAlterConfigsHandler,
   describeClusterHandler,
+  offsetCommitHandler,
+  offsetFetchHandler,
+  offsetDeleteHandler,
+  joinGroupHandler,
+  syncGroupHandler,
+  heartbeatHandler,
+  leaveGroupHandler,
+  listGroupsHandler,
+  describeGroupsHandler,
+  deleteGroupsHandler,
 ].sort((a, b) => APIS[a.apiName].apiKey - APIS[b.apiName].apiKey)
 
 const BY_KEY = new Map<number, AnyApiHandler>(HANDLERS.map((handler) => [APIS[handler.apiName].apiKey, handler]))

@@ -1,4 +1,5 @@
 import type { KafkaServerSettings, LogEngine } from '../index.js'
+import type { GroupCoordinator } from './groups/coordinator.js'
 import type { ApiName, RequestOf, ResponseInputOf } from './protocol/index.js'
 
 /**
@@ -13,6 +14,8 @@ export interface Broker {
   readonly advertisedPort: number
   readonly clusterId: string
   readonly closing: AbortSignal
+  /** Consumer groups: membership, rebalances, and whether commits are allowed. */
+  readonly groups: GroupCoordinator
   /** One line for the operator (the CLI prints it on stderr as `seglog: <line>`). */
   log(message: string): void
 }

@@ -6,6 +6,8 @@ import path from 'node:path'
 import { InvalidArgumentError, IoError, LogEngine, type KafkaServer, type KafkaServerOptions, type KafkaServerSettings } from '../index.js'
 import type { Broker } from './broker.js'
 import { KafkaConnection } from './connection.js'
+import { systemClock } from './groups/clock.js'
+import { GroupCoordinator } from './groups/coordinator.js'
 import { resolveSettings } from './settings.js'
 
 /** createKafkaServer (src/index.ts loads this module on first use and documents the function). */
@@ -49,6 +51,11 @@ async function listen(engine: LogEngine, settings: KafkaServerSettings, log: (me
   })
   server.on('error', (error) => log(`server error: ${error.message}`))
   const bound = server.address() as net.AddressInfo
+  const groups = new GroupCoordinator(
+    { initialRebalanceDelayMs: settings.groupInitialRebalanceDelayMs, minSessionTimeoutMs: settings.groupMinSessionTimeoutMs, maxSessionTimeoutMs: settings.groupMaxSessionTimeoutMs },
+    systemClock,
+    { hasOffsets: (groupId) => engine.offsets.describeGroup(groupId).length > 0, groupsWithOffsets: () => engine.offsets.listGroups() },
+  )
   const broker: Broker = {
     engine,
     settings,
@@ -56,6 +63,7 @@ async function listen(engine: LogEngine, settings: KafkaServerSettings, log: (me
     advertisedPort: settings.advertisedPort ?? bound.port,
     clusterId: settings.clusterId ?? clusterIdFor(engine.dir),
     closing: closing.signal,
+    groups,
     log,
   }
   server.on('connection', (socket) => {
@@ -77,6 +85,8 @@ async function listen(engine: LogEngine, settings: KafkaServerSettings, log: (me
     close() {
       closed ??= (async () => {
         closing.abort()
+        // Waiting JoinGroup and SyncGroup calls are answered (NOT_COORDINATOR) so their connections can close.
+        groups.shutdown()
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
         const deadlineMs = Date.now() + settings.shutdownTimeoutMs
         await Promise.all([...connections].map((connection) => connection.shutdown(deadlineMs)))

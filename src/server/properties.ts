@@ -71,6 +71,9 @@ export function serveConfigFrom(properties: ReadonlyMap<string, string>): ServeC
   settings.maxRequestBytes = integer('socket.request.max.bytes', 1)
   settings.idleTimeoutMs = integer('connections.max.idle.ms', 1)
   settings.fetchMaxBytes = integer('fetch.max.bytes', 1)
+  settings.groupInitialRebalanceDelayMs = integer('group.initial.rebalance.delay.ms', 0)
+  settings.groupMinSessionTimeoutMs = integer('group.min.session.timeout.ms', 1)
+  settings.groupMaxSessionTimeoutMs = integer('group.max.session.timeout.ms', 1)
 
   const dirs = get('log.dirs') ?? get('log.dir')
   if (dirs !== undefined) {
@@ -116,4 +119,5 @@ export const SERVE_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'log.segment.bytes', 'log.roll.hours', 'log.roll.ms', 'log.retention.hours', 'log.retention.minutes', 'log.retention.ms',
   'log.retention.bytes', 'log.index.interval.bytes', 'log.index.size.max.bytes', 'message.max.bytes', 'log.message.timestamp.type',
   'log.flush.interval.messages', 'log.flush.interval.ms', 'log.retention.check.interval.ms',
+  'group.initial.rebalance.delay.ms', 'group.min.session.timeout.ms', 'group.max.session.timeout.ms',
 ])

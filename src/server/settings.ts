@@ -20,6 +20,9 @@ export const DEFAULT_SETTINGS: Readonly<KafkaServerSettings> = Object.freeze({
   maxUnsentBytes: 16 * 1024 * 1024,
   maxInFlightRequests: 32,
   shutdownTimeoutMs: 5000,
+  groupInitialRebalanceDelayMs: 3000,
+  groupMinSessionTimeoutMs: 6000,
+  groupMaxSessionTimeoutMs: 1_800_000,
 })
 
 const INTEGER_LIMITS: { readonly [K in keyof KafkaServerSettings]?: readonly [number, number] } = {
@@ -33,6 +36,9 @@ const INTEGER_LIMITS: { readonly [K in keyof KafkaServerSettings]?: readonly [nu
   maxUnsentBytes: [1, Number.MAX_SAFE_INTEGER],
   maxInFlightRequests: [1, 100_000],
   shutdownTimeoutMs: [0, 0x7fffffff],
+  groupInitialRebalanceDelayMs: [0, 0x7fffffff],
+  groupMinSessionTimeoutMs: [1, 0x7fffffff],
+  groupMaxSessionTimeoutMs: [1, 0x7fffffff],
 }
 
 /** Fills defaults and rejects out-of-range values with InvalidArgumentError. */
@@ -52,6 +58,9 @@ export function resolveSettings(input: Partial<KafkaServerSettings>): KafkaServe
     }
     if (key === 'autoCreateTopics' && typeof value !== 'boolean') throw new InvalidArgumentError(`server setting autoCreateTopics must be true or false, got ${String(value)}`)
     ;(settings as unknown as Record<string, unknown>)[key] = value
+  }
+  if (settings.groupMinSessionTimeoutMs > settings.groupMaxSessionTimeoutMs) {
+    throw new InvalidArgumentError(`server setting groupMinSessionTimeoutMs (${settings.groupMinSessionTimeoutMs}) is above groupMaxSessionTimeoutMs (${settings.groupMaxSessionTimeoutMs})`)
   }
   return settings
 }

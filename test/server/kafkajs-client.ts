@@ -6,9 +6,8 @@ import { codecForName, type CompressionName } from '../../src/index.js'
  * registered here with seglog's own codecs, which write Kafka's framings (the same bytes Kafka's
  * Java client writes), so KafkaJS produces and fetches batches in every codec.
  *
- * KafkaJS's consumers need consumer groups, which the server does not have yet. Records are read
- * back through KafkaJS's own Broker class instead (`broker.fetch`, the request its consumer
- * sends), so KafkaJS's fetch-response and record-batch decoders still read what the server sends.
+ * Records are also read back through KafkaJS's own Broker class (`broker.fetch`, the request its
+ * consumer sends), so KafkaJS's fetch-response and record-batch decoders are tested without a group.
  */
 
 const require = createRequire(import.meta.url)
@@ -37,6 +36,7 @@ export interface KafkaJS {
 export interface KafkaClient {
   producer(config?: Record<string, unknown>): any
   admin(config?: Record<string, unknown>): any
+  consumer(config: Record<string, unknown>): any
 }
 
 export const kafkajs = require('kafkajs') as KafkaJS

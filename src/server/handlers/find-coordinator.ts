@@ -4,12 +4,11 @@ import type { ResponseInputOf } from '../protocol/index.js'
 
 /**
  * FindCoordinator (v0-4). A single broker coordinates every consumer group, so the answer for a
- * group key is always this broker. That is all it does for now: the group protocol itself
- * (JoinGroup, SyncGroup, Heartbeat, OffsetCommit, …) is not served yet, and clients that go on to
- * it find it missing from ApiVersions. Transaction coordinators are refused: no transactions yet.
+ * group key is always this broker (src/server/groups/ serves the group APIs). Transaction
+ * coordinators are refused: no transactions yet.
  *
- * It is served already because librdkafka enables LZ4 compression only with brokers that list it
- * (it stands for "Kafka 0.8.2 or later" there).
+ * librdkafka also reads it as a version marker: it enables LZ4 compression only with brokers that
+ * list FindCoordinator (it stands for "Kafka 0.8.2 or later" there).
  */
 
 type FindCoordinatorResponse = ResponseInputOf<'FindCoordinator'>
