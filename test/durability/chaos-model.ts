@@ -336,11 +336,13 @@ export class ChaosModel {
         const offset = intent.x as number
         const before = intent.before as { start: number; end: number }
         if (offset >= before.end) break
-        const from = Math.min(intent.b as number, offset)
+        // Below the log start the batch holding `offset` holds only deleted records, and the child
+        // could not read where it begins: the cut may land anywhere down to 0, and the log start
+        // comes down with the log end.
+        const from = offset < before.start ? 0 : Math.min(intent.b as number, offset)
         model.maybeGoneFrom = Math.min(model.maybeGoneFrom, from)
         model.minEnd = Math.min(model.minEnd, from)
-        // Below the log start the log may restart at `offset`.
-        if (offset < model.minStart) model.minStart = offset
+        if (offset < model.minStart) model.minStart = from
         this.markTruncated(topicName, intent.p as number, from)
         break
       }
