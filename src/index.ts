@@ -4,7 +4,7 @@
  */
 import type { LogEngine as Engine, LogEngineOptions as EngineOptions } from './engine/log-engine.js'
 
-export { SeglogError, InvalidArgumentError, InvalidRecordError, UnknownTopicOrPartitionError, type ErrorCode } from './errors.js'
+export { SeglogError, InvalidArgumentError, InvalidRecordError, UnknownTopicOrPartitionError, CorruptMetadataError, type ErrorCode } from './errors.js'
 
 // Engine: a data directory with its topics and partitions.
 export { LogEngine, type LogEngineOptions, type TopicDescription, type TopicConfigChanges } from './engine/log-engine.js'
