@@ -43,7 +43,7 @@ import { Output, type Progress } from '../output.js'
 import { describeOffsetGap, fileSizeOrNull, scanSegment, type SegmentDamageAt, type SegmentScan } from '../segment-scan.js'
 import { describeDamageOutcome, recoveryStateOf } from '../recovery-state.js'
 import { describeOpenFailure } from './dump-log.js'
-import { decodeProducerSnapshot } from './dump-snapshot.js'
+import { decodeProducerSnapshot } from '../../format/producer-snapshot.js'
 
 /**
  * `seglog verify DIR|FILE...`: checks everything that can be checked without writing: every
