@@ -66,7 +66,7 @@ export { CorruptCompressionError, UnsupportedCompressionError } from './compress
 // Consumer-offset store and consumer.
 export { OffsetStore, OFFSETS_TOPIC, type OffsetCommit, type PartitionLag, type ResetTarget, type OffsetStoreOptions } from './consumer/offset-store.js'
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type StartPosition } from './consumer/consumer.js'
-export { type CommittedOffset } from './consumer/offset-record.js'
+export { type CommittedOffset } from './format/offset-commit.js'
 
 // The Kafka-protocol server (docs/server.md). src/server/ is built on this file's API and imports
 // nothing else, so this file must not import it statically (that would close a circle): it is

@@ -1,4 +1,4 @@
-import type { CommittedOffset, OffsetKey } from '../consumer/offset-record.js'
+import type { CommittedOffset, OffsetKey } from '../format/offset-commit.js'
 import { SeglogError } from '../errors.js'
 import { CorruptRecordError } from '../record/errors.js'
 import type { RecordBatch } from '../record/record-batch.js'

@@ -4,7 +4,7 @@ import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type PartitionLog } from '../log/
 import { CorruptRecordError } from '../record/errors.js'
 import type { RecordInput } from '../record/record.js'
 import { BATCH_HEADER_SIZE, type RecordBatch } from '../record/record-batch.js'
-import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from './offset-record.js'
+import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from '../format/offset-commit.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeOffsetKey, encodeOffsetValue } from '../../src/consumer/offset-record.js'
+import { encodeOffsetKey, encodeOffsetValue } from '../../src/format/offset-commit.js'
 import { decodeOffsetsRecord, offsetsJson, offsetsKeyText, offsetsPayloadText } from '../../src/cli/offsets-decode.js'
 
 const KEY = { group: 'billing', topic: 'orders', partition: 2 }
