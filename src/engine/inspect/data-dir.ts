@@ -1,17 +1,17 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { CorruptMetadataError, SeglogError } from '../errors.js'
-import { LOG_START_OFFSET_CHECKPOINT, parseCheckpoint, RECOVERY_POINT_CHECKPOINT } from '../engine/checkpoint-file.js'
-import { CLEAN_SHUTDOWN_FILE } from '../engine/log-engine.js'
-import { readTopicsText } from '../engine/topics-file.js'
-import { checkpointEntryLine } from '../format/checkpoint.js'
-import { parseTopicsJson, TOPICS_FILE, type StoredTopics } from '../format/topics-file.js'
+import { CorruptMetadataError, SeglogError } from '../../errors.js'
+import { LOG_START_OFFSET_CHECKPOINT, parseCheckpoint, RECOVERY_POINT_CHECKPOINT } from '../../engine/checkpoint-file.js'
+import { CLEAN_SHUTDOWN_FILE } from '../../engine/log-engine.js'
+import { readTopicsText } from '../../engine/topics-file.js'
+import { checkpointEntryLine } from '../../format/checkpoint.js'
+import { parseTopicsJson, TOPICS_FILE, type StoredTopics } from '../../format/topics-file.js'
 import type { DirKind } from './dir-kind.js'
-import { parsePartitionDirName, resolveTopicConfig, type TopicConfig } from '../engine/topic-config.js'
-import { IoError, wrapIo } from '../log/errors.js'
+import { parsePartitionDirName, resolveTopicConfig, type TopicConfig } from '../../engine/topic-config.js'
+import { IoError, wrapIo } from '../../log/errors.js'
 import { parseQuarantineName } from './file-names.js'
-import { SNAPSHOT_SUFFIX } from '../log/producer-state.js'
-import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, QUARANTINE_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from '../log/segment-files.js'
+import { SNAPSHOT_SUFFIX } from '../../log/producer-state.js'
+import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, QUARANTINE_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from '../../log/segment-files.js'
 
 /**
  * Reads the layout of a seglog data directory without touching it: no lock is taken, nothing is
@@ -157,7 +157,7 @@ export function readShutdownState(dir: string): ShutdownState {
   }
 }
 
-export { readLockState, type LockState } from '../engine/dir-lock.js'
+export { readLockState, type LockState } from '../../engine/dir-lock.js'
 
 export interface PartitionDirEntry {
   name: string

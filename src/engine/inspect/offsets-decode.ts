@@ -1,6 +1,6 @@
-import { decodeOffsetCommitValue, decodeOffsetKey, offsetsKeyVersion, type CommittedOffset, type OffsetKey } from '../format/offset-commit.js'
-import { SeglogError } from '../errors.js'
-import { CorruptRecordError } from '../record/errors.js'
+import { decodeOffsetCommitValue, decodeOffsetKey, offsetsKeyVersion, type CommittedOffset, type OffsetKey } from '../../format/offset-commit.js'
+import { SeglogError } from '../../errors.js'
+import { CorruptRecordError } from '../../record/errors.js'
 
 /**
  * One record of the offsets log (`__consumer_offsets-0`) as `seglog dump --offsets-decoder` shows
