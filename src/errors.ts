@@ -14,9 +14,13 @@ export type ErrorCode =
   | 'OUT_OF_ORDER_SEQUENCE'
   | 'INVALID_PRODUCER_EPOCH'
   | 'PRODUCER_CLOSED'
-  | 'VERIFICATION_FAILED'
   | 'UNKNOWN_TOPIC_OR_PARTITION'
+  | 'CORRUPT_METADATA'
   | 'IO_FAILED'
+  /** A Kafka-protocol frame that is not a well-formed message (from the server's codec). */
+  | 'CORRUPT_MESSAGE'
+  /** A well-formed Kafka-protocol frame naming an API, version or value the server does not speak. */
+  | 'INVALID_REQUEST'
 
 export class SeglogError extends Error {
   readonly code: ErrorCode
@@ -67,5 +71,26 @@ export class UnknownTopicOrPartitionError extends SeglogError {
     this.topic = topic
     this.partition = partition
     this.isDeleted = isDeleted
+  }
+}
+
+/**
+ * A metadata file of a data directory (topics.json, a checkpoint file) cannot be read as its
+ * format says: not JSON, an unknown version, a malformed line. `line` (counting from 1) is set for
+ * the text checkpoint formats, `position` (a byte) where the parser knows it; null otherwise.
+ */
+export class CorruptMetadataError extends SeglogError {
+  readonly file: string
+  readonly line: number | null
+  readonly position: number | null
+  readonly detail: string
+
+  constructor(file: string, detail: string, where: { line?: number; position?: number } = {}) {
+    const at = where.line !== undefined ? ` line ${where.line}` : where.position !== undefined ? ` at byte ${where.position}` : ''
+    super('CORRUPT_METADATA', `${file}${at}: ${detail}`)
+    this.file = file
+    this.line = where.line ?? null
+    this.position = where.position ?? null
+    this.detail = detail
   }
 }

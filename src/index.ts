@@ -4,13 +4,14 @@
  */
 import type { LogEngine as Engine, LogEngineOptions as EngineOptions } from './engine/log-engine.js'
 
-export { SeglogError, InvalidArgumentError, InvalidRecordError, UnknownTopicOrPartitionError, type ErrorCode } from './errors.js'
+export { SeglogError, InvalidArgumentError, InvalidRecordError, UnknownTopicOrPartitionError, CorruptMetadataError, type ErrorCode } from './errors.js'
 
 // Engine: a data directory with its topics and partitions.
 export { LogEngine, type LogEngineOptions, type TopicDescription, type TopicConfigChanges } from './engine/log-engine.js'
 export { LogLockedError } from './engine/dir-lock.js'
 export { DEFAULT_TOPIC_CONFIG, resolveTopicConfig, validateTopicName, type TopicConfig } from './engine/topic-config.js'
 export { RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT } from './engine/checkpoint-file.js'
+export { inspectDirectory, type InspectDirectoryOptions, type InspectReport, type DataDirReport, type PartitionDirReport, type PartitionReport, type SegmentReport, type TopicReport, type GroupReport, type CodecReport } from './engine/inspect-directory.js'
 export { repairDirectory, type RepairOptions, type RepairReport, type PartitionRepair, type QuarantineMove, type RecoveryCut } from './engine/repair-directory.js'
 
 // Partition logs.
@@ -66,7 +67,7 @@ export { CorruptCompressionError, UnsupportedCompressionError } from './compress
 // Consumer-offset store and consumer.
 export { OffsetStore, OFFSETS_TOPIC, type OffsetCommit, type PartitionLag, type ResetTarget, type OffsetStoreOptions } from './consumer/offset-store.js'
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type StartPosition } from './consumer/consumer.js'
-export { type CommittedOffset } from './consumer/offset-record.js'
+export { type CommittedOffset } from './format/offset-commit.js'
 
 // The Kafka-protocol server (docs/server.md). src/server/ is built on this file's API and imports
 // nothing else, so this file must not import it statically (that would close a circle): it is

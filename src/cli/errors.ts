@@ -25,3 +25,20 @@ export class UsageError extends Error {
     this.command = command
   }
 }
+
+/** Codes of the command line's own failures, kept out of the library's ErrorCode. */
+export type CliErrorCode = 'VERIFICATION_FAILED'
+
+/**
+ * A command found a failure of its own (not of the data it read): main.ts prints its message as
+ * one line and exits with EXIT_PROBLEMS, as for a SeglogError.
+ */
+export class CliError extends Error {
+  readonly code: CliErrorCode
+
+  constructor(code: CliErrorCode, message: string) {
+    super(message)
+    this.code = code
+    this.name = new.target.name
+  }
+}

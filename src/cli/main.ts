@@ -12,7 +12,7 @@ import { serveCommand } from './commands/serve.js'
 import { dumpCommand } from './commands/dump.js'
 import { inspectCommand } from './commands/inspect.js'
 import { verifyCommand } from './commands/verify.js'
-import { EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError } from './errors.js'
+import { CliError, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError } from './errors.js'
 import { guardStdout, isColorEnabled } from './output.js'
 
 /**
@@ -96,7 +96,7 @@ function reportError(error: unknown): number {
     return EXIT_USAGE
   }
   const isDebug = process.env.SEGLOG_DEBUG === '1'
-  if (error instanceof SeglogError) {
+  if (error instanceof SeglogError || error instanceof CliError) {
     process.stderr.write(`${prefix} ${oneLine(error.message)}\n`)
   } else {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)

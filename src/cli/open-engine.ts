@@ -1,5 +1,5 @@
 import { LogEngine, LogLockedError, SeglogError, type LogEngineOptions } from '../index.js'
-import { readLockState } from './data-dir.js'
+import { readLockState } from '../engine/inspect/data-dir.js'
 
 /**
  * LogEngine.open for the commands that write (produce, consume): the same engine, with the one

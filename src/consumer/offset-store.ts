@@ -1,9 +1,10 @@
-import { InvalidArgumentError, SeglogError, UnknownTopicOrPartitionError } from '../errors.js'
+import { InvalidArgumentError, UnknownTopicOrPartitionError } from '../errors.js'
+import { OffsetOutOfRangeError } from '../log/errors.js'
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type PartitionLog } from '../log/partition-log.js'
 import { CorruptRecordError } from '../record/errors.js'
 import type { RecordInput } from '../record/record.js'
 import { BATCH_HEADER_SIZE, type RecordBatch } from '../record/record-batch.js'
-import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from './offset-record.js'
+import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from '../format/offset-commit.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 
@@ -169,7 +170,7 @@ export class OffsetStore {
     const log = this.partitionLog(entry.topic, entry.partition)
     if (!Number.isSafeInteger(entry.offset)) throw new InvalidArgumentError(`offset must be an integer, got ${entry.offset}`)
     if (entry.offset < log.logStartOffset || entry.offset > log.logEndOffset) {
-      throw new SeglogError('OFFSET_OUT_OF_RANGE', `cannot commit offset ${entry.offset} for ${entry.topic}-${entry.partition}: it is outside [${log.logStartOffset}, ${log.logEndOffset}]`)
+      throw new OffsetOutOfRangeError(entry.offset, log.logStartOffset, log.logEndOffset, `cannot commit to ${entry.topic}-${entry.partition}`)
     }
     if (entry.metadata !== undefined && typeof entry.metadata !== 'string') throw new InvalidArgumentError('commit metadata must be a string')
   }
@@ -375,7 +376,7 @@ async function resolveTarget(log: PartitionLog, to: ResetTarget): Promise<number
   if (to === 'latest') return log.highWatermark
   if (typeof to === 'object' && to !== null && 'offset' in to) {
     if (!Number.isSafeInteger(to.offset) || to.offset < log.logStartOffset || to.offset > log.logEndOffset) {
-      throw new SeglogError('OFFSET_OUT_OF_RANGE', `offset ${to.offset} is outside [${log.logStartOffset}, ${log.logEndOffset}] for ${log.topic}-${log.partition}`)
+      throw new OffsetOutOfRangeError(to.offset, log.logStartOffset, log.logEndOffset, `cannot reset ${log.topic}-${log.partition}`)
     }
     return to.offset
   }

@@ -1,15 +1,17 @@
 import assert from 'node:assert'
 import fs from 'node:fs'
 import path from 'node:path'
-import { InvalidArgumentError, SeglogError } from '../errors.js'
-import { IoError, wrapIo } from '../log/errors.js'
+import { InvalidArgumentError } from '../errors.js'
+import { wrapIo } from '../log/errors.js'
 import { fsyncDirSync } from '../log/file-io.js'
 import { LOG_SUFFIX, parseOffsetFileName, quarantineFileName, segmentPaths } from '../log/segment-files.js'
 import { Segment } from '../log/segment.js'
 import type { CorruptReason } from '../record/errors.js'
 import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPOINT, writeCheckpointFile } from './checkpoint-file.js'
 import { DirLock } from './dir-lock.js'
-import { CLEAN_SHUTDOWN_FILE, TOPICS_FILE } from './log-engine.js'
+import { CLEAN_SHUTDOWN_FILE } from './log-engine.js'
+import { readTopicsText, TOPICS_FILE } from './topics-file.js'
+import { parseTopicsJson } from '../format/topics-file.js'
 import { damageOutcome, findSegmentDamage, framedEndOffset, type DamageOutcome, type RecoveryState } from './segment-damage.js'
 import { resolveTopicConfig, type TopicConfig } from './topic-config.js'
 
@@ -135,25 +137,10 @@ function checkDir(dir: string): string {
 
 /** topics.json as the engine reads it: the partitions it opens and the settings of their segments. */
 function readTopicConfigs(dir: string): Map<string, TopicConfig> {
-  const file = path.join(dir, TOPICS_FILE)
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new InvalidArgumentError(`${dir} has no ${TOPICS_FILE}: it is not a seglog data directory`)
-    throw new IoError('read', file, error)
-  }
-  let parsed: { version?: unknown; topics?: unknown }
-  try {
-    parsed = JSON.parse(text) as { version?: unknown; topics?: unknown }
-  } catch (error) {
-    throw new SeglogError('IO_FAILED', `${file} is not valid JSON: ${(error as Error).message}`)
-  }
-  if (parsed === null || typeof parsed !== 'object' || parsed.version !== 1 || typeof parsed.topics !== 'object' || parsed.topics === null) {
-    throw new SeglogError('IO_FAILED', `${file} has an unknown format`)
-  }
+  const text = readTopicsText(dir)
+  if (text === null) throw new InvalidArgumentError(`${dir} has no ${TOPICS_FILE}: it is not a seglog data directory`)
   const topics = new Map<string, TopicConfig>()
-  for (const [name, config] of Object.entries(parsed.topics as Record<string, Partial<TopicConfig>>)) topics.set(name, resolveTopicConfig(config))
+  for (const [name, config] of Object.entries(parseTopicsJson(text, path.join(dir, TOPICS_FILE)))) topics.set(name, resolveTopicConfig(config as Partial<TopicConfig>))
   return topics
 }
 

@@ -1,7 +1,6 @@
 import path from 'node:path'
 import { SeglogError } from '../errors.js'
-import { crc32c } from '../record/crc32c.js'
-import { readSafeInt64BE, writeInt64BE } from '../record/int64.js'
+import { decodeProducerSnapshot, encodeProducerSnapshot, type SnapshotEntry } from '../format/producer-snapshot.js'
 import { BatchScanner } from '../record/batch-scanner.js'
 import { sequenceAfter, type RecordBatch } from '../record/record-batch.js'
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-file.js'
@@ -132,56 +131,42 @@ export class ProducerState {
   }
 
   /**
-   * Kafka's producer snapshot (version 1): int16 version, uint32 CRC-32C of the rest, int32
-   * count, then 46 bytes per producer — id, epoch, last sequence, last offset, offset delta,
-   * timestamp, coordinator epoch, current transaction first offset. Kafka keeps one batch per
+   * The state as a producer snapshot (src/format/producer-snapshot.ts). Kafka keeps one batch per
    * producer in it; so do we (the newest), which is what a retry after a restart can match.
    */
   encodeSnapshot(): Buffer {
-    const buf = Buffer.alloc(10 + 46 * this.producers.size)
-    buf.writeInt16BE(1, 0)
-    buf.writeInt32BE(this.producers.size, 6)
-    let at = 10
+    const entries: SnapshotEntry[] = []
     for (const [producerId, entry] of this.producers) {
       const last = entry.batches[entry.batches.length - 1]
-      writeInt64BE(buf, producerId, at)
-      buf.writeInt16BE(entry.epoch, at + 8)
-      buf.writeInt32BE(last?.lastSequence ?? -1, at + 10)
-      writeInt64BE(buf, last?.lastOffset ?? -1, at + 14)
-      buf.writeInt32BE(last === undefined ? 0 : last.lastOffset - last.baseOffset, at + 22)
-      writeInt64BE(buf, last?.maxTimestamp ?? -1, at + 26)
-      buf.writeInt32BE(-1, at + 34)
-      writeInt64BE(buf, -1, at + 38)
-      at += 46
+      entries.push({
+        producerId,
+        producerEpoch: entry.epoch,
+        coordinatorEpoch: -1,
+        currentTxnFirstOffset: null,
+        lastTimestamp: last?.maxTimestamp ?? -1,
+        batch: last === undefined ? null : { firstSequence: last.firstSequence, lastSequence: last.lastSequence, lastOffset: last.lastOffset, offsetDelta: last.lastOffset - last.baseOffset, timestamp: last.maxTimestamp },
+      })
     }
-    buf.writeUInt32BE(crc32c(buf.subarray(6)), 2)
-    return buf
+    return encodeProducerSnapshot(entries)
   }
 
   /** Loads a snapshot; returns false (state left empty) when it is damaged. */
   loadSnapshot(buf: Buffer): boolean {
     this.producers.clear()
-    if (buf.length < 10 || buf.readInt16BE(0) !== 1 || buf.readUInt32BE(2) !== crc32c(buf.subarray(6))) return false
-    const count = buf.readInt32BE(6)
-    if (count < 0 || buf.length !== 10 + 46 * count) return false
+    let entries: SnapshotEntry[]
     try {
-      for (let slot = 0, at = 10; slot < count; slot++, at += 46) {
-        const producerId = readSafeInt64BE(buf, at)
-        const epoch = buf.readInt16BE(at + 8)
-        const lastSequence = buf.readInt32BE(at + 10)
-        const lastOffset = readSafeInt64BE(buf, at + 14)
-        const offsetDelta = buf.readInt32BE(at + 22)
-        const maxTimestamp = readSafeInt64BE(buf, at + 26)
-        const entry: ProducerEntry = { epoch, batches: [], lastSeenMs: this.clock.nowMs() }
-        if (lastOffset >= 0) {
-          const firstSequence = lastSequence - offsetDelta < 0 ? lastSequence - offsetDelta + 0x80000000 : lastSequence - offsetDelta
-          entry.batches.push({ firstSequence, lastSequence, baseOffset: lastOffset - offsetDelta, lastOffset, maxTimestamp })
-        }
-        this.producers.set(producerId, entry)
+      entries = decodeProducerSnapshot(buf)
+    } catch (error) {
+      if (error instanceof SeglogError) return false
+      throw error
+    }
+    const nowMs = this.clock.nowMs()
+    for (const { producerId, producerEpoch, batch } of entries) {
+      const entry: ProducerEntry = { epoch: producerEpoch, batches: [], lastSeenMs: nowMs }
+      if (batch !== null) {
+        entry.batches.push({ firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, baseOffset: batch.lastOffset - batch.offsetDelta, lastOffset: batch.lastOffset, maxTimestamp: batch.timestamp })
       }
-    } catch {
-      this.producers.clear()
-      return false
+      this.producers.set(producerId, entry)
     }
     return true
   }

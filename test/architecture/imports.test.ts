@@ -16,13 +16,14 @@ const LAYER_RANK: Record<string, number> = {
   types: 0,
   compression: 1,
   record: 2,
-  log: 3,
-  producer: 4,
-  consumer: 4,
-  engine: 5,
-  'index.ts': 6,
-  server: 7,
-  cli: 8,
+  format: 3, // the other on-disk formats (checkpoints, topics.json, snapshots, index entries): pure, over record/
+  log: 4,
+  producer: 5,
+  consumer: 5,
+  engine: 6,
+  'index.ts': 7,
+  server: 8,
+  cli: 9,
 }
 
 interface ImportEdge {
@@ -123,5 +124,14 @@ describe('src/ layering', () => {
     const graph = new Map<string, string[]>()
     for (const edge of edges) graph.set(edge.from, [...(graph.get(edge.from) ?? []), edge.to])
     expect(findCycles(graph).map((cycle) => cycle.join(' -> '))).toEqual([])
+  })
+
+  it('the pure layers (compression, record, format) reach no file system', () => {
+    const pure = new Set(['compression', 'record', 'format'])
+    const withFs = files
+      .filter((file) => pure.has(layerOf(rel(file))))
+      .filter((file) => /from\s*['"](?:node:)?fs(?:\/promises)?['"]/.test(fs.readFileSync(file, 'utf8')))
+      .map(rel)
+    expect(withFs).toEqual([])
   })
 })

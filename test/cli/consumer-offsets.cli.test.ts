@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { encodeOffsetKey, encodeOffsetValue, type OffsetKey } from '../../src/consumer/offset-record.js'
+import { encodeOffsetKey, encodeOffsetValue, type OffsetKey } from '../../src/format/offset-commit.js'
 import { assertCliBuilt, fileStates, outputLines, runCli } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { buildDataDir, openEngine, segmentFile, type BuiltDataDir } from './engine-data.js'

@@ -6,7 +6,7 @@ import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { expectOneLineError } from './cli-child.js'
 
 /**
- * What counts as a seglog data directory, one rule for every command (src/cli/dir-kind.ts):
+ * What counts as a seglog data directory, one rule for every command (src/engine/inspect/dir-kind.ts):
  * commands that read never create a directory, and a directory that is not seglog's is exit 1
  * with one line, not an empty summary or a new data directory inside it.
  */

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { OFFSETS_TOPIC, type OffsetStore } from '../../src/consumer/offset-store.js'
 import type { LogEngine } from '../../src/engine/log-engine.js'
 import type { SeglogError } from '../../src/errors.js'
+import { OffsetOutOfRangeError } from '../../src/log/errors.js'
 import { PartitionLog } from '../../src/log/partition-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { batchesOf, fill, openEngine } from './helpers.js'
@@ -147,10 +148,10 @@ describe('commitMany', () => {
     const store = engine.offsets
     await store.commit('g', 't', 0, 100) // the log end itself: "read from the next record"
     await store.commit('g', 't', 0, 0)
-    expect((await rejection(store.commit('g', 't', 0, 101))).code).toBe('OFFSET_OUT_OF_RANGE')
-    expect((await rejection(store.commit('g', 't', 0, -1))).code).toBe('OFFSET_OUT_OF_RANGE')
+    expect(await rejection(store.commit('g', 't', 0, 101))).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', offset: 101, logStartOffset: 0, logEndOffset: 100 })
+    expect(await rejection(store.commit('g', 't', 0, -1))).toBeInstanceOf(OffsetOutOfRangeError)
     await engine.deleteRecordsBefore('t', 0, 30)
-    expect((await rejection(store.commit('g', 't', 0, 29))).code).toBe('OFFSET_OUT_OF_RANGE')
+    expect(await rejection(store.commit('g', 't', 0, 29))).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', offset: 29, logStartOffset: 30, logEndOffset: 100 })
     await store.commit('g', 't', 0, 30)
     expect((await rejection(store.commit('g', 'nope', 0, 0))).code).toBe('UNKNOWN_TOPIC_OR_PARTITION')
     expect((await rejection(store.commit('g', 't', 3, 0))).code).toBe('UNKNOWN_TOPIC_OR_PARTITION')
@@ -192,7 +193,8 @@ describe('reset', () => {
 
     await store.reset('g', 't', { offset: 55 })
     expect(stateOf(store).map((row) => row.offset)).toEqual([55, 55, 55])
-    expect((await rejection(store.reset('g', 't', { offset: 10 }))).code).toBe('OFFSET_OUT_OF_RANGE') // below partition 1's start
+    // below partition 1's start
+    expect(await rejection(store.reset('g', 't', { offset: 10 }))).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', offset: 10, logStartOffset: 20, logEndOffset: 100 })
     expect((await rejection(store.reset('g', 't', { offset: 101 }))).code).toBe('OFFSET_OUT_OF_RANGE')
     expect((await rejection(store.reset('g', 'nope', 'earliest'))).code).toBe('UNKNOWN_TOPIC_OR_PARTITION')
     expect((await rejection(store.reset('g', 't', 'middle' as 'earliest'))).code).toBe('INVALID_ARGUMENT')

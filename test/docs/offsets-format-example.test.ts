@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue } from '../../src/consumer/offset-record.js'
+import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue } from '../../src/format/offset-commit.js'
 
 /**
  * docs/format/offsets-topic.md is checked against the code: its hex dumps of a key and a value must

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { CompressionName } from '../../compression/codec.js'
-import { SeglogError } from '../../errors.js'
+import { CliError } from '../errors.js'
 import { LogEngine } from '../../engine/log-engine.js'
 import type { FlushMode } from '../../log/flush-policy.js'
 import { makePayloadPool, type PayloadKind } from './payload.js'
@@ -66,7 +66,7 @@ export interface ProduceConsumeResult {
 }
 
 /** Thrown when the consumer does not read back exactly what was produced. */
-export class BenchVerificationError extends SeglogError {
+export class BenchVerificationError extends CliError {
   constructor(message: string) {
     super('VERIFICATION_FAILED', message)
   }

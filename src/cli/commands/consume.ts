@@ -3,7 +3,7 @@ import { checkPositionals, checkTopicName, formatHelp, parseCommandArgs, parseIn
 import type { Command } from '../command.js'
 import { PrintedPositions } from '../consume-commits.js'
 import { consumeReadOnly, type ConsumeSettings } from '../consume-read-only.js'
-import { describeDataDirProblem, readLockState, readTopicsFile } from '../data-dir.js'
+import { describeDataDirProblem, readLockState, readTopicsFile } from '../../engine/inspect/data-dir.js'
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from '../errors.js'
 import { openEngine } from '../open-engine.js'
 import { onStdoutClosed, Output } from '../output.js'

@@ -16,10 +16,10 @@ import {
   type IndexKind,
   type OffsetIndexEntry,
   type TimeIndexEntry,
-} from '../index-check.js'
-import { logFileBeside } from '../file-names.js'
+} from '../../engine/inspect/index-check.js'
+import { logFileBeside } from '../../engine/inspect/file-names.js'
 import type { Output } from '../output.js'
-import { fileSizeOrNull, scanSegment } from '../segment-scan.js'
+import { fileSizeOrNull, scanSegment } from '../../engine/inspect/segment-scan.js'
 import { baseOffsetOfFileName, describeOpenFailure, type DumpOptions, type FileDumper, type FileOutcome } from './dump-log.js'
 
 /**

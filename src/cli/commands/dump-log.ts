@@ -2,17 +2,18 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { SeglogError } from '../../errors.js'
 import { IoError, wrapIo } from '../../log/errors.js'
+import { describeOpenFailure } from '../../engine/inspect/open-failure.js'
 import { FileBatchReader } from '../../log/file-batch-reader.js'
 import { readControlRecord } from '../../record/control-record.js'
 import { CorruptRecordError } from '../../record/errors.js'
 import { compressionNameOf, NO_SEQUENCE, sequenceAfter, type RecordBatch } from '../../record/record-batch.js'
 import type { DecodedRecord } from '../../record/record.js'
 import { damageOutcome } from '../../engine/segment-damage.js'
-import { parseQuarantineName } from '../file-names.js'
-import { findValidBatchAfter } from '../find-valid-batch.js'
-import { decodeOffsetsRecord, offsetsJson, offsetsKeyText, offsetsPayloadText, type OffsetsRecord } from '../offsets-decode.js'
+import { parseQuarantineName } from '../../engine/inspect/file-names.js'
+import { findValidBatchAfter } from '../../engine/inspect/find-valid-batch.js'
+import { decodeOffsetsRecord, offsetsJson, offsetsKeyText, offsetsPayloadText, type OffsetsRecord } from '../../engine/inspect/offsets-decode.js'
 import type { Output } from '../output.js'
-import { describeDamageOutcome, segmentContextOf } from '../recovery-state.js'
+import { describeDamageOutcome, segmentContextOf } from '../../engine/inspect/recovery-state.js'
 
 /**
  * `seglog dump` for `.log` files: every batch in the line shape of Kafka's kafka-dump-log.sh
@@ -96,20 +97,6 @@ async function dumpBatches(file: string, kind: 'log' | 'quarantine', options: Du
   } finally {
     reader.close()
   }
-}
-
-/** One line for a file that cannot be read: `cannot read <file>: no such file or directory`. */
-export function describeOpenFailure(file: string, error: SeglogError): string {
-  if (!(error instanceof IoError)) return error.message
-  const reasons: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EISDIR: 'is a directory, not a segment file',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EINVAL: 'not a regular file',
-  }
-  const reason = error.errno === undefined ? undefined : reasons[error.errno]
-  return reason === undefined ? error.message : `cannot read ${file}: ${reason}`
 }
 
 /** The state of one file's dump: counters for the end-of-file report. */
@@ -397,3 +384,5 @@ function recordJson(shape: RecordShape, record: DecodedRecord, offsets: OffsetsR
 function base64(bytes: Buffer | null): string | null {
   return bytes === null ? null : bytes.toString('base64')
 }
+
+export { describeOpenFailure }

@@ -2,11 +2,11 @@ import path from 'node:path'
 import type { FlushPolicy } from '../../log/flush-policy.js'
 import { checkPositionals, formatHelp, parseCommandArgs, type OptionSpecs } from '../args.js'
 import type { Command } from '../command.js'
-import { classifyDir, describeDirArgument, describeNeitherKind, totalLogBytes } from '../data-dir.js'
+import { classifyDir, describeDirArgument, describeNeitherKind, totalLogBytes } from '../../engine/inspect/data-dir.js'
 import { EXIT_OK, EXIT_PROBLEMS } from '../errors.js'
 import { Output } from '../output.js'
 import { fitTable, formatByteSetting, formatBytes, formatMsSetting, formatShare, formatTimestamp, shortenText, wrapText, type Column } from '../table.js'
-import { inspectDataDir, inspectPartitionDir, type CodecReport, type DataDirReport, type GroupReport, type PartitionDirReport, type PartitionReport } from './inspect-report.js'
+import { inspectDirectory, type CodecReport, type DataDirReport, type GroupReport, type PartitionDirReport, type PartitionReport } from '../../engine/inspect-directory.js'
 
 /**
  * `seglog inspect DIR`: a summary of a data directory (or of one partition directory), as aligned
@@ -103,7 +103,7 @@ export const inspectCommand: Command = {
         progress.update(doneBytes + position)
       },
     }
-    const report = kind === 'data' ? inspectDataDir(dir, options) : inspectPartitionDir(dir, options)
+    const report = await inspectDirectory(dir, options)
     progress.finish()
     if (values.json) out.line(JSON.stringify(report, null, 2))
     else {

@@ -3,7 +3,7 @@ import readline from 'node:readline'
 import { repairDirectory, type PartitionRepair, type QuarantineMove, type RepairReport } from '../../engine/repair-directory.js'
 import { checkPositionals, formatHelp, parseCommandArgs, parseIntegerOption, type OptionSpecs } from '../args.js'
 import type { Command } from '../command.js'
-import { describeDirArgument } from '../data-dir.js'
+import { describeDirArgument } from '../../engine/inspect/data-dir.js'
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from '../errors.js'
 import { Output } from '../output.js'
 

@@ -24,7 +24,7 @@ import {
   totalLogBytes,
   type CheckpointFile,
   type PartitionFiles,
-} from '../data-dir.js'
+} from '../../engine/inspect/data-dir.js'
 import { EXIT_OK, EXIT_PROBLEMS } from '../errors.js'
 import {
   checkClosingTimeEntry,
@@ -38,12 +38,12 @@ import {
   type IndexKind,
   type OffsetIndexEntry,
   type TimeIndexEntry,
-} from '../index-check.js'
+} from '../../engine/inspect/index-check.js'
 import { Output, type Progress } from '../output.js'
-import { describeOffsetGap, fileSizeOrNull, scanSegment, type SegmentDamageAt, type SegmentScan } from '../segment-scan.js'
-import { describeDamageOutcome, recoveryStateOf } from '../recovery-state.js'
+import { describeOffsetGap, fileSizeOrNull, scanSegment, type SegmentDamageAt, type SegmentScan } from '../../engine/inspect/segment-scan.js'
+import { describeDamageOutcome, recoveryStateOf } from '../../engine/inspect/recovery-state.js'
 import { describeOpenFailure } from './dump-log.js'
-import { decodeProducerSnapshot } from './dump-snapshot.js'
+import { decodeProducerSnapshot } from '../../format/producer-snapshot.js'
 
 /**
  * `seglog verify DIR|FILE...`: checks everything that can be checked without writing: every

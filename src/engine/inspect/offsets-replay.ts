@@ -1,7 +1,7 @@
-import type { CommittedOffset, OffsetKey } from '../consumer/offset-record.js'
-import { SeglogError } from '../errors.js'
-import { CorruptRecordError } from '../record/errors.js'
-import type { RecordBatch } from '../record/record-batch.js'
+import type { CommittedOffset, OffsetKey } from '../../format/offset-commit.js'
+import { SeglogError } from '../../errors.js'
+import { CorruptRecordError } from '../../record/errors.js'
+import type { RecordBatch } from '../../record/record-batch.js'
 import { decodeOffsetsRecord } from './offsets-decode.js'
 
 /** One live commit of the offsets log. */

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { LOG_SUFFIX } from '../log/segment-files.js'
+import { LOG_SUFFIX } from '../../log/segment-files.js'
 
 /**
  * Names the CLI reads that the log layer has no parser for. src/log/segment-files.ts owns the

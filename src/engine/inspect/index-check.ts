@@ -1,7 +1,7 @@
 import path from 'node:path'
-import { CorruptIndexError } from '../log/errors.js'
-import { OffsetIndex } from '../log/offset-index.js'
-import { TimeIndex } from '../log/time-index.js'
+import { CorruptIndexError } from '../../log/errors.js'
+import { OffsetIndex } from '../../log/offset-index.js'
+import { TimeIndex } from '../../log/time-index.js'
 
 /**
  * Checks a segment's `.index` and `.timeindex` against its `.log`. This is the one piece of code

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
-import { wrapIo } from '../log/errors.js'
-import { DEFAULT_MAX_BATCH_BYTES } from '../log/file-batch-reader.js'
+import { wrapIo } from '../../log/errors.js'
+import { DEFAULT_MAX_BATCH_BYTES } from '../../log/file-batch-reader.js'
 import {
   BASE_OFFSET_OFFSET,
   BATCH_HEADER_SIZE,
@@ -10,7 +10,7 @@ import {
   LOG_OVERHEAD,
   MAGIC_OFFSET,
   RecordBatch,
-} from '../record/record-batch.js'
+} from '../../record/record-batch.js'
 
 /**
  * Tells a torn tail from damage when a `.log` ends in bytes that do not frame as a whole batch.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { encodeOffsetKey, encodeOffsetValue } from '../../src/consumer/offset-record.js'
-import { decodeOffsetsRecord, offsetsJson, offsetsKeyText, offsetsPayloadText } from '../../src/cli/offsets-decode.js'
+import { encodeOffsetKey, encodeOffsetValue } from '../../../src/format/offset-commit.js'
+import { decodeOffsetsRecord, offsetsJson, offsetsKeyText, offsetsPayloadText } from '../../../src/engine/inspect/offsets-decode.js'
 
 const KEY = { group: 'billing', topic: 'orders', partition: 2 }
 const T = 1_700_000_000_000

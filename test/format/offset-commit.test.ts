@@ -6,10 +6,10 @@ import {
   encodeOffsetValue,
   OFFSET_COMMIT_KEY_VERSION,
   OFFSET_COMMIT_VALUE_VERSION,
-} from '../../src/consumer/offset-record.js'
+} from '../../src/format/offset-commit.js'
 import { SeglogError } from '../../src/errors.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
-import { prng } from './helpers.js'
+import { prng } from '../consumer/helpers.js'
 
 /**
  * The records of the offsets log: Kafka's OffsetCommitKey v1 and OffsetCommitValue v3, byte for

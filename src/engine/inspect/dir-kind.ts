@@ -1,10 +1,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from '../engine/checkpoint-file.js'
-import { CLEAN_SHUTDOWN_FILE, TOPICS_FILE } from '../engine/log-engine.js'
-import { parsePartitionDirName } from '../engine/topic-config.js'
-import { wrapIo } from '../log/errors.js'
-import { INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, TIME_INDEX_SUFFIX } from '../log/segment-files.js'
+import { LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from '../../engine/checkpoint-file.js'
+import { CLEAN_SHUTDOWN_FILE, TOPICS_FILE } from '../../engine/log-engine.js'
+import { parsePartitionDirName } from '../../engine/topic-config.js'
+import { wrapIo } from '../../log/errors.js'
+import { INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, TIME_INDEX_SUFFIX } from '../../log/segment-files.js'
 
 /**
  * What a directory named on the command line is, decided by one rule that every command uses:

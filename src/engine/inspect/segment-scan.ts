@@ -1,9 +1,9 @@
 import fs from 'node:fs'
-import { SeglogError } from '../errors.js'
-import { wrapIo } from '../log/errors.js'
-import { FileBatchReader } from '../log/file-batch-reader.js'
-import { CorruptRecordError } from '../record/errors.js'
-import { BATCH_HEADER_SIZE, compressionNameOf, NO_TIMESTAMP, type RecordBatch } from '../record/record-batch.js'
+import { SeglogError } from '../../errors.js'
+import { wrapIo } from '../../log/errors.js'
+import { FileBatchReader } from '../../log/file-batch-reader.js'
+import { CorruptRecordError } from '../../record/errors.js'
+import { BATCH_HEADER_SIZE, compressionNameOf, NO_TIMESTAMP, type RecordBatch } from '../../record/record-batch.js'
 import type { IndexProbe } from './index-check.js'
 
 /**

@@ -1,15 +1,17 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { SeglogError } from '../errors.js'
-import { LOG_START_OFFSET_CHECKPOINT, parseCheckpoint, RECOVERY_POINT_CHECKPOINT } from '../engine/checkpoint-file.js'
-import { LOCK_FILE } from '../engine/dir-lock.js'
-import { CLEAN_SHUTDOWN_FILE, TOPICS_FILE } from '../engine/log-engine.js'
+import { CorruptMetadataError, SeglogError } from '../../errors.js'
+import { LOG_START_OFFSET_CHECKPOINT, parseCheckpoint, RECOVERY_POINT_CHECKPOINT } from '../../engine/checkpoint-file.js'
+import { CLEAN_SHUTDOWN_FILE } from '../../engine/log-engine.js'
+import { readTopicsText } from '../../engine/topics-file.js'
+import { checkpointEntryLine } from '../../format/checkpoint.js'
+import { parseTopicsJson, TOPICS_FILE, type StoredTopics } from '../../format/topics-file.js'
 import type { DirKind } from './dir-kind.js'
-import { parsePartitionDirName, resolveTopicConfig, type TopicConfig } from '../engine/topic-config.js'
-import { IoError, wrapIo } from '../log/errors.js'
+import { parsePartitionDirName, resolveTopicConfig, type TopicConfig } from '../../engine/topic-config.js'
+import { IoError, wrapIo } from '../../log/errors.js'
 import { parseQuarantineName } from './file-names.js'
-import { SNAPSHOT_SUFFIX } from '../log/producer-state.js'
-import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, QUARANTINE_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from '../log/segment-files.js'
+import { SNAPSHOT_SUFFIX } from '../../log/producer-state.js'
+import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, QUARANTINE_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from '../../log/segment-files.js'
 
 /**
  * Reads the layout of a seglog data directory without touching it: no lock is taken, nothing is
@@ -71,30 +73,22 @@ export interface TopicsFile {
   error: string | null
 }
 
-/** Reads topics.json as the engine does (version 1), validating each topic's settings. */
+/** Reads topics.json with the engine's parser, validating each topic's settings. */
 export function readTopicsFile(dir: string): TopicsFile {
   const file = path.join(dir, TOPICS_FILE)
   const result: TopicsFile = { file, exists: false, topics: [], error: null }
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return result
-    throw new IoError('read', file, error)
-  }
+  const text = readTopicsText(dir)
+  if (text === null) return result
   result.exists = true
-  let parsed: { version?: unknown; topics?: unknown }
+  let stored: StoredTopics
   try {
-    parsed = JSON.parse(text) as { version?: unknown; topics?: unknown }
+    stored = parseTopicsJson(text, file)
   } catch (error) {
-    result.error = `${file}: not valid JSON (${(error as Error).message})`
+    if (!(error instanceof CorruptMetadataError)) throw error
+    result.error = error.message
     return result
   }
-  if (parsed === null || typeof parsed !== 'object' || parsed.version !== 1 || typeof parsed.topics !== 'object' || parsed.topics === null) {
-    result.error = `${file}: unknown format (expected {"version": 1, "topics": {...}})`
-    return result
-  }
-  for (const [name, config] of Object.entries(parsed.topics as Record<string, unknown>)) {
+  for (const [name, config] of Object.entries(stored)) {
     try {
       result.topics.push({ name, config: resolveTopicConfig(config as Partial<TopicConfig>) })
     } catch (error) {
@@ -136,12 +130,7 @@ export function readCheckpoint(dir: string, name: string): CheckpointFile {
 
 /** The line of `key` in a checkpoint file (for problem reports), counting from 1. */
 export function checkpointLine(checkpoint: CheckpointFile, key: string): number {
-  let line = 3
-  for (const entryKey of checkpoint.entries.keys()) {
-    if (entryKey === key) return line
-    line++
-  }
-  return 0
+  return checkpointEntryLine(checkpoint.entries, key)
 }
 
 export interface ShutdownState {
@@ -168,44 +157,7 @@ export function readShutdownState(dir: string): ShutdownState {
   }
 }
 
-export interface LockState {
-  hasLockFile: boolean
-  /** Process holding the flock, null when nobody does, undefined when this system cannot tell. */
-  holderPid: number | null | undefined
-}
-
-/**
- * Who holds the engine's flock on DATA/.lock, found without taking it: on Linux /proc/locks lists
- * every lock with the device and inode of its file. Elsewhere the answer is "unknown".
- */
-export function readLockState(dir: string): LockState {
-  const file = path.join(dir, LOCK_FILE)
-  let stats: fs.Stats
-  try {
-    stats = fs.statSync(file)
-  } catch {
-    return { hasLockFile: false, holderPid: null }
-  }
-  let locks: string
-  try {
-    locks = fs.readFileSync('/proc/locks', 'utf8')
-  } catch {
-    return { hasLockFile: true, holderPid: undefined }
-  }
-  // glibc's dev_t split; /proc/locks prints MAJOR:MINOR in hex and the inode in decimal.
-  const dev = BigInt(stats.dev)
-  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn))
-  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn))
-  for (const line of locks.split('\n')) {
-    // 1: FLOCK  ADVISORY  WRITE 1334 fe:00:2147914 0 EOF
-    const match = /^\d+:\s+FLOCK\s+\S+\s+\S+\s+(\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line)
-    if (match === null) continue
-    if (Number(match[4]) === stats.ino && parseInt(match[2]!, 16) === major && parseInt(match[3]!, 16) === minor) {
-      return { hasLockFile: true, holderPid: Number(match[1]) }
-    }
-  }
-  return { hasLockFile: true, holderPid: null }
-}
+export { readLockState, type LockState } from '../../engine/dir-lock.js'
 
 export interface PartitionDirEntry {
   name: string

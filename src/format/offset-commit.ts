@@ -13,15 +13,18 @@ import { readSafeInt64BE, writeInt64BE } from '../record/int64.js'
  * | topic     | string |
  * | partition | int32  |
  *
- * Value (OffsetCommitValue version 3), or null (a tombstone: the offset was deleted):
- * | field           | type   |
- * |-----------------|--------|
- * | version         | int16  | 3
- * | offset          | int64  | the next offset the group will read
- * | leaderEpoch     | int32  | -1
- * | metadata        | string | the committer's note, '' if none
- * | commitTimestamp | int64  | ms since the epoch
+ * Value (OffsetCommitValue version 3, written), or null (a tombstone: the offset was deleted):
+ * | field           | type   | versions |
+ * |-----------------|--------|----------|
+ * | version         | int16  | 0-3      | 3 when seglog writes it
+ * | offset          | int64  | 0-3      | the next offset the group will read
+ * | leaderEpoch     | int32  | 3        | -1
+ * | metadata        | string | 0-3      | the committer's note, '' if none
+ * | commitTimestamp | int64  | 0-3      | ms since the epoch
+ * | expireTimestamp | int64  | 1        | Kafka 2.0 and before; read, never written
  *
+ * Pure, and the only place these bytes are read: the offset store, `seglog dump --offsets-decoder`
+ * and `seglog inspect` all decode through it.
  * See docs/format/offsets-topic.md.
  */
 export const OFFSET_COMMIT_KEY_VERSION = 1
@@ -61,6 +64,11 @@ export function encodeOffsetValue(value: CommittedOffset): Buffer {
   return buf
 }
 
+/** The key's version: 0 and 1 are offset commits, 2 group metadata, later ones other record types. */
+export function offsetsKeyVersion(buf: Buffer): number {
+  return readInt16(buf, { at: 0 })
+}
+
 /** Null for keys of other record types (group metadata), which the offsets log may carry. */
 export function decodeOffsetKey(buf: Buffer): OffsetKey | null {
   const cursor = { at: 0 }
@@ -72,22 +80,33 @@ export function decodeOffsetKey(buf: Buffer): OffsetKey | null {
   return { group, topic, partition }
 }
 
+/** Every field of a value, as the version that wrote it has them (null where it has not). */
+export interface OffsetCommitValue extends CommittedOffset {
+  version: number
+  leaderEpoch: number | null
+  expireTimestamp: number | null
+}
+
 /**
- * Reads value versions 0-3 (Kafka's history); later fields are ignored. Version 4 is Kafka's first
- * flexible version (compact strings, tagged fields), a different layout, so it is rejected rather
- * than misread.
+ * Reads value versions 0-3 (Kafka's history); fields after the version's last are ignored.
+ * Version 4 is Kafka's first flexible version (compact strings, tagged fields), a different
+ * layout, so it is rejected rather than misread.
  */
-export function decodeOffsetValue(buf: Buffer): CommittedOffset {
+export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
   const cursor = { at: 0 }
   const version = readInt16(buf, cursor)
   if (version < 0 || version > OFFSET_COMMIT_VALUE_VERSION) throw new CorruptRecordError('truncated-record', 0, `unknown offset commit value version ${version}`)
-  need(buf, cursor.at, 8)
-  const offset = readSafeInt64BE(buf, cursor.at)
-  cursor.at += 8
-  if (version >= 3) readInt32(buf, cursor)
+  const offset = readInt64(buf, cursor)
+  const leaderEpoch = version >= 3 ? readInt32(buf, cursor) : null
   const metadata = readString(buf, cursor)
-  need(buf, cursor.at, 8)
-  const commitTimestamp = readSafeInt64BE(buf, cursor.at)
+  const commitTimestamp = readInt64(buf, cursor)
+  const expireTimestamp = version === 1 ? readInt64(buf, cursor) : null
+  return { version, offset, leaderEpoch, metadata, commitTimestamp, expireTimestamp }
+}
+
+/** The committed offset of a value (versions 0-3). */
+export function decodeOffsetValue(buf: Buffer): CommittedOffset {
+  const { offset, metadata, commitTimestamp } = decodeOffsetCommitValue(buf)
   return { offset, metadata, commitTimestamp }
 }
 
@@ -112,6 +131,13 @@ function readInt32(buf: Buffer, cursor: { at: number }): number {
   need(buf, cursor.at, 4)
   const value = buf.readInt32BE(cursor.at)
   cursor.at += 4
+  return value
+}
+
+function readInt64(buf: Buffer, cursor: { at: number }): number {
+  need(buf, cursor.at, 8)
+  const value = readSafeInt64BE(buf, cursor.at)
+  cursor.at += 8
   return value
 }
 

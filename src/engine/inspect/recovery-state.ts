@@ -1,8 +1,8 @@
 import path from 'node:path'
-import { checkpointKey, RECOVERY_POINT_CHECKPOINT } from '../engine/checkpoint-file.js'
-import { damageOutcome, type RecoveryState } from '../engine/segment-damage.js'
-import { parsePartitionDirName } from '../engine/topic-config.js'
-import { LOG_SUFFIX, offsetFileName, parseOffsetFileName } from '../log/segment-files.js'
+import { checkpointKey, RECOVERY_POINT_CHECKPOINT } from '../../engine/checkpoint-file.js'
+import { damageOutcome, type RecoveryState } from '../../engine/segment-damage.js'
+import { parsePartitionDirName } from '../../engine/topic-config.js'
+import { LOG_SUFFIX, offsetFileName, parseOffsetFileName } from '../../log/segment-files.js'
 import { classifyDirOrNull, listDir, readCheckpoint, readShutdownState } from './data-dir.js'
 import type { SegmentDamageAt } from './segment-scan.js'
 

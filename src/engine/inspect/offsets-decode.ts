@@ -1,7 +1,6 @@
-import { decodeOffsetKey, decodeOffsetValue, type CommittedOffset, type OffsetKey } from '../consumer/offset-record.js'
-import { SeglogError } from '../errors.js'
-import { CorruptRecordError } from '../record/errors.js'
-import { readSafeInt64BE } from '../record/int64.js'
+import { decodeOffsetCommitValue, decodeOffsetKey, offsetsKeyVersion, type CommittedOffset, type OffsetKey } from '../../format/offset-commit.js'
+import { SeglogError } from '../../errors.js'
+import { CorruptRecordError } from '../../record/errors.js'
 
 /**
  * One record of the offsets log (`__consumer_offsets-0`) as `seglog dump --offsets-decoder` shows
@@ -20,30 +19,21 @@ export type OffsetsRecord =
   /** The key, when it was the value that did not decode. */
   | { kind: 'error'; key: OffsetKey | null; message: string }
 
-/** Position of the metadata string in values of versions 0-2 (after version and offset). */
-const METADATA_POSITION_V0 = 10
-/** Position of leaderEpoch in values of version 3 (after version and offset). */
-const LEADER_EPOCH_POSITION_V3 = 10
-
 export function decodeOffsetsRecord(key: Buffer | null, value: Buffer | null): OffsetsRecord {
   if (key === null) return { kind: 'error', key: null, message: 'the record has no key' }
   let offsetKey: OffsetKey | null
+  let keyVersion: number
   try {
+    keyVersion = offsetsKeyVersion(key)
     offsetKey = decodeOffsetKey(key)
   } catch (error) {
     return { kind: 'error', key: null, message: undecodable('key', error) }
   }
-  // decodeOffsetKey read the version, so the key has these two bytes.
-  const keyVersion = key.readInt16BE(0)
   if (offsetKey === null) return { kind: 'unknown-type', keyVersion }
   if (value === null) return { kind: 'delete', keyVersion, key: offsetKey }
   try {
-    const committed = decodeOffsetValue(value)
-    // decodeOffsetValue checked the version and every field up to commitTimestamp, so these reads are in range.
-    const valueVersion = value.readInt16BE(0)
-    const leaderEpoch = valueVersion >= 3 ? value.readInt32BE(LEADER_EPOCH_POSITION_V3) : null
-    const expireTimestamp = valueVersion === 1 ? expireTimestampV1(value) : null
-    return { kind: 'commit', keyVersion, key: offsetKey, valueVersion, value: committed, leaderEpoch, expireTimestamp }
+    const { version, leaderEpoch, expireTimestamp, offset, metadata, commitTimestamp } = decodeOffsetCommitValue(value)
+    return { kind: 'commit', keyVersion, key: offsetKey, valueVersion: version, value: { offset, metadata, commitTimestamp }, leaderEpoch, expireTimestamp }
   } catch (error) {
     return { kind: 'error', key: offsetKey, message: undecodable('value', error) }
   }
@@ -54,13 +44,6 @@ function undecodable(part: 'key' | 'value', error: unknown): string {
   if (error instanceof CorruptRecordError) return `the ${part} does not decode (${error.reason} at byte ${error.position}: ${error.detail})`
   if (error instanceof SeglogError) return `the ${part} does not decode (${error.message})`
   throw error
-}
-
-/** Version 1 alone carries expireTimestamp, after commitTimestamp. */
-function expireTimestampV1(value: Buffer): number {
-  const position = METADATA_POSITION_V0 + 2 + value.readInt16BE(METADATA_POSITION_V0) + 8
-  if (position + 8 > value.length) throw new CorruptRecordError('truncated-record', position, 'offset commit value version 1 needs 8 more bytes for expireTimestamp')
-  return readSafeInt64BE(value, position)
 }
 
 /** What Kafka prints after ` key: `, or the message that takes its place. */
