@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { CorruptIndexError } from '../../src/log/errors.js'
 import { OffsetIndex } from '../../src/log/offset-index.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { appendGarbage, flipByte, truncateFile, zeroFill } from '../helpers/build-log.js'
+import { appendGarbage, flipByte, truncateFile, zeroFill } from '../helpers/files.js'
 
 afterEach(removeTmpDirs)
 

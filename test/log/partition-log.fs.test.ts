@@ -22,12 +22,11 @@ import {
   reopenPartition,
   scanBatches,
   simpleBatches,
-  truncateFile,
-  zeroFill,
   type BatchSpec,
-  type LogModel,
+  type BatchModel,
 } from '../helpers/build-log.js'
 import { removeTmpDirs } from '../helpers/tmp-dir.js'
+import { truncateFile, zeroFill } from '../helpers/files.js'
 
 afterEach(removeTmpDirs)
 
@@ -55,7 +54,7 @@ async function caught(promise: Promise<unknown>): Promise<SeglogError> {
 }
 
 /** Reads, ranges and timestamp lookups all agree with the model. */
-async function expectMatchesModel(log: PartitionLog, model: LogModel): Promise<void> {
+async function expectMatchesModel(log: PartitionLog, model: BatchModel): Promise<void> {
   expect(log.logEndOffset).toBe(model.logEndOffset)
   expect((await readRecords(log, 0)).map(recordView)).toEqual(model.records.map(recordView))
   for (const batch of model.batches) {
@@ -71,7 +70,7 @@ async function expectMatchesModel(log: PartitionLog, model: LogModel): Promise<v
 }
 
 /** Clean and unclean reopen both give the same answers. */
-async function expectSurvivesReopen(built: { dir: string; log: PartitionLog; config: Parameters<typeof reopenPartition>[1] }, model: LogModel): Promise<PartitionLog> {
+async function expectSurvivesReopen(built: { dir: string; log: PartitionLog; config: Parameters<typeof reopenPartition>[1] }, model: BatchModel): Promise<PartitionLog> {
   const bases = segmentBases(built.log)
   await built.log.close()
   let log = await reopenPartition(built.dir, built.config, true)
@@ -357,7 +356,7 @@ describe('PartitionLog high watermark', () => {
 
 describe('PartitionLog.truncateTo', () => {
   /** Cuts the model the way the log cuts: the batch holding `offset` and everything after go. */
-  function truncateModel(model: LogModel, offset: number): LogModel {
+  function truncateModel(model: BatchModel, offset: number): BatchModel {
     const kept = emptyModel()
     for (const batch of model.batches) {
       if (batch.lastOffset >= offset) break

@@ -5,8 +5,8 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CorruptIndexError } from '../../src/log/errors.js'
 import { TimeIndex } from '../../src/log/time-index.js'
-import { appendGarbage, truncateFile, zeroFill } from '../helpers/build-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { appendGarbage, truncateFile, zeroFill } from '../helpers/files.js'
 
 afterEach(removeTmpDirs)
 

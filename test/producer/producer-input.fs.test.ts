@@ -5,6 +5,7 @@ import type { PartitionLog } from '../../src/log/partition-log.js'
 import type { ProducerRecord } from '../../src/producer/producer.js'
 import type { DecodedRecord, RecordInput } from '../../src/record/record.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
 
 /**
  * One caller's malformed record must not fail anyone else's records (reliability-tests §7, "one
@@ -21,7 +22,7 @@ afterEach(async () => {
 })
 
 async function openEngine(): Promise<LogEngine> {
-  const engine = await LogEngine.open({ dir: await makeTmpDir('seglog-producer-input-'), flush: 'os', onWarning: () => undefined })
+  const engine = await openQuietEngine(await makeTmpDir('seglog-producer-input-'))
   engines.push(engine)
   return engine
 }

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { crc32c, crc32cImplementation, crc32cJs, NATIVE_MIN_BYTES } from '../../src/record/crc32c.js'
+import { REPO_ROOT } from '../helpers/paths.js'
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 describe('crc32c', () => {
   it('gives the standard check value for "123456789" below and above the native threshold', () => {
