@@ -15,7 +15,7 @@ import {
 } from './helpers.js'
 
 /**
- * T1 (reliability-tests H1): a child process appends random batches (1 B - 64 KiB values, none /
+ * docs/testing.md T1: a child process appends random batches (1 B - 64 KiB values, none /
  * lz4 / gzip, 1-8 appends in flight, a roll every 64 KiB) and reports each acknowledged offset over
  * IPC. The parent SIGKILLs it after a random 20-300 ms, reopens the directory in-process and checks
  * it, then lets the next child continue in the same directory, so every recovery runs on top of

@@ -22,7 +22,7 @@ import {
 } from './helpers.js'
 
 /**
- * Simulated power loss, cross-process variant of reliability-tests H2. The writer child reports,
+ * Simulated power loss, cross-process (docs/testing.md T2). The writer child reports,
  * at every flush() call, the sizes of the .log files, and when that flush resolves, that it
  * completed. After SIGKILL the parent turns the directory into one a power cut could have left:
  *

@@ -11,7 +11,7 @@ import { openWatchedEngine } from '../helpers/engine.js'
 import { assertEngineBuilt } from '../durability/helpers.js'
 
 /**
- * Topic metadata churn under kill -9 (reliability-tests §7). A child process (topic-ops-child.mjs,
+ * Topic metadata churn under kill -9 (docs/testing.md T22). A child process (topic-ops-child.mjs,
  * the BUILT engine) changes topics and is SIGKILLed; this process then opens the directory and
  * checks it:
  *

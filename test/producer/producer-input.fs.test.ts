@@ -8,8 +8,8 @@ import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine } from '../helpers/engine.js'
 
 /**
- * One caller's malformed record must not fail anyone else's records (reliability-tests §7, "one
- * caller's bad input"): send checks each record when it is called, so a bad one rejects its own
+ * One caller's malformed record must not fail anyone else's records (docs/testing.md
+ * T23): send checks each record when it is called, so a bad one rejects its own
  * call with INVALID_ARGUMENT naming the field and never reaches a batch shared with other callers.
  * appendRecords checks records the same way.
  */
