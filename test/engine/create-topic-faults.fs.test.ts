@@ -7,6 +7,7 @@ import { LogEngine, TOPICS_FILE } from '../../src/engine/log-engine.js'
 import { SeglogError } from '../../src/errors.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine } from '../helpers/engine.js'
+import { rejection } from '../helpers/errors.js'
 
 /**
  * A createTopic that fails part way leaves nothing behind: no topic in memory (a retry works and is
@@ -22,16 +23,6 @@ afterEach(async () => {
 })
 
 const T = 1_700_000_000_000
-
-async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected a rejection')
-}
 
 /** Nothing of topic `name` anywhere: memory, topics.json, directories, checkpoints. */
 function expectNoTrace(engine: LogEngine, dir: string, name: string, where: string): void {

@@ -9,6 +9,7 @@ import { CLEAN_SHUTDOWN_FILE, LogEngine, TOPICS_FILE } from '../../src/engine/lo
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine, type EngineOptions } from '../helpers/engine.js'
 import { REPO_ROOT } from '../helpers/paths.js'
+import { rejection } from '../helpers/errors.js'
 
 const opened: LogEngine[] = []
 
@@ -27,16 +28,6 @@ async function openEngine(dir: string, options: EngineOptions = {}): Promise<Log
 async function closeEngine(engine: LogEngine): Promise<void> {
   opened.splice(opened.indexOf(engine), 1)
   await engine.close()
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected a rejection')
 }
 
 function thrown(call: () => unknown): SeglogError {

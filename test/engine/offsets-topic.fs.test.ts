@@ -3,13 +3,13 @@ import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { OFFSETS_TOPIC } from '../../src/consumer/offset-store.js'
 import { CLEAN_SHUTDOWN_FILE } from '../../src/engine/log-engine.js'
-import { SeglogError } from '../../src/errors.js'
 import { PartitionLog } from '../../src/log/partition-log.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
 import { encodeBatch } from '../../src/record/record-batch.js'
 import { assertCliBuilt, runCli } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine } from '../helpers/engine.js'
+import { rejection } from '../helpers/errors.js'
 import { scanSegment } from '../durability/helpers.js'
 
 /**
@@ -23,16 +23,6 @@ afterEach(removeTmpDirs)
 beforeAll(() => assertCliBuilt())
 
 const T = 1_700_000_000_000
-
-async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected a rejection')
-}
 
 /** A data dir with topic t (3 records) and commits of two groups, closed cleanly. */
 async function dirWithCommits(): Promise<string> {

@@ -5,7 +5,6 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLEAN_SHUTDOWN_FILE, type LogEngine } from '../../src/engine/log-engine.js'
-import { SeglogError } from '../../src/errors.js'
 import type { AppendInfo, PartitionLog } from '../../src/log/partition-log.js'
 import { InvalidProducerEpochError, OutOfOrderSequenceError } from '../../src/log/producer-state.js'
 import { offsetFileName } from '../../src/log/segment-files.js'
@@ -15,6 +14,7 @@ import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine } from '../helpers/engine.js'
 import { childRecords } from './idempotent-writer-child.js'
 import { REPO_ROOT } from '../helpers/paths.js'
+import { rejection } from '../helpers/errors.js'
 
 /**
  * Idempotent appends at the partition log: a retried batch (same producer id, epoch and
@@ -85,16 +85,6 @@ async function writeBatches(log: PartitionLog, producerEpoch = 0): Promise<Writt
     sequence += count
   }
   return written
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected the promise to reject')
 }
 
 async function retry(log: PartitionLog, batch: WrittenBatch, producerEpoch = 0): Promise<AppendInfo> {

@@ -6,6 +6,7 @@ import type { ProducerRecord } from '../../src/producer/producer.js'
 import type { DecodedRecord, RecordInput } from '../../src/record/record.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine } from '../helpers/engine.js'
+import { rejection } from '../helpers/errors.js'
 
 /**
  * One caller's malformed record must not fail anyone else's records (docs/testing.md
@@ -13,6 +14,9 @@ import { openQuietEngine } from '../helpers/engine.js'
  * call with INVALID_ARGUMENT naming the field and never reaches a batch shared with other callers.
  * appendRecords checks records the same way.
  */
+
+/** INVALID_ARGUMENT names the offending field. */
+type FieldError = SeglogError & { field?: string }
 
 const engines: LogEngine[] = []
 
@@ -33,16 +37,6 @@ async function readAll(log: PartitionLog): Promise<DecodedRecord[]> {
   return records
 }
 
-async function rejection(promise: Promise<unknown>): Promise<SeglogError & { field?: string }> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected a rejection')
-}
-
 describe('producer.send: a bad record rejects only its own call', () => {
   const badRecords: [string, unknown, string][] = [
     ['a number value', { value: 12345 }, 'records[1].value'],
@@ -61,7 +55,7 @@ describe('producer.send: a bad record rejects only its own call', () => {
       const before = producer.send('t', [{ value: 'a1' }, { value: 'a2' }])
       const badSend = producer.send('t', [{ value: 'b1' }, bad as ProducerRecord, { value: 'b3' }])
       const after = producer.send('t', [{ key: 'k', value: 'c1', headers: { h: 'v' } }])
-      const error = await rejection(badSend)
+      const error = await rejection<FieldError>(badSend)
       expect(error.code).toBe('INVALID_ARGUMENT')
       expect(error.field).toBe(field)
       const [first, second] = await Promise.all([before, after])
@@ -101,11 +95,11 @@ describe('appendRecords checks records the same way', () => {
       [{ value: 'ok', timestamp: 2 ** 63 }, 'records[0].timestamp'],
     ]
     for (const [record, field] of bad) {
-      const error = await rejection(log.appendRecords([record as RecordInput, { value: Buffer.from('fine') }]))
+      const error = await rejection<FieldError>(log.appendRecords([record as RecordInput, { value: Buffer.from('fine') }]))
       expect(error.code, field).toBe('INVALID_ARGUMENT')
       expect(error.field).toBe(field)
     }
-    expect((await rejection(log.appendRecords([{ value: Buffer.from('fine') }, null as unknown as RecordInput]))).field).toBe('records[1]')
+    expect((await rejection<FieldError>(log.appendRecords([{ value: Buffer.from('fine') }, null as unknown as RecordInput]))).field).toBe('records[1]')
     expect(log.logEndOffset).toBe(0)
     const info = await log.appendRecords([{ key: 'k', value: new Uint8Array([9]), headers: { h: 'v' } }] as unknown as RecordInput[])
     expect(info.baseOffset).toBe(0)
@@ -121,10 +115,10 @@ describe('producer.send to a topic that was deleted', () => {
     const producer = engine.producer({ lingerMs: 60_000, compression: 'none' })
     const lingering = producer.send('t', [{ value: 'lingering' }])
     await engine.deleteTopic('t')
-    expect(await rejection(producer.send('t', [{ value: 'x' }]))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 't', isDeleted: true })
+    expect(await rejection<FieldError>(producer.send('t', [{ value: 'x' }]))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 't', isDeleted: true })
     await engine.createTopic('t')
     const again = producer.send('t', [{ value: 'again' }])
-    expect((await rejection(lingering)).code).toBe('LOG_CLOSED')
+    expect((await rejection<FieldError>(lingering)).code).toBe('LOG_CLOSED')
     await producer.flush()
     expect((await again).map((meta) => meta.offset)).toEqual([0])
     expect((await readAll(engine.partition('t', 0))).map((record) => record.value!.toString())).toEqual(['again'])

@@ -13,6 +13,7 @@ import type { RecordBatch } from '../../src/record/record-batch.js'
 import type { DecodedRecord } from '../../src/record/record.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine, type EngineOptions } from '../helpers/engine.js'
+import { rejection } from '../helpers/errors.js'
 import { seededRandom } from '../../src/seeded-random.js'
 
 /**
@@ -88,16 +89,6 @@ function slowAppends(log: PartitionLog, delayMs: number): void {
     tail = run.catch(() => undefined)
     return run
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected the promise to reject')
 }
 
 /** The producer's size estimate for a record without key or headers (see estimateSize). */
