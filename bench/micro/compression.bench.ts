@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { Bench } from 'tinybench'
 import { codecForName, type Codec, type CompressionName } from '../../src/compression/index.js'
-import { seededRandom } from '../../src/cli/bench/seeded-random.js'
+import { seededRandom } from '../../src/seeded-random.js'
 
 /**
  * Compress and decompress throughput of every codec on two seeded inputs, like Kafka's

@@ -1,5 +1,5 @@
 import { Bench } from 'tinybench'
-import { seededRandom } from '../../src/cli/bench/seeded-random.js'
+import { seededRandom } from '../../src/seeded-random.js'
 import { decodeRequest, encodeRequest, encodeResponse } from '../../src/server/protocol/index.js'
 
 /**

@@ -3,7 +3,7 @@ import { crc32c, crc32cImplementation, crc32cJs } from '../../src/record/crc32c.
 import { encodeBatch, RecordBatch } from '../../src/record/record-batch.js'
 import type { RecordInput } from '../../src/record/record.js'
 import { readVarint, writeVarint } from '../../src/record/varint.js'
-import { seededRandom } from '../../src/cli/bench/seeded-random.js'
+import { seededRandom } from '../../src/seeded-random.js'
 
 /**
  * Record codec hot paths: encode and decode-and-iterate of 1000-record batches (100-byte values),

@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { LogEngine } from '../../src/index.js'
 import { assertCliBuilt, CLI_PATH, outputLines, runCli, runShell } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
 import { sleep, spawnCli, waitUntil, wholeLines, type CliChild } from './cli-child.js'
 
 /**
@@ -29,7 +30,7 @@ function valueOf(offset: number): string {
 /** A data directory with topic `big`: one partition, RECORDS records of 100 bytes. */
 async function bigTopic(): Promise<string> {
   const dir = path.join(await makeTmpDir('seglog-cli-resume-'), 'data')
-  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+  const engine = await openQuietEngine(dir)
   try {
     await engine.createTopic('big', { partitions: 1 })
     const log = engine.partition('big', 0)
@@ -97,7 +98,7 @@ describe('seglog consume --group, stopped early and run again', () => {
     const script = `{ "${process.execPath}" "${CLI_PATH}" consume "${dir}" --topic big --group g; echo "seglog exit $?" >&2; } | "${process.execPath}" -e '${reader}'`
     const result = await runShell(script, { timeoutMs: 60_000 })
     expect(result.stderr).toBe('seglog exit 0\n')
-    const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+    const engine = await openQuietEngine(dir)
     try {
       expect(engine.wasCleanShutdown).toBe(true)
     } finally {

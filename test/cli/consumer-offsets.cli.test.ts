@@ -4,7 +4,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { encodeOffsetKey, encodeOffsetValue, type OffsetKey } from '../../src/format/offset-commit.js'
 import { assertCliBuilt, fileStates, outputLines, runCli } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { buildDataDir, openEngine, segmentFile, type BuiltDataDir } from './engine-data.js'
+import { buildDataDir, segmentFile, type BuiltDataDir } from './engine-data.js'
+import { openIdleEngine } from '../helpers/engine.js'
 
 beforeAll(assertCliBuilt)
 afterEach(removeTmpDirs)
@@ -44,7 +45,7 @@ interface OffsetsData {
  */
 async function buildOffsetsData(): Promise<OffsetsData> {
   const data = await buildDataDir()
-  const engine = await openEngine(data.dir)
+  const engine = await openIdleEngine(data.dir)
   const records: OffsetsRecordModel[] = []
   const groups: GroupRow[] = []
   try {
@@ -303,7 +304,7 @@ describe('seglog inspect: consumer groups', () => {
   it('replays a compacted log while the engine has the directory open, and shows no table without groups', async () => {
     const { data, groups } = await buildOffsetsData()
     // Compaction restates the live commits in a new segment and deletes the old ones.
-    const engine = await openEngine(data.dir)
+    const engine = await openIdleEngine(data.dir)
     try {
       await engine.offsets.compact()
       expect(engine.offsets.compactions).toBe(1)
@@ -318,7 +319,7 @@ describe('seglog inspect: consumer groups', () => {
       await engine.close()
     }
     const fresh = await makeTmpDir('seglog-cli-offsets-')
-    await (await openEngine(fresh)).close()
+    await (await openIdleEngine(fresh)).close()
     const text = await runCli(['inspect', fresh])
     expect(text.code).toBe(0)
     expect(text.stdout).not.toContain('Consumer groups')

@@ -6,7 +6,8 @@ import { expect } from 'vitest'
 import { SeglogError } from '../../src/errors.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
 import { makeTmpDir } from '../helpers/tmp-dir.js'
-import { openEngine, segmentFile } from './engine-data.js'
+import { segmentFile } from './engine-data.js'
+import { openIdleEngine } from '../helpers/engine.js'
 
 /**
  * A data directory with one partition of several segments, for the tests of damage away from the
@@ -35,7 +36,7 @@ export function recordAt(offset: number): { key: Buffer; value: Buffer; timestam
 /** The partition, written and closed cleanly by an engine in this process. */
 export async function buildClosedPartition(): Promise<SegmentedDir> {
   const dir = await makeTmpDir('seglog-cli-damage-')
-  const engine = await openEngine(dir)
+  const engine = await openIdleEngine(dir)
   try {
     await engine.createTopic('orders', { partitions: 1, segmentBytes: 16384, retentionMs: -1 })
     const log = engine.partition('orders', 0)
@@ -79,7 +80,7 @@ function describe(dir: string): SegmentedDir {
 export async function expectOpenRefused(dir: string): Promise<CorruptRecordError> {
   let failure: unknown = null
   try {
-    const engine = await openEngine(dir)
+    const engine = await openIdleEngine(dir)
     await engine.close()
   } catch (error) {
     failure = error
@@ -91,7 +92,7 @@ export async function expectOpenRefused(dir: string): Promise<CorruptRecordError
 
 /** Opens the directory (it must open) and checks orders-0 holds exactly recordAt(0..end-1). */
 export async function expectRecordsIntact(dir: string, end: number): Promise<void> {
-  const engine = await openEngine(dir)
+  const engine = await openIdleEngine(dir)
   try {
     const log = engine.partition('orders', 0)
     expect(log.logEndOffset).toBe(end)

@@ -1,8 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { CompressionName } from '../../src/compression/codec.js'
-import { CLEAN_SHUTDOWN_FILE, LogEngine } from '../../src/engine/log-engine.js'
+import { CLEAN_SHUTDOWN_FILE, type LogEngine } from '../../src/engine/log-engine.js'
 import { FileBatchReader } from '../../src/log/file-batch-reader.js'
+import { openIdleEngine } from '../helpers/engine.js'
 import { makeTmpDir } from '../helpers/tmp-dir.js'
 
 /**
@@ -42,11 +43,6 @@ export interface BuiltDataDir {
   partitions: Map<string, BuiltPartition>
 }
 
-/** An engine that stays quiet and idle: no background checkpoint, retention or flush writes. */
-export function openEngine(dir: string): Promise<LogEngine> {
-  return LogEngine.open({ dir, flush: 'os', onWarning: () => undefined, checkpointIntervalMs: 3_600_000, retentionCheckIntervalMs: 3_600_000, tickMs: 60_000 })
-}
-
 const CODECS: readonly CompressionName[] = ['lz4', 'gzip', 'none']
 
 /**
@@ -57,7 +53,7 @@ const CODECS: readonly CompressionName[] = ['lz4', 'gzip', 'none']
  */
 export async function buildDataDir(): Promise<BuiltDataDir> {
   const dir = await makeTmpDir('seglog-cli-data-')
-  const engine = await openEngine(dir)
+  const engine = await openIdleEngine(dir)
   const partitions = new Map<string, BuiltPartition>()
   try {
     await engine.createTopic('orders', { partitions: 2, segmentBytes: 4096, indexIntervalBytes: 200, retentionMs: -1 })
@@ -139,13 +135,6 @@ export function batchPositions(file: string): number[] {
   return positions
 }
 
-/** XORs one byte of a file. */
-export function flipByte(file: string, position: number): void {
-  const bytes = fs.readFileSync(file)
-  bytes[position] = bytes[position]! ^ 0xff
-  fs.writeFileSync(file, bytes)
-}
-
 /**
  * Appends `garbage` to the active segment of a partition, marks the directory as not cleanly shut
  * down, and opens and closes the engine: recovery cuts the garbage into a quarantine file. Returns
@@ -156,7 +145,7 @@ export async function quarantineGarbage(dataDir: string, partitionDir: string, a
   const position = fs.statSync(log).size
   fs.appendFileSync(log, garbage)
   fs.rmSync(path.join(dataDir, CLEAN_SHUTDOWN_FILE))
-  const engine = await openEngine(dataDir)
+  const engine = await openIdleEngine(dataDir)
   await engine.close()
   return `${log}.${position}.quarantine`
 }

@@ -2,11 +2,12 @@ import fs from 'node:fs'
 import type { DataDirReport, PartitionReport } from '../../src/cli/commands/inspect-report.js'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { LogEngine } from '../../src/index.js'
+import type { LogEngine } from '../../src/index.js'
 import { assertCliBuilt, fileStates, outputLines, runCli } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openIdleEngine, openQuietEngine } from '../helpers/engine.js'
 import { encodeBatch } from '../../src/record/record-batch.js'
-import { buildDataDir, openEngine, quarantineGarbage, segmentFile, T0, type BuiltPartition } from './engine-data.js'
+import { buildDataDir, quarantineGarbage, segmentFile, T0, type BuiltPartition } from './engine-data.js'
 
 beforeAll(assertCliBuilt)
 
@@ -176,7 +177,7 @@ describe('seglog inspect', () => {
 
   it('works while a running engine owns the directory, and changes nothing', async () => {
     const data = await buildDataDir()
-    const engine = await openEngine(data.dir)
+    const engine = await openIdleEngine(data.dir)
     opened.push(engine)
     const before = fileStates(data.dir)
     const report = await inspectJson([data.dir])
@@ -209,7 +210,7 @@ describe('seglog inspect: width', () => {
     const dir = path.join(await makeTmpDir('seglog-cli-wide-'), 'data')
     const topic = `orders-${'eu-west-'.repeat(24)}end`
     const group = `billing-${'reconciliation-'.repeat(4)}nightly`
-    const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+    const engine = await openQuietEngine(dir)
     try {
       await engine.createTopic(topic, { partitions: 2 })
       await engine.partition(topic, 1).appendRecords([{ value: Buffer.from('a') }, { value: Buffer.from('b') }])
@@ -248,7 +249,7 @@ describe('seglog inspect: width', () => {
 
   it('fits a plain directory in 80 columns as well; --wide prints it at full width, without the note', async () => {
     const dir = path.join(await makeTmpDir('seglog-cli-wide-'), 'd')
-    const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+    const engine = await openQuietEngine(dir)
     await engine.createTopic('t', { partitions: 1 })
     await engine.close()
     const result = await runCli(['inspect', '--wide', dir])

@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { LogEngine } from '../../src/index.js'
 import { assertCliBuilt, fileStates, outputLines, runCli, type CliResult } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
 import { expectOneLineError, sleep } from './cli-child.js'
 
 /**
@@ -82,7 +83,7 @@ describe('flags that were silently ignored or accepted', () => {
     expect(fileStates(dir)).toEqual(before)
     const same = await produce(dir, ['--topic', 'two', '--create', '--partitions', '2'], 'c\n')
     expect(same.code, same.stderr).toBe(0)
-    const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+    const engine = await openQuietEngine(dir)
     try {
       expect(engine.partitions('two')).toHaveLength(2)
     } finally {

@@ -6,6 +6,7 @@ import { COMPRESSION_IDS, LogEngine, partitionForKey } from '../../src/index.js'
 import { encodeTransactionMarker } from '../../src/record/control-record.js'
 import { assertCliBuilt, CLI_PATH, outputLines, REPO_ROOT, runCli, runShell, type CliResult } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
 
 /**
  * `seglog produce` and `seglog consume` as a user runs them: the built CLI in a child process,
@@ -72,7 +73,7 @@ function binaryRecord(key: Buffer | null, value: Buffer | null): Buffer {
 
 /** Every record of a topic, read with the engine in this process (the CLI must have exited). */
 async function readTopic(dir: string, topic: string): Promise<{ partition: number; offset: number; key: Buffer | null; value: Buffer | null; compressionId: number }[]> {
-  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+  const engine = await openQuietEngine(dir)
   try {
     const records = []
     for (const log of engine.partitions(topic)) {
@@ -220,7 +221,7 @@ describe('seglog produce', () => {
     await produceOk(dir, ['--topic', 'exists', '--create'], 'x\n')
     const result = await produce(dir, ['--topic', 'missing'], 'x\n')
     expectOneLineError(result, 2, /topic 'missing' does not exist in .*\(add --create to create it\)/)
-    const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+    const engine = await openQuietEngine(dir)
     try {
       expect(engine.hasTopic('missing')).toBe(false)
     } finally {
@@ -328,7 +329,7 @@ describe('seglog consume', () => {
 
   it('stops at the end of a partition whose last batch is a transaction marker', async () => {
     const dir = await dataDir()
-    const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+    const engine = await openQuietEngine(dir)
     try {
       await engine.createTopic('tx', { partitions: 1 })
       const log = engine.partition('tx', 0)
@@ -428,7 +429,7 @@ describe('the directory lock', () => {
     const dir = await dataDir()
     await produceOk(dir, ['--topic', 'locked', '--create'], 'before\n')
     // The engine is this test's process: the line must name its pid.
-    const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+    const engine = await openQuietEngine(dir)
     const holder = new RegExp(`\\b${process.pid}\\b`)
     try {
       const produced = await produce(dir, ['--topic', 'locked'], 'during\n')

@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { LogEngine } from '../../src/index.js'
 import { assertCliBuilt, outputLines } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
 import { sleep, spawnCli, valuesOnDisk, waitUntil, type CliChild } from './cli-child.js'
 
 /**
@@ -32,7 +33,7 @@ function start(args: readonly string[]): CliChild {
 }
 
 async function readTopic(dir: string, topic: string): Promise<{ values: string[]; wasClean: boolean }> {
-  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+  const engine = await openQuietEngine(dir)
   try {
     const values: string[] = []
     for await (const record of engine.partition(topic, 0).records({ from: 0 })) values.push(record.value?.toString('utf8') ?? 'null')

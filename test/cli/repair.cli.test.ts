@@ -8,7 +8,9 @@ import { repairDirectory, type RepairReport } from '../../src/engine/repair-dire
 import { assertCliBuilt, CLI_PATH, fileStates, outputLines, runCli, runShell } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { buildClosedPartition, buildCrashedPartition, expectOpenRefused, expectRecordsIntact, recordAt } from './damaged-data.js'
-import { batchPositions, flipByte, openEngine, segmentFile } from './engine-data.js'
+import { batchPositions, segmentFile } from './engine-data.js'
+import { flipByte } from '../helpers/files.js'
+import { openIdleEngine } from '../helpers/engine.js'
 
 beforeAll(assertCliBuilt)
 
@@ -103,7 +105,7 @@ describe('seglog repair', () => {
 
   it('gives the offsets log the same treatment: commits before the damage survive', async () => {
     const dir = await makeTmpDir('seglog-cli-repair-')
-    const engine = await openEngine(dir)
+    const engine = await openIdleEngine(dir)
     await engine.createTopic('orders', { partitions: 1, retentionMs: -1 })
     for (let offset = 0; offset < 50; offset++) await engine.partition('orders', 0).appendRecords([recordAt(offset)])
     for (let commit = 1; commit <= 40; commit++) await engine.offsets.commit('billing', 'orders', 0, commit)
@@ -120,7 +122,7 @@ describe('seglog repair', () => {
     expect(fs.readFileSync(`${offsetsLog}.${cutAt}.quarantine`)).toEqual(damaged.subarray(cutAt))
     expect(fs.readFileSync(offsetsLog)).toEqual(damaged.subarray(0, cutAt))
 
-    const reopened = await openEngine(dir)
+    const reopened = await openIdleEngine(dir)
     opened.push(reopened)
     // The commit of batch 19 (offset 20) is the last one kept.
     expect(reopened.offsets.fetch('billing', 'orders', 0)?.offset).toBe(20)
@@ -154,7 +156,7 @@ describe('seglog repair', () => {
     // After a clean shutdown the engine opens over a damaged closed segment (its reads fail).
     const first = segmentFile(built.partitionDir, built.segmentBaseOffsets[0]!, '.log')
     flipByte(first, batchPositions(first)[2]! + 70)
-    const engine = await openEngine(built.dir)
+    const engine = await openIdleEngine(built.dir)
     opened.push(engine)
     const before = fileStates(built.dir)
     const result = await runCli(['repair', '--yes', built.dir])

@@ -6,7 +6,9 @@ import { encodeBatch, writeBatchCrc } from '../../src/record/record-batch.js'
 import { assertCliBuilt, fileStates, outputLines, runCli } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { buildClosedPartition, buildCrashedPartition, expectOpenRefused, type SegmentedDir } from './damaged-data.js'
-import { batchPositions, buildDataDir, flipByte, openEngine, quarantineGarbage, segmentFile, T0, type BuiltDataDir } from './engine-data.js'
+import { batchPositions, buildDataDir, quarantineGarbage, segmentFile, T0, type BuiltDataDir } from './engine-data.js'
+import { flipByte } from '../helpers/files.js'
+import { openIdleEngine } from '../helpers/engine.js'
 
 beforeAll(assertCliBuilt)
 
@@ -200,7 +202,7 @@ describe('seglog verify', () => {
 
   it('works while a running engine owns the directory, and changes nothing', async () => {
     const data = await buildDataDir()
-    const engine = await openEngine(data.dir)
+    const engine = await openIdleEngine(data.dir)
     opened.push(engine)
     const before = fileStates(data.dir)
     const result = await runCli(['verify', '--deep', data.dir])
@@ -285,7 +287,7 @@ describe('seglog verify: damage away from the tail', () => {
     expect(code).toBe(1)
     expect(line).toMatch(new RegExp(`^seglog: ${escape(last)} at byte ${size}: 40 bytes of a partial batch at the end of the file; .*recovery cuts`))
     expect(line).not.toContain('seglog repair')
-    const engine = await openEngine(built.dir)
+    const engine = await openIdleEngine(built.dir)
     expect(engine.partition('orders', 0).logEndOffset).toBe(built.logEndOffset)
     await engine.close()
     expect(fs.statSync(last).size).toBe(size)

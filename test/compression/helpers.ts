@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import type { Lz4Binding, SnappyBinding, ZstdBinding } from '../../src/compression/index.js'
-import { seededRandom } from '../../src/cli/bench/seeded-random.js'
+import { seededRandom } from '../../src/seeded-random.js'
 export { seededRandom }
 
 const require = createRequire(import.meta.url)

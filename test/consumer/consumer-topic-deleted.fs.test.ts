@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Consumer } from '../../src/consumer/consumer.js'
-import { LogEngine } from '../../src/engine/log-engine.js'
 import { SeglogError, UnknownTopicOrPartitionError } from '../../src/errors.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
 import { prng } from './helpers.js'
 
 /**
@@ -41,7 +41,7 @@ describe('consuming a topic while it is deleted', () => {
     const failures: string[] = []
     for (let run = 0; run < RUNS; run++) {
       const dir = await makeTmpDir('seglog-consume-delete-')
-      const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+      const engine = await openQuietEngine(dir)
       try {
         await engine.createTopic('t', { partitions: 2, segmentBytes: 8192 })
         for (let partition = 0; partition < 2; partition++) {
@@ -81,7 +81,7 @@ describe('consuming a topic while it is deleted', () => {
 
   it('batches() ends the same way, and commit() or close() afterwards do not fail on the deleted topic', async () => {
     const dir = await makeTmpDir('seglog-consume-delete-')
-    const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+    const engine = await openQuietEngine(dir)
     try {
       await engine.createTopic('t')
       await engine.createTopic('kept')
@@ -116,7 +116,7 @@ describe('a topic deleted while a consumer is being created', () => {
   it('either the creation or the first read fails with UNKNOWN_TOPIC_OR_PARTITION (isDeleted); nothing hangs', async () => {
     for (let run = 0; run < 10; run++) {
       const dir = await makeTmpDir('seglog-consume-delete-')
-      const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+      const engine = await openQuietEngine(dir)
       try {
         await engine.createTopic('t', { partitions: 3 })
         for (const log of engine.partitions('t')) await log.appendRecords(Array.from({ length: 20 }, (_, slot) => ({ value: Buffer.from(`v${slot}`), timestamp: 1_700_000_000_000 + slot })))

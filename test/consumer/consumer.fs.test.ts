@@ -4,7 +4,8 @@ import type { SeglogError } from '../../src/errors.js'
 import type { PartitionLog } from '../../src/log/partition-log.js'
 import { encodeTransactionMarker } from '../../src/record/control-record.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { fill, openEngine, sleep } from './helpers.js'
+import { fill, sleep } from './helpers.js'
+import { openWatchedEngine } from '../helpers/engine.js'
 
 /**
  * The consumer end to end on real files: tailing a topic while a producer writes to it, stopping
@@ -20,7 +21,7 @@ const T = 1_700_000_000_000
 
 async function setup(options: { flush?: 'sync' | 'os'; partitions?: number; records?: number } = {}) {
   const dir = await makeTmpDir('seglog-consumer-')
-  const { engine, warnings } = await openEngine(dir, { flush: options.flush ?? 'os' })
+  const { engine, warnings } = await openWatchedEngine(dir, { flush: options.flush ?? 'os' })
   const partitions = options.partitions ?? 2
   await engine.createTopic('t', { partitions })
   for (let partition = 0; partition < partitions; partition++) {
@@ -75,7 +76,7 @@ function range(from: number, to: number): number[] {
 describe('tailing while a producer writes', () => {
   it('sees every one of 20,000 records exactly once, in order per partition', async () => {
     const dir = await makeTmpDir('seglog-consumer-live-')
-    const { engine } = await openEngine(dir, { flush: 'os' })
+    const { engine } = await openWatchedEngine(dir, { flush: 'os' })
     await engine.createTopic('live', { partitions: 4 })
     const consumer = await engine.consumer({ group: 'tail', topics: ['live'] })
     const total = 20_000
@@ -183,7 +184,7 @@ describe('commits and restarts', () => {
     await first.close()
     await engine.close()
 
-    const reopened = await openEngine(dir, { flush: 'os' })
+    const reopened = await openWatchedEngine(dir, { flush: 'os' })
     const second = await reopened.engine.consumer({ group: 'resume', topics: ['t'] })
     expect(second.positions()).toEqual([{ topic: 't', partition: 0, offset: 40 }])
     const rest = await take(second, 60)
@@ -452,7 +453,7 @@ describe('positions below the log start', () => {
 
   it('a position overtaken by retention while the consumer runs is reset too', async () => {
     const dir = await makeTmpDir('seglog-consumer-retention-')
-    const { engine } = await openEngine(dir, { flush: 'os' })
+    const { engine } = await openWatchedEngine(dir, { flush: 'os' })
     await engine.createTopic('t', { segmentBytes: 2048, retentionBytes: 4096, retentionMs: -1 })
     const log = engine.partition('t', 0)
     await fill(log, 20, { perBatch: 10 })

@@ -1,5 +1,5 @@
-// A committer process for test/consumer/offset-store.crash.test.ts (reliability-tests H1 applied to
-// the consumer-offset store, T12). Plain ESM JavaScript importing the BUILT engine (dist/index.js).
+// A committer process for test/consumer/offset-store.crash.test.ts (docs/testing.md T12: the kill -9
+// loop of T1 applied to the consumer-offset store). Plain ESM JavaScript importing the BUILT engine (dist/index.js).
 //
 // Usage: node offset-committer-child.mjs '<json config>'; the parent forks it with an IPC channel.
 //

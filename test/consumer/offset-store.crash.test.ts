@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LogEngine } from '../../src/engine/log-engine.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { assertBuilt, openEngine, prng } from './helpers.js'
+import { assertBuilt, prng } from './helpers.js'
+import { openWatchedEngine } from '../helpers/engine.js'
 
 /**
  * T12 / P11 with real kill -9: a child process (offset-committer-child.mjs, the BUILT engine)
@@ -148,9 +149,9 @@ describe('kill -9 during offset commits and compaction (T12)', () => {
       if (killAt !== null) stats.selfKills++
       readAttempts(attemptsFile, attempted)
 
-      let reopened: Awaited<ReturnType<typeof openEngine>>
+      let reopened: Awaited<ReturnType<typeof openWatchedEngine>>
       try {
-        reopened = await openEngine(dir, { flush: 'sync' })
+        reopened = await openWatchedEngine(dir, { flush: 'sync' })
       } catch (error) {
         throw new Error(`${context}: reopening after the kill failed (it must need no manual action): ${(error as Error).stack}`)
       }

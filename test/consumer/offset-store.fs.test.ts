@@ -6,7 +6,8 @@ import type { SeglogError } from '../../src/errors.js'
 import { OffsetOutOfRangeError } from '../../src/log/errors.js'
 import { PartitionLog } from '../../src/log/partition-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { batchesOf, fill, openEngine } from './helpers.js'
+import { batchesOf, fill } from './helpers.js'
+import { openWatchedEngine } from '../helpers/engine.js'
 
 /**
  * The consumer-offset store against real files: commits, lag, resets and group deletion; the state
@@ -57,9 +58,9 @@ function snapshotDir(dir: string, into: string): void {
   fs.cpSync(dir, into, { recursive: true })
 }
 
-async function engineWithTopic(options: Parameters<typeof openEngine>[1] = {}, partitions = 3, records = 100) {
+async function engineWithTopic(options: Parameters<typeof openWatchedEngine>[1] = {}, partitions = 3, records = 100) {
   const dir = await makeTmpDir('seglog-offsets-')
-  const { engine, warnings } = await openEngine(dir, options)
+  const { engine, warnings } = await openWatchedEngine(dir, options)
   await engine.createTopic('t', { partitions })
   for (let partition = 0; partition < partitions; partition++) await fill(engine.partition('t', partition), records, { timestamp: (n) => T + n * 1000 })
   return { dir, engine, warnings }
@@ -223,7 +224,7 @@ describe('deleteGroup', () => {
     expect((await batchesOf(log)).at(-1)).toEqual({ baseOffset: end, count: 3 })
     await engine.close()
 
-    const reopened = await openEngine(dir)
+    const reopened = await openWatchedEngine(dir)
     expect(reopened.engine.offsets.listGroups()).toEqual(['kept'])
     expect(reopened.engine.offsets.fetch('doomed', 't', 0)).toBeNull()
     // A deleted group can start again from scratch.
@@ -242,7 +243,7 @@ describe('deleteGroup', () => {
     await Promise.all([pending, deleted])
     const afterDelete = stateOf(store)
     await engine.close()
-    const reopened = await openEngine(dir)
+    const reopened = await openWatchedEngine(dir)
     expect(stateOf(reopened.engine.offsets)).toEqual(afterDelete)
     expect(afterDelete).toEqual([])
     await reopened.engine.close()
@@ -276,13 +277,13 @@ describe('reopen', () => {
     snapshotDir(dir, crashed)
     await engine.close()
 
-    const clean = await openEngine(dir)
+    const clean = await openWatchedEngine(dir)
     expect(clean.engine.wasCleanShutdown).toBe(true)
     expect(stateOf(clean.engine.offsets)).toEqual(expected)
     await clean.engine.close()
 
     try {
-      const unclean = await openEngine(crashed)
+      const unclean = await openWatchedEngine(crashed)
       expect(unclean.engine.wasCleanShutdown).toBe(false)
       expect(stateOf(unclean.engine.offsets)).toEqual(expected)
       await unclean.engine.close()
@@ -293,7 +294,7 @@ describe('reopen', () => {
 
   it('200 groups x 50 partitions (10,000 offsets) come back exactly', async () => {
     const dir = await makeTmpDir('seglog-offsets-many-')
-    const { engine } = await openEngine(dir, { flush: 'os' })
+    const { engine } = await openWatchedEngine(dir, { flush: 'os' })
     await engine.createTopic('t', { partitions: 50 })
     for (let partition = 0; partition < 50; partition++) await fill(engine.partition('t', partition), 300, { perBatch: 300 })
     const groups = 200
@@ -307,7 +308,7 @@ describe('reopen', () => {
     await engine.close()
 
     const started = performance.now()
-    const reopened = await openEngine(dir, { flush: 'os' })
+    const reopened = await openWatchedEngine(dir, { flush: 'os' })
     const openMs = performance.now() - started
     const store = reopened.engine.offsets
     expect(store.size).toBe(10_000)
@@ -351,7 +352,7 @@ describe('compaction', () => {
     expect(expected).toHaveLength(20)
     await engine.close()
 
-    const reopened = await openEngine(dir)
+    const reopened = await openWatchedEngine(dir)
     const again = reopened.engine.offsets
     expect(stateOf(again)).toEqual(expected)
     for (const [key, offset] of latest) {
@@ -387,7 +388,7 @@ describe('compaction', () => {
     const final = stateOf(store)
     await engine.close()
 
-    const reopened = await openEngine(dir)
+    const reopened = await openWatchedEngine(dir)
     expect(stateOf(reopened.engine.offsets)).toEqual(final)
     expect(reopened.engine.offsets.listGroups()).toEqual(['g0', 'g1'])
     await reopened.engine.close()
@@ -443,11 +444,11 @@ describe('compaction', () => {
 
     try {
       for (const [slot, copy] of snapshots.entries()) {
-        const { engine: crashed } = await openEngine(copy)
+        const { engine: crashed } = await openWatchedEngine(copy)
         expectSameState(stateOf(crashed.offsets), expected, `state ${slot}`)
         await crashed.close()
       }
-      const { engine: final } = await openEngine(dir)
+      const { engine: final } = await openWatchedEngine(dir)
       expectSameState(stateOf(final.offsets), expected)
       expect(offsetsLog(final).logEndOffset - offsetsLog(final).logStartOffset).toBe(4_900)
       await final.close()
@@ -461,7 +462,7 @@ describe('engine wiring', () => {
   it("the offsets topic ignores topicDefaults' retention: retention never deletes live commits", async () => {
     const dir = await makeTmpDir('seglog-offsets-retention-')
     const options = { flush: 'os' as const, topicDefaults: { retentionBytes: 1, retentionMs: 1, segmentMs: 1 } }
-    const { engine } = await openEngine(dir, options)
+    const { engine } = await openWatchedEngine(dir, options)
     await engine.createTopic('t', { retentionMs: -1, retentionBytes: -1 })
     await fill(engine.partition('t', 0), 10)
     for (let group = 0; group < 20; group++) {
@@ -473,7 +474,7 @@ describe('engine wiring', () => {
     const expected = stateOf(engine.offsets)
     expect(expected).toHaveLength(20)
     await engine.close()
-    const reopened = await openEngine(dir, options)
+    const reopened = await openWatchedEngine(dir, options)
     expect(stateOf(reopened.engine.offsets)).toEqual(expected)
     await reopened.engine.close()
   })

@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import ts from 'typescript'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { REPO_ROOT } from '../helpers/paths.js'
 
 /**
  * Every ```ts block of docs/embedding.md is a complete program, and this test runs each one: the
@@ -13,7 +14,6 @@ import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
  * (which would run without complaint) fails here.
  */
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const DOC_FILE = path.join(REPO_ROOT, 'docs', 'embedding.md')
 const ENTRY = path.join(REPO_ROOT, 'src', 'index.js')
 const SNIPPET_ROOT = path.join(REPO_ROOT, 'tmp', `docs-embedding-${process.pid}`)

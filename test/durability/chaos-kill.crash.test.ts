@@ -9,7 +9,7 @@ import { ChaosModel, isBenignWarning } from './chaos-model.js'
 import { assertEngineBuilt, pickSeed, prng, randomInt, sleep } from './helpers.js'
 
 /**
- * The whole engine under kill -9 (reliability-tests T1 + T12 + section 7's metadata churn and
+ * The whole engine under kill -9 (docs/testing.md T19: T1 and T12 with metadata churn and
  * offset edges). Each cycle a child process (chaos-child.mjs, the BUILT engine) opens the same
  * data directory with flush 'sync', segments of 0.5-4 KiB, retention on two of its four topics
  * (retentionMs 100-400 ms or retentionBytes 2-8 KiB, checked every 10-100 ms), an offset store that

@@ -5,8 +5,9 @@ import { PartitionLog } from '../../src/log/partition-log.js'
 import { partitionConfig } from '../helpers/build-log.js'
 import { assertCliBuilt, runCli } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { buildLog, caught, flipByte, markUnclean, openEngine, partitionDir, readAll, TOPIC, type BuiltRecord } from './fixtures.js'
+import { buildLog, caught, markUnclean, openEngineWithLog, partitionDir, readAll, TOPIC, type BuiltRecord } from './fixtures.js'
 import { scanSegment, segmentLogs, type ScannedBatch } from './helpers.js'
+import { flipByte } from '../helpers/files.js'
 
 /**
  * Damage below the recovery point met by a reader: readRaw, batches(), records(),
@@ -179,7 +180,7 @@ describe('damage in a non-last segment, met by every reader', () => {
         if (shutdown === 'unclean') markUnclean(dir)
         const expected = { code: 'CORRUPT_RECORD', reason, file: target.file, position }
 
-        const { engine, log } = await openEngine(dir)
+        const { engine, log } = await openEngineWithLog(dir)
         try {
           expect(log.logEndOffset).toBe(records.length)
           expect(await failure(() => log.readRaw(batch.baseOffset))).toMatchObject(expected)
@@ -225,7 +226,7 @@ describe('damage in a non-last segment, met by every reader', () => {
     flipByte(target.file, batch.position + batch.size - 3)
     // An index that fails its checks makes the first read rebuild both from the log.
     fs.writeFileSync(target.file.replace(/\.log$/, '.timeindex'), Buffer.alloc(12))
-    const { engine, log } = await openEngine(dir)
+    const { engine, log } = await openEngineWithLog(dir)
     try {
       const expected = { code: 'CORRUPT_RECORD', file: target.file, position: batch.position }
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -268,7 +269,7 @@ describe('an open refused because of damage below the recovery point', () => {
     const batch = target.batches[1]!
     flipByte(target.file, batch.position + 70)
     markUnclean(dir)
-    const error = await caught(() => openEngine(dir))
+    const error = await caught(() => openEngineWithLog(dir))
     expect(error).toMatchObject({ code: 'CORRUPT_RECORD', reason: 'bad-crc', file: target.file, position: batch.position })
     expect(error.message).toContain(`seglog repair ${dir} --topic ${TOPIC} --partition 0`)
   })
@@ -279,7 +280,7 @@ describe('an open refused because of damage below the recovery point', () => {
     const target = segments.at(-1)!
     fs.truncateSync(target.file, target.size - 7)
     for (const index of ['.index', '.timeindex']) fs.rmSync(target.file.replace(/\.log$/, index), { force: true })
-    const error = await caught(() => openEngine(dir))
+    const error = await caught(() => openEngineWithLog(dir))
     expect(error).toMatchObject({ code: 'CORRUPT_RECORD', file: target.file })
     expect(error.message).toContain(`seglog repair ${path.resolve(dir)} --topic ${TOPIC} --partition 0`)
   })

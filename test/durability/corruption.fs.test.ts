@@ -4,11 +4,12 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PartitionLog } from '../../src/log/partition-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { appendBatches, buildLog, caught, fileSystemWithoutFsyncs, flipByte, markUnclean, openEngine, partitionDir, readAll, TOPIC, type BuiltRecord } from './fixtures.js'
+import { appendBatches, buildLog, caught, fileSystemWithoutFsyncs, markUnclean, openEngineWithLog, partitionDir, readAll, TOPIC, type BuiltRecord } from './fixtures.js'
 import { prng, randomInt, scanSegment, segmentLogs, type ScannedBatch } from './helpers.js'
+import { flipByte } from '../helpers/files.js'
 
 /**
- * Damage on disk (reliability-tests T4, T5, T7, T14; kafka-log-format §15): a flipped byte past and
+ * Damage on disk (docs/testing.md T4, T5, T7, T14; kafka-log-format §15): a flipped byte past and
  * below the recovery point, after clean and unclean shutdowns; damaged index files; leftovers of
  * interrupted operations; and the truncation sweep. Files are damaged with real writes, then the
  * directory is reopened through the engine.
@@ -69,7 +70,7 @@ describe('a damaged batch past the recovery point (unclean shutdown)', () => {
     const before = new Map(segments.map((segment) => [segment.name, fs.readFileSync(segment.file)]))
     markUnclean(dir, target.base)
 
-    const { engine, log, warnings, events } = await openEngine(dir)
+    const { engine, log, warnings, events } = await openEngineWithLog(dir)
     try {
       expect(log.logEndOffset).toBe(batch.baseOffset)
       expectRecords(await readAll(log), records.filter((record) => record.offset < batch.baseOffset))
@@ -100,7 +101,7 @@ describe('a damaged batch past the recovery point (unclean shutdown)', () => {
       await engine.close()
     }
     // And the result is stable: a clean reopen sees the same log and reports nothing.
-    const again = await openEngine(dir)
+    const again = await openEngineWithLog(dir)
     try {
       expect(again.log.logEndOffset).toBe(batch.baseOffset + 1)
       expect(again.warnings).toEqual([])
@@ -121,7 +122,7 @@ describe('a damaged batch below the recovery point (durable data)', () => {
     // Unclean, but the checkpoint (written by close) says everything is durable.
     markUnclean(dir)
 
-    const { engine, log, warnings } = await openEngine(dir)
+    const { engine, log, warnings } = await openEngineWithLog(dir)
     try {
       expect(warnings).toEqual([])
       expect(log.logEndOffset).toBe(records.length)
@@ -153,19 +154,19 @@ describe('a damaged batch below the recovery point (durable data)', () => {
     const bytesBefore = fs.readFileSync(target.file)
     markUnclean(dir)
 
-    const error = await caught(() => openEngine(dir))
+    const error = await caught(() => openEngineWithLog(dir))
     expect(error.code).toBe('CORRUPT_RECORD')
     expect(error.file).toBe(target.file)
     expect(error.position).toBe(batch.position)
     expect(fs.readFileSync(target.file).equals(bytesBefore)).toBe(true)
     expect(fs.readdirSync(partitionDir(dir)).filter((name) => name.endsWith('.quarantine'))).toEqual([])
     // The lock was released: the directory can be opened again (and fails the same way).
-    expect((await caught(() => openEngine(dir))).code).toBe('CORRUPT_RECORD')
+    expect((await caught(() => openEngineWithLog(dir))).code).toBe('CORRUPT_RECORD')
 
     // The manual repair docs/durability.md describes: a recovery point at or below the damaged
     // batch makes the next open cut there, keeping the cut bytes in a quarantine file.
     markUnclean(dir, batch.baseOffset)
-    const { engine, log, events } = await openEngine(dir)
+    const { engine, log, events } = await openEngineWithLog(dir)
     try {
       expect(events.map((event) => [path.basename(event.file), event.position, event.bytes])).toEqual([[target.name, batch.position, target.size - batch.position]])
       expect(fs.readFileSync(events[0]!.quarantineFile!).equals(bytesBefore.subarray(batch.position))).toBe(true)
@@ -196,7 +197,7 @@ describe('a damaged batch in a cleanly closed log', () => {
     for (const { segment, batch, at } of cases) {
       const mask = 1 << randomInt(random, 0, 7)
       flipByte(segment.file, at, mask)
-      const { engine, log, warnings } = await openEngine(dir)
+      const { engine, log, warnings } = await openEngineWithLog(dir)
       try {
         expect(engine.wasCleanShutdown).toBe(true)
         expect(warnings).toEqual([])
@@ -279,7 +280,7 @@ describe('damaged .index and .timeindex files', () => {
     const records = await buildLog(source, { batches: 80, timestamp: skewedTimestamp })
     const segments = layout(source)
     const reference = await (async () => {
-      const { engine, log } = await openEngine(source)
+      const { engine, log } = await openEngineWithLog(source)
       try {
         return await lookupAnswers(log, records)
       } finally {
@@ -297,7 +298,7 @@ describe('damaged .index and .timeindex files', () => {
           damageIndex(path.join(partitionDir(dir), indexName), damage, random)
           if (shutdown === 'unclean') markUnclean(dir)
           const label = `${indexName} ${damage}, ${shutdown} shutdown`
-          const { engine, log } = await openEngine(dir)
+          const { engine, log } = await openEngineWithLog(dir)
           try {
             expect(await lookupAnswers(log, records), label).toEqual(reference)
             expectRecords(await readAll(log), records)
@@ -305,7 +306,7 @@ describe('damaged .index and .timeindex files', () => {
             await engine.close()
           }
           // Whatever was rebuilt is whole again: a second open gives the same answers.
-          const again = await openEngine(dir)
+          const again = await openEngineWithLog(dir)
           try {
             expect(await lookupAnswers(again.log, records), `${label}, reopened`).toEqual(reference)
           } finally {
@@ -326,7 +327,7 @@ describe('damaged .index and .timeindex files', () => {
     const timeIndex = segments[0]!.file.replace(/\.log$/, '.timeindex')
     expect(fs.statSync(timeIndex).size).toBe(12)
     fs.writeFileSync(timeIndex, Buffer.alloc(12))
-    const { engine, log } = await openEngine(dir)
+    const { engine, log } = await openEngineWithLog(dir)
     try {
       expect(log.segmentList[0]!.largestTimestamp).toBe(records.filter((record) => record.offset < segments[1]!.base).at(-1)!.timestamp)
       const result = await engine.applyRetention(now)
@@ -364,7 +365,7 @@ describe('leftovers of interrupted operations, handled as Kafka does', () => {
         fs.renameSync(file, `${file}.deleted`)
       }
     }
-    const { engine, log } = await openEngine(dir)
+    const { engine, log } = await openEngineWithLog(dir)
     try {
       expect(fs.readdirSync(partitionDir(dir)).filter((name) => name.endsWith('.deleted'))).toEqual([])
       expect(log.logStartOffset).toBe(segments[2]!.base)
@@ -382,7 +383,7 @@ describe('leftovers of interrupted operations, handled as Kafka does', () => {
     const garbage = Buffer.from('half-written cleaner output')
     const leftovers = [`${segments[1]!.name}.cleaned`, segments[1]!.name.replace('.log', '.index.cleaned'), `${segments[2]!.name}.tmp`, '00000000000000000999.snapshot.tmp']
     for (const name of leftovers) fs.writeFileSync(path.join(partitionDir(dir), name), garbage)
-    const { engine, log } = await openEngine(dir)
+    const { engine, log } = await openEngineWithLog(dir)
     try {
       for (const name of leftovers) expect(fs.existsSync(path.join(partitionDir(dir), name)), name).toBe(false)
       expectRecords(await readAll(log), records)
@@ -403,7 +404,7 @@ describe('leftovers of interrupted operations, handled as Kafka does', () => {
     const files = await segmentFilesFor(target.base, cleaned)
     for (const [suffix, bytes] of Object.entries(files)) fs.writeFileSync(target.file.replace(/\.log$/, `${suffix}.swap`), bytes)
     if (shutdown === 'unclean') markUnclean(dir)
-    const { engine, log } = await openEngine(dir)
+    const { engine, log } = await openEngineWithLog(dir)
     try {
       expect(fs.readdirSync(partitionDir(dir)).filter((name) => name.endsWith('.swap'))).toEqual([])
       expect(fs.readFileSync(target.file).equals(cleaned)).toBe(true)
@@ -421,7 +422,7 @@ describe('leftovers of interrupted operations, handled as Kafka does', () => {
     const bogus = await segmentFilesFor(segments[2]!.base, fs.readFileSync(segments[2]!.file).subarray(0, segments[2]!.batches[1]!.position))
     fs.writeFileSync(`${segments[1]!.file}.cleaned`, Buffer.from('cleaner output in progress'))
     for (const [suffix, bytes] of Object.entries(bogus)) fs.writeFileSync(segments[2]!.file.replace(/\.log$/, `${suffix}.swap`), bytes)
-    const { engine, log } = await openEngine(dir)
+    const { engine, log } = await openEngineWithLog(dir)
     try {
       expect(fs.readdirSync(partitionDir(dir)).filter((name) => name.endsWith('.swap') || name.endsWith('.cleaned'))).toEqual([])
       expectRecords(await readAll(log), records)
@@ -445,7 +446,7 @@ describe('leftovers of interrupted operations, handled as Kafka does', () => {
     const files = await segmentFilesFor(first.base, merged)
     for (const [suffix, bytes] of Object.entries(files)) fs.writeFileSync(first.file.replace(/\.log$/, `${suffix}.swap`), bytes)
     const droppedOffsets = [first, second].map((segment) => segment.batches[0]!)
-    const { engine, log } = await openEngine(dir)
+    const { engine, log } = await openEngineWithLog(dir)
     try {
       expect(fs.readdirSync(partitionDir(dir)).filter((name) => name.endsWith('.swap'))).toEqual([])
       expect(fs.existsSync(second.file)).toBe(false)
@@ -482,7 +483,7 @@ interface SweepEvent {
 async function truncationSweep(dir: string): Promise<void> {
   // Two small segments, then a ~16 KiB last one (each reopen replays the log to rebuild producer
   // state, so small early segments keep the sweep fast).
-  const { engine } = await openEngine(dir)
+  const { engine } = await openEngineWithLog(dir)
   await engine.createTopic(TOPIC, { segmentBytes: 2048, indexIntervalBytes: 512 })
   const config = { ...engine.topicConfig(TOPIC), segmentBytes: 16 * 1024 }
   let records: BuiltRecord[] = []

@@ -10,7 +10,7 @@ import { caught, readAll, TOPIC, type BuiltRecord } from './fixtures.js'
 import { assertEngineBuilt, decodeValue, WRITER_CHILD } from './helpers.js'
 
 /**
- * Real I/O faults (reliability-tests T9, T10, harnesses H4 and H5):
+ * Real I/O faults (docs/testing.md T9, T10):
  * - ENOSPC from a 2 MiB tmpfs filled by appends;
  * - a real fsync failure from an ext4 image whose backing tmpfs is too small (writes land in the
  *   page cache, writeback fails, fsync reports it: the fsyncgate case);

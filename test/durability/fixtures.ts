@@ -1,10 +1,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { RECOVERY_POINT_CHECKPOINT, writeCheckpointFile } from '../../src/engine/checkpoint-file.js'
-import { CLEAN_SHUTDOWN_FILE, LogEngine, type LogEngineOptions } from '../../src/engine/log-engine.js'
+import { CLEAN_SHUTDOWN_FILE } from '../../src/engine/log-engine.js'
 import type { TopicConfig } from '../../src/engine/topic-config.js'
 import { nodeFileSystem, type LogFileSystem, type SegmentFile } from '../../src/log/file-system.js'
-import type { PartitionLog, RecoveryEvent } from '../../src/log/partition-log.js'
+import type { PartitionLog } from '../../src/log/partition-log.js'
+import { openWatchedEngine, type EngineOptions, type WatchedEngine } from '../helpers/engine.js'
 
 /**
  * In-process fixtures for the durability `.fs.test.ts` files: build a small multi-segment log
@@ -19,26 +20,14 @@ export interface BuiltRecord {
   value: Buffer
 }
 
-export interface OpenedEngine {
-  engine: LogEngine
+export interface OpenedEngine extends WatchedEngine {
   log: PartitionLog
-  warnings: string[]
-  events: RecoveryEvent[]
 }
 
-export async function openEngine(dir: string, options: Partial<LogEngineOptions> = {}): Promise<OpenedEngine> {
-  const warnings: string[] = []
-  const events: RecoveryEvent[] = []
-  const engine = await LogEngine.open({
-    flush: 'os',
-    ...options,
-    dir,
-    onWarning: (message, detail) => {
-      warnings.push(message)
-      if (detail !== undefined) events.push(detail)
-    },
-  })
-  return { engine, log: engine.hasTopic(TOPIC) ? engine.partition(TOPIC, 0) : (undefined as unknown as PartitionLog), warnings, events }
+/** A watched engine without fsync per append, with partition t-0 at hand when topic t exists. */
+export async function openEngineWithLog(dir: string, options: EngineOptions = {}): Promise<OpenedEngine> {
+  const opened = await openWatchedEngine(dir, { flush: 'os', ...options })
+  return { ...opened, log: opened.engine.hasTopic(TOPIC) ? opened.engine.partition(TOPIC, 0) : (undefined as unknown as PartitionLog) }
 }
 
 export interface BuildOptions {
@@ -53,7 +42,7 @@ export interface BuildOptions {
 
 /** Creates topic `t` in a new engine, appends deterministic batches, closes cleanly. */
 export async function buildLog(dir: string, options: BuildOptions): Promise<BuiltRecord[]> {
-  const { engine } = await openEngine(dir)
+  const { engine } = await openEngineWithLog(dir)
   try {
     await engine.createTopic(TOPIC, { segmentBytes: 4096, indexIntervalBytes: 256, ...options.topic })
     return await appendBatches(engine.partition(TOPIC, 0), options)
@@ -84,19 +73,6 @@ export async function readAll(log: PartitionLog, from = log.logStartOffset): Pro
   const records: BuiltRecord[] = []
   for await (const record of log.records({ from })) records.push({ offset: record.offset, timestamp: record.timestamp, value: Buffer.from(record.value!) })
   return records
-}
-
-/** XORs one byte of a file (the damage a bit rot or a stray write leaves). */
-export function flipByte(file: string, position: number, mask = 0xff): void {
-  const fd = fs.openSync(file, 'r+')
-  try {
-    const byte = Buffer.alloc(1)
-    fs.readSync(fd, byte, 0, 1, position)
-    byte[0] = byte[0]! ^ mask
-    fs.writeSync(fd, byte, 0, 1, position)
-  } finally {
-    fs.closeSync(fd)
-  }
 }
 
 /**

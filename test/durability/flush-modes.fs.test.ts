@@ -8,8 +8,9 @@ import { LATEST_TIMESTAMP } from '../../src/log/partition-log.js'
 import { FSYNC_CALLS, spyFileSystem, type FileSystemSpy } from '../helpers/file-system-spy.js'
 import { ManualClock } from '../helpers/manual-clock.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { buildLog, caught, flipByte, markUnclean, openEngine, partitionDir, readAll, TOPIC, type OpenedEngine } from './fixtures.js'
+import { buildLog, caught, markUnclean, openEngineWithLog, partitionDir, readAll, TOPIC, type OpenedEngine } from './fixtures.js'
 import { scanSegment, segmentLogs, sleep } from './helpers.js'
+import { flipByte } from '../helpers/files.js'
 
 /**
  * What each flush mode does (kafka-log-format §18, docs/durability.md): when an append resolves,
@@ -34,7 +35,7 @@ async function openWith(flush: FlushPolicy | FlushPolicy['mode'], topic: Record<
   const dir = await makeTmpDir()
   const spy = spyFileSystem()
   const clock = new ManualClock()
-  const opened = await openEngine(dir, { flush, tickMs: 5, checkpointIntervalMs: 3_600_000, clock, fileSystem: spy.fileSystem })
+  const opened = await openEngineWithLog(dir, { flush, tickMs: 5, checkpointIntervalMs: 3_600_000, clock, fileSystem: spy.fileSystem })
   await opened.engine.createTopic(TOPIC, topic)
   return { ...opened, log: opened.engine.partition(TOPIC, 0), dir, spy, clock }
 }
@@ -286,14 +287,14 @@ describe("'os'", () => {
 describe('the clean-shutdown marker and the checkpoint files', () => {
   it('close() writes the marker, the next open removes it before anything else', async () => {
     const dir = await makeTmpDir()
-    const first = await openEngine(dir)
+    const first = await openEngineWithLog(dir)
     expect(first.engine.wasCleanShutdown).toBe(false)
     await first.engine.createTopic(TOPIC)
     expect(fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_FILE))).toBe(false)
     await first.engine.close()
     const marker = fs.readFileSync(path.join(dir, CLEAN_SHUTDOWN_FILE), 'utf8')
     expect(JSON.parse(marker)).toMatchObject({ version: 0 })
-    const second = await openEngine(dir)
+    const second = await openEngineWithLog(dir)
     try {
       expect(second.engine.wasCleanShutdown).toBe(true)
       // A crash from now on must count as unclean.
@@ -346,7 +347,7 @@ describe('the clean-shutdown marker and the checkpoint files', () => {
     markUnclean(dir)
 
     const spy = spyFileSystem()
-    const { engine, log, warnings } = await openEngine(dir, { fileSystem: spy.fileSystem })
+    const { engine, log, warnings } = await openEngineWithLog(dir, { fileSystem: spy.fileSystem })
     const reads = (file: string): number => spy.count(['read', 'readSync', 'readFileSync'], file)
     try {
       expect(engine.wasCleanShutdown).toBe(false)

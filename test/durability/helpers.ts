@@ -5,7 +5,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { PartitionLog } from '../../src/log/partition-log.js'
 import { crc32c } from '../../src/record/crc32c.js'
-export { seededRandom as prng } from '../../src/cli/bench/seeded-random.js'
+import { assertDistBuilt, DIST_ENGINE } from '../helpers/paths.js'
+export { seededRandom as prng } from '../../src/seeded-random.js'
 
 /**
  * Shared pieces of the durability suite: paths of the built engine and the writer child, the value
@@ -13,25 +14,11 @@ export { seededRandom as prng } from '../../src/cli/bench/seeded-random.js'
  * independent segment scanner, and the verification every crash cycle ends with.
  */
 
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
-export const DIST_ENGINE = path.join(REPO_ROOT, 'dist', 'engine', 'log-engine.js')
 export const WRITER_CHILD = fileURLToPath(new URL('./writer-child.mjs', import.meta.url))
 
-/** Child processes import dist/: fail clearly when it is missing, warn when it looks stale. */
+/** The writer child imports dist/engine: fail clearly when it is missing, warn when it looks stale. */
 export function assertEngineBuilt(): void {
-  if (!fs.existsSync(DIST_ENGINE)) {
-    throw new Error(`${DIST_ENGINE} is missing: the crash tests run the BUILT engine in child processes; run \`npm run build\` first (npm test does)`)
-  }
-  const stale: string[] = []
-  for (const folder of ['engine', 'log', 'record']) {
-    const srcDir = path.join(REPO_ROOT, 'src', folder)
-    for (const name of fs.readdirSync(srcDir)) {
-      if (!name.endsWith('.ts')) continue
-      const built = path.join(REPO_ROOT, 'dist', folder, name.replace(/\.ts$/, '.js'))
-      if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(path.join(srcDir, name)).mtimeMs) stale.push(`src/${folder}/${name}`)
-    }
-  }
-  if (stale.length > 0) console.warn(`durability tests: dist/ looks older than ${stale.join(', ')}; the child processes run dist/, so run \`npm run build\``)
+  assertDistBuilt(DIST_ENGINE, ['engine', 'log', 'record'])
 }
 
 export function randomInt(random: () => number, min: number, max: number): number {
@@ -151,7 +138,7 @@ export interface AckedValue {
 }
 
 /** What the parent knows about a partition between cycles. */
-export interface LogModel {
+export interface CrashCycleModel {
   /** Log start offset the parent left (only the parent runs retention). */
   logStart: number
   /** Log end after the previous cycle's verification and clean close: all of it is durable. */
@@ -180,7 +167,7 @@ export interface VerifyResult {
  * decodes with a matching sha256 and seq == offset, earlier cycles' values are unchanged, this
  * cycle's acknowledged values are identical, and nothing below `mustHaveBelow` is missing.
  */
-export async function verifyPartition(log: PartitionLog, model: LogModel, facts: CycleFacts): Promise<VerifyResult> {
+export async function verifyPartition(log: PartitionLog, model: CrashCycleModel, facts: CycleFacts): Promise<VerifyResult> {
   const problems: string[] = []
   const fail = (message: string): void => {
     if (problems.length < 10) problems.push(message)

@@ -10,12 +10,12 @@ import {
   startWriter,
   verifyPartition,
   type AckedValue,
-  type LogModel,
+  type CrashCycleModel,
   type WriterConfig,
 } from './helpers.js'
 
 /**
- * T1 (reliability-tests H1): a child process appends random batches (1 B - 64 KiB values, none /
+ * docs/testing.md T1: a child process appends random batches (1 B - 64 KiB values, none /
  * lz4 / gzip, 1-8 appends in flight, a roll every 64 KiB) and reports each acknowledged offset over
  * IPC. The parent SIGKILLs it after a random 20-300 ms, reopens the directory in-process and checks
  * it, then lets the next child continue in the same directory, so every recovery runs on top of
@@ -49,7 +49,7 @@ describe.concurrent('kill -9 during appends (T1)', () => {
       const random = prng(SEED + slot * 0x9e3779b9)
       const dir = await makeTmpDir(`seglog-kill-${mode}-`)
       await createTopic(dir)
-      const model: LogModel = { logStart: 0, verifiedEnd: 0, values: new Map() }
+      const model: CrashCycleModel = { logStart: 0, verifiedEnd: 0, values: new Map() }
       const stats = { acks: 0, records: 0, cuts: 0, flushes: 0 }
       for (let cycle = 1; cycle <= CYCLES_PER_MODE; cycle++) {
         const context = `mode ${mode}, cycle ${cycle}, seed ${SEED} (rerun with SEGLOG_CRASH_SEED=${SEED}; SEGLOG_KEEP_TMP=1 keeps ${dir})`

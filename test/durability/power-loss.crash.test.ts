@@ -17,12 +17,12 @@ import {
   startWriter,
   verifyPartition,
   type AckedValue,
-  type LogModel,
+  type CrashCycleModel,
   type WriterConfig,
 } from './helpers.js'
 
 /**
- * Simulated power loss, cross-process variant of reliability-tests H2. The writer child reports,
+ * Simulated power loss, cross-process (docs/testing.md T2). The writer child reports,
  * at every flush() call, the sizes of the .log files, and when that flush resolves, that it
  * completed. After SIGKILL the parent turns the directory into one a power cut could have left:
  *
@@ -78,7 +78,7 @@ describe.concurrent('simulated power loss (T2, cross-process)', () => {
       const setup = await LogEngine.open({ dir, onWarning: () => {} })
       await setup.createTopic(TOPIC, { segmentBytes: 64 * 1024, retentionBytes: 1024 * 1024 })
       await setup.close()
-      const model: LogModel = { logStart: 0, verifiedEnd: 0, values: new Map() }
+      const model: CrashCycleModel = { logStart: 0, verifiedEnd: 0, values: new Map() }
       const stats = { durable: 0, cuts: 0, wholeSegments: 0, vanished: 0 }
 
       for (let cycle = 1; cycle <= CYCLES_PER_MODE; cycle++) {

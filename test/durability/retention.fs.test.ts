@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { LOG_START_OFFSET_CHECKPOINT, readCheckpointFile } from '../../src/engine/checkpoint-file.js'
 import type { TopicConfig } from '../../src/engine/topic-config.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { appendBatches, caught, markUnclean, openEngine, partitionDir, readAll, TOPIC, type BuiltRecord, type OpenedEngine } from './fixtures.js'
+import { appendBatches, caught, markUnclean, openEngineWithLog, partitionDir, readAll, TOPIC, type BuiltRecord, type OpenedEngine } from './fixtures.js'
 import { segmentLogs } from './helpers.js'
 
 /**
@@ -30,7 +30,7 @@ interface Built extends OpenedEngine {
  */
 async function build(batches: number, topic: Partial<TopicConfig> = {}, timestamp?: (batch: number) => number, fileDeleteDelayMs = 0): Promise<Built> {
   const dir = await makeTmpDir()
-  const opened = await openEngine(dir, { retentionCheckIntervalMs: 3_600_000, fileDeleteDelayMs })
+  const opened = await openEngineWithLog(dir, { retentionCheckIntervalMs: 3_600_000, fileDeleteDelayMs })
   await opened.engine.createTopic(TOPIC, { segmentBytes: SEGMENT_BYTES, ...topic })
   const log = opened.engine.partition(TOPIC, 0)
   const records = await appendBatches(log, { batches, recordsPerBatch: () => 1, valueBytes: () => 500, timestamp: (batch) => timestamp?.(batch) ?? T0 + batch * 1000 })
@@ -167,7 +167,7 @@ describe('DeleteRecords (engine.deleteRecordsBefore)', () => {
     }
     for (const shutdown of ['clean', 'unclean'] as const) {
       if (shutdown === 'unclean') markUnclean(built.dir, 0)
-      const reopened = await openEngine(built.dir)
+      const reopened = await openEngineWithLog(built.dir)
       try {
         const log = reopened.engine.partition(TOPIC, 0)
         expect(log.logStartOffset, shutdown).toBe(offset)
@@ -219,7 +219,7 @@ describe('deletion: rename to .deleted, unlink later', () => {
     }
     if (checkpoint === 'without') fs.writeFileSync(path.join(crashed, LOG_START_OFFSET_CHECKPOINT), '0\n0\n')
     expect(fs.existsSync(path.join(crashed, '.clean-shutdown'))).toBe(false)
-    const reopened = await openEngine(crashed)
+    const reopened = await openEngineWithLog(crashed)
     try {
       const log = reopened.engine.partition(TOPIC, 0)
       expect(reopened.engine.wasCleanShutdown).toBe(false)

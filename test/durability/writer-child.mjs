@@ -1,4 +1,4 @@
-// A writer process for the crash tests (reliability-tests H1, and the cross-process variant of H2).
+// A writer process for the crash tests (docs/testing.md T1 and T2).
 // Plain ESM JavaScript that imports the BUILT engine (dist/), so it runs without a TypeScript loader.
 //
 // Usage: node writer-child.mjs '<json config>'; the parent forks it with an IPC channel.

@@ -6,6 +6,8 @@ import { LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from '../../sr
 import { LogEngine, TOPICS_FILE } from '../../src/engine/log-engine.js'
 import { SeglogError } from '../../src/errors.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
+import { rejection } from '../helpers/errors.js'
 
 /**
  * A createTopic that fails part way leaves nothing behind: no topic in memory (a retry works and is
@@ -21,20 +23,6 @@ afterEach(async () => {
 })
 
 const T = 1_700_000_000_000
-
-async function openEngine(dir: string): Promise<LogEngine> {
-  return LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected a rejection')
-}
 
 /** Nothing of topic `name` anywhere: memory, topics.json, directories, checkpoints. */
 function expectNoTrace(engine: LogEngine, dir: string, name: string, where: string): void {
@@ -88,7 +76,7 @@ describe('createTopic with a failing file-system call at every step', () => {
   it('fails with a SeglogError and leaves nothing; the next create of another topic does not write it; a retry works', async () => {
     // A name that existed before, so its old checkpoint entries are in play too.
     const setup = async (dir: string): Promise<LogEngine> => {
-      const engine = await openEngine(dir)
+      const engine = await openQuietEngine(dir)
       await engine.createTopic('t', { partitions: 3 })
       await engine.partition('t', 0).appendRecords(Array.from({ length: 10 }, () => ({ value: Buffer.from('old'), timestamp: T })))
       await engine.deleteRecordsBefore('t', 0, 5)
@@ -123,7 +111,7 @@ describe('createTopic with a failing file-system call at every step', () => {
       } finally {
         await engine.close()
       }
-      const reopened = await openEngine(dir)
+      const reopened = await openQuietEngine(dir)
       expect(reopened.partitions('t').map((log) => log.logEndOffset), where).toEqual([0, 0, 1])
       expect(reopened.hasTopic('other'), where).toBe(true)
       await reopened.close()
@@ -180,7 +168,7 @@ describe('createTopic on a real, full file system', () => {
       if (skipReason !== null) context.skip(skipReason)
       try {
         const dir = path.join(root, 'data')
-        const engine = await openEngine(dir)
+        const engine = await openQuietEngine(dir)
         try {
           await engine.createTopic('kept')
           const fillers = fillUp(root, fillerBytes)
@@ -196,7 +184,7 @@ describe('createTopic on a real, full file system', () => {
         } finally {
           await engine.close()
         }
-        const reopened = await openEngine(dir)
+        const reopened = await openQuietEngine(dir)
         expect(reopened.partitions('t')).toHaveLength(4)
         expect(reopened.hasTopic('kept')).toBe(true)
         await reopened.close()

@@ -1,14 +1,16 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SeglogError } from '../../src/errors.js'
 import { LogLockedError } from '../../src/engine/dir-lock.js'
 import { CLEAN_SHUTDOWN_FILE, LogEngine, TOPICS_FILE } from '../../src/engine/log-engine.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine, type EngineOptions } from '../helpers/engine.js'
+import { REPO_ROOT } from '../helpers/paths.js'
+import { rejection } from '../helpers/errors.js'
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const opened: LogEngine[] = []
 
 afterEach(async () => {
@@ -17,8 +19,8 @@ afterEach(async () => {
 })
 
 /** Opens an engine that afterEach closes; fsync per append is off (these tests are not about it). */
-async function openEngine(dir: string, options: Partial<Parameters<typeof LogEngine.open>[0]> = {}): Promise<LogEngine> {
-  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined, ...options })
+async function openEngine(dir: string, options: EngineOptions = {}): Promise<LogEngine> {
+  const engine = await openQuietEngine(dir, options)
   opened.push(engine)
   return engine
 }
@@ -26,16 +28,6 @@ async function openEngine(dir: string, options: Partial<Parameters<typeof LogEng
 async function closeEngine(engine: LogEngine): Promise<void> {
   opened.splice(opened.indexOf(engine), 1)
   await engine.close()
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected a rejection')
 }
 
 function thrown(call: () => unknown): SeglogError {
@@ -240,11 +232,11 @@ try {
   async function startChild(mode: 'probe' | 'hold', dir: string, scriptDir: string): Promise<Child> {
     const script = path.join(scriptDir, 'engine-child.mjs')
     fs.writeFileSync(script, CHILD_SCRIPT)
-    const modules = [path.join(REPO, 'dist/index.js'), path.join(REPO, 'dist/engine/log-engine.js'), path.join(REPO, 'src/engine/log-engine.ts')]
+    const modules = [path.join(REPO_ROOT, 'dist/index.js'), path.join(REPO_ROOT, 'dist/engine/log-engine.js'), path.join(REPO_ROOT, 'src/engine/log-engine.ts')]
       .filter((file) => fs.existsSync(file))
       .map((file) => pathToFileURL(file).href)
     const child = spawn(process.execPath, ['--import', 'tsx', script, mode, dir], {
-      cwd: REPO,
+      cwd: REPO_ROOT,
       env: { ...process.env, SEGLOG_ENGINE_MODULES: JSON.stringify(modules) },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -2,13 +2,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { OFFSETS_TOPIC } from '../../src/consumer/offset-store.js'
-import { CLEAN_SHUTDOWN_FILE, LogEngine } from '../../src/engine/log-engine.js'
-import { SeglogError } from '../../src/errors.js'
+import { CLEAN_SHUTDOWN_FILE } from '../../src/engine/log-engine.js'
 import { PartitionLog } from '../../src/log/partition-log.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
 import { encodeBatch } from '../../src/record/record-batch.js'
 import { assertCliBuilt, runCli } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
+import { rejection } from '../helpers/errors.js'
 import { scanSegment } from '../durability/helpers.js'
 
 /**
@@ -23,24 +24,10 @@ beforeAll(() => assertCliBuilt())
 
 const T = 1_700_000_000_000
 
-async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected a rejection')
-}
-
-async function openEngine(dir: string): Promise<LogEngine> {
-  return LogEngine.open({ dir, flush: 'sync', onWarning: () => undefined })
-}
-
 /** A data dir with topic t (3 records) and commits of two groups, closed cleanly. */
 async function dirWithCommits(): Promise<string> {
   const dir = await makeTmpDir('seglog-offsets-topic-')
-  const engine = await openEngine(dir)
+  const engine = await openQuietEngine(dir, { flush: 'sync' })
   await engine.createTopic('t')
   await engine.partition('t', 0).appendRecords([{ value: Buffer.from('a') }, { value: Buffer.from('b') }, { value: Buffer.from('c') }])
   await engine.offsets.commit('g1', 't', 0, 1)
@@ -55,7 +42,7 @@ const offsetsSegment = (dir: string): string => path.join(dir, `${OFFSETS_TOPIC}
 describe('client writes to the offsets topic are refused', () => {
   it('appendRecords, appendBatch, deleteRecordsBefore, truncateTo and producer.send reject with INVALID_ARGUMENT; commits still work and the directory reopens', async () => {
     const dir = await dirWithCommits()
-    const engine = await openEngine(dir)
+    const engine = await openQuietEngine(dir, { flush: 'sync' })
     try {
       const view = engine.partition(OFFSETS_TOPIC, 0)
       const end = view.logEndOffset
@@ -81,7 +68,7 @@ describe('client writes to the offsets topic are refused', () => {
     } finally {
       await engine.close()
     }
-    const reopened = await openEngine(dir)
+    const reopened = await openQuietEngine(dir, { flush: 'sync' })
     expect(reopened.offsets.fetch('g2', 't', 0)?.offset).toBe(3)
     expect(reopened.offsets.fetch('g1', 't', 0)?.offset).toBe(3)
     await reopened.close()
@@ -95,7 +82,7 @@ describe('client writes to the offsets topic are refused', () => {
     expect(result.code).toBe(2)
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^seglog: .*__consumer_offsets/), "Try 'seglog produce --help'"])
     expect(fs.statSync(offsetsSegment(dir)).size).toBe(sizeBefore)
-    const engine = await openEngine(dir)
+    const engine = await openQuietEngine(dir, { flush: 'sync' })
     expect(engine.offsets.fetch('g1', 't', 0)?.offset).toBe(3)
     await engine.close()
   })
@@ -117,7 +104,7 @@ describe('a damaged offsets log stops the open with the file and byte position',
     const keyInBatch = written.indexOf(badKey, 61)
     expect(keyInBatch).toBeGreaterThan(61)
 
-    const error = await rejection(openEngine(dir))
+    const error = await rejection(openQuietEngine(dir, { flush: 'sync' }))
     expect(error).toBeInstanceOf(CorruptRecordError)
     const corrupt = error as CorruptRecordError
     expect(corrupt.code).toBe('CORRUPT_RECORD')
@@ -138,7 +125,7 @@ describe('a damaged offsets log stops the open with the file and byte position',
     fs.writeFileSync(segment, bytes)
     expect(fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_FILE))).toBe(true)
 
-    const error = await rejection(openEngine(dir))
+    const error = await rejection(openQuietEngine(dir, { flush: 'sync' }))
     expect(error).toBeInstanceOf(CorruptRecordError)
     const corrupt = error as CorruptRecordError
     expect([corrupt.code, corrupt.reason, corrupt.file]).toEqual(['CORRUPT_RECORD', 'bad-crc', segment])

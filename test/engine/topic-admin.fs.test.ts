@@ -1,10 +1,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SeglogError } from '../../src/errors.js'
 import { LogEngine, TOPICS_FILE } from '../../src/engine/log-engine.js'
 import { encodeBatch } from '../../src/record/record-batch.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine, type EngineOptions } from '../helpers/engine.js'
+import { rejection } from '../helpers/errors.js'
 
 /** The engine calls a Kafka-protocol server needs for CreatePartitions and AlterConfigs. */
 
@@ -15,26 +16,16 @@ afterEach(async () => {
   await removeTmpDirs()
 })
 
-async function openEngine(dir: string, options: Partial<Parameters<typeof LogEngine.open>[0]> = {}): Promise<LogEngine> {
-  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined, ...options })
+async function openEngine(dir: string, options: EngineOptions = {}): Promise<LogEngine> {
+  const engine = await openQuietEngine(dir, options)
   opened.push(engine)
   return engine
 }
 
-async function reopen(engine: LogEngine, options: Partial<Parameters<typeof LogEngine.open>[0]> = {}): Promise<LogEngine> {
+async function reopen(engine: LogEngine, options: EngineOptions = {}): Promise<LogEngine> {
   opened.splice(opened.indexOf(engine), 1)
   await engine.close()
   return openEngine(engine.dir, options)
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('addPartitions', () => {

@@ -7,10 +7,11 @@ import { LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPO
 import { LogEngine, TOPICS_FILE } from '../../src/engine/log-engine.js'
 import { encodeBatch } from '../../src/record/record-batch.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openWatchedEngine } from '../helpers/engine.js'
 import { assertEngineBuilt } from '../durability/helpers.js'
 
 /**
- * Topic metadata churn under kill -9 (reliability-tests §7). A child process (topic-ops-child.mjs,
+ * Topic metadata churn under kill -9 (docs/testing.md T22). A child process (topic-ops-child.mjs,
  * the BUILT engine) changes topics and is SIGKILLed; this process then opens the directory and
  * checks it:
  *
@@ -74,12 +75,6 @@ function fatalOf(run: ChildRun): string | null {
   return null
 }
 
-async function openEngine(dir: string): Promise<{ engine: LogEngine; warnings: string[] }> {
-  const warnings: string[] = []
-  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: (message) => warnings.push(message) })
-  return { engine, warnings }
-}
-
 async function values(engine: LogEngine, topic: string, partition: number): Promise<string[]> {
   const log = engine.partition(topic, partition)
   const found: string[] = []
@@ -116,7 +111,7 @@ describe('delete a topic, create it again, kill -9 before the next checkpoint', 
         const batch = encodeBatch([{ value: Buffer.alloc(200, 7), timestamp: T }], { baseOffset: 20 })
         fs.appendFileSync(segment, batch.subarray(0, 100))
       }
-      const { engine } = await openEngine(dir)
+      const { engine } = await openWatchedEngine(dir, { flush: 'os' })
       try {
         const log = engine.partition('t', 0)
         expect([log.logStartOffset, log.logEndOffset]).toEqual([0, 20])
@@ -158,7 +153,7 @@ async function killAtEveryStep(scenario: 'delete' | 'create', check: (dir: strin
 describe('kill -9 at every step of a topic operation', () => {
   it('deleteTopic: the topic is whole or gone, and its name can be created again', async () => {
     const exists = await killAtEveryStep('delete', async (dir, killAt) => {
-      const { engine, warnings } = await openEngine(dir)
+      const { engine, warnings } = await openWatchedEngine(dir, { flush: 'os' })
       const where = `kill at step ${killAt}`
       try {
         expect(warnings.filter((warning) => warning.includes('not a partition of any known topic')), where).toEqual([])
@@ -187,7 +182,7 @@ describe('kill -9 at every step of a topic operation', () => {
 
   it('createTopic: the topic is there whole and empty or not at all, and old checkpoint entries never apply', async () => {
     const exists = await killAtEveryStep('create', async (dir, killAt) => {
-      const { engine, warnings } = await openEngine(dir)
+      const { engine, warnings } = await openWatchedEngine(dir, { flush: 'os' })
       const where = `kill at step ${killAt}`
       try {
         expect(warnings.filter((warning) => warning.includes('not a partition of any known topic')), where).toEqual([])

@@ -10,7 +10,7 @@ import { makeTmpDir } from './tmp-dir.js'
 
 /**
  * Builders for partition-log tests: write a real partition directory from a short description and
- * keep a dumb model of what was written (the oracle), plus helpers that damage files on disk.
+ * keep a dumb model of what was written (the oracle). The helpers that damage files are in files.ts.
  *
  * Temp directories come from tmp-dir.ts; register `afterEach(removeTmpDirs)` in the test file.
  */
@@ -51,7 +51,7 @@ export interface ModelBatch {
 }
 
 /** The oracle: every batch and record appended, in offset order. */
-export interface LogModel {
+export interface BatchModel {
   batches: ModelBatch[]
   records: ModelRecord[]
   logEndOffset: number
@@ -67,7 +67,7 @@ export function partitionConfig(settings: PartitionSettings = {}): TopicConfig {
   return resolveTopicConfig({ retentionMs: -1, ...settings })
 }
 
-export function emptyModel(): LogModel {
+export function emptyModel(): BatchModel {
   return { batches: [], records: [], logEndOffset: 0 }
 }
 
@@ -80,7 +80,7 @@ export function encodeSpec(spec: BatchSpec, baseOffset: number): Buffer {
 }
 
 /** Adds a batch that now sits in the log at `baseOffset` to the model. */
-export function addToModel(model: LogModel, spec: BatchSpec, baseOffset: number): ModelBatch {
+export function addToModel(model: BatchModel, spec: BatchSpec, baseOffset: number): ModelBatch {
   const records = spec.records.map((record, slot) => ({
     offset: baseOffset + slot,
     timestamp: record.timestamp,
@@ -100,7 +100,7 @@ export function addToModel(model: LogModel, spec: BatchSpec, baseOffset: number)
  * Appends `specs` in order (grouping `withNext` runs into one appendBatch call) and records them in
  * the model. Checks that the log assigned the offsets the model expects.
  */
-export async function appendSpecs(log: PartitionLog, model: LogModel, specs: readonly BatchSpec[]): Promise<void> {
+export async function appendSpecs(log: PartitionLog, model: BatchModel, specs: readonly BatchSpec[]): Promise<void> {
   let group: BatchSpec[] = []
   for (const spec of specs) {
     group.push(spec)
@@ -126,7 +126,7 @@ export async function appendSpecs(log: PartitionLog, model: LogModel, specs: rea
 export interface BuiltPartition {
   dir: string
   log: PartitionLog
-  model: LogModel
+  model: BatchModel
   config: TopicConfig
 }
 
@@ -174,24 +174,24 @@ export function simpleBatches(count: number, recordsPerBatch = 1, valueBytes = 1
 // Oracle answers
 
 /** Records with offsets in [from, to) from the model (whole log, no high watermark). */
-export function modelSlice(model: LogModel, from: number, to = Infinity): ModelRecord[] {
+export function modelSlice(model: BatchModel, from: number, to = Infinity): ModelRecord[] {
   return model.records.filter((record) => record.offset >= from && record.offset < to)
 }
 
 /** The model batch holding `offset`, or undefined. */
-export function modelBatchFor(model: LogModel, offset: number): ModelBatch | undefined {
+export function modelBatchFor(model: BatchModel, offset: number): ModelBatch | undefined {
   return model.batches.find((batch) => batch.baseOffset <= offset && offset <= batch.lastOffset)
 }
 
 /** ListOffsets by brute force: the first record in offset order whose timestamp is >= `timestamp`. */
-export function modelOffsetForTimestamp(model: LogModel, timestamp: number, highWatermark = model.logEndOffset): { offset: number; timestamp: number } | null {
+export function modelOffsetForTimestamp(model: BatchModel, timestamp: number, highWatermark = model.logEndOffset): { offset: number; timestamp: number } | null {
   const found = model.records.find((record) => record.timestamp >= timestamp)
   if (found === undefined || found.offset >= highWatermark) return null
   return { offset: found.offset, timestamp: found.timestamp }
 }
 
 /** MAX_TIMESTAMP by brute force: the first record carrying the largest timestamp. */
-export function modelMaxTimestamp(model: LogModel, highWatermark = model.logEndOffset): { offset: number; timestamp: number } | null {
+export function modelMaxTimestamp(model: BatchModel, highWatermark = model.logEndOffset): { offset: number; timestamp: number } | null {
   let best: ModelRecord | null = null
   for (const record of model.records) if (record.timestamp >= 0 && (best === null || record.timestamp > best.timestamp)) best = record
   if (best === null || best.offset >= highWatermark) return null
@@ -237,55 +237,6 @@ export function filesWithSuffix(dir: string, suffix: string): string[] {
 /** Every `.index` and `.timeindex` file in a partition directory (full paths). */
 export function indexFiles(dir: string): string[] {
   return [...filesWithSuffix(dir, '.index'), ...filesWithSuffix(dir, '.timeindex')].map((name) => path.join(dir, name))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Corruption helpers: they change real bytes on disk.
-
-/** XORs the byte at `position` with `mask` (0xff by default). */
-export function flipByte(file: string, position: number, mask = 0xff): void {
-  const fd = fs.openSync(file, 'r+')
-  try {
-    const byte = Buffer.alloc(1)
-    if (fs.readSync(fd, byte, 0, 1, position) !== 1) throw new Error(`${file} has no byte ${position}`)
-    byte[0] = byte[0]! ^ mask
-    fs.writeSync(fd, byte, 0, 1, position)
-  } finally {
-    fs.closeSync(fd)
-  }
-}
-
-/** Cuts (or zero-extends) `file` to `size` bytes. */
-export function truncateFile(file: string, size: number): void {
-  fs.truncateSync(file, size)
-}
-
-/** Appends `bytes` to `file`: a Buffer as given, or a count of pseudo-random bytes from `seed`. */
-export function appendGarbage(file: string, bytes: Buffer | number, seed = 1): void {
-  fs.appendFileSync(file, typeof bytes === 'number' ? pseudoRandomBytes(bytes, seed) : bytes)
-}
-
-/** Overwrites the whole file with zeros, keeping its size (an untrimmed, never-written index). */
-export function zeroFill(file: string): void {
-  fs.writeFileSync(file, Buffer.alloc(fs.statSync(file).size))
-}
-
-/** Replaces the file's content with `size` pseudo-random bytes. */
-export function fillWithGarbage(file: string, size: number, seed = 1): void {
-  fs.writeFileSync(file, pseudoRandomBytes(size, seed))
-}
-
-/** Deterministic bytes (mulberry32), so a failing case replays exactly. */
-export function pseudoRandomBytes(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size)
-  let state = seed | 0
-  for (let position = 0; position < size; position++) {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    out[position] = (t ^ (t >>> 14)) >>> 24
-  }
-  return out
 }
 
 // ---------------------------------------------------------------------------------------------

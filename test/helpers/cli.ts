@@ -2,15 +2,15 @@ import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { DIST_DIR, REPO_ROOT } from './paths.js'
 
 /**
  * Runs the BUILT `seglog` command (dist/cli/main.js) as a child process, the way a user does.
  * `npm test` builds first; a CLI test file should call `assertCliBuilt()` in beforeAll so a
  * missing build fails with a clear message instead of a spawn error per test.
  */
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
-export const CLI_PATH = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+export { REPO_ROOT }
+export const CLI_PATH = path.join(DIST_DIR, 'cli', 'main.js')
 
 export interface CliResult {
   code: number | null

@@ -7,7 +7,7 @@ import { CorruptRecordError } from '../../src/record/errors.js'
 import { encodeBatch } from '../../src/record/record-batch.js'
 import { spyFileSystem } from '../helpers/file-system-spy.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { seededRandom } from '../../src/cli/bench/seeded-random.js'
+import { seededRandom } from '../../src/seeded-random.js'
 
 afterEach(removeTmpDirs)
 

@@ -12,11 +12,12 @@ import {
   modelOffsetForTimestamp,
   parseOffsetIndex,
   parseTimeIndex,
-  pseudoRandomBytes,
-  type LogModel,
+  type BatchModel,
 } from '../helpers/build-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { seededRandom as seeded } from '../../src/cli/bench/seeded-random.js'
+import { openQuietEngine } from '../helpers/engine.js'
+import { seededRandom as seeded } from '../../src/seeded-random.js'
+import { pseudoRandomBytes } from '../helpers/files.js'
 
 /**
  * A partition directory whose `.log` files hold batches written by KafkaJS 2.2.4's own record
@@ -107,7 +108,7 @@ async function kafkaBatches(): Promise<InputBatch[]> {
   return batches
 }
 
-function modelOf(batches: readonly InputBatch[]): LogModel {
+function modelOf(batches: readonly InputBatch[]): BatchModel {
   const records = batches.flatMap((batch) => batch.records)
   return { batches: batches.map((batch) => ({ ...batch })), records, logEndOffset: records.length }
 }
@@ -115,7 +116,7 @@ function modelOf(batches: readonly InputBatch[]): LogModel {
 /** An engine dir with topic `kjs` whose partition holds only the KafkaJS-written `.log` files. */
 async function kafkaWrittenPartition(batches: readonly InputBatch[]): Promise<{ dir: string; partitionDir: string; segments: InputBatch[][] }> {
   const dir = await makeTmpDir()
-  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+  const engine = await openQuietEngine(dir)
   await engine.createTopic(TOPIC, { indexIntervalBytes: INDEX_INTERVAL_BYTES })
   await engine.close()
   const partitionDir = path.join(dir, `${TOPIC}-0`)
@@ -125,10 +126,6 @@ async function kafkaWrittenPartition(batches: readonly InputBatch[]): Promise<{ 
     fs.writeFileSync(path.join(partitionDir, offsetFileName(segment[0]!.baseOffset, '.log')), Buffer.concat(segment.map((batch) => batch.bytes)))
   }
   return { dir, partitionDir, segments }
-}
-
-async function openEngine(dir: string): Promise<LogEngine> {
-  return LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
 }
 
 /** Every record, every batch's raw bytes and timestamp lookups, against the KafkaJS input. */
@@ -183,7 +180,7 @@ describe('a partition written by KafkaJS', () => {
     expect(fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_FILE))).toBe(true)
     expect(indexFiles(partitionDir)).toEqual([])
 
-    let engine = await openEngine(dir)
+    let engine = await openQuietEngine(dir)
     expect(engine.wasCleanShutdown).toBe(true)
     expect(engine.partition(TOPIC, 0).segmentList.map((segment) => segment.baseOffset)).toEqual(segments.map((segment) => segment[0]!.baseOffset))
     await expectSameAsKafkaJs(engine, batches)
@@ -191,7 +188,7 @@ describe('a partition written by KafkaJS', () => {
     expectKafkaIndexes(partitionDir, segments)
 
     // Reopened with the rebuilt indexes: same answers, and appends continue after KafkaJS's offsets.
-    engine = await openEngine(dir)
+    engine = await openQuietEngine(dir)
     await expectSameAsKafkaJs(engine, batches)
     const info = await engine.partition(TOPIC, 0).appendRecords([{ value: Buffer.from('seglog'), timestamp: 1_800_000_000_000 }])
     expect(info.baseOffset).toBe(batches[batches.length - 1]!.lastOffset + 1)

@@ -6,9 +6,10 @@ import type { LogFileSystem } from '../../src/log/file-system.js'
 import { loadSegmentList } from '../../src/log/log-loader.js'
 import type { OpenPartitionOptions, RecoveryEvent } from '../../src/log/partition-types.js'
 import type { SegmentList } from '../../src/log/segment-list.js'
-import { buildPartition, flipByte, modelIndexEntries, parseOffsetIndex, reopenPartition, scanBatches, simpleBatches, type BuiltPartition } from '../helpers/build-log.js'
+import { buildPartition, modelIndexEntries, parseOffsetIndex, reopenPartition, scanBatches, simpleBatches, type BuiltPartition } from '../helpers/build-log.js'
 import { FSYNC_CALLS, spyFileSystem } from '../helpers/file-system-spy.js'
 import { removeTmpDirs } from '../helpers/tmp-dir.js'
+import { flipByte } from '../helpers/files.js'
 
 /**
  * Opening a partition directory (after Kafka's LogLoaderTest): recovery with a corrupt message,

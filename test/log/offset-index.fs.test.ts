@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { CorruptIndexError } from '../../src/log/errors.js'
 import { OffsetIndex } from '../../src/log/offset-index.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { appendGarbage, flipByte, truncateFile, zeroFill } from '../helpers/build-log.js'
+import { appendGarbage, flipByte, truncateFile, zeroFill } from '../helpers/files.js'
+import { expectCorruptIndex } from '../helpers/errors.js'
 
 afterEach(removeTmpDirs)
 
@@ -47,19 +48,6 @@ const entriesArbitrary = fc
       return { offset, position }
     })
   })
-
-function expectCorrupt(call: () => unknown, file: string, position: number): void {
-  let caught: unknown
-  try {
-    call()
-  } catch (error) {
-    caught = error
-  }
-  expect(caught).toBeInstanceOf(CorruptIndexError)
-  expect((caught as CorruptIndexError).code).toBe('CORRUPT_INDEX')
-  expect((caught as CorruptIndexError).file).toBe(file)
-  expect((caught as CorruptIndexError).position).toBe(position)
-}
 
 describe('OffsetIndex', () => {
   it('writes big-endian 8-byte entries: relative offset, then position', async () => {
@@ -205,7 +193,7 @@ describe('OffsetIndex', () => {
 
     it('for a size that is not a multiple of 8', async () => {
       const { file, index } = await writtenIndex('0000000500001000' + '000000')
-      expectCorrupt(() => index.entries, file, 11)
+      expectCorruptIndex(() => index.entries, file, 11)
     })
 
     it('for an index made odd-sized by appended garbage or a cut', async () => {
@@ -215,19 +203,19 @@ describe('OffsetIndex', () => {
       index.append(BASE + 2, 20)
       index.flush()
       appendGarbage(file, 3)
-      expectCorrupt(() => openIndex(file).lookup(BASE), file, 19)
+      expectCorruptIndex(() => openIndex(file).lookup(BASE), file, 19)
       truncateFile(file, 12)
-      expectCorrupt(() => openIndex(file).lookup(BASE), file, 12)
+      expectCorruptIndex(() => openIndex(file).lookup(BASE), file, 12)
     })
 
     it('for offsets that do not ascend', async () => {
       const { file, index } = await writtenIndex('0000000500001000' + '0000000500002000')
-      expectCorrupt(() => index.lookup(BASE), file, 8)
+      expectCorruptIndex(() => index.lookup(BASE), file, 8)
     })
 
     it('for positions that do not ascend', async () => {
       const { file, index } = await writtenIndex('0000000500001000' + '0000000600001000')
-      expectCorrupt(() => index.lookup(BASE), file, 8)
+      expectCorruptIndex(() => index.lookup(BASE), file, 8)
     })
 
     it('for a negative first entry (a flipped sign bit)', async () => {
@@ -236,7 +224,7 @@ describe('OffsetIndex', () => {
       index.append(BASE + 5, 4096)
       index.flush()
       flipByte(file, 0, 0x80)
-      expectCorrupt(() => openIndex(file).entries, file, 0)
+      expectCorruptIndex(() => openIndex(file).entries, file, 0)
     })
 
     it('for a zero-filled file (preallocated, never written)', async () => {
@@ -246,24 +234,24 @@ describe('OffsetIndex', () => {
       index.flush()
       zeroFill(file)
       // The first (0, 0) looks like an entry; the second cannot follow it.
-      expectCorrupt(() => openIndex(file).entries, file, 8)
+      expectCorruptIndex(() => openIndex(file).entries, file, 8)
     })
 
     it('for more entries than the index may hold', async () => {
       const file = await indexFile()
       fs.writeFileSync(file, Buffer.from('00000001000000010000000200000002' + '0000000300000003', 'hex'))
-      expectCorrupt(() => openIndex(file, 16).entries, file, 16)
+      expectCorruptIndex(() => openIndex(file, 16).entries, file, 16)
     })
 
     it('for a last entry past the end of the log', async () => {
       const { file, index } = await writtenIndex('0000000500001000' + '0000000900002000')
       expect(() => index.sanityCheck(0x2001, BASE + 10)).not.toThrow()
-      expectCorrupt(() => index.sanityCheck(0x2000, BASE + 10), file, 12)
+      expectCorruptIndex(() => index.sanityCheck(0x2000, BASE + 10), file, 12)
     })
 
     it('for a last entry at or past the segment next offset', async () => {
       const { file, index } = await writtenIndex('0000000500001000' + '0000000900002000')
-      expectCorrupt(() => index.sanityCheck(0x3000, BASE + 9), file, 8)
+      expectCorruptIndex(() => index.sanityCheck(0x3000, BASE + 9), file, 8)
       expect(() => index.sanityCheck(0x3000, null)).not.toThrow()
     })
 

@@ -6,7 +6,7 @@ import { buildPartition } from '../helpers/build-log.js'
 import { removeTmpDirs } from '../helpers/tmp-dir.js'
 
 /**
- * Reads racing the operations that remove data (reliability-tests T13): truncateTo, retention with
+ * Reads racing the operations that remove data (docs/testing.md T13): truncateTo, retention with
  * fileDeleteDelayMs 0, DeleteRecords. A read either returns whole batches holding exactly the
  * records written at those offsets, or fails with OFFSET_OUT_OF_RANGE because the offset is gone.
  * It never fails with an I/O error from a closed or reused descriptor and never returns -1.

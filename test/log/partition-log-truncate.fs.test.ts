@@ -2,11 +2,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPOINT } from '../../src/engine/checkpoint-file.js'
-import { LogEngine } from '../../src/engine/log-engine.js'
 import type { PartitionLog } from '../../src/log/partition-log.js'
-import { buildPartition, flipByte, readRecords, recordView, reopenPartition, scanBatches, simpleBatches } from '../helpers/build-log.js'
+import { buildPartition, readRecords, recordView, reopenPartition, scanBatches, simpleBatches } from '../helpers/build-log.js'
 import { spyFileSystem } from '../helpers/file-system-spy.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
+import { flipByte } from '../helpers/files.js'
 
 /**
  * Truncation and the points along a partition: the log start never ends above the log end, the
@@ -82,7 +83,7 @@ describe('truncateTo below the log start', () => {
   it('the engine checkpoints the lowered log start: records appended after it survive clean and unclean reopens', async () => {
     const dir = await makeTmpDir()
     const crashed = await makeTmpDir()
-    const engine = await LogEngine.open({ dir, flush: 'sync', onWarning: () => undefined })
+    const engine = await openQuietEngine(dir, { flush: 'sync' })
     try {
       await engine.createTopic('t')
       const log = engine.partition('t', 0)
@@ -100,7 +101,7 @@ describe('truncateTo below the log start', () => {
       await engine.close()
     }
     for (const [shutdown, where] of [['clean', dir], ['unclean', crashed]] as const) {
-      const reopened = await LogEngine.open({ dir: where, flush: 'sync', onWarning: () => undefined })
+      const reopened = await openQuietEngine(where, { flush: 'sync' })
       try {
         expect(reopened.wasCleanShutdown, shutdown).toBe(shutdown === 'clean')
         const log = reopened.partition('t', 0)

@@ -1,7 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SeglogError } from '../../src/errors.js'
 import { OffsetOutOfRangeError } from '../../src/log/errors.js'
 import { LATEST_TIMESTAMP, MAX_TIMESTAMP, type PartitionLog } from '../../src/log/partition-log.js'
 import { offsetFileName } from '../../src/log/segment-files.js'
@@ -22,12 +21,12 @@ import {
   reopenPartition,
   scanBatches,
   simpleBatches,
-  truncateFile,
-  zeroFill,
   type BatchSpec,
-  type LogModel,
+  type BatchModel,
 } from '../helpers/build-log.js'
 import { removeTmpDirs } from '../helpers/tmp-dir.js'
+import { truncateFile, zeroFill } from '../helpers/files.js'
+import { rejection } from '../helpers/errors.js'
 
 afterEach(removeTmpDirs)
 
@@ -44,18 +43,8 @@ function segmentBases(log: PartitionLog): number[] {
   return log.segmentList.map((segment) => segment.baseOffset)
 }
 
-async function caught(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected a rejection')
-}
-
 /** Reads, ranges and timestamp lookups all agree with the model. */
-async function expectMatchesModel(log: PartitionLog, model: LogModel): Promise<void> {
+async function expectMatchesModel(log: PartitionLog, model: BatchModel): Promise<void> {
   expect(log.logEndOffset).toBe(model.logEndOffset)
   expect((await readRecords(log, 0)).map(recordView)).toEqual(model.records.map(recordView))
   for (const batch of model.batches) {
@@ -71,7 +60,7 @@ async function expectMatchesModel(log: PartitionLog, model: LogModel): Promise<v
 }
 
 /** Clean and unclean reopen both give the same answers. */
-async function expectSurvivesReopen(built: { dir: string; log: PartitionLog; config: Parameters<typeof reopenPartition>[1] }, model: LogModel): Promise<PartitionLog> {
+async function expectSurvivesReopen(built: { dir: string; log: PartitionLog; config: Parameters<typeof reopenPartition>[1] }, model: BatchModel): Promise<PartitionLog> {
   const bases = segmentBases(built.log)
   await built.log.close()
   let log = await reopenPartition(built.dir, built.config, true)
@@ -208,15 +197,15 @@ describe('PartitionLog.readRaw', () => {
   it('rejects offsets outside [logStartOffset, logEndOffset] with OFFSET_OUT_OF_RANGE', async () => {
     const { log } = await buildPartition({ batches: simpleBatches(4, 3) })
     for (const offset of [13, 100]) {
-      const error = await caught(log.readRaw(offset))
+      const error = await rejection(log.readRaw(offset))
       expect(error).toBeInstanceOf(OffsetOutOfRangeError)
       expect(error.code).toBe('OFFSET_OUT_OF_RANGE')
       expect((error as OffsetOutOfRangeError).logStartOffset).toBe(0)
       expect((error as OffsetOutOfRangeError).logEndOffset).toBe(12)
     }
     // What is not an offset at all is a bad argument (partition-log-arguments.fs.test.ts).
-    for (const offset of [-1, 1.5, Number.NaN]) expect((await caught(log.readRaw(offset))).code).toBe('INVALID_ARGUMENT')
-    expect((await caught(readRecords(log, 13))).code).toBe('OFFSET_OUT_OF_RANGE')
+    for (const offset of [-1, 1.5, Number.NaN]) expect((await rejection(log.readRaw(offset))).code).toBe('INVALID_ARGUMENT')
+    expect((await rejection(readRecords(log, 13))).code).toBe('OFFSET_OUT_OF_RANGE')
     await log.close()
   })
 
@@ -285,7 +274,7 @@ describe('PartitionLog.appendBatch', () => {
     for (const position of [CRC_OFFSET, RECORDS_COUNT_OFFSET + 3, good.length - 1]) {
       const bad = Buffer.from(good)
       bad[position] = bad[position]! ^ 0x01
-      const error = await caught(log.appendBatch(Buffer.concat([encodeBatch([{ value: Buffer.from('ok'), timestamp: 8 }]), bad])))
+      const error = await rejection(log.appendBatch(Buffer.concat([encodeBatch([{ value: Buffer.from('ok'), timestamp: 8 }]), bad])))
       expect(error).toBeInstanceOf(CorruptRecordError)
       expect(error.code).toBe('CORRUPT_RECORD')
       expect((error as CorruptRecordError).reason).toBe('bad-crc')
@@ -302,10 +291,10 @@ describe('PartitionLog.appendBatch', () => {
   it('rejects a partial batch at the end of the bytes, and no bytes at all', async () => {
     const { log } = await buildPartition({ batches: simpleBatches(1) })
     const whole = encodeBatch([{ value: Buffer.from('x'), timestamp: 1 }])
-    const torn = await caught(log.appendBatch(Buffer.concat([whole, whole.subarray(0, 30)])))
+    const torn = await rejection(log.appendBatch(Buffer.concat([whole, whole.subarray(0, 30)])))
     expect(torn.code).toBe('CORRUPT_RECORD')
     expect((torn as CorruptRecordError).reason).toBe('truncated-record')
-    expect((await caught(log.appendBatch(Buffer.alloc(0)))).code).toBe('INVALID_ARGUMENT')
+    expect((await rejection(log.appendBatch(Buffer.alloc(0)))).code).toBe('INVALID_ARGUMENT')
     expect(log.logEndOffset).toBe(1)
     await log.close()
   })
@@ -319,12 +308,12 @@ describe('PartitionLog.appendBatch', () => {
     await follow(20)
     expect(log.logEndOffset).toBe(21)
     for (const below of [0, 6, 20]) {
-      const error = await caught(follow(below))
+      const error = await rejection(follow(below))
       expect(error.code).toBe('INVALID_ARGUMENT')
     }
     // A multi-batch follower append whose second batch goes backwards writes nothing.
     const overlapping = Buffer.concat([encodeBatch([{ value: Buffer.from('a'), timestamp: 1 }], { baseOffset: 21 }), encodeBatch([{ value: Buffer.from('b'), timestamp: 1 }], { baseOffset: 21 })])
-    expect((await caught(log.appendBatch(overlapping, { assignOffsets: false }))).code).toBe('INVALID_ARGUMENT')
+    expect((await rejection(log.appendBatch(overlapping, { assignOffsets: false }))).code).toBe('INVALID_ARGUMENT')
     expect(log.logEndOffset).toBe(21)
     const offsets = (await readRecords(log, 0)).map((record) => record.offset)
     expect(offsets).toEqual([...model.records.map((record) => record.offset), 5, 6, 20])
@@ -350,14 +339,14 @@ describe('PartitionLog high watermark', () => {
     expect(log.highWatermark).toBe(12)
     log.setHighWatermark(null)
     expect((await readRecords(log, 0)).map(recordView)).toEqual(model.records.map(recordView))
-    expect((await caught(Promise.resolve().then(() => log.setHighWatermark(-1)))).code).toBe('INVALID_ARGUMENT')
+    expect((await rejection(Promise.resolve().then(() => log.setHighWatermark(-1)))).code).toBe('INVALID_ARGUMENT')
     await log.close()
   })
 })
 
 describe('PartitionLog.truncateTo', () => {
   /** Cuts the model the way the log cuts: the batch holding `offset` and everything after go. */
-  function truncateModel(model: LogModel, offset: number): LogModel {
+  function truncateModel(model: BatchModel, offset: number): BatchModel {
     const kept = emptyModel()
     for (const batch of model.batches) {
       if (batch.lastOffset >= offset) break

@@ -5,10 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP, type PartitionLog } from '../../src/log/partition-log.js'
 import { offsetFileName } from '../../src/log/segment-files.js'
 import {
-  appendGarbage,
   appendSpecs,
   buildPartition,
-  fillWithGarbage,
   filesWithSuffix,
   indexFiles,
   modelIndexEntries,
@@ -17,18 +15,16 @@ import {
   modelSlice,
   parseOffsetIndex,
   parseTimeIndex,
-  pseudoRandomBytes,
   readRecords,
   recordView,
   reopenPartition,
   scanBatches,
-  truncateFile,
-  zeroFill,
   type BatchSpec,
-  type LogModel,
+  type BatchModel,
   type RecordSpec,
 } from '../helpers/build-log.js'
 import { removeTmpDirs } from '../helpers/tmp-dir.js'
+import { appendGarbage, fillWithGarbage, pseudoRandomBytes, truncateFile, zeroFill } from '../helpers/files.js'
 
 afterEach(removeTmpDirs)
 
@@ -97,7 +93,7 @@ const scenarioArbitrary = fc.record({
 })
 
 /** The batches readRaw must return for `offset`: the one holding it, then more of its segment while they fit. */
-function expectedRaw(model: LogModel, segmentBases: readonly number[], offset: number, maxBytes: number): Buffer[] {
+function expectedRaw(model: BatchModel, segmentBases: readonly number[], offset: number, maxBytes: number): Buffer[] {
   const first = model.batches.findIndex((batch) => batch.lastOffset >= offset)
   const start = model.batches[first]!
   const segmentEnd = segmentBases.find((base) => base > start.baseOffset) ?? Infinity
@@ -115,7 +111,7 @@ function expectedRaw(model: LogModel, segmentBases: readonly number[], offset: n
 type Scenario = typeof scenarioArbitrary extends fc.Arbitrary<infer T> ? T : never
 
 /** Every answer the log gives, compared with the model. `phase` names the step in failure messages. */
-async function checkAgainstModel(log: PartitionLog, model: LogModel, scenario: Scenario, phase: string): Promise<void> {
+async function checkAgainstModel(log: PartitionLog, model: BatchModel, scenario: Scenario, phase: string): Promise<void> {
   const context = `[${phase}]`
   expect(log.logStartOffset, context).toBe(0)
   expect(log.logEndOffset, context).toBe(model.logEndOffset)
@@ -166,7 +162,7 @@ async function checkAgainstModel(log: PartitionLog, model: LogModel, scenario: S
  * After a clean close every index file holds exactly what Kafka's per-batch rule gives (whether
  * it was written by appends, rebuilt after damage or rebuilt by recovery), closing entry included.
  */
-function expectIndexFilesFollowKafkaRule(dir: string, model: LogModel, indexIntervalBytes: number, phase: string): void {
+function expectIndexFilesFollowKafkaRule(dir: string, model: BatchModel, indexIntervalBytes: number, phase: string): void {
   const bases = filesWithSuffix(dir, '.log').map((name) => Number(name.slice(0, 20)))
   bases.forEach((base, slot) => {
     const end = bases[slot + 1] ?? Infinity

@@ -4,9 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Segment, type SegmentConfig } from '../../src/log/segment.js'
 import { segmentPaths } from '../../src/log/segment-files.js'
 import { RecordBatch, encodeBatch } from '../../src/record/record-batch.js'
-import { flipByte, modelIndexEntries, parseOffsetIndex, parseTimeIndex } from '../helpers/build-log.js'
+import { modelIndexEntries, parseOffsetIndex, parseTimeIndex } from '../helpers/build-log.js'
 import { FSYNC_CALLS, spyFileSystem } from '../helpers/file-system-spy.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { flipByte } from '../helpers/files.js'
 
 /**
  * One segment on its own (after Kafka's LogSegmentTest): appends and the index rule, reads of

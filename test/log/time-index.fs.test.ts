@@ -5,8 +5,9 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CorruptIndexError } from '../../src/log/errors.js'
 import { TimeIndex } from '../../src/log/time-index.js'
-import { appendGarbage, truncateFile, zeroFill } from '../helpers/build-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { appendGarbage, truncateFile, zeroFill } from '../helpers/files.js'
+import { expectCorruptIndex } from '../helpers/errors.js'
 
 afterEach(removeTmpDirs)
 
@@ -80,19 +81,6 @@ const candidatesArbitrary = fc
     }
     return candidates
   })
-
-function expectCorrupt(call: () => unknown, file: string, position: number): void {
-  let caught: unknown
-  try {
-    call()
-  } catch (error) {
-    caught = error
-  }
-  expect(caught).toBeInstanceOf(CorruptIndexError)
-  expect((caught as CorruptIndexError).code).toBe('CORRUPT_INDEX')
-  expect((caught as CorruptIndexError).file).toBe(file)
-  expect((caught as CorruptIndexError).position).toBe(position)
-}
 
 describe('TimeIndex', () => {
   it('writes big-endian 12-byte entries: int64 timestamp, then int32 relative offset', async () => {
@@ -208,7 +196,7 @@ describe('TimeIndex', () => {
 
     it('for a size that is not a multiple of 12', async () => {
       const { file, index } = await writtenIndex('0000018bcfe5680000000005' + '0000')
-      expectCorrupt(() => index.entries, file, 14)
+      expectCorruptIndex(() => index.entries, file, 14)
     })
 
     it('for appended garbage and for a cut to an odd size', async () => {
@@ -218,28 +206,28 @@ describe('TimeIndex', () => {
       index.maybeAppend(T0 + 1, BASE + 2)
       index.flush()
       appendGarbage(file, 5)
-      expectCorrupt(() => openIndex(file).entries, file, 29)
+      expectCorruptIndex(() => openIndex(file).entries, file, 29)
       truncateFile(file, 13)
-      expectCorrupt(() => openIndex(file).entries, file, 13)
+      expectCorruptIndex(() => openIndex(file).entries, file, 13)
     })
 
     it('for equal or falling timestamps', async () => {
       const equal = await writtenIndex('0000018bcfe5680000000005' + '0000018bcfe5680000000006')
-      expectCorrupt(() => equal.index.lookup(T0), equal.file, 12)
+      expectCorruptIndex(() => equal.index.lookup(T0), equal.file, 12)
       const falling = await writtenIndex('0000018bcfe5680000000005' + '0000018bcfe567ff00000006')
-      expectCorrupt(() => falling.index.lookup(T0), falling.file, 12)
+      expectCorruptIndex(() => falling.index.lookup(T0), falling.file, 12)
     })
 
     it('for falling offsets', async () => {
       const { file, index } = await writtenIndex('0000018bcfe5680000000005' + '0000018bcfe5680100000004')
-      expectCorrupt(() => index.entries, file, 12)
+      expectCorruptIndex(() => index.entries, file, 12)
     })
 
     it('for a negative or unsafe timestamp', async () => {
       const negative = await writtenIndex('ffffffffffffffff00000005')
-      expectCorrupt(() => negative.index.entries, negative.file, 0)
+      expectCorruptIndex(() => negative.index.entries, negative.file, 0)
       const unsafe = await writtenIndex('0000018bcfe5680000000005' + '7fffffffffffffff00000006')
-      expectCorrupt(() => unsafe.index.entries, unsafe.file, 12)
+      expectCorruptIndex(() => unsafe.index.entries, unsafe.file, 12)
     })
 
     it('for a zero-filled file', async () => {
@@ -248,20 +236,20 @@ describe('TimeIndex', () => {
       for (let slot = 1; slot <= 3; slot++) index.maybeAppend(T0 + slot, BASE + slot)
       index.flush()
       zeroFill(file)
-      expectCorrupt(() => openIndex(file).entries, file, 12)
+      expectCorruptIndex(() => openIndex(file).entries, file, 12)
     })
 
     it('for more entries than the index may hold', async () => {
       const file = await indexFile()
       const entries = [1, 2, 3].map((slot) => `0000018bcfe568${slot.toString(16).padStart(2, '0')}0000000${slot}`)
       fs.writeFileSync(file, Buffer.from(entries.join(''), 'hex'))
-      expectCorrupt(() => openIndex(file, 24).entries, file, 24)
+      expectCorruptIndex(() => openIndex(file, 24).entries, file, 24)
     })
 
     it('for a last entry at or past the segment next offset (beyond the log)', async () => {
       const { file, index } = await writtenIndex('0000018bcfe5680000000005' + '0000018bcfe5680100000009')
       expect(() => index.sanityCheck(BASE + 10)).not.toThrow()
-      expectCorrupt(() => index.sanityCheck(BASE + 9), file, 20)
+      expectCorruptIndex(() => index.sanityCheck(BASE + 9), file, 20)
       expect(() => index.sanityCheck(null)).not.toThrow()
     })
   })

@@ -4,15 +4,17 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLEAN_SHUTDOWN_FILE, LogEngine } from '../../src/engine/log-engine.js'
-import { SeglogError } from '../../src/errors.js'
+import { CLEAN_SHUTDOWN_FILE, type LogEngine } from '../../src/engine/log-engine.js'
 import type { AppendInfo, PartitionLog } from '../../src/log/partition-log.js'
 import { InvalidProducerEpochError, OutOfOrderSequenceError } from '../../src/log/producer-state.js'
 import { offsetFileName } from '../../src/log/segment-files.js'
 import { encodeBatch, RecordBatch } from '../../src/record/record-batch.js'
 import type { RecordInput } from '../../src/record/record.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
 import { childRecords } from './idempotent-writer-child.js'
+import { REPO_ROOT } from '../helpers/paths.js'
+import { rejection } from '../helpers/errors.js'
 
 /**
  * Idempotent appends at the partition log: a retried batch (same producer id, epoch and
@@ -26,7 +28,6 @@ const require = createRequire(import.meta.url)
 /** KafkaJS's CRC-32C: an implementation independent of the one under test. */
 const kafkaCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buffer: Buffer) => number
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const WRITER_CHILD = fileURLToPath(new URL('./idempotent-writer-child.ts', import.meta.url))
 
 const engines: LogEngine[] = []
@@ -37,7 +38,7 @@ afterEach(async () => {
 })
 
 async function open(dir: string): Promise<LogEngine> {
-  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+  const engine = await openQuietEngine(dir)
   engines.push(engine)
   return engine
 }
@@ -84,16 +85,6 @@ async function writeBatches(log: PartitionLog, producerEpoch = 0): Promise<Writt
     sequence += count
   }
   return written
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected the promise to reject')
 }
 
 async function retry(log: PartitionLog, batch: WrittenBatch, producerEpoch = 0): Promise<AppendInfo> {

@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { CompressionName } from '../../src/compression/codec.js'
-import { LogEngine } from '../../src/engine/log-engine.js'
+import type { LogEngine } from '../../src/engine/log-engine.js'
 import type { ProducerRecord, RecordMetadata } from '../../src/producer/producer.js'
 import { BatchScanner } from '../../src/record/batch-scanner.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
 
 /**
  * What the producer writes is what a Kafka client can read: batches read back raw with
@@ -117,7 +118,7 @@ interface Produced {
 }
 
 async function produce(compression: CompressionName, partitions: number, count: number): Promise<Produced> {
-  const engine = await LogEngine.open({ dir: await makeTmpDir('seglog-kafkajs-decode-'), flush: 'os', onWarning: () => undefined })
+  const engine = await openQuietEngine(await makeTmpDir('seglog-kafkajs-decode-'))
   engines.push(engine)
   await engine.createTopic('t', { partitions })
   const producer = engine.producer({ compression, batchBytes: 4096 })

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { murmur2, partitionForKey, StickyPartitioner } from '../../src/producer/partitioner.js'
-import { seededRandom } from '../../src/cli/bench/seeded-random.js'
+import { seededRandom } from '../../src/seeded-random.js'
 
 /**
  * Kafka's partitioning as pure functions: murmur2 against the spec's vectors (kafka-log-format.md

@@ -5,13 +5,18 @@ import type { PartitionLog } from '../../src/log/partition-log.js'
 import type { ProducerRecord } from '../../src/producer/producer.js'
 import type { DecodedRecord, RecordInput } from '../../src/record/record.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { openQuietEngine } from '../helpers/engine.js'
+import { rejection } from '../helpers/errors.js'
 
 /**
- * One caller's malformed record must not fail anyone else's records (reliability-tests §7, "one
- * caller's bad input"): send checks each record when it is called, so a bad one rejects its own
+ * One caller's malformed record must not fail anyone else's records (docs/testing.md
+ * T23): send checks each record when it is called, so a bad one rejects its own
  * call with INVALID_ARGUMENT naming the field and never reaches a batch shared with other callers.
  * appendRecords checks records the same way.
  */
+
+/** INVALID_ARGUMENT names the offending field. */
+type FieldError = SeglogError & { field?: string }
 
 const engines: LogEngine[] = []
 
@@ -21,7 +26,7 @@ afterEach(async () => {
 })
 
 async function openEngine(): Promise<LogEngine> {
-  const engine = await LogEngine.open({ dir: await makeTmpDir('seglog-producer-input-'), flush: 'os', onWarning: () => undefined })
+  const engine = await openQuietEngine(await makeTmpDir('seglog-producer-input-'))
   engines.push(engine)
   return engine
 }
@@ -30,16 +35,6 @@ async function readAll(log: PartitionLog): Promise<DecodedRecord[]> {
   const records: DecodedRecord[] = []
   for await (const record of log.records({ from: log.logStartOffset })) records.push(record)
   return records
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SeglogError & { field?: string }> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('producer.send: a bad record rejects only its own call', () => {
@@ -60,7 +55,7 @@ describe('producer.send: a bad record rejects only its own call', () => {
       const before = producer.send('t', [{ value: 'a1' }, { value: 'a2' }])
       const badSend = producer.send('t', [{ value: 'b1' }, bad as ProducerRecord, { value: 'b3' }])
       const after = producer.send('t', [{ key: 'k', value: 'c1', headers: { h: 'v' } }])
-      const error = await rejection(badSend)
+      const error = await rejection<FieldError>(badSend)
       expect(error.code).toBe('INVALID_ARGUMENT')
       expect(error.field).toBe(field)
       const [first, second] = await Promise.all([before, after])
@@ -100,11 +95,11 @@ describe('appendRecords checks records the same way', () => {
       [{ value: 'ok', timestamp: 2 ** 63 }, 'records[0].timestamp'],
     ]
     for (const [record, field] of bad) {
-      const error = await rejection(log.appendRecords([record as RecordInput, { value: Buffer.from('fine') }]))
+      const error = await rejection<FieldError>(log.appendRecords([record as RecordInput, { value: Buffer.from('fine') }]))
       expect(error.code, field).toBe('INVALID_ARGUMENT')
       expect(error.field).toBe(field)
     }
-    expect((await rejection(log.appendRecords([{ value: Buffer.from('fine') }, null as unknown as RecordInput]))).field).toBe('records[1]')
+    expect((await rejection<FieldError>(log.appendRecords([{ value: Buffer.from('fine') }, null as unknown as RecordInput]))).field).toBe('records[1]')
     expect(log.logEndOffset).toBe(0)
     const info = await log.appendRecords([{ key: 'k', value: new Uint8Array([9]), headers: { h: 'v' } }] as unknown as RecordInput[])
     expect(info.baseOffset).toBe(0)
@@ -120,10 +115,10 @@ describe('producer.send to a topic that was deleted', () => {
     const producer = engine.producer({ lingerMs: 60_000, compression: 'none' })
     const lingering = producer.send('t', [{ value: 'lingering' }])
     await engine.deleteTopic('t')
-    expect(await rejection(producer.send('t', [{ value: 'x' }]))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 't', isDeleted: true })
+    expect(await rejection<FieldError>(producer.send('t', [{ value: 'x' }]))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 't', isDeleted: true })
     await engine.createTopic('t')
     const again = producer.send('t', [{ value: 'again' }])
-    expect((await rejection(lingering)).code).toBe('LOG_CLOSED')
+    expect((await rejection<FieldError>(lingering)).code).toBe('LOG_CLOSED')
     await producer.flush()
     expect((await again).map((meta) => meta.offset)).toEqual([0])
     expect((await readAll(engine.partition('t', 0))).map((record) => record.value!.toString())).toEqual(['again'])

@@ -2,7 +2,7 @@ import v8 from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { CompressionName } from '../../src/compression/codec.js'
-import { LogEngine, type LogEngineOptions } from '../../src/engine/log-engine.js'
+import { LogEngine } from '../../src/engine/log-engine.js'
 import { SeglogError } from '../../src/errors.js'
 import { IoError } from '../../src/log/errors.js'
 import type { AppendInfo, PartitionLog } from '../../src/log/partition-log.js'
@@ -12,7 +12,9 @@ import { COMPRESSION_IDS } from '../../src/compression/codec.js'
 import type { RecordBatch } from '../../src/record/record-batch.js'
 import type { DecodedRecord } from '../../src/record/record.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { seededRandom } from '../../src/cli/bench/seeded-random.js'
+import { openQuietEngine, type EngineOptions } from '../helpers/engine.js'
+import { rejection } from '../helpers/errors.js'
+import { seededRandom } from '../../src/seeded-random.js'
 
 /**
  * The producer against a real engine in a temp dir: exactly-once placement under concurrency,
@@ -27,9 +29,9 @@ afterEach(async () => {
   await removeTmpDirs()
 })
 
-async function openEngine(options: Partial<LogEngineOptions> = {}): Promise<LogEngine> {
+async function openEngine(options: EngineOptions = {}): Promise<LogEngine> {
   const dir = await makeTmpDir('seglog-producer-')
-  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined, ...options })
+  const engine = await openQuietEngine(dir, options)
   engines.push(engine)
   return engine
 }
@@ -87,16 +89,6 @@ function slowAppends(log: PartitionLog, delayMs: number): void {
     tail = run.catch(() => undefined)
     return run
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeglogError)
-    return error as SeglogError
-  }
-  throw new Error('expected the promise to reject')
 }
 
 /** The producer's size estimate for a record without key or headers (see estimateSize). */

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { crc32c, crc32cImplementation, crc32cJs, NATIVE_MIN_BYTES } from '../../src/record/crc32c.js'
+import { REPO_ROOT } from '../helpers/paths.js'
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 describe('crc32c', () => {
   it('gives the standard check value for "123456789" below and above the native threshold', () => {
@@ -30,9 +29,10 @@ describe('crc32c', () => {
   })
 
   it('falls back to JavaScript when told to (SEGLOG_CRC32C=js) and still checks', () => {
-    const script = `import('./dist/record/crc32c.js').then((m) => console.log(m.crc32cImplementation, m.crc32c(Buffer.alloc(4096, 7))))`
+    // A fresh process, because the choice is made once at load; tsx runs src/ so no build is needed.
+    const script = `import('./src/record/crc32c.ts').then((m) => console.log(m.crc32cImplementation, m.crc32c(Buffer.alloc(4096, 7))))`
     const run = (env: Record<string, string>) =>
-      spawnSync(process.execPath, ['-e', script], { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: 'utf8' })
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: 'utf8' })
     const js = run({ SEGLOG_CRC32C: 'js' })
     const native = run({})
     expect(js.stdout.trim().split(' ')[0]).toBe('js')

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { seededRandom } from './seeded-random.js'
+import { seededRandom } from '../../seeded-random.js'
 export { seededRandom }
 
 export type PayloadKind = 'random' | 'json' | { file: string }

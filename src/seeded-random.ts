@@ -1,6 +1,7 @@
 /**
- * mulberry32: a small, fast, seedable generator of numbers in [0, 1). Benchmarks use it so every run
- * measures the same bytes, and tests so a failing case replays from its printed seed.
+ * mulberry32: a small, fast, seedable generator of numbers in [0, 1). The benchmarks use it so every
+ * run measures the same bytes, and the tests so a failing case replays from its printed seed. It
+ * sits at the top of src/, below every layer, because it depends on nothing and belongs to none.
  */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0
