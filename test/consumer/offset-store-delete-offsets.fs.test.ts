@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { OFFSETS_TOPIC } from '../../src/consumer/offset-store.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { fill, openEngine } from './helpers.js'
+import { openWatchedEngine } from '../helpers/engine.js'
+import { fill } from './helpers.js'
 
 /** OffsetStore.deleteOffsets: single partitions of a group forgotten, durably. */
 
@@ -10,7 +11,7 @@ afterEach(removeTmpDirs)
 describe('deleteOffsets', () => {
   it('tombstones only the named partitions that have a commit, and they stay deleted after reopen', async () => {
     const dir = await makeTmpDir('seglog-offsets-')
-    const { engine } = await openEngine(dir)
+    const { engine } = await openWatchedEngine(dir)
     await engine.createTopic('t', { partitions: 3 })
     for (let partition = 0; partition < 3; partition++) await fill(engine.partition('t', partition), 20)
     const store = engine.offsets
@@ -29,7 +30,7 @@ describe('deleteOffsets', () => {
     expect(await store.deleteOffsets('never', [{ topic: 't', partition: 1 }])).toBe(0)
     await engine.close()
 
-    const reopened = await openEngine(dir)
+    const reopened = await openWatchedEngine(dir)
     expect(reopened.engine.offsets.listGroups()).toEqual(['other'])
     expect(reopened.engine.offsets.fetch('g', 't', 2)).toBeNull()
     await reopened.engine.close()

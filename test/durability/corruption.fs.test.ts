@@ -9,7 +9,7 @@ import { prng, randomInt, scanSegment, segmentLogs, type ScannedBatch } from './
 import { flipByte } from '../helpers/files.js'
 
 /**
- * Damage on disk (docs/testing.md T4, T5, T7, T14; kafka-log-format §15): a flipped byte past and
+ * Damage on disk (docs/testing.md T4, T5, T7, T14; docs/durability.md): a flipped byte past and
  * below the recovery point, after clean and unclean shutdowns; damaged index files; leftovers of
  * interrupted operations; and the truncation sweep. Files are damaged with real writes, then the
  * directory is reopened through the engine.

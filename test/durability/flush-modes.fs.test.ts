@@ -13,7 +13,7 @@ import { scanSegment, segmentLogs, sleep } from './helpers.js'
 import { flipByte } from '../helpers/files.js'
 
 /**
- * What each flush mode does (kafka-log-format §18, docs/durability.md): when an append resolves,
+ * What each flush mode does (docs/durability.md): when an append resolves,
  * when fsyncs happen, what readers see; the clean-shutdown marker and the checkpoint files (§16.1),
  * and recovery starting from the checkpointed recovery point (§15).
  *

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decideRetention, type RetentionLimits, type SegmentSummary } from '../../src/log/retention.js'
 
-/** Unit tests for the pure retention decision (kafka-log-format §17), no disk involved. */
+/** Unit tests for the pure retention decision (docs/durability.md, Retention), no disk involved. */
 
 const NOW = 1_700_000_000_000
 

@@ -8,7 +8,7 @@ import { appendBatches, caught, markUnclean, openEngineWithLog, partitionDir, re
 import { segmentLogs } from './helpers.js'
 
 /**
- * Retention and DeleteRecords on disk (kafka-log-format §17): by time with an explicit clock, by
+ * Retention and DeleteRecords on disk (docs/durability.md, Retention): by time with an explicit clock, by
  * size, by a moved log start offset; never the active segment; future timestamps block time
  * retention and are reported; deleted segments are renamed `.deleted` and unlinked later, and a
  * crash in between leaves files the next open removes.

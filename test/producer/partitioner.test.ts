@@ -5,8 +5,8 @@ import { murmur2, partitionForKey, StickyPartitioner } from '../../src/producer/
 import { seededRandom } from '../../src/seeded-random.js'
 
 /**
- * Kafka's partitioning as pure functions: murmur2 against the spec's vectors (kafka-log-format.md
- * §20) and against KafkaJS 2.2.4's Java-compatible murmur2 and DefaultPartitioner on random keys;
+ * Kafka's partitioning as pure functions: murmur2 against known vectors of Kafka's
+ * Utils.murmur2 and against KafkaJS 2.2.4's Java-compatible murmur2 and DefaultPartitioner on random keys;
  * the sticky partitioner for keyless records against the rules of KIP-794.
  */
 
