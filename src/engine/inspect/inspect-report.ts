@@ -4,10 +4,9 @@ import { OFFSETS_TOPIC } from '../../consumer/offset-store.js'
 import { SeglogError } from '../../errors.js'
 import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from '../../engine/checkpoint-file.js'
 import { parsePartitionDirName, type TopicConfig } from '../../engine/topic-config.js'
+import { countEntries, OFFSET_ENTRY_SIZE, readTimeEntryRelativeOffset, readTimeEntryTimestamp, TIME_ENTRY_SIZE } from '../../format/index-entry.js'
 import type { FlushPolicy } from '../../log/flush-policy.js'
-import { OffsetIndex } from '../../log/offset-index.js'
 import { segmentPaths } from '../../log/segment-files.js'
-import { TimeIndex } from '../../log/time-index.js'
 import type { RecordBatch } from '../../record/record-batch.js'
 import {
   classifyDirOrNull,
@@ -309,8 +308,8 @@ function inspectSegment(dir: string, baseOffset: number, partitionCodecs: Map<st
     maxTimestamp: scan.maxTimestamp < 0 ? null : scan.maxTimestamp,
     compression: codecReports(scan.codecs, options.isDeep),
     indexEntries: {
-      offset: Math.floor((indexSize ?? 0) / OffsetIndex.ENTRY_SIZE),
-      time: Math.floor((timeIndexSize ?? 0) / TimeIndex.ENTRY_SIZE),
+      offset: countEntries(indexSize ?? 0, OFFSET_ENTRY_SIZE).count,
+      time: countEntries(timeIndexSize ?? 0, TIME_ENTRY_SIZE).count,
     },
     timeIndexLastEntry: lastTimeEntry(paths.timeIndex, baseOffset),
     missingFiles: [indexSize === null ? path.basename(paths.index) : null, timeIndexSize === null ? path.basename(paths.timeIndex) : null].filter((name) => name !== null),
@@ -339,7 +338,7 @@ function groupReports(commits: readonly GroupCommit[], partitions: readonly Part
   })
 }
 
-/** The last whole entry of a time index, read from its last 12 bytes (a lazy TimeIndex would read all). */
+/** The last whole entry of a time index, read from its last TIME_ENTRY_SIZE bytes (a lazy TimeIndex would read all). */
 function lastTimeEntry(file: string, baseOffset: number): { timestamp: number; offset: number } | null {
   let fd: number
   try {
@@ -349,11 +348,11 @@ function lastTimeEntry(file: string, baseOffset: number): { timestamp: number; o
   }
   try {
     const size = fs.fstatSync(fd).size
-    const count = Math.floor(size / TimeIndex.ENTRY_SIZE)
+    const { count } = countEntries(size, TIME_ENTRY_SIZE)
     if (count === 0) return null
-    const entry = Buffer.alloc(TimeIndex.ENTRY_SIZE)
-    fs.readSync(fd, entry, 0, entry.length, (count - 1) * TimeIndex.ENTRY_SIZE)
-    return { timestamp: entry.readInt32BE(0) * 0x1_0000_0000 + entry.readUInt32BE(4), offset: baseOffset + entry.readInt32BE(8) }
+    const entry = Buffer.alloc(TIME_ENTRY_SIZE)
+    fs.readSync(fd, entry, 0, entry.length, (count - 1) * TIME_ENTRY_SIZE)
+    return { timestamp: readTimeEntryTimestamp(entry, 0), offset: baseOffset + readTimeEntryRelativeOffset(entry, 0) }
   } finally {
     fs.closeSync(fd)
   }
