@@ -12,6 +12,7 @@ export { LogLockedError } from './engine/dir-lock.js'
 export { DEFAULT_TOPIC_CONFIG, resolveTopicConfig, validateTopicName, type TopicConfig } from './engine/topic-config.js'
 export { RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT } from './engine/checkpoint-file.js'
 export { inspectDirectory, type InspectDirectoryOptions, type InspectReport, type DataDirReport, type PartitionDirReport, type PartitionReport, type SegmentReport, type TopicReport, type GroupReport, type CodecReport } from './engine/inspect-directory.js'
+export { verifyDirectory, verifyFiles, type VerifyDirectoryOptions, type VerifyReport, type VerifyProblem } from './engine/verify-directory.js'
 export { repairDirectory, type RepairOptions, type RepairReport, type PartitionRepair, type QuarantineMove, type RecoveryCut } from './engine/repair-directory.js'
 
 // Partition logs.

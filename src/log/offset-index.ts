@@ -1,4 +1,5 @@
 import assert from 'node:assert'
+import { countEntries, isOffsetEntryAscending, MAX_RELATIVE_OFFSET, OFFSET_ENTRY_POSITION_OFFSET, OFFSET_ENTRY_SIZE, readOffsetEntryPosition, readOffsetEntryRelativeOffset, writeOffsetEntry } from '../format/index-entry.js'
 import { CorruptIndexError } from './errors.js'
 import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import { growColumn, IndexFile } from './index-file.js'
@@ -19,7 +20,7 @@ import { floorSlot } from './index-search.js'
  * its result. See docs/format/offset-index.md.
  */
 export class OffsetIndex extends IndexFile {
-  static readonly ENTRY_SIZE = 8
+  static readonly ENTRY_SIZE = OFFSET_ENTRY_SIZE
   private relativeOffsets = new Int32Array(16)
   private positions = new Int32Array(16)
 
@@ -43,7 +44,7 @@ export class OffsetIndex extends IndexFile {
     const relativeOffset = offset - this.baseOffset
     const count = this.count
     assert(count < this.maxEntries, 'offset index must not be appended to when full')
-    assert(relativeOffset >= 0 && relativeOffset <= 0x7fffffff, 'offset index relative offset must fit int32')
+    assert(relativeOffset >= 0 && relativeOffset <= MAX_RELATIVE_OFFSET, 'offset index relative offset must fit int32')
     assert(count === 0 || (relativeOffset > this.relativeOffsets[count - 1]! && position > this.positions[count - 1]!), 'offset index entries must ascend')
     if (count === this.relativeOffsets.length) {
       this.relativeOffsets = growColumn(this.relativeOffsets, count, this.maxEntries)
@@ -53,8 +54,7 @@ export class OffsetIndex extends IndexFile {
     this.positions[count] = position
     this.count = count + 1
     const at = this.stagedPosition()
-    this.pending.writeInt32BE(relativeOffset, at)
-    this.pending.writeInt32BE(position, at + 4)
+    writeOffsetEntry(this.pending, at, relativeOffset, position)
   }
 
   /** Position of the largest indexed offset <= `offset`, or 0 when none is (Kafka's lookup). */
@@ -97,26 +97,26 @@ export class OffsetIndex extends IndexFile {
     const last = this.lastEntry()
     if (last === null) return
     if (last.position >= logSize) {
-      throw new CorruptIndexError(this.file, (this.count - 1) * 8 + 4, `last entry points at byte ${last.position}, beyond the ${logSize}-byte log`)
+      throw new CorruptIndexError(this.file, (this.count - 1) * OFFSET_ENTRY_SIZE + OFFSET_ENTRY_POSITION_OFFSET, `last entry points at byte ${last.position}, beyond the ${logSize}-byte log`)
     }
     if (nextOffset !== null && last.offset >= nextOffset) {
-      throw new CorruptIndexError(this.file, (this.count - 1) * 8, `last entry offset ${last.offset} is not below the segment's next offset ${nextOffset}`)
+      throw new CorruptIndexError(this.file, (this.count - 1) * OFFSET_ENTRY_SIZE, `last entry offset ${last.offset} is not below the segment's next offset ${nextOffset}`)
     }
   }
 
   protected loadEntries(bytes: Buffer): void {
-    if (bytes.length % OffsetIndex.ENTRY_SIZE !== 0) {
-      throw new CorruptIndexError(this.file, bytes.length, `size ${bytes.length} is not a multiple of ${OffsetIndex.ENTRY_SIZE}`)
+    const { count, partialBytes } = countEntries(bytes.length, OFFSET_ENTRY_SIZE)
+    if (partialBytes !== 0) {
+      throw new CorruptIndexError(this.file, bytes.length, `size ${bytes.length} is not a multiple of ${OFFSET_ENTRY_SIZE}`)
     }
-    const count = bytes.length / OffsetIndex.ENTRY_SIZE
-    if (count > this.maxEntries) throw new CorruptIndexError(this.file, this.maxEntries * 8, `${count} entries exceed the maximum ${this.maxEntries}`)
+    if (count > this.maxEntries) throw new CorruptIndexError(this.file, this.maxEntries * OFFSET_ENTRY_SIZE, `${count} entries exceed the maximum ${this.maxEntries}`)
     const relativeOffsets = new Int32Array(Math.max(16, count))
     const positions = new Int32Array(Math.max(16, count))
     for (let slot = 0; slot < count; slot++) {
-      const relativeOffset = bytes.readInt32BE(slot * 8)
-      const position = bytes.readInt32BE(slot * 8 + 4)
-      const ascending = slot === 0 ? relativeOffset >= 0 && position >= 0 : relativeOffset > relativeOffsets[slot - 1]! && position > positions[slot - 1]!
-      if (!ascending) throw new CorruptIndexError(this.file, slot * 8, `entry ${slot} (${relativeOffset}, ${position}) does not ascend`)
+      const relativeOffset = readOffsetEntryRelativeOffset(bytes, slot)
+      const position = readOffsetEntryPosition(bytes, slot)
+      const ascending = slot === 0 ? relativeOffset >= 0 && position >= 0 : isOffsetEntryAscending(relativeOffset, position, relativeOffsets[slot - 1]!, positions[slot - 1]!)
+      if (!ascending) throw new CorruptIndexError(this.file, slot * OFFSET_ENTRY_SIZE, `entry ${slot} (${relativeOffset}, ${position}) does not ascend`)
       relativeOffsets[slot] = relativeOffset
       positions[slot] = position
     }

@@ -1,10 +1,9 @@
+import { OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE } from '../format/index-entry.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { CorruptIndexError } from './errors.js'
 import type { SegmentFile } from './file-system.js'
-import { OffsetIndex } from './offset-index.js'
 import { HeaderWalk } from './segment-headers.js'
 import type { SegmentIndexer } from './segment-indexer.js'
-import { TimeIndex } from './time-index.js'
 
 /**
  * Checks of a segment's indexes against its log after a clean shutdown, when the log is trusted
@@ -81,7 +80,7 @@ function checkLastOffsetEntry(log: CheckedLog, indexer: SegmentIndexer): void {
   if (last === null) return
   const walk = new HeaderWalk(log.file, log.name, last.position, log.size)
   if (!nextHeader(walk) || walk.lastOffset !== last.offset) {
-    throw new CorruptIndexError(index.file, (index.entries - 1) * OffsetIndex.ENTRY_SIZE, `last entry (${last.offset}, ${last.position}) does not name the batch at that position`)
+    throw new CorruptIndexError(index.file, (index.entries - 1) * OFFSET_ENTRY_SIZE, `last entry (${last.offset}, ${last.position}) does not name the batch at that position`)
   }
 }
 
@@ -101,7 +100,7 @@ function checkLastTimeEntry(log: CheckedLog, indexer: SegmentIndexer): void {
   while (nextHeader(walk) && walk.lastOffset <= last.offset) {
     if (walk.lastOffset === last.offset && walk.maxTimestamp() === last.timestamp) return
   }
-  throw new CorruptIndexError(index.file, (index.entries - 1) * TimeIndex.ENTRY_SIZE, `last entry (${last.timestamp}, ${last.offset}) does not match a batch of the log`)
+  throw new CorruptIndexError(index.file, (index.entries - 1) * TIME_ENTRY_SIZE, `last entry (${last.timestamp}, ${last.offset}) does not match a batch of the log`)
 }
 
 /** `walk.next()`, with damage read as "no batch there": the index entry is what is wrong. */

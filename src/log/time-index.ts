@@ -1,5 +1,5 @@
 import assert from 'node:assert'
-import { writeInt64BE } from '../record/int64.js'
+import { countEntries, isTimeEntryAscending, MAX_RELATIVE_OFFSET, readTimeEntryRelativeOffset, readTimeEntryTimestamp, TIME_ENTRY_RELATIVE_OFFSET_OFFSET, TIME_ENTRY_SIZE, writeTimeEntry } from '../format/index-entry.js'
 import { CorruptIndexError } from './errors.js'
 import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import { growColumn, IndexFile } from './index-file.js'
@@ -21,7 +21,7 @@ import { floorSlot } from './index-search.js'
  * retention and time lookups from it). See docs/format/time-index.md.
  */
 export class TimeIndex extends IndexFile {
-  static readonly ENTRY_SIZE = 12
+  static readonly ENTRY_SIZE = TIME_ENTRY_SIZE
   private timestamps = new Float64Array(16)
   private relativeOffsets = new Int32Array(16)
 
@@ -51,7 +51,7 @@ export class TimeIndex extends IndexFile {
     if (timestamp < 0) return
     assert(count < (isClosing ? this.maxEntries : this.maxEntries - 1), 'time index must not be appended to when full')
     const relativeOffset = offset - this.baseOffset
-    assert(relativeOffset >= 0 && relativeOffset <= 0x7fffffff, 'time index relative offset must fit int32')
+    assert(relativeOffset >= 0 && relativeOffset <= MAX_RELATIVE_OFFSET, 'time index relative offset must fit int32')
     assert(count === 0 || relativeOffset >= this.relativeOffsets[count - 1]!, 'time index offsets must not descend')
     if (count === this.timestamps.length) {
       this.timestamps = growColumn(this.timestamps, count, this.maxEntries)
@@ -61,8 +61,7 @@ export class TimeIndex extends IndexFile {
     this.relativeOffsets[count] = relativeOffset
     this.count = count + 1
     const at = this.stagedPosition()
-    writeInt64BE(this.pending, timestamp, at)
-    this.pending.writeInt32BE(relativeOffset, at + 8)
+    writeTimeEntry(this.pending, at, timestamp, relativeOffset)
   }
 
   /**
@@ -95,27 +94,26 @@ export class TimeIndex extends IndexFile {
     const last = this.lastEntry()
     if (last === null) return
     if (nextOffset !== null && last.offset >= nextOffset) {
-      throw new CorruptIndexError(this.file, (this.count - 1) * 12 + 8, `last entry offset ${last.offset} is not below the segment's next offset ${nextOffset}`)
+      throw new CorruptIndexError(this.file, (this.count - 1) * TIME_ENTRY_SIZE + TIME_ENTRY_RELATIVE_OFFSET_OFFSET, `last entry offset ${last.offset} is not below the segment's next offset ${nextOffset}`)
     }
   }
 
   protected loadEntries(bytes: Buffer): void {
-    if (bytes.length % TimeIndex.ENTRY_SIZE !== 0) {
-      throw new CorruptIndexError(this.file, bytes.length, `size ${bytes.length} is not a multiple of ${TimeIndex.ENTRY_SIZE}`)
+    const { count, partialBytes } = countEntries(bytes.length, TIME_ENTRY_SIZE)
+    if (partialBytes !== 0) {
+      throw new CorruptIndexError(this.file, bytes.length, `size ${bytes.length} is not a multiple of ${TIME_ENTRY_SIZE}`)
     }
-    const count = bytes.length / TimeIndex.ENTRY_SIZE
-    if (count > this.maxEntries) throw new CorruptIndexError(this.file, this.maxEntries * 12, `${count} entries exceed the maximum ${this.maxEntries}`)
+    if (count > this.maxEntries) throw new CorruptIndexError(this.file, this.maxEntries * TIME_ENTRY_SIZE, `${count} entries exceed the maximum ${this.maxEntries}`)
     const timestamps = new Float64Array(Math.max(16, count))
     const relativeOffsets = new Int32Array(Math.max(16, count))
     for (let slot = 0; slot < count; slot++) {
-      const at = slot * 12
-      const timestamp = bytes.readInt32BE(at) * 0x1_0000_0000 + bytes.readUInt32BE(at + 4)
-      const relativeOffset = bytes.readInt32BE(at + 8)
+      const timestamp = readTimeEntryTimestamp(bytes, slot)
+      const relativeOffset = readTimeEntryRelativeOffset(bytes, slot)
       const ascending = slot === 0
         ? timestamp >= 0 && relativeOffset >= 0
-        : timestamp > timestamps[slot - 1]! && relativeOffset >= relativeOffsets[slot - 1]!
+        : isTimeEntryAscending(timestamp, relativeOffset, timestamps[slot - 1]!, relativeOffsets[slot - 1]!)
       if (!ascending || !Number.isSafeInteger(timestamp)) {
-        throw new CorruptIndexError(this.file, at, `entry ${slot} (${timestamp}, ${relativeOffset}) does not ascend`)
+        throw new CorruptIndexError(this.file, slot * TIME_ENTRY_SIZE, `entry ${slot} (${timestamp}, ${relativeOffset}) does not ascend`)
       }
       timestamps[slot] = timestamp
       relativeOffsets[slot] = relativeOffset

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { countEntries, isOffsetEntryAscending, OFFSET_ENTRY_SIZE, readOffsetEntryPosition, readOffsetEntryRelativeOffset, readTimeEntryRelativeOffset, readTimeEntryTimestamp, TIME_ENTRY_SIZE } from '../../format/index-entry.js'
 import { CorruptIndexError } from '../../log/errors.js'
 import { OffsetIndex } from '../../log/offset-index.js'
 import { TimeIndex } from '../../log/time-index.js'
@@ -37,7 +38,7 @@ export interface TimeIndexEntry {
 
 export type IndexKind = 'offset' | 'time'
 
-export const ENTRY_SIZE: Readonly<Record<IndexKind, number>> = { offset: OffsetIndex.ENTRY_SIZE, time: TimeIndex.ENTRY_SIZE }
+export const ENTRY_SIZE: Readonly<Record<IndexKind, number>> = { offset: OFFSET_ENTRY_SIZE, time: TIME_ENTRY_SIZE }
 
 export interface DecodedIndex<E> {
   entries: E[]
@@ -51,26 +52,22 @@ export interface DecodedIndex<E> {
 }
 
 export function decodeOffsetIndex(bytes: Buffer, baseOffset: number): DecodedIndex<OffsetIndexEntry> {
-  const size = OffsetIndex.ENTRY_SIZE
-  const count = Math.floor(bytes.length / size)
+  const { count, partialBytes } = countEntries(bytes.length, OFFSET_ENTRY_SIZE)
   const entries: OffsetIndexEntry[] = []
   for (let slot = 0; slot < count; slot++) {
-    entries.push({ offset: baseOffset + bytes.readInt32BE(slot * size), position: bytes.readInt32BE(slot * size + 4) })
+    entries.push({ offset: baseOffset + readOffsetEntryRelativeOffset(bytes, slot), position: readOffsetEntryPosition(bytes, slot) })
   }
-  return { entries, listedCount: listedCount(entries, baseOffset), partialBytes: bytes.length - count * size }
+  return { entries, listedCount: listedCount(entries, baseOffset), partialBytes }
 }
 
 export function decodeTimeIndex(bytes: Buffer, baseOffset: number): DecodedIndex<TimeIndexEntry> {
-  const size = TimeIndex.ENTRY_SIZE
-  const count = Math.floor(bytes.length / size)
+  const { count, partialBytes } = countEntries(bytes.length, TIME_ENTRY_SIZE)
   const entries: TimeIndexEntry[] = []
   for (let slot = 0; slot < count; slot++) {
-    const at = slot * size
-    // Beyond 2^53 the number is approximate; such an entry is garbage and fails the checks anyway.
-    const timestamp = bytes.readInt32BE(at) * 0x1_0000_0000 + bytes.readUInt32BE(at + 4)
-    entries.push({ timestamp, offset: baseOffset + bytes.readInt32BE(at + 8) })
+    // Beyond 2^53 the timestamp is approximate; such an entry is garbage and fails the checks anyway.
+    entries.push({ timestamp: readTimeEntryTimestamp(bytes, slot), offset: baseOffset + readTimeEntryRelativeOffset(bytes, slot) })
   }
-  return { entries, listedCount: listedCount(entries, baseOffset), partialBytes: bytes.length - count * size }
+  return { entries, listedCount: listedCount(entries, baseOffset), partialBytes }
 }
 
 function listedCount(entries: readonly { offset: number }[], baseOffset: number): number {
@@ -144,7 +141,7 @@ export function checkOffsetIndex(index: DecodedIndex<OffsetIndexEntry>, probe: I
   for (let slot = 0; slot < count; slot++) {
     const entry = entries[slot]!
     const previous = entries[slot - 1]
-    if (previous !== undefined && !(entry.offset > previous.offset && entry.position > previous.position)) {
+    if (previous !== undefined && !isOffsetEntryAscending(entry.offset, entry.position, previous.offset, previous.position)) {
       findings.push({ kind: 'not-ascending', slot, entry: `offset ${entry.offset}, position ${entry.position}`, previous: `offset ${previous.offset}, position ${previous.position}` })
     }
     const logOffset = probe.lastOffsetOfBatchAt(entry.position)

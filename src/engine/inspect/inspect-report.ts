@@ -3,11 +3,9 @@ import path from 'node:path'
 import { OFFSETS_TOPIC } from '../../consumer/offset-store.js'
 import { SeglogError } from '../../errors.js'
 import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from '../../engine/checkpoint-file.js'
-import { parsePartitionDirName, type TopicConfig } from '../../engine/topic-config.js'
-import type { FlushPolicy } from '../../log/flush-policy.js'
-import { OffsetIndex } from '../../log/offset-index.js'
+import { parsePartitionDirName } from '../../engine/topic-config.js'
+import { countEntries, OFFSET_ENTRY_SIZE, readTimeEntryRelativeOffset, readTimeEntryTimestamp, TIME_ENTRY_SIZE } from '../../format/index-entry.js'
 import { segmentPaths } from '../../log/segment-files.js'
-import { TimeIndex } from '../../log/time-index.js'
 import type { RecordBatch } from '../../record/record-batch.js'
 import {
   classifyDirOrNull,
@@ -27,128 +25,8 @@ import { describeOpenFailure } from './open-failure.js'
 import { OffsetsReplay, type GroupCommit } from './offsets-replay.js'
 import { fileSizeOrNull, scanSegment, type CodecFigures, type SegmentScan } from './segment-scan.js'
 
-/**
- * The figures `seglog inspect` prints, gathered by reading the directory read-only: headers of
- * every batch (streamed, no record bodies but the offsets log's, which are replayed for the
- * consumer groups), index sizes, checkpoints and topics.json. The shapes here are the `--json`
- * document, field for field.
- */
-
-export interface InspectOptions {
-  /** Decompress compressed batches to measure the compression ratio. */
-  isDeep: boolean
-  onProblem: (message: string) => void
-  onProgress?: (bytes: number) => void
-}
-
-export interface CodecReport {
-  batches: number
-  records: number
-  bytes: number
-  /** Decompressed / stored bytes of the records areas; only with --deep. */
-  ratio: number | null
-}
-
-export interface SegmentReport {
-  file: string
-  baseOffset: number
-  bytes: number
-  batches: number
-  records: number
-  firstOffset: number | null
-  lastOffset: number | null
-  firstTimestamp: number | null
-  maxTimestamp: number | null
-  compression: Record<string, CodecReport>
-  indexEntries: { offset: number; time: number }
-  /** The time index's last entry: the engine's largest timestamp of a closed segment. */
-  timeIndexLastEntry: { timestamp: number; offset: number } | null
-  /** Index files that are missing (the engine rebuilds them on open). */
-  missingFiles: string[]
-  /** Bytes of a partial batch at the end of the log. */
-  trailingBytes: number
-  /** Why the scan stopped before the end, if it did (the figures then cover the bytes before it). */
-  readError: string | null
-}
-
-export interface PartitionReport {
-  name: string
-  topic: string
-  partition: number
-  dir: string
-  /** The directory exists; a partition of topics.json without one has only its name. */
-  exists: boolean
-  /** topics.json lists it. */
-  isKnown: boolean
-  segments: number
-  logStartOffset: number | null
-  logEndOffset: number | null
-  checkpoint: { recoveryPoint: number | null; logStartOffset: number | null }
-  records: number
-  batches: number
-  bytes: number
-  firstTimestamp: number | null
-  maxTimestamp: number | null
-  compression: Record<string, CodecReport>
-  indexEntries: { offset: number; time: number }
-  quarantine: { file: string; bytes: number; cutFrom: string; position: number }[]
-  leftovers: { file: string; bytes: number; why: string }[]
-  snapshots: { file: string; offset: number; bytes: number }[]
-  segmentList: SegmentReport[]
-}
-
-/** A consumer group's commit for one partition, from the offsets log, against that partition's log end. */
-export interface GroupReport {
-  group: string
-  topic: string
-  partition: number
-  committedOffset: number
-  /** The partition's log end from the scan; null when it has no segments here (a deleted topic). */
-  logEndOffset: number | null
-  /** Records from the commit (or the log start, if that is later) to the log end, as the engine's describeGroup counts; null without a log end. */
-  lag: number | null
-  metadata: string
-  commitTimestamp: number
-}
-
-export interface TopicReport {
-  name: string
-  partitions: number
-  settings: Omit<TopicConfig, 'partitions' | 'flush'>
-  /** The topic's flush override; null means the engine's own policy applies. */
-  flush: FlushPolicy | null
-}
-
-export interface CheckpointReport {
-  file: string
-  exists: boolean
-  error: string | null
-  entries: Record<string, number>
-}
-
-export interface DataDirReport {
-  type: 'data-dir'
-  dir: string
-  shutdown: { isClean: boolean; closedAt: number | null }
-  lock: { hasLockFile: boolean; heldByPid: number | null | 'unknown' }
-  topicsFile: { exists: boolean; error: string | null }
-  topics: TopicReport[]
-  checkpoints: { recoveryPoint: CheckpointReport; logStart: CheckpointReport }
-  partitions: PartitionReport[]
-  /** The live commits of the offsets log (`__consumer_offsets-0`), by group, topic and partition. */
-  groups: GroupReport[]
-  /** Leftovers of the data directory itself: unfinished topic deletions, temp files. */
-  leftovers: { file: string; why: string }[]
-  totals: { partitions: number; segments: number; batches: number; records: number; bytes: number }
-}
-
-export interface PartitionDirReport {
-  type: 'partition-dir'
-  dir: string
-  /** The data directory around it, when there is one (its checkpoints are used). */
-  dataDir: string | null
-  partition: PartitionReport
-}
+import type { CheckpointReport, CodecReport, DataDirReport, GroupReport, InspectOptions, PartitionDirReport, PartitionReport, SegmentReport } from './report-types.js'
+export type { CheckpointReport, CodecReport, DataDirReport, GroupReport, InspectOptions, PartitionDirReport, PartitionReport, SegmentReport, TopicReport } from './report-types.js'
 
 export function inspectDataDir(dir: string, options: InspectOptions): DataDirReport {
   const topicsFile = readTopicsFile(dir)
@@ -309,8 +187,8 @@ function inspectSegment(dir: string, baseOffset: number, partitionCodecs: Map<st
     maxTimestamp: scan.maxTimestamp < 0 ? null : scan.maxTimestamp,
     compression: codecReports(scan.codecs, options.isDeep),
     indexEntries: {
-      offset: Math.floor((indexSize ?? 0) / OffsetIndex.ENTRY_SIZE),
-      time: Math.floor((timeIndexSize ?? 0) / TimeIndex.ENTRY_SIZE),
+      offset: countEntries(indexSize ?? 0, OFFSET_ENTRY_SIZE).count,
+      time: countEntries(timeIndexSize ?? 0, TIME_ENTRY_SIZE).count,
     },
     timeIndexLastEntry: lastTimeEntry(paths.timeIndex, baseOffset),
     missingFiles: [indexSize === null ? path.basename(paths.index) : null, timeIndexSize === null ? path.basename(paths.timeIndex) : null].filter((name) => name !== null),
@@ -339,7 +217,7 @@ function groupReports(commits: readonly GroupCommit[], partitions: readonly Part
   })
 }
 
-/** The last whole entry of a time index, read from its last 12 bytes (a lazy TimeIndex would read all). */
+/** The last whole entry of a time index, read from its last TIME_ENTRY_SIZE bytes (a lazy TimeIndex would read all). */
 function lastTimeEntry(file: string, baseOffset: number): { timestamp: number; offset: number } | null {
   let fd: number
   try {
@@ -349,11 +227,11 @@ function lastTimeEntry(file: string, baseOffset: number): { timestamp: number; o
   }
   try {
     const size = fs.fstatSync(fd).size
-    const count = Math.floor(size / TimeIndex.ENTRY_SIZE)
+    const { count } = countEntries(size, TIME_ENTRY_SIZE)
     if (count === 0) return null
-    const entry = Buffer.alloc(TimeIndex.ENTRY_SIZE)
-    fs.readSync(fd, entry, 0, entry.length, (count - 1) * TimeIndex.ENTRY_SIZE)
-    return { timestamp: entry.readInt32BE(0) * 0x1_0000_0000 + entry.readUInt32BE(4), offset: baseOffset + entry.readInt32BE(8) }
+    const entry = Buffer.alloc(TIME_ENTRY_SIZE)
+    fs.readSync(fd, entry, 0, entry.length, (count - 1) * TIME_ENTRY_SIZE)
+    return { timestamp: readTimeEntryTimestamp(entry, 0), offset: baseOffset + readTimeEntryRelativeOffset(entry, 0) }
   } finally {
     fs.closeSync(fd)
   }
