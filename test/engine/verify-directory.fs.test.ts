@@ -2,7 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LogEngine, verifyDirectory, verifyFiles, type VerifyProblem } from '../../src/index.js'
-import { flipByte, scanBatches } from '../helpers/build-log.js'
+import { scanBatches } from '../helpers/build-log.js'
+import { flipByte } from '../helpers/files.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 
 afterEach(removeTmpDirs)
