@@ -45,14 +45,8 @@ export {
 export { murmur2, partitionForKey } from './producer/partitioner.js'
 
 // Record batches: Kafka's bytes.
-export {
-  RecordBatch,
-  encodeBatch,
-  assignBaseOffset,
-  stampLogAppendTime,
-  type EncodeBatchOptions,
-  type TimestampType,
-} from './record/record-batch.js'
+export { RecordBatch, type TimestampType } from './record/record-batch.js'
+export { encodeBatch, assignBaseOffset, stampLogAppendTime, type EncodeBatchOptions } from './record/batch-encoder.js'
 export { BatchScanner } from './record/batch-scanner.js'
 export { CorruptRecordError, type CorruptReason } from './record/errors.js'
 export type { DecodedRecord, RecordHeader, RecordInput } from './record/record.js'

@@ -1,6 +1,7 @@
 import { Bench } from 'tinybench'
 import { crc32c, crc32cImplementation, crc32cJs } from '../../src/record/crc32c.js'
-import { encodeBatch, RecordBatch } from '../../src/record/record-batch.js'
+import { RecordBatch } from '../../src/record/record-batch.js'
+import { encodeBatch } from '../../src/record/batch-encoder.js'
 import type { RecordInput } from '../../src/record/record.js'
 import { readVarint, writeVarint } from '../../src/record/varint.js'
 import { seededRandom } from '../../src/seeded-random.js'

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js'
-import { assignBaseOffset, RecordBatch } from '../record/record-batch.js'
+import { RecordBatch } from '../record/record-batch.js'
+import { assignBaseOffset } from '../record/batch-encoder.js'
 import type { Clock } from './clock.js'
 import type { LogFileSystem } from './file-system.js'
 import type { GroupCommit } from './group-commit.js'

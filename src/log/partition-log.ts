@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { CompressionName } from '../compression/codec.js'
-import { encodeBatch, type EncodeBatchOptions, type RecordBatch } from '../record/record-batch.js'
+import { type RecordBatch } from '../record/record-batch.js'
+import { encodeBatch, type EncodeBatchOptions } from '../record/batch-encoder.js'
 import type { DecodedRecord, RecordInput } from '../record/record.js'
 import type { RecordLike } from '../record/record-input.js'
 import { splitBatches } from './batch-bytes.js'

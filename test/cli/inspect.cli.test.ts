@@ -6,7 +6,7 @@ import type { LogEngine } from '../../src/index.js'
 import { assertCliBuilt, fileStates, outputLines, runCli } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openIdleEngine, openQuietEngine } from '../helpers/engine.js'
-import { encodeBatch } from '../../src/record/record-batch.js'
+import { encodeBatch } from '../../src/record/batch-encoder.js'
 import { buildDataDir, quarantineGarbage, segmentFile, T0, type BuiltPartition } from './engine-data.js'
 
 beforeAll(assertCliBuilt)

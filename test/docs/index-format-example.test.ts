@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { MAX_TIMESTAMP } from '../../src/log/partition-log.js'
 import { OffsetIndex } from '../../src/log/offset-index.js'
 import { TimeIndex } from '../../src/log/time-index.js'
-import { encodeBatch } from '../../src/record/record-batch.js'
+import { encodeBatch } from '../../src/record/batch-encoder.js'
 import { buildPartition, reopenPartition, type BatchSpec } from '../helpers/build-log.js'
 import { removeTmpDirs } from '../helpers/tmp-dir.js'
 

@@ -4,21 +4,8 @@ import type { CompressionName } from '../../src/compression/codec.js'
 import { SeglogError } from '../../src/errors.js'
 import { BatchScanner } from '../../src/record/batch-scanner.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
-import {
-  ATTRIBUTES_OFFSET,
-  BASE_OFFSET_OFFSET,
-  BASE_TIMESTAMP_OFFSET,
-  BATCH_HEADER_SIZE,
-  BATCH_LENGTH_OFFSET,
-  encodeBatch,
-  LAST_OFFSET_DELTA_OFFSET,
-  MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET,
-  PRODUCER_ID_OFFSET,
-  RECORDS_COUNT_OFFSET,
-  RecordBatch,
-  writeBatchCrc,
-} from '../../src/record/record-batch.js'
+import { ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, BASE_TIMESTAMP_OFFSET, BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET, RecordBatch } from '../../src/record/record-batch.js'
+import { encodeBatch, writeBatchCrc } from '../../src/record/batch-encoder.js'
 import type { RecordInput } from '../../src/record/record.js'
 import { writeVarint } from '../../src/record/varint.js'
 

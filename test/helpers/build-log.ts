@@ -4,7 +4,7 @@ import type { CompressionName } from '../../src/compression/codec.js'
 import { resolveTopicConfig, type TopicConfig } from '../../src/engine/topic-config.js'
 import { PartitionLog, type PartitionLogOptions } from '../../src/log/partition-log.js'
 import { BatchScanner } from '../../src/record/batch-scanner.js'
-import { encodeBatch } from '../../src/record/record-batch.js'
+import { encodeBatch } from '../../src/record/batch-encoder.js'
 import type { DecodedRecord } from '../../src/record/record.js'
 import { makeTmpDir } from './tmp-dir.js'
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LogEngine } from '../../src/engine/log-engine.js'
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP, type PartitionLog } from '../../src/log/partition-log.js'
-import { encodeBatch } from '../../src/record/record-batch.js'
+import { encodeBatch } from '../../src/record/batch-encoder.js'
 import { buildPartition, readRecords } from '../helpers/build-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 

@@ -5,7 +5,8 @@ import { OffsetOutOfRangeError } from '../../src/log/errors.js'
 import { LATEST_TIMESTAMP, MAX_TIMESTAMP, type PartitionLog } from '../../src/log/partition-log.js'
 import { offsetFileName } from '../../src/log/segment-files.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
-import { CRC_OFFSET, RECORDS_COUNT_OFFSET, encodeBatch } from '../../src/record/record-batch.js'
+import { CRC_OFFSET, RECORDS_COUNT_OFFSET } from '../../src/record/record-batch.js'
+import { encodeBatch } from '../../src/record/batch-encoder.js'
 import {
   addToModel,
   appendSpecs,

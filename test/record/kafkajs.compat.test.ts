@@ -3,7 +3,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { CompressionName } from '../../src/compression/codec.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
-import { encodeBatch, RecordBatch } from '../../src/record/record-batch.js'
+import { RecordBatch } from '../../src/record/record-batch.js'
+import { encodeBatch } from '../../src/record/batch-encoder.js'
 import type { RecordHeader } from '../../src/record/record.js'
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { CorruptRecordError } from '../../src/record/errors.js'
-import { encodeBatch, RecordBatch, stampLogAppendTime } from '../../src/record/record-batch.js'
+import { RecordBatch } from '../../src/record/record-batch.js'
+import { encodeBatch, stampLogAppendTime } from '../../src/record/batch-encoder.js'
 
 describe('stampLogAppendTime', () => {
   it('sets the timestamp type and max timestamp, keeps the codec and records, and leaves a valid CRC', () => {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { COMPRESSION_IDS, type CompressionName } from '../../src/compression/codec.js'
 import { BatchScanner } from '../../src/record/batch-scanner.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
-import { encodeBatch, RecordBatch, sequenceAfter, type EncodeBatchOptions } from '../../src/record/record-batch.js'
+import { RecordBatch, sequenceAfter } from '../../src/record/record-batch.js'
+import { encodeBatch, type EncodeBatchOptions } from '../../src/record/batch-encoder.js'
 import type { RecordHeader, RecordInput } from '../../src/record/record.js'
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { BatchScanner } from '../../src/record/batch-scanner.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
-import { assignBaseOffset, encodeBatch, RecordBatch } from '../../src/record/record-batch.js'
+import { RecordBatch } from '../../src/record/record-batch.js'
+import { assignBaseOffset, encodeBatch } from '../../src/record/batch-encoder.js'
 import { encodeTransactionMarker, readControlRecord } from '../../src/record/control-record.js'
 
 // The worked example of docs/format/record-batch.md (and of the Kafka format reference).

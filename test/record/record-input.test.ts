@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SeglogError } from '../../src/errors.js'
-import { encodeBatch, RecordBatch } from '../../src/record/record-batch.js'
+import { RecordBatch } from '../../src/record/record-batch.js'
+import { encodeBatch } from '../../src/record/batch-encoder.js'
 import { normalizeRecord, normalizeRecords } from '../../src/record/record-input.js'
 import type { RecordInput } from '../../src/record/record.js'
 
