@@ -1,4 +1,5 @@
 import { FileBatchReader } from '../log/file-batch-reader.js'
+import { checkRecoveredBatch } from '../log/segment-recovery.js'
 import { CorruptRecordError } from '../record/errors.js'
 
 /**
@@ -23,7 +24,6 @@ import { CorruptRecordError } from '../record/errors.js'
  *   producer state is replayed over it).
  */
 
-const MAX_RELATIVE_OFFSET = 0x7fffffff
 
 /** Where recovery would cut one segment, and why. */
 export interface SegmentDamage {
@@ -46,17 +46,7 @@ export function findSegmentDamage(file: string, baseOffset: number): SegmentDama
   let error: CorruptRecordError | null = null
   try {
     for (let batch = reader.next(); batch !== null; batch = reader.next()) {
-      const position = reader.batchPosition
-      try {
-        batch.ensureValid()
-      } catch (cause) {
-        throw cause instanceof CorruptRecordError ? cause.inFile(file, position) : cause
-      }
-      const batchBase = batch.baseOffset
-      const lastOffset = batchBase + batch.lastOffsetDelta
-      if (batchBase < nextOffset || lastOffset < batchBase || lastOffset - baseOffset > MAX_RELATIVE_OFFSET) {
-        throw new CorruptRecordError('bad-offset', position, `batch offsets ${batchBase}..${lastOffset} do not follow ${nextOffset - 1} in a segment based at ${baseOffset}`, file)
-      }
+      const lastOffset = checkRecoveredBatch(batch, reader.batchPosition, file, nextOffset, baseOffset)
       nextOffset = lastOffset + 1
       validBytes = reader.position
     }

@@ -1,10 +1,12 @@
 import { CorruptRecordError } from '../record/errors.js'
+import type { RecordBatch } from '../record/record-batch.js'
 import { wrapIo } from './errors.js'
 import { FileBatchReader } from './file-batch-reader.js'
 import { openFile, readAtSync, writeAllSync } from './file-io.js'
 import type { LogFileSystem, SegmentFile } from './file-system.js'
 import { quarantineFileName, type SegmentPaths } from './segment-files.js'
 import type { SegmentIndexer } from './segment-indexer.js'
+import { MAX_RELATIVE_OFFSET } from '../format/index-entry.js'
 
 /**
  * Recovery of one segment: the scan that revalidates every batch and rebuilds the indexes (Kafka's
@@ -21,7 +23,26 @@ export interface RecoverResult {
   error: CorruptRecordError | null
 }
 
-const MAX_RELATIVE_OFFSET = 0x7fffffff
+
+/**
+ * Recovery's check of one batch at `position` of `name`: framing and CRC, then offsets that follow
+ * `nextOffset` and stay within 2^31-1 of the segment's base. Returns the batch's last offset;
+ * throws CorruptRecordError positioned in the file. Shared with the read-only damage finder
+ * (engine/segment-damage.ts), so verify and repair judge bytes exactly as an open does.
+ */
+export function checkRecoveredBatch(batch: RecordBatch, position: number, name: string, nextOffset: number, segmentBaseOffset: number): number {
+  try {
+    batch.ensureValid()
+  } catch (cause) {
+    throw cause instanceof CorruptRecordError ? cause.inFile(name, position) : cause
+  }
+  const baseOffset = batch.baseOffset
+  const lastOffset = baseOffset + batch.lastOffsetDelta
+  if (baseOffset < nextOffset || lastOffset < baseOffset || lastOffset - segmentBaseOffset > MAX_RELATIVE_OFFSET) {
+    throw new CorruptRecordError('bad-offset', position, `batch offsets ${baseOffset}..${lastOffset} do not follow ${nextOffset - 1} in a segment based at ${segmentBaseOffset}`, name)
+  }
+  return lastOffset
+}
 const RECOVERY_CHUNK_BYTES = 8 * 1024 * 1024
 
 /**
@@ -38,17 +59,8 @@ export function scanAndIndex(file: SegmentFile, name: string, indexer: SegmentIn
   try {
     for (let batch = reader.next(); batch !== null; batch = reader.next()) {
       const position = reader.batchPosition
-      try {
-        batch.ensureValid()
-      } catch (cause) {
-        throw cause instanceof CorruptRecordError ? cause.inFile(name, position) : cause
-      }
-      const baseOffset = batch.baseOffset
-      const lastOffset = baseOffset + batch.lastOffsetDelta
-      if (baseOffset < indexer.nextOffset || lastOffset < baseOffset || lastOffset - indexer.baseOffset > MAX_RELATIVE_OFFSET) {
-        throw new CorruptRecordError('bad-offset', position, `batch offsets ${baseOffset}..${lastOffset} do not follow ${indexer.nextOffset - 1} in a segment based at ${indexer.baseOffset}`, name)
-      }
-      indexer.indexBatch({ baseOffset, lastOffset, maxTimestamp: batch.maxTimestamp, size: batch.sizeInBytes }, position)
+      const lastOffset = checkRecoveredBatch(batch, position, name, indexer.nextOffset, indexer.baseOffset)
+      indexer.indexBatch({ baseOffset: batch.baseOffset, lastOffset, maxTimestamp: batch.maxTimestamp, size: batch.sizeInBytes }, position)
       validBytes = reader.position
     }
     if (reader.trailingBytes > 0) {

@@ -11,6 +11,7 @@ import { checkClosedIndexes, loadTail, type CheckedLog } from './segment-index-c
 import { SegmentIndexer, type BatchMeta } from './segment-indexer.js'
 import { cutTail, moveToQuarantine, scanAndIndex, type RecoverResult } from './segment-recovery.js'
 import type { TimeIndex } from './time-index.js'
+import { MAX_RELATIVE_OFFSET } from '../format/index-entry.js'
 
 export type { BatchMeta } from './segment-indexer.js'
 export type { BatchLocation } from './segment-headers.js'
@@ -31,7 +32,6 @@ export interface SegmentRead {
   nextOffset: number
 }
 
-const MAX_RELATIVE_OFFSET = 0x7fffffff
 const NO_BYTES = Buffer.alloc(0)
 
 /**

@@ -11,6 +11,7 @@ import {
   MAGIC_OFFSET,
   RecordBatch,
 } from '../../record/record-batch.js'
+import { MAX_RELATIVE_OFFSET } from '../../format/index-entry.js'
 
 /**
  * Tells a torn tail from damage when a `.log` ends in bytes that do not frame as a whole batch.
@@ -20,7 +21,6 @@ import {
  */
 
 const SCAN_CHUNK_BYTES = 1024 * 1024
-const MAX_RELATIVE_OFFSET = 0x7fffffff
 
 /**
  * File position of the first valid batch starting after `from` and ending by `end`, or null. A

@@ -5,6 +5,7 @@ import { FileBatchReader } from '../../log/file-batch-reader.js'
 import { CorruptRecordError } from '../../record/errors.js'
 import { BATCH_HEADER_SIZE, compressionNameOf, NO_TIMESTAMP, type RecordBatch } from '../../record/record-batch.js'
 import type { IndexProbe } from './index-check.js'
+import { MAX_RELATIVE_OFFSET } from '../../format/index-entry.js'
 
 /**
  * One front-to-back pass over a `.log` file for `seglog inspect` and `seglog verify`: batch
@@ -108,7 +109,6 @@ interface DamageTracker {
   mark(position: number): string
 }
 
-const MAX_RELATIVE_OFFSET = 0x7fffffff
 
 export function scanSegment(file: string, options: ScanOptions): SegmentScan {
   const scan: SegmentScan = {
