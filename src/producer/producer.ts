@@ -5,6 +5,7 @@ import { InvalidArgumentError, SeglogError } from '../errors.js'
 import type { PartitionLog } from '../log/partition-log.js'
 import type { RecordInput } from '../record/record.js'
 import { normalizeRecord, type RecordLike } from '../record/record-input.js'
+import { estimateSize, PartitionBatch, PendingSend, type RecordMetadata } from './accumulator.js'
 import { LatencyHistogram } from './latency-histogram.js'
 import { partitionForKey, StickyPartitioner } from './partitioner.js'
 
@@ -36,12 +37,7 @@ export interface ProducerRecord extends RecordLike {
   partition?: number
 }
 
-export interface RecordMetadata {
-  topic: string
-  partition: number
-  offset: number
-  timestamp: number
-}
+export type { RecordMetadata } from './accumulator.js'
 
 export interface ProducerMetrics {
   recordsSent: number
@@ -72,49 +68,6 @@ export class ProducerClosedError extends SeglogError {
   }
 }
 
-/** One `send` call in flight: its results fill in as the batches holding its records complete. */
-class PendingSend {
-  readonly results: RecordMetadata[]
-  remaining: number
-  readonly startMs: number
-  settled = false
-  resolve!: (results: RecordMetadata[]) => void
-  reject!: (error: Error) => void
-  readonly promise: Promise<RecordMetadata[]>
-
-  constructor(count: number) {
-    this.results = new Array<RecordMetadata>(count)
-    this.remaining = count
-    this.startMs = performance.now()
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve
-      this.reject = reject
-    })
-  }
-}
-
-/**
- * Records waiting for one partition's next batch. Where results go is kept per run: consecutive
- * records of one `send` (the usual case) share one entry instead of one per record.
- */
-class PartitionBatch {
-  records: RecordInput[] = []
-  /** Per run: the send, the run's first slot in that send, and its first index in `records`. */
-  runSends: PendingSend[] = []
-  runSlots: number[] = []
-  runStarts: number[] = []
-  bytes = 0
-  /**
-   * Timestamp given to records sent without one (Kafka stamps them when they are accumulated):
-   * set when the first record joins, since the empty batch may have waited long before that.
-   */
-  createdMs = Date.now()
-  timer: NodeJS.Timeout | null = null
-  scheduled = false
-  /** Linger is over: append as soon as the partition has room in flight. */
-  isDue = false
-}
-
 interface TopicState {
   logs: readonly PartitionLog[]
   batches: PartitionBatch[]
@@ -131,9 +84,6 @@ interface TopicState {
  * batches grow with load even without linger (as Kafka's sender does with in-flight requests).
  */
 const MAX_APPENDS_IN_FLIGHT = 2
-
-/** Per-record overhead estimate: record varints and attributes (at most 21) plus headers count. */
-const RECORD_OVERHEAD_BYTES = 22
 
 /**
  * Batches records per partition and appends them as compressed record batches. One producer may
@@ -252,16 +202,7 @@ export class Producer implements AsyncDisposable {
     // larger than the limit on its own still goes, alone.
     if (batch.records.length > 0 && batch.bytes + size > this.batchBytes) this.drain(topic, state, partition)
     const current = state.batches[partition]!
-    if (current.records.length === 0) current.createdMs = Date.now()
-    const runs = current.runSends.length
-    const extendsRun = runs > 0 && current.runSends[runs - 1] === pending && current.runSlots[runs - 1]! + (current.records.length - current.runStarts[runs - 1]!) === slot
-    if (!extendsRun) {
-      current.runSends.push(pending)
-      current.runSlots.push(slot)
-      current.runStarts.push(current.records.length)
-    }
-    current.records.push(input)
-    current.bytes += size
+    current.add(input, size, pending, slot)
     if (current.bytes >= this.batchBytes) {
       this.drain(topic, state, partition)
     } else if (this.lingerMs === 0) {
@@ -325,33 +266,11 @@ export class Producer implements AsyncDisposable {
       this.recordsSent += batch.records.length
       this.bytesSent += batch.bytes
       this.bytesWritten += info.size
-      const nowMs = performance.now()
-      const records = batch.records
-      const runs = batch.runSends.length
-      for (let run = 0; run < runs; run++) {
-        const pending = batch.runSends[run]!
-        if (pending.settled) continue
-        const start = batch.runStarts[run]!
-        const end = run + 1 < runs ? batch.runStarts[run + 1]! : records.length
-        let slot = batch.runSlots[run]!
-        for (let index = start; index < end; index++, slot++) {
-          pending.results[slot] = { topic, partition, offset: info.baseOffset + index, timestamp: records[index]!.timestamp ?? batch.createdMs }
-        }
-        pending.remaining -= end - start
-        if (pending.remaining === 0) {
-          pending.settled = true
-          this.latency.record(nowMs - pending.startMs)
-          pending.resolve(pending.results)
-        }
-      }
+      batch.complete(topic, partition, info.baseOffset, this.latency)
     } catch (error) {
       // Only the first failure of an epoch starts a new one; batches queued behind it fail too.
       if (options.producerId === this.producerId && options.producerEpoch === this.producerEpoch) this.bumpEpoch()
-      for (const pending of batch.runSends) {
-        if (pending.settled) continue
-        pending.settled = true
-        pending.reject(error as Error)
-      }
+      batch.fail(error as Error)
     } finally {
       this.release(batch.bytes)
     }
@@ -422,12 +341,6 @@ export class Producer implements AsyncDisposable {
 function checkPartition(partition: number | undefined, count: number): void {
   if (partition === undefined) return
   if (!Number.isInteger(partition) || partition < 0 || partition >= count) throw new InvalidArgumentError(`partition ${partition} does not exist (the topic has ${count})`)
-}
-
-function estimateSize(record: RecordInput): number {
-  let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0)
-  if (record.headers !== undefined) for (const header of record.headers) size += header.key.length * 3 + (header.value?.length ?? 0) + 10
-  return size
 }
 
 function integerOption(value: number | undefined, name: string, fallback: number, min: number): number {
