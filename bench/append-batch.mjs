@@ -27,7 +27,9 @@ try {
   const start = process.hrtime.bigint()
   for (let append = 0; append < appends; append++) await log.appendBatch(encoded)
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  console.log(`${distDir}: ${((appends * encoded.length) / seconds / 1e6).toFixed(0)} MB/s, ${((seconds / appends) * 1e6).toFixed(1)} µs per append of ${encoded.length} bytes (segmentBytes ${segmentBytes})`)
+  console.log(
+    `${distDir}: ${((appends * encoded.length) / seconds / 1e6).toFixed(0)} MB/s, ${((seconds / appends) * 1e6).toFixed(1)} µs per append of ${encoded.length} bytes (segmentBytes ${segmentBytes})`,
+  )
   await engine.close()
 } finally {
   fs.rmSync(dir, { recursive: true, force: true })

@@ -46,7 +46,23 @@ function prng(seed) {
 }
 
 const random = prng(42)
-const WORDS = ['order', 'customer', 'id', 'amount', 'EUR', 'USD', 'status', 'shipped', 'pending', 'sku', 'qty', 'ts', 'region', 'eu-west', 'us-east']
+const WORDS = [
+  'order',
+  'customer',
+  'id',
+  'amount',
+  'EUR',
+  'USD',
+  'status',
+  'shipped',
+  'pending',
+  'sku',
+  'qty',
+  'ts',
+  'region',
+  'eu-west',
+  'us-east',
+]
 function makeValue(n) {
   let text = `{"n":${n}`
   while (text.length < VALUE_BYTES) text += `,"${WORDS[Math.floor(random() * WORDS.length)]}":${Math.floor(random() * 100000)}`
@@ -61,7 +77,9 @@ function mbPerSecond(bytes, ms) {
   return (bytes / 1e6 / (ms / 1000)).toFixed(1)
 }
 
-console.log(`consumer e2e: ${RECORDS.toLocaleString('en-US')} records x ${VALUE_BYTES} B, lz4, ${PARTITIONS} partitions, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`)
+console.log(
+  `consumer e2e: ${RECORDS.toLocaleString('en-US')} records x ${VALUE_BYTES} B, lz4, ${PARTITIONS} partitions, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`,
+)
 
 const dir = path.join(root, 'data')
 const engine = await LogEngine.open({ dir, flush: 'os', ...quiet })
@@ -82,7 +100,9 @@ await engine.createTopic('events', { partitions: PARTITIONS })
   await producer.close()
   const ms = performance.now() - started
   const bytes = engine.partitions('events').reduce((sum, log) => sum + log.sizeInBytes, 0)
-  console.log(`produce: ${rate(RECORDS, ms)} records/s, ${mbPerSecond(RECORDS * VALUE_BYTES, ms)} MB/s of values; on disk ${(bytes / 1e6).toFixed(1)} MB (${((bytes / (RECORDS * VALUE_BYTES)) * 100).toFixed(0)}% of the value bytes)`)
+  console.log(
+    `produce: ${rate(RECORDS, ms)} records/s, ${mbPerSecond(RECORDS * VALUE_BYTES, ms)} MB/s of values; on disk ${(bytes / 1e6).toFixed(1)} MB (${((bytes / (RECORDS * VALUE_BYTES)) * 100).toFixed(0)}% of the value bytes)`,
+  )
 }
 
 async function consumePass(label, group, read) {
@@ -93,9 +113,12 @@ async function consumePass(label, group, read) {
   assert.equal(count, RECORDS)
   assert.equal(bytes, RECORDS * VALUE_BYTES)
   await consumer.commit()
-  for (let partition = 0; partition < PARTITIONS; partition++) assert.equal(engine.offsets.fetch(group, 'events', partition)?.offset, engine.partition('events', partition).logEndOffset)
+  for (let partition = 0; partition < PARTITIONS; partition++)
+    assert.equal(engine.offsets.fetch(group, 'events', partition)?.offset, engine.partition('events', partition).logEndOffset)
   await consumer.close()
-  console.log(`consume (${label}): ${rate(count, ms)} records/s, ${mbPerSecond(bytes, ms)} MB/s of values, ${(ms / 1000).toFixed(2)} s, committing every ${COMMIT_EVERY.toLocaleString('en-US')}`)
+  console.log(
+    `consume (${label}): ${rate(count, ms)} records/s, ${mbPerSecond(bytes, ms)} MB/s of values, ${(ms / 1000).toFixed(2)} s, committing every ${COMMIT_EVERY.toLocaleString('en-US')}`,
+  )
 }
 
 await consumePass('per-record iterator', 'iterate', async (consumer) => {
@@ -147,7 +170,9 @@ async function commitRates(flush) {
     await store.commitMany('batched', entries)
   }
   const batchedMs = performance.now() - started
-  console.log(`commits, flush '${flush}': commit() ${rate(singles, singleMs)}/s (${((singleMs / singles) * 1000).toFixed(0)} us each); commitMany(100) ${rate(batched, batchedMs)} calls/s = ${rate(batched * 100, batchedMs)} offsets/s; compactions ${store.compactions}`)
+  console.log(
+    `commits, flush '${flush}': commit() ${rate(singles, singleMs)}/s (${((singleMs / singles) * 1000).toFixed(0)} us each); commitMany(100) ${rate(batched, batchedMs)} calls/s = ${rate(batched * 100, batchedMs)} offsets/s; compactions ${store.compactions}`,
+  )
   await target.close()
 }
 

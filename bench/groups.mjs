@@ -44,7 +44,21 @@ const FLUSH = option('flush', 'sync')
 const KAFKAJS_RUNS = Number(option('kafkajs-runs', 5))
 
 async function startServer(dir) {
-  const child = spawn(process.execPath, [path.join(root, 'dist/cli/main.js'), 'serve', dir, '--port', '0', '--flush', FLUSH, '--override', 'group.initial.rebalance.delay.ms=0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'dist/cli/main.js'),
+      'serve',
+      dir,
+      '--port',
+      '0',
+      '--flush',
+      FLUSH,
+      '--override',
+      'group.initial.rebalance.delay.ms=0',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   const port = await new Promise((resolve, reject) => {
     let out = ''
     child.stdout.on('data', (chunk) => {
@@ -54,7 +68,14 @@ async function startServer(dir) {
     })
     child.on('exit', (code) => reject(new Error(`seglog serve exited with ${code}`)))
   })
-  return { port, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM') }) }
+  return {
+    port,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve)
+        child.kill('SIGTERM')
+      }),
+  }
 }
 
 class RawClient {
@@ -85,7 +106,8 @@ class RawClient {
   request(api, version, body) {
     return new Promise((resolve) => {
       this.waiting.push({ api, version, resolve })
-      for (const chunk of encodeRequest(api, version, { correlationId: ++this.correlationId, clientId: 'bench' }, body)) this.socket.write(chunk)
+      for (const chunk of encodeRequest(api, version, { correlationId: ++this.correlationId, clientId: 'bench' }, body))
+        this.socket.write(chunk)
     })
   }
 
@@ -106,35 +128,54 @@ async function rawRebalance(clients, groupId) {
   const started = performance.now()
   const state = clients.map(() => ({ memberId: '', generationId: -1, synced: false }))
   const isStable = () => state.every((member) => member.synced && member.generationId === state[0].generationId)
-  const join = (client, memberId) => client.request('JoinGroup', 5, { groupId, sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000, memberId, groupInstanceId: null, protocolType: 'consumer', protocols: PROTOCOLS })
+  const join = (client, memberId) =>
+    client.request('JoinGroup', 5, {
+      groupId,
+      sessionTimeoutMs: 30_000,
+      rebalanceTimeoutMs: 30_000,
+      memberId,
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols: PROTOCOLS,
+    })
   let stableAt = 0
-  await Promise.all(clients.map(async (client, slot) => {
-    const member = state[slot]
-    while (!isStable()) {
-      if (member.synced) {
-        await new Promise((resolve) => setTimeout(resolve, 10))
-        if (isStable()) break
-        const beat = await client.request('Heartbeat', 3, { groupId, generationId: member.generationId, memberId: member.memberId, groupInstanceId: null })
-        if (beat.errorCode !== 0) member.synced = false
-        continue
+  await Promise.all(
+    clients.map(async (client, slot) => {
+      const member = state[slot]
+      while (!isStable()) {
+        if (member.synced) {
+          await new Promise((resolve) => setTimeout(resolve, 10))
+          if (isStable()) break
+          const beat = await client.request('Heartbeat', 3, {
+            groupId,
+            generationId: member.generationId,
+            memberId: member.memberId,
+            groupInstanceId: null,
+          })
+          if (beat.errorCode !== 0) member.synced = false
+          continue
+        }
+        const joined = await join(client, member.memberId)
+        if (joined.errorCode === 79) {
+          member.memberId = joined.memberId
+          continue
+        }
+        assert.equal(joined.errorCode, 0)
+        const synced = await client.request('SyncGroup', 3, {
+          groupId,
+          generationId: joined.generationId,
+          memberId: member.memberId,
+          groupInstanceId: null,
+          assignments: joined.members.map((entry) => ({ memberId: entry.memberId, assignment: Buffer.from(entry.memberId) })),
+        })
+        if (synced.errorCode !== 0) continue
+        assert.equal(synced.assignment.toString(), member.memberId)
+        member.generationId = joined.generationId
+        member.synced = true
+        if (isStable() && stableAt === 0) stableAt = performance.now()
       }
-      const joined = await join(client, member.memberId)
-      if (joined.errorCode === 79) {
-        member.memberId = joined.memberId
-        continue
-      }
-      assert.equal(joined.errorCode, 0)
-      const synced = await client.request('SyncGroup', 3, {
-        groupId, generationId: joined.generationId, memberId: member.memberId, groupInstanceId: null,
-        assignments: joined.members.map((entry) => ({ memberId: entry.memberId, assignment: Buffer.from(entry.memberId) })),
-      })
-      if (synced.errorCode !== 0) continue
-      assert.equal(synced.assignment.toString(), member.memberId)
-      member.generationId = joined.generationId
-      member.synced = true
-      if (isStable() && stableAt === 0) stableAt = performance.now()
-    }
-  }))
+    }),
+  )
   const elapsed = (stableAt || performance.now()) - started
   await Promise.all(clients.map((client, slot) => client.request('LeaveGroup', 1, { groupId, memberId: state[slot].memberId })))
   return elapsed
@@ -155,14 +196,16 @@ async function kafkajsRebalance(port, members, groupId) {
   let resolveAll
   const done = new Promise((resolve) => (resolveAll = resolve))
   // A generation is complete when the members' latest assignments cover the 12 partitions once.
-  consumers.forEach((consumer, slot) => consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    latest.set(slot, payload.memberAssignment['bench-topic'] ?? [])
-    const all = [...latest.values()].flat()
-    if (latest.size === members && all.length === 12 && new Set(all).size === 12) {
-      finishedAt = performance.now()
-      resolveAll()
-    }
-  }))
+  consumers.forEach((consumer, slot) =>
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      latest.set(slot, payload.memberAssignment['bench-topic'] ?? [])
+      const all = [...latest.values()].flat()
+      if (latest.size === members && all.length === 12 && new Set(all).size === 12) {
+        finishedAt = performance.now()
+        resolveAll()
+      }
+    }),
+  )
   const started = performance.now()
   await Promise.all(consumers.map((consumer) => consumer.run({ eachMessage: async () => undefined })))
   await done
@@ -185,10 +228,19 @@ function summary(samples) {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-groups-'))
 const server = await startServer(dir)
 try {
-  const admin = new RawClient(await new Promise((resolve) => { const socket = net.connect({ host: '127.0.0.1', port: server.port }, () => resolve(socket)) }))
-  const created = await admin.request('CreateTopics', 4, { topics: [{ name: 'bench-topic', numPartitions: 12, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000 })
+  const admin = new RawClient(
+    await new Promise((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port: server.port }, () => resolve(socket))
+    }),
+  )
+  const created = await admin.request('CreateTopics', 4, {
+    topics: [{ name: 'bench-topic', numPartitions: 12, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 5000,
+  })
   assert.equal(created.topics[0].errorCode, 0)
-  console.log(`seglog serve (flush ${FLUSH}), ${os.cpus().length} CPUs, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`)
+  console.log(
+    `seglog serve (flush ${FLUSH}), ${os.cpus().length} CPUs, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`,
+  )
   for (const members of MEMBER_COUNTS) {
     const clients = await Promise.all(Array.from({ length: members }, () => RawClient.connect(server.port)))
     const samples = []
@@ -206,29 +258,69 @@ try {
   // Commit throughput: one member of a Stable group commits offsets of partition 0, DEPTH at a time.
   const client = await RawClient.connect(server.port)
   const { memberId, generationId } = await (async () => {
-    const first = await client.request('JoinGroup', 5, { groupId: 'committer', sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: PROTOCOLS })
-    const joined = await client.request('JoinGroup', 5, { groupId: 'committer', sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000, memberId: first.memberId, groupInstanceId: null, protocolType: 'consumer', protocols: PROTOCOLS })
-    await client.request('SyncGroup', 3, { groupId: 'committer', generationId: joined.generationId, memberId: first.memberId, groupInstanceId: null, assignments: [] })
+    const first = await client.request('JoinGroup', 5, {
+      groupId: 'committer',
+      sessionTimeoutMs: 30_000,
+      rebalanceTimeoutMs: 30_000,
+      memberId: '',
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols: PROTOCOLS,
+    })
+    const joined = await client.request('JoinGroup', 5, {
+      groupId: 'committer',
+      sessionTimeoutMs: 30_000,
+      rebalanceTimeoutMs: 30_000,
+      memberId: first.memberId,
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols: PROTOCOLS,
+    })
+    await client.request('SyncGroup', 3, {
+      groupId: 'committer',
+      generationId: joined.generationId,
+      memberId: first.memberId,
+      groupInstanceId: null,
+      assignments: [],
+    })
     return { memberId: first.memberId, generationId: joined.generationId }
   })()
   // The topic is empty, so offset 0 is the one offset that may be committed, again and again.
   const latencies = []
   let next = 0
   const started = performance.now()
-  const heartbeat = setInterval(() => void client.request('Heartbeat', 3, { groupId: 'committer', generationId, memberId, groupInstanceId: null }), 1000)
-  await Promise.all(Array.from({ length: DEPTH }, async () => {
-    while (next < COMMITS) {
-      next++
-      const sentAt = performance.now()
-      const response = await client.request('OffsetCommit', 8, { groupId: 'committer', generationIdOrMemberEpoch: generationId, memberId, groupInstanceId: null, topics: [{ name: 'bench-topic', partitions: [{ partitionIndex: 0, committedOffset: 0, committedLeaderEpoch: -1, committedMetadata: null }] }] })
-      latencies.push(performance.now() - sentAt)
-      assert.equal(response.topics[0].partitions[0].errorCode, 0)
-    }
-  }))
+  const heartbeat = setInterval(
+    () => void client.request('Heartbeat', 3, { groupId: 'committer', generationId, memberId, groupInstanceId: null }),
+    1000,
+  )
+  await Promise.all(
+    Array.from({ length: DEPTH }, async () => {
+      while (next < COMMITS) {
+        next++
+        const sentAt = performance.now()
+        const response = await client.request('OffsetCommit', 8, {
+          groupId: 'committer',
+          generationIdOrMemberEpoch: generationId,
+          memberId,
+          groupInstanceId: null,
+          topics: [
+            {
+              name: 'bench-topic',
+              partitions: [{ partitionIndex: 0, committedOffset: 0, committedLeaderEpoch: -1, committedMetadata: null }],
+            },
+          ],
+        })
+        latencies.push(performance.now() - sentAt)
+        assert.equal(response.topics[0].partitions[0].errorCode, 0)
+      }
+    }),
+  )
   const elapsedMs = performance.now() - started
   clearInterval(heartbeat)
   latencies.sort((a, b) => a - b)
-  console.log(`commits, raw OffsetCommit v8, ${DEPTH} in flight, flush ${FLUSH}: ${Math.round((COMMITS / elapsedMs) * 1000).toLocaleString('en-US')} commits/s, p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms (${COMMITS} commits)`)
+  console.log(
+    `commits, raw OffsetCommit v8, ${DEPTH} in flight, flush ${FLUSH}: ${Math.round((COMMITS / elapsedMs) * 1000).toLocaleString('en-US')} commits/s, p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms (${COMMITS} commits)`,
+  )
   client.close()
   admin.close()
 } finally {

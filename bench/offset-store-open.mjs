@@ -58,11 +58,15 @@ async function timedOpen(target, label) {
     assert.equal(store.fetch(`group-${group}`, 'orders', partition)?.offset, offsetFor(group, partition))
   }
   const log = engine.partition(OFFSETS_TOPIC, 0)
-  console.log(`${label}: ${ms.toFixed(0)} ms (${((GROUPS * PARTITIONS) / (ms / 1000) / 1e6).toFixed(2)} M offsets/s; heap +${heapMiB.toFixed(0)} MiB; offsets log ${log.logEndOffset - log.logStartOffset} records, ${mib(log.sizeInBytes)} MiB, ${log.segmentCount} segment(s); clean=${engine.wasCleanShutdown})`)
+  console.log(
+    `${label}: ${ms.toFixed(0)} ms (${((GROUPS * PARTITIONS) / (ms / 1000) / 1e6).toFixed(2)} M offsets/s; heap +${heapMiB.toFixed(0)} MiB; offsets log ${log.logEndOffset - log.logStartOffset} records, ${mib(log.sizeInBytes)} MiB, ${log.segmentCount} segment(s); clean=${engine.wasCleanShutdown})`,
+  )
   return engine
 }
 
-console.log(`offset store open: ${GROUPS} groups x ${PARTITIONS} partitions = ${(GROUPS * PARTITIONS).toLocaleString('en-US')} offsets, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`)
+console.log(
+  `offset store open: ${GROUPS} groups x ${PARTITIONS} partitions = ${(GROUPS * PARTITIONS).toLocaleString('en-US')} offsets, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`,
+)
 console.log(`data dir ${dir}`)
 
 {
@@ -70,17 +74,22 @@ console.log(`data dir ${dir}`)
   const engine = await LogEngine.open({ dir, flush: 'os', ...quiet })
   await engine.createTopic('orders', { partitions: PARTITIONS })
   for (let partition = 0; partition < PARTITIONS; partition++) {
-    await engine.partition('orders', partition).appendRecords(Array.from({ length: RECORDS_PER_PARTITION }, () => ({ key: null, value: null, timestamp: 0 })))
+    await engine
+      .partition('orders', partition)
+      .appendRecords(Array.from({ length: RECORDS_PER_PARTITION }, () => ({ key: null, value: null, timestamp: 0 })))
   }
   const store = engine.offsets
   for (let group = 0; group < GROUPS; group++) {
     const entries = new Array(PARTITIONS)
-    for (let partition = 0; partition < PARTITIONS; partition++) entries[partition] = { topic: 'orders', partition, offset: offsetFor(group, partition) }
+    for (let partition = 0; partition < PARTITIONS; partition++)
+      entries[partition] = { topic: 'orders', partition, offset: offsetFor(group, partition) }
     await store.commitMany(`group-${group}`, entries)
   }
   const buildMs = performance.now() - started
   const log = engine.partition(OFFSETS_TOPIC, 0)
-  console.log(`build: ${(buildMs / 1000).toFixed(1)} s for ${GROUPS} commitMany calls (${((GROUPS * PARTITIONS) / (buildMs / 1000) / 1e6).toFixed(2)} M offsets/s); offsets log ${mib(log.sizeInBytes)} MiB, compactions ${store.compactions}`)
+  console.log(
+    `build: ${(buildMs / 1000).toFixed(1)} s for ${GROUPS} commitMany calls (${((GROUPS * PARTITIONS) / (buildMs / 1000) / 1e6).toFixed(2)} M offsets/s); offsets log ${mib(log.sizeInBytes)} MiB, compactions ${store.compactions}`,
+  )
   // The copy taken before close() is what a kill -9 right now would leave (the page cache survives).
   fs.cpSync(dir, crashCopy, { recursive: true })
   await engine.close()

@@ -70,7 +70,23 @@ function prng(seed) {
   }
 }
 const random = prng(42)
-const WORDS = ['order', 'customer', 'id', 'amount', 'EUR', 'USD', 'status', 'shipped', 'pending', 'sku', 'qty', 'ts', 'region', 'eu-west', 'us-east']
+const WORDS = [
+  'order',
+  'customer',
+  'id',
+  'amount',
+  'EUR',
+  'USD',
+  'status',
+  'shipped',
+  'pending',
+  'sku',
+  'qty',
+  'ts',
+  'region',
+  'eu-west',
+  'us-east',
+]
 function makeValue(n) {
   let text = `{"n":${n}`
   while (text.length < VALUE_BYTES) text += `,"${WORDS[Math.floor(random() * WORDS.length)]}":${Math.floor(random() * 100000)}`
@@ -80,7 +96,13 @@ const values = Array.from({ length: RECORDS }, (_, n) => makeValue(n))
 const batchCount = Math.ceil(RECORDS / BATCH)
 function encodedBatches(compression) {
   const batches = []
-  for (let slot = 0; slot < batchCount; slot++) batches.push(encodeBatch(values.slice(slot * BATCH, (slot + 1) * BATCH).map((value) => ({ value })), { compression }))
+  for (let slot = 0; slot < batchCount; slot++)
+    batches.push(
+      encodeBatch(
+        values.slice(slot * BATCH, (slot + 1) * BATCH).map((value) => ({ value })),
+        { compression },
+      ),
+    )
   return batches
 }
 const BATCHES = { none: encodedBatches('none'), lz4: encodedBatches('lz4') }
@@ -88,7 +110,12 @@ const payloadBytes = RECORDS * VALUE_BYTES
 
 const rows = []
 function row(what, records, ms, extra = {}) {
-  rows.push({ what, 'records/s': Math.round(records / (ms / 1000)), 'MB/s': +(records * VALUE_BYTES / 1e6 / (ms / 1000)).toFixed(1), ...extra })
+  rows.push({
+    what,
+    'records/s': Math.round(records / (ms / 1000)),
+    'MB/s': +((records * VALUE_BYTES) / 1e6 / (ms / 1000)).toFixed(1),
+    ...extra,
+  })
 }
 function percentile(sorted, p) {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
@@ -109,14 +136,14 @@ function processCpuMs(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 1000 / CLK_TCK
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK
   } catch {
     return null
   }
 }
 /** CPU ms per 100,000 records, the cost that machine load does not change. */
 function cpuPer100k(cpuMs, records) {
-  return cpuMs === null ? '' : +(cpuMs * 100_000 / records).toFixed(1)
+  return cpuMs === null ? '' : +((cpuMs * 100_000) / records).toFixed(1)
 }
 
 /**
@@ -125,15 +152,17 @@ function cpuPer100k(cpuMs, records) {
  */
 function serverColumns(pid, cpuBefore, records, ms) {
   const cpuMs = cpuBefore === null ? null : processCpuMs(pid) - cpuBefore
-  return { 'CPU ms/100k': cpuPer100k(cpuMs, records), 'server busy': cpuMs === null ? '' : `${Math.round(100 * cpuMs / ms)}%` }
+  return { 'CPU ms/100k': cpuPer100k(cpuMs, records), 'server busy': cpuMs === null ? '' : `${Math.round((100 * cpuMs) / ms)}%` }
 }
 
 /** Runs `task(slot)` for every slot with `parallel` of them in flight. */
 async function pool(count, parallel, task) {
   let next = 0
-  await Promise.all(Array.from({ length: Math.min(parallel, count) }, async () => {
-    while (next < count) await task(next++)
-  }))
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, count) }, async () => {
+      while (next < count) await task(next++)
+    }),
+  )
 }
 
 // ---------------------------------------------------------------------------------- in-process
@@ -157,7 +186,9 @@ async function inProcess() {
       const cpu = process.cpuUsage(cpuBefore)
       results[`${compression}/${acks}`] = RECORDS / (ms / 1000)
       results[`cpu ${compression}/${acks}`] = (cpu.user + cpu.system) / 1000
-      row(`in-process appendBatch ${compression} acks=${acks === 1 ? '1' : 'all'}`, RECORDS, ms, { 'CPU ms/100k': cpuPer100k(results[`cpu ${compression}/${acks}`], RECORDS) })
+      row(`in-process appendBatch ${compression} acks=${acks === 1 ? '1' : 'all'}`, RECORDS, ms, {
+        'CPU ms/100k': cpuPer100k(results[`cpu ${compression}/${acks}`], RECORDS),
+      })
       if (compression === 'lz4' && acks === 1) {
         const readCpu = process.cpuUsage()
         const readStarted = performance.now()
@@ -184,7 +215,9 @@ async function inProcess() {
 
 // ---------------------------------------------------------------------------------- the server
 async function startServer(dir) {
-  const child = spawn(process.execPath, [path.join(root, 'dist/cli/main.js'), 'serve', dir, '--port', '0', '--flush', FLUSH], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [path.join(root, 'dist/cli/main.js'), 'serve', dir, '--port', '0', '--flush', FLUSH], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const port = await new Promise((resolve, reject) => {
     let out = ''
     child.stdout.on('data', (chunk) => {
@@ -194,7 +227,16 @@ async function startServer(dir) {
     })
     child.on('exit', (code) => reject(new Error(`seglog serve exited with ${code}`)))
   })
-  return { child, port, pid: child.pid, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM') }) }
+  return {
+    child,
+    port,
+    pid: child.pid,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve)
+        child.kill('SIGTERM')
+      }),
+  }
 }
 
 /** A minimal pipelining client: frames out, responses matched in order. */
@@ -253,13 +295,25 @@ class RawClient {
 
 async function rawClient(port, pid, inProcessRates) {
   const clients = await Promise.all(Array.from({ length: CONNECTIONS }, () => RawClient.connect(port)))
-  await clients[0].request('CreateTopics', 3, { topics: ['none', 'lz4'].flatMap((compression) => [1, -1].map((acks) => ({ name: `raw-${compression}-${acks === 1 ? '1' : 'all'}`, numPartitions: PARTITIONS, replicationFactor: 1 }))), timeoutMs: 5000 })
+  await clients[0].request('CreateTopics', 3, {
+    topics: ['none', 'lz4'].flatMap((compression) =>
+      [1, -1].map((acks) => ({ name: `raw-${compression}-${acks === 1 ? '1' : 'all'}`, numPartitions: PARTITIONS, replicationFactor: 1 })),
+    ),
+    timeoutMs: 5000,
+  })
   const ratios = {}
   for (const compression of ['none', 'lz4']) {
     for (const acks of [1, -1]) {
       const topic = `raw-${compression}-${acks === 1 ? '1' : 'all'}`
       // Frames are encoded before the clock starts: this measures the server, not the client.
-      const frames = BATCHES[compression].map((records, slot) => encodeRequest('Produce', 9, { correlationId: slot, clientId: 'bench' }, { acks, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: slot % PARTITIONS, records }] }] }))
+      const frames = BATCHES[compression].map((records, slot) =>
+        encodeRequest(
+          'Produce',
+          9,
+          { correlationId: slot, clientId: 'bench' },
+          { acks, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: slot % PARTITIONS, records }] }] },
+        ),
+      )
       const latencies = []
       const cpuBefore = processCpuMs(pid)
       const started = performance.now()
@@ -281,7 +335,16 @@ async function rawClient(port, pid, inProcessRates) {
   }
   // Latency alone: one connection, one request at a time.
   {
-    const frames = BATCHES.none.slice(0, 2000).map((records) => encodeRequest('Produce', 9, { correlationId: 1, clientId: 'bench' }, { acks: 1, timeoutMs: 30_000, topicData: [{ name: 'raw-none-1', partitionData: [{ index: 0, records }] }] }))
+    const frames = BATCHES.none
+      .slice(0, 2000)
+      .map((records) =>
+        encodeRequest(
+          'Produce',
+          9,
+          { correlationId: 1, clientId: 'bench' },
+          { acks: 1, timeoutMs: 30_000, topicData: [{ name: 'raw-none-1', partitionData: [{ index: 0, records }] }] },
+        ),
+      )
     const latencies = []
     const cpuBefore = processCpuMs(pid)
     const started = performance.now()
@@ -291,29 +354,42 @@ async function rawClient(port, pid, inProcessRates) {
       latencies.push(performance.now() - sentAt)
     }
     const ms = performance.now() - started
-    row('server, raw client: produce none acks=1, one request at a time', frames.length * BATCH, ms, { ...latency(latencies), ...serverColumns(pid, cpuBefore, frames.length * BATCH, ms) })
+    row('server, raw client: produce none acks=1, one request at a time', frames.length * BATCH, ms, {
+      ...latency(latencies),
+      ...serverColumns(pid, cpuBefore, frames.length * BATCH, ms),
+    })
   }
   // Fetch everything of the lz4 acks=1 topic, one partition per connection, 1 MiB per response.
   const cpuBefore = processCpuMs(pid)
   const started = performance.now()
   let count = 0
-  await Promise.all(Array.from({ length: PARTITIONS }, async (_, partition) => {
-    const client = clients[partition % CONNECTIONS]
-    let offset = 0
-    for (;;) {
-      const response = await client.request('Fetch', 12, { maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ topic: 'raw-lz4-1', partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }] })
-      const data = response.responses[0].partitions[0]
-      for (const batch of new BatchScanner(data.records)) {
-        count += batch.recordCount
-        offset = batch.nextOffset
+  await Promise.all(
+    Array.from({ length: PARTITIONS }, async (_, partition) => {
+      const client = clients[partition % CONNECTIONS]
+      let offset = 0
+      for (;;) {
+        const response = await client.request('Fetch', 12, {
+          maxWaitMs: 0,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          topics: [{ topic: 'raw-lz4-1', partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
+        })
+        const data = response.responses[0].partitions[0]
+        for (const batch of new BatchScanner(data.records)) {
+          count += batch.recordCount
+          offset = batch.nextOffset
+        }
+        if (offset >= data.highWatermark) break
       }
-      if (offset >= data.highWatermark) break
-    }
-  }))
+    }),
+  )
   const ms = performance.now() - started
   assert.equal(count, RECORDS)
   ratios.fetch = RECORDS / (ms / 1000) / inProcessRates.fetch
-  row('server, raw client: fetch (lz4 batches, 1 MiB responses)', RECORDS, ms, { 'vs in-process': `${Math.round(100 * ratios.fetch)}%`, ...serverColumns(pid, cpuBefore, RECORDS, ms) })
+  row('server, raw client: fetch (lz4 batches, 1 MiB responses)', RECORDS, ms, {
+    'vs in-process': `${Math.round(100 * ratios.fetch)}%`,
+    ...serverColumns(pid, cpuBefore, RECORDS, ms),
+  })
   for (const client of clients) client.close()
   return ratios
 }
@@ -321,10 +397,13 @@ async function rawClient(port, pid, inProcessRates) {
 // ---------------------------------------------------------------------------------- loopback
 /** Plain Node.js TCP on loopback: a child answers each 1-byte request with 1 MiB. */
 async function loopbackCeiling() {
-  const script = "const net=require('net');const b=Buffer.alloc(1<<20,7);net.createServer((s)=>s.on('data',()=>s.write(b))).listen(0,'127.0.0.1',function(){console.log(this.address().port)})"
+  const script =
+    "const net=require('net');const b=Buffer.alloc(1<<20,7);net.createServer((s)=>s.on('data',()=>s.write(b))).listen(0,'127.0.0.1',function(){console.log(this.address().port)})"
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise((resolve) => child.stdout.once('data', (chunk) => resolve(Number(chunk.toString()))))
-  const socket = await new Promise((resolve) => { const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s)) })
+  const socket = await new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s))
+  })
   const rounds = 500
   const started = performance.now()
   await new Promise((resolve) => {
@@ -344,7 +423,11 @@ async function loopbackCeiling() {
     socket.write('x')
   })
   const ms = performance.now() - started
-  rows.push({ what: 'Node.js loopback TCP, 1 MiB round trips (the ceiling for fetch)', 'records/s': '', 'MB/s': +(rounds * 1.048576 / (ms / 1000)).toFixed(1) })
+  rows.push({
+    what: 'Node.js loopback TCP, 1 MiB round trips (the ceiling for fetch)',
+    'records/s': '',
+    'MB/s': +((rounds * 1.048576) / (ms / 1000)).toFixed(1),
+  })
   socket.destroy()
   child.kill()
 }
@@ -354,14 +437,20 @@ async function kafkajs(port, pid) {
   const require = createRequire(import.meta.url)
   const { Kafka, CompressionTypes, CompressionCodecs, logLevel, Partitioners } = require('kafkajs')
   const lz4 = codecForName('lz4')
-  CompressionCodecs[CompressionTypes.LZ4] = () => ({ compress: async (encoder) => lz4.compress(encoder.buffer), decompress: async (buffer) => lz4.decompress(buffer, 1 << 28) })
+  CompressionCodecs[CompressionTypes.LZ4] = () => ({
+    compress: async (encoder) => lz4.compress(encoder.buffer),
+    decompress: async (buffer) => lz4.decompress(buffer, 1 << 28),
+  })
   const kafka = new Kafka({ brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING })
   const admin = kafka.admin()
   await admin.connect()
   await admin.createTopics({ topics: [{ topic: 'kafkajs', numPartitions: PARTITIONS }] })
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
   await producer.connect()
-  for (const [name, compression] of [['none', CompressionTypes.None], ['lz4', CompressionTypes.LZ4]]) {
+  for (const [name, compression] of [
+    ['none', CompressionTypes.None],
+    ['lz4', CompressionTypes.LZ4],
+  ]) {
     for (const acks of [1, -1]) {
       const latencies = []
       const cpuBefore = processCpuMs(pid)
@@ -370,12 +459,21 @@ async function kafkajs(port, pid) {
       await pool(Math.ceil(KAFKAJS_RECORDS / BATCH), CONNECTIONS * DEPTH, async (slot) => {
         const messages = values.slice(slot * BATCH, Math.min(KAFKAJS_RECORDS, (slot + 1) * BATCH)).map((value) => ({ value }))
         const sentAt = performance.now()
-        await producer.send({ topic: 'kafkajs', acks, compression, messages: messages.map((message) => ({ ...message, partition: slot % PARTITIONS })) })
+        await producer.send({
+          topic: 'kafkajs',
+          acks,
+          compression,
+          messages: messages.map((message) => ({ ...message, partition: slot % PARTITIONS })),
+        })
         latencies.push(performance.now() - sentAt)
       })
       const ms = performance.now() - started
       const client = process.cpuUsage(clientCpu)
-      row(`KafkaJS producer ${name} acks=${acks === 1 ? '1' : 'all'}`, KAFKAJS_RECORDS, ms, { ...latency(latencies), ...serverColumns(pid, cpuBefore, KAFKAJS_RECORDS, ms), 'client CPU ms/100k': cpuPer100k((client.user + client.system) / 1000, KAFKAJS_RECORDS) })
+      row(`KafkaJS producer ${name} acks=${acks === 1 ? '1' : 'all'}`, KAFKAJS_RECORDS, ms, {
+        ...latency(latencies),
+        ...serverColumns(pid, cpuBefore, KAFKAJS_RECORDS, ms),
+        'client CPU ms/100k': cpuPer100k((client.user + client.system) / 1000, KAFKAJS_RECORDS),
+      })
     }
   }
   await producer.disconnect()
@@ -385,7 +483,19 @@ async function kafkajs(port, pid) {
   const Broker = require('kafkajs/src/broker/index.js')
   const socketFactory = require('kafkajs/src/network/socketFactory.js')
   const logger = createLogger({ level: LEVELS.NOTHING, logCreator: () => () => {} })
-  const broker = new Broker({ connectionPool: new ConnectionPool({ host: '127.0.0.1', port, logger, socketFactory: socketFactory(), clientId: 'bench', requestTimeout: 30000, connectionTimeout: 3000 }), logger, nodeId: 0 })
+  const broker = new Broker({
+    connectionPool: new ConnectionPool({
+      host: '127.0.0.1',
+      port,
+      logger,
+      socketFactory: socketFactory(),
+      clientId: 'bench',
+      requestTimeout: 30000,
+      connectionTimeout: 3000,
+    }),
+    logger,
+    nodeId: 0,
+  })
   await broker.connect()
   const cpuBefore = processCpuMs(pid)
   const clientCpu = process.cpuUsage()
@@ -394,7 +504,14 @@ async function kafkajs(port, pid) {
   for (let partition = 0; partition < PARTITIONS; partition++) {
     let offset = 0n
     for (;;) {
-      const response = await broker.fetch({ replicaId: -1, isolationLevel: 1, maxWaitTime: 0, minBytes: 1, maxBytes: 1 << 20, topics: [{ topic: 'kafkajs', partitions: [{ partition, fetchOffset: offset.toString(), maxBytes: 1 << 20 }] }] })
+      const response = await broker.fetch({
+        replicaId: -1,
+        isolationLevel: 1,
+        maxWaitTime: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        topics: [{ topic: 'kafkajs', partitions: [{ partition, fetchOffset: offset.toString(), maxBytes: 1 << 20 }] }],
+      })
       const data = response.responses[0].partitions[0]
       for (const message of data.messages) {
         if (BigInt(message.offset) < offset) continue
@@ -408,7 +525,10 @@ async function kafkajs(port, pid) {
   }
   const ms = performance.now() - started
   const client = process.cpuUsage(clientCpu)
-  row('KafkaJS Broker.fetch (decodes every record)', count, ms, { ...serverColumns(pid, cpuBefore, count, ms), 'client CPU ms/100k': cpuPer100k((client.user + client.system) / 1000, count) })
+  row('KafkaJS Broker.fetch (decodes every record)', count, ms, {
+    ...serverColumns(pid, cpuBefore, count, ms),
+    'client CPU ms/100k': cpuPer100k((client.user + client.system) / 1000, count),
+  })
   await broker.disconnect()
   await admin.disconnect()
 }
@@ -427,7 +547,27 @@ function kcat(port, pid) {
       const topic = `kcat-${compression}-${acks}`
       const cpuBefore = processCpuMs(pid)
       const started = performance.now()
-      const produced = spawnSync('kcat', ['-P', '-b', broker, '-t', topic, '-z', compression, '-X', `acks=${acks}`, '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-l', input], { stdio: ['ignore', 'ignore', 'pipe'] })
+      const produced = spawnSync(
+        'kcat',
+        [
+          '-P',
+          '-b',
+          broker,
+          '-t',
+          topic,
+          '-z',
+          compression,
+          '-X',
+          `acks=${acks}`,
+          '-X',
+          'linger.ms=5',
+          '-X',
+          'batch.num.messages=10000',
+          '-l',
+          input,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      )
       assert.equal(produced.status, 0, produced.stderr?.toString())
       const ms = performance.now() - started
       row(`kcat -P ${compression} acks=${acks} (whole run)`, RECORDS, ms, serverColumns(pid, cpuBefore, RECORDS, ms))
@@ -435,15 +575,21 @@ function kcat(port, pid) {
   }
   const cpuBefore = processCpuMs(pid)
   const started = performance.now()
-  const consumed = spawnSync('kcat', ['-C', '-b', broker, '-t', 'kcat-lz4-1', '-o', 'beginning', '-e', '-q', '-f', '%o\\n'], { maxBuffer: 1 << 30 })
+  const consumed = spawnSync('kcat', ['-C', '-b', broker, '-t', 'kcat-lz4-1', '-o', 'beginning', '-e', '-q', '-f', '%o\\n'], {
+    maxBuffer: 1 << 30,
+  })
   assert.equal(consumed.status, 0, consumed.stderr?.toString())
   assert.equal(consumed.stdout.toString().trim().split('\n').length, RECORDS)
   const ms = performance.now() - started
   row('kcat -C -e (whole run)', RECORDS, ms, serverColumns(pid, cpuBefore, RECORDS, ms))
 }
 
-console.log(`server bench: ${RECORDS.toLocaleString('en-US')} records x ${VALUE_BYTES} B in batches of ${BATCH}, ${PARTITIONS} partitions, flush ${FLUSH}, ${CONNECTIONS} connections x ${DEPTH} in flight; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`)
-console.log(`payload ${(payloadBytes / 1e6).toFixed(0)} MB; lz4 batches ${(BATCHES.lz4.reduce((sum, batch) => sum + batch.length, 0) / 1e6).toFixed(1)} MB, uncompressed ${(BATCHES.none.reduce((sum, batch) => sum + batch.length, 0) / 1e6).toFixed(1)} MB`)
+console.log(
+  `server bench: ${RECORDS.toLocaleString('en-US')} records x ${VALUE_BYTES} B in batches of ${BATCH}, ${PARTITIONS} partitions, flush ${FLUSH}, ${CONNECTIONS} connections x ${DEPTH} in flight; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`,
+)
+console.log(
+  `payload ${(payloadBytes / 1e6).toFixed(0)} MB; lz4 batches ${(BATCHES.lz4.reduce((sum, batch) => sum + batch.length, 0) / 1e6).toFixed(1)} MB, uncompressed ${(BATCHES.none.reduce((sum, batch) => sum + batch.length, 0) / 1e6).toFixed(1)} MB`,
+)
 try {
   const inProcessRates = await inProcess()
   const server = await startServer(path.join(tmp, 'served'))

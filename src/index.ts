@@ -4,16 +4,47 @@
  */
 import type { LogEngine as Engine, LogEngineOptions as EngineOptions } from './engine/log-engine.js'
 
-export { SeglogError, InvalidArgumentError, InvalidRecordError, UnknownTopicOrPartitionError, CorruptMetadataError, type ErrorCode } from './errors.js'
+export {
+  SeglogError,
+  InvalidArgumentError,
+  InvalidRecordError,
+  UnknownTopicOrPartitionError,
+  CorruptMetadataError,
+  type ErrorCode,
+} from './errors.js'
 
 // Engine: a data directory with its topics and partitions.
 export { LogEngine, type LogEngineOptions, type TopicDescription, type TopicConfigChanges } from './engine/log-engine.js'
 export { LogLockedError } from './engine/dir-lock.js'
 export { DEFAULT_TOPIC_CONFIG, resolveTopicConfig, validateTopicName, type TopicConfig } from './engine/topic-config.js'
 export { RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT } from './engine/checkpoint-file.js'
-export { inspectDirectory, type InspectDirectoryOptions, type InspectReport, type DataDirReport, type PartitionDirReport, type PartitionReport, type SegmentReport, type TopicReport, type GroupReport, type CodecReport } from './engine/inspect-directory.js'
-export { verifyDirectory, verifyFiles, type VerifyDirectoryOptions, type VerifyReport, type VerifyProblem } from './engine/verify-directory.js'
-export { repairDirectory, type RepairOptions, type RepairReport, type PartitionRepair, type QuarantineMove, type RecoveryCut } from './engine/repair-directory.js'
+export {
+  inspectDirectory,
+  type InspectDirectoryOptions,
+  type InspectReport,
+  type DataDirReport,
+  type PartitionDirReport,
+  type PartitionReport,
+  type SegmentReport,
+  type TopicReport,
+  type GroupReport,
+  type CodecReport,
+} from './engine/inspect-directory.js'
+export {
+  verifyDirectory,
+  verifyFiles,
+  type VerifyDirectoryOptions,
+  type VerifyReport,
+  type VerifyProblem,
+} from './engine/verify-directory.js'
+export {
+  repairDirectory,
+  type RepairOptions,
+  type RepairReport,
+  type PartitionRepair,
+  type QuarantineMove,
+  type RecoveryCut,
+} from './engine/repair-directory.js'
 
 // Partition logs.
 export {
@@ -60,7 +91,14 @@ export { COMPRESSION_IDS, type Codec, type CompressionName } from './compression
 export { CorruptCompressionError, UnsupportedCompressionError } from './compression/errors.js'
 
 // Consumer-offset store and consumer.
-export { OffsetStore, OFFSETS_TOPIC, type OffsetCommit, type PartitionLag, type ResetTarget, type OffsetStoreOptions } from './consumer/offset-store.js'
+export {
+  OffsetStore,
+  OFFSETS_TOPIC,
+  type OffsetCommit,
+  type PartitionLag,
+  type ResetTarget,
+  type OffsetStoreOptions,
+} from './consumer/offset-store.js'
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type StartPosition } from './consumer/consumer.js'
 export { type CommittedOffset } from './format/offset-commit.js'
 

@@ -39,7 +39,15 @@ export async function run(): Promise<void> {
       const compressed = codec.compress(payload)
       const ratio = (payload.length / compressed.length).toFixed(2)
       addTask(bench, `${name} compress ${payloadName}`, payload.length, ratio, () => codec.compress(payload), inputBytes, ratios)
-      addTask(bench, `${name} decompress ${payloadName}`, payload.length, ratio, () => decompress(codec, compressed, payload.length), inputBytes, ratios)
+      addTask(
+        bench,
+        `${name} decompress ${payloadName}`,
+        payload.length,
+        ratio,
+        () => decompress(codec, compressed, payload.length),
+        inputBytes,
+        ratios,
+      )
     }
     addTask(bench, `lz4 raw blocks, no frame (ceiling) ${payloadName}`, payload.length, '', rawLz4Blocks(payload), inputBytes, ratios)
   }
@@ -50,7 +58,8 @@ export async function run(): Promise<void> {
   const rows: Row[] = []
   for (const task of bench.tasks) {
     const result = task.result
-    if (result.state !== 'completed') throw new Error(`${task.name}: ${result.state}`, { cause: 'error' in result ? result.error : undefined })
+    if (result.state !== 'completed')
+      throw new Error(`${task.name}: ${result.state}`, { cause: 'error' in result ? result.error : undefined })
     const bytes = inputBytes.get(task.name)!
     const opsPerSecond = 1000 / result.latency.p50
     rows.push({
@@ -64,8 +73,15 @@ export async function run(): Promise<void> {
   printTable(rows)
 }
 
-function addTask(bench: Bench, name: string, size: number, ratio: string, fn: () => unknown,
-                 inputBytes: Map<string, number>, ratios: Map<string, string>): void {
+function addTask(
+  bench: Bench,
+  name: string,
+  size: number,
+  ratio: string,
+  fn: () => unknown,
+  inputBytes: Map<string, number>,
+  ratios: Map<string, string>,
+): void {
   bench.add(name, fn)
   inputBytes.set(name, size)
   ratios.set(name, ratio)
@@ -90,10 +106,14 @@ function rawLz4Blocks(payload: Buffer): () => number {
 
 function printTable(rows: Row[]): void {
   const nameWidth = Math.max(...rows.map((row) => row.name.length))
-  console.log(`${'task'.padEnd(nameWidth)}  ${'ops/s'.padStart(8)}  ${'MB/s'.padStart(8)}  ${'best MB/s'.padStart(9)}  ${'ratio'.padStart(5)}`)
+  console.log(
+    `${'task'.padEnd(nameWidth)}  ${'ops/s'.padStart(8)}  ${'MB/s'.padStart(8)}  ${'best MB/s'.padStart(9)}  ${'ratio'.padStart(5)}`,
+  )
   for (const row of rows) {
-    console.log(`${row.name.padEnd(nameWidth)}  ${row.opsPerSecond.toFixed(0).padStart(8)}  ${row.megabytesPerSecond.toFixed(0).padStart(8)}  ` +
-      `${row.bestMegabytesPerSecond.toFixed(0).padStart(9)}  ${row.ratio.padStart(5)}`)
+    console.log(
+      `${row.name.padEnd(nameWidth)}  ${row.opsPerSecond.toFixed(0).padStart(8)}  ${row.megabytesPerSecond.toFixed(0).padStart(8)}  ` +
+        `${row.bestMegabytesPerSecond.toFixed(0).padStart(9)}  ${row.ratio.padStart(5)}`,
+    )
   }
 }
 
@@ -104,14 +124,16 @@ function jsonRecords(count: number, seed: number): Buffer {
   const countries = ['DE', 'US', 'FR', 'BR', 'IN', 'JP', 'GB']
   const records: string[] = []
   for (let slot = 0; slot < count; slot++) {
-    records.push(JSON.stringify({
-      id: 1_000_000 + slot,
-      user: `u${Math.floor(random() * 100_000)}`,
-      event: events[Math.floor(random() * events.length)],
-      country: countries[Math.floor(random() * countries.length)],
-      ts: 1_700_000_000_000 + slot * 37 + Math.floor(random() * 30),
-      amount: Math.round(random() * 100_000) / 100,
-    }))
+    records.push(
+      JSON.stringify({
+        id: 1_000_000 + slot,
+        user: `u${Math.floor(random() * 100_000)}`,
+        event: events[Math.floor(random() * events.length)],
+        country: countries[Math.floor(random() * countries.length)],
+        ts: 1_700_000_000_000 + slot * 37 + Math.floor(random() * 30),
+        amount: Math.round(random() * 100_000) / 100,
+      }),
+    )
   }
   return Buffer.from(records.join(''))
 }

@@ -58,12 +58,19 @@ export async function run(): Promise<void> {
       for (let slot = 0; slot < LOOKUPS_PER_OP; slot++) sink += sticky.partition(120, 12, 16384)
     })
     await bench.run()
-    console.table(bench.tasks.map((task) => {
-      const result = task.result
-      if (result.state !== 'completed') return { case: task.name, 'ops/s': result.state, 'lookups/s': '', 'ns/lookup': '' }
-      const perSecond = result.throughput.mean * LOOKUPS_PER_OP
-      return { case: task.name, 'ops/s': Math.round(result.throughput.mean).toLocaleString('en-US'), 'lookups/s': Math.round(perSecond).toLocaleString('en-US'), 'ns/lookup': (1e9 / perSecond).toFixed(1) }
-    }))
+    console.table(
+      bench.tasks.map((task) => {
+        const result = task.result
+        if (result.state !== 'completed') return { case: task.name, 'ops/s': result.state, 'lookups/s': '', 'ns/lookup': '' }
+        const perSecond = result.throughput.mean * LOOKUPS_PER_OP
+        return {
+          case: task.name,
+          'ops/s': Math.round(result.throughput.mean).toLocaleString('en-US'),
+          'lookups/s': Math.round(perSecond).toLocaleString('en-US'),
+          'ns/lookup': (1e9 / perSecond).toFixed(1),
+        }
+      }),
+    )
     if (sink === 0.5) console.log(sink)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })

@@ -15,12 +15,23 @@ const TIME_MS = Number(process.env.SEGLOG_BENCH_MS ?? 1000)
 
 function produceFrame(version: number, sets: Buffer[]): Buffer {
   const partitionData = sets.map((records, index) => ({ index, records }))
-  const chunks = encodeRequest('Produce', version, { correlationId: 1, clientId: 'bench' }, { acks: -1, timeoutMs: 30_000, topicData: [{ name: 'orders', partitionData }] })
+  const chunks = encodeRequest(
+    'Produce',
+    version,
+    { correlationId: 1, clientId: 'bench' },
+    { acks: -1, timeoutMs: 30_000, topicData: [{ name: 'orders', partitionData }] },
+  )
   return Buffer.concat(chunks).subarray(4)
 }
 
 function fetchBody(sets: Buffer[]) {
-  const partitions = sets.map((records, partitionIndex) => ({ partitionIndex, highWatermark: 1_000_000, lastStableOffset: 1_000_000, logStartOffset: 0, records }))
+  const partitions = sets.map((records, partitionIndex) => ({
+    partitionIndex,
+    highWatermark: 1_000_000,
+    lastStableOffset: 1_000_000,
+    logStartOffset: 0,
+    records,
+  }))
   return { responses: [{ topic: 'orders', partitions }] }
 }
 
@@ -29,7 +40,8 @@ export async function run(): Promise<void> {
   const whole = Buffer.allocUnsafe(RECORDS_SIZE)
   for (let position = 0; position < RECORDS_SIZE; position++) whole[position] = Math.floor(random() * 256)
   const split: Buffer[] = []
-  for (let slot = 0; slot < PARTITIONS; slot++) split.push(whole.subarray(slot * (RECORDS_SIZE / PARTITIONS), (slot + 1) * (RECORDS_SIZE / PARTITIONS)))
+  for (let slot = 0; slot < PARTITIONS; slot++)
+    split.push(whole.subarray(slot * (RECORDS_SIZE / PARTITIONS), (slot + 1) * (RECORDS_SIZE / PARTITIONS)))
 
   const produceV7 = produceFrame(7, [whole])
   const produceV9 = produceFrame(9, [whole])

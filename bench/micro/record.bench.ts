@@ -21,8 +21,32 @@ const VARINTS_PER_OP = 1000
 const TIME_MS = Number(process.env.SEGLOG_BENCH_MS ?? 1000)
 const NOW = 1_700_000_000_000
 
-const WORDS = ['order', 'id', 'customer', 'status', 'shipped', 'pending', 'total', 'eur', 'usd', 'item', 'sku', 'qty',
-  'warehouse', 'berlin', 'lisbon', 'osaka', 'true', 'false', 'null', 'created', 'updated', 'at', 'price', 'tax']
+const WORDS = [
+  'order',
+  'id',
+  'customer',
+  'status',
+  'shipped',
+  'pending',
+  'total',
+  'eur',
+  'usd',
+  'item',
+  'sku',
+  'qty',
+  'warehouse',
+  'berlin',
+  'lisbon',
+  'osaka',
+  'true',
+  'false',
+  'null',
+  'created',
+  'updated',
+  'at',
+  'price',
+  'tax',
+]
 
 /** Text-like values: seeded words from a small vocabulary, so lz4 finds matches as it would in JSON payloads. */
 function buildRecords(random: () => number): RecordInput[] {
@@ -40,7 +64,8 @@ function buildVarints(random: () => number): Int32Array {
   const values = new Int32Array(VARINTS_PER_OP)
   for (let slot = 0; slot < VARINTS_PER_OP; slot++) {
     const roll = random()
-    values[slot] = roll < 0.6 ? Math.floor(random() * 64) : roll < 0.9 ? Math.floor(random() * 8192) : Math.floor((random() - 0.5) * 2 ** 31)
+    values[slot] =
+      roll < 0.6 ? Math.floor(random() * 64) : roll < 0.9 ? Math.floor(random() * 8192) : Math.floor((random() - 0.5) * 2 ** 31)
   }
   return values
 }
@@ -123,7 +148,7 @@ export async function run(): Promise<void> {
       case: task.name,
       'ops/s': format(opsPerSecond),
       'records/s': caseInfo.records === 0 ? '' : format(opsPerSecond * caseInfo.records),
-      'MB/s': (opsPerSecond * caseInfo.bytes / 1e6).toFixed(1),
+      'MB/s': ((opsPerSecond * caseInfo.bytes) / 1e6).toFixed(1),
       'rme %': result.throughput.rme.toFixed(1),
     }
   })

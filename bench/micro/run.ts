@@ -10,7 +10,9 @@ import { join } from 'node:path'
  */
 const directory = fileURLToPath(new URL('.', import.meta.url))
 const filter = process.argv[2] ?? ''
-const files = readdirSync(directory).filter((file) => file.endsWith('.bench.ts') && file.includes(filter)).sort()
+const files = readdirSync(directory)
+  .filter((file) => file.endsWith('.bench.ts') && file.includes(filter))
+  .sort()
 if (files.length === 0) {
   console.error(`no bench/micro/*.bench.ts matches '${filter}'`)
   process.exitCode = 1

@@ -28,9 +28,7 @@ export type OptionSpec = BooleanOption | StringOption
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>
 
 export type OptionValues<T extends OptionSpecs> = {
-  -readonly [K in keyof T]: T[K] extends { type: 'boolean' }
-    ? boolean
-    : T[K] extends { multiple: true } ? string[] : string | undefined
+  -readonly [K in keyof T]: T[K] extends { type: 'boolean' } ? boolean : T[K] extends { multiple: true } ? string[] : string | undefined
 }
 
 export interface ParsedArgs<T extends OptionSpecs> {
@@ -125,7 +123,17 @@ export function parseIntegerOption(command: string, option: string, value: strin
 }
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
-  '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3,
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
 }
 
 /** A byte count: `1048576`, `64k`, `64KiB`, `1m`, `2g` (units are binary). */

@@ -27,15 +27,25 @@ export interface ConsumeSettings {
   format: (record: ConsumerRecord) => string
 }
 
-export async function consumeReadOnly(dir: string, settings: ConsumeSettings, partitionCount: number, interrupt: AbortSignal, out: Output): Promise<void> {
+export async function consumeReadOnly(
+  dir: string,
+  settings: ConsumeSettings,
+  partitionCount: number,
+  interrupt: AbortSignal,
+  out: Output,
+): Promise<void> {
   const { topic } = settings
-  const partitions = settings.partition !== undefined ? [settings.partition] : Array.from({ length: partitionCount }, (_, partition) => partition)
-  const readers = partitions.map((partition) => new LivePartitionReader({
-    topic,
-    partition,
-    dir: path.join(dir, `${topic}-${partition}`),
-    warn: (message) => out.problem(message),
-  }))
+  const partitions =
+    settings.partition !== undefined ? [settings.partition] : Array.from({ length: partitionCount }, (_, partition) => partition)
+  const readers = partitions.map(
+    (partition) =>
+      new LivePartitionReader({
+        topic,
+        partition,
+        dir: path.join(dir, `${topic}-${partition}`),
+        warn: (message) => out.problem(message),
+      }),
+  )
   for (const reader of readers) seekStart(reader, settings)
   // Without --follow, read up to the end as it is now.
   const ends = settings.follow ? null : readers.map((reader) => reader.scanEnd())

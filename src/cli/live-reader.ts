@@ -193,7 +193,9 @@ export class LivePartitionReader {
       if (again.records.length > 0 || again.end === 'more' || again.end === 'suspect') return again.records
       if (again.end === 'partial') {
         if (!this.isTornTailStale()) return []
-        this.warn(`${this.file()}: ${again.trailingBytes} bytes of a partial batch at byte ${this.position} stay unfinished while ${offsetFileName(later, LOG_SUFFIX)} follows; continuing there`)
+        this.warn(
+          `${this.file()}: ${again.trailingBytes} bytes of a partial batch at byte ${this.position} stay unfinished while ${offsetFileName(later, LOG_SUFFIX)} follows; continuing there`,
+        )
       }
       this.moveTo(later, Math.max(this.nextOffset, later))
     }
@@ -228,7 +230,15 @@ export class LivePartitionReader {
   private readBatches(reader: FileBatchReader): ReadResult {
     const records: ConsumerRecord[] = []
     const { topic, partition } = this
-    const make: RecordFactory<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({ topic, partition, offset, timestamp, key, value, headers })
+    const make: RecordFactory<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({
+      topic,
+      partition,
+      offset,
+      timestamp,
+      key,
+      value,
+      headers,
+    })
     let bytes = 0
     for (;;) {
       let batch: RecordBatch | null
@@ -242,7 +252,14 @@ export class LivePartitionReader {
       if (batch === null) return { records, end: reader.trailingBytes > 0 ? 'partial' : 'end', trailingBytes: reader.trailingBytes }
       const position = reader.batchPosition
       if (!batch.isValid()) {
-        this.confirmDamage(new CorruptRecordError('bad-crc', position, `stored crc ${batch.crc} but the batch computes to ${batch.computeCrc()}`, reader.file))
+        this.confirmDamage(
+          new CorruptRecordError(
+            'bad-crc',
+            position,
+            `stored crc ${batch.crc} but the batch computes to ${batch.computeCrc()}`,
+            reader.file,
+          ),
+        )
         return { records, end: 'suspect', trailingBytes: 0 }
       }
       this.damage = null
@@ -280,7 +297,9 @@ export class LivePartitionReader {
 
   private enter(base: number): void {
     if (base > this.nextOffset) {
-      this.warn(`${this.topic}-${this.partition}: offsets ${this.nextOffset}..${base - 1} are no longer on disk (deleted by retention); continuing at offset ${base}`)
+      this.warn(
+        `${this.topic}-${this.partition}: offsets ${this.nextOffset}..${base - 1} are no longer on disk (deleted by retention); continuing at offset ${base}`,
+      )
     }
     this.moveTo(base, Math.max(this.nextOffset, base))
   }

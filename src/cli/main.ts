@@ -21,7 +21,17 @@ import { guardStdout, isColorEnabled } from './output.js'
  * UsageError -> 2, SeglogError -> 1 with its message, anything else -> 1 with one line (the stack
  * too when SEGLOG_DEBUG=1). A new command is one entry in COMMANDS.
  */
-const COMMANDS: readonly Command[] = [dumpCommand, inspectCommand, verifyCommand, repairCommand, produceCommand, consumeCommand, serveCommand, benchCommand, demoCommand]
+const COMMANDS: readonly Command[] = [
+  dumpCommand,
+  inspectCommand,
+  verifyCommand,
+  repairCommand,
+  produceCommand,
+  consumeCommand,
+  serveCommand,
+  benchCommand,
+  demoCommand,
+]
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((command) => command.name === name)
@@ -40,18 +50,18 @@ function topLevelHelp(): string {
     '       seglog help <command>',
     '',
     'seglog is an embeddable, Kafka-compatible log storage engine. This command dumps, inspects,',
-    'verifies and repairs its data (segment files in Kafka\'s on-disk format), reads and writes',
+    "verifies and repairs its data (segment files in Kafka's on-disk format), reads and writes",
     'records, and measures throughput.',
     '',
     'Commands:',
     ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
     '',
     'Options:',
-    '  -h, --help     show this help, or a command\'s help after the command',
+    "  -h, --help     show this help, or a command's help after the command",
     '  -V, --version  print the version',
     '',
     'Exit status: 0 ok, 1 problems found (corrupt data, unreadable files), 2 usage error.',
-    'Run \'seglog <command> --help\' for a command\'s options and examples.',
+    "Run 'seglog <command> --help' for a command's options and examples.",
     '',
   ].join('\n')
 }

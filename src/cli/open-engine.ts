@@ -10,14 +10,16 @@ export async function openEngine(options: LogEngineOptions): Promise<LogEngine> 
   try {
     return await LogEngine.open(options)
   } catch (error) {
-    if (error instanceof LogLockedError) throw new SeglogError('LOG_LOCKED', describeLocked(options.dir, holderPid(error, options.dir)), { cause: error })
+    if (error instanceof LogLockedError)
+      throw new SeglogError('LOG_LOCKED', describeLocked(options.dir, holderPid(error, options.dir)), { cause: error })
     throw error
   }
 }
 
 /** `DIR is locked by process 1234 …`: one line naming the holder when the system can tell. */
 export function describeLocked(dir: string, pid: number | null): string {
-  if (pid === null) return `${dir} is locked by another seglog engine (flock on .lock; this system cannot tell which process holds it); close it first`
+  if (pid === null)
+    return `${dir} is locked by another seglog engine (flock on .lock; this system cannot tell which process holds it); close it first`
   return `${dir} is locked by process ${pid}, another seglog engine (flock on .lock); stop it or wait for it to finish`
 }
 

@@ -199,9 +199,10 @@ export class Progress {
   private frame(doneBytes: number): string {
     const fraction = this.totalBytes > 0 ? Math.min(1, doneBytes / this.totalBytes) : 1
     const percent = `${Math.floor(fraction * 100)}%`.padStart(4)
-    const amounts = this.unit === 'MiB'
-      ? `${formatMiB(doneBytes)}/${formatMiB(this.totalBytes)} MiB`
-      : `${doneBytes.toLocaleString('en-US')}/${this.totalBytes.toLocaleString('en-US')} records`
+    const amounts =
+      this.unit === 'MiB'
+        ? `${formatMiB(doneBytes)}/${formatMiB(this.totalBytes)} MiB`
+        : `${doneBytes.toLocaleString('en-US')}/${this.totalBytes.toLocaleString('en-US')} records`
     const columns = this.stream.columns || 80
     const barWidth = Math.max(0, Math.min(BAR_WIDTH_MAX, columns - this.label.length - amounts.length - percent.length - 8))
     const filled = Math.round(fraction * barWidth)

@@ -13,7 +13,11 @@ export interface LineFormat {
   hasHeaders: boolean
 }
 
-export async function* readLineRecords(input: NodeJS.ReadableStream, format: LineFormat, signal: AbortSignal): AsyncGenerator<ProducerRecord> {
+export async function* readLineRecords(
+  input: NodeJS.ReadableStream,
+  format: LineFormat,
+  signal: AbortSignal,
+): AsyncGenerator<ProducerRecord> {
   // terminal: false keeps an interactive terminal in its normal mode, where Ctrl-C is a real
   // SIGINT (readline's own terminal mode would turn it into a 'pause') and Ctrl-D ends the input.
   const lines = readline.createInterface({ input, crlfDelay: Infinity, terminal: false })
@@ -77,7 +81,11 @@ export async function* readBinaryRecords(input: NodeJS.ReadableStream, signal: A
     }
   }
   // Stopped by a signal, a partial record is input that was cut off, not malformed input.
-  if (position < buffered.length && !signal.aborted) throw new UsageError(`--binary input ends with ${buffered.length - position} bytes of a partial record after record ${records}`, 'produce')
+  if (position < buffered.length && !signal.aborted)
+    throw new UsageError(
+      `--binary input ends with ${buffered.length - position} bytes of a partial record after record ${records}`,
+      'produce',
+    )
 }
 
 /** The input's chunks until its end, or until `signal` aborts (then the chunks already read). */

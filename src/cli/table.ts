@@ -25,15 +25,17 @@ export interface Column {
 /** Rows of cells under a header row, each column as wide as its widest cell. */
 export function formatTable(columns: readonly Column[], rows: readonly (readonly string[])[], indent = ''): string[] {
   const widths = columnWidths(columns, rows)
-  const line = (cells: readonly string[]): string => indent + columns
-    .map((column, slot) => {
-      const cell = cells[slot] ?? ''
-      const isLast = slot === columns.length - 1
-      if (column.isNumeric === true) return cell.padStart(widths[slot]!)
-      return isLast ? cell : cell.padEnd(widths[slot]!)
-    })
-    .join('  ')
-    .trimEnd()
+  const line = (cells: readonly string[]): string =>
+    indent +
+    columns
+      .map((column, slot) => {
+        const cell = cells[slot] ?? ''
+        const isLast = slot === columns.length - 1
+        if (column.isNumeric === true) return cell.padStart(widths[slot]!)
+        return isLast ? cell : cell.padEnd(widths[slot]!)
+      })
+      .join('  ')
+      .trimEnd()
   return [line(columns.map((column) => column.header)), ...rows.map(line)]
 }
 
@@ -60,7 +62,8 @@ const GAP = 2
 export function fitTable(columns: readonly Column[], rows: readonly (readonly string[])[], indent: string, width: number): FittedTable {
   const widths = columnWidths(columns, rows)
   let shown = columns.map((_, slot) => slot)
-  const total = (slots: readonly number[]): number => indent.length + slots.reduce((sum, slot) => sum + widths[slot]!, 0) + GAP * (slots.length - 1)
+  const total = (slots: readonly number[]): number =>
+    indent.length + slots.reduce((sum, slot) => sum + widths[slot]!, 0) + GAP * (slots.length - 1)
   if (total(shown) <= width) return { lines: formatTable(columns, rows, indent), hidden: [], isShortened: false }
   // Wrapping the last column (an explanation) loses nothing: it goes first, as far as needed with
   // every name at full length. What is left over at the end goes back to it.
@@ -70,7 +73,9 @@ export function fitTable(columns: readonly Column[], rows: readonly (readonly st
   const shortenable = shown.filter((slot) => columns[slot]!.shorten !== undefined && columns[slot]!.isNumeric !== true)
   for (const slot of shortenable) widths[slot] = Math.min(widths[slot]!, Math.max(columns[slot]!.header.length, SHORTEN_FIRST_WIDTH))
   const dropped: number[] = []
-  const droppable = shown.filter((slot) => columns[slot]!.dropOrder !== undefined).sort((a, b) => columns[a]!.dropOrder! - columns[b]!.dropOrder!)
+  const droppable = shown
+    .filter((slot) => columns[slot]!.dropOrder !== undefined)
+    .sort((a, b) => columns[a]!.dropOrder! - columns[b]!.dropOrder!)
   for (const slot of droppable) {
     if (total(shown) <= width) break
     shown = shown.filter((other) => other !== slot)
@@ -101,13 +106,23 @@ export function fitTable(columns: readonly Column[], rows: readonly (readonly st
   }
   if (wraps && shown.includes(last)) widths[last] = Math.min(natural[last]!, widths[last]! + Math.max(0, width - total(shown)))
   return {
-    lines: renderFitted(shown.map((slot) => columns[slot]!), shown.map((slot) => widths[slot]!), rows.map((row) => shown.map((slot) => row[slot] ?? '')), indent),
+    lines: renderFitted(
+      shown.map((slot) => columns[slot]!),
+      shown.map((slot) => widths[slot]!),
+      rows.map((row) => shown.map((slot) => row[slot] ?? '')),
+      indent,
+    ),
     hidden: dropped.sort((a, b) => a - b).map((slot) => columns[slot]!.header),
     isShortened: shown.some((slot) => widths[slot]! < natural[slot]!),
   }
 }
 
-function renderFitted(columns: readonly Column[], widths: readonly number[], rows: readonly (readonly string[])[], indent: string): string[] {
+function renderFitted(
+  columns: readonly Column[],
+  widths: readonly number[],
+  rows: readonly (readonly string[])[],
+  indent: string,
+): string[] {
   const lastSlot = columns.length - 1
   const lastStart = indent.length + widths.slice(0, lastSlot).reduce((sum, cellWidth) => sum + cellWidth + GAP, 0)
   const lines: string[] = []
@@ -191,7 +206,12 @@ export function formatByteSetting(bytes: number): string {
   return String(bytes)
 }
 
-const DURATIONS: readonly (readonly [string, number])[] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]]
+const DURATIONS: readonly (readonly [string, number])[] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+]
 
 /** A millisecond setting: `7d`, `1h`, `90s`, `250ms`; -1 stays -1 (forever). */
 export function formatMsSetting(ms: number): string {

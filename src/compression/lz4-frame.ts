@@ -143,9 +143,7 @@ export class Lz4FrameCodec implements Codec {
       limit = { capacity: header.contentSize, name: 'the declared content size' }
       out = Buffer.allocUnsafe(limit.capacity)
     } else {
-      limit = scan.bound < maxOutputBytes
-        ? { capacity: scan.bound, name: null }
-        : { capacity: maxOutputBytes, name: 'maxOutputBytes' }
+      limit = scan.bound < maxOutputBytes ? { capacity: scan.bound, name: null } : { capacity: maxOutputBytes, name: 'maxOutputBytes' }
       out = this.scratch.take(limit.capacity)
     }
     const size = decodeBlocks(input, header, this.lz4, out, limit)
@@ -217,7 +215,8 @@ function scanBlocks(input: Buffer, header: FrameHeader, lz4: Lz4Binding, maxOutp
     if (field === 0) break
     const isRaw = field >= UNCOMPRESSED_BIT
     const size = field & BLOCK_SIZE_MASK
-    if (size > header.blockMaxSize) throw corrupt(position, `block of ${size} bytes exceeds the frame's ${header.blockMaxSize}-byte maximum`)
+    if (size > header.blockMaxSize)
+      throw corrupt(position, `block of ${size} bytes exceeds the frame's ${header.blockMaxSize}-byte maximum`)
     const dataPosition = position + BLOCK_SIZE_SIZE
     const dataEnd = dataPosition + size
     const blockEnd = dataEnd + (header.hasBlockChecksum ? CHECKSUM_SIZE : 0)
@@ -267,9 +266,10 @@ function decodeBlocks(input: Buffer, header: FrameHeader, lz4: Lz4Binding, out: 
         // LZ4_decompress_safe returns -(failing input position + 1); it cannot tell a malformed
         // block from one that does not fit, so name both when the room was short.
         const failedAt = dataPosition + Math.min(blockSize, -written - 1)
-        const detail = room < header.blockMaxSize && limit.name !== null
-          ? `malformed LZ4 block, or output exceeds ${limit.name} (${limit.capacity} bytes)`
-          : 'malformed LZ4 block'
+        const detail =
+          room < header.blockMaxSize && limit.name !== null
+            ? `malformed LZ4 block, or output exceeds ${limit.name} (${limit.capacity} bytes)`
+            : 'malformed LZ4 block'
         throw corrupt(failedAt, detail)
       }
       size += written

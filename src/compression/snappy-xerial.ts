@@ -119,8 +119,10 @@ export class SnappyXerialCodec implements Codec {
 }
 
 function hasMagicAt(input: Buffer, position: number): boolean {
-  return input.length - position >= XERIAL_MAGIC.length &&
+  return (
+    input.length - position >= XERIAL_MAGIC.length &&
     input.compare(XERIAL_MAGIC, 0, XERIAL_MAGIC.length, position, position + XERIAL_MAGIC.length) === 0
+  )
 }
 
 /**

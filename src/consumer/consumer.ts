@@ -90,15 +90,21 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     this.group = options.group
     this.store = store
     this.maxBytes = options.maxBytes ?? 1024 * 1024
-    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) throw new InvalidArgumentError(`maxBytes must be a positive integer, got ${options.maxBytes}`)
+    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1)
+      throw new InvalidArgumentError(`maxBytes must be a positive integer, got ${options.maxBytes}`)
     this.offsetReset = options.offsetReset ?? 'earliest'
-    if (this.offsetReset !== 'earliest' && this.offsetReset !== 'latest') throw new InvalidArgumentError(`offsetReset must be 'earliest' or 'latest'`)
+    if (this.offsetReset !== 'earliest' && this.offsetReset !== 'latest')
+      throw new InvalidArgumentError(`offsetReset must be 'earliest' or 'latest'`)
     this.warn = options.onWarning ?? ((message) => console.warn(`seglog: ${message}`))
     this.signal = options.signal
   }
 
   /** Builds a consumer; `partitionsOf` resolves a topic to its partition logs. */
-  static async create(store: OffsetStore, partitionsOf: (topic: string) => readonly PartitionLog[], options: ConsumerOptions): Promise<Consumer> {
+  static async create(
+    store: OffsetStore,
+    partitionsOf: (topic: string) => readonly PartitionLog[],
+    options: ConsumerOptions,
+  ): Promise<Consumer> {
     if (typeof options?.group !== 'string' || options.group.length === 0) throw new InvalidArgumentError('a consumer needs a group')
     if (!Array.isArray(options.topics) || options.topics.length === 0) throw new InvalidArgumentError('a consumer needs at least one topic')
     const consumer = new Consumer(store, options)
@@ -114,9 +120,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     if (autoCommitMs > 0) {
       const tick = (): void => {
         consumer.autoCommitTimer = setTimeout(() => {
-          consumer.commit().catch((error: unknown) => consumer.warn(`auto-commit failed: ${(error as Error).message}`)).finally(() => {
-            if (!consumer.closed) tick()
-          })
+          consumer
+            .commit()
+            .catch((error: unknown) => consumer.warn(`auto-commit failed: ${(error as Error).message}`))
+            .finally(() => {
+              if (!consumer.closed) tick()
+            })
         }, autoCommitMs)
         consumer.autoCommitTimer.unref()
       }
@@ -141,10 +150,19 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
       topicLogs.set(topic, logs)
       for (const partition of options.partitions ?? logs.map((log) => log.partition)) {
         const log = logs[partition]
-        if (log === undefined) throw new UnknownTopicOrPartitionError(topic, partition, false, `topic '${topic}' has no partition ${partition}`)
+        if (log === undefined)
+          throw new UnknownTopicOrPartitionError(topic, partition, false, `topic '${topic}' has no partition ${partition}`)
         const committed = this.store.fetch(this.group, topic, partition)?.offset ?? -1
         const assignment: Assignment = {
-          topic, partition, log, position: committed, committed, paused: false, buffer: [], next: 0, isDeleted: false,
+          topic,
+          partition,
+          log,
+          position: committed,
+          committed,
+          paused: false,
+          buffer: [],
+          next: 0,
+          isDeleted: false,
           onDeleted: () => {
             assignment.isDeleted = true
             this.wakeUp()
@@ -197,7 +215,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     }
     return { next }
   }
-
 
   /**
    * Batches of records, one partition at a time: the fast path for bulk reading (no await per
@@ -260,7 +277,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     const records: ConsumerRecord[] = []
     const scanner = new BatchScanner(raw.bytes)
     const { topic, partition, position } = assignment
-    const make: RecordFactory<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({ topic, partition, offset, timestamp, key, value, headers })
+    const make: RecordFactory<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({
+      topic,
+      partition,
+      offset,
+      timestamp,
+      key,
+      value,
+      headers,
+    })
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
       if (batch.isControl) continue
       for (const record of batch.recordsAs(make)) if (record.offset >= position) records.push(record)
@@ -278,7 +303,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
   private resetPosition(assignment: Assignment): void {
     const log = assignment.log
     const target = this.offsetReset === 'earliest' ? log.logStartOffset : log.highWatermark
-    this.warn(`${this.group}: position ${assignment.position} of ${assignment.topic}-${assignment.partition} is outside [${log.logStartOffset}, ${log.logEndOffset}]; resetting to the ${this.offsetReset} offset ${target}`)
+    this.warn(
+      `${this.group}: position ${assignment.position} of ${assignment.topic}-${assignment.partition} is outside [${log.logStartOffset}, ${log.logEndOffset}]; resetting to the ${this.offsetReset} offset ${target}`,
+    )
     assignment.position = target
     assignment.buffer = []
     assignment.next = 0
@@ -307,7 +334,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
       this.assignment(record.topic, record.partition)
       entries.push({ topic: record.topic, partition: record.partition, offset: record.offset + 1 })
     } else {
-      for (const a of this.assignments) if (a.position !== a.committed && !a.isDeleted) entries.push({ topic: a.topic, partition: a.partition, offset: a.position })
+      for (const a of this.assignments)
+        if (a.position !== a.committed && !a.isDeleted) entries.push({ topic: a.topic, partition: a.partition, offset: a.position })
     }
     if (entries.length === 0) return
     await this.store.commitMany(this.group, entries)
@@ -362,7 +390,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
 }
 
 function deletedError(assignment: Assignment): UnknownTopicOrPartitionError {
-  return new UnknownTopicOrPartitionError(assignment.topic, assignment.partition, true, `topic '${assignment.topic}' was deleted while this consumer read partition ${assignment.partition}`)
+  return new UnknownTopicOrPartitionError(
+    assignment.topic,
+    assignment.partition,
+    true,
+    `topic '${assignment.topic}' was deleted while this consumer read partition ${assignment.partition}`,
+  )
 }
 
 async function startOffset(log: PartitionLog, from: StartPosition): Promise<number> {

@@ -75,7 +75,11 @@ export class OffsetStore {
   }
 
   /** Loads the store by replaying its log. */
-  static async open(log: PartitionLog, partitionsOf: (topic: string) => readonly PartitionLog[], options: OffsetStoreOptions = {}): Promise<OffsetStore> {
+  static async open(
+    log: PartitionLog,
+    partitionsOf: (topic: string) => readonly PartitionLog[],
+    options: OffsetStoreOptions = {},
+  ): Promise<OffsetStore> {
     const store = new OffsetStore(log, partitionsOf, options)
     await store.replay()
     store.clampToLogEnds()
@@ -131,7 +135,13 @@ export class OffsetStore {
     }
     // A literal, not `{ ...value, topic, partition }`: replay calls this once per record, and the
     // spread was most of the time of opening a store with 1 M offsets.
-    offsets.set(partitionKey(topic, partition), { offset: value.offset, metadata: value.metadata, commitTimestamp: value.commitTimestamp, topic, partition })
+    offsets.set(partitionKey(topic, partition), {
+      offset: value.offset,
+      metadata: value.metadata,
+      commitTimestamp: value.commitTimestamp,
+      topic,
+      partition,
+    })
   }
 
   private remove(group: string, topic: string, partition: number): void {
@@ -162,7 +172,8 @@ export class OffsetStore {
       timestamp: commitTimestamp,
     }))
     return this.write(records, () => {
-      for (const entry of entries) this.set(group, entry.topic, entry.partition, { offset: entry.offset, metadata: entry.metadata ?? '', commitTimestamp })
+      for (const entry of entries)
+        this.set(group, entry.topic, entry.partition, { offset: entry.offset, metadata: entry.metadata ?? '', commitTimestamp })
     })
   }
 
@@ -170,9 +181,15 @@ export class OffsetStore {
     const log = this.partitionLog(entry.topic, entry.partition)
     if (!Number.isSafeInteger(entry.offset)) throw new InvalidArgumentError(`offset must be an integer, got ${entry.offset}`)
     if (entry.offset < log.logStartOffset || entry.offset > log.logEndOffset) {
-      throw new OffsetOutOfRangeError(entry.offset, log.logStartOffset, log.logEndOffset, `cannot commit to ${entry.topic}-${entry.partition}`)
+      throw new OffsetOutOfRangeError(
+        entry.offset,
+        log.logStartOffset,
+        log.logEndOffset,
+        `cannot commit to ${entry.topic}-${entry.partition}`,
+      )
     }
-    if (entry.metadata !== undefined && typeof entry.metadata !== 'string') throw new InvalidArgumentError('commit metadata must be a string')
+    if (entry.metadata !== undefined && typeof entry.metadata !== 'string')
+      throw new InvalidArgumentError('commit metadata must be a string')
   }
 
   private partitionLog(topic: string, partition: number): PartitionLog {
@@ -197,7 +214,9 @@ export class OffsetStore {
     // A failed commit rejects its caller only; a failed compaction is reported, and the old
     // segments simply stay until the next try.
     this.tail = run
-      .then(() => this.maybeCompact().catch((error: unknown) => this.warn(`compaction of the offsets log failed: ${(error as Error).message}`)))
+      .then(() =>
+        this.maybeCompact().catch((error: unknown) => this.warn(`compaction of the offsets log failed: ${(error as Error).message}`)),
+      )
       .catch(() => undefined)
     return run
   }
@@ -260,7 +279,10 @@ export class OffsetStore {
       () => {
         const offsets = this.groups.get(group)
         if (offsets === undefined) return []
-        return [...offsets.values()].map((value) => ({ key: encodeOffsetKey({ group, topic: value.topic, partition: value.partition }), value: null }))
+        return [...offsets.values()].map((value) => ({
+          key: encodeOffsetKey({ group, topic: value.topic, partition: value.partition }),
+          value: null,
+        }))
       },
       () => {
         deleted = this.groups.delete(group)
@@ -317,7 +339,9 @@ export class OffsetStore {
           continue // the topic is gone; describeGroup reports the commit without a lag
         }
         if (value.offset > end) {
-          this.warn(`group ${group}: committed offset ${value.offset} of ${value.topic}-${value.partition} is past its log end ${end}; using ${end}`)
+          this.warn(
+            `group ${group}: committed offset ${value.offset} of ${value.topic}-${value.partition} is past its log end ${end}; using ${end}`,
+          )
           value.offset = end
         }
       }
@@ -357,7 +381,8 @@ export class OffsetStore {
         }
       }
       const chunk = 4096
-      for (let slot = 0; slot < records.length; slot += chunk) await this.log.appendRecords(records.slice(slot, slot + chunk), { compression: 'none' })
+      for (let slot = 0; slot < records.length; slot += chunk)
+        await this.log.appendRecords(records.slice(slot, slot + chunk), { compression: 'none' })
       await this.log.flush()
       await this.log.deleteRecordsBefore(start)
       this.compactions++
@@ -368,7 +393,8 @@ export class OffsetStore {
 }
 
 function checkGroup(group: string): void {
-  if (typeof group !== 'string' || group.length === 0 || group.length > 32767) throw new InvalidArgumentError('group must be a non-empty string')
+  if (typeof group !== 'string' || group.length === 0 || group.length > 32767)
+    throw new InvalidArgumentError('group must be a non-empty string')
 }
 
 async function resolveTarget(log: PartitionLog, to: ResetTarget): Promise<number> {

@@ -7,7 +7,13 @@ import { writeFileAtomicSync } from '../log/atomic-file.js'
  * The checkpoint files' I/O: the format itself (Kafka's text checkpoint) is parsed and written in
  * src/format/checkpoint.ts. Files are replaced atomically (temp file, fsync, rename, directory fsync).
  */
-export { checkpointKey, formatCheckpoint, LOG_START_OFFSET_CHECKPOINT, parseCheckpoint, RECOVERY_POINT_CHECKPOINT } from '../format/checkpoint.js'
+export {
+  checkpointKey,
+  formatCheckpoint,
+  LOG_START_OFFSET_CHECKPOINT,
+  parseCheckpoint,
+  RECOVERY_POINT_CHECKPOINT,
+} from '../format/checkpoint.js'
 
 /** Reads a checkpoint file; a missing file is an empty map (every partition defaults to 0). */
 export function readCheckpointFile(file: string): Map<string, number> {

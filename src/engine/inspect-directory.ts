@@ -2,7 +2,15 @@ import { InvalidArgumentError } from '../errors.js'
 import { classifyDir, describeDirArgument, describeNeitherKind } from './inspect/dir-kind.js'
 import { inspectDataDir, inspectPartitionDir, type DataDirReport, type PartitionDirReport } from './inspect/inspect-report.js'
 
-export type { CodecReport, DataDirReport, GroupReport, PartitionDirReport, PartitionReport, SegmentReport, TopicReport } from './inspect/inspect-report.js'
+export type {
+  CodecReport,
+  DataDirReport,
+  GroupReport,
+  PartitionDirReport,
+  PartitionReport,
+  SegmentReport,
+  TopicReport,
+} from './inspect/inspect-report.js'
 
 /** What `inspectDirectory` found: a data directory's report, or a single partition directory's. */
 export type InspectReport = DataDirReport | PartitionDirReport

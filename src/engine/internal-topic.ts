@@ -6,7 +6,9 @@ const REFUSED = new Set<PropertyKey>(['appendRecords', 'appendBatch', 'truncateT
 
 /** The error for a client write to an internal topic (Kafka answers such a produce with INVALID_TOPIC_EXCEPTION). */
 export function internalTopicWriteError(topic: string, what = 'written to'): InvalidArgumentError {
-  return new InvalidArgumentError(`'${topic}' is seglog's internal offsets topic: it cannot be ${what} directly; commit offsets through engine.offsets or a consumer`)
+  return new InvalidArgumentError(
+    `'${topic}' is seglog's internal offsets topic: it cannot be ${what} directly; commit offsets through engine.offsets or a consumer`,
+  )
 }
 
 /**
@@ -22,7 +24,13 @@ export function withoutClientWrites(log: PartitionLog): PartitionLog {
   return new Proxy(log, {
     get(target, property) {
       if (REFUSED.has(property)) {
-        return () => Promise.reject(internalTopicWriteError(target.topic, property === 'appendRecords' || property === 'appendBatch' ? 'written to' : 'truncated or trimmed'))
+        return () =>
+          Promise.reject(
+            internalTopicWriteError(
+              target.topic,
+              property === 'appendRecords' || property === 'appendBatch' ? 'written to' : 'truncated or trimmed',
+            ),
+          )
       }
       const value: unknown = Reflect.get(target, property, target)
       if (typeof value !== 'function') return value

@@ -7,7 +7,13 @@ import { systemClock, type Clock } from '../log/clock.js'
 import type { LogFileSystem } from '../log/file-system.js'
 import { resolveFlushPolicy, type FlushPolicy } from '../log/flush-policy.js'
 import type { PartitionLog, PartitionLogOptions, RecoveryEvent, RetentionResult } from '../log/partition-log.js'
-import { checkpointKey, formatCheckpoint, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT, writeCheckpointFile } from './checkpoint-file.js'
+import {
+  checkpointKey,
+  formatCheckpoint,
+  LOG_START_OFFSET_CHECKPOINT,
+  RECOVERY_POINT_CHECKPOINT,
+  writeCheckpointFile,
+} from './checkpoint-file.js'
 import { writeFileAtomicSync } from '../log/atomic-file.js'
 import { Producer, type ProducerOptions } from '../producer/producer.js'
 import { Consumer, type ConsumerOptions } from '../consumer/consumer.js'
@@ -126,10 +132,14 @@ export class LogEngine implements AsyncDisposable {
       await engine.topics.load(wasClean)
       // Retention of either kind would delete live commits: only the store's compaction trims this
       // log, so both are pinned off rather than taken from topicDefaults.
-      if (!engine.topics.has(OFFSETS_TOPIC)) await engine.topics.create(OFFSETS_TOPIC, { partitions: 1, segmentBytes: 16 * 1024 * 1024, retentionMs: -1, retentionBytes: -1 })
+      if (!engine.topics.has(OFFSETS_TOPIC))
+        await engine.topics.create(OFFSETS_TOPIC, { partitions: 1, segmentBytes: 16 * 1024 * 1024, retentionMs: -1, retentionBytes: -1 })
       // The store writes the log itself; everyone else gets a view that refuses writes.
       const offsetsLog = engine.topics.require(OFFSETS_TOPIC).logs[0]!
-      engine.offsetStore = await OffsetStore.open(offsetsLog, (topic) => engine.partitions(topic), { onWarning: (message) => engine.warn(message), ...options.offsetStore }).catch((error: unknown) => {
+      engine.offsetStore = await OffsetStore.open(offsetsLog, (topic) => engine.partitions(topic), {
+        onWarning: (message) => engine.warn(message),
+        ...options.offsetStore,
+      }).catch((error: unknown) => {
         throw error instanceof CorruptRecordError ? withRepairHint(error, dir, OFFSETS_TOPIC, 0) : error
       })
       engine.writeCheckpoints()
@@ -211,9 +221,16 @@ export class LogEngine implements AsyncDisposable {
   partition(topic: string, partition: number): PartitionLog {
     this.ensureOpen()
     const { views } = this.topics.require(topic)
-    if (!Number.isSafeInteger(partition) || partition < 0) throw new InvalidArgumentError(`partition must be a non-negative integer, got ${String(partition)}`)
+    if (!Number.isSafeInteger(partition) || partition < 0)
+      throw new InvalidArgumentError(`partition must be a non-negative integer, got ${String(partition)}`)
     const log = views[partition]
-    if (log === undefined) throw new UnknownTopicOrPartitionError(topic, partition, false, `topic '${topic}' has partitions 0..${views.length - 1}; there is no partition ${partition}`)
+    if (log === undefined)
+      throw new UnknownTopicOrPartitionError(
+        topic,
+        partition,
+        false,
+        `topic '${topic}' has partitions 0..${views.length - 1}; there is no partition ${partition}`,
+      )
     return log
   }
 
@@ -263,7 +280,9 @@ export class LogEngine implements AsyncDisposable {
     this.ensureOpen()
     const results = new Map<string, RetentionResult>()
     for (const log of this.allLogs()) {
-      const result = await log.applyRetention(nowMs, (message) => this.warn(message)).catch((error: unknown) => this.unlessDeleted(log, error))
+      const result = await log
+        .applyRetention(nowMs, (message) => this.warn(message))
+        .catch((error: unknown) => this.unlessDeleted(log, error))
       if (result !== null && result.segments > 0) results.set(checkpointKey(log.topic, log.partition), result)
     }
     if (results.size > 0) this.writeCheckpoints()
@@ -295,7 +314,10 @@ export class LogEngine implements AsyncDisposable {
       if (log.logStartOffset > (log.segmentList[0]?.baseOffset ?? 0)) logStartOffsets.set(key, log.logStartOffset)
     }
     const text = formatCheckpoint(recoveryPoints) + formatCheckpoint(logStartOffsets)
-    if (this.lastCheckpointText === '') this.lastCheckpointText = readTextIfExists(path.join(this.dir, RECOVERY_POINT_CHECKPOINT)) + readTextIfExists(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT))
+    if (this.lastCheckpointText === '')
+      this.lastCheckpointText =
+        readTextIfExists(path.join(this.dir, RECOVERY_POINT_CHECKPOINT)) +
+        readTextIfExists(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT))
     // Unchanged checkpoints are not rewritten (opening a directory alone does not touch them).
     if (text === this.lastCheckpointText) return
     writeCheckpointFile(path.join(this.dir, RECOVERY_POINT_CHECKPOINT), recoveryPoints)

@@ -7,7 +7,13 @@ import { fsyncDirSync } from '../log/file-io.js'
 import { LOG_SUFFIX, parseOffsetFileName, quarantineFileName, segmentPaths } from '../log/segment-files.js'
 import { Segment } from '../log/segment.js'
 import type { CorruptReason } from '../record/errors.js'
-import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPOINT, writeCheckpointFile } from './checkpoint-file.js'
+import {
+  checkpointKey,
+  LOG_START_OFFSET_CHECKPOINT,
+  readCheckpointFile,
+  RECOVERY_POINT_CHECKPOINT,
+  writeCheckpointFile,
+} from './checkpoint-file.js'
 import { DirLock } from './dir-lock.js'
 import { CLEAN_SHUTDOWN_FILE } from './log-engine.js'
 import { readTopicsText, TOPICS_FILE } from './topics-file.js'
@@ -109,17 +115,28 @@ export async function repairDirectory(dir: string, options: RepairOptions = {}):
   const lock = DirLock.acquire(dataDir)
   try {
     const state = readDirectoryState(dataDir)
-    const report: RepairReport = { dir: dataDir, dryRun: options.dryRun === true, applied: false, partitionsChecked: 0, repairs: [], recoveryCuts: [] }
+    const report: RepairReport = {
+      dir: dataDir,
+      dryRun: options.dryRun === true,
+      applied: false,
+      partitionsChecked: 0,
+      repairs: [],
+      recoveryCuts: [],
+    }
     for (const target of targets) {
       const partitionDir = path.join(dataDir, `${target.topic}-${target.partition}`)
       if (!isDirectory(partitionDir)) continue
       report.partitionsChecked++
-      const recoveryState = { isClean: state.isClean, recoveryPoint: state.recoveryPoints.get(checkpointKey(target.topic, target.partition)) ?? 0 }
+      const recoveryState = {
+        isClean: state.isClean,
+        recoveryPoint: state.recoveryPoints.get(checkpointKey(target.topic, target.partition)) ?? 0,
+      }
       planPartition(partitionDir, target, recoveryState, report)
     }
     if (report.repairs.length === 0 || report.dryRun) return report
     if (options.confirm !== undefined && !(await options.confirm(report))) return report
-    for (const repair of report.repairs) applyRepair(repair, targets.find((target) => target.topic === repair.topic && target.partition === repair.partition)!.config)
+    for (const repair of report.repairs)
+      applyRepair(repair, targets.find((target) => target.topic === repair.topic && target.partition === repair.partition)!.config)
     lowerCheckpoints(dataDir, state, report.repairs)
     report.applied = true
     return report
@@ -140,7 +157,8 @@ function readTopicConfigs(dir: string): Map<string, TopicConfig> {
   const text = readTopicsText(dir)
   if (text === null) throw new InvalidArgumentError(`${dir} has no ${TOPICS_FILE}: it is not a seglog data directory`)
   const topics = new Map<string, TopicConfig>()
-  for (const [name, config] of Object.entries(parseTopicsJson(text, path.join(dir, TOPICS_FILE)))) topics.set(name, resolveTopicConfig(config as Partial<TopicConfig>))
+  for (const [name, config] of Object.entries(parseTopicsJson(text, path.join(dir, TOPICS_FILE))))
+    topics.set(name, resolveTopicConfig(config as Partial<TopicConfig>))
   return topics
 }
 
@@ -148,13 +166,16 @@ function selectPartitions(topics: ReadonlyMap<string, TopicConfig>, options: Rep
   const { topic, partition } = options
   if (partition !== undefined) {
     if (topic === undefined) throw new InvalidArgumentError('a partition can only be named together with its topic')
-    if (!Number.isSafeInteger(partition) || partition < 0) throw new InvalidArgumentError(`partition must be a non-negative integer, got ${partition}`)
+    if (!Number.isSafeInteger(partition) || partition < 0)
+      throw new InvalidArgumentError(`partition must be a non-negative integer, got ${partition}`)
   }
-  if (topic !== undefined && !topics.has(topic)) throw new InvalidArgumentError(`unknown topic '${topic}' (topics.json has ${[...topics.keys()].join(', ') || 'none'})`)
+  if (topic !== undefined && !topics.has(topic))
+    throw new InvalidArgumentError(`unknown topic '${topic}' (topics.json has ${[...topics.keys()].join(', ') || 'none'})`)
   const targets: PartitionTarget[] = []
   for (const [name, config] of topics) {
     if (topic !== undefined && name !== topic) continue
-    if (partition !== undefined && partition >= config.partitions) throw new InvalidArgumentError(`topic '${name}' has partitions 0..${config.partitions - 1}; there is no partition ${partition}`)
+    if (partition !== undefined && partition >= config.partitions)
+      throw new InvalidArgumentError(`topic '${name}' has partitions 0..${config.partitions - 1}; there is no partition ${partition}`)
     for (let slot = 0; slot < config.partitions; slot++) {
       if (partition === undefined || slot === partition) targets.push({ topic: name, partition: slot, config })
     }
@@ -201,7 +222,14 @@ function planPartition(dir: string, target: PartitionTarget, state: RecoveryStat
     if (damage === null) continue
     const outcome = damageOutcome(state, baseOffsets, slot, damage.nextOffset)
     if (outcome === 'recovery-cuts') {
-      report.recoveryCuts.push({ topic: target.topic, partition: target.partition, file: damage.file, position: damage.validBytes, bytes: damage.fileSize - damage.validBytes, reason: damage.error.reason })
+      report.recoveryCuts.push({
+        topic: target.topic,
+        partition: target.partition,
+        file: damage.file,
+        position: damage.validBytes,
+        bytes: damage.fileSize - damage.validBytes,
+        reason: damage.error.reason,
+      })
       return
     }
     const names = new Set<string>()
@@ -232,7 +260,13 @@ function planPartition(dir: string, target: PartitionTarget, state: RecoveryStat
       topic: target.topic,
       partition: target.partition,
       dir,
-      damage: { file: damage.file, position: damage.validBytes, reason: damage.error.reason, detail: damage.error.detail, message: damage.error.message },
+      damage: {
+        file: damage.file,
+        position: damage.validBytes,
+        reason: damage.error.reason,
+        detail: damage.error.detail,
+        message: damage.error.message,
+      },
       cause: outcome,
       recoveryPoint: state.recoveryPoint,
       newLogEndOffset: damage.nextOffset,
@@ -250,7 +284,8 @@ function planPartition(dir: string, target: PartitionTarget, state: RecoveryStat
 function freeName(name: string, planned: Set<string>): string {
   const dot = name.lastIndexOf('.')
   let candidate = name
-  for (let attempt = 1; fs.existsSync(candidate) || planned.has(candidate); attempt++) candidate = `${name.slice(0, dot)}-${attempt}${name.slice(dot)}`
+  for (let attempt = 1; fs.existsSync(candidate) || planned.has(candidate); attempt++)
+    candidate = `${name.slice(0, dot)}-${attempt}${name.slice(dot)}`
   planned.add(candidate)
   return candidate
 }

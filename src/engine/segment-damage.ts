@@ -24,7 +24,6 @@ import { CorruptRecordError } from '../record/errors.js'
  *   producer state is replayed over it).
  */
 
-
 /** Where recovery would cut one segment, and why. */
 export interface SegmentDamage {
   file: string

@@ -86,7 +86,9 @@ export class TopicCatalog {
       for (let partition = 0; partition < resolved.partitions; partition++) {
         const partitionDir = path.join(this.dir, `${name}-${partition}`)
         if (!fs.existsSync(partitionDir)) {
-          logs.push(this.owner.configure(await PartitionLog.create(partitionDir, name, partition, resolved, this.owner.logOptions), resolved))
+          logs.push(
+            this.owner.configure(await PartitionLog.create(partitionDir, name, partition, resolved, this.owner.logOptions), resolved),
+          )
           continue
         }
         const key = checkpointKey(name, partition)
@@ -112,7 +114,10 @@ export class TopicCatalog {
   }
 
   private readonly onRecovery = (event: RecoveryEvent): void => {
-    this.owner.warn(`recovery cut ${event.bytes} bytes from ${event.file} at byte ${event.position} (${event.reason}); they are kept in ${event.quarantineFile ?? '(nowhere)'}`, event)
+    this.owner.warn(
+      `recovery cut ${event.bytes} bytes from ${event.file} at byte ${event.position} (${event.reason}); they are kept in ${event.quarantineFile ?? '(nowhere)'}`,
+      event,
+    )
   }
 
   /**
@@ -158,7 +163,10 @@ export class TopicCatalog {
     return logs
   }
 
-  /** The logs whose partitions the checkpoints describe: those of the map, and of topics whose deletion has not yet renamed their directories. */
+  /**
+   * The logs whose partitions the checkpoints describe: those of the map, and of topics whose
+   * deletion has not yet renamed their directories.
+   */
   checkpointedLogs(): PartitionLog[] {
     const logs = this.allLogs()
     for (const topic of this.beingDeleted.values()) logs.push(...topic.logs)
@@ -192,7 +200,8 @@ export class TopicCatalog {
     const finalDirs: string[] = []
     for (let partition = 0; partition < resolved.partitions; partition++) {
       const partitionDir = path.join(this.dir, `${name}-${partition}`)
-      if (fs.existsSync(partitionDir)) throw new InvalidArgumentError(`${partitionDir} already exists but topic '${name}' is unknown; move it away first`)
+      if (fs.existsSync(partitionDir))
+        throw new InvalidArgumentError(`${partitionDir} already exists but topic '${name}' is unknown; move it away first`)
       finalDirs.push(partitionDir)
     }
     if (this.isTopicsFileStale) this.saveTopics()
@@ -282,7 +291,11 @@ export class TopicCatalog {
       // Told before the files close under them, so a read that fails now is reported as this.
       for (const log of topic.logs) log.events.emit(TOPIC_DELETED_EVENT)
       for (const log of topic.logs) {
-        await log.close().catch((error: unknown) => this.owner.warn(`closing ${log.topic}-${log.partition} of deleted topic '${name}' failed: ${(error as Error).message}`))
+        await log
+          .close()
+          .catch((error: unknown) =>
+            this.owner.warn(`closing ${log.topic}-${log.partition} of deleted topic '${name}' failed: ${(error as Error).message}`),
+          )
       }
       try {
         doomPartitionDirs(this.dir, name, topic.logs.length)
@@ -295,7 +308,9 @@ export class TopicCatalog {
       try {
         removeDoomedDirs(this.dir, name)
       } catch (error) {
-        this.owner.warn(`the files of deleted topic '${name}' could not all be removed (${(error as Error).message}); the next open removes them`)
+        this.owner.warn(
+          `the files of deleted topic '${name}' could not all be removed (${(error as Error).message}); the next open removes them`,
+        )
       }
     })
   }
@@ -309,12 +324,14 @@ export class TopicCatalog {
     return this.oneAtATime(async () => {
       const topic = this.require(name)
       const current = topic.logs.length
-      if (!Number.isSafeInteger(count) || count <= current) throw new InvalidArgumentError(`topic '${name}' has ${current} partitions; the new count must be larger, got ${count}`)
+      if (!Number.isSafeInteger(count) || count <= current)
+        throw new InvalidArgumentError(`topic '${name}' has ${current} partitions; the new count must be larger, got ${count}`)
       resolveTopicConfig({ partitions: count })
       const dirs: string[] = []
       for (let partition = current; partition < count; partition++) {
         const partitionDir = path.join(this.dir, `${name}-${partition}`)
-        if (fs.existsSync(partitionDir)) throw new InvalidArgumentError(`${partitionDir} already exists but is not a partition of topic '${name}'; move it away first`)
+        if (fs.existsSync(partitionDir))
+          throw new InvalidArgumentError(`${partitionDir} already exists but is not a partition of topic '${name}'; move it away first`)
         dirs.push(partitionDir)
       }
       // The logs share this config object, so the new count is what they and topics.json see.

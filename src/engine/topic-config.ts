@@ -49,11 +49,13 @@ export function resolveTopicConfig(input: Partial<TopicConfig> | undefined, base
       continue
     }
     if (key === 'timestampType') {
-      if (value !== 'CreateTime' && value !== 'LogAppendTime') throw new InvalidArgumentError(`topic setting timestampType must be 'CreateTime' or 'LogAppendTime', got ${JSON.stringify(value)}`)
+      if (value !== 'CreateTime' && value !== 'LogAppendTime')
+        throw new InvalidArgumentError(`topic setting timestampType must be 'CreateTime' or 'LogAppendTime', got ${JSON.stringify(value)}`)
       config.timestampType = value
       continue
     }
-    if (!(key in LIMITS)) throw new InvalidArgumentError(`unknown topic setting '${key}' (known: ${Object.keys(LIMITS).join(', ')}, flush, timestampType)`)
+    if (!(key in LIMITS))
+      throw new InvalidArgumentError(`unknown topic setting '${key}' (known: ${Object.keys(LIMITS).join(', ')}, flush, timestampType)`)
     const limit = LIMITS[key as NumericSetting]
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < limit.min || value > limit.max) {
       throw new InvalidArgumentError(`topic setting ${key} must be an integer in [${limit.min}, ${limit.max}], got ${String(value)}`)
@@ -73,8 +75,10 @@ export const MAX_TOPIC_NAME_LENGTH = 249
 export function validateTopicName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('topic name must be a non-empty string')
   if (name === '.' || name === '..') throw new InvalidArgumentError(`topic name cannot be '${name}'`)
-  if (name.length > MAX_TOPIC_NAME_LENGTH) throw new InvalidArgumentError(`topic name is ${name.length} characters; the limit is ${MAX_TOPIC_NAME_LENGTH}`)
-  if (!LEGAL_TOPIC.test(name)) throw new InvalidArgumentError(`topic name '${name}' may only contain ASCII letters, digits, '.', '_' and '-'`)
+  if (name.length > MAX_TOPIC_NAME_LENGTH)
+    throw new InvalidArgumentError(`topic name is ${name.length} characters; the limit is ${MAX_TOPIC_NAME_LENGTH}`)
+  if (!LEGAL_TOPIC.test(name))
+    throw new InvalidArgumentError(`topic name '${name}' may only contain ASCII letters, digits, '.', '_' and '-'`)
   return name
 }
 

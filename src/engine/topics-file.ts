@@ -28,7 +28,7 @@ export function readTopicsText(dir: string): string | null {
 /** The topics listed in DATA/topics.json; none when the file does not exist yet. */
 export function readTopicsFile(dir: string): TopicsRecord {
   const text = readTopicsText(dir)
-  return text === null ? {} : parseTopicsJson(text, path.join(dir, TOPICS_FILE)) as TopicsRecord
+  return text === null ? {} : (parseTopicsJson(text, path.join(dir, TOPICS_FILE)) as TopicsRecord)
 }
 
 export function writeTopicsFile(dir: string, topics: TopicsRecord): void {

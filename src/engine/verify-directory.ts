@@ -59,11 +59,14 @@ export async function verifyFiles(files: readonly string[], options: VerifyDirec
 }
 
 function newVerifier(options: VerifyDirectoryOptions): Verifier {
-  return new Verifier({
-    onProblem: options.onProblem ?? (() => {}),
-    onNote: options.onNote ?? (() => {}),
-    onProgress: options.onProgress ?? (() => {}),
-  }, options.isDeep ?? false)
+  return new Verifier(
+    {
+      onProblem: options.onProblem ?? (() => {}),
+      onNote: options.onNote ?? (() => {}),
+      onProgress: options.onProgress ?? (() => {}),
+    },
+    options.isDeep ?? false,
+  )
 }
 
 function reportOf(verifier: Verifier): VerifyReport {

@@ -73,11 +73,21 @@ export function writeTimeEntry(buf: Buffer, at: number, timestamp: number, relat
 }
 
 /** Whether an offset-index entry follows the one before it: both keys strictly ascend. */
-export function isOffsetEntryAscending(relativeOffset: number, position: number, previousRelativeOffset: number, previousPosition: number): boolean {
+export function isOffsetEntryAscending(
+  relativeOffset: number,
+  position: number,
+  previousRelativeOffset: number,
+  previousPosition: number,
+): boolean {
   return relativeOffset > previousRelativeOffset && position > previousPosition
 }
 
 /** Whether a time-index entry follows the one before it: timestamps strictly ascend, offsets never descend. */
-export function isTimeEntryAscending(timestamp: number, relativeOffset: number, previousTimestamp: number, previousRelativeOffset: number): boolean {
+export function isTimeEntryAscending(
+  timestamp: number,
+  relativeOffset: number,
+  previousTimestamp: number,
+  previousRelativeOffset: number,
+): boolean {
   return timestamp > previousTimestamp && relativeOffset >= previousRelativeOffset
 }

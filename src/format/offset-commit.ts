@@ -95,7 +95,8 @@ export interface OffsetCommitValue extends CommittedOffset {
 export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
   const cursor = { at: 0 }
   const version = readInt16(buf, cursor)
-  if (version < 0 || version > OFFSET_COMMIT_VALUE_VERSION) throw new CorruptRecordError('truncated-record', 0, `unknown offset commit value version ${version}`)
+  if (version < 0 || version > OFFSET_COMMIT_VALUE_VERSION)
+    throw new CorruptRecordError('truncated-record', 0, `unknown offset commit value version ${version}`)
   const offset = readInt64(buf, cursor)
   const leaderEpoch = version >= 3 ? readInt32(buf, cursor) : null
   const metadata = readString(buf, cursor)

@@ -92,15 +92,22 @@ export function encodeProducerSnapshot(entries: readonly SnapshotEntry[]): Buffe
 
 /** Decodes a snapshot; throws CorruptRecordError (reason, byte position) for a damaged one. */
 export function decodeProducerSnapshot(bytes: Buffer): SnapshotEntry[] {
-  if (bytes.length < SNAPSHOT_HEADER_SIZE) throw new CorruptRecordError('bad-length', 0, `${bytes.length} bytes is below the ${SNAPSHOT_HEADER_SIZE}-byte snapshot header`)
+  if (bytes.length < SNAPSHOT_HEADER_SIZE)
+    throw new CorruptRecordError('bad-length', 0, `${bytes.length} bytes is below the ${SNAPSHOT_HEADER_SIZE}-byte snapshot header`)
   const version = bytes.readInt16BE(VERSION_OFFSET)
-  if (version !== SNAPSHOT_VERSION) throw new CorruptRecordError('bad-magic', VERSION_OFFSET, `snapshot version ${version}, expected ${SNAPSHOT_VERSION}`)
+  if (version !== SNAPSHOT_VERSION)
+    throw new CorruptRecordError('bad-magic', VERSION_OFFSET, `snapshot version ${version}, expected ${SNAPSHOT_VERSION}`)
   const stored = bytes.readUInt32BE(CRC_OFFSET)
   const computed = crc32c(bytes.subarray(COUNT_OFFSET))
-  if (stored !== computed) throw new CorruptRecordError('bad-crc', CRC_OFFSET, `stored crc ${stored} but the snapshot computes to ${computed}`)
+  if (stored !== computed)
+    throw new CorruptRecordError('bad-crc', CRC_OFFSET, `stored crc ${stored} but the snapshot computes to ${computed}`)
   const count = bytes.readInt32BE(COUNT_OFFSET)
   if (count < 0 || bytes.length !== SNAPSHOT_HEADER_SIZE + SNAPSHOT_ENTRY_SIZE * count) {
-    throw new CorruptRecordError('bad-length', COUNT_OFFSET, `${count} producers need ${SNAPSHOT_HEADER_SIZE + SNAPSHOT_ENTRY_SIZE * count} bytes, the file has ${bytes.length}`)
+    throw new CorruptRecordError(
+      'bad-length',
+      COUNT_OFFSET,
+      `${count} producers need ${SNAPSHOT_HEADER_SIZE + SNAPSHOT_ENTRY_SIZE * count} bytes, the file has ${bytes.length}`,
+    )
   }
   const entries: SnapshotEntry[] = []
   for (let slot = 0, at = SNAPSHOT_HEADER_SIZE; slot < count; slot++, at += SNAPSHOT_ENTRY_SIZE) {
@@ -115,7 +122,10 @@ export function decodeProducerSnapshot(bytes: Buffer): SnapshotEntry[] {
       coordinatorEpoch: bytes.readInt32BE(at + ENTRY_COORDINATOR_EPOCH_OFFSET),
       currentTxnFirstOffset: txnFirstOffset >= 0 ? txnFirstOffset : null,
       lastTimestamp: timestamp,
-      batch: lastOffset >= 0 ? { firstSequence: firstSequenceOf(lastSequence, offsetDelta), lastSequence, lastOffset, offsetDelta, timestamp } : null,
+      batch:
+        lastOffset >= 0
+          ? { firstSequence: firstSequenceOf(lastSequence, offsetDelta), lastSequence, lastOffset, offsetDelta, timestamp }
+          : null,
     })
   }
   return entries

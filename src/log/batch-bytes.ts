@@ -14,11 +14,18 @@ export function splitBatches(bytes: Buffer, maxBatchBytes: number): Buffer[] {
   const scanner = new BatchScanner(bytes, { verifyCrc: true })
   const batches: Buffer[] = []
   for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
-    if (batch.recordCount < 0 || batch.lastOffsetDelta < 0) throw new CorruptRecordError('bad-length', scanner.batchPosition + LAST_OFFSET_DELTA_OFFSET, 'negative record count or last offset delta')
-    if (batch.sizeInBytes > maxBatchBytes) throw new InvalidArgumentError(`batch of ${batch.sizeInBytes} bytes exceeds maxBatchBytes ${maxBatchBytes}`)
+    if (batch.recordCount < 0 || batch.lastOffsetDelta < 0)
+      throw new CorruptRecordError(
+        'bad-length',
+        scanner.batchPosition + LAST_OFFSET_DELTA_OFFSET,
+        'negative record count or last offset delta',
+      )
+    if (batch.sizeInBytes > maxBatchBytes)
+      throw new InvalidArgumentError(`batch of ${batch.sizeInBytes} bytes exceeds maxBatchBytes ${maxBatchBytes}`)
     batches.push(batch.buffer)
   }
-  if (scanner.trailingBytes > 0) throw new CorruptRecordError('truncated-record', scanner.position, `${scanner.trailingBytes} bytes after the last whole batch`)
+  if (scanner.trailingBytes > 0)
+    throw new CorruptRecordError('truncated-record', scanner.position, `${scanner.trailingBytes} bytes after the last whole batch`)
   if (batches.length === 0) throw new InvalidArgumentError('appendBatch needs at least one record batch')
   return batches
 }
@@ -62,7 +69,11 @@ export function cutWholeBatches(chunk: Buffer, source: ChunkSource, maxBytes: nu
       const baseOffset = batch.baseOffset
       const lastOffset = batch.lastOffset
       if (end === 0 ? baseOffset !== source.baseOffset : baseOffset < nextOffset || lastOffset < baseOffset) {
-        throw new CorruptRecordError('bad-offset', scanner.batchPosition, `batch offsets ${baseOffset}..${lastOffset} where ${end === 0 ? source.baseOffset : nextOffset} was expected`)
+        throw new CorruptRecordError(
+          'bad-offset',
+          scanner.batchPosition,
+          `batch offsets ${baseOffset}..${lastOffset} where ${end === 0 ? source.baseOffset : nextOffset} was expected`,
+        )
       }
       if (lastOffset >= maxOffset) break
       if (end > 0 && scanner.position > maxBytes) break
@@ -82,7 +93,12 @@ export function cutWholeBatches(chunk: Buffer, source: ChunkSource, maxBytes: nu
     throw error instanceof CorruptRecordError && error.file === undefined ? error.inFile(source.file, source.position) : error
   }
   if (end === 0) {
-    throw new CorruptRecordError('truncated-record', source.position, `only ${chunk.length} bytes of the batch could be read; the file is shorter than the segment`, source.file)
+    throw new CorruptRecordError(
+      'truncated-record',
+      source.position,
+      `only ${chunk.length} bytes of the batch could be read; the file is shorter than the segment`,
+      source.file,
+    )
   }
   return { bytes: chunk.subarray(0, end), firstOffset, nextOffset, verifiedSize }
 }

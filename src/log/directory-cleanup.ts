@@ -3,7 +3,15 @@ import { CorruptRecordError } from '../record/errors.js'
 import { wrapIo } from './errors.js'
 import { FileBatchReader } from './file-batch-reader.js'
 import type { LogFileSystem } from './file-system.js'
-import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from './segment-files.js'
+import {
+  CLEANED_SUFFIX,
+  DELETED_SUFFIX,
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  parseOffsetFileName,
+  SWAP_SUFFIX,
+  TIME_INDEX_SUFFIX,
+} from './segment-files.js'
 
 /**
  * Removes what interrupted operations leave behind (as Kafka's loader does) and returns the base

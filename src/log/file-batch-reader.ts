@@ -80,9 +80,12 @@ export class FileBatchReader {
     this.limit = this.end
     this.maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES
-    if (!(chunkBytes >= BATCH_PREFIX_SIZE)) throw new InvalidArgumentError(`chunkBytes must be at least ${BATCH_PREFIX_SIZE}, got ${chunkBytes}`)
-    if (!(this.maxBatchBytes >= BATCH_PREFIX_SIZE)) throw new InvalidArgumentError(`maxBatchBytes must be at least ${BATCH_PREFIX_SIZE}, got ${this.maxBatchBytes}`)
-    if (!(this.position >= 0 && this.position <= this.end)) throw new InvalidArgumentError(`position ${this.position} is outside [0, ${this.end}]`)
+    if (!(chunkBytes >= BATCH_PREFIX_SIZE))
+      throw new InvalidArgumentError(`chunkBytes must be at least ${BATCH_PREFIX_SIZE}, got ${chunkBytes}`)
+    if (!(this.maxBatchBytes >= BATCH_PREFIX_SIZE))
+      throw new InvalidArgumentError(`maxBatchBytes must be at least ${BATCH_PREFIX_SIZE}, got ${this.maxBatchBytes}`)
+    if (!(this.position >= 0 && this.position <= this.end))
+      throw new InvalidArgumentError(`position ${this.position} is outside [0, ${this.end}]`)
     // Never allocate more than the scan can use: a small file gets a small buffer.
     this.buffer = Buffer.allocUnsafe(Math.max(BATCH_PREFIX_SIZE, Math.min(chunkBytes, this.end - this.position)))
     this.bufferFilePosition = this.position
@@ -129,7 +132,12 @@ export class FileBatchReader {
       throw error.inFile(this.file, this.bufferFilePosition)
     }
     if (size > this.maxBatchBytes) {
-      throw new CorruptRecordError('bad-length', position + BATCH_LENGTH_OFFSET, `batch size ${size} is above the ${this.maxBatchBytes}-byte limit`, this.file)
+      throw new CorruptRecordError(
+        'bad-length',
+        position + BATCH_LENGTH_OFFSET,
+        `batch size ${size} is above the ${this.maxBatchBytes}-byte limit`,
+        this.file,
+      )
     }
     if (size > remaining || !this.fill(size)) return this.stop()
     const batchStart = position - this.bufferFilePosition
@@ -161,7 +169,9 @@ export class FileBatchReader {
     const available = this.bufferLength - start
     if (available >= byteCount) return true
     if (byteCount > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.min(Math.max(byteCount, this.buffer.length * 2), this.maxBatchBytes, this.limit - this.position))
+      const grown = Buffer.allocUnsafe(
+        Math.min(Math.max(byteCount, this.buffer.length * 2), this.maxBatchBytes, this.limit - this.position),
+      )
       this.buffer.copy(grown, 0, start, this.bufferLength)
       this.buffer = grown
     } else if (available > 0) {
@@ -172,7 +182,9 @@ export class FileBatchReader {
     const wanted = Math.min(this.buffer.length, this.limit - this.bufferFilePosition)
     while (this.bufferLength < wanted) {
       const readPosition = this.bufferFilePosition + this.bufferLength
-      const bytesRead = wrapIo('read', this.file, () => this.handle.readSync(this.buffer, this.bufferLength, wanted - this.bufferLength, readPosition))
+      const bytesRead = wrapIo('read', this.file, () =>
+        this.handle.readSync(this.buffer, this.bufferLength, wanted - this.bufferLength, readPosition),
+      )
       if (bytesRead === 0) {
         this.limit = readPosition
         break

@@ -51,7 +51,14 @@ export function readAtSync(file: SegmentFile, name: string, buf: Buffer, offset:
   return done
 }
 
-async function readAtAsync(file: SegmentFile, name: string, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+async function readAtAsync(
+  file: SegmentFile,
+  name: string,
+  buf: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
   let done = 0
   while (done < length) {
     let bytesRead: number
@@ -84,7 +91,14 @@ export function writevAt(file: SegmentFile, name: string, buffers: Buffer[], pos
 }
 
 /** Continues a short write until all `total` bytes are in the file. */
-async function writeRest(file: SegmentFile, name: string, buffers: Buffer[], position: number, written: number, total: number): Promise<void> {
+async function writeRest(
+  file: SegmentFile,
+  name: string,
+  buffers: Buffer[],
+  position: number,
+  written: number,
+  total: number,
+): Promise<void> {
   let lastWritten = written
   while (written < total) {
     if (lastWritten === 0) throw new IoError('write', name, new Error('no progress writing (short write)'))
@@ -134,7 +148,12 @@ export async function fdatasync(file: SegmentFile, name: string): Promise<void> 
 }
 
 /** Opens `file`, wrapping a failure in IoError. */
-export function openFile(fileSystem: LogFileSystem, file: string, mode: Parameters<LogFileSystem['openSync']>[1], operation = 'open'): SegmentFile {
+export function openFile(
+  fileSystem: LogFileSystem,
+  file: string,
+  mode: Parameters<LogFileSystem['openSync']>[1],
+  operation = 'open',
+): SegmentFile {
   try {
     return fileSystem.openSync(file, mode)
   } catch (error) {

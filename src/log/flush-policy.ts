@@ -8,10 +8,7 @@ import { InvalidArgumentError } from '../errors.js'
  *   flush.messages). Appends resolve once written.
  * - `os`: the page cache decides; only `flush()` and `close()` fsync.
  */
-export type FlushPolicy =
-  | { mode: 'sync' }
-  | { mode: 'interval'; ms?: number; messages?: number }
-  | { mode: 'os' }
+export type FlushPolicy = { mode: 'sync' } | { mode: 'interval'; ms?: number; messages?: number } | { mode: 'os' }
 
 export type FlushMode = FlushPolicy['mode']
 
@@ -38,6 +35,7 @@ export function resolveFlushPolicy(input: unknown): FlushPolicy {
 }
 
 function checkPositive(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`)
   return value
 }

@@ -92,7 +92,9 @@ export class GroupCommit {
   }
 
   failedError(): LogClosedError {
-    return new LogClosedError(`partition ${this.host.name} stopped taking writes after an I/O failure; reopen it to recover`, { cause: this.failure })
+    return new LogClosedError(`partition ${this.host.name} stopped taking writes after an I/O failure; reopen it to recover`, {
+      cause: this.failure,
+    })
   }
 
   /**
@@ -124,7 +126,8 @@ export class GroupCommit {
    */
   flushIfDue(nowMs: number): Promise<void> {
     const policy = this.flushPolicy
-    if (policy.mode !== 'interval' || policy.ms === undefined || this.failure !== null || nowMs - this.lastFlushMs < policy.ms) return Promise.resolve()
+    if (policy.mode !== 'interval' || policy.ms === undefined || this.failure !== null || nowMs - this.lastFlushMs < policy.ms)
+      return Promise.resolve()
     const list = this.host.list
     if (list.logEndOffset <= list.recoveryPoint) {
       // Nothing to fsync: the next one is due a whole interval from now.

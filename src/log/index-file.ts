@@ -27,7 +27,14 @@ export abstract class IndexFile {
   protected pending: Buffer
   private readonly fileSystem: LogFileSystem
 
-  protected constructor(file: string, baseOffset: number, entrySize: number, maxIndexBytes: number, isNew: boolean, fileSystem: LogFileSystem) {
+  protected constructor(
+    file: string,
+    baseOffset: number,
+    entrySize: number,
+    maxIndexBytes: number,
+    isNew: boolean,
+    fileSystem: LogFileSystem,
+  ) {
     this.file = file
     this.fileSystem = fileSystem
     this.baseOffset = baseOffset

@@ -37,12 +37,19 @@ export async function appendBatches(log: AppendTarget, batches: Buffer[], assign
   let totalBytes = 0
   let maxTimestamp = -1
   for (const batch of batches) {
-    if (batch.length > config.maxBatchBytes) throw new InvalidArgumentError(`batch of ${batch.length} bytes exceeds maxBatchBytes ${config.maxBatchBytes}`)
+    if (batch.length > config.maxBatchBytes)
+      throw new InvalidArgumentError(`batch of ${batch.length} bytes exceeds maxBatchBytes ${config.maxBatchBytes}`)
     const view = new RecordBatch(batch)
     const duplicate = producerState.checkBatch(view)
     if (duplicate !== null) {
       if (batches.length > 1) throw new InvalidArgumentError('a retried (duplicate) batch must be appended on its own')
-      return { baseOffset: duplicate.baseOffset, lastOffset: duplicate.lastOffset, maxTimestamp: duplicate.maxTimestamp, size: 0, isDuplicate: true }
+      return {
+        baseOffset: duplicate.baseOffset,
+        lastOffset: duplicate.lastOffset,
+        maxTimestamp: duplicate.maxTimestamp,
+        size: 0,
+        isDuplicate: true,
+      }
     }
     const lastOffsetDelta = view.lastOffsetDelta
     if (assignOffsets) {
@@ -61,7 +68,8 @@ export async function appendBatches(log: AppendTarget, batches: Buffer[], assign
   const first = metas[0]!
   const last = metas[metas.length - 1]!
   const nowMs = log.clock.nowMs()
-  if (list.active.shouldRoll(totalBytes, maxTimestamp, last.lastOffset, nowMs)) roll(log, Math.max(first.baseOffset, list.logEndOffset), nowMs)
+  if (list.active.shouldRoll(totalBytes, maxTimestamp, last.lastOffset, nowMs))
+    roll(log, Math.max(first.baseOffset, list.logEndOffset), nowMs)
   try {
     await list.append(batches, metas)
   } catch (error) {
@@ -71,7 +79,8 @@ export async function appendBatches(log: AppendTarget, batches: Buffer[], assign
     if (list.active.hasUncutTail) log.groupCommit.fail(error as Error)
     throw error
   }
-  for (let slot = 0; slot < views.length; slot++) producerState.recordBatch(views[slot]!, metas[slot]!.baseOffset, metas[slot]!.lastOffset, metas[slot]!.maxTimestamp)
+  for (let slot = 0; slot < views.length; slot++)
+    producerState.recordBatch(views[slot]!, metas[slot]!.baseOffset, metas[slot]!.lastOffset, metas[slot]!.maxTimestamp)
   return { baseOffset: first.baseOffset, lastOffset: last.lastOffset, maxTimestamp, size: totalBytes }
 }
 

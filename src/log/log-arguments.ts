@@ -20,14 +20,16 @@ export function optionalCount(value: unknown, name: string, where: string, fallb
 
 /** A wall-clock time in ms (any safe integer: tests and replays pass clocks far in the past or future). */
 export function checkTimeMs(value: unknown, name: string, where: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new InvalidArgumentError(`${where}: ${name} must be an integer time in ms, got ${describe(value)}`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw new InvalidArgumentError(`${where}: ${name} must be an integer time in ms, got ${describe(value)}`)
   return value
 }
 
 /** An options object (undefined gives an empty one). */
 export function checkOptions<T extends object>(value: T | undefined, where: string): Partial<T> {
   if (value === undefined) return {}
-  if (value === null || typeof value !== 'object') throw new InvalidArgumentError(`${where}: options must be an object, got ${describe(value)}`)
+  if (value === null || typeof value !== 'object')
+    throw new InvalidArgumentError(`${where}: options must be an object, got ${describe(value)}`)
   return value
 }
 
@@ -41,16 +43,19 @@ export function describe(value: unknown): string {
 
 /** appendRecords' arguments: a non-empty array of records and an options object. */
 export function checkRecords(records: unknown, options: object | undefined): void {
-  if (!Array.isArray(records)) throw new InvalidArgumentError(`appendRecords: records must be an array of records, got ${describe(records)}`)
+  if (!Array.isArray(records))
+    throw new InvalidArgumentError(`appendRecords: records must be an array of records, got ${describe(records)}`)
   if (records.length === 0) throw new InvalidArgumentError('appendRecords: records must hold at least one record')
   checkOptions(options, 'appendRecords')
 }
 
 /** appendBatch's arguments: a Buffer and its options; returns `assignOffsets` (true by default). */
 export function checkBatchBytes(bytes: unknown, options: { assignOffsets?: unknown } | undefined): boolean {
-  if (!Buffer.isBuffer(bytes)) throw new InvalidArgumentError(`appendBatch: bytes must be a Buffer of whole record batches, got ${describe(bytes)}`)
+  if (!Buffer.isBuffer(bytes))
+    throw new InvalidArgumentError(`appendBatch: bytes must be a Buffer of whole record batches, got ${describe(bytes)}`)
   const { assignOffsets = true } = checkOptions(options, 'appendBatch')
-  if (typeof assignOffsets !== 'boolean') throw new InvalidArgumentError(`appendBatch: assignOffsets must be a boolean, got ${describe(assignOffsets)}`)
+  if (typeof assignOffsets !== 'boolean')
+    throw new InvalidArgumentError(`appendBatch: assignOffsets must be a boolean, got ${describe(assignOffsets)}`)
   return assignOffsets
 }
 

@@ -48,7 +48,14 @@ export function createSegmentList(dir: string, config: PartitionLogConfig, env: 
  * the first segment begins later; everything recovered is durable, so the recovery point is the
  * log end.
  */
-export function loadSegmentList(dir: string, topic: string, partition: number, config: PartitionLogConfig, options: OpenPartitionOptions, env: LoadEnvironment): SegmentList {
+export function loadSegmentList(
+  dir: string,
+  topic: string,
+  partition: number,
+  config: PartitionLogConfig,
+  options: OpenPartitionOptions,
+  env: LoadEnvironment,
+): SegmentList {
   const opened: Segment[] = []
   try {
     const kept = openSegments(dir, config, options, env, opened)
@@ -64,14 +71,24 @@ export function loadSegmentList(dir: string, topic: string, partition: number, c
  * Rebuilds producer state for the records in `log.list` (at open, and after a truncation): from
  * the newest snapshot, replaying the batches after it (see restoreProducerState).
  */
-export async function replayProducerState(log: { list: SegmentList; dir: string; fileSystem: LogFileSystem; producerState: ProducerState }, reader: LogReader): Promise<void> {
+export async function replayProducerState(
+  log: { list: SegmentList; dir: string; fileSystem: LogFileSystem; producerState: ProducerState },
+  reader: LogReader,
+): Promise<void> {
   const { list } = log
-  await restoreProducerState(log.producerState, log.dir, list.logStartOffset, list.logEndOffset, async (offset) => {
-    // Not readRaw: this runs inside a truncation, which readRaw would wait for.
-    const result = await reader.readOnce(offset, DEFAULT_READ_BYTES, list.logEndOffset)
-    assert(result !== null, 'segments in the list are never retired while the log is open')
-    return result
-  }, log.fileSystem)
+  await restoreProducerState(
+    log.producerState,
+    log.dir,
+    list.logStartOffset,
+    list.logEndOffset,
+    async (offset) => {
+      // Not readRaw: this runs inside a truncation, which readRaw would wait for.
+      const result = await reader.readOnce(offset, DEFAULT_READ_BYTES, list.logEndOffset)
+      assert(result !== null, 'segments in the list are never retired while the log is open')
+      return result
+    },
+    log.fileSystem,
+  )
 }
 
 /**
@@ -83,7 +100,8 @@ export function failedOpen(error: unknown, opened: readonly Segment[], dir: stri
   for (const segment of opened) segment.closeQuietly()
   if (!(error instanceof CorruptRecordError)) return error
   const hinted = new CorruptRecordError(error.reason, error.position, error.detail, error.file, { cause: error.cause })
-  hinted.message = `${error.message}. This partition cannot open: the damage lies in data made durable. ` +
+  hinted.message =
+    `${error.message}. This partition cannot open: the damage lies in data made durable. ` +
     `\`seglog repair ${path.dirname(dir)} --topic ${topic} --partition ${partition}\` moves the damaged bytes into quarantine files so it can (see docs/durability.md)`
   return hinted
 }
@@ -95,7 +113,13 @@ export function failedOpen(error: unknown, opened: readonly Segment[], dir: stri
  * recreated. An empty directory gets a first segment at the log start offset. Every segment
  * opened is pushed to `opened` as soon as it is, so a caller can close them if this throws.
  */
-export function openSegments(dir: string, config: PartitionLogConfig, options: OpenPartitionOptions, env: LoadEnvironment, opened: Segment[]): Segment[] {
+export function openSegments(
+  dir: string,
+  config: PartitionLogConfig,
+  options: OpenPartitionOptions,
+  env: LoadEnvironment,
+  opened: Segment[],
+): Segment[] {
   const { fileSystem } = env
   for (const baseOffset of cleanDirectory(dir, fileSystem)) opened.push(Segment.open(dir, baseOffset, config, fileSystem))
   const segments = opened.slice()
@@ -157,7 +181,13 @@ export function recoverSegments(dir: string, segments: Segment[], options: OpenP
       throw result.error
     }
     const quarantineFile = segment.cutTail({ quarantine: true })
-    options.onRecovery?.({ file: segment.paths.log, position: result.validBytes, bytes: result.invalidBytes, reason: result.error.message, quarantineFile })
+    options.onRecovery?.({
+      file: segment.paths.log,
+      position: result.validBytes,
+      bytes: result.invalidBytes,
+      reason: result.error.message,
+      quarantineFile,
+    })
     for (const later of segments.slice(slot + 1)) {
       const bytes = later.size
       const laterFile = later.paths.log

@@ -4,7 +4,14 @@ import type { RecordBatch } from '../record/record-batch.js'
 import type { DecodedRecord } from '../record/record.js'
 import { OffsetOutOfRangeError } from './errors.js'
 import { checkCount, checkOptions, describe, optionalCount } from './log-arguments.js'
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP, type ReadOptions, type ReadRawResult, type TimestampLookup } from './partition-types.js'
+import {
+  EARLIEST_TIMESTAMP,
+  LATEST_TIMESTAMP,
+  MAX_TIMESTAMP,
+  type ReadOptions,
+  type ReadRawResult,
+  type TimestampLookup,
+} from './partition-types.js'
 import type { SegmentList } from './segment-list.js'
 import type { Segment } from './segment.js'
 import { findMaxTimestampOffset, findOffsetForTimestamp } from './timestamp-lookup.js'
@@ -112,7 +119,8 @@ export class LogReader {
     for (;;) {
       const limit = Math.min(to ?? Infinity, list.highWatermark)
       if (offset >= limit) return
-      if (offset < list.logStartOffset) throw new OffsetOutOfRangeError(offset, list.logStartOffset, list.logEndOffset, `${this.source.name} batches`)
+      if (offset < list.logStartOffset)
+        throw new OffsetOutOfRangeError(offset, list.logStartOffset, list.logEndOffset, `${this.source.name} batches`)
       // readRaw steps over gaps between segments; empty means nothing more is readable below the bound.
       const { bytes, nextOffset } = await this.readRaw(offset, { maxBytes: byteBudget, maxOffset: list.highWatermark })
       if (bytes.length === 0) return
@@ -144,7 +152,9 @@ export class LogReader {
     if (timestamp === EARLIEST_TIMESTAMP) return { offset: this.list.logStartOffset, timestamp: -1 }
     if (timestamp === LATEST_TIMESTAMP) return { offset: this.list.highWatermark, timestamp: -1 }
     if (timestamp !== MAX_TIMESTAMP && (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0)) {
-      throw new InvalidArgumentError(`offsetForTimestamp: timestamp must be a non-negative integer or -1, -2, -3; got ${describe(timestamp)}`)
+      throw new InvalidArgumentError(
+        `offsetForTimestamp: timestamp must be a non-negative integer or -1, -2, -3; got ${describe(timestamp)}`,
+      )
     }
     const lookup = async (): Promise<{ found: TimestampLookup | null }> => ({
       found: timestamp === MAX_TIMESTAMP ? await findMaxTimestampOffset(this) : await findOffsetForTimestamp(this, timestamp),
@@ -162,7 +172,8 @@ export class LogReader {
 
 /** The `{ from, to }` options of batches() and records(), checked. */
 function checkRangeOptions<T extends { from: number; to?: number }>(options: T, where: string): T {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${where}: options must be an object with \`from\`, got ${describe(options)}`)
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`${where}: options must be an object with \`from\`, got ${describe(options)}`)
   checkCount(options.from, 'from', where)
   if (options.to !== undefined) checkCount(options.to, 'to', where)
   return options

@@ -62,7 +62,9 @@ export class SegmentRetention {
     })
     if (decision.blockedByFutureTimestamp !== null) {
       const blocked = decision.blockedByFutureTimestamp
-      onWarning?.(`${this.log.name}: segment ${blocked.baseOffset} holds a timestamp ${blocked.largestTimestamp - nowMs} ms in the future; time retention cannot delete it or anything after it`)
+      onWarning?.(
+        `${this.log.name}: segment ${blocked.baseOffset} holds a timestamp ${blocked.largestTimestamp - nowMs} ms in the future; time retention cannot delete it or anything after it`,
+      )
     }
     let bytes = 0
     let count = 0

@@ -1,5 +1,14 @@
 import assert from 'node:assert'
-import { countEntries, isOffsetEntryAscending, MAX_RELATIVE_OFFSET, OFFSET_ENTRY_POSITION_OFFSET, OFFSET_ENTRY_SIZE, readOffsetEntryPosition, readOffsetEntryRelativeOffset, writeOffsetEntry } from '../format/index-entry.js'
+import {
+  countEntries,
+  isOffsetEntryAscending,
+  MAX_RELATIVE_OFFSET,
+  OFFSET_ENTRY_POSITION_OFFSET,
+  OFFSET_ENTRY_SIZE,
+  readOffsetEntryPosition,
+  readOffsetEntryRelativeOffset,
+  writeOffsetEntry,
+} from '../format/index-entry.js'
 import { CorruptIndexError } from './errors.js'
 import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import { growColumn, IndexFile } from './index-file.js'
@@ -45,7 +54,10 @@ export class OffsetIndex extends IndexFile {
     const count = this.count
     assert(count < this.maxEntries, 'offset index must not be appended to when full')
     assert(relativeOffset >= 0 && relativeOffset <= MAX_RELATIVE_OFFSET, 'offset index relative offset must fit int32')
-    assert(count === 0 || (relativeOffset > this.relativeOffsets[count - 1]! && position > this.positions[count - 1]!), 'offset index entries must ascend')
+    assert(
+      count === 0 || (relativeOffset > this.relativeOffsets[count - 1]! && position > this.positions[count - 1]!),
+      'offset index entries must ascend',
+    )
     if (count === this.relativeOffsets.length) {
       this.relativeOffsets = growColumn(this.relativeOffsets, count, this.maxEntries)
       this.positions = growColumn(this.positions, count, this.maxEntries)
@@ -85,7 +97,8 @@ export class OffsetIndex extends IndexFile {
   /** Every entry, for dumps and verification. */
   *entriesInOrder(): Generator<{ offset: number; position: number }> {
     this.ensureLoaded()
-    for (let slot = 0; slot < this.count; slot++) yield { offset: this.baseOffset + this.relativeOffsets[slot]!, position: this.positions[slot]! }
+    for (let slot = 0; slot < this.count; slot++)
+      yield { offset: this.baseOffset + this.relativeOffsets[slot]!, position: this.positions[slot]! }
   }
 
   /**
@@ -97,10 +110,18 @@ export class OffsetIndex extends IndexFile {
     const last = this.lastEntry()
     if (last === null) return
     if (last.position >= logSize) {
-      throw new CorruptIndexError(this.file, (this.count - 1) * OFFSET_ENTRY_SIZE + OFFSET_ENTRY_POSITION_OFFSET, `last entry points at byte ${last.position}, beyond the ${logSize}-byte log`)
+      throw new CorruptIndexError(
+        this.file,
+        (this.count - 1) * OFFSET_ENTRY_SIZE + OFFSET_ENTRY_POSITION_OFFSET,
+        `last entry points at byte ${last.position}, beyond the ${logSize}-byte log`,
+      )
     }
     if (nextOffset !== null && last.offset >= nextOffset) {
-      throw new CorruptIndexError(this.file, (this.count - 1) * OFFSET_ENTRY_SIZE, `last entry offset ${last.offset} is not below the segment's next offset ${nextOffset}`)
+      throw new CorruptIndexError(
+        this.file,
+        (this.count - 1) * OFFSET_ENTRY_SIZE,
+        `last entry offset ${last.offset} is not below the segment's next offset ${nextOffset}`,
+      )
     }
   }
 
@@ -109,14 +130,19 @@ export class OffsetIndex extends IndexFile {
     if (partialBytes !== 0) {
       throw new CorruptIndexError(this.file, bytes.length, `size ${bytes.length} is not a multiple of ${OFFSET_ENTRY_SIZE}`)
     }
-    if (count > this.maxEntries) throw new CorruptIndexError(this.file, this.maxEntries * OFFSET_ENTRY_SIZE, `${count} entries exceed the maximum ${this.maxEntries}`)
+    if (count > this.maxEntries)
+      throw new CorruptIndexError(this.file, this.maxEntries * OFFSET_ENTRY_SIZE, `${count} entries exceed the maximum ${this.maxEntries}`)
     const relativeOffsets = new Int32Array(Math.max(16, count))
     const positions = new Int32Array(Math.max(16, count))
     for (let slot = 0; slot < count; slot++) {
       const relativeOffset = readOffsetEntryRelativeOffset(bytes, slot)
       const position = readOffsetEntryPosition(bytes, slot)
-      const ascending = slot === 0 ? relativeOffset >= 0 && position >= 0 : isOffsetEntryAscending(relativeOffset, position, relativeOffsets[slot - 1]!, positions[slot - 1]!)
-      if (!ascending) throw new CorruptIndexError(this.file, slot * OFFSET_ENTRY_SIZE, `entry ${slot} (${relativeOffset}, ${position}) does not ascend`)
+      const ascending =
+        slot === 0
+          ? relativeOffset >= 0 && position >= 0
+          : isOffsetEntryAscending(relativeOffset, position, relativeOffsets[slot - 1]!, positions[slot - 1]!)
+      if (!ascending)
+        throw new CorruptIndexError(this.file, slot * OFFSET_ENTRY_SIZE, `entry ${slot} (${relativeOffset}, ${position}) does not ascend`)
       relativeOffsets[slot] = relativeOffset
       positions[slot] = position
     }

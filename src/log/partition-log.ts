@@ -15,14 +15,33 @@ import { checkedOptions, createSegmentList, failedOpen, loadSegmentList, replayP
 import { LogReader } from './log-reader.js'
 import { SegmentRetention } from './log-retention.js'
 import { truncateLog } from './log-truncation.js'
-import type { AppendInfo, OpenPartitionOptions, PartitionLogConfig, PartitionLogOptions, ReadOptions, ReadRawResult, RetentionResult, TimestampLookup } from './partition-types.js'
+import type {
+  AppendInfo,
+  OpenPartitionOptions,
+  PartitionLogConfig,
+  PartitionLogOptions,
+  ReadOptions,
+  ReadRawResult,
+  RetentionResult,
+  TimestampLookup,
+} from './partition-types.js'
 import { ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import type { Segment } from './segment.js'
 import { TruncationGate } from './truncation-gate.js'
 
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './partition-types.js'
-export type { AppendInfo, OpenPartitionOptions, PartitionLogConfig, PartitionLogOptions, ReadOptions, ReadRawResult, RecoveryEvent, RetentionResult, TimestampLookup } from './partition-types.js'
+export type {
+  AppendInfo,
+  OpenPartitionOptions,
+  PartitionLogConfig,
+  PartitionLogOptions,
+  ReadOptions,
+  ReadRawResult,
+  RecoveryEvent,
+  RetentionResult,
+  TimestampLookup,
+} from './partition-types.js'
 
 /** The parts of a partition log its modules share (appender, truncation, retention). */
 interface LogParts extends AppendTarget {
@@ -69,7 +88,14 @@ export class PartitionLog {
   /** close() has begun: no fsync round starts any more (close makes its own). */
   private closing = false
 
-  private constructor(dir: string, topic: string, partition: number, config: PartitionLogConfig, list: SegmentList, options: PartitionLogOptions) {
+  private constructor(
+    dir: string,
+    topic: string,
+    partition: number,
+    config: PartitionLogConfig,
+    list: SegmentList,
+    options: PartitionLogOptions,
+  ) {
     this.dir = dir
     this.topic = topic
     this.partition = partition
@@ -80,24 +106,49 @@ export class PartitionLog {
     const truncation = new TruncationGate()
     this.producerState = new ProducerState(clock)
     this.groupCommit = new GroupCommit({
-      list, dir, name, clock, fileSystem,
+      list,
+      dir,
+      name,
+      clock,
+      fileSystem,
       canSync: () => !this.closing && !this.closed && !truncation.isTruncating,
       onDurable: () => {
         if (this.groupCommit.policy.mode === 'sync') this.events.emit('append', list.highWatermark)
       },
     })
     this.groupCommit.policy = options.flush ?? this.groupCommit.policy
-    this.parts = { list, dir, name, config, clock, fileSystem, producerState: this.producerState, groupCommit: this.groupCommit, truncation }
+    this.parts = {
+      list,
+      dir,
+      name,
+      config,
+      clock,
+      fileSystem,
+      producerState: this.producerState,
+      groupCommit: this.groupCommit,
+      truncation,
+    }
     this.reader = new LogReader({
-      list, name, truncation,
+      list,
+      name,
+      truncation,
       ensureOpen: () => this.ensureOpen(),
       retiredError: () => (this.closed ? this.closedError() : this.groupCommit.failedError()),
     })
-    this.retention = new SegmentRetention({ list, dir, name, config, fileSystem, advanceLogStart: (offset) => this.advanceLogStart(offset) }, fileDeleteDelayMs)
+    this.retention = new SegmentRetention(
+      { list, dir, name, config, fileSystem, advanceLogStart: (offset) => this.advanceLogStart(offset) },
+      fileDeleteDelayMs,
+    )
   }
 
   /** Creates the directory of a new, empty partition. */
-  static async create(dir: string, topic: string, partition: number, config: PartitionLogConfig, options: PartitionLogOptions = {}): Promise<PartitionLog> {
+  static async create(
+    dir: string,
+    topic: string,
+    partition: number,
+    config: PartitionLogConfig,
+    options: PartitionLogOptions = {},
+  ): Promise<PartitionLog> {
     const list = createSegmentList(dir, config, checkedOptions(options))
     return new PartitionLog(dir, topic, partition, config, list, options)
   }
@@ -106,7 +157,13 @@ export class PartitionLog {
    * Opens a partition directory (log-loader.ts): leftovers of interrupted operations go, the
    * indexes are checked, and after an unclean shutdown segments from the recovery point on recover.
    */
-  static async open(dir: string, topic: string, partition: number, config: PartitionLogConfig, options: OpenPartitionOptions): Promise<PartitionLog> {
+  static async open(
+    dir: string,
+    topic: string,
+    partition: number,
+    config: PartitionLogConfig,
+    options: OpenPartitionOptions,
+  ): Promise<PartitionLog> {
     const list = loadSegmentList(dir, topic, partition, config, options, checkedOptions(options))
     const log = new PartitionLog(dir, topic, partition, config, list, options)
     try {
@@ -191,7 +248,10 @@ export class PartitionLog {
   }
 
   /** Encodes `records` as one batch and appends it. */
-  appendRecords(records: readonly (RecordInput | RecordLike)[], options: Omit<EncodeBatchOptions, 'baseOffset'> & { compression?: CompressionName } = {}): Promise<AppendInfo> {
+  appendRecords(
+    records: readonly (RecordInput | RecordLike)[],
+    options: Omit<EncodeBatchOptions, 'baseOffset'> & { compression?: CompressionName } = {},
+  ): Promise<AppendInfo> {
     let batch: Buffer
     try {
       checkRecords(records, options)
@@ -330,7 +390,13 @@ export class PartitionLog {
     await this.enqueue(async () => {
       this.ensureOpen()
       const bound = this.highWatermark
-      if (offset > bound) throw new OffsetOutOfRangeError(offset, this.logStartOffset, bound, `${this.parts.name} deleteRecordsBefore (limit: the high watermark)`)
+      if (offset > bound)
+        throw new OffsetOutOfRangeError(
+          offset,
+          this.logStartOffset,
+          bound,
+          `${this.parts.name} deleteRecordsBefore (limit: the high watermark)`,
+        )
       this.advanceLogStart(offset)
     })
     await this.applyRetention(nowMs)

@@ -11,14 +11,22 @@ import { offsetFileName, parseOffsetFileName } from './segment-files.js'
 
 /** A batch's sequence numbers do not follow the producer's last ones (a gap or a reorder). */
 export class OutOfOrderSequenceError extends SeglogError {
-  constructor(readonly producerId: number, readonly expected: number, readonly received: number) {
+  constructor(
+    readonly producerId: number,
+    readonly expected: number,
+    readonly received: number,
+  ) {
     super('OUT_OF_ORDER_SEQUENCE', `producer ${producerId}: expected sequence ${expected}, got ${received}`)
   }
 }
 
 /** A batch from an older epoch of a producer that has since been restarted (fenced). */
 export class InvalidProducerEpochError extends SeglogError {
-  constructor(readonly producerId: number, readonly current: number, readonly received: number) {
+  constructor(
+    readonly producerId: number,
+    readonly current: number,
+    readonly received: number,
+  ) {
     super('INVALID_PRODUCER_EPOCH', `producer ${producerId}: epoch ${received} is older than the current epoch ${current}`)
   }
 }
@@ -107,7 +115,13 @@ export class ProducerState {
   /** Remembers an idempotent batch now in the log at `baseOffset..lastOffset`. */
   recordBatch(batch: RecordBatch, baseOffset: number, lastOffset: number, maxTimestamp: number): void {
     if (!isIdempotent(batch)) return
-    this.update(batch.producerId, batch.producerEpoch, { firstSequence: batch.baseSequence, lastSequence: batch.lastSequence, baseOffset, lastOffset, maxTimestamp })
+    this.update(batch.producerId, batch.producerEpoch, {
+      firstSequence: batch.baseSequence,
+      lastSequence: batch.lastSequence,
+      baseOffset,
+      lastOffset,
+      maxTimestamp,
+    })
   }
 
   clear(): void {
@@ -144,7 +158,16 @@ export class ProducerState {
         coordinatorEpoch: -1,
         currentTxnFirstOffset: null,
         lastTimestamp: last?.maxTimestamp ?? -1,
-        batch: last === undefined ? null : { firstSequence: last.firstSequence, lastSequence: last.lastSequence, lastOffset: last.lastOffset, offsetDelta: last.lastOffset - last.baseOffset, timestamp: last.maxTimestamp },
+        batch:
+          last === undefined
+            ? null
+            : {
+                firstSequence: last.firstSequence,
+                lastSequence: last.lastSequence,
+                lastOffset: last.lastOffset,
+                offsetDelta: last.lastOffset - last.baseOffset,
+                timestamp: last.maxTimestamp,
+              },
       })
     }
     return encodeProducerSnapshot(entries)
@@ -164,7 +187,13 @@ export class ProducerState {
     for (const { producerId, producerEpoch, batch } of entries) {
       const entry: ProducerEntry = { epoch: producerEpoch, batches: [], lastSeenMs: nowMs }
       if (batch !== null) {
-        entry.batches.push({ firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, baseOffset: batch.lastOffset - batch.offsetDelta, lastOffset: batch.lastOffset, maxTimestamp: batch.timestamp })
+        entry.batches.push({
+          firstSequence: batch.firstSequence,
+          lastSequence: batch.lastSequence,
+          baseOffset: batch.lastOffset - batch.offsetDelta,
+          lastOffset: batch.lastOffset,
+          maxTimestamp: batch.timestamp,
+        })
       }
       this.producers.set(producerId, entry)
     }

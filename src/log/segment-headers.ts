@@ -49,6 +49,8 @@ export class HeaderWalk {
     this.name = name
     this.nextPosition = position
     this.end = end
+    // Module state, not an alias: it records which walk owns the shared buffer (checked in next()).
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     activeWalk = this
   }
 
@@ -71,7 +73,12 @@ export class HeaderWalk {
       throw error instanceof CorruptRecordError ? error.inFile(this.name, this.chunkPosition) : error
     }
     if (position + size > this.end) {
-      throw new CorruptRecordError('truncated-record', position, `the batch declares ${size} bytes but the segment ends ${this.end - position} bytes after its start`, this.name)
+      throw new CorruptRecordError(
+        'truncated-record',
+        position,
+        `the batch declares ${size} bytes but the segment ends ${this.end - position} bytes after its start`,
+        this.name,
+      )
     }
     this.position = position
     this.size = size
@@ -100,7 +107,12 @@ export class HeaderWalk {
     if (got < BATCH_HEADER_SIZE) {
       // Fewer bytes than a header where a batch must start: the segment ends early, or its file
       // is shorter than when it was opened (cut under us).
-      throw new CorruptRecordError('truncated-record', position, `${got} bytes where a ${BATCH_HEADER_SIZE}-byte batch header must start; the segment should hold ${this.end - position}`, this.name)
+      throw new CorruptRecordError(
+        'truncated-record',
+        position,
+        `${got} bytes where a ${BATCH_HEADER_SIZE}-byte batch header must start; the segment should hold ${this.end - position}`,
+        this.name,
+      )
     }
   }
 }
@@ -124,7 +136,12 @@ export function findBatch(file: SegmentFile, name: string, position: number, end
   while (walk.next()) {
     const { baseOffset, lastOffset } = walk
     if (baseOffset <= previousLastOffset || lastOffset < baseOffset) {
-      throw new CorruptRecordError('bad-offset', walk.position, `batch offsets ${baseOffset}..${lastOffset} do not follow ${previousLastOffset}`, name)
+      throw new CorruptRecordError(
+        'bad-offset',
+        walk.position,
+        `batch offsets ${baseOffset}..${lastOffset} do not follow ${previousLastOffset}`,
+        name,
+      )
     }
     if (lastOffset >= offset) return { position: walk.position, size: walk.size, baseOffset, lastOffset }
     previousLastOffset = lastOffset

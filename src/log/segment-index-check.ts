@@ -80,7 +80,11 @@ function checkLastOffsetEntry(log: CheckedLog, indexer: SegmentIndexer): void {
   if (last === null) return
   const walk = new HeaderWalk(log.file, log.name, last.position, log.size)
   if (!nextHeader(walk) || walk.lastOffset !== last.offset) {
-    throw new CorruptIndexError(index.file, (index.entries - 1) * OFFSET_ENTRY_SIZE, `last entry (${last.offset}, ${last.position}) does not name the batch at that position`)
+    throw new CorruptIndexError(
+      index.file,
+      (index.entries - 1) * OFFSET_ENTRY_SIZE,
+      `last entry (${last.offset}, ${last.position}) does not name the batch at that position`,
+    )
   }
 }
 
@@ -100,7 +104,11 @@ function checkLastTimeEntry(log: CheckedLog, indexer: SegmentIndexer): void {
   while (nextHeader(walk) && walk.lastOffset <= last.offset) {
     if (walk.lastOffset === last.offset && walk.maxTimestamp() === last.timestamp) return
   }
-  throw new CorruptIndexError(index.file, (index.entries - 1) * TIME_ENTRY_SIZE, `last entry (${last.timestamp}, ${last.offset}) does not match a batch of the log`)
+  throw new CorruptIndexError(
+    index.file,
+    (index.entries - 1) * TIME_ENTRY_SIZE,
+    `last entry (${last.timestamp}, ${last.offset}) does not match a batch of the log`,
+  )
 }
 
 /** `walk.next()`, with damage read as "no batch there": the index entry is what is wrong. */

@@ -32,7 +32,13 @@ export class SegmentIndexer {
   /** Max timestamp of the first batch, for time-based rolls (null: not known yet). */
   firstBatchTimestamp: number | null = null
 
-  constructor(paths: SegmentPaths, baseOffset: number, config: { segmentIndexBytes: number; indexIntervalBytes: number }, isNew: boolean, fileSystem: LogFileSystem) {
+  constructor(
+    paths: SegmentPaths,
+    baseOffset: number,
+    config: { segmentIndexBytes: number; indexIntervalBytes: number },
+    isNew: boolean,
+    fileSystem: LogFileSystem,
+  ) {
     this.baseOffset = baseOffset
     this.nextOffset = baseOffset
     this.indexIntervalBytes = config.indexIntervalBytes

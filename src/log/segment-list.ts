@@ -185,7 +185,10 @@ export class SegmentList {
     }
     const end = this.logEndOffset
     const highWatermark = this.highWatermark
-    assert(segments[0]!.baseOffset <= this.logStart, `the log start ${this.logStart} must not lie below the first segment ${segments[0]!.baseOffset}`)
+    assert(
+      segments[0]!.baseOffset <= this.logStart,
+      `the log start ${this.logStart} must not lie below the first segment ${segments[0]!.baseOffset}`,
+    )
     assert(this.logStart <= highWatermark, `the log start ${this.logStart} must not pass the high watermark ${highWatermark}`)
     assert(highWatermark <= end, `the high watermark ${highWatermark} must not pass the log end ${end}`)
     assert(this.recovery <= end, `the recovery point ${this.recovery} must not pass the log end ${end}`)

@@ -23,14 +23,19 @@ export interface RecoverResult {
   error: CorruptRecordError | null
 }
 
-
 /**
  * Recovery's check of one batch at `position` of `name`: framing and CRC, then offsets that follow
  * `nextOffset` and stay within 2^31-1 of the segment's base. Returns the batch's last offset;
  * throws CorruptRecordError positioned in the file. Shared with the read-only damage finder
  * (engine/segment-damage.ts), so verify and repair judge bytes exactly as an open does.
  */
-export function checkRecoveredBatch(batch: RecordBatch, position: number, name: string, nextOffset: number, segmentBaseOffset: number): number {
+export function checkRecoveredBatch(
+  batch: RecordBatch,
+  position: number,
+  name: string,
+  nextOffset: number,
+  segmentBaseOffset: number,
+): number {
   try {
     batch.ensureValid()
   } catch (cause) {
@@ -39,7 +44,12 @@ export function checkRecoveredBatch(batch: RecordBatch, position: number, name: 
   const baseOffset = batch.baseOffset
   const lastOffset = baseOffset + batch.lastOffsetDelta
   if (baseOffset < nextOffset || lastOffset < baseOffset || lastOffset - segmentBaseOffset > MAX_RELATIVE_OFFSET) {
-    throw new CorruptRecordError('bad-offset', position, `batch offsets ${baseOffset}..${lastOffset} do not follow ${nextOffset - 1} in a segment based at ${segmentBaseOffset}`, name)
+    throw new CorruptRecordError(
+      'bad-offset',
+      position,
+      `batch offsets ${baseOffset}..${lastOffset} do not follow ${nextOffset - 1} in a segment based at ${segmentBaseOffset}`,
+      name,
+    )
   }
   return lastOffset
 }

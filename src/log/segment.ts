@@ -70,7 +70,16 @@ export class Segment {
   /** Sealed, and its index files not fsynced since: the next flush fsyncs them too. */
   private hasUnsyncedIndexes = false
 
-  private constructor(dir: string, baseOffset: number, config: SegmentConfig, handle: FileHandle, size: number, isNew: boolean, nowMs: number, fileSystem: LogFileSystem) {
+  private constructor(
+    dir: string,
+    baseOffset: number,
+    config: SegmentConfig,
+    handle: FileHandle,
+    size: number,
+    isNew: boolean,
+    nowMs: number,
+    fileSystem: LogFileSystem,
+  ) {
     this.baseOffset = baseOffset
     this.paths = segmentPaths(dir, baseOffset)
     this.config = config
@@ -83,7 +92,13 @@ export class Segment {
   }
 
   /** Creates the three files of a new, empty segment. The caller fsyncs the directory. */
-  static create(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number, fileSystem: LogFileSystem = nodeFileSystem): Segment {
+  static create(
+    dir: string,
+    baseOffset: number,
+    config: SegmentConfig,
+    nowMs: number,
+    fileSystem: LogFileSystem = nodeFileSystem,
+  ): Segment {
     const file = openFile(fileSystem, segmentPaths(dir, baseOffset).log, 'create-new', 'create')
     const segment = new Segment(dir, baseOffset, config, new FileHandle(file), 0, true, nowMs, fileSystem)
     segment.indexer.reset()
@@ -306,7 +321,12 @@ export class Segment {
     const end = Math.min(this.size, location.position + Math.max(maxBytes, location.size))
     const chunk = await readBytes(this.handle.file, this.paths.log, location.position, end - location.position)
     const verifiedSize = this.verifiedSize
-    const cut = cutWholeBatches(chunk, { file: this.paths.log, position: location.position, baseOffset: location.baseOffset, verifiedSize }, maxBytes, maxOffset)
+    const cut = cutWholeBatches(
+      chunk,
+      { file: this.paths.log, position: location.position, baseOffset: location.baseOffset, verifiedSize },
+      maxBytes,
+      maxOffset,
+    )
     // An append or a rebuild during the read knows better.
     if (this.verifiedSize === verifiedSize) this.verifiedSize = cut.verifiedSize
     return { bytes: cut.bytes, firstOffset: cut.firstOffset, nextOffset: cut.nextOffset }
@@ -397,4 +417,3 @@ export class Segment {
     removeSegmentFiles(this.fileSystem, this.paths)
   }
 }
-

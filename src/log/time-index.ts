@@ -1,5 +1,14 @@
 import assert from 'node:assert'
-import { countEntries, isTimeEntryAscending, MAX_RELATIVE_OFFSET, readTimeEntryRelativeOffset, readTimeEntryTimestamp, TIME_ENTRY_RELATIVE_OFFSET_OFFSET, TIME_ENTRY_SIZE, writeTimeEntry } from '../format/index-entry.js'
+import {
+  countEntries,
+  isTimeEntryAscending,
+  MAX_RELATIVE_OFFSET,
+  readTimeEntryRelativeOffset,
+  readTimeEntryTimestamp,
+  TIME_ENTRY_RELATIVE_OFFSET_OFFSET,
+  TIME_ENTRY_SIZE,
+  writeTimeEntry,
+} from '../format/index-entry.js'
 import { CorruptIndexError } from './errors.js'
 import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import { growColumn, IndexFile } from './index-file.js'
@@ -85,7 +94,8 @@ export class TimeIndex extends IndexFile {
 
   *entriesInOrder(): Generator<{ timestamp: number; offset: number }> {
     this.ensureLoaded()
-    for (let slot = 0; slot < this.count; slot++) yield { timestamp: this.timestamps[slot]!, offset: this.baseOffset + this.relativeOffsets[slot]! }
+    for (let slot = 0; slot < this.count; slot++)
+      yield { timestamp: this.timestamps[slot]!, offset: this.baseOffset + this.relativeOffsets[slot]! }
   }
 
   /** Kafka's checks plus one: the last offset must lie below the segment's next offset. */
@@ -94,7 +104,11 @@ export class TimeIndex extends IndexFile {
     const last = this.lastEntry()
     if (last === null) return
     if (nextOffset !== null && last.offset >= nextOffset) {
-      throw new CorruptIndexError(this.file, (this.count - 1) * TIME_ENTRY_SIZE + TIME_ENTRY_RELATIVE_OFFSET_OFFSET, `last entry offset ${last.offset} is not below the segment's next offset ${nextOffset}`)
+      throw new CorruptIndexError(
+        this.file,
+        (this.count - 1) * TIME_ENTRY_SIZE + TIME_ENTRY_RELATIVE_OFFSET_OFFSET,
+        `last entry offset ${last.offset} is not below the segment's next offset ${nextOffset}`,
+      )
     }
   }
 
@@ -103,15 +117,17 @@ export class TimeIndex extends IndexFile {
     if (partialBytes !== 0) {
       throw new CorruptIndexError(this.file, bytes.length, `size ${bytes.length} is not a multiple of ${TIME_ENTRY_SIZE}`)
     }
-    if (count > this.maxEntries) throw new CorruptIndexError(this.file, this.maxEntries * TIME_ENTRY_SIZE, `${count} entries exceed the maximum ${this.maxEntries}`)
+    if (count > this.maxEntries)
+      throw new CorruptIndexError(this.file, this.maxEntries * TIME_ENTRY_SIZE, `${count} entries exceed the maximum ${this.maxEntries}`)
     const timestamps = new Float64Array(Math.max(16, count))
     const relativeOffsets = new Int32Array(Math.max(16, count))
     for (let slot = 0; slot < count; slot++) {
       const timestamp = readTimeEntryTimestamp(bytes, slot)
       const relativeOffset = readTimeEntryRelativeOffset(bytes, slot)
-      const ascending = slot === 0
-        ? timestamp >= 0 && relativeOffset >= 0
-        : isTimeEntryAscending(timestamp, relativeOffset, timestamps[slot - 1]!, relativeOffsets[slot - 1]!)
+      const ascending =
+        slot === 0
+          ? timestamp >= 0 && relativeOffset >= 0
+          : isTimeEntryAscending(timestamp, relativeOffset, timestamps[slot - 1]!, relativeOffsets[slot - 1]!)
       if (!ascending || !Number.isSafeInteger(timestamp)) {
         throw new CorruptIndexError(this.file, slot * TIME_ENTRY_SIZE, `entry ${slot} (${timestamp}, ${relativeOffset}) does not ascend`)
       }

@@ -28,7 +28,14 @@ export async function findOffsetForTimestamp(log: TimestampSource, timestamp: nu
     if (segment.isRetired || segment.largestTimestamp < timestamp) continue
     const floor = segment.timeIndex.lookup(timestamp)
     const from = segment.offsetIndex.lookup(Math.max(floor.offset, log.logStartOffset)).offset
-    const found = await scanSegment(log, segments, slot, from, (batch) => batch.maxTimestamp >= timestamp, (record) => record.timestamp >= timestamp)
+    const found = await scanSegment(
+      log,
+      segments,
+      slot,
+      from,
+      (batch) => batch.maxTimestamp >= timestamp,
+      (record) => record.timestamp >= timestamp,
+    )
     if (found === null) continue
     return found.offset < bound ? found : null
   }
@@ -49,7 +56,14 @@ export async function findMaxTimestampOffset(log: TimestampSource): Promise<Time
   const target = segment.largestTimestamp
   // The time index names the last offset of the batch that set the maximum: start in that batch.
   const from = Math.max(segment.offsetOfMaxTimestampSoFar, segment.baseOffset)
-  const found = await scanSegment(log, segments, best, from, (batch) => batch.maxTimestamp >= target, (record) => record.timestamp === target)
+  const found = await scanSegment(
+    log,
+    segments,
+    best,
+    from,
+    (batch) => batch.maxTimestamp >= target,
+    (record) => record.timestamp === target,
+  )
   return found !== null && found.offset < log.highWatermark ? found : null
 }
 

@@ -55,7 +55,8 @@ export class PartitionBatch {
     const count = this.records.length
     if (count === 0) this.createdMs = Date.now()
     const runs = this.runSends.length
-    const extendsRun = runs > 0 && this.runSends[runs - 1] === pending && this.runSlots[runs - 1]! + (count - this.runStarts[runs - 1]!) === slot
+    const extendsRun =
+      runs > 0 && this.runSends[runs - 1] === pending && this.runSlots[runs - 1]! + (count - this.runStarts[runs - 1]!) === slot
     if (!extendsRun) {
       this.runSends.push(pending)
       this.runSlots.push(slot)

@@ -57,7 +57,10 @@ export interface ProducerMetrics {
 
 /** A record bigger than the producer's maxRecordBytes. */
 export class RecordTooLargeError extends SeglogError {
-  constructor(readonly size: number, readonly limit: number) {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
     super('RECORD_TOO_LARGE', `record of about ${size} bytes exceeds maxRecordBytes ${limit}`)
   }
 }
@@ -184,7 +187,13 @@ export class Producer implements AsyncDisposable {
     if (state === undefined || state.logs !== logs) {
       // Batches still open for the deleted topic go now (and fail), not when their linger ends.
       if (state !== undefined) for (let partition = 0; partition < state.batches.length; partition++) this.drain(topic, state, partition)
-      state = { logs, batches: logs.map(() => new PartitionBatch()), sticky: new StickyPartitioner(), sequences: logs.map(() => 0), appending: logs.map(() => 0) }
+      state = {
+        logs,
+        batches: logs.map(() => new PartitionBatch()),
+        sticky: new StickyPartitioner(),
+        sequences: logs.map(() => 0),
+        appending: logs.map(() => 0),
+      }
       this.topics.set(topic, state)
     }
     return state
@@ -196,7 +205,15 @@ export class Producer implements AsyncDisposable {
     return state.sticky.partition(size, state.logs.length, this.batchBytes)
   }
 
-  private accumulate(topic: string, state: TopicState, partition: number, input: RecordInput, size: number, pending: PendingSend, slot: number): void {
+  private accumulate(
+    topic: string,
+    state: TopicState,
+    partition: number,
+    input: RecordInput,
+    size: number,
+    pending: PendingSend,
+    slot: number,
+  ): void {
     const batch = state.batches[partition]!
     // A record that would push a non-empty batch past the limit starts the next batch; a record
     // larger than the limit on its own still goes, alone.
@@ -242,7 +259,13 @@ export class Producer implements AsyncDisposable {
     })
   }
 
-  private async appendBatch(topic: string, log: PartitionLog, partition: number, batch: PartitionBatch, baseSequence: number): Promise<void> {
+  private async appendBatch(
+    topic: string,
+    log: PartitionLog,
+    partition: number,
+    batch: PartitionBatch,
+    baseSequence: number,
+  ): Promise<void> {
     const options = {
       compression: this.compression,
       now: batch.createdMs,
@@ -332,7 +355,14 @@ export class Producer implements AsyncDisposable {
       averageBatchRecords: this.batchCount === 0 ? 0 : this.recordsSent / this.batchCount,
       averageBatchBytes: this.batchCount === 0 ? 0 : this.bytesWritten / this.batchCount,
       compressionRatio: this.bytesSent === 0 ? 1 : this.bytesWritten / this.bytesSent,
-      latencyMs: { mean: latency.meanMs, p50: latency.percentile(50), p95: latency.percentile(95), p99: latency.percentile(99), p999: latency.percentile(99.9), max: latency.maxMs },
+      latencyMs: {
+        mean: latency.meanMs,
+        p50: latency.percentile(50),
+        p95: latency.percentile(95),
+        p99: latency.percentile(99),
+        p999: latency.percentile(99.9),
+        max: latency.maxMs,
+      },
       bufferedBytes: this.buffered,
     }
   }
@@ -340,11 +370,13 @@ export class Producer implements AsyncDisposable {
 
 function checkPartition(partition: number | undefined, count: number): void {
   if (partition === undefined) return
-  if (!Number.isInteger(partition) || partition < 0 || partition >= count) throw new InvalidArgumentError(`partition ${partition} does not exist (the topic has ${count})`)
+  if (!Number.isInteger(partition) || partition < 0 || partition >= count)
+    throw new InvalidArgumentError(`partition ${partition} does not exist (the topic has ${count})`)
 }
 
 function integerOption(value: number | undefined, name: string, fallback: number, min: number): number {
   if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${String(value)}`)
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${String(value)}`)
   return value
 }

@@ -155,7 +155,8 @@ export function writeBatchCrc(batch: Buffer): void {
  * transit would otherwise get a valid CRC here.
  */
 export function stampLogAppendTime(batch: Buffer, timestampMs: number): void {
-  if (batch.length < BATCH_HEADER_SIZE) throw new CorruptRecordError('bad-length', 0, `${batch.length} bytes is below the ${BATCH_HEADER_SIZE}-byte batch header`)
+  if (batch.length < BATCH_HEADER_SIZE)
+    throw new CorruptRecordError('bad-length', 0, `${batch.length} bytes is below the ${BATCH_HEADER_SIZE}-byte batch header`)
   batch[ATTRIBUTES_OFFSET + 1] = batch[ATTRIBUTES_OFFSET + 1]! | TIMESTAMP_TYPE_MASK
   writeInt64BE(batch, timestampMs, MAX_TIMESTAMP_OFFSET)
   writeBatchCrc(batch)
@@ -166,4 +167,3 @@ export function assignBaseOffset(batch: Buffer, baseOffset: number, partitionLea
   writeInt64BE(batch, baseOffset, BASE_OFFSET_OFFSET)
   if (partitionLeaderEpoch !== undefined) batch.writeInt32BE(partitionLeaderEpoch, PARTITION_LEADER_EPOCH_OFFSET)
 }
-

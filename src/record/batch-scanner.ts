@@ -27,13 +27,16 @@ export function readBatchPrefix(buf: Buffer, position: number): BatchPrefix {
   const batchLength = buf.readInt32BE(position + BATCH_LENGTH_OFFSET)
   const size = LOG_OVERHEAD + batchLength
   if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD) {
-    throw new CorruptRecordError('bad-length', position + BATCH_LENGTH_OFFSET, `batch length ${batchLength} is below the ${BATCH_HEADER_SIZE - LOG_OVERHEAD}-byte minimum`)
+    throw new CorruptRecordError(
+      'bad-length',
+      position + BATCH_LENGTH_OFFSET,
+      `batch length ${batchLength} is below the ${BATCH_HEADER_SIZE - LOG_OVERHEAD}-byte minimum`,
+    )
   }
   const magic = buf.readInt8(position + MAGIC_OFFSET)
   if (magic !== CURRENT_MAGIC) {
-    const detail = magic === 0 || magic === 1
-      ? `legacy message format v${magic} is not supported`
-      : `magic ${magic}, expected ${CURRENT_MAGIC}`
+    const detail =
+      magic === 0 || magic === 1 ? `legacy message format v${magic} is not supported` : `magic ${magic}, expected ${CURRENT_MAGIC}`
     throw new CorruptRecordError('bad-magic', position + MAGIC_OFFSET, detail)
   }
   // readSafeInt64BE reports the absolute position already.

@@ -5,7 +5,15 @@ import type { DecodedRecord } from './record.js'
  * The single record of a control batch. Its key is int16 version + int16 type; transaction
  * markers (ABORT, COMMIT) carry int16 version + int32 coordinatorEpoch as the value.
  */
-export const CONTROL_TYPES = ['ABORT', 'COMMIT', 'LEADER_CHANGE', 'SNAPSHOT_HEADER', 'SNAPSHOT_FOOTER', 'KRAFT_VERSION', 'KRAFT_VOTERS'] as const
+export const CONTROL_TYPES = [
+  'ABORT',
+  'COMMIT',
+  'LEADER_CHANGE',
+  'SNAPSHOT_HEADER',
+  'SNAPSHOT_FOOTER',
+  'KRAFT_VERSION',
+  'KRAFT_VOTERS',
+] as const
 
 export interface ControlRecord {
   /** A known name, or UNKNOWN: unknown types must be ignored, not rejected. */

@@ -1,12 +1,11 @@
 import { COMPRESSION_IDS, type Codec, type CompressionId, type CompressionName } from '../compression/codec.js'
 import { CorruptCompressionError, UnsupportedCompressionError } from '../compression/errors.js'
-import { codecForId, codecForName } from '../compression/registry.js'
+import { codecForId } from '../compression/registry.js'
 import { crc32c } from './crc32c.js'
 import { CorruptRecordError } from './errors.js'
-import { readSafeInt64BE, writeInt64BE } from './int64.js'
-import { makeDecodedRecord, readRecord, sizeOfRecordBody, writeRecord, type DecodedRecord, type RecordFactory, type RecordInput } from './record.js'
-import { NO_TIMESTAMP, normalizeRecords, type RecordLike } from './record-input.js'
-import { sizeOfVarint } from './varint.js'
+import { readSafeInt64BE } from './int64.js'
+import { makeDecodedRecord, readRecord, type DecodedRecord, type RecordFactory } from './record.js'
+import { NO_TIMESTAMP } from './record-input.js'
 
 /**
  * Record batch v2 (magic 2), byte-identical to Kafka's. Big-endian throughout.
@@ -178,7 +177,11 @@ export class RecordBatch {
   ensureValid(): void {
     const batchLength = this.batchLength
     if (batchLength !== this.buffer.length - LOG_OVERHEAD) {
-      throw new CorruptRecordError('bad-length', BATCH_LENGTH_OFFSET, `batch length ${batchLength} but the batch holds ${this.buffer.length - LOG_OVERHEAD} bytes after it`)
+      throw new CorruptRecordError(
+        'bad-length',
+        BATCH_LENGTH_OFFSET,
+        `batch length ${batchLength} but the batch holds ${this.buffer.length - LOG_OVERHEAD} bytes after it`,
+      )
     }
     const stored = this.crc
     const computed = this.computeCrc()
@@ -208,7 +211,13 @@ export class RecordBatch {
       return codec.decompress(area, maxDecompressedBytes)
     } catch (error) {
       if (error instanceof CorruptCompressionError) {
-        throw new CorruptRecordError('bad-compression-frame', BATCH_HEADER_SIZE + error.position, `${codec.name}: ${error.detail}`, undefined, { cause: error })
+        throw new CorruptRecordError(
+          'bad-compression-frame',
+          BATCH_HEADER_SIZE + error.position,
+          `${codec.name}: ${error.detail}`,
+          undefined,
+          { cause: error },
+        )
       }
       throw error
     }
@@ -263,13 +272,22 @@ export class RecordIterator<T = DecodedRecord> implements IterableIterator<T> {
   next(): IteratorResult<T> {
     if (this.remaining === 0) {
       if (this.cursor.position !== this.area.length) {
-        throw this.positioned(new CorruptRecordError('bad-length', this.cursor.position, `${this.area.length - this.cursor.position} bytes left after the last record`))
+        throw this.positioned(
+          new CorruptRecordError(
+            'bad-length',
+            this.cursor.position,
+            `${this.area.length - this.cursor.position} bytes left after the last record`,
+          ),
+        )
       }
       return { done: true, value: undefined }
     }
     this.remaining--
     try {
-      return { done: false, value: readRecord(this.area, this.cursor, this.area.length, this.baseOffset, this.baseTimestamp, this.logAppendTime, this.make) }
+      return {
+        done: false,
+        value: readRecord(this.area, this.cursor, this.area.length, this.baseOffset, this.baseTimestamp, this.logAppendTime, this.make),
+      }
     } catch (error) {
       if (error instanceof CorruptRecordError) throw this.positioned(error)
       throw error

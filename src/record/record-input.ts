@@ -87,7 +87,13 @@ function isTimestamp(timestamp: unknown): boolean {
 function convertRecord(record: RecordLike, name: string, slot: number): RecordInput {
   const timestamp = record.timestamp
   if (timestamp !== undefined && timestamp !== null && !isTimestamp(timestamp)) {
-    throw invalid(name, slot, '.timestamp', 'must be an integer number of milliseconds in [0, 2^53), -1 for none, or null/undefined for now', timestamp)
+    throw invalid(
+      name,
+      slot,
+      '.timestamp',
+      'must be an integer number of milliseconds in [0, 2^53), -1 for none, or null/undefined for now',
+      timestamp,
+    )
   }
   return {
     key: toBytes(record.key, name, slot, '.key'),
@@ -99,19 +105,22 @@ function convertRecord(record: RecordLike, name: string, slot: number): RecordIn
 
 function toHeaders(headers: RecordLike['headers'], name: string, slot: number): RecordHeader[] | undefined {
   if (headers === undefined || headers === null) return undefined
-  if (typeof headers !== 'object') throw invalid(name, slot, '.headers', 'must be an array of { key, value } or an object of key: value', headers)
+  if (typeof headers !== 'object')
+    throw invalid(name, slot, '.headers', 'must be an array of { key, value } or an object of key: value', headers)
   const list: RecordHeader[] = []
   if (Array.isArray(headers)) {
     for (let index = 0; index < headers.length; index++) {
       const header = headers[index] as unknown
-      if (typeof header !== 'object' || header === null) throw invalid(name, slot, `.headers[${index}]`, 'must be a { key, value } object', header)
+      if (typeof header !== 'object' || header === null)
+        throw invalid(name, slot, `.headers[${index}]`, 'must be a { key, value } object', header)
       const { key, value } = header as { key: unknown; value: unknown }
       if (typeof key !== 'string') throw invalid(name, slot, `.headers[${index}].key`, 'must be a string', key)
       list.push({ key, value: toBytes(value, name, slot, `.headers[${index}].value`) })
     }
     return list
   }
-  for (const [key, value] of Object.entries(headers)) list.push({ key, value: toBytes(value, name, slot, `.headers[${JSON.stringify(key)}]`) })
+  for (const [key, value] of Object.entries(headers))
+    list.push({ key, value: toBytes(value, name, slot, `.headers[${JSON.stringify(key)}]`) })
   return list
 }
 

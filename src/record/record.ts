@@ -55,7 +55,13 @@ const NO_HEADERS: readonly RecordHeader[] = Object.freeze([])
  */
 export type RecordFactory<T> = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[]) => T
 
-export const makeDecodedRecord: RecordFactory<DecodedRecord> = (offset, timestamp, key, value, headers) => ({ offset, timestamp, key, value, headers })
+export const makeDecodedRecord: RecordFactory<DecodedRecord> = (offset, timestamp, key, value, headers) => ({
+  offset,
+  timestamp,
+  key,
+  value,
+  headers,
+})
 
 /**
  * Records without headers share this empty array (frozen, so a caller cannot add to the list of

@@ -24,7 +24,11 @@ import { APIS, type ResponseInputOf } from './protocol/index.js'
 const API_VERSIONS_MAX = 3
 
 function apiKeys(): ResponseInputOf<'ApiVersions'>['apiKeys'] {
-  return HANDLERS.map((handler) => ({ apiKey: APIS[handler.apiName].apiKey, minVersion: handler.minVersion, maxVersion: handler.maxVersion }))
+  return HANDLERS.map((handler) => ({
+    apiKey: APIS[handler.apiName].apiKey,
+    minVersion: handler.minVersion,
+    maxVersion: handler.maxVersion,
+  }))
 }
 
 export const apiVersionsHandler: ApiHandler<'ApiVersions'> = {
@@ -73,5 +77,10 @@ export function handlerForKey(apiKey: number): AnyApiHandler | undefined {
 
 /** Every API served with its version range, ascending by key (docs/server.md lists the same). */
 export function servedApis(): { apiName: string; apiKey: number; minVersion: number; maxVersion: number }[] {
-  return HANDLERS.map((handler) => ({ apiName: handler.apiName, apiKey: APIS[handler.apiName].apiKey, minVersion: handler.minVersion, maxVersion: handler.maxVersion }))
+  return HANDLERS.map((handler) => ({
+    apiName: handler.apiName,
+    apiKey: APIS[handler.apiName].apiKey,
+    minVersion: handler.minVersion,
+    maxVersion: handler.maxVersion,
+  }))
 }

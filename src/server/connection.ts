@@ -103,7 +103,11 @@ export class KafkaConnection {
     while (!this.isPaused && !this.isClosing && !this.isClosed && this.receivedBytes >= SIZE_PREFIX) {
       const size = this.peekSize()
       if (size < 0 || size > this.broker.settings.maxRequestBytes) {
-        this.fail(size < 0 ? `negative request size ${size}` : `request of ${size} bytes is over socket.request.max.bytes (${this.broker.settings.maxRequestBytes})`)
+        this.fail(
+          size < 0
+            ? `negative request size ${size}`
+            : `request of ${size} bytes is over socket.request.max.bytes (${this.broker.settings.maxRequestBytes})`,
+        )
         return
       }
       if (this.receivedBytes < SIZE_PREFIX + size) return
@@ -157,11 +161,24 @@ export class KafkaConnection {
       // A client that tries a newer ApiVersions than the server speaks learns the versions it does
       // speak from a v0 answer (KIP-511); any other frame that does not decode ends the connection.
       if (error.reason === 'unsupported-version' && error.apiKey === API_VERSIONS_KEY) {
-        this.enqueueDone(encodeResponse('ApiVersions', 0, error.correlationId, handlerForKey(API_VERSIONS_KEY)!.errorResponse({} as never, KafkaErrorCode.UNSUPPORTED_VERSION, this.contextFor(0, null)) as never))
+        this.enqueueDone(
+          encodeResponse(
+            'ApiVersions',
+            0,
+            error.correlationId,
+            handlerForKey(API_VERSIONS_KEY)!.errorResponse(
+              {} as never,
+              KafkaErrorCode.UNSUPPORTED_VERSION,
+              this.contextFor(0, null),
+            ) as never,
+          ),
+        )
         return
       }
       const where = error.field === '' ? '' : ` in ${error.field}`
-      this.fail(`malformed request (api key ${error.apiKey}, version ${error.apiVersion}): ${error.reason} at byte ${error.position}${where}`)
+      this.fail(
+        `malformed request (api key ${error.apiKey}, version ${error.apiVersion}): ${error.reason} at byte ${error.position}${where}`,
+      )
       return
     }
     const handler = handlerForKey(request.apiKey)
@@ -174,7 +191,14 @@ export class KafkaConnection {
     if (request.apiVersion < handler.minVersion || request.apiVersion > handler.maxVersion) {
       const isApiVersions = request.apiKey === API_VERSIONS_KEY
       try {
-        this.enqueueDone(this.encode(handler.apiName, isApiVersions ? 0 : request.apiVersion, correlationId, handler.errorResponse(request.body as never, KafkaErrorCode.UNSUPPORTED_VERSION, context)))
+        this.enqueueDone(
+          this.encode(
+            handler.apiName,
+            isApiVersions ? 0 : request.apiVersion,
+            correlationId,
+            handler.errorResponse(request.body as never, KafkaErrorCode.UNSUPPORTED_VERSION, context),
+          ),
+        )
       } catch (error) {
         this.fail(`cannot encode the ${handler.apiName} v${request.apiVersion} error response: ${(error as Error).message}`)
       }
@@ -233,19 +257,29 @@ export class KafkaConnection {
       // request's. The client gets UNKNOWN_SERVER_ERROR; if even that cannot be encoded, it is cut off.
       this.broker.log(`${apiName} v${request.apiVersion} from ${this.peer} failed: ${(error as Error)?.message ?? String(error)}`)
       try {
-        this.complete(entry, this.encode(apiName, request.apiVersion, correlationId, handler.errorResponse(request.body as never, KafkaErrorCode.UNKNOWN_SERVER_ERROR, context)))
+        this.complete(
+          entry,
+          this.encode(
+            apiName,
+            request.apiVersion,
+            correlationId,
+            handler.errorResponse(request.body as never, KafkaErrorCode.UNKNOWN_SERVER_ERROR, context),
+          ),
+        )
       } catch (encodeError) {
         this.fail(`cannot encode the ${apiName} v${request.apiVersion} error response: ${(encodeError as Error).message}`)
       }
     }
-    Promise.resolve(result).then((body) => {
-      if (body === CLOSE_CONNECTION) {
-        this.complete(entry, null)
-        this.fail(`closing after a failed ${apiName} request that asked for no response (acks=0)`, false)
-        return
-      }
-      this.complete(entry, body === null ? null : this.encode(apiName, request.apiVersion, correlationId, body))
-    }).catch(answerWithError)
+    Promise.resolve(result)
+      .then((body) => {
+        if (body === CLOSE_CONNECTION) {
+          this.complete(entry, null)
+          this.fail(`closing after a failed ${apiName} request that asked for no response (acks=0)`, false)
+          return
+        }
+        this.complete(entry, body === null ? null : this.encode(apiName, request.apiVersion, correlationId, body))
+      })
+      .catch(answerWithError)
   }
 
   private encode(apiName: ApiName, apiVersion: number, correlationId: number, body: unknown): Buffer[] {

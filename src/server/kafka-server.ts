@@ -13,8 +13,10 @@ import { resolveSettings } from './settings.js'
 /** createKafkaServer (src/index.ts loads this module on first use and documents the function). */
 export async function createKafkaServer(options: KafkaServerOptions = {}): Promise<KafkaServer> {
   const { engine: given, ephemeral = false, engineOptions, onLog, ...rest } = options
-  if (given !== undefined && ephemeral) throw new InvalidArgumentError('createKafkaServer takes either an engine or ephemeral: true, not both')
-  if (given === undefined && !ephemeral) throw new InvalidArgumentError('createKafkaServer needs an engine (or ephemeral: true for a temporary one)')
+  if (given !== undefined && ephemeral)
+    throw new InvalidArgumentError('createKafkaServer takes either an engine or ephemeral: true, not both')
+  if (given === undefined && !ephemeral)
+    throw new InvalidArgumentError('createKafkaServer needs an engine (or ephemeral: true for a temporary one)')
   const settings = resolveSettings({ ...rest, port: rest.port ?? (ephemeral ? 0 : undefined) })
   const log = onLog ?? ((message: string) => console.warn(`seglog: ${message}`))
   let tmpDir: string | null = null
@@ -41,7 +43,12 @@ export async function createKafkaServer(options: KafkaServerOptions = {}): Promi
   }
 }
 
-async function listen(engine: LogEngine, settings: KafkaServerSettings, log: (message: string) => void, afterClose: () => Promise<void>): Promise<KafkaServer> {
+async function listen(
+  engine: LogEngine,
+  settings: KafkaServerSettings,
+  log: (message: string) => void,
+  afterClose: () => Promise<void>,
+): Promise<KafkaServer> {
   const closing = new AbortController()
   const connections = new Set<KafkaConnection>()
   const server = net.createServer()
@@ -52,7 +59,11 @@ async function listen(engine: LogEngine, settings: KafkaServerSettings, log: (me
   server.on('error', (error) => log(`server error: ${error.message}`))
   const bound = server.address() as net.AddressInfo
   const groups = new GroupCoordinator(
-    { initialRebalanceDelayMs: settings.groupInitialRebalanceDelayMs, minSessionTimeoutMs: settings.groupMinSessionTimeoutMs, maxSessionTimeoutMs: settings.groupMaxSessionTimeoutMs },
+    {
+      initialRebalanceDelayMs: settings.groupInitialRebalanceDelayMs,
+      minSessionTimeoutMs: settings.groupMinSessionTimeoutMs,
+      maxSessionTimeoutMs: settings.groupMaxSessionTimeoutMs,
+    },
     systemClock,
     { hasOffsets: (groupId) => engine.offsets.describeGroup(groupId).length > 0, groupsWithOffsets: () => engine.offsets.listGroups() },
   )

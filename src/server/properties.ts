@@ -40,7 +40,8 @@ export function serveConfigFrom(properties: ReadonlyMap<string, string>): ServeC
     const value = get(key)
     if (value === undefined) return undefined
     const number = /^-?\d+$/.test(value) ? Number(value) : Number.NaN
-    if (!Number.isSafeInteger(number) || number < min) throw new InvalidArgumentError(`${key} must be a whole number >= ${min}, got '${value}'`)
+    if (!Number.isSafeInteger(number) || number < min)
+      throw new InvalidArgumentError(`${key} must be a whole number >= ${min}, got '${value}'`)
     return number
   }
   const listener = (key: string): { host?: string; port?: number } | undefined => {
@@ -62,12 +63,14 @@ export function serveConfigFrom(properties: ReadonlyMap<string, string>): ServeC
   if (get('cluster.id') !== undefined) settings.clusterId = get('cluster.id')!
   const autoCreate = get('auto.create.topics.enable')
   if (autoCreate !== undefined) {
-    if (autoCreate !== 'true' && autoCreate !== 'false') throw new InvalidArgumentError(`auto.create.topics.enable must be true or false, got '${autoCreate}'`)
+    if (autoCreate !== 'true' && autoCreate !== 'false')
+      throw new InvalidArgumentError(`auto.create.topics.enable must be true or false, got '${autoCreate}'`)
     settings.autoCreateTopics = autoCreate === 'true'
   }
   settings.defaultPartitions = integer('num.partitions', 1)
   const replication = integer('default.replication.factor', 1)
-  if (replication !== undefined && replication !== 1) throw new InvalidArgumentError(`default.replication.factor must be 1: seglog serve is one broker, got ${replication}`)
+  if (replication !== undefined && replication !== 1)
+    throw new InvalidArgumentError(`default.replication.factor must be 1: seglog serve is one broker, got ${replication}`)
   settings.maxRequestBytes = integer('socket.request.max.bytes', 1)
   settings.idleTimeoutMs = integer('connections.max.idle.ms', 1)
   settings.fetchMaxBytes = integer('fetch.max.bytes', 1)
@@ -86,16 +89,18 @@ export function serveConfigFrom(properties: ReadonlyMap<string, string>): ServeC
   defaults.segmentMs = integer('log.roll.ms', 1) ?? (rollHours === undefined ? undefined : rollHours * 3_600_000)
   const retentionHours = integer('log.retention.hours', -1)
   const retentionMinutes = integer('log.retention.minutes', -1)
-  defaults.retentionMs = integer('log.retention.ms', -1)
-    ?? (retentionMinutes === undefined ? undefined : retentionMinutes < 0 ? -1 : retentionMinutes * 60_000)
-    ?? (retentionHours === undefined ? undefined : retentionHours < 0 ? -1 : retentionHours * 3_600_000)
+  defaults.retentionMs =
+    integer('log.retention.ms', -1) ??
+    (retentionMinutes === undefined ? undefined : retentionMinutes < 0 ? -1 : retentionMinutes * 60_000) ??
+    (retentionHours === undefined ? undefined : retentionHours < 0 ? -1 : retentionHours * 3_600_000)
   defaults.retentionBytes = integer('log.retention.bytes', -1)
   defaults.indexIntervalBytes = integer('log.index.interval.bytes', 0)
   defaults.segmentIndexBytes = integer('log.index.size.max.bytes', 16)
   defaults.maxBatchBytes = integer('message.max.bytes', 61)
   const timestampType = get('log.message.timestamp.type')
   if (timestampType !== undefined) {
-    if (timestampType !== 'CreateTime' && timestampType !== 'LogAppendTime') throw new InvalidArgumentError(`log.message.timestamp.type must be CreateTime or LogAppendTime, got '${timestampType}'`)
+    if (timestampType !== 'CreateTime' && timestampType !== 'LogAppendTime')
+      throw new InvalidArgumentError(`log.message.timestamp.type must be CreateTime or LogAppendTime, got '${timestampType}'`)
     defaults.timestampType = timestampType
   }
   const flushMessages = get('log.flush.interval.messages')
@@ -114,10 +119,34 @@ export function serveConfigFrom(properties: ReadonlyMap<string, string>): ServeC
 
 /** The broker config keys seglog uses (docs/server.md lists them). */
 export const SERVE_CONFIG_KEYS: ReadonlySet<string> = new Set([
-  'listeners', 'advertised.listeners', 'node.id', 'broker.id', 'cluster.id', 'auto.create.topics.enable', 'num.partitions',
-  'default.replication.factor', 'socket.request.max.bytes', 'connections.max.idle.ms', 'fetch.max.bytes', 'log.dirs', 'log.dir',
-  'log.segment.bytes', 'log.roll.hours', 'log.roll.ms', 'log.retention.hours', 'log.retention.minutes', 'log.retention.ms',
-  'log.retention.bytes', 'log.index.interval.bytes', 'log.index.size.max.bytes', 'message.max.bytes', 'log.message.timestamp.type',
-  'log.flush.interval.messages', 'log.flush.interval.ms', 'log.retention.check.interval.ms',
-  'group.initial.rebalance.delay.ms', 'group.min.session.timeout.ms', 'group.max.session.timeout.ms',
+  'listeners',
+  'advertised.listeners',
+  'node.id',
+  'broker.id',
+  'cluster.id',
+  'auto.create.topics.enable',
+  'num.partitions',
+  'default.replication.factor',
+  'socket.request.max.bytes',
+  'connections.max.idle.ms',
+  'fetch.max.bytes',
+  'log.dirs',
+  'log.dir',
+  'log.segment.bytes',
+  'log.roll.hours',
+  'log.roll.ms',
+  'log.retention.hours',
+  'log.retention.minutes',
+  'log.retention.ms',
+  'log.retention.bytes',
+  'log.index.interval.bytes',
+  'log.index.size.max.bytes',
+  'message.max.bytes',
+  'log.message.timestamp.type',
+  'log.flush.interval.messages',
+  'log.flush.interval.ms',
+  'log.retention.check.interval.ms',
+  'group.initial.rebalance.delay.ms',
+  'group.min.session.timeout.ms',
+  'group.max.session.timeout.ms',
 ])

@@ -53,14 +53,21 @@ export function resolveSettings(input: Partial<KafkaServerSettings>): KafkaServe
         throw new InvalidArgumentError(`server setting ${key} must be an integer in [${limits[0]}, ${limits[1]}], got ${String(value)}`)
       }
     }
-    if ((key === 'host' || key === 'advertisedHost' || key === 'clusterId') && value !== null && (typeof value !== 'string' || value === '')) {
+    if (
+      (key === 'host' || key === 'advertisedHost' || key === 'clusterId') &&
+      value !== null &&
+      (typeof value !== 'string' || value === '')
+    ) {
       throw new InvalidArgumentError(`server setting ${key} must be a non-empty string, got ${JSON.stringify(value)}`)
     }
-    if (key === 'autoCreateTopics' && typeof value !== 'boolean') throw new InvalidArgumentError(`server setting autoCreateTopics must be true or false, got ${String(value)}`)
+    if (key === 'autoCreateTopics' && typeof value !== 'boolean')
+      throw new InvalidArgumentError(`server setting autoCreateTopics must be true or false, got ${String(value)}`)
     ;(settings as unknown as Record<string, unknown>)[key] = value
   }
   if (settings.groupMinSessionTimeoutMs > settings.groupMaxSessionTimeoutMs) {
-    throw new InvalidArgumentError(`server setting groupMinSessionTimeoutMs (${settings.groupMinSessionTimeoutMs}) is above groupMaxSessionTimeoutMs (${settings.groupMaxSessionTimeoutMs})`)
+    throw new InvalidArgumentError(
+      `server setting groupMinSessionTimeoutMs (${settings.groupMinSessionTimeoutMs}) is above groupMaxSessionTimeoutMs (${settings.groupMaxSessionTimeoutMs})`,
+    )
   }
   return settings
 }

@@ -34,7 +34,8 @@ export class TopicConfigError extends Error {
   }
 }
 
-type NumericKey = 'segmentBytes' | 'segmentMs' | 'segmentIndexBytes' | 'indexIntervalBytes' | 'retentionMs' | 'retentionBytes' | 'maxBatchBytes'
+type NumericKey =
+  'segmentBytes' | 'segmentMs' | 'segmentIndexBytes' | 'indexIntervalBytes' | 'retentionMs' | 'retentionBytes' | 'maxBatchBytes'
 
 interface TopicConfigName {
   readonly name: string
@@ -48,16 +49,59 @@ interface TopicConfigName {
 
 /** Every topic config the server knows, in the order DescribeConfigs lists them. */
 export const TOPIC_CONFIG_NAMES: readonly TopicConfigName[] = [
-  { name: 'cleanup.policy', type: ConfigType.LIST, fixed: 'delete', documentation: 'Only delete is supported: old segments are deleted by retention (no compaction).' },
-  { name: 'compression.type', type: ConfigType.STRING, fixed: 'producer', documentation: 'Batches are stored with the compression the producer chose.' },
-  { name: 'flush.messages', type: ConfigType.LONG, documentation: 'fsync after this many records (1 means every append is fsynced before it is acknowledged).' },
+  {
+    name: 'cleanup.policy',
+    type: ConfigType.LIST,
+    fixed: 'delete',
+    documentation: 'Only delete is supported: old segments are deleted by retention (no compaction).',
+  },
+  {
+    name: 'compression.type',
+    type: ConfigType.STRING,
+    fixed: 'producer',
+    documentation: 'Batches are stored with the compression the producer chose.',
+  },
+  {
+    name: 'flush.messages',
+    type: ConfigType.LONG,
+    documentation: 'fsync after this many records (1 means every append is fsynced before it is acknowledged).',
+  },
   { name: 'flush.ms', type: ConfigType.LONG, documentation: 'fsync at least this often, in milliseconds.' },
-  { name: 'index.interval.bytes', type: ConfigType.INT, key: 'indexIntervalBytes', documentation: 'Bytes of log between two offset-index entries.' },
-  { name: 'max.message.bytes', type: ConfigType.INT, key: 'maxBatchBytes', documentation: 'The largest record batch a produce request may append.' },
-  { name: 'message.timestamp.type', type: ConfigType.STRING, documentation: 'CreateTime keeps the producer\'s timestamps; LogAppendTime stamps each batch on arrival.' },
-  { name: 'min.insync.replicas', type: ConfigType.INT, fixed: '1', documentation: 'seglog serve is a single node: every partition has one replica.' },
-  { name: 'retention.bytes', type: ConfigType.LONG, key: 'retentionBytes', documentation: 'Delete the oldest segments while a partition is larger than this; -1 for no limit.' },
-  { name: 'retention.ms', type: ConfigType.LONG, key: 'retentionMs', documentation: 'Delete segments whose newest record is older than this; -1 keeps them forever.' },
+  {
+    name: 'index.interval.bytes',
+    type: ConfigType.INT,
+    key: 'indexIntervalBytes',
+    documentation: 'Bytes of log between two offset-index entries.',
+  },
+  {
+    name: 'max.message.bytes',
+    type: ConfigType.INT,
+    key: 'maxBatchBytes',
+    documentation: 'The largest record batch a produce request may append.',
+  },
+  {
+    name: 'message.timestamp.type',
+    type: ConfigType.STRING,
+    documentation: "CreateTime keeps the producer's timestamps; LogAppendTime stamps each batch on arrival.",
+  },
+  {
+    name: 'min.insync.replicas',
+    type: ConfigType.INT,
+    fixed: '1',
+    documentation: 'seglog serve is a single node: every partition has one replica.',
+  },
+  {
+    name: 'retention.bytes',
+    type: ConfigType.LONG,
+    key: 'retentionBytes',
+    documentation: 'Delete the oldest segments while a partition is larger than this; -1 for no limit.',
+  },
+  {
+    name: 'retention.ms',
+    type: ConfigType.LONG,
+    key: 'retentionMs',
+    documentation: 'Delete segments whose newest record is older than this; -1 keeps them forever.',
+  },
   { name: 'segment.bytes', type: ConfigType.INT, key: 'segmentBytes', documentation: 'Roll to a new segment past this size.' },
   { name: 'segment.index.bytes', type: ConfigType.INT, key: 'segmentIndexBytes', documentation: 'Size limit of each index file.' },
   { name: 'segment.ms', type: ConfigType.LONG, key: 'segmentMs', documentation: 'Roll a segment this old.' },
@@ -86,7 +130,10 @@ export function kafkaConfigsOf(config: TopicConfig, engineFlush: FlushPolicy): K
 export function flushToKafka(policy: FlushPolicy): [messages: string, ms: string] {
   if (policy.mode === 'sync') return ['1', KAFKA_LONG_MAX]
   if (policy.mode === 'os') return [KAFKA_LONG_MAX, KAFKA_LONG_MAX]
-  return [policy.messages === undefined ? KAFKA_LONG_MAX : String(policy.messages), policy.ms === undefined ? KAFKA_LONG_MAX : String(policy.ms)]
+  return [
+    policy.messages === undefined ? KAFKA_LONG_MAX : String(policy.messages),
+    policy.ms === undefined ? KAFKA_LONG_MAX : String(policy.ms),
+  ]
 }
 
 /** The flush policy Kafka's flush.messages and flush.ms describe (values already checked). */
@@ -115,7 +162,8 @@ export function checkTopicConfig(name: string, value: string | null): void {
   const entry = BY_NAME.get(name)
   if (entry === undefined) throw new TopicConfigError(`unknown or unsupported topic config '${name}'`)
   if (value === null) return
-  if (entry.fixed !== undefined && value !== entry.fixed) throw new TopicConfigError(`${name} can only be '${entry.fixed}' (${entry.documentation})`)
+  if (entry.fixed !== undefined && value !== entry.fixed)
+    throw new TopicConfigError(`${name} can only be '${entry.fixed}' (${entry.documentation})`)
   if (name === 'message.timestamp.type' && value !== 'CreateTime' && value !== 'LogAppendTime') {
     throw new TopicConfigError(`message.timestamp.type must be CreateTime or LogAppendTime, got '${value}'`)
   }
@@ -143,7 +191,8 @@ export function topicChangesFromKafka(map: KafkaConfigMap, defaults: KafkaConfig
   }
   const flushMessages = map.get('flush.messages') ?? defaults.get('flush.messages')!
   const flushMs = map.get('flush.ms') ?? defaults.get('flush.ms')!
-  changes.flush = flushMessages === defaults.get('flush.messages') && flushMs === defaults.get('flush.ms') ? null : flushFromKafka(flushMessages, flushMs)
+  changes.flush =
+    flushMessages === defaults.get('flush.messages') && flushMs === defaults.get('flush.ms') ? null : flushFromKafka(flushMessages, flushMs)
   const timestampType = map.get('message.timestamp.type') ?? 'CreateTime'
   changes.timestampType = timestampType === 'CreateTime' ? null : 'LogAppendTime'
   return changes

@@ -37,5 +37,9 @@ declare module 'lz4' {
 
 declare module 'fs-ext' {
   export function flockSync(fd: number, flags: 'sh' | 'ex' | 'shnb' | 'exnb' | 'un'): void
-  export function flock(fd: number, flags: 'sh' | 'ex' | 'shnb' | 'exnb' | 'un', callback: (err: NodeJS.ErrnoException | null) => void): void
+  export function flock(
+    fd: number,
+    flags: 'sh' | 'ex' | 'shnb' | 'exnb' | 'un',
+    callback: (err: NodeJS.ErrnoException | null) => void,
+  ): void
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { checkPositionals, formatHelp, parseByteSizeOption, parseCommandArgs, parseIntegerOption, wantsHelp, type OptionSpecs } from '../../src/cli/args.js'
+import {
+  checkPositionals,
+  formatHelp,
+  parseByteSizeOption,
+  parseCommandArgs,
+  parseIntegerOption,
+  wantsHelp,
+  type OptionSpecs,
+} from '../../src/cli/args.js'
 import { UsageError } from '../../src/cli/errors.js'
 
 const OPTIONS = {
@@ -69,23 +77,31 @@ describe('value parsers', () => {
 
 describe('formatHelp', () => {
   it('lays out usage, description, aligned options with --help, examples and notes', () => {
-    const text = formatHelp({ usage: 'seglog x [options] FILE', description: 'Does x.', options: OPTIONS, examples: ['seglog x a'], notes: 'Exit 0.' })
-    expect(text).toBe([
-      'Usage: seglog x [options] FILE',
-      '',
-      'Does x.',
-      '',
-      'Options:',
-      '      --json         json lines',
-      '      --max-bytes N  a limit',
-      '  -H, --header K=V   repeatable',
-      '  -h, --help         show this help and exit',
-      '',
-      'Examples:',
-      '  seglog x a',
-      '',
-      'Exit 0.',
-      '',
-    ].join('\n'))
+    const text = formatHelp({
+      usage: 'seglog x [options] FILE',
+      description: 'Does x.',
+      options: OPTIONS,
+      examples: ['seglog x a'],
+      notes: 'Exit 0.',
+    })
+    expect(text).toBe(
+      [
+        'Usage: seglog x [options] FILE',
+        '',
+        'Does x.',
+        '',
+        'Options:',
+        '      --json         json lines',
+        '      --max-bytes N  a limit',
+        '  -H, --header K=V   repeatable',
+        '  -h, --help         show this help and exit',
+        '',
+        'Examples:',
+        '  seglog x a',
+        '',
+        'Exit 0.',
+        '',
+      ].join('\n'),
+    )
   })
 })

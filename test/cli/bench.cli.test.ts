@@ -80,7 +80,12 @@ describe('seglog bench (produce suite)', () => {
     expect(run.dir).toBeNull()
 
     // The point's figures are the medians of its (one) run.
-    expect(point!.produceRecordsPerSec).toEqual({ median: run.produce.recordsPerSec, min: run.produce.recordsPerSec, max: run.produce.recordsPerSec, runs: [run.produce.recordsPerSec] })
+    expect(point!.produceRecordsPerSec).toEqual({
+      median: run.produce.recordsPerSec,
+      min: run.produce.recordsPerSec,
+      max: run.produce.recordsPerSec,
+      runs: [run.produce.recordsPerSec],
+    })
     expect(point!.consumeRecordsPerSec!.median).toBe(run.consume!.recordsPerSec)
     expect(point!.bytesOnDisk.median).toBe(run.produce.bytesOnDisk)
     // No seglog-bench-* (or anything else) left in the temporary directory.
@@ -90,7 +95,18 @@ describe('seglog bench (produce suite)', () => {
   it('--sweep with --report writes a self-contained HTML page with two SVG charts', async () => {
     const out = await makeTmpDir('seglog-cli-bench-')
     const file = path.join(out, 'sweep.html')
-    const { result, tmp } = await bench(['--sweep', 'compression=none,lz4', '--records', '2000', '--runs', '1', '--warmup', '0', '--report', file])
+    const { result, tmp } = await bench([
+      '--sweep',
+      'compression=none,lz4',
+      '--records',
+      '2000',
+      '--runs',
+      '1',
+      '--warmup',
+      '0',
+      '--report',
+      file,
+    ])
     expect(result.code, result.stderr).toBe(0)
     expect(outputLines(result.stderr)).toEqual(['run 1/1 (compression=none)', 'run 1/1 (compression=lz4)', `wrote ${file}`])
     expect(result.stdout).toContain('== compression=none\n2000 records sent, ')
@@ -138,7 +154,11 @@ describe('seglog bench (produce suite)', () => {
     const produced = await runCli(['produce', dir, '--topic', 'bench-0', '--create'], { input: 'my own record\n' })
     expect(produced.code, produced.stderr).toBe(0)
     const before = fileStates(dir)
-    for (const suite of [['--suite', 'produce', '--records', '2000'], ['--suite', 'log', '--records', '2000'], ['--suite', 'durability', '--appends', '20']]) {
+    for (const suite of [
+      ['--suite', 'produce', '--records', '2000'],
+      ['--suite', 'log', '--records', '2000'],
+      ['--suite', 'durability', '--appends', '20'],
+    ]) {
       const refused = await bench([...suite, '--dir', dir])
       expect(refused.result.code, refused.result.stderr).toBe(2)
       expect(outputLines(refused.result.stderr)).toEqual([expect.stringMatching(/^seglog: /), "Try 'seglog bench --help'"])
@@ -166,14 +186,23 @@ describe('seglog bench (produce suite)', () => {
       [['--sweep', 'foo=1', ...small], /--sweep expects PARAM=V1,V2,\.\.\. with PARAM one of batch-bytes/],
       [['--sweep', 'compression=none,nope', ...small], /--compression must be one of .*, got 'nope'/],
       [['--report', report, ...small], /--report needs --sweep/],
-      [['--payload', '/does/not/exist', ...small], /--payload must be random, json or an existing, non-empty file, got '\/does\/not\/exist'/],
+      [
+        ['--payload', '/does/not/exist', ...small],
+        /--payload must be random, json or an existing, non-empty file, got '\/does\/not\/exist'/,
+      ],
       [['--payload', out, ...small], /--payload must be random, json or an existing, non-empty file/],
       [['--payload', empty, ...small], /--payload must be random, json or an existing, non-empty file/],
       [['--flush', 'never', ...small], /--flush must be sync, interval or os, got 'never'/],
       [['--records', '0', '--runs', '1', '--warmup', '0'], /option '--records' expects a whole number >= 1, got '0'/],
       [['--suite', 'log', '--records', '10', '--lookups', '10'], /option '--records' expects a whole number >= 1000, got '10'/],
-      [['--suite', 'durability', '--appends', '10', '--concurrency', '1,0', '--recovery-bytes', '0'], /option '--concurrency' expects a whole number from 1 to 10000, got '0'/],
-      [['--suite', 'durability', '--appends', '10', '--concurrency', '1', '--recovery-bytes', 'lots'], /option '--recovery-bytes' expects a byte count/],
+      [
+        ['--suite', 'durability', '--appends', '10', '--concurrency', '1,0', '--recovery-bytes', '0'],
+        /option '--concurrency' expects a whole number from 1 to 10000, got '0'/,
+      ],
+      [
+        ['--suite', 'durability', '--appends', '10', '--concurrency', '1', '--recovery-bytes', 'lots'],
+        /option '--recovery-bytes' expects a byte count/,
+      ],
       [['extra', ...small], /unexpected argument 'extra'/],
     ]
     const results = await Promise.all(cases.map(([args]) => bench(args)))
@@ -190,7 +219,23 @@ describe('seglog bench (produce suite)', () => {
     const result = await runCli(['bench', '--help'])
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/^Usage: seglog bench \[options\]/)
-    for (const option of ['--suite', '--records', '--consume', '--runs', '--warmup', '--sweep', '--report', '--lookups', '--appends', '--concurrency', '--recovery-bytes', '--dir', '--keep', '--json']) expect(result.stdout).toContain(option)
+    for (const option of [
+      '--suite',
+      '--records',
+      '--consume',
+      '--runs',
+      '--warmup',
+      '--sweep',
+      '--report',
+      '--lookups',
+      '--appends',
+      '--concurrency',
+      '--recovery-bytes',
+      '--dir',
+      '--keep',
+      '--json',
+    ])
+      expect(result.stdout).toContain(option)
   })
 })
 
@@ -231,11 +276,26 @@ describe('seglog bench --suite durability', () => {
   }
 
   it('reports a row per flush mode and concurrency, and the recovery figure, as JSON', async () => {
-    const { result, tmp } = await bench(['--suite', 'durability', '--appends', '200', '--concurrency', '1,4', '--recovery-bytes', '2m', '--json'])
+    const { result, tmp } = await bench([
+      '--suite',
+      'durability',
+      '--appends',
+      '200',
+      '--concurrency',
+      '1,4',
+      '--recovery-bytes',
+      '2m',
+      '--json',
+    ])
     const report = parseJson<DurabilityReport>(result)
     expect(report.suite).toBe('durability')
     expect(report.result.flush.map((row) => [row.mode, row.appenders])).toEqual([
-      ['sync', 1], ['sync', 4], ['interval 1000 ms', 1], ['interval 1000 ms', 4], ['os', 1], ['os', 4],
+      ['sync', 1],
+      ['sync', 4],
+      ['interval 1000 ms', 1],
+      ['interval 1000 ms', 4],
+      ['os', 1],
+      ['os', 4],
     ])
     for (const row of report.result.flush) {
       expectPositive(row.appendsPerSec, row.appendsPerFsync)
@@ -259,7 +319,19 @@ describe('seglog bench --suite durability', () => {
   it('--recovery-bytes 0 skips recovery; a --dir that does not exist yet is created and kept', async () => {
     const base = await makeTmpDir('seglog-cli-bench-')
     const dir = path.join(base, 'not', 'yet')
-    const { result, tmp } = await bench(['--suite', 'durability', '--appends', '20', '--concurrency', '1', '--recovery-bytes', '0', '--dir', dir, '--json'])
+    const { result, tmp } = await bench([
+      '--suite',
+      'durability',
+      '--appends',
+      '20',
+      '--concurrency',
+      '1',
+      '--recovery-bytes',
+      '0',
+      '--dir',
+      dir,
+      '--json',
+    ])
     const report = parseJson<DurabilityReport>(result)
     expect(report.result.flush).toHaveLength(3)
     expect(report.result.recovery).toBeNull()

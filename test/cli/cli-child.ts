@@ -31,7 +31,9 @@ export function spawnCli(args: readonly string[]): CliChild {
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
   child.stdin.on('error', () => {}) // a child that exits without reading all of it
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  )
   return { process: child, stdout: () => Buffer.concat(stdout), stderr: () => stderr, exited }
 }
 
@@ -55,7 +57,10 @@ export function sleep(ms: number): Promise<void> {
 export function valuesOnDisk(partitionDir: string): string[] {
   if (!fs.existsSync(partitionDir)) return []
   const values: string[] = []
-  for (const name of fs.readdirSync(partitionDir).filter((file) => file.endsWith('.log')).sort()) {
+  for (const name of fs
+    .readdirSync(partitionDir)
+    .filter((file) => file.endsWith('.log'))
+    .sort()) {
     const scanner = new BatchScanner(fs.readFileSync(path.join(partitionDir, name)))
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
       for (const record of batch.records()) values.push(record.value?.toString('utf8') ?? 'null')

@@ -33,9 +33,13 @@ interface Owner {
 }
 
 async function startOwner(dir: string): Promise<Owner> {
-  const child: ChildProcessByStdio<Writable, Readable, null> = spawn(process.execPath, [path.join(REPO_ROOT, 'test/cli/live-owner-child.mjs'), JSON.stringify({ dir, topic: TOPIC, segmentBytes: SEGMENT_BYTES })], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
+  const child: ChildProcessByStdio<Writable, Readable, null> = spawn(
+    process.execPath,
+    [path.join(REPO_ROOT, 'test/cli/live-owner-child.mjs'), JSON.stringify({ dir, topic: TOPIC, segmentBytes: SEGMENT_BYTES })],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  )
   children.push({ kill: (signal) => child.kill(signal) })
   const lines: string[] = []
   let buffered = ''
@@ -80,7 +84,7 @@ function segmentCount(dir: string): number {
 }
 
 describe('seglog consume on a directory another process owns', () => {
-  it('follows the owner\'s appends across segment rolls: every record once, in order, and one line saying it reads read-only', async () => {
+  it("follows the owner's appends across segment rolls: every record once, in order, and one line saying it reads read-only", async () => {
     const dir = path.join(await makeTmpDir(), 'data')
     const owner = await startOwner(dir)
     await owner.send('append 20')
@@ -106,7 +110,12 @@ describe('seglog consume on a directory another process owns', () => {
     await owner.send('append 40')
     const start = Number((await owner.send('drop 70')).split(' ')[1])
     expect(start).toBe(70)
-    const earliest = Math.min(...fs.readdirSync(path.join(dir, `${TOPIC}-0`)).filter((name) => name.endsWith('.log')).map((name) => Number(name.slice(0, 20))))
+    const earliest = Math.min(
+      ...fs
+        .readdirSync(path.join(dir, `${TOPIC}-0`))
+        .filter((name) => name.endsWith('.log'))
+        .map((name) => Number(name.slice(0, 20))),
+    )
     expect(earliest).toBeGreaterThan(40)
     reader.process.kill('SIGCONT')
     await waitUntil(() => wholeLines(reader.stdout()).at(-1) === 'v79', 'the records after the deleted ones')

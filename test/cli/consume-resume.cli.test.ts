@@ -1,6 +1,5 @@
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { LogEngine } from '../../src/index.js'
 import { assertCliBuilt, CLI_PATH, outputLines, runCli, runShell } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine } from '../helpers/engine.js'
@@ -35,7 +34,10 @@ async function bigTopic(): Promise<string> {
     await engine.createTopic('big', { partitions: 1 })
     const log = engine.partition('big', 0)
     for (let first = 0; first < RECORDS; first += 1000) {
-      await log.appendRecords(Array.from({ length: 1000 }, (_, slot) => ({ value: Buffer.from(valueOf(first + slot)) })), { compression: 'lz4' })
+      await log.appendRecords(
+        Array.from({ length: 1000 }, (_, slot) => ({ value: Buffer.from(valueOf(first + slot)) })),
+        { compression: 'lz4' },
+      )
     }
   } finally {
     await engine.close()

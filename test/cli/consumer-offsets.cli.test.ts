@@ -56,7 +56,10 @@ async function buildOffsetsData(): Promise<OffsetsData> {
     }
     await offsets.commit('billing', 'orders', 0, 42, 'ok')
     committed('billing', 'orders', 0)
-    await offsets.commitMany('billing', [{ topic: 'orders', partition: 0, offset: 70 }, { topic: 'orders', partition: 1, offset: 50, metadata: 'run 7' }])
+    await offsets.commitMany('billing', [
+      { topic: 'orders', partition: 0, offset: 70 },
+      { topic: 'orders', partition: 1, offset: 50, metadata: 'run 7' },
+    ])
     committed('billing', 'orders', 0)
     committed('billing', 'orders', 1)
     await offsets.commit('audit-readers', 'audit', 0, 1)
@@ -68,7 +71,10 @@ async function buildOffsetsData(): Promise<OffsetsData> {
     await offsets.commit('temp', 'orders', 1, 6)
     committed('temp', 'orders', 1)
     expect(await offsets.deleteGroup('temp')).toBe(true)
-    records.push({ key: { group: 'temp', topic: 'orders', partition: 0 }, value: null }, { key: { group: 'temp', topic: 'orders', partition: 1 }, value: null })
+    records.push(
+      { key: { group: 'temp', topic: 'orders', partition: 0 }, value: null },
+      { key: { group: 'temp', topic: 'orders', partition: 1 }, value: null },
+    )
     await engine.deleteTopic('audit')
     expect(offsets.listGroups()).toEqual(['audit-readers', 'billing'])
     for (const group of offsets.listGroups()) {
@@ -93,14 +99,17 @@ async function buildOffsetsData(): Promise<OffsetsData> {
   return { data, offsetsDir: path.join(data.dir, '__consumer_offsets-0'), records, groups }
 }
 
-const RECORD_LINE = /^\| offset: (\d+) CreateTime: (\d+) keySize: (\d+) valueSize: (-?\d+) sequence: -1 headerKeys: \[\] key: (.*?)(?: payload: (.*))?$/
+const RECORD_LINE =
+  /^\| offset: (\d+) CreateTime: (\d+) keySize: (\d+) valueSize: (-?\d+) sequence: -1 headerKeys: \[\] key: (.*?)(?: payload: (.*))?$/
 
 function recordLines(stdout: string): RegExpExecArray[] {
-  return outputLines(stdout).filter((line) => line.startsWith('| ')).map((line) => {
-    const match = RECORD_LINE.exec(line)
-    expect(match, line).not.toBeNull()
-    return match!
-  })
+  return outputLines(stdout)
+    .filter((line) => line.startsWith('| '))
+    .map((line) => {
+      const match = RECORD_LINE.exec(line)
+      expect(match, line).not.toBeNull()
+      return match!
+    })
 }
 
 /** A copy of the offsets log's first segment, in a directory of its own, with the same name. */
@@ -136,7 +145,7 @@ function seededPositions(seed: number, count: number, size: number): number[] {
 }
 
 describe('seglog dump --offsets-decoder', () => {
-  it('prints every commit and tombstone of the offsets log in Kafka\'s JSON key/payload shape', async () => {
+  it("prints every commit and tombstone of the offsets log in Kafka's JSON key/payload shape", async () => {
     const { offsetsDir, records } = await buildOffsetsData()
     const file = segmentFile(offsetsDir, 0, '.log')
     const result = await runCli(['dump', '--offsets-decoder', file])
@@ -160,14 +169,22 @@ describe('seglog dump --offsets-decoder', () => {
       }
       expect(Number(valueSize)).toBe(encodeOffsetValue(expected.value).length)
       expect(Number(timestamp)).toBe(expected.value.commitTimestamp)
-      expect(JSON.parse(payload!)).toEqual({ version: '3', data: { offset: expected.value.offset, leaderEpoch: -1, metadata: expected.value.metadata, commitTimestamp: expected.value.commitTimestamp } })
+      expect(JSON.parse(payload!)).toEqual({
+        version: '3',
+        data: {
+          offset: expected.value.offset,
+          leaderEpoch: -1,
+          metadata: expected.value.metadata,
+          commitTimestamp: expected.value.commitTimestamp,
+        },
+      })
     }
     // The exact text, field order included, as Kafka's OffsetsMessageParser prints it.
     const first = records[0]!.value!
     expect(out[3]).toMatch(/^\| offset: 0 CreateTime: \d+ keySize: 23 valueSize: 26 sequence: -1 headerKeys: \[\] /)
     expect(out[3]!.slice(out[3]!.indexOf(' key: '))).toBe(
       ' key: {"type":"1","data":{"group":"billing","topic":"orders","partition":0}}' +
-      ` payload: {"version":"3","data":{"offset":42,"leaderEpoch":-1,"metadata":"ok","commitTimestamp":${first.commitTimestamp}}}`,
+        ` payload: {"version":"3","data":{"offset":42,"leaderEpoch":-1,"metadata":"ok","commitTimestamp":${first.commitTimestamp}}}`,
     )
     // The two tombstones of deleteGroup share one batch.
     const batchLines = out.filter((line) => line.startsWith('baseOffset: '))
@@ -179,7 +196,9 @@ describe('seglog dump --offsets-decoder', () => {
     const result = await runCli(['dump', '--json', '--offsets-decoder', segmentFile(offsetsDir, 0, '.log')])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
-    const lines = outputLines(result.stdout).map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.type === 'record')
+    const lines = outputLines(result.stdout)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.type === 'record')
     expect(lines).toHaveLength(records.length)
     for (const [slot, line] of lines.entries()) {
       const expected = records[slot]!
@@ -226,10 +245,24 @@ describe('seglog dump --offsets-decoder', () => {
 
     const json = await runCli(['dump', '--json', '--offsets-decoder', file])
     expect(json.code).toBe(1)
-    const jsonRecords = outputLines(json.stdout).map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.type === 'record')
-    expect(jsonRecords[0]).toMatchObject({ offsetKey: null, offsetCommit: null, offsetsError: expect.stringMatching(/^Error at offset 0, skipping\./) })
-    expect(jsonRecords[3]).toMatchObject({ offsetKey: null, offsetCommit: null, offsetsError: 'Unknown record type 2 at offset 3, skipping.' })
-    expect(jsonRecords[4]).toMatchObject({ offsetKey: records[4]!.key, offsetCommit: null, offsetsError: expect.stringMatching(/^Error at offset 4, skipping\./) })
+    const jsonRecords = outputLines(json.stdout)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.type === 'record')
+    expect(jsonRecords[0]).toMatchObject({
+      offsetKey: null,
+      offsetCommit: null,
+      offsetsError: expect.stringMatching(/^Error at offset 0, skipping\./),
+    })
+    expect(jsonRecords[3]).toMatchObject({
+      offsetKey: null,
+      offsetCommit: null,
+      offsetsError: 'Unknown record type 2 at offset 3, skipping.',
+    })
+    expect(jsonRecords[4]).toMatchObject({
+      offsetKey: records[4]!.key,
+      offsetCommit: null,
+      offsetsError: expect.stringMatching(/^Error at offset 4, skipping\./),
+    })
     expect(jsonRecords[1]).toMatchObject({ offsetCommit: { ...records[1]!.key, ...records[1]!.value }, offsetsError: null })
   })
 
@@ -245,7 +278,10 @@ describe('seglog dump --offsets-decoder', () => {
       fs.writeFileSync(file, contents)
       files.push(file)
     }
-    for (const args of [['dump', '--offsets-decoder', ...files], ['dump', '--json', '--offsets-decoder', ...files]]) {
+    for (const args of [
+      ['dump', '--offsets-decoder', ...files],
+      ['dump', '--json', '--offsets-decoder', ...files],
+    ]) {
       const result = await runCli(args)
       expect(result.signal).toBeNull()
       expect([0, 1]).toContain(result.code)
@@ -261,10 +297,19 @@ describe('seglog dump --offsets-decoder', () => {
 })
 
 describe('seglog inspect: consumer groups', () => {
-  it('lists every live commit with the partition\'s log end and lag, as the engine describes them', async () => {
+  it("lists every live commit with the partition's log end and lag, as the engine describes them", async () => {
     const { data, groups } = await buildOffsetsData()
-    expect(groups.map((row) => `${row.group} ${row.topic}-${row.partition}`)).toEqual(['audit-readers audit-0', 'audit-readers orders-1', 'billing orders-0', 'billing orders-1'])
-    expect(groups.find((row) => row.group === 'billing' && row.partition === 0)).toMatchObject({ committedOffset: 70, logEndOffset: 80, lag: 10 })
+    expect(groups.map((row) => `${row.group} ${row.topic}-${row.partition}`)).toEqual([
+      'audit-readers audit-0',
+      'audit-readers orders-1',
+      'billing orders-0',
+      'billing orders-1',
+    ])
+    expect(groups.find((row) => row.group === 'billing' && row.partition === 0)).toMatchObject({
+      committedOffset: 70,
+      logEndOffset: 80,
+      lag: 10,
+    })
     const before = fileStates(data.dir)
     const json = await runCli(['inspect', '--json', data.dir])
     expect(json.stderr).toBe('')
@@ -281,19 +326,30 @@ describe('seglog inspect: consumer groups', () => {
     const out = outputLines(text.stdout)
     const title = out.indexOf('Consumer groups (__consumer_offsets-0)')
     expect(title).toBeGreaterThan(0)
-    expect(out[title + 1]!.trim().split(/\s+/)).toEqual(['GROUP', 'TOPIC', 'PARTITION', 'COMMITTED', 'LOG-END', 'LAG', 'METADATA', 'COMMITTED-AT'])
+    expect(out[title + 1]!.trim().split(/\s+/)).toEqual([
+      'GROUP',
+      'TOPIC',
+      'PARTITION',
+      'COMMITTED',
+      'LOG-END',
+      'LAG',
+      'METADATA',
+      'COMMITTED-AT',
+    ])
     const rows = out.slice(title + 2, title + 2 + groups.length).map((line) => line.trim().split(/\s+/))
-    expect(rows).toEqual(groups.map((row) => [
-      row.group,
-      row.topic,
-      String(row.partition),
-      String(row.committedOffset),
-      row.logEndOffset === null ? '-' : String(row.logEndOffset),
-      row.lag === null ? '-' : String(row.lag),
-      // Empty metadata is '-'; metadata with a space is quoted, so it stays one cell.
-      ...(row.metadata === '' ? ['-'] : row.metadata.includes(' ') ? JSON.stringify(row.metadata).split(' ') : [row.metadata]),
-      new Date(row.commitTimestamp).toISOString(),
-    ]))
+    expect(rows).toEqual(
+      groups.map((row) => [
+        row.group,
+        row.topic,
+        String(row.partition),
+        String(row.committedOffset),
+        row.logEndOffset === null ? '-' : String(row.logEndOffset),
+        row.lag === null ? '-' : String(row.lag),
+        // Empty metadata is '-'; metadata with a space is quoted, so it stays one cell.
+        ...(row.metadata === '' ? ['-'] : row.metadata.includes(' ') ? JSON.stringify(row.metadata).split(' ') : [row.metadata]),
+        new Date(row.commitTimestamp).toISOString(),
+      ]),
+    )
     expect(out.slice(title).join('\n')).not.toContain('temp')
     // topics.json is shown too, the internal topic included.
     expect(out).toContain('Topics (topics.json)')
@@ -333,7 +389,11 @@ describe('seglog inspect: consumer groups', () => {
     writeAt(log, positionOf(log, encodeOffsetKey(records[3]!.key)) + 4, Buffer.from('X'))
     const result = await runCli(['inspect', '--json', data.dir])
     expect(result.code).toBe(1)
-    expect(outputLines(result.stderr)).toEqual([expect.stringMatching(/^seglog: .*__consumer_offsets-0\/00000000000000000000\.log at byte \d+: bad-crc in the offsets log batch of offsets 3\.\.3; its commits are left out of the consumer groups$/)])
+    expect(outputLines(result.stderr)).toEqual([
+      expect.stringMatching(
+        /^seglog: .*__consumer_offsets-0\/00000000000000000000\.log at byte \d+: bad-crc in the offsets log batch of offsets 3\.\.3; its commits are left out of the consumer groups$/,
+      ),
+    ])
     const report = JSON.parse(result.stdout) as { groups: GroupRow[] }
     expect(report.groups).toEqual(groups.filter((row) => !(row.group === 'audit-readers' && row.topic === 'audit')))
 

@@ -30,7 +30,11 @@ export interface SegmentedDir {
 
 /** Must match partition-writer-child.mjs. */
 export function recordAt(offset: number): { key: Buffer; value: Buffer; timestamp: number } {
-  return { key: Buffer.from(`key-${offset}`), value: Buffer.from(`value ${offset} `.padEnd(100, '.')), timestamp: 1_700_000_000_000 + offset }
+  return {
+    key: Buffer.from(`key-${offset}`),
+    value: Buffer.from(`value ${offset} `.padEnd(100, '.')),
+    timestamp: 1_700_000_000_000 + offset,
+  }
 }
 
 /** The partition, written and closed cleanly by an engine in this process. */
@@ -70,7 +74,11 @@ export async function buildCrashedPartition(): Promise<SegmentedDir> {
 
 function describe(dir: string): SegmentedDir {
   const partitionDir = path.join(dir, 'orders-0')
-  const segmentBaseOffsets = fs.readdirSync(partitionDir).filter((name) => /^\d{20}\.log$/.test(name)).map((name) => Number(name.slice(0, 20))).sort((a, b) => a - b)
+  const segmentBaseOffsets = fs
+    .readdirSync(partitionDir)
+    .filter((name) => /^\d{20}\.log$/.test(name))
+    .map((name) => Number(name.slice(0, 20)))
+    .sort((a, b) => a - b)
   expect(segmentBaseOffsets.length).toBe(4)
   const original = new Map(segmentBaseOffsets.map((base) => [base, fs.readFileSync(segmentFile(partitionDir, base, '.log'))]))
   return { dir, partitionDir, segmentBaseOffsets, logEndOffset: RECORDS, original }

@@ -41,7 +41,7 @@ describe('the data directory rule', () => {
     expect(fs.readdirSync(base)).toEqual([])
   })
 
-  it('a directory that is not seglog\'s is exit 1 for every command, and stays as it was', async () => {
+  it("a directory that is not seglog's is exit 1 for every command, and stays as it was", async () => {
     const dir = await foreignDir()
     const before = fileStates(dir)
     expectOneLineError(await runCli(['inspect', dir]), 1)

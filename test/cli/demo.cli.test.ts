@@ -46,7 +46,14 @@ describe('seglog demo', () => {
     expect(out).toMatch(/\n20000 records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), /)
     expect(out).toContain('\ndata.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec\n')
     expect(out).toMatch(/\nfigure \(median, min–max\) +value\n/)
-    for (const figure of ['produce records/s', 'latency p99 ms', 'compression ratio', 'bytes on disk', 'consume records/s', 'consume / plain read %']) {
+    for (const figure of [
+      'produce records/s',
+      'latency p99 ms',
+      'compression ratio',
+      'bytes on disk',
+      'consume records/s',
+      'consume / plain read %',
+    ]) {
       expect(out).toMatch(new RegExp(`\\n${figure.replace(/[/()%]/g, '\\$&')} +[\\d,.]+\\n`))
     }
     expect(out).not.toContain('kept ')
@@ -60,7 +67,9 @@ describe('seglog demo', () => {
     const { result, tmp, dataDir } = await demo(['--records', '2000', '--keep'])
     expect(outputLines(result.stdout).at(-1)).toBe(`kept ${dataDir}`)
     expect(fs.readdirSync(tmp)).toEqual([path.basename(dataDir)])
-    expect(fs.readdirSync(dataDir)).toEqual(expect.arrayContaining(['topics.json', 'demo-0-0', 'demo-0-1', 'demo-0-2', 'demo-0-3', '__consumer_offsets-0']))
+    expect(fs.readdirSync(dataDir)).toEqual(
+      expect.arrayContaining(['topics.json', 'demo-0-0', 'demo-0-1', 'demo-0-2', 'demo-0-3', '__consumer_offsets-0']),
+    )
     // removeTmpDirs removes it with the private TMPDIR.
   })
 
@@ -71,7 +80,10 @@ describe('seglog demo', () => {
     expect(help.stdout).toContain('npm start')
 
     const [zero, extra] = await Promise.all([runCli(['demo', '--records', '0']), runCli(['demo', 'now'])])
-    for (const [result, message] of [[zero, "seglog: option '--records' expects a whole number >= 1, got '0'"], [extra, "seglog: unexpected argument 'now'"]] as const) {
+    for (const [result, message] of [
+      [zero, "seglog: option '--records' expects a whole number >= 1, got '0'"],
+      [extra, "seglog: unexpected argument 'now'"],
+    ] as const) {
       expect(result.code).toBe(2)
       expect(result.stdout).toBe('')
       expect(outputLines(result.stderr)).toEqual([message, "Try 'seglog demo --help'"])

@@ -46,7 +46,10 @@ function commandTableOfTheDoc(): { name: string; anchor: string }[] {
 
 /** GitHub's anchor for a heading: lower case, punctuation but '-' dropped, spaces to '-'. */
 function anchorOf(heading: string): string {
-  return heading.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')
+  return heading
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-')
 }
 
 describe('docs/cli.md', () => {
@@ -59,7 +62,12 @@ describe('docs/cli.md', () => {
   })
 
   it('gives every command in the table a section the table links to', () => {
-    const anchors = new Set(doc.split('\n').filter((line) => line.startsWith('## ')).map((line) => anchorOf(line.slice(3))))
+    const anchors = new Set(
+      doc
+        .split('\n')
+        .filter((line) => line.startsWith('## '))
+        .map((line) => anchorOf(line.slice(3))),
+    )
     for (const { name, anchor } of commandTableOfTheDoc()) {
       expect(anchor, name).toBe(`seglog-${name}`)
       expect(anchors.has(anchor), `a '## \`seglog ${name}\`' section`).toBe(true)

@@ -35,7 +35,7 @@ function writeOffsetEntry(file: string, slot: number, relativeOffset: number, po
 }
 
 describe('seglog dump .index / .timeindex', () => {
-  it('prints every offset-index entry in Kafka\'s line shape, as the engine wrote them', async () => {
+  it("prints every offset-index entry in Kafka's line shape, as the engine wrote them", async () => {
     const { partition } = await orders0()
     const file = segmentFile(partition.dir, 0, '.index')
     const expected = offsetEntries(file, 0)
@@ -43,7 +43,10 @@ describe('seglog dump .index / .timeindex', () => {
     const result = await runCli(['dump', file])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
-    expect(outputLines(result.stdout)).toEqual([`Dumping ${file}`, ...expected.map((entry) => `offset: ${entry.offset} position: ${entry.position}`)])
+    expect(outputLines(result.stdout)).toEqual([
+      `Dumping ${file}`,
+      ...expected.map((entry) => `offset: ${entry.offset} position: ${entry.position}`),
+    ])
     // Each entry names the batch starting at its position (Kafka's verify rule).
     const positions = batchPositions(segmentFile(partition.dir, 0, '.log'))
     for (const entry of expected) expect(positions).toContain(entry.position)
@@ -58,7 +61,10 @@ describe('seglog dump .index / .timeindex', () => {
     const result = await runCli(['dump', file])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
-    expect(outputLines(result.stdout)).toEqual([`Dumping ${file}`, ...expected.map((entry) => `timestamp: ${entry.timestamp} offset: ${entry.offset}`)])
+    expect(outputLines(result.stdout)).toEqual([
+      `Dumping ${file}`,
+      ...expected.map((entry) => `timestamp: ${entry.timestamp} offset: ${entry.offset}`),
+    ])
     expect(expected.every((entry) => entry.offset >= base)).toBe(true)
   })
 
@@ -88,13 +94,18 @@ describe('seglog dump .index / .timeindex', () => {
     expect(outputLines(result.stdout)).toEqual([`Dumping ${file}`, `${file} is empty.`])
   })
 
-  it('runs the engine\'s sanity check with --index-sanity-check', async () => {
+  it("runs the engine's sanity check with --index-sanity-check", async () => {
     const { partition } = await orders0()
     const index = segmentFile(partition.dir, 0, '.index')
     const timeIndex = segmentFile(partition.dir, 0, '.timeindex')
     const passed = await runCli(['dump', '--index-sanity-check', index, timeIndex])
     expect(passed.code).toBe(0)
-    expect(outputLines(passed.stdout)).toEqual([`Dumping ${index}`, `${index} passed sanity check.`, `Dumping ${timeIndex}`, `${timeIndex} passed sanity check.`])
+    expect(outputLines(passed.stdout)).toEqual([
+      `Dumping ${index}`,
+      `${index} passed sanity check.`,
+      `Dumping ${timeIndex}`,
+      `${timeIndex} passed sanity check.`,
+    ])
 
     // The last entry points past the end of the log.
     const count = fs.statSync(index).size / 8
@@ -108,7 +119,7 @@ describe('seglog dump .index / .timeindex', () => {
     expect(stderr[0]).toContain(`${index} at byte ${(count - 1) * 8 + 4}`)
   })
 
-  it('fails the sanity check of entries that do not ascend, naming the entry\'s byte position', async () => {
+  it("fails the sanity check of entries that do not ascend, naming the entry's byte position", async () => {
     const { partition } = await orders0()
     const timeIndex = segmentFile(partition.dir, 0, '.timeindex')
     const bytes = fs.readFileSync(timeIndex)
@@ -139,7 +150,11 @@ describe('seglog dump .index / .timeindex', () => {
     const stderr = outputLines(result.stderr)
     expect(stderr[0]).toBe(`Mismatches in :${path.resolve(index)}`)
     expect(stderr[1]).toBe(`  Index offset: ${entries[1]!.offset - 1}, log offset: ${entries[1]!.offset}`)
-    expect(stderr[2]).toMatch(new RegExp(`^ {2}Index offset: ${entries[3]!.offset}, log offset: -1 \\(no batch at byte 1000000, past the end of the \\d+-byte log\\)$`))
+    expect(stderr[2]).toMatch(
+      new RegExp(
+        `^ {2}Index offset: ${entries[3]!.offset}, log offset: -1 \\(no batch at byte 1000000, past the end of the \\d+-byte log\\)$`,
+      ),
+    )
     // The plain dump prints the entries and the same report.
     const dumped = await runCli(['dump', index])
     expect(dumped.code).toBe(1)
@@ -147,7 +162,7 @@ describe('seglog dump .index / .timeindex', () => {
     expect(outputLines(dumped.stderr)).toEqual(stderr)
   })
 
-  it('reports time-index entries whose timestamp or offset disagree with the log, in Kafka\'s shapes', async () => {
+  it("reports time-index entries whose timestamp or offset disagree with the log, in Kafka's shapes", async () => {
     const { partition } = await orders0()
     const timeIndex = segmentFile(partition.dir, 0, '.timeindex')
     const entries = timeEntries(timeIndex, 0)
@@ -191,7 +206,9 @@ describe('seglog dump .index / .timeindex', () => {
     expect(outputLines(plain.stderr)).toEqual([`No 00000000000000000000.log beside ${index}: the entries were not checked against the log`])
     const verify = await runCli(['dump', '--verify-index-only', index])
     expect(verify.code).toBe(1)
-    expect(outputLines(verify.stderr)).toEqual([`seglog: ${index}: cannot verify the index: there is no 00000000000000000000.log beside it`])
+    expect(outputLines(verify.stderr)).toEqual([
+      `seglog: ${index}: cannot verify the index: there is no 00000000000000000000.log beside it`,
+    ])
   })
 
   it('reports a partial entry at the end of an index', async () => {
@@ -201,13 +218,18 @@ describe('seglog dump .index / .timeindex', () => {
     fs.appendFileSync(index, Buffer.from([1, 2, 3]))
     const result = await runCli(['dump', index])
     expect(result.code).toBe(1)
-    expect(outputLines(result.stderr)).toEqual([`seglog: ${index} at byte ${size}: 3 bytes of a partial entry at the end (the size is not a multiple of 8)`])
+    expect(outputLines(result.stderr)).toEqual([
+      `seglog: ${index} at byte ${size}: 3 bytes of a partial entry at the end (the size is not a multiple of 8)`,
+    ])
   })
 
   it('reads index files without changing anything in the directory', async () => {
     const { data, partition } = await orders0()
     const before = fileStates(data.dir)
-    const files = partition.segmentBaseOffsets.flatMap((base) => [segmentFile(partition.dir, base, '.index'), segmentFile(partition.dir, base, '.timeindex')])
+    const files = partition.segmentBaseOffsets.flatMap((base) => [
+      segmentFile(partition.dir, base, '.index'),
+      segmentFile(partition.dir, base, '.timeindex'),
+    ])
     for (const flags of [[], ['--index-sanity-check'], ['--verify-index-only'], ['--json']]) {
       expect((await runCli(['dump', ...flags, ...files])).code).toBe(0)
     }
@@ -229,7 +251,9 @@ describe('seglog dump .quarantine', () => {
     expect(outputLines(result.stdout)).toEqual([
       `Dumping ${file}`,
       `Quarantined bytes of ${path.basename(segmentFile(partition.dir, active, '.log'))} from byte ${position} (positions below are within this file)`,
-      expect.stringMatching(new RegExp(`^Found 300 invalid bytes at the end of ${path.basename(file).replace(/\./g, '\\.')} \\(from byte 0: bad-length`)),
+      expect.stringMatching(
+        new RegExp(`^Found 300 invalid bytes at the end of ${path.basename(file).replace(/\./g, '\\.')} \\(from byte 0: bad-length`),
+      ),
     ])
   })
 
@@ -247,7 +271,9 @@ describe('seglog dump .quarantine', () => {
     expect(out[1]).toBe('Quarantined bytes of 00000000000000000000.log from byte 4096 (positions below are within this file)')
     expect(out[2]).toMatch(/^baseOffset: 40 lastOffset: 40 .* position: 0 /)
     expect(out[3]).toMatch(new RegExp(`^baseOffset: 41 lastOffset: 41 .* position: ${first.length} `))
-    expect(out[4]).toBe(`Found 30 invalid bytes at the end of ${path.basename(file)} (from byte ${first.length + second.length}: partial batch)`)
+    expect(out[4]).toBe(
+      `Found 30 invalid bytes at the end of ${path.basename(file)} (from byte ${first.length + second.length}: partial batch)`,
+    )
     const json = await runCli(['dump', '--json', file])
     const objects = outputLines(json.stdout).map((line) => JSON.parse(line) as Record<string, unknown>)
     expect(objects[0]).toEqual({ type: 'file', file, logStartOffset: 0, quarantinedFrom: '00000000000000000000.log', quarantinedAt: 4096 })
@@ -270,7 +296,7 @@ describe('seglog dump .quarantine', () => {
 })
 
 describe('seglog dump .snapshot', () => {
-  it('prints each producer in Kafka\'s line shape', async () => {
+  it("prints each producer in Kafka's line shape", async () => {
     const state = new ProducerState()
     state.update(4000, 2, { firstSequence: 5, lastSequence: 9, baseOffset: 100, lastOffset: 104, maxTimestamp: T0 })
     state.update(4001, 0, { firstSequence: 0, lastSequence: 0, baseOffset: 105, lastOffset: 105, maxTimestamp: T0 + 1 })
@@ -287,8 +313,17 @@ describe('seglog dump .snapshot', () => {
     ])
     const json = await runCli(['dump', '--json', file])
     expect(JSON.parse(outputLines(json.stdout)[1]!)).toEqual({
-      type: 'producer', producerId: 4000, producerEpoch: 2, coordinatorEpoch: -1, currentTxnFirstOffset: null,
-      lastTimestamp: T0, firstSequence: 5, lastSequence: 9, lastOffset: 104, offsetDelta: 4, timestamp: T0,
+      type: 'producer',
+      producerId: 4000,
+      producerEpoch: 2,
+      coordinatorEpoch: -1,
+      currentTxnFirstOffset: null,
+      lastTimestamp: T0,
+      firstSequence: 5,
+      lastSequence: 9,
+      lastOffset: 104,
+      offsetDelta: 4,
+      timestamp: T0,
     })
   })
 
@@ -302,6 +337,8 @@ describe('seglog dump .snapshot', () => {
     fs.writeFileSync(file, bytes)
     const result = await runCli(['dump', file])
     expect(result.code).toBe(1)
-    expect(outputLines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^seglog: ${file.replace(/\./g, '\\.')} at byte 2: bad-crc`))])
+    expect(outputLines(result.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^seglog: ${file.replace(/\./g, '\\.')} at byte 2: bad-crc`)),
+    ])
   })
 })

@@ -31,18 +31,39 @@ function knownBatches(): WrittenBatch[] {
     { records: [{ key: null, value: Buffer.from('hello'), timestamp: T0 }], options: { baseOffset: 0, partitionLeaderEpoch: 0 } },
     {
       records: [
-        { key: Buffer.from('k1'), value: Buffer.from('v1'), timestamp: T0 + 1, headers: [{ key: 'trace', value: Buffer.from('abc') }, { key: 'empty', value: null }] },
+        {
+          key: Buffer.from('k1'),
+          value: Buffer.from('v1'),
+          timestamp: T0 + 1,
+          headers: [
+            { key: 'trace', value: Buffer.from('abc') },
+            { key: 'empty', value: null },
+          ],
+        },
         { key: Buffer.from('k2'), value: null, timestamp: T0 + 2 },
       ],
       options: { baseOffset: 1, partitionLeaderEpoch: 4 },
     },
     {
-      records: [0, 1, 2].map((slot) => ({ key: Buffer.from(`g${slot}`), value: Buffer.from(`gzip value ${slot}`.repeat(5)), timestamp: T0 + 10 + slot })),
+      records: [0, 1, 2].map((slot) => ({
+        key: Buffer.from(`g${slot}`),
+        value: Buffer.from(`gzip value ${slot}`.repeat(5)),
+        timestamp: T0 + 10 + slot,
+      })),
       options: { baseOffset: 3, compression: 'gzip', producerId: 1000, producerEpoch: 2, baseSequence: 7, isTransactional: true },
     },
-    { records: [{ key: Buffer.from('s'), value: Buffer.from('snappy snappy snappy'), timestamp: T0 + 20 }], options: { baseOffset: 6, compression: 'snappy' } },
-    { records: [{ key: Buffer.from('l'), value: Buffer.from('lz4 lz4 lz4 lz4'), timestamp: T0 + 21 }], options: { baseOffset: 7, compression: 'lz4' } },
-    { records: [{ key: Buffer.from('z'), value: Buffer.from('zstd zstd zstd'), timestamp: T0 + 22 }], options: { baseOffset: 8, compression: 'zstd' } },
+    {
+      records: [{ key: Buffer.from('s'), value: Buffer.from('snappy snappy snappy'), timestamp: T0 + 20 }],
+      options: { baseOffset: 6, compression: 'snappy' },
+    },
+    {
+      records: [{ key: Buffer.from('l'), value: Buffer.from('lz4 lz4 lz4 lz4'), timestamp: T0 + 21 }],
+      options: { baseOffset: 7, compression: 'lz4' },
+    },
+    {
+      records: [{ key: Buffer.from('z'), value: Buffer.from('zstd zstd zstd'), timestamp: T0 + 22 }],
+      options: { baseOffset: 8, compression: 'zstd' },
+    },
     {
       records: [{ ...encodeTransactionMarker('COMMIT', 5), timestamp: T0 }],
       options: { baseOffset: 9, partitionLeaderEpoch: 3, producerId: 1000, producerEpoch: 0, isTransactional: true, isControl: true },
@@ -72,14 +93,17 @@ async function writeKnownSegment(extra: Buffer = Buffer.alloc(0)): Promise<{ fil
   return { file, batches }
 }
 
-const HELLO_LINE = 'baseOffset: 0 lastOffset: 0 count: 1 baseSequence: -1 lastSequence: -1 producerId: -1 producerEpoch: -1 ' +
+const HELLO_LINE =
+  'baseOffset: 0 lastOffset: 0 count: 1 baseSequence: -1 lastSequence: -1 producerId: -1 producerEpoch: -1 ' +
   'partitionLeaderEpoch: 0 isTransactional: false isControl: false deleteHorizonMs: OptionalLong.empty position: 0 ' +
   'CreateTime: 1700000000000 size: 73 magic: 2 compresscodec: none crc: 3863061579 isvalid: true'
 
 function commitLine(position: number): string {
-  return 'baseOffset: 9 lastOffset: 9 count: 1 baseSequence: -1 lastSequence: -1 producerId: 1000 producerEpoch: 0 ' +
+  return (
+    'baseOffset: 9 lastOffset: 9 count: 1 baseSequence: -1 lastSequence: -1 producerId: 1000 producerEpoch: 0 ' +
     'partitionLeaderEpoch: 3 isTransactional: true isControl: true deleteHorizonMs: OptionalLong.empty ' +
     `position: ${position} CreateTime: 1700000000000 size: 78 magic: 2 compresscodec: none crc: ${0xfc84b034} isvalid: true`
+  )
 }
 
 function lines(text: string): string[] {
@@ -95,7 +119,7 @@ function base64(bytes: Buffer | null | undefined): string | null {
 }
 
 describe('seglog dump (text)', () => {
-  it('prints Kafka\'s header and batch lines', async () => {
+  it("prints Kafka's header and batch lines", async () => {
     const { file, batches } = await writeKnownSegment()
     const result = await runCli(['dump', file])
     expect(result.stderr).toBe('')
@@ -110,7 +134,9 @@ describe('seglog dump (text)', () => {
     expect(codecs).toEqual(['none', 'none', 'gzip', 'snappy', 'lz4', 'zstd', 'none'])
     const positions = out.slice(2).map((line) => Number(/ position: (\d+)/.exec(line)?.[1]))
     expect(positions).toEqual(batches.map((batch) => batch.position))
-    expect(out[4]).toContain('baseSequence: 7 lastSequence: 9 producerId: 1000 producerEpoch: 2 partitionLeaderEpoch: -1 isTransactional: true')
+    expect(out[4]).toContain(
+      'baseSequence: 7 lastSequence: 9 producerId: 1000 producerEpoch: 2 partitionLeaderEpoch: -1 isTransactional: true',
+    )
   })
 
   it('takes the log starting offset from a 20-digit file name, and says so when there is none', async () => {
@@ -133,7 +159,9 @@ describe('seglog dump (text)', () => {
     expect(out[5]).toBe('| offset: 1 CreateTime: 1700000000001 keySize: 2 valueSize: 2 sequence: -1 headerKeys: [trace,empty]')
     expect(out[6]).toBe('| offset: 2 CreateTime: 1700000000002 keySize: 2 valueSize: -1 sequence: -1 headerKeys: []')
     expect(out[8]).toBe('| offset: 3 CreateTime: 1700000000010 keySize: 2 valueSize: 60 sequence: 7 headerKeys: []')
-    expect(out.at(-1)).toBe('| offset: 9 CreateTime: 1700000000000 keySize: 4 valueSize: 6 sequence: -1 headerKeys: [] endTxnMarker: COMMIT coordinatorEpoch: 5')
+    expect(out.at(-1)).toBe(
+      '| offset: 9 CreateTime: 1700000000000 keySize: 4 valueSize: 6 sequence: -1 headerKeys: [] endTxnMarker: COMMIT coordinatorEpoch: 5',
+    )
     expect(out.filter((line) => line.startsWith('| '))).toHaveLength(10)
     expect(result.stdout).not.toContain(' key: ')
     expect(result.stdout).not.toContain(' payload: ')
@@ -145,16 +173,24 @@ describe('seglog dump (text)', () => {
     expect(result.code).toBe(0)
     const out = lines(result.stdout)
     expect(out[3]).toBe('| offset: 0 CreateTime: 1700000000000 keySize: -1 valueSize: 5 sequence: -1 headerKeys: [] payload: hello')
-    expect(out[5]).toBe('| offset: 1 CreateTime: 1700000000001 keySize: 2 valueSize: 2 sequence: -1 headerKeys: [trace,empty] key: k1 payload: v1')
+    expect(out[5]).toBe(
+      '| offset: 1 CreateTime: 1700000000001 keySize: 2 valueSize: 2 sequence: -1 headerKeys: [trace,empty] key: k1 payload: v1',
+    )
     expect(out[6]).toBe('| offset: 2 CreateTime: 1700000000002 keySize: 2 valueSize: -1 sequence: -1 headerKeys: [] key: k2')
-    expect(out).toContain('| offset: 6 CreateTime: 1700000000020 keySize: 1 valueSize: 20 sequence: -1 headerKeys: [] key: s payload: snappy snappy snappy')
-    expect(out).toContain('| offset: 7 CreateTime: 1700000000021 keySize: 1 valueSize: 15 sequence: -1 headerKeys: [] key: l payload: lz4 lz4 lz4 lz4')
-    expect(out).toContain('| offset: 8 CreateTime: 1700000000022 keySize: 1 valueSize: 14 sequence: -1 headerKeys: [] key: z payload: zstd zstd zstd')
+    expect(out).toContain(
+      '| offset: 6 CreateTime: 1700000000020 keySize: 1 valueSize: 20 sequence: -1 headerKeys: [] key: s payload: snappy snappy snappy',
+    )
+    expect(out).toContain(
+      '| offset: 7 CreateTime: 1700000000021 keySize: 1 valueSize: 15 sequence: -1 headerKeys: [] key: l payload: lz4 lz4 lz4 lz4',
+    )
+    expect(out).toContain(
+      '| offset: 8 CreateTime: 1700000000022 keySize: 1 valueSize: 14 sequence: -1 headerKeys: [] key: z payload: zstd zstd zstd',
+    )
     // Control records never print key/payload, as in Kafka.
     expect(out.at(-1)).toMatch(/endTxnMarker: COMMIT coordinatorEpoch: 5$/)
   })
 
-  it('reports a partial batch at the end with Kafka\'s line and exits 0', async () => {
+  it("reports a partial batch at the end with Kafka's line and exits 0", async () => {
     const tail = knownBatches()[1]!.bytes.subarray(0, 50)
     const { file, batches } = await writeKnownSegment(tail)
     const result = await runCli(['dump', file])
@@ -191,7 +227,9 @@ describe('seglog dump (text)', () => {
     fs.writeFileSync(file, bytes)
     const result = await runCli(['dump', file])
     expect(result.code).toBe(1)
-    const valid = lines(result.stdout).slice(2).map((line) => line.endsWith('isvalid: true'))
+    const valid = lines(result.stdout)
+      .slice(2)
+      .map((line) => line.endsWith('isvalid: true'))
     expect(valid).toEqual([true, false, true, true, true, true, true])
     const stderr = lines(result.stderr)
     expect(stderr).toHaveLength(1)
@@ -248,7 +286,13 @@ describe('seglog dump (text)', () => {
   })
 
   it('lists non-consecutive offsets on stderr under --deep-iteration, as Kafka does, without failing', async () => {
-    const first = encodeBatch([{ value: Buffer.from('a'), timestamp: T0 }, { value: Buffer.from('b'), timestamp: T0 }], { baseOffset: 0 })
+    const first = encodeBatch(
+      [
+        { value: Buffer.from('a'), timestamp: T0 },
+        { value: Buffer.from('b'), timestamp: T0 },
+      ],
+      { baseOffset: 0 },
+    )
     const second = encodeBatch([{ value: Buffer.from('c'), timestamp: T0 }], { baseOffset: 5 })
     const file = await writeFile(SEGMENT, Buffer.concat([first, second]))
     const result = await runCli(['dump', '--deep-iteration', file])
@@ -271,7 +315,7 @@ describe('seglog dump (text)', () => {
       expect(refused.code).toBe(2)
       expect(refused.stdout).toBe('')
       const stderr = lines(refused.stderr)
-      expect(stderr).toEqual([expect.stringMatching(/^seglog: /), 'Try \'seglog dump --help\''])
+      expect(stderr).toEqual([expect.stringMatching(/^seglog: /), "Try 'seglog dump --help'"])
       expect(stderr[0]).toContain(`${asDir} is a directory`)
     }
   })
@@ -292,10 +336,14 @@ describe('seglog dump (text)', () => {
     // Enough output to overflow the pipe long after head has gone.
     const parts: Buffer[] = []
     for (let slot = 0; slot < 2000; slot++) {
-      parts.push(encodeBatch([{ key: Buffer.from(`key-${slot}`), value: Buffer.alloc(200, 0x61), timestamp: T0 + slot }], { baseOffset: slot }))
+      parts.push(
+        encodeBatch([{ key: Buffer.from(`key-${slot}`), value: Buffer.alloc(200, 0x61), timestamp: T0 + slot }], { baseOffset: slot }),
+      )
     }
     const file = await writeFile(SEGMENT, Buffer.concat(parts))
-    const result = await runShell(`(node '${CLI_PATH}' dump --print-data-log '${file}'; echo "seglog exit $?" >&2) | head -n 1`, { cwd: REPO_ROOT })
+    const result = await runShell(`(node '${CLI_PATH}' dump --print-data-log '${file}'; echo "seglog exit $?" >&2) | head -n 1`, {
+      cwd: REPO_ROOT,
+    })
     expect(result.stdout).toBe(`Dumping ${file}\n`)
     expect(result.stderr).toBe('seglog exit 0\n')
   })
@@ -327,7 +375,9 @@ describe('seglog dump: damage that is not a torn tail', () => {
       const result = await runCli(['dump', file])
       expect(result.code, name).toBe(1)
       const second = batchPositions(segmentFile(built.partitionDir, 0, '.log'))[1]!
-      expect(lines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^seglog: ${escape(file)} at byte 0: .* a valid batch follows at byte ${second}$`))])
+      expect(lines(result.stderr)).toEqual([
+        expect.stringMatching(new RegExp(`^seglog: ${escape(file)} at byte 0: .* a valid batch follows at byte ${second}$`)),
+      ])
     }
     // Without the damage the lone copy's torn tail stays a note (exit 0), as in Kafka.
     const torn = await writeFile(SEGMENT, original.subarray(0, original.length - 10))
@@ -343,7 +393,9 @@ describe('seglog dump: damage that is not a torn tail', () => {
     fs.truncateSync(closedLast, fs.statSync(closedLast).size - 10)
     const below = await runCli(['dump', closedLast])
     expect(below.code).toBe(1)
-    expect(lines(below.stderr)).toEqual([expect.stringMatching(new RegExp(`^seglog: ${escape(closedLast)} at byte ${lastBatch}: .*seglog repair`))])
+    expect(lines(below.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^seglog: ${escape(closedLast)} at byte ${lastBatch}: .*seglog repair`)),
+    ])
 
     const crashed = await buildCrashedPartition()
     const crashedLast = segmentFile(crashed.partitionDir, crashed.segmentBaseOffsets.at(-1)!, '.log')
@@ -401,15 +453,17 @@ describe('seglog dump --json', () => {
     const result = await runCli(['dump', '--json', '--deep-iteration', file])
     expect(result.code).toBe(0)
     const records = jsonLines(result.stdout).filter((object) => object.type === 'record')
-    const expected = batches.flatMap(({ records: written, options }) => written.map((record, slot) => ({
-      type: 'record',
-      offset: options.baseOffset! + slot,
-      timestamp: record.timestamp,
-      key: base64(record.key),
-      value: base64(record.value),
-      headers: (record.headers ?? []).map((header) => [header.key, base64(header.value)]),
-      ...(options.isControl ? { control: { type: 'COMMIT', typeId: 1, coordinatorEpoch: 5 } } : {}),
-    })))
+    const expected = batches.flatMap(({ records: written, options }) =>
+      written.map((record, slot) => ({
+        type: 'record',
+        offset: options.baseOffset! + slot,
+        timestamp: record.timestamp,
+        key: base64(record.key),
+        value: base64(record.value),
+        headers: (record.headers ?? []).map((header) => [header.key, base64(header.value)]),
+        ...(options.isControl ? { control: { type: 'COMMIT', typeId: 1, coordinatorEpoch: 5 } } : {}),
+      })),
+    )
     expect(records).toEqual(expected)
     // --print-data-log implies the same records in JSON.
     const printed = await runCli(['dump', '--json', '--print-data-log', file])
@@ -422,21 +476,21 @@ describe('seglog command line', () => {
     const result = await runCli(['dump', '--bogus', 'x.log'])
     expect(result.code).toBe(2)
     expect(result.stdout).toBe('')
-    expect(lines(result.stderr)).toEqual(['seglog: unknown option \'--bogus\'', 'Try \'seglog dump --help\''])
+    expect(lines(result.stderr)).toEqual(["seglog: unknown option '--bogus'", "Try 'seglog dump --help'"])
   })
 
   it('rejects a missing FILE, a missing value and a bad value with exit 2', async () => {
     for (const args of [['dump'], ['dump', '--max-bytes'], ['dump', '--max-bytes', 'lots', 'x.log'], ['dump', '--json=yes', 'x.log']]) {
       const result = await runCli(args)
       expect(result.code, args.join(' ')).toBe(2)
-      expect(lines(result.stderr)).toEqual([expect.stringMatching(/^seglog: /), 'Try \'seglog dump --help\''])
+      expect(lines(result.stderr)).toEqual([expect.stringMatching(/^seglog: /), "Try 'seglog dump --help'"])
     }
   })
 
   it('rejects an unknown command with exit 2', async () => {
     const result = await runCli(['frobnicate'])
     expect(result.code).toBe(2)
-    expect(lines(result.stderr)).toEqual(['seglog: unknown command \'frobnicate\'', 'Try \'seglog --help\''])
+    expect(lines(result.stderr)).toEqual(["seglog: unknown command 'frobnicate'", "Try 'seglog --help'"])
   })
 
   it('prints help for seglog and for dump, with exit 0', async () => {

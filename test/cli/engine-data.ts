@@ -58,24 +58,50 @@ export async function buildDataDir(): Promise<BuiltDataDir> {
   try {
     await engine.createTopic('orders', { partitions: 2, segmentBytes: 4096, indexIntervalBytes: 200, retentionMs: -1 })
     await engine.createTopic('audit', { flush: { mode: 'interval', ms: 500 }, retentionMs: -1 })
-    for (const [partition, count] of [[0, 40], [1, 25]] as const) {
+    for (const [partition, count] of [
+      [0, 40],
+      [1, 25],
+    ] as const) {
       const log = engine.partition('orders', partition)
       const batches: WrittenBatch[] = []
       for (let slot = 0; slot < count; slot++) {
-        const timestamps = slot === 7 ? [T0 - 60_000, T0 + slot * 10] : slot === 20 ? [T0 + 500_000, T0 + 500_001] : [T0 + slot * 10, T0 + slot * 10 + 5]
+        const timestamps =
+          slot === 7 ? [T0 - 60_000, T0 + slot * 10] : slot === 20 ? [T0 + 500_000, T0 + 500_001] : [T0 + slot * 10, T0 + slot * 10 + 5]
         const compression = CODECS[slot % CODECS.length]!
-        const info = await log.appendRecords(timestamps.map((timestamp, index) => ({
-          key: Buffer.from(`key-${slot}-${index}`),
-          value: Buffer.from(`value ${slot} ${index} `.repeat(8)),
-          timestamp,
-        })), { compression })
-        batches.push({ baseOffset: info.baseOffset, lastOffset: info.lastOffset, records: timestamps.length, baseTimestamp: timestamps[0]!, maxTimestamp: Math.max(...timestamps), compression })
+        const info = await log.appendRecords(
+          timestamps.map((timestamp, index) => ({
+            key: Buffer.from(`key-${slot}-${index}`),
+            value: Buffer.from(`value ${slot} ${index} `.repeat(8)),
+            timestamp,
+          })),
+          { compression },
+        )
+        batches.push({
+          baseOffset: info.baseOffset,
+          lastOffset: info.lastOffset,
+          records: timestamps.length,
+          baseTimestamp: timestamps[0]!,
+          maxTimestamp: Math.max(...timestamps),
+          compression,
+        })
       }
       partitions.set(`orders-${partition}`, describe(engine, 'orders', partition, dir, batches))
     }
     const audit = engine.partition('audit', 0)
     const info = await audit.appendRecords([0, 1, 2].map((slot) => ({ value: Buffer.from(`audit ${slot}`), timestamp: T0 + slot })))
-    partitions.set('audit-0', describe(engine, 'audit', 0, dir, [{ baseOffset: info.baseOffset, lastOffset: info.lastOffset, records: 3, baseTimestamp: T0, maxTimestamp: T0 + 2, compression: 'none' }]))
+    partitions.set(
+      'audit-0',
+      describe(engine, 'audit', 0, dir, [
+        {
+          baseOffset: info.baseOffset,
+          lastOffset: info.lastOffset,
+          records: 3,
+          baseTimestamp: T0,
+          maxTimestamp: T0 + 2,
+          compression: 'none',
+        },
+      ]),
+    )
   } finally {
     await engine.close()
   }

@@ -78,11 +78,21 @@ describe('seglog inspect', () => {
     expect(orders).toMatchObject({ partitions: 2, settings: { segmentBytes: 4096, indexIntervalBytes: 200, retentionMs: -1 }, flush: null })
     expect(report.topics.find((topic) => topic.name === 'audit')).toMatchObject({ partitions: 1, flush: { mode: 'interval', ms: 500 } })
     for (const built of data.partitions.values()) {
-      expectPartitionFigures(report.partitions.find((partition) => partition.name === built.name), built)
+      expectPartitionFigures(
+        report.partitions.find((partition) => partition.name === built.name),
+        built,
+      )
       expect(report.checkpoints.recoveryPoint.entries[`${built.topic} ${built.partition}`]).toBe(built.recoveryPoint)
     }
     expect(report.checkpoints.logStart).toMatchObject({ exists: true, entries: {} })
-    const totals = report.partitions.reduce((sum, partition) => ({ segments: sum.segments + partition.segments, records: sum.records + partition.records, bytes: sum.bytes + partition.bytes }), { segments: 0, records: 0, bytes: 0 })
+    const totals = report.partitions.reduce(
+      (sum, partition) => ({
+        segments: sum.segments + partition.segments,
+        records: sum.records + partition.records,
+        bytes: sum.bytes + partition.bytes,
+      }),
+      { segments: 0, records: 0, bytes: 0 },
+    )
     expect(report.totals).toMatchObject({ partitions: report.partitions.length, ...totals })
   })
 
@@ -99,13 +109,27 @@ describe('seglog inspect', () => {
     const columns = out[header]!.trim().split(/ {2,}/)
     expect(columns.slice(0, 8)).toEqual(['PARTITION', 'SEGMENTS', 'LOG START', 'LOG END', 'RECOVERY POINT', 'RECORDS', 'BATCHES', 'BYTES'])
     const built = data.partitions.get('orders-0')!
-    const row = out.find((line) => line.startsWith('  orders-0 '))!.trim().split(/\s+/)
+    const row = out
+      .find((line) => line.startsWith('  orders-0 '))!
+      .trim()
+      .split(/\s+/)
     const records = built.batches.reduce((total, batch) => total + batch.records, 0)
-    expect(row.slice(0, 7)).toEqual(['orders-0', String(built.segmentBaseOffsets.length), '0', String(built.logEndOffset), String(built.recoveryPoint), String(records), String(built.batches.length)])
+    expect(row.slice(0, 7)).toEqual([
+      'orders-0',
+      String(built.segmentBaseOffsets.length),
+      '0',
+      String(built.logEndOffset),
+      String(built.recoveryPoint),
+      String(records),
+      String(built.batches.length),
+    ])
     expect(row).toContain(new Date(Math.max(...built.batches.map((batch) => batch.maxTimestamp))).toISOString())
     expect(row).toContain(`${built.offsetIndexEntries}/${built.timeIndexEntries}`)
     // Columns line up: every row of the table is as long as its header up to the last column.
-    const table = out.slice(header, out.findIndex((line, slot) => slot > header && !line.startsWith('  ')))
+    const table = out.slice(
+      header,
+      out.findIndex((line, slot) => slot > header && !line.startsWith('  ')),
+    )
     const compressionColumn = out[header]!.indexOf('COMPRESSION')
     for (const line of table.slice(1)) expect(line.slice(compressionColumn - 2, compressionColumn)).toBe('  ')
     expect(result.stdout).toMatch(/^ {2}orders +2 +4 KiB +7d +10 MiB +200 +-1 +-1 +16 MiB +engine default$/m)
@@ -156,22 +180,30 @@ describe('seglog inspect', () => {
     fs.rmSync(segmentFile(built.dir, 0, '.timeindex'))
     const report = await inspectJson([data.dir])
     const partition = report.partitions.find((candidate) => candidate.name === 'orders-1')!
-    expect(partition.quarantine).toEqual([{
-      file: path.basename(quarantine),
-      bytes: 333,
-      cutFrom: path.basename(segmentFile(built.dir, active, '.log')),
-      position: Number(/\.(\d+)\.quarantine$/.exec(quarantine)![1]),
-    }])
+    expect(partition.quarantine).toEqual([
+      {
+        file: path.basename(quarantine),
+        bytes: 333,
+        cutFrom: path.basename(segmentFile(built.dir, active, '.log')),
+        position: Number(/\.(\d+)\.quarantine$/.exec(quarantine)![1]),
+      },
+    ])
     expect(partition.records).toBe(built.batches.reduce((total, batch) => total + batch.records, 0))
     const text = await runCli(['inspect', '--wide', data.dir])
     expect(text.code).toBe(0)
     const out = outputLines(text.stdout)
     const attention = out.slice(out.indexOf('Files to look at'))
     expect(attention[1]).toMatch(/^ {2}FILE +BYTES +WHAT$/)
-    expect(attention).toContainEqual(expect.stringMatching(new RegExp(`^ {2}orders-1/${path.basename(quarantine).replace(/\./g, '\\.')} +333 B +bytes recovery cut from`)))
+    expect(attention).toContainEqual(
+      expect.stringMatching(new RegExp(`^ {2}orders-1/${path.basename(quarantine).replace(/\./g, '\\.')} +333 B +bytes recovery cut from`)),
+    )
     const lastSegmentName = path.basename(segmentFile(orders0.dir, orders0.segmentBaseOffsets.at(-1)!, '.log')).replace(/\./g, '\\.')
-    expect(attention).toContainEqual(expect.stringMatching(new RegExp(`^ {2}orders-0/${lastSegmentName} +40 B +a partial batch at the end`)))
-    expect(attention).toContainEqual(expect.stringMatching(/^ {2}orders-1\/00000000000000000000\.log +40 B +a partial batch in a segment that is not the last/))
+    expect(attention).toContainEqual(
+      expect.stringMatching(new RegExp(`^ {2}orders-0/${lastSegmentName} +40 B +a partial batch at the end`)),
+    )
+    expect(attention).toContainEqual(
+      expect.stringMatching(/^ {2}orders-1\/00000000000000000000\.log +40 B +a partial batch in a segment that is not the last/),
+    )
     expect(attention).toContainEqual(expect.stringMatching(/^ {2}orders-1\/00000000000000000000\.timeindex +missing/))
   })
 
@@ -239,7 +271,12 @@ describe('seglog inspect: width', () => {
 
     const wide = await runCli(['inspect', '--segments', '--wide', dir])
     expect(wide.code).toBe(0)
-    for (const text of [`  ${topic}-1 `, `  ${group} `, `Segments of ${topic}-1`, `  ${topic}-1/00000000000000000000.log.4096.quarantine `]) {
+    for (const text of [
+      `  ${topic}-1 `,
+      `  ${group} `,
+      `Segments of ${topic}-1`,
+      `  ${topic}-1/00000000000000000000.log.4096.quarantine `,
+    ]) {
       expect(outputLines(wide.stdout)).toContainEqual(expect.stringContaining(text))
     }
     const header = outputLines(wide.stdout).find((line) => line.startsWith('  PARTITION '))!
@@ -265,17 +302,21 @@ describe('seglog inspect: bad arguments', () => {
     for (const args of [['inspect', '--bogus', '.'], ['inspect'], ['inspect', 'a', 'b']]) {
       const result = await runCli(args)
       expect(result.code, args.join(' ')).toBe(2)
-      expect(outputLines(result.stderr)).toEqual([expect.stringMatching(/^seglog: /), 'Try \'seglog inspect --help\''])
+      expect(outputLines(result.stderr)).toEqual([expect.stringMatching(/^seglog: /), "Try 'seglog inspect --help'"])
     }
   })
 
-  it('reports a missing directory, a file and a directory that is not seglog\'s in one line, exit 1', async () => {
+  it("reports a missing directory, a file and a directory that is not seglog's in one line, exit 1", async () => {
     const dir = await makeTmpDir('seglog-cli-')
     const file = path.join(dir, 'notes.txt')
     fs.writeFileSync(file, 'hi')
     const empty = path.join(dir, 'empty')
     fs.mkdirSync(empty)
-    for (const [target, expected] of [[path.join(dir, 'missing'), 'no such file or directory'], [file, 'is not a directory'], [empty, 'is neither a seglog data directory']] as const) {
+    for (const [target, expected] of [
+      [path.join(dir, 'missing'), 'no such file or directory'],
+      [file, 'is not a directory'],
+      [empty, 'is neither a seglog data directory'],
+    ] as const) {
       const result = await runCli(['inspect', target])
       expect(result.code, target).toBe(1)
       expect(result.stdout).toBe('')

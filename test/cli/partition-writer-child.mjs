@@ -12,7 +12,9 @@ await engine.createTopic('orders', { partitions: 1, segmentBytes: 16384, retenti
 const log = engine.partition('orders', 0)
 // Must match recordAt in damaged-data.ts.
 for (let offset = 0; offset < records; offset++) {
-  await log.appendRecords([{ key: Buffer.from(`key-${offset}`), value: Buffer.from(`value ${offset} `.padEnd(100, '.')), timestamp: 1_700_000_000_000 + offset }])
+  await log.appendRecords([
+    { key: Buffer.from(`key-${offset}`), value: Buffer.from(`value ${offset} `.padEnd(100, '.')), timestamp: 1_700_000_000_000 + offset },
+  ])
 }
 await engine.flush()
 process.stdout.write(`ready ${log.logEndOffset}\n`)

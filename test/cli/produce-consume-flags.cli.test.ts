@@ -1,7 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { LogEngine } from '../../src/index.js'
 import { assertCliBuilt, fileStates, outputLines, runCli, type CliResult } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine } from '../helpers/engine.js'
@@ -43,7 +42,7 @@ async function timestamps(dir: string): Promise<number[]> {
   return lines.map((line) => (JSON.parse(line) as { timestamp: number }).timestamp)
 }
 
-describe('explicit starts override the group\'s commit', () => {
+describe("explicit starts override the group's commit", () => {
   it('--timestamp with a group that has committed starts at the timestamp and commits from there', async () => {
     const dir = await smallTopic()
     expect(await consumeLines(dir, ['--topic', 't', '--group', 'g'])).toEqual(['1', '2', '3', '4', '5'])
@@ -65,7 +64,7 @@ describe('explicit starts override the group\'s commit', () => {
     expect(await consumeLines(dir, ['--topic', 't', '--partition', '0', '--offset', '5'])).toEqual([])
   })
 
-  it('--offset beyond the log end is a usage error, and the group\'s commit stays', async () => {
+  it("--offset beyond the log end is a usage error, and the group's commit stays", async () => {
     const dir = await smallTopic()
     expect(await consumeLines(dir, ['--topic', 't', '--group', 'g', '--max', '2'])).toEqual(['1', '2'])
     expectOneLineError(await runCli(['consume', dir, '--topic', 't', '--group', 'g', '--partition', '0', '--offset', '999999']), 2)
@@ -101,7 +100,10 @@ describe('flags that were silently ignored or accepted', () => {
       ['produce', [dir, '--topic', 'new', '--create', '--key-separator=']],
       ['consume', [dir, '--topic', 't', '--group', '']],
       ['produce', [dir, '--topic', '__consumer_offsets']],
-      ...badTopics.flatMap((topic): [string, string[]][] => [['produce', [dir, '--topic', topic, '--create']], ['consume', [dir, '--topic', topic]]]),
+      ...badTopics.flatMap((topic): [string, string[]][] => [
+        ['produce', [dir, '--topic', topic, '--create']],
+        ['consume', [dir, '--topic', topic]],
+      ]),
     ]
     const results = await Promise.all(cases.map(([command, args]) => runCli([command, ...args], { input: 'k:v\n' })))
     results.forEach((result) => expectOneLineError(result, 2))

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { COMPRESSION_IDS, LogEngine, partitionForKey } from '../../src/index.js'
+import { COMPRESSION_IDS, partitionForKey } from '../../src/index.js'
 import { encodeTransactionMarker } from '../../src/record/control-record.js'
 import { assertCliBuilt, CLI_PATH, outputLines, REPO_ROOT, runCli, runShell, type CliResult } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
@@ -72,13 +72,23 @@ function binaryRecord(key: Buffer | null, value: Buffer | null): Buffer {
 }
 
 /** Every record of a topic, read with the engine in this process (the CLI must have exited). */
-async function readTopic(dir: string, topic: string): Promise<{ partition: number; offset: number; key: Buffer | null; value: Buffer | null; compressionId: number }[]> {
+async function readTopic(
+  dir: string,
+  topic: string,
+): Promise<{ partition: number; offset: number; key: Buffer | null; value: Buffer | null; compressionId: number }[]> {
   const engine = await openQuietEngine(dir)
   try {
     const records = []
     for (const log of engine.partitions(topic)) {
       for await (const batch of log.batches({ from: 0 })) {
-        for (const record of batch.records()) records.push({ partition: log.partition, offset: record.offset, key: record.key, value: record.value, compressionId: batch.compressionId })
+        for (const record of batch.records())
+          records.push({
+            partition: log.partition,
+            offset: record.offset,
+            key: record.key,
+            value: record.value,
+            compressionId: batch.compressionId,
+          })
       }
     }
     return records
@@ -138,7 +148,9 @@ describe('seglog produce', () => {
     const seen: string[] = []
     for (const partition of [0, 1, 2, 3]) {
       const lines = await consumeLines(dir, ['--topic', 'orders', '--partition', String(partition), '--from-beginning', '--print-key'])
-      const expected = keys.flatMap((key, slot) => (partitionForKey(Buffer.from(key), 4) === partition ? [`${key}\torder ${slot}:with a colon`] : []))
+      const expected = keys.flatMap((key, slot) =>
+        partitionForKey(Buffer.from(key), 4) === partition ? [`${key}\torder ${slot}:with a colon`] : [],
+      )
       expect(lines).toEqual(expected)
       seen.push(...lines)
     }
@@ -154,7 +166,16 @@ describe('seglog produce', () => {
     expect(produced.code, produced.stderr).toBe(0)
     const records = await consumeJson(dir, ['--topic', 'events', '--from-beginning'])
     expect(records.map(({ partition, offset, key, value, headers }) => ({ partition, offset, key, value, headers }))).toEqual([
-      { partition: 0, offset: 0, key: null, value: 'first', headers: [['trace', 'abc'], ['source', 'test']] },
+      {
+        partition: 0,
+        offset: 0,
+        key: null,
+        value: 'first',
+        headers: [
+          ['trace', 'abc'],
+          ['source', 'test'],
+        ],
+      },
       { partition: 0, offset: 1, key: null, value: 'no headers', headers: [] },
       { partition: 0, offset: 2, key: null, value: 'third', headers: [['empty', '']] },
     ])
@@ -165,12 +186,24 @@ describe('seglog produce', () => {
 
   it('--headers without a TAB, or a line without the key separator, is a usage error naming the line', async () => {
     const dir = await dataDir()
-    expectOneLineError(await produce(dir, ['--topic', 't', '--create', '--headers'], 'no tab here\n'), 2, /line 1: --headers expects 'k1:v1,k2:v2' then a TAB/)
-    expectOneLineError(await produce(dir, ['--topic', 't', '--create', '--headers'], 'novalue\tx\n'), 2, /line 1: header 'novalue' is not key:value/)
+    expectOneLineError(
+      await produce(dir, ['--topic', 't', '--create', '--headers'], 'no tab here\n'),
+      2,
+      /line 1: --headers expects 'k1:v1,k2:v2' then a TAB/,
+    )
+    expectOneLineError(
+      await produce(dir, ['--topic', 't', '--create', '--headers'], 'novalue\tx\n'),
+      2,
+      /line 1: header 'novalue' is not key:value/,
+    )
     // The lines before the bad one are appended, and the count says so.
     const result = await produce(dir, ['--topic', 't', '--create', '--key-separator', '='], 'k=v\nno separator\nk=never\n')
     expect(result.code).toBe(2)
-    expect(outputLines(result.stderr)).toEqual(['appended 1 record to t before the error', "seglog: line 2 has no key separator '='", "Try 'seglog produce --help'"])
+    expect(outputLines(result.stderr)).toEqual([
+      'appended 1 record to t before the error',
+      "seglog: line 2 has no key separator '='",
+      "Try 'seglog produce --help'",
+    ])
     expect(await consumeLines(dir, ['--topic', 't', '--from-beginning', '--print-key'])).toEqual(['k\tv'])
   })
 
@@ -185,16 +218,28 @@ describe('seglog produce', () => {
       { key: null, value: null },
       { key: allBytes, value: Buffer.concat([allBytes, allBytes]) },
     ]
-    const produced = await produce(dir, ['--topic', 'blobs', '--create', '--binary'], Buffer.concat(records.map(({ key, value }) => binaryRecord(key, value))))
+    const produced = await produce(
+      dir,
+      ['--topic', 'blobs', '--create', '--binary'],
+      Buffer.concat(records.map(({ key, value }) => binaryRecord(key, value))),
+    )
     expect(produced.stderr).toBe('appended 6 records to blobs\n')
     expect(produced.code, produced.stderr).toBe(0)
     const stored = await readTopic(dir, 'blobs')
-    expect(stored.map(({ offset, key, value }) => ({ offset, key, value }))).toEqual(records.map((record, offset) => ({ offset, ...record })))
+    expect(stored.map(({ offset, key, value }) => ({ offset, key, value }))).toEqual(
+      records.map((record, offset) => ({ offset, ...record })),
+    )
     // The default codec is lz4.
     expect(new Set(stored.map((record) => record.compressionId))).toEqual(new Set([COMPRESSION_IDS.lz4]))
 
     const json = await consumeJson(dir, ['--topic', 'blobs', '--from-beginning', '--max', '5'])
-    expect(json.map(({ key, value }) => [key, value])).toEqual([['k1', 'v1'], [null, 'no key'], ['tombstone', null], ['', ''], [null, null]])
+    expect(json.map(({ key, value }) => [key, value])).toEqual([
+      ['k1', 'v1'],
+      [null, 'no key'],
+      ['tombstone', null],
+      ['', ''],
+      [null, null],
+    ])
   })
 
   it('--binary input that ends inside a record is an error naming how far it got; the whole records before it are appended', async () => {
@@ -250,7 +295,8 @@ describe('seglog produce', () => {
     expect(result.code).toBe(0)
     expect(result.stderr).toBe('')
     expect(result.stdout).toMatch(/^Usage: seglog produce DIR --topic TOPIC/)
-    for (const option of ['--topic', '--create', '--partitions', '--key-separator', '--compression', '--headers', '--binary', '--flush']) expect(result.stdout).toContain(option)
+    for (const option of ['--topic', '--create', '--partitions', '--key-separator', '--compression', '--headers', '--binary', '--flush'])
+      expect(result.stdout).toContain(option)
     expect(result.stdout).toContain('int32 key length (-1 for none)')
   })
 })
@@ -277,7 +323,9 @@ describe('seglog consume', () => {
       const values = Array.from({ length: 10 }, (_, slot) => slot + 1).filter((value) => partitionOf(value) === partition)
       expect(values.length).toBeGreaterThan(1)
       const records = await consumeJson(dir, ['--topic', 'numbers', '--partition', String(partition), '--offset', '1'])
-      expect(records.map((record) => [record.partition, record.offset, record.value])).toEqual(values.slice(1).map((value, slot) => [partition, slot + 1, String(value)]))
+      expect(records.map((record) => [record.partition, record.offset, record.value])).toEqual(
+        values.slice(1).map((value, slot) => [partition, slot + 1, String(value)]),
+      )
     }
   })
 
@@ -321,10 +369,16 @@ describe('seglog consume', () => {
   it('--group with --max commits exactly what was printed, so runs continue where the last stopped', async () => {
     const dir = await numbersDir()
     const runs: string[][] = []
-    for (let run = 0; run < 5; run++) runs.push(await consumeLines(dir, ['--topic', 'numbers', '--group', 'paged', '--from-beginning', '--max', '3']))
+    for (let run = 0; run < 5; run++)
+      runs.push(await consumeLines(dir, ['--topic', 'numbers', '--group', 'paged', '--from-beginning', '--max', '3']))
     // 3 + 3 + 3 + 1 + 0: every record exactly once.
     expect(runs.map((lines) => lines.length)).toEqual([3, 3, 3, 1, 0])
-    expect(runs.flat().map(Number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    expect(
+      runs
+        .flat()
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
   })
 
   it('stops at the end of a partition whose last batch is a transaction marker', async () => {
@@ -348,21 +402,32 @@ describe('seglog consume', () => {
     const dir = await numbersDir()
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       const group = `follower-${signal}`
-      const child = spawn(process.execPath, [CLI_PATH, 'consume', dir, '--topic', 'numbers', '--group', group, '--from-beginning', '--follow'], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, SEGLOG_DEBUG: '', NO_COLOR: '1', CI: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
+      const child = spawn(
+        process.execPath,
+        [CLI_PATH, 'consume', dir, '--topic', 'numbers', '--group', group, '--from-beginning', '--follow'],
+        {
+          cwd: REPO_ROOT,
+          env: { ...process.env, SEGLOG_DEBUG: '', NO_COLOR: '1', CI: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      )
       let stdout = ''
       let stderr = ''
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('close', (code, signal) => resolve({ code, signal })),
+      )
       try {
         // Following, the lines are written as they are read, not held until the buffer fills.
         const deadline = Date.now() + 20_000
-        while (outputLines(stdout).length < 10 && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25))
-        expect(outputLines(stdout).map(Number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+        while (outputLines(stdout).length < 10 && child.exitCode === null && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 25))
+        expect(
+          outputLines(stdout)
+            .map(Number)
+            .sort((a, b) => a - b),
+        ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
         await new Promise((resolve) => setTimeout(resolve, 500))
         expect(child.exitCode).toBeNull() // still waiting for more
         child.kill(signal)
@@ -379,14 +444,21 @@ describe('seglog consume', () => {
   it('a topic that does not exist, or a partition it does not have, is a usage error', async () => {
     const dir = await numbersDir()
     expectOneLineError(await consume(dir, ['--topic', 'missing', '--from-beginning']), 2, /topic 'missing' does not exist/)
-    expectOneLineError(await consume(dir, ['--topic', 'numbers', '--partition', '2', '--from-beginning']), 2, /topic 'numbers' has no partition 2 \(it has 2\)/)
+    expectOneLineError(
+      await consume(dir, ['--topic', 'numbers', '--partition', '2', '--from-beginning']),
+      2,
+      /topic 'numbers' has no partition 2 \(it has 2\)/,
+    )
   })
 
   it('rejects wrong flags with exit 2 before the directory is created', async () => {
     const dir = await dataDir()
     const cases: [string[], RegExp][] = [
       [[dir, '--topic', 'numbers', '--offset', '1'], /--offset needs --partition/],
-      [[dir, '--topic', 'numbers', '--from-beginning', '--offset', '1', '--partition', '0'], /use only one of --from, --from-beginning, --offset and --timestamp/],
+      [
+        [dir, '--topic', 'numbers', '--from-beginning', '--offset', '1', '--partition', '0'],
+        /use only one of --from, --from-beginning, --offset and --timestamp/,
+      ],
       [[dir, '--topic', 'numbers', '--from', 'latest', '--from-beginning'], /use only one of/],
       [[dir, '--topic', 'numbers', '--from', 'middle'], /--from must be earliest or latest, got 'middle'/],
       [[dir, '--topic', 'numbers', '--from-beginning', '--timestamp', '5'], /use only one of/],
@@ -420,7 +492,19 @@ describe('seglog consume', () => {
     expect(result.code).toBe(0)
     expect(result.stderr).toBe('')
     expect(result.stdout).toMatch(/^Usage: seglog consume DIR --topic TOPIC/)
-    for (const option of ['--topic', '--group', '--from-beginning', '--offset', '--timestamp', '--partition', '--max', '--follow', '--print-key', '--json']) expect(result.stdout).toContain(option)
+    for (const option of [
+      '--topic',
+      '--group',
+      '--from-beginning',
+      '--offset',
+      '--timestamp',
+      '--partition',
+      '--max',
+      '--follow',
+      '--print-key',
+      '--json',
+    ])
+      expect(result.stdout).toContain(option)
   })
 })
 

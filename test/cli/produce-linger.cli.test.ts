@@ -1,7 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { LogEngine } from '../../src/index.js'
 import { assertCliBuilt, outputLines } from '../helpers/cli.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine } from '../helpers/engine.js'
@@ -81,7 +80,10 @@ describe('seglog produce with an input that pauses', () => {
     expect((await readTopic(dir, 'blobs')).values).toEqual(['first', 'second'])
   })
 
-  for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, exitCode] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`${signal} appends every line read, prints the count and exits ${exitCode}, leaving the directory closed cleanly`, async () => {
       const dir = await dataDir()
       // A linger far longer than the test: only the signal can get these lines appended.

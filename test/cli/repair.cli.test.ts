@@ -28,7 +28,10 @@ async function repairJson(dir: string, ...flags: string[]): Promise<RepairReport
 }
 
 function recoveryPointInCheckpoint(dir: string, key: string): number | undefined {
-  const line = fs.readFileSync(path.join(dir, 'recovery-point-offset-checkpoint'), 'utf8').split('\n').find((text) => text.startsWith(`${key} `))
+  const line = fs
+    .readFileSync(path.join(dir, 'recovery-point-offset-checkpoint'), 'utf8')
+    .split('\n')
+    .find((text) => text.startsWith(`${key} `))
   return line === undefined ? undefined : Number(line.split(' ')[2])
 }
 
@@ -57,14 +60,22 @@ describe('seglog repair', () => {
       newLogEndOffset: built.logEndOffset - 1,
       offsetsLost: { from: built.logEndOffset - 1, to: built.logEndOffset },
     })
-    expect(repair!.quarantined).toEqual([{
-      file: last, position: cutAt, bytes: damaged.length - cutAt, quarantineFile: `${last}.${cutAt}.quarantine`, isWholeSegment: false,
-      firstOffset: built.logEndOffset - 1, endOffset: built.logEndOffset - 1,
-    }])
+    expect(repair!.quarantined).toEqual([
+      {
+        file: last,
+        position: cutAt,
+        bytes: damaged.length - cutAt,
+        quarantineFile: `${last}.${cutAt}.quarantine`,
+        isWholeSegment: false,
+        firstOffset: built.logEndOffset - 1,
+        endOffset: built.logEndOffset - 1,
+      },
+    ])
     expect(fs.readFileSync(last)).toEqual(damaged.subarray(0, cutAt))
     expect(fs.readFileSync(`${last}.${cutAt}.quarantine`)).toEqual(damaged.subarray(cutAt))
     expect(recoveryPointInCheckpoint(built.dir, 'orders 0')).toBe(built.logEndOffset - 1)
-    for (const base of built.segmentBaseOffsets.slice(0, -1)) expect(fs.readFileSync(segmentFile(built.partitionDir, base, '.log'))).toEqual(built.original.get(base))
+    for (const base of built.segmentBaseOffsets.slice(0, -1))
+      expect(fs.readFileSync(segmentFile(built.partitionDir, base, '.log'))).toEqual(built.original.get(base))
 
     await expectRecordsIntact(built.dir, built.logEndOffset - 1)
     const verified = await runCli(['verify', built.dir])
@@ -83,7 +94,11 @@ describe('seglog repair', () => {
 
     const report = await repairJson(built.dir)
     const [repair] = report.repairs
-    expect(repair).toMatchObject({ damage: { file: middle, position: cutAt, reason: 'bad-crc' }, cause: 'below-recovery-point', newLogEndOffset: middleBase + 10 })
+    expect(repair).toMatchObject({
+      damage: { file: middle, position: cutAt, reason: 'bad-crc' },
+      cause: 'below-recovery-point',
+      newLogEndOffset: middleBase + 10,
+    })
     expect(repair!.offsetsLost).toEqual({ from: middleBase + 10, to: built.logEndOffset })
     expect(repair!.quarantined.map((move) => [move.file, move.position, move.bytes, move.isWholeSegment])).toEqual([
       [middle, cutAt, damaged.length - cutAt, false],
@@ -96,7 +111,8 @@ describe('seglog repair', () => {
       expect(move.quarantineFile).toBe(`${segmentFile(built.partitionDir, base, '.log')}.0.quarantine`)
       expect(fs.readFileSync(move.quarantineFile)).toEqual(built.original.get(base))
       expect(move.firstOffset).toBe(base)
-      for (const suffix of ['.log', '.index', '.timeindex'] as const) expect(fs.existsSync(segmentFile(built.partitionDir, base, suffix))).toBe(false)
+      for (const suffix of ['.log', '.index', '.timeindex'] as const)
+        expect(fs.existsSync(segmentFile(built.partitionDir, base, suffix))).toBe(false)
     }
     expect(recoveryPointInCheckpoint(built.dir, 'orders 0')).toBe(middleBase + 10)
 
@@ -118,7 +134,9 @@ describe('seglog repair', () => {
     expect([refused.file, refused.position]).toEqual([offsetsLog, cutAt])
 
     const report = await repairJson(dir)
-    expect(report.repairs.map((repair) => [repair.topic, repair.partition, repair.damage.position, repair.newLogEndOffset])).toEqual([['__consumer_offsets', 0, cutAt, 20]])
+    expect(report.repairs.map((repair) => [repair.topic, repair.partition, repair.damage.position, repair.newLogEndOffset])).toEqual([
+      ['__consumer_offsets', 0, cutAt, 20],
+    ])
     expect(fs.readFileSync(`${offsetsLog}.${cutAt}.quarantine`)).toEqual(damaged.subarray(cutAt))
     expect(fs.readFileSync(offsetsLog)).toEqual(damaged.subarray(0, cutAt))
 
@@ -139,7 +157,7 @@ describe('seglog repair', () => {
     expect(fileStates(built.dir)).toEqual(before)
   })
 
-  it('leaves a torn write past the recovery point to the engine\'s recovery, with a note', async () => {
+  it("leaves a torn write past the recovery point to the engine's recovery, with a note", async () => {
     const built = await buildCrashedPartition()
     const last = segmentFile(built.partitionDir, built.segmentBaseOffsets.at(-1)!, '.log')
     const size = fs.statSync(last).size
@@ -147,7 +165,9 @@ describe('seglog repair', () => {
     const before = fileStates(built.dir)
     const result = await runCli(['repair', '--yes', built.dir])
     expect(result.code).toBe(0)
-    expect(outputLines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^note: orders-0: ${path.basename(last)} at byte ${size}: 40 bytes `))])
+    expect(outputLines(result.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^note: orders-0: ${path.basename(last)} at byte ${size}: 40 bytes `)),
+    ])
     expect(fileStates(built.dir)).toEqual(before)
   })
 
@@ -181,7 +201,7 @@ describe('seglog repair', () => {
     const before = fileStates(built.dir)
     const unconfirmed = await runCli(['repair', built.dir])
     expect(unconfirmed.code).toBe(2)
-    expect(outputLines(unconfirmed.stderr)).toEqual([expect.stringMatching(/^seglog: .*--yes/), 'Try \'seglog repair --help\''])
+    expect(outputLines(unconfirmed.stderr)).toEqual([expect.stringMatching(/^seglog: .*--yes/), "Try 'seglog repair --help'"])
     const dry = await runCli(['repair', '--dry-run', built.dir])
     expect(dry.stderr).toBe('')
     expect(dry.code).toBe(0)
@@ -256,10 +276,15 @@ describe('seglog repair: bad arguments', () => {
     const dir = await makeTmpDir('seglog-cli-')
     const file = path.join(dir, 'notes.txt')
     fs.writeFileSync(file, 'hi')
-    for (const args of [['repair', '--yes', '--partition', '0', dir], ['repair', '--yes', file], ['repair'], ['repair', '--yes', '--partition', 'x', '--topic', 't', dir]]) {
+    for (const args of [
+      ['repair', '--yes', '--partition', '0', dir],
+      ['repair', '--yes', file],
+      ['repair'],
+      ['repair', '--yes', '--partition', 'x', '--topic', 't', dir],
+    ]) {
       const result = await runCli(args)
       expect(result.code, args.join(' ')).toBe(2)
-      expect(outputLines(result.stderr)).toEqual([expect.stringMatching(/^seglog: /), 'Try \'seglog repair --help\''])
+      expect(outputLines(result.stderr)).toEqual([expect.stringMatching(/^seglog: /), "Try 'seglog repair --help'"])
     }
     const missing = await runCli(['repair', '--yes', path.join(dir, 'nope')])
     expect(missing.code).toBe(1)

@@ -9,7 +9,13 @@ const columns: Column[] = [
   { header: 'NOTE', wraps: true },
 ]
 const rows = [
-  ['orders-' + 'x'.repeat(60) + '-3', '12', 'a detail nobody needs at 80 columns', '4096', 'a note that is long enough to need wrapping somewhere'],
+  [
+    'orders-' + 'x'.repeat(60) + '-3',
+    '12',
+    'a detail nobody needs at 80 columns',
+    '4096',
+    'a note that is long enough to need wrapping somewhere',
+  ],
   ['small-0', '3', '-', '10', 'short'],
 ]
 
@@ -49,7 +55,10 @@ describe('fitTable', () => {
   })
 
   it('never shortens numbers, and prints as narrow as it gets when nothing else can go', () => {
-    const numbers: Column[] = [{ header: 'N', isNumeric: true, shorten: 'end' }, { header: 'M', isNumeric: true }]
+    const numbers: Column[] = [
+      { header: 'N', isNumeric: true, shorten: 'end' },
+      { header: 'M', isNumeric: true },
+    ]
     const fitted = fitTable(numbers, [['12345678901234567890', '98765432109876543210']], '', 20)
     expect(fitted.lines[1]).toBe('12345678901234567890  98765432109876543210')
     expect(fitted.hidden).toEqual([])

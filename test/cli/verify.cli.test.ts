@@ -61,7 +61,9 @@ describe('seglog verify', () => {
     const single = await runCli(['verify', log])
     expect(single.stderr).toBe('')
     expect(single.code).toBe(0)
-    expect(single.stdout).toBe(`verified 1 segments, ${batchPositions(log).length} batches, ${2 * batchPositions(log).length} records, ${fs.statSync(log).size} bytes: 0 problems\n`)
+    expect(single.stdout).toBe(
+      `verified 1 segments, ${batchPositions(log).length} batches, ${2 * batchPositions(log).length} records, ${fs.statSync(log).size} bytes: 0 problems\n`,
+    )
   })
 
   it('names the file and byte position of a batch with a flipped byte, exit 1', async () => {
@@ -79,7 +81,13 @@ describe('seglog verify', () => {
 
   it('reports records that do not decode only with --deep', async () => {
     const dir = await makeTmpDir('seglog-cli-')
-    const broken = encodeBatch([{ value: Buffer.from('a'), timestamp: T0 }, { value: Buffer.from('b'), timestamp: T0 }], { baseOffset: 0 })
+    const broken = encodeBatch(
+      [
+        { value: Buffer.from('a'), timestamp: T0 },
+        { value: Buffer.from('b'), timestamp: T0 },
+      ],
+      { baseOffset: 0 },
+    )
     broken.writeInt32BE(1, 57) // claims 1 record, holds 2 (lastOffsetDelta still 1)
     writeBatchCrc(broken)
     const log = path.join(dir, '00000000000000000000.log')
@@ -87,7 +95,9 @@ describe('seglog verify', () => {
     expect((await runCli(['verify', log])).code).toBe(0)
     const deep = await runCli(['verify', '--deep', log])
     expect(deep.code).toBe(1)
-    expect(outputLines(deep.stderr).filter((line) => line.startsWith('seglog:'))).toEqual([expect.stringMatching(new RegExp(`^seglog: ${escape(log)} at byte \\d+: bad-length .*in the batch at byte 0$`))])
+    expect(outputLines(deep.stderr).filter((line) => line.startsWith('seglog:'))).toEqual([
+      expect.stringMatching(new RegExp(`^seglog: ${escape(log)} at byte \\d+: bad-length .*in the batch at byte 0$`)),
+    ])
   })
 
   it('reports a truncated segment tail at the byte where the partial batch starts', async () => {
@@ -132,10 +142,14 @@ describe('seglog verify', () => {
     const result = await runCli(['verify', data.dir])
     expect(result.code).toBe(1)
     const stderr = outputLines(result.stderr)
-    expect(stderr).toContainEqual(`seglog: ${index} at byte ${slot * 8}: entry ${slot} (offset ${relativeOffset}, position 9999999) points at byte 9999999, past the end of the ${fs.statSync(segmentFile(built.dir, 0, '.log')).size}-byte log`)
+    expect(stderr).toContainEqual(
+      `seglog: ${index} at byte ${slot * 8}: entry ${slot} (offset ${relativeOffset}, position 9999999) points at byte 9999999, past the end of the ${fs.statSync(segmentFile(built.dir, 0, '.log')).size}-byte log`,
+    )
     const dumped = await runCli(['dump', '--verify-index-only', index])
     expect(dumped.code).toBe(1)
-    expect(outputLines(dumped.stderr)).toContainEqual(expect.stringMatching(new RegExp(`^ {2}Index offset: ${relativeOffset}, log offset: -1 `)))
+    expect(outputLines(dumped.stderr)).toContainEqual(
+      expect.stringMatching(new RegExp(`^ {2}Index offset: ${relativeOffset}, log offset: -1 `)),
+    )
   })
 
   it('reports a closed segment whose time index lacks its closing entry', async () => {
@@ -145,7 +159,9 @@ describe('seglog verify', () => {
     fs.truncateSync(timeIndex, fs.statSync(timeIndex).size - 12)
     const result = await runCli(['verify', built.dir])
     expect(result.code).toBe(1)
-    expect(outputLines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^seglog: ${escape(timeIndex)} at byte \\d+: last entry .* is not the segment's largest timestamp`))])
+    expect(outputLines(result.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^seglog: ${escape(timeIndex)} at byte \\d+: last entry .* is not the segment's largest timestamp`)),
+    ])
   })
 
   it('checks the checkpoints against the partitions they name', async () => {
@@ -153,15 +169,28 @@ describe('seglog verify', () => {
     const end = data.partitions.get('orders-0')!.logEndOffset
     const recoveryFile = path.join(data.dir, 'recovery-point-offset-checkpoint')
     const text = fs.readFileSync(recoveryFile, 'utf8')
-    fs.writeFileSync(recoveryFile, text.replace(`orders 0 ${end}`, `orders 0 ${end + 5}`).replace(/^0\n(\d+)\n/, (_, count: string) => `0\n${Number(count) + 1}\n`) + 'ghost 0 3\n')
-    fs.writeFileSync(path.join(data.dir, 'log-start-offset-checkpoint'), `0\n1\norders 1 ${data.partitions.get('orders-1')!.logEndOffset + 1}\n`)
+    fs.writeFileSync(
+      recoveryFile,
+      text.replace(`orders 0 ${end}`, `orders 0 ${end + 5}`).replace(/^0\n(\d+)\n/, (_, count: string) => `0\n${Number(count) + 1}\n`) +
+        'ghost 0 3\n',
+    )
+    fs.writeFileSync(
+      path.join(data.dir, 'log-start-offset-checkpoint'),
+      `0\n1\norders 1 ${data.partitions.get('orders-1')!.logEndOffset + 1}\n`,
+    )
     const result = await runCli(['verify', data.dir])
     expect(result.code).toBe(1)
     const stderr = outputLines(result.stderr)
     const line = text.split('\n').indexOf(`orders 0 ${end}`) + 1
     expect(stderr).toContain(`seglog: ${recoveryFile} line ${line} (orders 0): recovery point ${end + 5} is past the log end offset ${end}`)
-    expect(stderr).toContainEqual(expect.stringMatching(/recovery-point-offset-checkpoint line \d+ \(ghost 0\): names a partition that has no directory$/))
-    expect(stderr).toContainEqual(expect.stringMatching(/log-start-offset-checkpoint line 3 \(orders 1\): log start offset \d+ is outside the partition's offsets \[0, \d+\]/))
+    expect(stderr).toContainEqual(
+      expect.stringMatching(/recovery-point-offset-checkpoint line \d+ \(ghost 0\): names a partition that has no directory$/),
+    )
+    expect(stderr).toContainEqual(
+      expect.stringMatching(
+        /log-start-offset-checkpoint line 3 \(orders 1\): log start offset \d+ is outside the partition's offsets \[0, \d+\]/,
+      ),
+    )
     expect(stderr).toHaveLength(3)
   })
 
@@ -196,7 +225,9 @@ describe('seglog verify', () => {
     const quarantine = await quarantineGarbage(data.dir, built.dir, built.segmentBaseOffsets.at(-1)!, Buffer.alloc(100, 0xee))
     const result = await runCli(['verify', data.dir])
     expect(result.code).toBe(0)
-    expect(outputLines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^note: ${escape(quarantine)}: 100 bytes recovery cut from `))])
+    expect(outputLines(result.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^note: ${escape(quarantine)}: 100 bytes recovery cut from `)),
+    ])
     expect(result.stdout).toMatch(/: 0 problems\n$/)
   })
 
@@ -209,7 +240,10 @@ describe('seglog verify', () => {
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     expect(result.stdout).toBe(expectedSummary(data, 0) + '\n')
-    const files = await runCli(['verify', ...data.partitions.get('orders-0')!.segmentBaseOffsets.map((base) => segmentFile(data.partitions.get('orders-0')!.dir, base, '.log'))])
+    const files = await runCli([
+      'verify',
+      ...data.partitions.get('orders-0')!.segmentBaseOffsets.map((base) => segmentFile(data.partitions.get('orders-0')!.dir, base, '.log')),
+    ])
     expect(files.code).toBe(0)
     expect(fileStates(data.dir)).toEqual(before)
   })
@@ -236,7 +270,11 @@ describe('seglog verify: damage away from the tail', () => {
     const before = segmentFile(built.partitionDir, first, '.log')
     const after = segmentFile(built.partitionDir, third, '.log')
     expect(outputLines(result.stderr)).toEqual([
-      expect.stringMatching(new RegExp(`^seglog: ${escape(after)}: base offset ${third} .*${escape(before)}.* ${second - 1}: offsets ${second}\\.\\.${third - 1} `)),
+      expect.stringMatching(
+        new RegExp(
+          `^seglog: ${escape(after)}: base offset ${third} .*${escape(before)}.* ${second - 1}: offsets ${second}\\.\\.${third - 1} `,
+        ),
+      ),
     ])
     expect(result.stdout).toMatch(/: 1 problems\n$/)
   })
@@ -285,7 +323,9 @@ describe('seglog verify: damage away from the tail', () => {
     fs.appendFileSync(last, built.original.get(built.segmentBaseOffsets[0]!)!.subarray(0, 40))
     const { line, code } = await verdicts(built, last)
     expect(code).toBe(1)
-    expect(line).toMatch(new RegExp(`^seglog: ${escape(last)} at byte ${size}: 40 bytes of a partial batch at the end of the file; .*recovery cuts`))
+    expect(line).toMatch(
+      new RegExp(`^seglog: ${escape(last)} at byte ${size}: 40 bytes of a partial batch at the end of the file; .*recovery cuts`),
+    )
     expect(line).not.toContain('seglog repair')
     const engine = await openIdleEngine(built.dir)
     expect(engine.partition('orders', 0).logEndOffset).toBe(built.logEndOffset)
@@ -301,7 +341,7 @@ describe('seglog verify: bad arguments', () => {
       const result = await runCli(args)
       expect(result.code, args.join(' ')).toBe(2)
       expect(result.stdout).toBe('')
-      expect(outputLines(result.stderr)).toEqual([expect.stringMatching(/^seglog: /), 'Try \'seglog verify --help\''])
+      expect(outputLines(result.stderr)).toEqual([expect.stringMatching(/^seglog: /), "Try 'seglog verify --help'"])
     }
   })
 
@@ -314,7 +354,7 @@ describe('seglog verify: bad arguments', () => {
     expect(result.stdout).toBe('verified 0 segments, 0 batches, 0 records, 0 bytes: 1 problems\n')
   })
 
-  it('reports a directory that is not seglog\'s and a file it cannot verify, exit 1', async () => {
+  it("reports a directory that is not seglog's and a file it cannot verify, exit 1", async () => {
     const dir = await makeTmpDir('seglog-cli-')
     const notes = path.join(dir, 'notes.txt')
     fs.writeFileSync(notes, 'hi')

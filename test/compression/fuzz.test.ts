@@ -29,10 +29,13 @@ function corpusFor(codec: Codec): Buffer[] {
   const corpus = inputs.map((input) => codec.compress(input))
   const text = compressibleBytes(20 * KIB, 3)
   if (codec.name === 'lz4') {
-    corpus.push(buildLz4Frame(text, { bdCode: 5, hasBlockChecksum: true, hasContentSize: true, hasContentChecksum: true, blockSize: 4 * KIB }))
+    corpus.push(
+      buildLz4Frame(text, { bdCode: 5, hasBlockChecksum: true, hasContentSize: true, hasContentChecksum: true, blockSize: 4 * KIB }),
+    )
     corpus.push(buildLz4Frame(text, { bdCode: 7, hasContentChecksum: true }), lz4.encode(text))
   }
-  if (codec.name === 'snappy') corpus.push(snappy.compressSync(text), Buffer.concat([codec.compress(text), XERIAL_HEADER, codec.compress(text).subarray(16)]))
+  if (codec.name === 'snappy')
+    corpus.push(snappy.compressSync(text), Buffer.concat([codec.compress(text), XERIAL_HEADER, codec.compress(text).subarray(16)]))
   if (codec.name === 'zstd') {
     const cctx = new zstd.CCtx()
     cctx.setParameter(zstd.CParameter.contentSizeFlag, 0)
@@ -105,32 +108,39 @@ const YIELD_EVERY_MS = 500
 describe('fuzz: only CorruptCompressionError escapes decompress', () => {
   const perCodecMs = TOTAL_MS / NAMES.length
 
-  it.each(NAMES)('%s', async (name) => {
-    const codec = codecForName(name)
-    const corpus = corpusFor(codec)
-    const random = seededRandom(SEED ^ name.length * 0x9e3779b9)
-    const deadline = performance.now() + perCodecMs
-    let cases = 0
-    let nextYield = performance.now() + YIELD_EVERY_MS
-    while (performance.now() < deadline) {
-      if (performance.now() >= nextYield) {
-        await new Promise((resolve) => setImmediate(resolve))
-        nextYield = performance.now() + YIELD_EVERY_MS
-      }
-      cases++
-      let input = random() < 0.15 ? randomBytes(below(random, 512), below(random, 2 ** 31)) : mutate(random, pick(random, corpus), corpus)
-      if (name === 'lz4') input = fixLz4HeaderChecksum(random, input)
-      const limit = pick(random, LIMITS)
-      try {
-        const output = codec.decompress(input, limit)
-        expect(output.length).toBeLessThanOrEqual(limit)
-      } catch (error) {
-        if (!(error instanceof CorruptCompressionError)) {
-          throw new Error(`SEGLOG_FUZZ_SEED=${SEED}: ${name} case ${cases} (limit ${limit}) threw ${String(error)}; ` +
-            `input ${input.subarray(0, 128).toString('hex')}${input.length > 128 ? '…' : ''}`, { cause: error })
+  it.each(NAMES)(
+    '%s',
+    async (name) => {
+      const codec = codecForName(name)
+      const corpus = corpusFor(codec)
+      const random = seededRandom(SEED ^ (name.length * 0x9e3779b9))
+      const deadline = performance.now() + perCodecMs
+      let cases = 0
+      let nextYield = performance.now() + YIELD_EVERY_MS
+      while (performance.now() < deadline) {
+        if (performance.now() >= nextYield) {
+          await new Promise((resolve) => setImmediate(resolve))
+          nextYield = performance.now() + YIELD_EVERY_MS
+        }
+        cases++
+        let input = random() < 0.15 ? randomBytes(below(random, 512), below(random, 2 ** 31)) : mutate(random, pick(random, corpus), corpus)
+        if (name === 'lz4') input = fixLz4HeaderChecksum(random, input)
+        const limit = pick(random, LIMITS)
+        try {
+          const output = codec.decompress(input, limit)
+          expect(output.length).toBeLessThanOrEqual(limit)
+        } catch (error) {
+          if (!(error instanceof CorruptCompressionError)) {
+            throw new Error(
+              `SEGLOG_FUZZ_SEED=${SEED}: ${name} case ${cases} (limit ${limit}) threw ${String(error)}; ` +
+                `input ${input.subarray(0, 128).toString('hex')}${input.length > 128 ? '…' : ''}`,
+              { cause: error },
+            )
+          }
         }
       }
-    }
-    expect(cases).toBeGreaterThan(20)
-  }, TOTAL_MS + 30_000)
+      expect(cases).toBeGreaterThan(20)
+    },
+    TOTAL_MS + 30_000,
+  )
 })

@@ -10,7 +10,7 @@ interface KafkaJsCodec {
 }
 
 const require = createRequire(import.meta.url)
-const kafkajs = require('kafkajs') as { CompressionTypes: { GZIP: number }, CompressionCodecs: Record<number, () => KafkaJsCodec> }
+const kafkajs = require('kafkajs') as { CompressionTypes: { GZIP: number }; CompressionCodecs: Record<number, () => KafkaJsCodec> }
 const kafkaGzip = kafkajs.CompressionCodecs[kafkajs.CompressionTypes.GZIP]!()
 
 describe('gzip against KafkaJS', () => {

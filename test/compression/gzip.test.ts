@@ -25,15 +25,26 @@ describe('gzip', () => {
 
   it('reads a member with header flags (FNAME) and another OS byte', () => {
     const member = gzipSync(input)
-    const withName = Buffer.concat([member.subarray(0, 3), Buffer.from([0x08, 0, 0, 0, 0, 0, 0xff]), Buffer.from('name\0'), member.subarray(10)])
+    const withName = Buffer.concat([
+      member.subarray(0, 3),
+      Buffer.from([0x08, 0, 0, 0, 0, 0, 0xff]),
+      Buffer.from('name\0'),
+      member.subarray(10),
+    ])
     expect(gzipCodec.decompress(withName, MIB).equals(input)).toBe(true)
   })
 
-  it('rejects, wrapping zlib\'s error: garbage, truncation, a bad CRC, trailing garbage, empty input', () => {
+  it("rejects, wrapping zlib's error: garbage, truncation, a bad CRC, trailing garbage, empty input", () => {
     const member = gzipCodec.compress(input)
     const badCrc = Buffer.from(member)
     badCrc[badCrc.length - 8] = badCrc[badCrc.length - 8]! ^ 1
-    for (const bad of [Buffer.from('not gzip'), member.subarray(0, member.length - 3), badCrc, Buffer.concat([member, Buffer.from('xx')]), Buffer.alloc(0)]) {
+    for (const bad of [
+      Buffer.from('not gzip'),
+      member.subarray(0, member.length - 3),
+      badCrc,
+      Buffer.concat([member, Buffer.from('xx')]),
+      Buffer.alloc(0),
+    ]) {
       const error = corruptionOf(() => gzipCodec.decompress(bad, MIB))
       expect(error).toMatchObject({ code: 'CORRUPT_RECORD', codec: 'gzip' })
       expect(error.cause).toBeInstanceOf(Error)

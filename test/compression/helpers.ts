@@ -79,7 +79,11 @@ export function buildLz4Frame(input: Buffer, options: Lz4FrameOptions = {}): Buf
     descriptor.push(...field)
   }
   const descriptorBytes = Buffer.from(descriptor)
-  const parts: Buffer[] = [Buffer.from([0x04, 0x22, 0x4d, 0x18]), descriptorBytes, Buffer.from([lz4.utils.descriptorChecksum(descriptorBytes)])]
+  const parts: Buffer[] = [
+    Buffer.from([0x04, 0x22, 0x4d, 0x18]),
+    descriptorBytes,
+    Buffer.from([lz4.utils.descriptorChecksum(descriptorBytes)]),
+  ]
   for (let start = 0; start < input.length; start += blockSize) {
     const block = input.subarray(start, Math.min(start + blockSize, input.length))
     const compressed = Buffer.alloc(lz4.encodeBound(block.length))

@@ -66,7 +66,7 @@ describe('lz4 frame: what we write', () => {
     expect(frame.length).toBe(7 + 4 + 64 * KIB + 4 + 10 + 4)
   })
 
-  it('is readable by the lz4 package\'s own frame decoder', () => {
+  it("is readable by the lz4 package's own frame decoder", () => {
     const input = compressibleBytes(300 * KIB, 3)
     expect(lz4.decode(codec.compress(input)).equals(input)).toBe(true)
   })
@@ -112,7 +112,7 @@ describe('lz4 frame: what we read beyond what we write', () => {
     expect(codec.decompress(frame, MIB).equals(input)).toBe(true)
   })
 
-  it('reads the lz4 package\'s default stream output (BD 7, content checksum)', () => {
+  it("reads the lz4 package's default stream output (BD 7, content checksum)", () => {
     const frame = lz4.encode(input)
     expect(frame.subarray(4, 6).toString('hex')).toBe('6470')
     expect(codec.decompress(frame, MIB).equals(input)).toBe(true)

@@ -2,7 +2,12 @@ import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { SeglogError } from '../../src/errors.js'
 import {
-  codecForId, codecForName, CodecRegistry, COMPRESSION_IDS, CorruptCompressionError, UnsupportedCompressionError,
+  codecForId,
+  codecForName,
+  CodecRegistry,
+  COMPRESSION_IDS,
+  CorruptCompressionError,
+  UnsupportedCompressionError,
 } from '../../src/compression/index.js'
 import { thrownBy } from './helpers.js'
 
@@ -74,11 +79,22 @@ describe('errors', () => {
   it('CorruptCompressionError carries codec, position and detail under code CORRUPT_RECORD', () => {
     const error = new CorruptCompressionError('lz4', 42, 'block checksum mismatch', { cause: 'x' })
     expect(error).toBeInstanceOf(SeglogError)
-    expect(error).toMatchObject({ name: 'CorruptCompressionError', code: 'CORRUPT_RECORD', codec: 'lz4', position: 42, detail: 'block checksum mismatch', cause: 'x' })
+    expect(error).toMatchObject({
+      name: 'CorruptCompressionError',
+      code: 'CORRUPT_RECORD',
+      codec: 'lz4',
+      position: 42,
+      detail: 'block checksum mismatch',
+      cause: 'x',
+    })
   })
 
   it('UnsupportedCompressionError names the codec and, for a load failure, the package', () => {
-    expect(new UnsupportedCompressionError(7)).toMatchObject({ name: 'UnsupportedCompressionError', code: 'UNSUPPORTED_COMPRESSION', codec: 7 })
+    expect(new UnsupportedCompressionError(7)).toMatchObject({
+      name: 'UnsupportedCompressionError',
+      code: 'UNSUPPORTED_COMPRESSION',
+      codec: 7,
+    })
     expect(new UnsupportedCompressionError('zstd', 'zstd-napi').message).toContain('zstd-napi')
   })
 })

@@ -130,7 +130,7 @@ describe('snappy (xerial): output bound', () => {
     expect(error.detail).toMatch(/cannot decode to/)
   })
 
-  it('rejects a varint claiming more than 22 bytes per stored byte (snappy\'s densest element)', () => {
+  it("rejects a varint claiming more than 22 bytes per stored byte (snappy's densest element)", () => {
     // 200 MiB claimed by a 10-byte block: under the limit, but no block that small can hold it.
     const hostile = Buffer.from([0x80, 0x80, 0x80, 0x64, 0x00, 0, 0, 0, 0, 0])
     expect(corruptionOf(() => codec.decompress(hostile, 256 * MIB)).detail).toMatch(/cannot decode to/)
@@ -141,7 +141,10 @@ describe('snappy (xerial): output bound', () => {
 
   it('rejects a plausible varint over maxOutputBytes before decoding', () => {
     const block = snappy.compressSync(Buffer.alloc(100 * KIB))
-    expect(corruptionOf(() => codec.decompress(block, 50 * KIB))).toMatchObject({ position: 0, detail: expect.stringMatching(/maxOutputBytes/) })
+    expect(corruptionOf(() => codec.decompress(block, 50 * KIB))).toMatchObject({
+      position: 0,
+      detail: expect.stringMatching(/maxOutputBytes/),
+    })
   })
 
   it('rejects xerial chunks whose declared sizes add up past maxOutputBytes, before decoding', () => {

@@ -46,7 +46,7 @@ describe('zstd: what we write', () => {
 describe('zstd: what we read', () => {
   const input = compressibleBytes(300 * KIB, 2)
 
-  it('reads a frame without a content size, as zstd-napi\'s CompressStream writes it', async () => {
+  it("reads a frame without a content size, as zstd-napi's CompressStream writes it", async () => {
     const frame = await collect(Readable.from([input]).pipe(new CompressStream({ compressionLevel: 3 })))
     expect(zstd.getFrameContentSize(frame)).toBeNull()
     expect(codec.decompress(frame, MIB).equals(input)).toBe(true)
@@ -69,7 +69,12 @@ describe('zstd: what we read', () => {
     const parts = [input.subarray(0, 100 * KIB), input.subarray(100 * KIB, 200 * KIB), input.subarray(200 * KIB)]
     const sized = Buffer.concat([codec.compress(parts[0]!), skippableFrame(10), codec.compress(parts[1]!), codec.compress(parts[2]!)])
     expect(codec.decompress(sized, MIB).equals(input)).toBe(true)
-    const mixed = Buffer.concat([codec.compress(parts[0]!), frameWithoutContentSize(parts[1]!), skippableFrame(3), codec.compress(parts[2]!)])
+    const mixed = Buffer.concat([
+      codec.compress(parts[0]!),
+      frameWithoutContentSize(parts[1]!),
+      skippableFrame(3),
+      codec.compress(parts[2]!),
+    ])
     expect(codec.decompress(mixed, MIB).equals(input)).toBe(true)
   })
 

@@ -31,7 +31,9 @@ async function drain(consumer: Consumer, deletedAt: Promise<number>): Promise<Ou
       return { kind: 'error', error, records }
     }
   })()
-  const hung = deletedAt.then(() => new Promise<Outcome>((resolve) => setTimeout(() => resolve({ kind: 'hung', records }), PROMPT_MS).unref()))
+  const hung = deletedAt.then(
+    () => new Promise<Outcome>((resolve) => setTimeout(() => resolve({ kind: 'hung', records }), PROMPT_MS).unref()),
+  )
   return Promise.race([iterate, hung])
 }
 
@@ -47,7 +49,9 @@ describe('consuming a topic while it is deleted', () => {
         for (let partition = 0; partition < 2; partition++) {
           const log = engine.partition('t', partition)
           for (let batch = 0; batch < 20; batch++) {
-            await log.appendRecords(Array.from({ length: 10 }, (_, slot) => ({ value: Buffer.alloc(100, batch * 10 + slot), timestamp: 1_700_000_000_000 })))
+            await log.appendRecords(
+              Array.from({ length: 10 }, (_, slot) => ({ value: Buffer.alloc(100, batch * 10 + slot), timestamp: 1_700_000_000_000 })),
+            )
           }
         }
         const consumer = await engine.consumer({ group: `g${run}`, topics: ['t'], maxBytes: 256 })
@@ -68,7 +72,12 @@ describe('consuming a topic while it is deleted', () => {
           continue
         }
         const error = result.error
-        if (!(error instanceof UnknownTopicOrPartitionError) || error.code !== 'UNKNOWN_TOPIC_OR_PARTITION' || error.topic !== 't' || !error.isDeleted) {
+        if (
+          !(error instanceof UnknownTopicOrPartitionError) ||
+          error.code !== 'UNKNOWN_TOPIC_OR_PARTITION' ||
+          error.topic !== 't' ||
+          !error.isDeleted
+        ) {
           const shown = error instanceof SeglogError ? `${error.code}: ${error.message}` : String(error)
           failures.push(`${label}: ended with ${shown}`)
         }
@@ -119,7 +128,10 @@ describe('a topic deleted while a consumer is being created', () => {
       const engine = await openQuietEngine(dir)
       try {
         await engine.createTopic('t', { partitions: 3 })
-        for (const log of engine.partitions('t')) await log.appendRecords(Array.from({ length: 20 }, (_, slot) => ({ value: Buffer.from(`v${slot}`), timestamp: 1_700_000_000_000 + slot })))
+        for (const log of engine.partitions('t'))
+          await log.appendRecords(
+            Array.from({ length: 20 }, (_, slot) => ({ value: Buffer.from(`v${slot}`), timestamp: 1_700_000_000_000 + slot })),
+          )
         // A timestamp start makes the creation read each partition before it returns.
         const creating = engine.consumer({ group: 'g', topics: ['t'], from: { timestamp: 1_700_000_000_010 } })
         const deleting = engine.deleteTopic('t')

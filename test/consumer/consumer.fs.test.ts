@@ -25,7 +25,11 @@ async function setup(options: { flush?: 'sync' | 'os'; partitions?: number; reco
   const partitions = options.partitions ?? 2
   await engine.createTopic('t', { partitions })
   for (let partition = 0; partition < partitions; partition++) {
-    await fill(engine.partition('t', partition), options.records ?? 100, { perBatch: 25, timestamp: (n) => T + n * 1000, prefix: `p${partition}-` })
+    await fill(engine.partition('t', partition), options.records ?? 100, {
+      perBatch: 25,
+      timestamp: (n) => T + n * 1000,
+      prefix: `p${partition}-`,
+    })
   }
   return { dir, engine, warnings }
 }
@@ -83,7 +87,7 @@ describe('tailing while a producer writes', () => {
     const sent = new Map<string, string>()
     const producer = engine.producer({ lingerMs: 0, compression: 'lz4' })
     const producing = (async () => {
-      for (let next = 0; next < total; ) {
+      for (let next = 0; next < total;) {
         const chunk = Math.min(total - next, 1 + Math.floor(Math.random() * 400))
         const records = range(next, next + chunk).map((n) => ({ value: `value-${n}`, partition: n % 4 }))
         const metadata = await producer.send('live', records)
@@ -131,7 +135,9 @@ describe('tailing while a producer writes', () => {
     latencies.sort((a, b) => a - b)
     const p50 = latencies[Math.floor(latencies.length * 0.5)]!
     const p99 = latencies[Math.floor(latencies.length * 0.99)]!
-    console.log(`append -> consumer latency while tailing ('os', 500 single-record appends): p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, max ${latencies.at(-1)!.toFixed(3)} ms`)
+    console.log(
+      `append -> consumer latency while tailing ('os', 500 single-record appends): p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, max ${latencies.at(-1)!.toFixed(3)} ms`,
+    )
     await consumer.close()
     await engine.close()
   })
@@ -258,7 +264,9 @@ describe('waking', () => {
     await sleep(200)
     const idleReads = calls.readRaw - before
     const cpu = process.cpuUsage(cpuBefore)
-    console.log(`idle consumer over 200 ms: ${idleReads} readRaw calls, ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms CPU for the whole process`)
+    console.log(
+      `idle consumer over 200 ms: ${idleReads} readRaw calls, ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms CPU for the whole process`,
+    )
     expect(idleReads).toBe(0)
 
     await fill(engine.partition('t', 2), 1, { prefix: 'late-' })
@@ -280,7 +288,11 @@ describe('waking', () => {
     const { engine } = await setup({ partitions: 2, records: 0 })
     const [p0, p1] = engine.partitions('t') as [PartitionLog, PartitionLog]
     const marker = encodeTransactionMarker('COMMIT', 0)
-    await p1.appendRecords([{ key: marker.key, value: marker.value, timestamp: Date.now() }], { isControl: true, producerId: 7, producerEpoch: 0 })
+    await p1.appendRecords([{ key: marker.key, value: marker.value, timestamp: Date.now() }], {
+      isControl: true,
+      producerId: 7,
+      producerEpoch: 0,
+    })
     const readRaw = p1.readRaw.bind(p1)
     let injected = false
     p1.readRaw = async (...args: Parameters<PartitionLog['readRaw']>) => {
@@ -294,7 +306,10 @@ describe('waking', () => {
     const records = await take(consumer, 1, 2000)
     expect(injected).toBe(true)
     expect(records.map((record) => [record.partition, record.offset])).toEqual([[0, 0]])
-    expect(consumer.positions()).toEqual([{ topic: 't', partition: 0, offset: 1 }, { topic: 't', partition: 1, offset: 1 }])
+    expect(consumer.positions()).toEqual([
+      { topic: 't', partition: 0, offset: 1 },
+      { topic: 't', partition: 1, offset: 1 },
+    ])
     await consumer.close()
     await engine.close()
   })
@@ -340,7 +355,7 @@ describe('groups and assignments', () => {
     await engine.close()
   })
 
-  it("`from`: earliest, latest or a timestamp where the group has no commit; a commit wins", async () => {
+  it('`from`: earliest, latest or a timestamp where the group has no commit; a commit wins', async () => {
     const { engine } = await setup({ partitions: 1, records: 100 })
     const earliest = await engine.consumer({ group: 'e', topics: ['t'], from: 'earliest' })
     const latest = await engine.consumer({ group: 'l', topics: ['t'], from: 'latest' })
@@ -424,7 +439,12 @@ describe('positions below the log start', () => {
     await engine.offsets.commit('late', 't', 0, 10)
     await engine.deleteRecordsBefore('t', 0, 50)
     const warnings: string[] = []
-    const consumer = await engine.consumer({ group: 'late', topics: ['t'], offsetReset: 'earliest', onWarning: (message) => warnings.push(message) })
+    const consumer = await engine.consumer({
+      group: 'late',
+      topics: ['t'],
+      offsetReset: 'earliest',
+      onWarning: (message) => warnings.push(message),
+    })
     const records = await take(consumer, 50)
     expect(records.map((record) => record.offset)).toEqual(range(50, 100))
     expect(warnings).toHaveLength(1)
@@ -440,7 +460,12 @@ describe('positions below the log start', () => {
     await engine.offsets.commit('skip', 't', 0, 10)
     await engine.deleteRecordsBefore('t', 0, 50)
     const warnings: string[] = []
-    const consumer = await engine.consumer({ group: 'skip', topics: ['t'], offsetReset: 'latest', onWarning: (message) => warnings.push(message) })
+    const consumer = await engine.consumer({
+      group: 'skip',
+      topics: ['t'],
+      offsetReset: 'latest',
+      onWarning: (message) => warnings.push(message),
+    })
     const iterator = consumer[Symbol.asyncIterator]()
     const waiting = iterator.next()
     expect(await settledWithin(waiting, 50)).toBe('pending')
@@ -490,7 +515,8 @@ describe("flush 'sync'", () => {
     let received = 0
     const loop = (async () => {
       for await (const record of consumer) {
-        if (record.offset >= log.recoveryPoint) violations.push(`offset ${record.offset} delivered with the recovery point at ${log.recoveryPoint}`)
+        if (record.offset >= log.recoveryPoint)
+          violations.push(`offset ${record.offset} delivered with the recovery point at ${log.recoveryPoint}`)
         if (++received === 300) return
       }
     })()

@@ -15,13 +15,21 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Appends `count` records with values `${prefix}${n}` to one partition, in batches of `perBatch`. */
-export async function fill(log: PartitionLog, count: number, options: { perBatch?: number; timestamp?: (n: number) => number; prefix?: string } = {}): Promise<void> {
+export async function fill(
+  log: PartitionLog,
+  count: number,
+  options: { perBatch?: number; timestamp?: (n: number) => number; prefix?: string } = {},
+): Promise<void> {
   const perBatch = options.perBatch ?? 100
   const start = log.logEndOffset
   for (let done = 0; done < count; done += perBatch) {
     const records = []
     for (let n = done; n < Math.min(count, done + perBatch); n++) {
-      records.push({ key: null, value: Buffer.from(`${options.prefix ?? 'v'}${start + n}`), timestamp: options.timestamp?.(start + n) ?? Date.now() })
+      records.push({
+        key: null,
+        value: Buffer.from(`${options.prefix ?? 'v'}${start + n}`),
+        timestamp: options.timestamp?.(start + n) ?? Date.now(),
+      })
     }
     await log.appendRecords(records)
   }

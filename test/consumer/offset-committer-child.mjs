@@ -138,7 +138,11 @@ async function worker() {
       await new Promise((resolve) => setTimeout(resolve, 1))
       continue
     }
-    if (many) await store.commitMany(`g${group}`, entries.map((entry) => ({ topic: cfg.topic, partition: entry.partition, offset: entry.offset })))
+    if (many)
+      await store.commitMany(
+        `g${group}`,
+        entries.map((entry) => ({ topic: cfg.topic, partition: entry.partition, offset: entry.offset })),
+      )
     else await store.commit(`g${group}`, cfg.topic, entries[0].partition, entries[0].offset)
     send({ t: 'ack', entries: entries.map((entry) => [entry.key, entry.offset]) })
   }

@@ -15,11 +15,19 @@ describe('deleteOffsets', () => {
     await engine.createTopic('t', { partitions: 3 })
     for (let partition = 0; partition < 3; partition++) await fill(engine.partition('t', partition), 20)
     const store = engine.offsets
-    await store.commitMany('g', [0, 1, 2].map((partition) => ({ topic: 't', partition, offset: 5 + partition })))
+    await store.commitMany(
+      'g',
+      [0, 1, 2].map((partition) => ({ topic: 't', partition, offset: 5 + partition })),
+    )
     await store.commit('other', 't', 0, 3)
     const log = engine.partition(OFFSETS_TOPIC, 0)
     const end = log.logEndOffset
-    const removed = await store.deleteOffsets('g', [{ topic: 't', partition: 0 }, { topic: 't', partition: 0 }, { topic: 't', partition: 2 }, { topic: 'absent', partition: 9 }])
+    const removed = await store.deleteOffsets('g', [
+      { topic: 't', partition: 0 },
+      { topic: 't', partition: 0 },
+      { topic: 't', partition: 2 },
+      { topic: 'absent', partition: 9 },
+    ])
     expect(removed).toBe(2)
     expect(log.logEndOffset).toBe(end + 2)
     expect(store.fetch('g', 't', 0)).toBeNull()

@@ -56,7 +56,11 @@ beforeAll(() => assertBuilt())
 afterAll(removeTmpDirs)
 
 /** Runs one child until it is killed (by us after `killAfterMs`, or by itself); resolves once it is gone. */
-async function runChild(config: ChildConfig, killAfterMs: number | null, onMessage: (message: ChildMessage) => void): Promise<{ signal: NodeJS.Signals | null; code: number | null; fatal: string | null; stderr: string }> {
+async function runChild(
+  config: ChildConfig,
+  killAfterMs: number | null,
+  onMessage: (message: ChildMessage) => void,
+): Promise<{ signal: NodeJS.Signals | null; code: number | null; fatal: string | null; stderr: string }> {
   const env = { ...process.env }
   delete env.NODE_OPTIONS
   const child: ChildProcess = fork(CHILD, [JSON.stringify(config)], { execArgv: [], env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
@@ -74,7 +78,9 @@ async function runChild(config: ChildConfig, killAfterMs: number | null, onMessa
   // A self-kill that never comes (the compaction was not reached) must not hang the test.
   const backstop = setTimeout(() => child.kill('SIGKILL'), 15_000)
   // 'exit' may come before the last IPC messages are delivered: wait for the channel and stdio too.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
   const disconnected = new Promise<void>((resolve) => child.once('disconnect', () => resolve()))
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
   const [exit] = await Promise.all([exited, disconnected, closed])
@@ -97,89 +103,98 @@ function readAttempts(file: string, into: Map<string, number>): void {
 }
 
 describe('kill -9 during offset commits and compaction (T12)', () => {
-  it(`${CYCLES} kill cycles: no acknowledged commit lost, no garbage, no offset going backwards`, async () => {
-    const random = prng(SEED)
-    const root = await makeTmpDir('seglog-offsets-crash-')
-    const dir = path.join(root, 'data')
-    const setup = await LogEngine.open({ dir, flush: 'os', onWarning: () => {} })
-    await setup.createTopic(TOPIC, { partitions: PARTITIONS })
-    for (let partition = 0; partition < PARTITIONS; partition++) {
-      const log = setup.partition(TOPIC, partition)
-      for (let done = 0; done < RECORDS_PER_PARTITION; done += 20_000) {
-        await log.appendRecords(Array.from({ length: 20_000 }, () => ({ key: null, value: null, timestamp: 0 })))
-      }
-    }
-    await setup.close()
-
-    const acked = new Map<string, number>()
-    const attempted = new Map<string, number>()
-    const stored = new Map<string, number>()
-    const stats = { acks: 0, compactions: 0, killedInCompaction: 0, selfKills: 0, cuts: 0 }
-    for (let cycle = 1; cycle <= CYCLES; cycle++) {
-      // Even cycles die inside a compaction, going round the phases so each gets its share.
-      const killAt = cycle % 2 === 0 ? { compaction: 1 + Math.floor(random() * 3), phase: PHASES[(cycle / 2) % PHASES.length]! } : null
-      const killAfterMs = killAt === null ? 20 + Math.floor(random() * 300) : null
-      const context = `cycle ${cycle}, ${killAt === null ? `killed after ${killAfterMs} ms` : `self-kill in compaction ${killAt.compaction} at ${killAt.phase}`}, seed ${SEED} (rerun with SEGLOG_CRASH_SEED=${SEED}; SEGLOG_KEEP_TMP=1 keeps ${root})`
-      const attemptsFile = path.join(root, `attempts-${cycle}.log`)
-      let phase: string | null = null
-      const config: ChildConfig = {
-        dir,
-        topic: TOPIC,
-        groups: GROUPS,
-        partitions: PARTITIONS,
-        seed: (random() * 0x1_0000_0000) >>> 0,
-        workers: 1 + Math.floor(random() * 4),
-        compactMinBytes: 2048,
-        compactMinRatio: 2,
-        attemptsFile,
-        killAt,
-      }
-      const exit = await runChild(config, killAfterMs, (message) => {
-        if (message.t === 'ack') {
-          for (const [key, offset] of message.entries) acked.set(key, Math.max(acked.get(key) ?? 0, offset))
-          stats.acks += message.entries.length
-        } else if (message.t === 'compaction') {
-          phase = message.phase === 'after-delete' ? null : message.phase
-          if (message.phase === 'after-delete') stats.compactions++
+  it(
+    `${CYCLES} kill cycles: no acknowledged commit lost, no garbage, no offset going backwards`,
+    async () => {
+      const random = prng(SEED)
+      const root = await makeTmpDir('seglog-offsets-crash-')
+      const dir = path.join(root, 'data')
+      const setup = await LogEngine.open({ dir, flush: 'os', onWarning: () => {} })
+      await setup.createTopic(TOPIC, { partitions: PARTITIONS })
+      for (let partition = 0; partition < PARTITIONS; partition++) {
+        const log = setup.partition(TOPIC, partition)
+        for (let done = 0; done < RECORDS_PER_PARTITION; done += 20_000) {
+          await log.appendRecords(Array.from({ length: 20_000 }, () => ({ key: null, value: null, timestamp: 0 })))
         }
-      })
-      if (exit.fatal !== null) throw new Error(`${context}: the child failed: ${exit.fatal}`)
-      if (exit.signal !== 'SIGKILL') throw new Error(`${context}: the child stopped by itself (code ${exit.code}): ${exit.stderr}`)
-      if (phase !== null) stats.killedInCompaction++
-      if (killAt !== null) stats.selfKills++
-      readAttempts(attemptsFile, attempted)
-
-      let reopened: Awaited<ReturnType<typeof openWatchedEngine>>
-      try {
-        reopened = await openWatchedEngine(dir, { flush: 'sync' })
-      } catch (error) {
-        throw new Error(`${context}: reopening after the kill failed (it must need no manual action): ${(error as Error).stack}`)
       }
-      const { engine, warnings } = reopened
-      try {
-        stats.cuts += warnings.filter((warning) => warning.startsWith('recovery cut')).length
-        const problems: string[] = []
-        for (let group = 0; group < GROUPS; group++) {
-          for (let partition = 0; partition < PARTITIONS; partition++) {
-            const key = `g${group}/${partition}`
-            const offset = engine.offsets.fetch(`g${group}`, TOPIC, partition)?.offset ?? null
-            const ack = acked.get(key)
-            const max = attempted.get(key)
-            const before = stored.get(key)
-            if (ack !== undefined && (offset === null || offset < ack)) problems.push(`${key}: stored ${offset}, but ${ack} was acknowledged`)
-            if (offset !== null && (max === undefined || offset > max)) problems.push(`${key}: stored ${offset}, but the largest attempt was ${max}`)
-            if (before !== undefined && (offset === null || offset < before)) problems.push(`${key}: stored ${offset}, but the previous reopen found ${before}`)
-            if (offset !== null) stored.set(key, offset)
+      await setup.close()
+
+      const acked = new Map<string, number>()
+      const attempted = new Map<string, number>()
+      const stored = new Map<string, number>()
+      const stats = { acks: 0, compactions: 0, killedInCompaction: 0, selfKills: 0, cuts: 0 }
+      for (let cycle = 1; cycle <= CYCLES; cycle++) {
+        // Even cycles die inside a compaction, going round the phases so each gets its share.
+        const killAt = cycle % 2 === 0 ? { compaction: 1 + Math.floor(random() * 3), phase: PHASES[(cycle / 2) % PHASES.length]! } : null
+        const killAfterMs = killAt === null ? 20 + Math.floor(random() * 300) : null
+        const context = `cycle ${cycle}, ${killAt === null ? `killed after ${killAfterMs} ms` : `self-kill in compaction ${killAt.compaction} at ${killAt.phase}`}, seed ${SEED} (rerun with SEGLOG_CRASH_SEED=${SEED}; SEGLOG_KEEP_TMP=1 keeps ${root})`
+        const attemptsFile = path.join(root, `attempts-${cycle}.log`)
+        let phase: string | null = null
+        const config: ChildConfig = {
+          dir,
+          topic: TOPIC,
+          groups: GROUPS,
+          partitions: PARTITIONS,
+          seed: (random() * 0x1_0000_0000) >>> 0,
+          workers: 1 + Math.floor(random() * 4),
+          compactMinBytes: 2048,
+          compactMinRatio: 2,
+          attemptsFile,
+          killAt,
+        }
+        const exit = await runChild(config, killAfterMs, (message) => {
+          if (message.t === 'ack') {
+            for (const [key, offset] of message.entries) acked.set(key, Math.max(acked.get(key) ?? 0, offset))
+            stats.acks += message.entries.length
+          } else if (message.t === 'compaction') {
+            phase = message.phase === 'after-delete' ? null : message.phase
+            if (message.phase === 'after-delete') stats.compactions++
           }
+        })
+        if (exit.fatal !== null) throw new Error(`${context}: the child failed: ${exit.fatal}`)
+        if (exit.signal !== 'SIGKILL') throw new Error(`${context}: the child stopped by itself (code ${exit.code}): ${exit.stderr}`)
+        if (phase !== null) stats.killedInCompaction++
+        if (killAt !== null) stats.selfKills++
+        readAttempts(attemptsFile, attempted)
+
+        let reopened: Awaited<ReturnType<typeof openWatchedEngine>>
+        try {
+          reopened = await openWatchedEngine(dir, { flush: 'sync' })
+        } catch (error) {
+          throw new Error(`${context}: reopening after the kill failed (it must need no manual action): ${(error as Error).stack}`)
         }
-        if (problems.length > 0) throw new Error(`${context}:\n${problems.join('\n')}\nwarnings: ${warnings.join('\n')}`)
-        expect(engine.offsets.listGroups().every((group) => /^g\d+$/.test(group))).toBe(true)
-      } finally {
-        await engine.close()
+        const { engine, warnings } = reopened
+        try {
+          stats.cuts += warnings.filter((warning) => warning.startsWith('recovery cut')).length
+          const problems: string[] = []
+          for (let group = 0; group < GROUPS; group++) {
+            for (let partition = 0; partition < PARTITIONS; partition++) {
+              const key = `g${group}/${partition}`
+              const offset = engine.offsets.fetch(`g${group}`, TOPIC, partition)?.offset ?? null
+              const ack = acked.get(key)
+              const max = attempted.get(key)
+              const before = stored.get(key)
+              if (ack !== undefined && (offset === null || offset < ack))
+                problems.push(`${key}: stored ${offset}, but ${ack} was acknowledged`)
+              if (offset !== null && (max === undefined || offset > max))
+                problems.push(`${key}: stored ${offset}, but the largest attempt was ${max}`)
+              if (before !== undefined && (offset === null || offset < before))
+                problems.push(`${key}: stored ${offset}, but the previous reopen found ${before}`)
+              if (offset !== null) stored.set(key, offset)
+            }
+          }
+          if (problems.length > 0) throw new Error(`${context}:\n${problems.join('\n')}\nwarnings: ${warnings.join('\n')}`)
+          expect(engine.offsets.listGroups().every((group) => /^g\d+$/.test(group))).toBe(true)
+        } finally {
+          await engine.close()
+        }
       }
-    }
-    console.log(`offset store kill -9: ${CYCLES} cycles (${stats.selfKills} inside a compaction by plan, ${stats.killedInCompaction} mid-compaction in all), ${stats.acks} acknowledged commits checked, ${stats.compactions} compactions completed, ${stats.cuts} recovered tails, ${stored.size} keys, seed ${SEED}`)
-    expect(stats.compactions).toBeGreaterThan(0)
-    expect(stored.size).toBe(GROUPS * PARTITIONS)
-  }, Math.max(90_000, CYCLES * 4_000))
+      console.log(
+        `offset store kill -9: ${CYCLES} cycles (${stats.selfKills} inside a compaction by plan, ${stats.killedInCompaction} mid-compaction in all), ${stats.acks} acknowledged commits checked, ${stats.compactions} compactions completed, ${stats.cuts} recovered tails, ${stored.size} keys, seed ${SEED}`,
+      )
+      expect(stats.compactions).toBeGreaterThan(0)
+      expect(stored.size).toBe(GROUPS * PARTITIONS)
+    },
+    Math.max(90_000, CYCLES * 4_000),
+  )
 })

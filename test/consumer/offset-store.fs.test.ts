@@ -27,7 +27,14 @@ function stateOf(store: OffsetStore): Row[] {
   const rows: Row[] = []
   for (const group of store.listGroups()) {
     for (const row of store.describeGroup(group)) {
-      rows.push({ group, topic: row.topic, partition: row.partition, offset: row.committedOffset!, metadata: row.metadata!, commitTimestamp: row.commitTimestamp! })
+      rows.push({
+        group,
+        topic: row.topic,
+        partition: row.partition,
+        offset: row.committedOffset!,
+        metadata: row.metadata!,
+        commitTimestamp: row.commitTimestamp!,
+      })
     }
   }
   return rows
@@ -37,7 +44,10 @@ function stateOf(store: OffsetStore): Row[] {
 function expectSameState(actual: Row[], expected: Row[], label = 'state'): void {
   if (JSON.stringify(actual) === JSON.stringify(expected)) return
   const slot = actual.findIndex((row, index) => JSON.stringify(row) !== JSON.stringify(expected[index]))
-  expect({ length: actual.length, first: actual[slot] ?? null }, `${label}: first difference at row ${slot}`).toEqual({ length: expected.length, first: expected[slot] ?? null })
+  expect({ length: actual.length, first: actual[slot] ?? null }, `${label}: first difference at row ${slot}`).toEqual({
+    length: expected.length,
+    first: expected[slot] ?? null,
+  })
 }
 
 async function rejection(promise: Promise<unknown>): Promise<SeglogError> {
@@ -62,7 +72,8 @@ async function engineWithTopic(options: Parameters<typeof openWatchedEngine>[1] 
   const dir = await makeTmpDir('seglog-offsets-')
   const { engine, warnings } = await openWatchedEngine(dir, options)
   await engine.createTopic('t', { partitions })
-  for (let partition = 0; partition < partitions; partition++) await fill(engine.partition('t', partition), records, { timestamp: (n) => T + n * 1000 })
+  for (let partition = 0; partition < partitions; partition++)
+    await fill(engine.partition('t', partition), records, { timestamp: (n) => T + n * 1000 })
   return { dir, engine, warnings }
 }
 
@@ -133,10 +144,12 @@ describe('commitMany', () => {
     const store = engine.offsets
     await store.commit('g', 't', 0, 5)
     const end = offsetsLog(engine).logEndOffset
-    const error = await rejection(store.commitMany('g', [
-      { topic: 't', partition: 0, offset: 50 },
-      { topic: 't', partition: 1, offset: 101 },
-    ]))
+    const error = await rejection(
+      store.commitMany('g', [
+        { topic: 't', partition: 0, offset: 50 },
+        { topic: 't', partition: 1, offset: 101 },
+      ]),
+    )
     expect(error.code).toBe('OFFSET_OUT_OF_RANGE')
     expect(offsetsLog(engine).logEndOffset).toBe(end)
     expect(store.fetch('g', 't', 0)?.offset).toBe(5)
@@ -149,10 +162,20 @@ describe('commitMany', () => {
     const store = engine.offsets
     await store.commit('g', 't', 0, 100) // the log end itself: "read from the next record"
     await store.commit('g', 't', 0, 0)
-    expect(await rejection(store.commit('g', 't', 0, 101))).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', offset: 101, logStartOffset: 0, logEndOffset: 100 })
+    expect(await rejection(store.commit('g', 't', 0, 101))).toMatchObject({
+      code: 'OFFSET_OUT_OF_RANGE',
+      offset: 101,
+      logStartOffset: 0,
+      logEndOffset: 100,
+    })
     expect(await rejection(store.commit('g', 't', 0, -1))).toBeInstanceOf(OffsetOutOfRangeError)
     await engine.deleteRecordsBefore('t', 0, 30)
-    expect(await rejection(store.commit('g', 't', 0, 29))).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', offset: 29, logStartOffset: 30, logEndOffset: 100 })
+    expect(await rejection(store.commit('g', 't', 0, 29))).toMatchObject({
+      code: 'OFFSET_OUT_OF_RANGE',
+      offset: 29,
+      logStartOffset: 30,
+      logEndOffset: 100,
+    })
     await store.commit('g', 't', 0, 30)
     expect((await rejection(store.commit('g', 'nope', 0, 0))).code).toBe('UNKNOWN_TOPIC_OR_PARTITION')
     expect((await rejection(store.commit('g', 't', 3, 0))).code).toBe('UNKNOWN_TOPIC_OR_PARTITION')
@@ -195,7 +218,12 @@ describe('reset', () => {
     await store.reset('g', 't', { offset: 55 })
     expect(stateOf(store).map((row) => row.offset)).toEqual([55, 55, 55])
     // below partition 1's start
-    expect(await rejection(store.reset('g', 't', { offset: 10 }))).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', offset: 10, logStartOffset: 20, logEndOffset: 100 })
+    expect(await rejection(store.reset('g', 't', { offset: 10 }))).toMatchObject({
+      code: 'OFFSET_OUT_OF_RANGE',
+      offset: 10,
+      logStartOffset: 20,
+      logEndOffset: 100,
+    })
     expect((await rejection(store.reset('g', 't', { offset: 101 }))).code).toBe('OFFSET_OUT_OF_RANGE')
     expect((await rejection(store.reset('g', 'nope', 'earliest'))).code).toBe('UNKNOWN_TOPIC_OR_PARTITION')
     expect((await rejection(store.reset('g', 't', 'middle' as 'earliest'))).code).toBe('INVALID_ARGUMENT')
@@ -208,7 +236,10 @@ describe('deleteGroup', () => {
   it('writes one tombstone per offset, in one batch, and the group stays deleted after reopen', async () => {
     const { dir, engine } = await engineWithTopic()
     const store = engine.offsets
-    await store.commitMany('doomed', [0, 1, 2].map((partition) => ({ topic: 't', partition, offset: 10 + partition })))
+    await store.commitMany(
+      'doomed',
+      [0, 1, 2].map((partition) => ({ topic: 't', partition, offset: 10 + partition })),
+    )
     await store.commit('kept', 't', 0, 3)
     const log = offsetsLog(engine)
     const end = log.logEndOffset
@@ -259,7 +290,15 @@ async function mixedHistory(store: OffsetStore, rounds: number, partitions: numb
       continue
     }
     if (round % 3 === 0) {
-      await store.commitMany(group, Array.from({ length: partitions }, (_, partition) => ({ topic: 't', partition, offset: (round * 7 + partition) % 101, metadata: `r${round}` })))
+      await store.commitMany(
+        group,
+        Array.from({ length: partitions }, (_, partition) => ({
+          topic: 't',
+          partition,
+          offset: (round * 7 + partition) % 101,
+          metadata: `r${round}`,
+        })),
+      )
     } else {
       await store.commit(group, 't', round % partitions, (round * 13) % 101, round % 2 === 0 ? '' : `note ${round} ✓`)
     }
@@ -299,7 +338,10 @@ describe('reopen', () => {
     for (let partition = 0; partition < 50; partition++) await fill(engine.partition('t', partition), 300, { perBatch: 300 })
     const groups = 200
     for (let group = 0; group < groups; group++) {
-      await engine.offsets.commitMany(`g${group}`, Array.from({ length: 50 }, (_, partition) => ({ topic: 't', partition, offset: (group * 31 + partition * 7) % 301 })))
+      await engine.offsets.commitMany(
+        `g${group}`,
+        Array.from({ length: 50 }, (_, partition) => ({ topic: 't', partition, offset: (group * 31 + partition * 7) % 301 })),
+      )
     }
     // Second round on a few groups, so replay has to keep the last value.
     for (let group = 0; group < groups; group += 10) await engine.offsets.commit(`g${group}`, 't', 49, 300, 'last')
@@ -342,7 +384,10 @@ describe('compaction', () => {
       latest.set(`${group}/${partition}`, offset)
       bytesWritten += 100 // a commit batch is about 61 bytes of header plus a ~40-byte record
     }
-    await store.commitMany('to-delete', [{ topic: 't', partition: 0, offset: 1 }, { topic: 't', partition: 3, offset: 2 }])
+    await store.commitMany('to-delete', [
+      { topic: 't', partition: 0, offset: 1 },
+      { topic: 't', partition: 3, offset: 2 },
+    ])
     await store.deleteGroup('to-delete')
     expect(store.compactions).toBeGreaterThan(10)
     expect(log.logStartOffset).toBeGreaterThan(0)
@@ -368,7 +413,10 @@ describe('compaction', () => {
     const { dir, engine } = await engineWithTopic({ flush: 'sync' }, 2, 100)
     const store = engine.offsets
     for (let round = 0; round < 300; round++) await store.commit(`g${round % 3}`, 't', round % 2, round % 101)
-    await store.commitMany('gone', [{ topic: 't', partition: 0, offset: 1 }, { topic: 't', partition: 1, offset: 1 }])
+    await store.commitMany('gone', [
+      { topic: 't', partition: 0, offset: 1 },
+      { topic: 't', partition: 1, offset: 1 },
+    ])
     await store.deleteGroup('gone')
     const log = offsetsLog(engine)
     const before = { bytes: log.sizeInBytes, records: log.logEndOffset - log.logStartOffset, segments: log.segmentCount }
@@ -401,7 +449,10 @@ describe('compaction', () => {
     const { dir, engine } = await engineWithTopic({ flush: 'os' }, 10, 20)
     const store = engine.offsets
     for (let group = 0; group < 500; group++) {
-      await store.commitMany(`g${group}`, Array.from({ length: 10 }, (_, partition) => ({ topic: 't', partition, offset: (group + partition) % 21 })))
+      await store.commitMany(
+        `g${group}`,
+        Array.from({ length: 10 }, (_, partition) => ({ topic: 't', partition, offset: (group + partition) % 21 })),
+      )
     }
     for (let group = 0; group < 500; group += 50) await store.deleteGroup(`g${group}`)
     for (let group = 1; group < 500; group += 50) await store.commit(`g${group}`, 't', 0, 20, 'newer')
@@ -425,7 +476,10 @@ describe('compaction', () => {
       snapshot()
       return info
     })
-    const deleteSpy = vi.spyOn(PartitionLog.prototype, 'deleteRecordsBefore').mockImplementation(async function (this: PartitionLog, ...args) {
+    const deleteSpy = vi.spyOn(PartitionLog.prototype, 'deleteRecordsBefore').mockImplementation(async function (
+      this: PartitionLog,
+      ...args
+    ) {
       if (this.topic !== OFFSETS_TOPIC) return deleteBefore.apply(this, args)
       snapshot()
       const start = await deleteBefore.apply(this, args)

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import ts from 'typescript'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
@@ -64,7 +64,10 @@ describe('docs/embedding.md', () => {
     expect(SNIPPETS.length).toBeGreaterThanOrEqual(8)
     for (const snippet of SNIPPETS) {
       const imports = [...snippet.code.matchAll(/from '([^']+)'/g)].map((match) => match[1])
-      expect(imports.every((name) => name === 'seglog' || name!.startsWith('node:')), `imports of the block at line ${snippet.line}`).toBe(true)
+      expect(
+        imports.every((name) => name === 'seglog' || name!.startsWith('node:')),
+        `imports of the block at line ${snippet.line}`,
+      ).toBe(true)
       expect(snippet.code, `the block at line ${snippet.line} opens an engine on './data'`).toMatch(/dir: '\.\/data'/)
     }
   })

@@ -1,7 +1,23 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { readControlRecord, encodeTransactionMarker } from '../../src/record/control-record.js'
-import { ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET, BASE_TIMESTAMP_OFFSET, BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET, CRC_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET, RecordBatch } from '../../src/record/record-batch.js'
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_HEADER_SIZE,
+  BATCH_LENGTH_OFFSET,
+  CRC_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  RecordBatch,
+} from '../../src/record/record-batch.js'
 import { encodeBatch } from '../../src/record/batch-encoder.js'
 import { readVarint, readVarlong, writeVarint, writeVarlong } from '../../src/record/varint.js'
 
@@ -57,7 +73,10 @@ describe('docs/format/record-batch.md', () => {
   it('shows the bytes encodeBatch writes for the "hello" example', () => {
     const documented = dumpBytes('hex hello-batch')
     expect(documented.length).toBe(73)
-    const encoded = encodeBatch([{ key: null, value: Buffer.from('hello'), timestamp: 1700000000000 }], { baseOffset: 0, partitionLeaderEpoch: 0 })
+    const encoded = encodeBatch([{ key: null, value: Buffer.from('hello'), timestamp: 1700000000000 }], {
+      baseOffset: 0,
+      partitionLeaderEpoch: 0,
+    })
     expect(encoded.toString('hex')).toBe(documented.toString('hex'))
   })
 
@@ -111,12 +130,23 @@ describe('docs/format/record-batch.md', () => {
     expect(documented.length).toBe(78)
     const marker = encodeTransactionMarker('COMMIT', 5)
     const encoded = encodeBatch([{ ...marker, timestamp: 1700000000000 }], {
-      baseOffset: 42, partitionLeaderEpoch: 3, producerId: 1000, producerEpoch: 0, isTransactional: true, isControl: true,
+      baseOffset: 42,
+      partitionLeaderEpoch: 3,
+      producerId: 1000,
+      producerEpoch: 0,
+      isTransactional: true,
+      isControl: true,
     })
     expect(encoded.toString('hex')).toBe(documented.toString('hex'))
     const batch = new RecordBatch(documented)
     batch.ensureValid()
-    expect([batch.attributes, batch.isControl, batch.isTransactional, batch.producerId, batch.baseOffset]).toEqual([0x30, true, true, 1000, 42])
+    expect([batch.attributes, batch.isControl, batch.isTransactional, batch.producerId, batch.baseOffset]).toEqual([
+      0x30,
+      true,
+      true,
+      1000,
+      42,
+    ])
     expect(readControlRecord(batch.toArray()[0]!)).toEqual({ type: 'COMMIT', typeId: 1, coordinatorEpoch: 5 })
   })
 

@@ -31,7 +31,15 @@ function hexDump(name: string): DumpLine[] {
       const hash = line.indexOf('#')
       const hex = (hash < 0 ? line : line.slice(0, hash)).replace(/\s+/g, '')
       expect(hex).toMatch(/^([0-9a-f]{2})+$/)
-      return { bytes: Buffer.from(hex, 'hex'), claimedPosition: Number(line.slice(hash + 1).trim().split(/\s+/)[0]) }
+      return {
+        bytes: Buffer.from(hex, 'hex'),
+        claimedPosition: Number(
+          line
+            .slice(hash + 1)
+            .trim()
+            .split(/\s+/)[0],
+        ),
+      }
     })
 }
 

@@ -123,14 +123,21 @@ function makeRecord(id) {
   } else {
     value = Buffer.concat([Buffer.from(`${id}|`), valueBytes()])
   }
-  for (let count = randInt(0, 3); count > 0; count--) headers.push({ key: pick(['h', 'ünï', '', 'trace-id']), value: chance(0.3) ? null : randomBytes(randInt(0, 20)) })
+  for (let count = randInt(0, 3); count > 0; count--)
+    headers.push({ key: pick(['h', 'ünï', '', 'trace-id']), value: chance(0.3) ? null : randomBytes(randInt(0, 20)) })
   return { key, value, headers, timestamp: timestamp() }
 }
 
 const b64 = (buffer) => (buffer === null || buffer === undefined ? null : buffer.toString('base64'))
 
 function journalRecord(record, partition = null) {
-  return { k: b64(record.key), v: b64(record.value), h: record.headers.map((header) => [header.key, b64(header.value)]), ts: record.timestamp ?? null, p: partition }
+  return {
+    k: b64(record.key),
+    v: b64(record.value),
+    h: record.headers.map((header) => [header.key, b64(header.value)]),
+    ts: record.timestamp ?? null,
+    p: partition,
+  }
 }
 
 function errorInfo(error) {
@@ -192,7 +199,12 @@ async function produce(topic) {
       for (let count = randInt(0, 3); count > 0; count--) headers[`h${randInt(0, 9)}`] = chance(0.3) ? null : `v${randInt(0, 999)}`
       const ts = timestamp()
       records.push({ key, value, headers, timestamp: ts, partition })
-      const asBytes = { key: key === null ? null : Buffer.from(key), value: Buffer.from(value), headers: Object.entries(headers).map(([name, text]) => ({ key: name, value: text === null ? null : Buffer.from(text) })), timestamp: ts }
+      const asBytes = {
+        key: key === null ? null : Buffer.from(key),
+        value: Buffer.from(value),
+        headers: Object.entries(headers).map(([name, text]) => ({ key: name, value: text === null ? null : Buffer.from(text) })),
+        timestamp: ts,
+      }
       journaled.push(journalRecord(asBytes, partition ?? null))
     } else {
       const record = makeRecord(id)
@@ -210,7 +222,7 @@ async function produce(topic) {
   journal({ k: 'i', op, t: 'produce', topic, recs: journaled, options })
   const producer = engine.producer(options)
   const sends = []
-  for (let from = 0; from < count; ) {
+  for (let from = 0; from < count;) {
     const size = randInt(1, count - from)
     const chunk = records.slice(from, from + size)
     const start = from
@@ -238,7 +250,8 @@ async function append(topic) {
   journal({ k: 'i', op, t: 'append', topic, p: log.partition, recs: records.map((record) => journalRecord(record)), now })
   try {
     const info = await log.appendRecords(records, { compression, now })
-    if (info.lastOffset - info.baseOffset + 1 !== count) bad(`append of ${count} records to ${topic}-${log.partition} got offsets ${info.baseOffset}..${info.lastOffset}`)
+    if (info.lastOffset - info.baseOffset + 1 !== count)
+      bad(`append of ${count} records to ${topic}-${log.partition} got offsets ${info.baseOffset}..${info.lastOffset}`)
     journal({ k: 'a', op, base: info.baseOffset, last: info.lastOffset })
   } catch (error) {
     journal({ k: 'r', op, ...errorInfo(error) })
@@ -263,7 +276,8 @@ async function truncate(topic) {
   let offset
   if (roll < 0.4) offset = randInt(start, end)
   else if (roll < 0.6) offset = Math.max(0, end - randInt(1, 5))
-  else if (roll < 0.75 && start > 0) offset = randInt(0, start - 1) // below the log start
+  else if (roll < 0.75 && start > 0)
+    offset = randInt(0, start - 1) // below the log start
   else if (roll < 0.85) offset = start
   else offset = end + randInt(0, 10) // nothing to drop
   const batchBase = offset >= start && offset < end ? await batchBaseOf(log, offset) : offset
@@ -272,7 +286,8 @@ async function truncate(topic) {
     await log.truncateTo(offset)
     const after = partitionState(log)
     if (offset < end && after.end > offset) bad(`truncateTo(${offset}) of ${topic}-${log.partition} left the log end at ${after.end}`)
-    if (offset >= start && offset < end && after.end < batchBase) bad(`truncateTo(${offset}) of ${topic}-${log.partition} cut to ${after.end}, below the batch holding ${offset} (base ${batchBase})`)
+    if (offset >= start && offset < end && after.end < batchBase)
+      bad(`truncateTo(${offset}) of ${topic}-${log.partition} cut to ${after.end}, below the batch holding ${offset} (base ${batchBase})`)
     journal({ k: 'a', op, ...after })
   } catch (error) {
     journal({ k: 'r', op, ...errorInfo(error) })
@@ -366,7 +381,8 @@ async function nextOperation() {
   if (missing.length > 0 && (present.length === 0 || chance(0.3))) return createTopic(pick(missing))
   const topic = pick(present)
   for (const log of engine.partitions(topic)) {
-    if (log.logEndOffset - log.logStartOffset > TRIM_ABOVE_RECORDS && chance(0.5)) return deleteRecords(topic, log, Math.max(log.logStartOffset, log.highWatermark - randInt(10, 80)))
+    if (log.logEndOffset - log.logStartOffset > TRIM_ABOVE_RECORDS && chance(0.5))
+      return deleteRecords(topic, log, Math.max(log.logStartOffset, log.highWatermark - randInt(10, 80)))
   }
   const roll = random() * 100
   if (roll < 30) return produce(topic)
@@ -421,7 +437,8 @@ async function reader(slot) {
         const maxBytes = [1, 4096, 256 * 1024][readInt(0, 2)]
         const result = await log.readRaw(from, { maxBytes })
         if (result.bytes.length > 0) {
-          if (!(result.firstOffset <= from && from < result.nextOffset)) badRead(`${where}: readRaw returned offsets ${result.firstOffset}..${result.nextOffset - 1}`)
+          if (!(result.firstOffset <= from && from < result.nextOffset))
+            badRead(`${where}: readRaw returned offsets ${result.firstOffset}..${result.nextOffset - 1}`)
           const scanner = new BatchScanner(result.bytes, { verifyCrc: true })
           let next = result.firstOffset
           for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {

@@ -113,7 +113,8 @@ function isAllowedRejection(intent: JournalLine, code: unknown): boolean {
   return false
 }
 
-const identityOf = (key: string | null, value: string | null, headers: [string, string | null][]): string => JSON.stringify([key, value, headers])
+const identityOf = (key: string | null, value: string | null, headers: [string, string | null][]): string =>
+  JSON.stringify([key, value, headers])
 
 const b64 = (buffer: Buffer | null): string | null => (buffer === null ? null : buffer.toString('base64'))
 
@@ -209,13 +210,17 @@ export class ChaosModel {
           if (op === undefined) break
           if (op.intent.t !== 'produce') op.acked = true
           // An allowed refusal wrote nothing, so the model stays as it is.
-          if (!isAllowedRejection(op.intent, line.code)) problems.push(`${label}: ${describeIntent(op.intent)} was rejected: ${String(line.code)} ${line.m as string}`)
+          if (!isAllowedRejection(op.intent, line.code))
+            problems.push(`${label}: ${describeIntent(op.intent)} was rejected: ${String(line.code)} ${line.m as string}`)
           break
         }
       }
     }
     const open = [...ops.values()].filter((op) => !op.acked)
-    if (open.length > 1) problems.push(`${label}: ${open.length} operations open at once (${open.map((op) => describeIntent(op.intent)).join(', ')}); the child runs them one at a time`)
+    if (open.length > 1)
+      problems.push(
+        `${label}: ${open.length} operations open at once (${open.map((op) => describeIntent(op.intent)).join(', ')}); the child runs them one at a time`,
+      )
     for (const op of open) this.applyInFlight(op.intent)
     if (open.length > 0) this.hasOpenOutcomes = true
     return { problems, findings, inFlight: open.length > 0, inFlightOps: open.map((op) => describeIntent(op.intent)), counts }
@@ -237,7 +242,8 @@ export class ChaosModel {
   private applyIntent(intent: JournalLine): void {
     if (intent.t === 'produce' || intent.t === 'append') {
       const topic = this.topic(intent.topic as string)
-      for (const record of intent.recs as JournalRecord[]) topic.pending.set(identityOf(record.k, record.v, record.h), this.expected(record, null, `${describeIntent(intent)}`))
+      for (const record of intent.recs as JournalRecord[])
+        topic.pending.set(identityOf(record.k, record.v, record.h), this.expected(record, null, `${describeIntent(intent)}`))
     }
   }
 
@@ -269,7 +275,14 @@ export class ChaosModel {
       case 'append': {
         const records = intent.recs as JournalRecord[]
         for (const [index, record] of records.entries()) {
-          this.settle(topicName, intent.p as number, (ack.base as number) + index, record, record.ts ?? (intent.now as number), `${describeIntent(intent)} record ${index}`)
+          this.settle(
+            topicName,
+            intent.p as number,
+            (ack.base as number) + index,
+            record,
+            record.ts ?? (intent.now as number),
+            `${describeIntent(intent)} record ${index}`,
+          )
         }
         break
       }
@@ -445,7 +458,9 @@ export class ChaosModel {
       if (!entry.isDirectory()) continue
       const match = /^(.+)-(\d+)$/.exec(entry.name)
       if (match === null || engine.hasTopic(match[1]!)) continue
-      problems.push(`directory ${entry.name} belongs to no topic: a deletion or creation was left half done, and createTopic('${match[1]}') is refused until it is moved away`)
+      problems.push(
+        `directory ${entry.name} belongs to no topic: a deletion or creation was left half done, and createTopic('${match[1]}') is refused until it is moved away`,
+      )
     }
   }
 
@@ -457,17 +472,23 @@ export class ChaosModel {
       const stored = store.fetch(commit.group, commit.topic, commit.partition)?.offset ?? null
       const name = `group ${commit.group} ${commit.topic}-${commit.partition}`
       if (stored === null) {
-        if (commit.minAcked !== null && !commit.deletedSince) problems.push(`${name}: the commit of ${commit.minAcked} was acknowledged and is gone`)
+        if (commit.minAcked !== null && !commit.deletedSince)
+          problems.push(`${name}: the commit of ${commit.minAcked} was acknowledged and is gone`)
         continue
       }
-      if (stored > commit.maxAttempted) problems.push(`${name}: stored offset ${stored} was never committed (largest attempt ${commit.maxAttempted})`)
+      if (stored > commit.maxAttempted)
+        problems.push(`${name}: stored offset ${stored} was never committed (largest attempt ${commit.maxAttempted})`)
       if (commit.minAcked === null || commit.deletedSince) continue
       const floor = Math.min(commit.minAcked, commit.truncatedTo ?? Infinity)
-      if (stored < floor) problems.push(`${name}: stored offset ${stored} is below the acknowledged commit ${commit.minAcked}${commit.truncatedTo === null ? '' : ` (the partition was truncated to ${commit.truncatedTo} since)`}`)
+      if (stored < floor)
+        problems.push(
+          `${name}: stored offset ${stored} is below the acknowledged commit ${commit.minAcked}${commit.truncatedTo === null ? '' : ` (the partition was truncated to ${commit.truncatedTo} since)`}`,
+        )
     }
     for (const group of store.listGroups()) {
       for (const row of store.describeGroup(group)) {
-        if (!modelled.has(`${group}\u0000${row.topic}\u0000${row.partition}`)) problems.push(`group ${group} ${row.topic}-${row.partition}: offset ${row.committedOffset} was never committed`)
+        if (!modelled.has(`${group}\u0000${row.topic}\u0000${row.partition}`))
+          problems.push(`group ${group} ${row.topic}-${row.partition}: offset ${row.committedOffset} was never committed`)
       }
     }
   }
@@ -485,9 +506,16 @@ export class ChaosModel {
       topic.hasRetention = hasRetentionConfig(engine.topicConfig(name))
       topic.partitions = found.logs.map((log, partition) => {
         const known = new Map<number, Expected>()
-        for (const [offset, record] of found.records[partition]!) known.set(offset, expectedFromRecord(record, `checked after an earlier cycle`))
+        for (const [offset, record] of found.records[partition]!)
+          known.set(offset, expectedFromRecord(record, `checked after an earlier cycle`))
         const start = log.logStartOffset
-        return { known, minStart: start, maxStart: topic.hasRetention ? Infinity : start, minEnd: log.logEndOffset, maybeGoneFrom: Infinity }
+        return {
+          known,
+          minStart: start,
+          maxStart: topic.hasRetention ? Infinity : start,
+          minEnd: log.logEndOffset,
+          maybeGoneFrom: Infinity,
+        }
       })
     }
     for (const commit of this.commits.values()) {
@@ -501,7 +529,13 @@ export class ChaosModel {
 }
 
 function expectedFromRecord(record: DecodedRecord, origin: string): Expected {
-  return { key: b64(record.key), value: b64(record.value), headers: record.headers.map((header) => [header.key, b64(header.value)]), timestamp: record.timestamp, origin }
+  return {
+    key: b64(record.key),
+    value: b64(record.value),
+    headers: record.headers.map((header) => [header.key, b64(header.value)]),
+    timestamp: record.timestamp,
+    origin,
+  }
 }
 
 /**
@@ -509,7 +543,12 @@ function expectedFromRecord(record: DecodedRecord, origin: string): Expected {
  * end within what the operations allow, offsets contiguous, every known record identical at its
  * offset, every other record one that was written and not acknowledged (each at most once).
  */
-async function checkPartition(log: PartitionLog, model: PartitionModel, pending: Map<string, Expected>, problems: string[]): Promise<Map<number, DecodedRecord>> {
+async function checkPartition(
+  log: PartitionLog,
+  model: PartitionModel,
+  pending: Map<string, Expected>,
+  problems: string[],
+): Promise<Map<number, DecodedRecord>> {
   const name = `${log.topic}-${log.partition}`
   let failures = 0
   const fail = (message: string): void => {
@@ -522,7 +561,8 @@ async function checkPartition(log: PartitionLog, model: PartitionModel, pending:
   const found = new Map<number, DecodedRecord>()
   if (!(start <= hw && hw <= end)) fail(`logStart ${start}, highWatermark ${hw}, logEnd ${end} are out of order`)
   if (start < model.minStart) fail(`log start ${start} is below ${model.minStart}: deleted records came back`)
-  if (start > model.maxStart) fail(`log start ${start} is past ${model.maxStart}, the most any delete allowed: acknowledged records are hidden`)
+  if (start > model.maxStart)
+    fail(`log start ${start} is past ${model.maxStart}, the most any delete allowed: acknowledged records are hidden`)
   if (end < model.minEnd) fail(`log end ${end} is below ${model.minEnd}, the end of the acknowledged records`)
   if (start <= hw) {
     let expected = start
@@ -549,14 +589,20 @@ async function checkPartition(log: PartitionLog, model: PartitionModel, pending:
       continue
     }
     const identity = identityOf(actual.key, actual.value, actual.headers)
-    if (!pending.delete(identity)) fail(`offset ${offset} holds a record that matches nothing written and unacknowledged (key ${actual.key?.slice(0, 24) ?? 'null'}, value ${actual.value?.slice(0, 24) ?? 'null'})`)
+    if (!pending.delete(identity))
+      fail(
+        `offset ${offset} holds a record that matches nothing written and unacknowledged (key ${actual.key?.slice(0, 24) ?? 'null'}, value ${actual.value?.slice(0, 24) ?? 'null'})`,
+      )
   }
   let missing = 0
   // Below a log start that moved further than any delete allowed, records are hidden, not deleted.
   const visibleFrom = Math.min(start, model.maxStart)
   for (const [offset, known] of model.known) {
     if (offset < visibleFrom || offset >= model.maybeGoneFrom || found.has(offset)) continue
-    if (++missing <= 3) fail(`the acknowledged record at offset ${offset} (${known.origin}) is ${offset < end ? 'not readable' : 'lost'} (log ${start}..${end}, high watermark ${hw})`)
+    if (++missing <= 3)
+      fail(
+        `the acknowledged record at offset ${offset} (${known.origin}) is ${offset < end ? 'not readable' : 'lost'} (log ${start}..${end}, high watermark ${hw})`,
+      )
   }
   if (missing > 3) fail(`${missing - 3} more acknowledged records are missing`)
   return found
@@ -565,8 +611,10 @@ async function checkPartition(log: PartitionLog, model: PartitionModel, pending:
 function differenceOf(expected: Expected, actual: Expected): string | null {
   if (expected.key !== actual.key) return `its key differs`
   if (expected.value !== actual.value) return `its value differs`
-  if (JSON.stringify(expected.headers) !== JSON.stringify(actual.headers)) return `its headers differ (${JSON.stringify(actual.headers).slice(0, 80)})`
-  if (expected.timestamp !== null && expected.timestamp !== actual.timestamp) return `its timestamp is ${actual.timestamp}, not ${expected.timestamp}`
+  if (JSON.stringify(expected.headers) !== JSON.stringify(actual.headers))
+    return `its headers differ (${JSON.stringify(actual.headers).slice(0, 80)})`
+  if (expected.timestamp !== null && expected.timestamp !== actual.timestamp)
+    return `its timestamp is ${actual.timestamp}, not ${expected.timestamp}`
   return null
 }
 

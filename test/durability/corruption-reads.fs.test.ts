@@ -133,7 +133,10 @@ async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | 'hung'>
 }
 
 /** The error a reader met, or a description of what it did instead (returned, hung). */
-async function failure(read: () => Promise<unknown>, ms = 5_000): Promise<{ code?: string; reason?: string; file?: string; position?: number } | string> {
+async function failure(
+  read: () => Promise<unknown>,
+  ms = 5_000,
+): Promise<{ code?: string; reason?: string; file?: string; position?: number } | string> {
   const result = await withinMs(
     read().then(
       () => 'returned without an error',
@@ -239,8 +242,11 @@ describe('damage in a non-last segment, met by every reader', () => {
       // The records before the damaged batch are still served (read one batch at a time, so the
       // read stops short of the damaged one).
       const before: number[] = []
-      for await (const read of log.batches({ from: target.base, to: batch.baseOffset, maxBytes: 1 })) for (const record of read.records()) before.push(record.offset)
-      expect(before).toEqual(records.filter((record) => record.offset >= target.base && record.offset < batch.baseOffset).map((record) => record.offset))
+      for await (const read of log.batches({ from: target.base, to: batch.baseOffset, maxBytes: 1 }))
+        for (const record of read.records()) before.push(record.offset)
+      expect(before).toEqual(
+        records.filter((record) => record.offset >= target.base && record.offset < batch.baseOffset).map((record) => record.offset),
+      )
     } finally {
       await engine.close()
     }
@@ -295,7 +301,13 @@ describe('a refused open', () => {
     const openFiles = (): number => fs.readdirSync('/proc/self/fd').length
     const before = openFiles()
     for (let attempt = 0; attempt < 5; attempt++) {
-      const error = await caught(() => PartitionLog.open(partitionDir(dir), TOPIC, 0, partitionConfig({ segmentBytes: 4096 }), { isClean: false, recoveryPoint: 1_000_000, logStartOffset: 0 }))
+      const error = await caught(() =>
+        PartitionLog.open(partitionDir(dir), TOPIC, 0, partitionConfig({ segmentBytes: 4096 }), {
+          isClean: false,
+          recoveryPoint: 1_000_000,
+          logStartOffset: 0,
+        }),
+      )
       expect(error.code).toBe('CORRUPT_RECORD')
     }
     // Each attempt opened one descriptor per segment; none may stay open.

@@ -4,7 +4,18 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PartitionLog } from '../../src/log/partition-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { appendBatches, buildLog, caught, fileSystemWithoutFsyncs, markUnclean, openEngineWithLog, partitionDir, readAll, TOPIC, type BuiltRecord } from './fixtures.js'
+import {
+  appendBatches,
+  buildLog,
+  caught,
+  fileSystemWithoutFsyncs,
+  markUnclean,
+  openEngineWithLog,
+  partitionDir,
+  readAll,
+  TOPIC,
+  type BuiltRecord,
+} from './fixtures.js'
 import { prng, randomInt, scanSegment, segmentLogs, type ScannedBatch } from './helpers.js'
 import { flipByte } from '../helpers/files.js'
 
@@ -39,7 +50,8 @@ async function readRange(log: PartitionLog, from: number, to: number): Promise<B
   const records: BuiltRecord[] = []
   for await (const batch of log.batches({ from, to, maxBytes: 1 })) {
     for (const record of batch.records()) {
-      if (record.offset >= from && record.offset < to) records.push({ offset: record.offset, timestamp: record.timestamp, value: Buffer.from(record.value!) })
+      if (record.offset >= from && record.offset < to)
+        records.push({ offset: record.offset, timestamp: record.timestamp, value: Buffer.from(record.value!) })
     }
   }
   return records
@@ -52,7 +64,9 @@ function expectRecords(actual: readonly BuiltRecord[], expected: readonly BuiltR
   for (let slot = 0; slot < Math.min(actual.length, expected.length) && differences.length < 5; slot++) {
     const [got, want] = [actual[slot]!, expected[slot]!]
     if (got.offset !== want.offset || got.timestamp !== want.timestamp || !got.value.equals(want.value)) {
-      differences.push(`record ${slot}: offset ${got.offset} at ${got.timestamp}, expected offset ${want.offset} at ${want.timestamp}${got.value.equals(want.value) ? '' : ' (value differs)'}`)
+      differences.push(
+        `record ${slot}: offset ${got.offset} at ${got.timestamp}, expected offset ${want.offset} at ${want.timestamp}${got.value.equals(want.value) ? '' : ' (value differs)'}`,
+      )
     }
   }
   expect(differences, label).toEqual([])
@@ -73,7 +87,10 @@ describe('a damaged batch past the recovery point (unclean shutdown)', () => {
     const { engine, log, warnings, events } = await openEngineWithLog(dir)
     try {
       expect(log.logEndOffset).toBe(batch.baseOffset)
-      expectRecords(await readAll(log), records.filter((record) => record.offset < batch.baseOffset))
+      expectRecords(
+        await readAll(log),
+        records.filter((record) => record.offset < batch.baseOffset),
+      )
 
       // One event for the cut, then one per later segment, each with its quarantine copy.
       expect(events.map((event) => [path.basename(event.file), event.position, event.bytes])).toEqual([
@@ -133,8 +150,14 @@ describe('a damaged batch below the recovery point (durable data)', () => {
       expect(error.message).toContain(target.file)
       expect(error.message).toContain(`at byte ${batch.position}`)
       // Everything before it, and everything after it, is still readable.
-      expectRecords(await readAll(log, segments[1]!.base), records.filter((record) => record.offset >= segments[1]!.base))
-      expectRecords(await readRange(log, 0, batch.baseOffset), records.filter((record) => record.offset < batch.baseOffset))
+      expectRecords(
+        await readAll(log, segments[1]!.base),
+        records.filter((record) => record.offset >= segments[1]!.base),
+      )
+      expectRecords(
+        await readRange(log, 0, batch.baseOffset),
+        records.filter((record) => record.offset < batch.baseOffset),
+      )
       // The damage does not stop appends, and nothing was cut.
       await log.appendRecords([{ value: Buffer.from('x') }])
       expect(fs.statSync(target.file).size).toBe(target.size)
@@ -168,10 +191,15 @@ describe('a damaged batch below the recovery point (durable data)', () => {
     markUnclean(dir, batch.baseOffset)
     const { engine, log, events } = await openEngineWithLog(dir)
     try {
-      expect(events.map((event) => [path.basename(event.file), event.position, event.bytes])).toEqual([[target.name, batch.position, target.size - batch.position]])
+      expect(events.map((event) => [path.basename(event.file), event.position, event.bytes])).toEqual([
+        [target.name, batch.position, target.size - batch.position],
+      ])
       expect(fs.readFileSync(events[0]!.quarantineFile!).equals(bytesBefore.subarray(batch.position))).toBe(true)
       expect(log.logEndOffset).toBe(batch.baseOffset)
-      expectRecords(await readAll(log), records.filter((record) => record.offset < batch.baseOffset))
+      expectRecords(
+        await readAll(log),
+        records.filter((record) => record.offset < batch.baseOffset),
+      )
     } finally {
       await engine.close()
     }
@@ -205,7 +233,10 @@ describe('a damaged batch in a cleanly closed log', () => {
         expect(error.code, `flip at byte ${at} of ${segment.name}`).toBe('CORRUPT_RECORD')
         expect(error.file).toBe(segment.file)
         expect(error.position).toBe(batch.position)
-        expectRecords(await readRange(log, segment.base, batch.baseOffset), records.filter((record) => record.offset >= segment.base && record.offset < batch.baseOffset))
+        expectRecords(
+          await readRange(log, segment.base, batch.baseOffset),
+          records.filter((record) => record.offset >= segment.base && record.offset < batch.baseOffset),
+        )
       } finally {
         await engine.close()
       }
@@ -291,7 +322,10 @@ describe('damaged .index and .timeindex files', () => {
     for (const segment of [segments[1]!, segments[segments.length - 1]!]) {
       for (const suffix of ['.index', '.timeindex']) {
         const indexName = segment.name.replace(/\.log$/, suffix)
-        expect(fs.statSync(path.join(partitionDir(source), indexName)).size, `${indexName} should hold several entries`).toBeGreaterThanOrEqual(suffix === '.index' ? 24 : 36)
+        expect(
+          fs.statSync(path.join(partitionDir(source), indexName)).size,
+          `${indexName} should hold several entries`,
+        ).toBeGreaterThanOrEqual(suffix === '.index' ? 24 : 36)
         for (const damage of damages) {
           const dir = await makeTmpDir()
           fs.cpSync(source, dir, { recursive: true })
@@ -321,7 +355,13 @@ describe('damaged .index and .timeindex files', () => {
     const dir = await makeTmpDir()
     const now = Date.now()
     // Two batches per segment: one time-index entry each (the closing one).
-    const records = await buildLog(dir, { batches: 6, recordsPerBatch: () => 1, valueBytes: () => 1500, timestamp: (batch) => now - 60_000 + batch, topic: { segmentBytes: 3300, retentionMs: 3_600_000 } })
+    const records = await buildLog(dir, {
+      batches: 6,
+      recordsPerBatch: () => 1,
+      valueBytes: () => 1500,
+      timestamp: (batch) => now - 60_000 + batch,
+      topic: { segmentBytes: 3300, retentionMs: 3_600_000 },
+    })
     const segments = layout(dir)
     expect(segments.length).toBeGreaterThanOrEqual(3)
     const timeIndex = segments[0]!.file.replace(/\.log$/, '.timeindex')
@@ -347,7 +387,15 @@ async function segmentFilesFor(base: number, bytes: Buffer): Promise<Record<'.lo
   const scratch = await makeTmpDir()
   const name = String(base).padStart(20, '0')
   fs.writeFileSync(path.join(scratch, `${name}.log`), bytes)
-  const config = { segmentBytes: 1 << 30, segmentMs: 1 << 30, segmentIndexBytes: 1 << 20, indexIntervalBytes: 256, maxBatchBytes: 1 << 24, retentionMs: -1, retentionBytes: -1 }
+  const config = {
+    segmentBytes: 1 << 30,
+    segmentMs: 1 << 30,
+    segmentIndexBytes: 1 << 20,
+    indexIntervalBytes: 256,
+    maxBatchBytes: 1 << 24,
+    retentionMs: -1,
+    retentionBytes: -1,
+  }
   const log = await PartitionLog.open(scratch, TOPIC, 0, config, { isClean: false, recoveryPoint: base, logStartOffset: base })
   await log.close()
   const read = (suffix: string): Buffer => fs.readFileSync(path.join(scratch, `${name}${suffix}`))
@@ -369,7 +417,10 @@ describe('leftovers of interrupted operations, handled as Kafka does', () => {
     try {
       expect(fs.readdirSync(partitionDir(dir)).filter((name) => name.endsWith('.deleted'))).toEqual([])
       expect(log.logStartOffset).toBe(segments[2]!.base)
-      expectRecords(await readAll(log), records.filter((record) => record.offset >= segments[2]!.base))
+      expectRecords(
+        await readAll(log),
+        records.filter((record) => record.offset >= segments[2]!.base),
+      )
       expect((await caught(() => log.readRaw(0))).code).toBe('OFFSET_OUT_OF_RANGE')
     } finally {
       await engine.close()
@@ -381,7 +432,12 @@ describe('leftovers of interrupted operations, handled as Kafka does', () => {
     const records = await buildSmallLog(dir)
     const segments = layout(dir)
     const garbage = Buffer.from('half-written cleaner output')
-    const leftovers = [`${segments[1]!.name}.cleaned`, segments[1]!.name.replace('.log', '.index.cleaned'), `${segments[2]!.name}.tmp`, '00000000000000000999.snapshot.tmp']
+    const leftovers = [
+      `${segments[1]!.name}.cleaned`,
+      segments[1]!.name.replace('.log', '.index.cleaned'),
+      `${segments[2]!.name}.tmp`,
+      '00000000000000000999.snapshot.tmp',
+    ]
     for (const name of leftovers) fs.writeFileSync(path.join(partitionDir(dir), name), garbage)
     const { engine, log } = await openEngineWithLog(dir)
     try {
@@ -419,7 +475,10 @@ describe('leftovers of interrupted operations, handled as Kafka does', () => {
     const dir = await makeTmpDir()
     const records = await buildSmallLog(dir)
     const segments = layout(dir)
-    const bogus = await segmentFilesFor(segments[2]!.base, fs.readFileSync(segments[2]!.file).subarray(0, segments[2]!.batches[1]!.position))
+    const bogus = await segmentFilesFor(
+      segments[2]!.base,
+      fs.readFileSync(segments[2]!.file).subarray(0, segments[2]!.batches[1]!.position),
+    )
     fs.writeFileSync(`${segments[1]!.file}.cleaned`, Buffer.from('cleaner output in progress'))
     for (const [suffix, bytes] of Object.entries(bogus)) fs.writeFileSync(segments[2]!.file.replace(/\.log$/, `${suffix}.swap`), bytes)
     const { engine, log } = await openEngineWithLog(dir)
@@ -450,7 +509,9 @@ describe('leftovers of interrupted operations, handled as Kafka does', () => {
     try {
       expect(fs.readdirSync(partitionDir(dir)).filter((name) => name.endsWith('.swap'))).toEqual([])
       expect(fs.existsSync(second.file)).toBe(false)
-      const expected = records.filter((record) => !droppedOffsets.some((batch) => record.offset >= batch.baseOffset && record.offset <= batch.lastOffset))
+      const expected = records.filter(
+        (record) => !droppedOffsets.some((batch) => record.offset >= batch.baseOffset && record.offset <= batch.lastOffset),
+      )
       expectRecords(await readAll(log), expected)
     } finally {
       await engine.close()
@@ -487,7 +548,8 @@ async function truncationSweep(dir: string): Promise<void> {
   await engine.createTopic(TOPIC, { segmentBytes: 2048, indexIntervalBytes: 512 })
   const config = { ...engine.topicConfig(TOPIC), segmentBytes: 16 * 1024 }
   let records: BuiltRecord[] = []
-  for (let round = 0; engine.partition(TOPIC, 0).segmentCount < 3; round++) records = records.concat(await appendOneBatch(engine.partition(TOPIC, 0), round))
+  for (let round = 0; engine.partition(TOPIC, 0).segmentCount < 3; round++)
+    records = records.concat(await appendOneBatch(engine.partition(TOPIC, 0), round))
   await engine.close()
   const log = await PartitionLog.open(partitionDir(dir), TOPIC, 0, config, { isClean: true, recoveryPoint: 0, logStartOffset: 0 })
   for (let round = 0; log.segmentList.at(-1)!.size < 15 * 1024; round++) records = records.concat(await appendOneBatch(log, round))
@@ -507,17 +569,31 @@ async function truncationSweep(dir: string): Promise<void> {
     const whole = last.batches.filter((batch) => batch.position + batch.size <= validEnd)
     const end = whole.length > 0 ? whole.at(-1)!.lastOffset + 1 : last.base
     const events: SweepEvent[] = []
-    const reopened = await PartitionLog.open(partitionDir(dir), TOPIC, 0, config, { isClean: false, recoveryPoint: last.base, logStartOffset: 0, onRecovery: (event) => events.push(event), fileSystem: fileSystemWithoutFsyncs })
+    const reopened = await PartitionLog.open(partitionDir(dir), TOPIC, 0, config, {
+      isClean: false,
+      recoveryPoint: last.base,
+      logStartOffset: 0,
+      onRecovery: (event) => events.push(event),
+      fileSystem: fileSystemWithoutFsyncs,
+    })
     try {
       expect(reopened.logEndOffset, label).toBe(end)
       if (content.length > validEnd) {
-        expect(events.map((event) => [event.position, event.bytes]), label).toEqual([[validEnd, content.length - validEnd]])
+        expect(
+          events.map((event) => [event.position, event.bytes]),
+          label,
+        ).toEqual([[validEnd, content.length - validEnd]])
         expect(fs.readFileSync(events[0]!.quarantineFile!).equals(content.subarray(validEnd)), label).toBe(true)
       } else {
         expect(events, label).toEqual([])
       }
       expect(fs.statSync(last.file).size, label).toBe(validEnd)
-      if (readEverything) expectRecords(await readAll(reopened, 0), records.filter((record) => record.offset < end), label)
+      if (readEverything)
+        expectRecords(
+          await readAll(reopened, 0),
+          records.filter((record) => record.offset < end),
+          label,
+        )
       // Nothing past the cut is served.
       expect((await reopened.readRaw(end)).bytes.length, label).toBe(0)
     } finally {
@@ -537,7 +613,12 @@ async function truncationSweep(dir: string): Promise<void> {
   for (const boundary of boundaries) {
     const extra = randomInt(random, 1, 8192)
     const tail = random() < 0.5 ? Buffer.alloc(extra) : Buffer.from(Array.from({ length: extra }, () => randomInt(random, 0, 255)))
-    await check(Buffer.concat([original.subarray(0, boundary), tail]), boundary, `${extra} ${tail[0] === 0 ? 'zero' : 'garbage'} bytes after ${boundary}`, true)
+    await check(
+      Buffer.concat([original.subarray(0, boundary), tail]),
+      boundary,
+      `${extra} ${tail[0] === 0 ? 'zero' : 'garbage'} bytes after ${boundary}`,
+      true,
+    )
   }
   await check(original, original.length, 'the original', true)
 }

@@ -47,7 +47,8 @@ async function openOn(dir: string, flush: 'sync' | 'os' = 'sync'): Promise<{ eng
 
 function expectSameRecords(actual: readonly BuiltRecord[], expected: readonly BuiltRecord[]): void {
   expect(actual.map((record) => record.offset)).toEqual(expected.map((record) => record.offset))
-  for (let slot = 0; slot < expected.length; slot++) expect(actual[slot]!.value.equals(expected[slot]!.value), `offset ${expected[slot]!.offset}`).toBe(true)
+  for (let slot = 0; slot < expected.length; slot++)
+    expect(actual[slot]!.value.equals(expected[slot]!.value), `offset ${expected[slot]!.offset}`).toBe(true)
 }
 
 describe('ENOSPC on a real, full file system (T9)', () => {
@@ -89,7 +90,10 @@ describe('ENOSPC on a real, full file system (T9)', () => {
         let failure: unknown = null
         for (let round = 0; round < 100 && failure === null; round++) {
           const endBefore = log.logEndOffset
-          failure = await append(64 * 1024).then(() => null, (error: unknown) => error)
+          failure = await append(64 * 1024).then(
+            () => null,
+            (error: unknown) => error,
+          )
           if (failure !== null) expect(log.logEndOffset).toBe(endBefore)
         }
         expect(failure, 'the tmpfs never filled up').not.toBeNull()
@@ -161,7 +165,9 @@ describe('a real fsync failure: ext4 on a tmpfs that is too small (T10, fsyncgat
         const small = [0, 1, 2].map((slot) => log.appendRecords([{ value: Buffer.from(`waiting ${slot}`) }]))
         const outcomes = await Promise.allSettled([big, ...small])
         for (const outcome of outcomes) expect(outcome.status, 'no append may be acknowledged after a failed fsync').toBe('rejected')
-        const errors = outcomes.map((outcome) => (outcome as PromiseRejectedResult).reason as Error & { code: string; cause?: { code?: string; errno?: string } })
+        const errors = outcomes.map(
+          (outcome) => (outcome as PromiseRejectedResult).reason as Error & { code: string; cause?: { code?: string; errno?: string } },
+        )
         const fsyncFailure = errors.find((error) => error.code === 'LOG_CLOSED')
         expect(fsyncFailure, errors.map((error) => error.message).join('\n')).toBeDefined()
         // EIO or ENOSPC from the fsync; EROFS if background writeback failed first and the journal
@@ -220,28 +226,52 @@ describe('an injected fdatasync EIO in a child process (strace)', () => {
     // The 6th fdatasync fails, and every one after it. One libuv thread makes the count exact.
     const failFrom = 6
     const config = { dir, topic: TOPIC, scenario: 'fsync-fault', seed: 42, cycle: 1 }
-    const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=fdatasync', '-e', `inject=fdatasync:error=EIO:when=${failFrom}+`, process.execPath, WRITER_CHILD, JSON.stringify(config)], {
-      env: { ...process.env, UV_THREADPOOL_SIZE: '1', NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      'strace',
+      [
+        '-f',
+        '-qq',
+        '-o',
+        '/dev/null',
+        '-e',
+        'trace=fdatasync',
+        '-e',
+        `inject=fdatasync:error=EIO:when=${failFrom}+`,
+        process.execPath,
+        WRITER_CHILD,
+        JSON.stringify(config),
+      ],
+      {
+        env: { ...process.env, UV_THREADPOOL_SIZE: '1', NODE_OPTIONS: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-    const messages = stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown> & { t: string })
-    if (!messages.some((message) => message.t === 'ready') && /ptrace|Operation not permitted/i.test(stderr)) context.skip(`strace cannot trace processes here: ${stderr.trim()}`)
+    const messages = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown> & { t: string })
+    if (!messages.some((message) => message.t === 'ready') && /ptrace|Operation not permitted/i.test(stderr))
+      context.skip(`strace cannot trace processes here: ${stderr.trim()}`)
     expect(code, `${stdout}\n${stderr}`).toBe(0)
 
     const acks = messages.filter((message) => message.t === 'ack') as unknown as { base: number; hashes: string[] }[]
     expect(acks.length).toBe(failFrom - 1)
     const failed = messages.find((message) => message.t === 'append-failed')
     expect(failed).toMatchObject({ code: 'LOG_CLOSED', causeCode: 'IO_FAILED', causeErrno: 'EIO' })
-    const later = messages.find((message) => message.t === 'later') as unknown as { results: { ok: boolean; code: string; hash: string }[]; hasFailed: boolean }
+    const later = messages.find((message) => message.t === 'later') as unknown as {
+      results: { ok: boolean; code: string; hash: string }[]
+      hasFailed: boolean
+    }
     expect(later.hasFailed).toBe(true)
     for (const result of later.results) expect(result).toMatchObject({ ok: false, code: 'LOG_CLOSED' })
     expect(messages.find((message) => message.t === 'flush-after-failure')).toMatchObject({ ok: false, code: 'LOG_CLOSED' })
-    const closed = messages.find((message) => message.t === 'closed') as { closeError: { code: string } | null; cleanMarker: boolean } | undefined
+    const closed = messages.find((message) => message.t === 'closed') as
+      { closeError: { code: string } | null; cleanMarker: boolean } | undefined
     expect(closed?.cleanMarker).toBe(false)
     if (closed?.closeError != null) expect(closed.closeError.code).toBe('IO_FAILED')
 
@@ -255,7 +285,10 @@ describe('an injected fdatasync EIO in a child process (strace)', () => {
         const decoded = decodeValue(record.value, record.offset)
         if (slot < ackedHashes.length) expect(decoded.hash).toBe(ackedHashes[slot])
         // The append whose fsync failed may be there (its bytes were written); refused ones never are.
-        expect(later.results.some((result) => result.hash === decoded.hash), `offset ${record.offset}`).toBe(false)
+        expect(
+          later.results.some((result) => result.hash === decoded.hash),
+          `offset ${record.offset}`,
+        ).toBe(false)
       })
       expect(records.length).toBeLessThanOrEqual(ackedHashes.length + 1)
       expect(warnings.filter((warning) => warning.startsWith('recovery cut'))).toEqual([])

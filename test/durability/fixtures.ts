@@ -71,7 +71,8 @@ export async function appendBatches(log: PartitionLog, options: BuildOptions): P
 
 export async function readAll(log: PartitionLog, from = log.logStartOffset): Promise<BuiltRecord[]> {
   const records: BuiltRecord[] = []
-  for await (const record of log.records({ from })) records.push({ offset: record.offset, timestamp: record.timestamp, value: Buffer.from(record.value!) })
+  for await (const record of log.records({ from }))
+    records.push({ offset: record.offset, timestamp: record.timestamp, value: Buffer.from(record.value!) })
   return records
 }
 

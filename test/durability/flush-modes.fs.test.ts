@@ -137,9 +137,11 @@ describe("'sync'", () => {
       }
     })()
     try {
-      await Promise.all(Array.from({ length: 16 }, async (_, writer) => {
-        for (let round = 0; round < 20; round++) await log.appendRecords([value(`w${writer} r${round} ${'x'.repeat(200)}`)])
-      }))
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, writer) => {
+          for (let round = 0; round < 20; round++) await log.appendRecords([value(`w${writer} r${round} ${'x'.repeat(200)}`)])
+        }),
+      )
     } finally {
       running = false
       await sampler
@@ -152,19 +154,22 @@ describe("'sync'", () => {
   /** 64 appenders, 10 appends each, all awaited; returns the fsync rounds they took. */
   async function groupCommitRounds(fsyncDelayMs = 0): Promise<{ rounds: number; appends: number }> {
     const { engine, log, spy } = await openWith('sync')
-    if (fsyncDelayMs > 0) spy.hook((info) => (info.call === 'datasync' ? new Promise<void>((resolve) => setTimeout(resolve, fsyncDelayMs)) : undefined))
+    if (fsyncDelayMs > 0)
+      spy.hook((info) => (info.call === 'datasync' ? new Promise<void>((resolve) => setTimeout(resolve, fsyncDelayMs)) : undefined))
     try {
       const before = log.flushCount
       const appenders = 64
       const perAppender = 10
       const seen = new Set<number>()
-      await Promise.all(Array.from({ length: appenders }, async (_, writer) => {
-        for (let round = 0; round < perAppender; round++) {
-          const info = await log.appendRecords([value(`${writer}/${round}`)])
-          expect(log.recoveryPoint).toBeGreaterThan(info.lastOffset)
-          seen.add(info.baseOffset)
-        }
-      }))
+      await Promise.all(
+        Array.from({ length: appenders }, async (_, writer) => {
+          for (let round = 0; round < perAppender; round++) {
+            const info = await log.appendRecords([value(`${writer}/${round}`)])
+            expect(log.recoveryPoint).toBeGreaterThan(info.lastOffset)
+            seen.add(info.baseOffset)
+          }
+        }),
+      )
       const appends = appenders * perAppender
       expect(seen.size).toBe(appends)
       const values = (await readAll(log)).map((record) => record.value.toString())
@@ -364,4 +369,3 @@ describe('the clean-shutdown marker and the checkpoint files', () => {
     }
   })
 })
-

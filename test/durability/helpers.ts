@@ -46,14 +46,17 @@ export interface DecodedValue {
 /** Decodes and checks a value the writer child produced; throws a description when it is wrong. */
 export function decodeValue(value: Buffer | null, offset: number): DecodedValue {
   if (value === null) throw new Error(`offset ${offset}: null value`)
-  if (value.length < VALUE_HEADER_BYTES || value.toString('latin1', 0, 4) !== 'SGLV') throw new Error(`offset ${offset}: not a writer value (${value.length} bytes)`)
+  if (value.length < VALUE_HEADER_BYTES || value.toString('latin1', 0, 4) !== 'SGLV')
+    throw new Error(`offset ${offset}: not a writer value (${value.length} bytes)`)
   const cycle = value.readUInt32BE(4)
   const seq = value.readDoubleBE(8)
   const bodyLength = value.readUInt32BE(16)
-  if (value.length !== VALUE_HEADER_BYTES + bodyLength) throw new Error(`offset ${offset}: value of ${value.length} bytes declares a ${bodyLength}-byte body`)
+  if (value.length !== VALUE_HEADER_BYTES + bodyLength)
+    throw new Error(`offset ${offset}: value of ${value.length} bytes declares a ${bodyLength}-byte body`)
   const hash = value.toString('hex', 20, 52)
   const actual = createHash('sha256').update(value.subarray(VALUE_HEADER_BYTES)).digest('hex')
-  if (actual !== hash) throw new Error(`offset ${offset}: body sha256 ${actual} does not match the embedded ${hash} (cycle ${cycle}, seq ${seq})`)
+  if (actual !== hash)
+    throw new Error(`offset ${offset}: body sha256 ${actual} does not match the embedded ${hash} (cycle ${cycle}, seq ${seq})`)
   return { cycle, seq, hash }
 }
 
@@ -114,10 +117,14 @@ export function startWriter(config: WriterConfig, onMessage: (message: WriterMes
     }
     onMessage(message)
   })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
   const disconnected = new Promise<void>((resolve) => child.once('disconnect', () => resolve()))
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
-  exited.then(({ code, signal }) => failReady(new Error(`writer child exited (code ${code}, signal ${signal}) before it was ready: ${stderr}`)))
+  exited.then(({ code, signal }) =>
+    failReady(new Error(`writer child exited (code ${code}, signal ${signal}) before it was ready: ${stderr}`)),
+  )
   const gone = Promise.all([exited, disconnected, closed]).then(async ([result]) => {
     await new Promise((resolve) => setImmediate(resolve))
     return result
@@ -194,11 +201,15 @@ export async function verifyPartition(log: PartitionLog, model: CrashCycleModel,
       if (decoded.seq !== record.offset) fail(`offset ${record.offset} holds seq ${decoded.seq}`)
       const old = record.offset < model.verifiedEnd ? model.values.get(record.offset) : undefined
       if (old !== undefined && (old.cycle !== decoded.cycle || old.hash !== decoded.hash)) {
-        fail(`offset ${record.offset} changed: it held cycle ${old.cycle} ${old.hash.slice(0, 12)}, now cycle ${decoded.cycle} ${decoded.hash.slice(0, 12)}`)
+        fail(
+          `offset ${record.offset} changed: it held cycle ${old.cycle} ${old.hash.slice(0, 12)}, now cycle ${decoded.cycle} ${decoded.hash.slice(0, 12)}`,
+        )
       }
       const acked = facts.acks.get(record.offset)
       if (acked !== undefined && (acked.cycle !== decoded.cycle || acked.hash !== decoded.hash)) {
-        fail(`offset ${record.offset} was acknowledged as cycle ${acked.cycle} ${acked.hash.slice(0, 12)} but holds cycle ${decoded.cycle} ${decoded.hash.slice(0, 12)}`)
+        fail(
+          `offset ${record.offset} was acknowledged as cycle ${acked.cycle} ${acked.hash.slice(0, 12)} but holds cycle ${decoded.cycle} ${decoded.hash.slice(0, 12)}`,
+        )
       }
       if (record.offset >= model.verifiedEnd && decoded.cycle !== facts.cycle) {
         fail(`offset ${record.offset} (new this cycle) holds a value from cycle ${decoded.cycle}`)
@@ -209,8 +220,10 @@ export async function verifyPartition(log: PartitionLog, model: CrashCycleModel,
     fail(`reading the log failed at offset ${expected}: ${(error as Error).message}`)
   }
   if (expected !== log.logEndOffset && problems.length === 0) fail(`reading stopped at ${expected} but the log ends at ${log.logEndOffset}`)
-  if (log.logEndOffset < facts.mustHaveBelow) fail(`log ends at ${log.logEndOffset}: offsets ${log.logEndOffset}..${facts.mustHaveBelow - 1} were promised and are lost`)
-  if (log.logEndOffset < model.verifiedEnd) fail(`log ends at ${log.logEndOffset}, below the ${model.verifiedEnd} it had after the last clean close`)
+  if (log.logEndOffset < facts.mustHaveBelow)
+    fail(`log ends at ${log.logEndOffset}: offsets ${log.logEndOffset}..${facts.mustHaveBelow - 1} were promised and are lost`)
+  if (log.logEndOffset < model.verifiedEnd)
+    fail(`log ends at ${log.logEndOffset}, below the ${model.verifiedEnd} it had after the last clean close`)
   if (problems.length > 0) throw new Error(problems.join('\n'))
   return { logEnd: log.logEndOffset, records: count, values }
 }
@@ -256,7 +269,8 @@ export function scanSegment(bytes: Buffer, segmentBase: number): SegmentScan {
     const batch = bytes.subarray(position, position + size)
     if (crc32c(batch.subarray(21)) !== batch.readUInt32BE(17)) return stopAt('crc')
     const last = base + batch.readInt32BE(23)
-    if (base < nextOffset || last < base || last - segmentBase > 0x7fffffff) return stopAt(`offsets ${base}..${last} after ${nextOffset - 1}`)
+    if (base < nextOffset || last < base || last - segmentBase > 0x7fffffff)
+      return stopAt(`offsets ${base}..${last} after ${nextOffset - 1}`)
     batches.push({ position, size, baseOffset: base, lastOffset: last })
     nextOffset = last + 1
     position += size
@@ -274,5 +288,8 @@ export function segmentLogs(partitionDir: string): { name: string; base: number;
 }
 
 export function quarantineFiles(partitionDir: string): string[] {
-  return fs.readdirSync(partitionDir).filter((name) => name.endsWith('.quarantine')).sort()
+  return fs
+    .readdirSync(partitionDir)
+    .filter((name) => name.endsWith('.quarantine'))
+    .sort()
 }

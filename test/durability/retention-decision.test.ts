@@ -31,7 +31,9 @@ describe('decideRetention', () => {
     expect(decideRetention(all, limits({ retentionMs: 0, nowMs: NOW + 1e9 })).count).toBe(2)
     expect(decideRetention(all, limits({ retentionBytes: 0 })).count).toBe(2)
     expect(decideRetention(all, limits({ logStartOffset: 1000 })).count).toBe(2)
-    expect(decideRetention(segments([100]), limits({ retentionMs: 0, retentionBytes: 0, logStartOffset: 1000, nowMs: NOW + 1e9 })).count).toBe(0)
+    expect(
+      decideRetention(segments([100]), limits({ retentionMs: 0, retentionBytes: 0, logStartOffset: 1000, nowMs: NOW + 1e9 })).count,
+    ).toBe(0)
     expect(decideRetention([], limits({ retentionBytes: 0 })).count).toBe(0)
   })
 
@@ -45,14 +47,22 @@ describe('decideRetention', () => {
   it('deletes segments wholly below the log start offset first, and stops there', () => {
     const all = segments([100, 100, 100, 100])
     // Offset 25 lies inside segment 2: segments 0 and 1 end at or below it.
-    expect(decideRetention(all, limits({ logStartOffset: 25, retentionBytes: 0 }))).toEqual({ count: 2, reason: 'log-start-offset', blockedByFutureTimestamp: null })
+    expect(decideRetention(all, limits({ logStartOffset: 25, retentionBytes: 0 }))).toEqual({
+      count: 2,
+      reason: 'log-start-offset',
+      blockedByFutureTimestamp: null,
+    })
     expect(decideRetention(all, limits({ logStartOffset: 20 })).count).toBe(2)
     expect(decideRetention(all, limits({ logStartOffset: 19 })).count).toBe(1)
   })
 
   it('size: deletes the oldest while the rest still holds retentionBytes', () => {
     const all = segments([100, 100, 100, 100])
-    expect(decideRetention(all, limits({ retentionBytes: 250 }))).toEqual({ count: 1, reason: 'retention-bytes', blockedByFutureTimestamp: null })
+    expect(decideRetention(all, limits({ retentionBytes: 250 }))).toEqual({
+      count: 1,
+      reason: 'retention-bytes',
+      blockedByFutureTimestamp: null,
+    })
     expect(decideRetention(all, limits({ retentionBytes: 200 })).count).toBe(2)
     expect(decideRetention(all, limits({ retentionBytes: 400 })).count).toBe(0)
     expect(decideRetention(all, limits({ retentionBytes: 399 })).count).toBe(0)
@@ -60,7 +70,11 @@ describe('decideRetention', () => {
 
   it('time: deletes while the newest record is older than retentionMs, stopping at the first young segment', () => {
     const all = segments([1, 1, 1, 1], [NOW - 5000, NOW - 100, NOW - 5000, NOW])
-    expect(decideRetention(all, limits({ retentionMs: 1000 }))).toEqual({ count: 1, reason: 'retention-ms', blockedByFutureTimestamp: null })
+    expect(decideRetention(all, limits({ retentionMs: 1000 }))).toEqual({
+      count: 1,
+      reason: 'retention-ms',
+      blockedByFutureTimestamp: null,
+    })
     // Exactly retentionMs old is kept (Kafka deletes when now - largest > retention.ms).
     expect(decideRetention(segments([1, 1], [NOW - 1000, NOW]), limits({ retentionMs: 1000 })).count).toBe(0)
     expect(decideRetention(segments([1, 1], [NOW - 1001, NOW]), limits({ retentionMs: 1000 })).count).toBe(1)
@@ -97,7 +111,10 @@ describe('decideRetention', () => {
     })
     fc.assert(
       fc.property(arbitrary, ({ sizes, ages, retentionMs, retentionBytes, logStartOffset, highWatermark }) => {
-        const all = segments(sizes, sizes.map((_, slot) => NOW - ages[slot]!))
+        const all = segments(
+          sizes,
+          sizes.map((_, slot) => NOW - ages[slot]!),
+        )
         const chosen = limits({ retentionMs, retentionBytes, logStartOffset, highWatermark })
         const { count, reason } = decideRetention(all, chosen)
         expect(count).toBeGreaterThanOrEqual(0)

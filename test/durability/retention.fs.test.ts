@@ -4,7 +4,17 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { LOG_START_OFFSET_CHECKPOINT, readCheckpointFile } from '../../src/engine/checkpoint-file.js'
 import type { TopicConfig } from '../../src/engine/topic-config.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { appendBatches, caught, markUnclean, openEngineWithLog, partitionDir, readAll, TOPIC, type BuiltRecord, type OpenedEngine } from './fixtures.js'
+import {
+  appendBatches,
+  caught,
+  markUnclean,
+  openEngineWithLog,
+  partitionDir,
+  readAll,
+  TOPIC,
+  type BuiltRecord,
+  type OpenedEngine,
+} from './fixtures.js'
 import { segmentLogs } from './helpers.js'
 
 /**
@@ -28,12 +38,22 @@ interface Built extends OpenedEngine {
  * An engine (retention never runs by itself) with a topic of small segments; every batch is one
  * ~500-byte record, so each segment holds a few of them, and timestamps are T0 + offset seconds.
  */
-async function build(batches: number, topic: Partial<TopicConfig> = {}, timestamp?: (batch: number) => number, fileDeleteDelayMs = 0): Promise<Built> {
+async function build(
+  batches: number,
+  topic: Partial<TopicConfig> = {},
+  timestamp?: (batch: number) => number,
+  fileDeleteDelayMs = 0,
+): Promise<Built> {
   const dir = await makeTmpDir()
   const opened = await openEngineWithLog(dir, { retentionCheckIntervalMs: 3_600_000, fileDeleteDelayMs })
   await opened.engine.createTopic(TOPIC, { segmentBytes: SEGMENT_BYTES, ...topic })
   const log = opened.engine.partition(TOPIC, 0)
-  const records = await appendBatches(log, { batches, recordsPerBatch: () => 1, valueBytes: () => 500, timestamp: (batch) => timestamp?.(batch) ?? T0 + batch * 1000 })
+  const records = await appendBatches(log, {
+    batches,
+    recordsPerBatch: () => 1,
+    valueBytes: () => 500,
+    timestamp: (batch) => timestamp?.(batch) ?? T0 + batch * 1000,
+  })
   await log.flush()
   return { ...opened, log, dir, records }
 }
@@ -42,14 +62,18 @@ function segmentsOf(built: Built): { base: number; end: number; size: number; ne
   const list = built.log.segmentList
   return list.map((segment, slot) => {
     const end = list[slot + 1]?.baseOffset ?? built.log.logEndOffset
-    const newest = Math.max(...built.records.filter((record) => record.offset >= segment.baseOffset && record.offset < end).map((record) => record.timestamp))
+    const newest = Math.max(
+      ...built.records.filter((record) => record.offset >= segment.baseOffset && record.offset < end).map((record) => record.timestamp),
+    )
     return { base: segment.baseOffset, end, size: segment.size, newest }
   })
 }
 
 async function expectReadableFrom(built: Built, from: number): Promise<void> {
   const records = await readAll(built.log)
-  expect(records.map((record) => record.offset)).toEqual(built.records.filter((record) => record.offset >= from).map((record) => record.offset))
+  expect(records.map((record) => record.offset)).toEqual(
+    built.records.filter((record) => record.offset >= from).map((record) => record.offset),
+  )
   const below = await caught(() => built.log.readRaw(from - 1))
   expect(below.code).toBe('OFFSET_OUT_OF_RANGE')
 }
@@ -193,7 +217,9 @@ describe('deletion: rename to .deleted, unlink later', () => {
       expect(deleted).toEqual(
         segments
           .slice(0, 2)
-          .flatMap((segment) => ['.index', '.log', '.timeindex'].map((suffix) => `${String(segment.base).padStart(20, '0')}${suffix}.deleted`))
+          .flatMap((segment) =>
+            ['.index', '.log', '.timeindex'].map((suffix) => `${String(segment.base).padStart(20, '0')}${suffix}.deleted`),
+          )
           .sort(),
       )
       await built.engine.applyRetention(now + 59_999)
@@ -205,30 +231,33 @@ describe('deletion: rename to .deleted, unlink later', () => {
     }
   })
 
-  it.each(['with', 'without'] as const)('a crash between the rename and the unlink (%s the log start checkpoint): reopen removes the files and the log starts after them', async (checkpoint) => {
-    const built = await build(30, { retentionMs: 10_000 }, undefined, 60_000)
-    const segments = segmentsOf(built)
-    const crashed = await makeTmpDir()
-    try {
-      await built.engine.applyRetention(segments[1]!.newest + 10_001)
-      expect(fs.readdirSync(partitionDir(built.dir)).filter((name) => name.endsWith('.deleted')).length).toBe(6)
-      // The disk as it is at this instant is what a crash leaves (the marker was removed at open).
-      fs.cpSync(built.dir, crashed, { recursive: true })
-    } finally {
-      await built.engine.close()
-    }
-    if (checkpoint === 'without') fs.writeFileSync(path.join(crashed, LOG_START_OFFSET_CHECKPOINT), '0\n0\n')
-    expect(fs.existsSync(path.join(crashed, '.clean-shutdown'))).toBe(false)
-    const reopened = await openEngineWithLog(crashed)
-    try {
-      const log = reopened.engine.partition(TOPIC, 0)
-      expect(reopened.engine.wasCleanShutdown).toBe(false)
-      expect(fs.readdirSync(partitionDir(crashed)).filter((name) => name.endsWith('.deleted'))).toEqual([])
-      expect(segmentLogs(partitionDir(crashed))[0]!.base).toBe(segments[2]!.base)
-      expect(log.logStartOffset).toBe(segments[2]!.base)
-      await expectReadableFrom({ ...built, ...reopened, log }, segments[2]!.base)
-    } finally {
-      await reopened.engine.close()
-    }
-  })
+  it.each(['with', 'without'] as const)(
+    'a crash between the rename and the unlink (%s the log start checkpoint): reopen removes the files and the log starts after them',
+    async (checkpoint) => {
+      const built = await build(30, { retentionMs: 10_000 }, undefined, 60_000)
+      const segments = segmentsOf(built)
+      const crashed = await makeTmpDir()
+      try {
+        await built.engine.applyRetention(segments[1]!.newest + 10_001)
+        expect(fs.readdirSync(partitionDir(built.dir)).filter((name) => name.endsWith('.deleted')).length).toBe(6)
+        // The disk as it is at this instant is what a crash leaves (the marker was removed at open).
+        fs.cpSync(built.dir, crashed, { recursive: true })
+      } finally {
+        await built.engine.close()
+      }
+      if (checkpoint === 'without') fs.writeFileSync(path.join(crashed, LOG_START_OFFSET_CHECKPOINT), '0\n0\n')
+      expect(fs.existsSync(path.join(crashed, '.clean-shutdown'))).toBe(false)
+      const reopened = await openEngineWithLog(crashed)
+      try {
+        const log = reopened.engine.partition(TOPIC, 0)
+        expect(reopened.engine.wasCleanShutdown).toBe(false)
+        expect(fs.readdirSync(partitionDir(crashed)).filter((name) => name.endsWith('.deleted'))).toEqual([])
+        expect(segmentLogs(partitionDir(crashed))[0]!.base).toBe(segments[2]!.base)
+        expect(log.logStartOffset).toBe(segments[2]!.base)
+        await expectReadableFrom({ ...built, ...reopened, log }, segments[2]!.base)
+      } finally {
+        await reopened.engine.close()
+      }
+    },
+  )
 })

@@ -178,7 +178,12 @@ async function runFsyncFault() {
   const engine = await LogEngine.open({ dir: cfg.dir, flush: 'sync', onWarning: () => {} })
   const log = engine.partition(cfg.topic, 0)
   send({ t: 'ready', logEnd: log.logEndOffset })
-  const outcome = (error) => ({ code: error?.code ?? null, causeCode: error?.cause?.code ?? null, causeErrno: error?.cause?.errno ?? null, message: String(error?.message ?? error) })
+  const outcome = (error) => ({
+    code: error?.code ?? null,
+    causeCode: error?.cause?.code ?? null,
+    causeErrno: error?.cause?.errno ?? null,
+    message: String(error?.message ?? error),
+  })
   let seq = log.logEndOffset
   for (let round = 0; round < 50; round++) {
     const { value, hash } = makeValue(cfg.cycle, seq)
@@ -195,7 +200,12 @@ async function runFsyncFault() {
   const later = []
   for (let slot = 0; slot < 4; slot++) {
     const { value, hash } = makeValue(cfg.cycle, 1_000_000 + slot)
-    later.push(log.appendRecords([{ value }]).then((info) => ({ ok: true, offset: info.baseOffset, hash }), (error) => ({ ok: false, hash, ...outcome(error) })))
+    later.push(
+      log.appendRecords([{ value }]).then(
+        (info) => ({ ok: true, offset: info.baseOffset, hash }),
+        (error) => ({ ok: false, hash, ...outcome(error) }),
+      ),
+    )
   }
   send({ t: 'later', results: await Promise.all(later), hasFailed: log.hasFailed })
   try {
@@ -206,7 +216,10 @@ async function runFsyncFault() {
   }
   // close() cannot fsync either (every fdatasync fails now): it may reject, but must not write the
   // clean-shutdown marker.
-  const closeError = await engine.close().then(() => null, (error) => outcome(error))
+  const closeError = await engine.close().then(
+    () => null,
+    (error) => outcome(error),
+  )
   send({ t: 'closed', closeError, cleanMarker: fs.existsSync(path.join(cfg.dir, '.clean-shutdown')) })
   process.exit(0)
 }

@@ -1,7 +1,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT, readCheckpointFile } from '../../src/engine/checkpoint-file.js'
+import {
+  checkpointKey,
+  LOG_START_OFFSET_CHECKPOINT,
+  RECOVERY_POINT_CHECKPOINT,
+  readCheckpointFile,
+} from '../../src/engine/checkpoint-file.js'
 import { LogEngine } from '../../src/engine/log-engine.js'
 import { PartitionLog } from '../../src/log/partition-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
@@ -25,7 +30,9 @@ describe('checkpoints while a topic is being deleted', () => {
     try {
       for (const topic of ['doomed', 'other']) {
         await engine.createTopic(topic, { partitions: 1 })
-        await engine.partition(topic, 0).appendRecords(Array.from({ length: 10 }, (_, slot) => ({ value: Buffer.from(`${topic}-${slot}`) })))
+        await engine
+          .partition(topic, 0)
+          .appendRecords(Array.from({ length: 10 }, (_, slot) => ({ value: Buffer.from(`${topic}-${slot}`) })))
       }
       await engine.deleteRecordsBefore('doomed', 0, 6)
       expect(readCheckpointFile(path.join(dir, LOG_START_OFFSET_CHECKPOINT)).get(checkpointKey('doomed', 0))).toBe(6)

@@ -27,12 +27,21 @@ const T = 1_700_000_000_000
 /** Nothing of topic `name` anywhere: memory, topics.json, directories, checkpoints. */
 function expectNoTrace(engine: LogEngine, dir: string, name: string, where: string): void {
   expect(engine.hasTopic(name), where).toBe(false)
-  expect(engine.listTopics().map((topic) => topic.name), where).not.toContain(name)
+  expect(
+    engine.listTopics().map((topic) => topic.name),
+    where,
+  ).not.toContain(name)
   expect(Object.keys(JSON.parse(fs.readFileSync(path.join(dir, TOPICS_FILE), 'utf8')).topics), where).not.toContain(name)
-  expect(fs.readdirSync(dir).filter((entry) => entry.startsWith(`${name}-`)), where).toEqual([])
+  expect(
+    fs.readdirSync(dir).filter((entry) => entry.startsWith(`${name}-`)),
+    where,
+  ).toEqual([])
   for (const file of [RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT]) {
     const text = fs.existsSync(path.join(dir, file)) ? fs.readFileSync(path.join(dir, file), 'utf8') : ''
-    expect(text.split('\n').filter((line) => line.startsWith(`${name} `)), `${where}: ${file}`).toEqual([])
+    expect(
+      text.split('\n').filter((line) => line.startsWith(`${name} `)),
+      `${where}: ${file}`,
+    ).toEqual([])
   }
 }
 
@@ -60,7 +69,8 @@ async function withFailingCall(failAt: number, run: () => Promise<unknown>): Pro
     const original = fs[method] as (...args: unknown[]) => unknown
     return vi.spyOn(fs, method).mockImplementation(function (this: unknown, ...args: unknown[]) {
       const counts = method !== 'openSync' || (typeof args[1] === 'string' && /[wa+]/.test(args[1]))
-      if (counts && ++calls === failAt) throw Object.assign(new Error(`ENOSPC: no space left on device, ${method}`), { code: 'ENOSPC', errno: -28, syscall: method })
+      if (counts && ++calls === failAt)
+        throw Object.assign(new Error(`ENOSPC: no space left on device, ${method}`), { code: 'ENOSPC', errno: -28, syscall: method })
       return original.apply(this, args)
     } as never)
   })
@@ -112,7 +122,10 @@ describe('createTopic with a failing file-system call at every step', () => {
         await engine.close()
       }
       const reopened = await openQuietEngine(dir)
-      expect(reopened.partitions('t').map((log) => log.logEndOffset), where).toEqual([0, 0, 1])
+      expect(
+        reopened.partitions('t').map((log) => log.logEndOffset),
+        where,
+      ).toEqual([0, 0, 1])
       expect(reopened.hasTopic('other'), where).toBe(true)
       await reopened.close()
       fs.rmSync(dir, { recursive: true, force: true })

@@ -62,11 +62,24 @@ describe('LogEngine topics', () => {
       expect([log.topic, log.partition, log.logEndOffset]).toEqual(['orders', partition, 0])
     }
     await engine.createTopic('audit')
-    expect(userTopics(engine).map((topic) => [topic.name, topic.partitions])).toEqual([['orders', 3], ['audit', 1]])
+    expect(userTopics(engine).map((topic) => [topic.name, topic.partitions])).toEqual([
+      ['orders', 3],
+      ['audit', 1],
+    ])
     expect(engine.partitions('orders')).toHaveLength(3)
-    expect(thrown(() => engine.partition('orders', 3))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 'orders', partition: 3, isDeleted: false })
+    expect(thrown(() => engine.partition('orders', 3))).toMatchObject({
+      code: 'UNKNOWN_TOPIC_OR_PARTITION',
+      topic: 'orders',
+      partition: 3,
+      isDeleted: false,
+    })
     expect(thrown(() => engine.partition('orders', -1)).code).toBe('INVALID_ARGUMENT')
-    expect(thrown(() => engine.partition('nope', 0))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 'nope', partition: null, isDeleted: false })
+    expect(thrown(() => engine.partition('nope', 0))).toMatchObject({
+      code: 'UNKNOWN_TOPIC_OR_PARTITION',
+      topic: 'nope',
+      partition: null,
+      isDeleted: false,
+    })
     expect((await rejection(engine.createTopic('orders'))).code).toBe('INVALID_ARGUMENT')
 
     const doomed = engine.partition('orders', 1)
@@ -79,7 +92,11 @@ describe('LogEngine topics', () => {
     expect(stored).toContain('audit')
     expect(stored).not.toContain('orders')
     expect((await rejection(doomed.appendRecords([{ value: Buffer.from('y') }]))).code).toBe('LOG_CLOSED')
-    expect(await rejection(engine.deleteTopic('orders'))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 'orders', isDeleted: true })
+    expect(await rejection(engine.deleteTopic('orders'))).toMatchObject({
+      code: 'UNKNOWN_TOPIC_OR_PARTITION',
+      topic: 'orders',
+      isDeleted: true,
+    })
     expect(thrown(() => engine.partitions('orders'))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', isDeleted: true })
 
     // A deleted name can be created again, empty.
@@ -94,7 +111,8 @@ describe('LogEngine topics', () => {
     const config = engine.topicConfig('metrics')
     expect(config).toMatchObject({ partitions: 2, segmentBytes: 2_048, segmentMs: 60_000, indexIntervalBytes: 64 })
     const log = engine.partition('metrics', 1)
-    for (let serial = 0; serial < 40; serial++) await log.appendRecords([{ key: Buffer.from(`k${serial}`), value: Buffer.alloc(100, serial), timestamp: 10_000 + serial }])
+    for (let serial = 0; serial < 40; serial++)
+      await log.appendRecords([{ key: Buffer.from(`k${serial}`), value: Buffer.alloc(100, serial), timestamp: 10_000 + serial }])
     const segments = log.segmentCount
     expect(segments).toBeGreaterThan(2)
     await closeEngine(engine)
@@ -125,7 +143,8 @@ describe('LogEngine topics', () => {
       await engine.partition('events', 0).appendRecords([{ value: Buffer.alloc(200, serial), timestamp }])
     }
     const probes = [0, 60, 150, 500, 901, 1_150, 1_260, 1_300, 1_301, -3]
-    const answers = async (current: LogEngine): Promise<unknown[]> => Promise.all(probes.map((probe) => current.partition('events', 0).offsetForTimestamp(probe)))
+    const answers = async (current: LogEngine): Promise<unknown[]> =>
+      Promise.all(probes.map((probe) => current.partition('events', 0).offsetForTimestamp(probe)))
     const expected = await answers(engine)
     expect(expected.slice(0, 5)).toEqual([
       { offset: 0, timestamp: 500 },
@@ -166,14 +185,24 @@ describe('LogEngine topics', () => {
   it('rejects unknown and out-of-range settings without creating the topic', async () => {
     const dir = await makeTmpDir()
     const engine = await openEngine(dir)
-    const bad: Record<string, unknown>[] = [{ bogus: 1 }, { segment_bytes: 1_000 }, { segmentBytes: 0 }, { segmentBytes: 1.5 }, { partitions: 0 }, { indexIntervalBytes: -1 }, { segmentMs: '100' }]
+    const bad: Record<string, unknown>[] = [
+      { bogus: 1 },
+      { segment_bytes: 1_000 },
+      { segmentBytes: 0 },
+      { segmentBytes: 1.5 },
+      { partitions: 0 },
+      { indexIntervalBytes: -1 },
+      { segmentMs: '100' },
+    ]
     for (const config of bad) {
       const error = await rejection(engine.createTopic('t', config as never))
       expect(error.code, JSON.stringify(config)).toBe('INVALID_ARGUMENT')
     }
     expect(userTopics(engine)).toEqual([])
     expect(fs.existsSync(path.join(dir, 't-0'))).toBe(false)
-    expect((await rejection(LogEngine.open({ dir: await makeTmpDir(), topicDefaults: { bogus: 1 } as never }))).code).toBe('INVALID_ARGUMENT')
+    expect((await rejection(LogEngine.open({ dir: await makeTmpDir(), topicDefaults: { bogus: 1 } as never }))).code).toBe(
+      'INVALID_ARGUMENT',
+    )
   })
 })
 
@@ -232,7 +261,11 @@ try {
   async function startChild(mode: 'probe' | 'hold', dir: string, scriptDir: string): Promise<Child> {
     const script = path.join(scriptDir, 'engine-child.mjs')
     fs.writeFileSync(script, CHILD_SCRIPT)
-    const modules = [path.join(REPO_ROOT, 'dist/index.js'), path.join(REPO_ROOT, 'dist/engine/log-engine.js'), path.join(REPO_ROOT, 'src/engine/log-engine.ts')]
+    const modules = [
+      path.join(REPO_ROOT, 'dist/index.js'),
+      path.join(REPO_ROOT, 'dist/engine/log-engine.js'),
+      path.join(REPO_ROOT, 'src/engine/log-engine.ts'),
+    ]
       .filter((file) => fs.existsSync(file))
       .map((file) => pathToFileURL(file).href)
     const child = spawn(process.execPath, ['--import', 'tsx', script, mode, dir], {
@@ -242,7 +275,9 @@ try {
     })
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    )
     const queue: Record<string, unknown>[] = []
     const waiting: ((line: Record<string, unknown>) => void)[] = []
     let buffered = ''
@@ -271,7 +306,7 @@ try {
     return { pid: child.pid!, lines, kill: (signal) => child.kill(signal), exited }
   }
 
-  it('makes another process fail with LOG_LOCKED naming the holder\'s pid, and frees the lock when the holder is SIGKILLed', async () => {
+  it("makes another process fail with LOG_LOCKED naming the holder's pid, and frees the lock when the holder is SIGKILLed", async () => {
     const dir = await makeTmpDir()
     const scriptDir = await makeTmpDir()
 
@@ -294,7 +329,8 @@ try {
     const after = await openEngine(dir)
     expect(after.wasCleanShutdown).toBe(false)
     const records = []
-    for await (const record of after.partition('held', 0).records({ from: 0 })) records.push([record.offset, record.value!.toString(), record.timestamp])
+    for await (const record of after.partition('held', 0).records({ from: 0 }))
+      records.push([record.offset, record.value!.toString(), record.timestamp])
     expect(records).toEqual([[0, 'from the child', 42]])
   })
 })

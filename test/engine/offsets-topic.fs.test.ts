@@ -80,7 +80,10 @@ describe('client writes to the offsets topic are refused', () => {
     const result = await runCli(['produce', dir, '--topic', OFFSETS_TOPIC], { input: 'hello\n' })
     // A usage error, refused before the directory is opened: one line, then the usual pointer to --help.
     expect(result.code).toBe(2)
-    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^seglog: .*__consumer_offsets/), "Try 'seglog produce --help'"])
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^seglog: .*__consumer_offsets/),
+      "Try 'seglog produce --help'",
+    ])
     expect(fs.statSync(offsetsSegment(dir)).size).toBe(sizeBefore)
     const engine = await openQuietEngine(dir, { flush: 'sync' })
     expect(engine.offsets.fetch('g1', 't', 0)?.offset).toBe(3)
@@ -95,7 +98,21 @@ describe('a damaged offsets log stops the open with the file and byte position',
     const batchPosition = fs.statSync(segment).size
     // Written straight through the partition log, as a client write could before it was refused.
     const logDir = path.dirname(segment)
-    const log = await PartitionLog.open(logDir, OFFSETS_TOPIC, 0, { segmentBytes: 16 * 1024 * 1024, segmentMs: 7 * 864e5, segmentIndexBytes: 10 * 1024 * 1024, indexIntervalBytes: 4096, retentionMs: -1, retentionBytes: -1, maxBatchBytes: 1 << 24 }, { isClean: true, recoveryPoint: 0, logStartOffset: 0 })
+    const log = await PartitionLog.open(
+      logDir,
+      OFFSETS_TOPIC,
+      0,
+      {
+        segmentBytes: 16 * 1024 * 1024,
+        segmentMs: 7 * 864e5,
+        segmentIndexBytes: 10 * 1024 * 1024,
+        indexIntervalBytes: 4096,
+        retentionMs: -1,
+        retentionBytes: -1,
+        maxBatchBytes: 1 << 24,
+      },
+      { isClean: true, recoveryPoint: 0, logStartOffset: 0 },
+    )
     // Key version 1, then a group string whose int16 length is cut off after one byte.
     const badKey = Buffer.from([0x00, 0x01, 0x00])
     await log.appendRecords([{ key: badKey, value: Buffer.from('x'), timestamp: T }], { compression: 'none' })

@@ -19,7 +19,9 @@ describe('retention racing topic deletion', () => {
         for (const topic of ['doomed', 'kept']) {
           if (!engine.hasTopic(topic)) await engine.createTopic(topic, { partitions: 3, segmentBytes: 1024, retentionBytes: 2048 })
           for (let partition = 0; partition < 3; partition++) {
-            await engine.partition(topic, partition).appendRecords(Array.from({ length: 20 }, (_, slot) => ({ value: Buffer.alloc(100, slot) })))
+            await engine
+              .partition(topic, partition)
+              .appendRecords(Array.from({ length: 20 }, (_, slot) => ({ value: Buffer.alloc(100, slot) })))
           }
         }
         // Deletion starts first and closes the logs of 'doomed' while retention walks them.

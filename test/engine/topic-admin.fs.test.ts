@@ -83,7 +83,12 @@ describe('alterTopicConfig', () => {
     expect(engine.partition('orders', 0).flushPolicy).toEqual({ mode: 'sync' })
 
     engine = await reopen(engine, options)
-    expect(engine.topicConfig('orders')).toMatchObject({ maxBatchBytes: 1000, timestampType: 'LogAppendTime', retentionMs: 5000, flush: { mode: 'sync' } })
+    expect(engine.topicConfig('orders')).toMatchObject({
+      maxBatchBytes: 1000,
+      timestampType: 'LogAppendTime',
+      retentionMs: 5000,
+      flush: { mode: 'sync' },
+    })
 
     await engine.alterTopicConfig('orders', { retentionMs: null, maxBatchBytes: null, timestampType: null, flush: null })
     const config = engine.topicConfig('orders')
@@ -99,7 +104,9 @@ describe('alterTopicConfig', () => {
     const engine = await openEngine(await makeTmpDir())
     await engine.createTopic('orders', { partitions: 1, retentionMs: 5000 })
     expect((await rejection(engine.alterTopicConfig('orders', { retentionMs: -7 }))).code).toBe('INVALID_ARGUMENT')
-    expect((await rejection(engine.alterTopicConfig('orders', { retentionMs: 10, timestampType: 'WallClock' as never }))).code).toBe('INVALID_ARGUMENT')
+    expect((await rejection(engine.alterTopicConfig('orders', { retentionMs: 10, timestampType: 'WallClock' as never }))).code).toBe(
+      'INVALID_ARGUMENT',
+    )
     expect((await rejection(engine.alterTopicConfig('orders', { partitions: 4 } as never))).code).toBe('INVALID_ARGUMENT')
     expect((await rejection(engine.alterTopicConfig('__consumer_offsets', { retentionMs: 10 }))).code).toBe('INVALID_ARGUMENT')
     expect(engine.topicConfig('orders').retentionMs).toBe(5000)

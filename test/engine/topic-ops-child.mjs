@@ -45,12 +45,16 @@ function countCalls(name, isStep = () => true) {
     return original.apply(this, args)
   }
 }
-for (const name of ['mkdirSync', 'mkdir', 'renameSync', 'rename', 'rmSync', 'rm', 'unlinkSync', 'unlink', 'rmdirSync', 'writeFileSync']) countCalls(name)
+for (const name of ['mkdirSync', 'mkdir', 'renameSync', 'rename', 'rmSync', 'rm', 'unlinkSync', 'unlink', 'rmdirSync', 'writeFileSync'])
+  countCalls(name)
 for (const name of ['openSync', 'open']) countCalls(name, (_file, flags) => typeof flags === 'string' && WRITE_FLAGS.test(flags))
 
 async function fill(log, count, tag) {
   for (let at = 0; at < count; at += 10) {
-    const records = Array.from({ length: Math.min(10, count - at) }, (_, slot) => ({ value: Buffer.from(`${tag}-${at + slot}`), timestamp: T + at + slot }))
+    const records = Array.from({ length: Math.min(10, count - at) }, (_, slot) => ({
+      value: Buffer.from(`${tag}-${at + slot}`),
+      timestamp: T + at + slot,
+    }))
     await log.appendRecords(records)
   }
 }
@@ -58,7 +62,8 @@ async function fill(log, count, tag) {
 /** t with 100 records, log start 50, everything flushed: both checkpoints name t. Then t is deleted. */
 async function churn(engine, partitions) {
   await engine.createTopic('t', { partitions })
-  for (const log of engine.partitions('t')) await log.appendRecords(Array.from({ length: 100 }, (_, slot) => ({ value: Buffer.from(`old-${slot}`), timestamp: T + slot })))
+  for (const log of engine.partitions('t'))
+    await log.appendRecords(Array.from({ length: 100 }, (_, slot) => ({ value: Buffer.from(`old-${slot}`), timestamp: T + slot })))
   for (let partition = 0; partition < partitions; partition++) await engine.deleteRecordsBefore('t', partition, 50)
   await engine.flush()
   await engine.deleteTopic('t')

@@ -88,14 +88,18 @@ const expected = (count: number, tag: string): string[] => Array.from({ length: 
 function checkpointEntries(dir: string, topic: string): string[] {
   const entries: string[] = []
   for (const file of [RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT]) {
-    for (const [key, offset] of readCheckpointFile(path.join(dir, file))) if (key.startsWith(`${topic} `)) entries.push(`${file} ${key.slice(topic.length + 1)} ${offset}`)
+    for (const [key, offset] of readCheckpointFile(path.join(dir, file)))
+      if (key.startsWith(`${topic} `)) entries.push(`${file} ${key.slice(topic.length + 1)} ${offset}`)
   }
   return entries
 }
 
 /** Names in the data dir that belong to topic t: its partition directories, live or being deleted. */
 function topicDirs(dir: string, topic: string): string[] {
-  return fs.readdirSync(dir).filter((name) => name.startsWith(`${topic}-`)).sort()
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.startsWith(`${topic}-`))
+    .sort()
 }
 
 describe('delete a topic, create it again, kill -9 before the next checkpoint', () => {
@@ -104,7 +108,9 @@ describe('delete a topic, create it again, kill -9 before the next checkpoint', 
       const dir = await makeTmpDir('seglog-recreate-crash-')
       const run = await runChild({ dir, scenario: 'recreate', killAt: null })
       expect(fatalOf(run)).toBeNull()
-      expect(run.messages.filter((message) => message.t === 'ack').map((message) => (message as { offset: number }).offset)).toEqual(Array.from({ length: 20 }, (_, slot) => slot))
+      expect(run.messages.filter((message) => message.t === 'ack').map((message) => (message as { offset: number }).offset)).toEqual(
+        Array.from({ length: 20 }, (_, slot) => slot),
+      )
       const segment = path.join(dir, 't-0', '00000000000000000000.log')
       if (tornTail) {
         // What a write cut short by the crash leaves: the start of one more batch.
@@ -128,7 +134,10 @@ describe('delete a topic, create it again, kill -9 before the next checkpoint', 
  * it (and once after the last), checking each directory with `check`. Returns whether the topic
  * existed after each kill, in step order.
  */
-async function killAtEveryStep(scenario: 'delete' | 'create', check: (dir: string, killAt: number) => Promise<boolean>): Promise<boolean[]> {
+async function killAtEveryStep(
+  scenario: 'delete' | 'create',
+  check: (dir: string, killAt: number) => Promise<boolean>,
+): Promise<boolean[]> {
   const probeDir = await makeTmpDir(`seglog-${scenario}-steps-`)
   const probe = await runChild({ dir: probeDir, scenario, killAt: null })
   expect(fatalOf(probe)).toBeNull()
@@ -156,11 +165,15 @@ describe('kill -9 at every step of a topic operation', () => {
       const { engine, warnings } = await openWatchedEngine(dir, { flush: 'os' })
       const where = `kill at step ${killAt}`
       try {
-        expect(warnings.filter((warning) => warning.includes('not a partition of any known topic')), where).toEqual([])
+        expect(
+          warnings.filter((warning) => warning.includes('not a partition of any known topic')),
+          where,
+        ).toEqual([])
         expect(await values(engine, 'keep', 0), where).toEqual(expected(20, 'keep'))
         const isThere = engine.hasTopic('t')
         if (isThere) {
-          for (let partition = 0; partition < 2; partition++) expect(await values(engine, 't', partition), where).toEqual(expected(20, `t${partition}`))
+          for (let partition = 0; partition < 2; partition++)
+            expect(await values(engine, 't', partition), where).toEqual(expected(20, `t${partition}`))
           await engine.deleteTopic('t')
         } else {
           expect(topicDirs(dir, 't'), where).toEqual([])
@@ -177,7 +190,10 @@ describe('kill -9 at every step of a topic operation', () => {
     // One point of no return: once a kill finds the topic gone, every later kill does too.
     expect(exists[0]).toBe(true)
     expect(exists.at(-1)).toBe(false)
-    expect(exists.slice(exists.indexOf(false)).every((isThere) => !isThere), `present after a kill before step 1, 2, ...: ${exists.join(',')}`).toBe(true)
+    expect(
+      exists.slice(exists.indexOf(false)).every((isThere) => !isThere),
+      `present after a kill before step 1, 2, ...: ${exists.join(',')}`,
+    ).toBe(true)
   })
 
   it('createTopic: the topic is there whole and empty or not at all, and old checkpoint entries never apply', async () => {
@@ -185,7 +201,10 @@ describe('kill -9 at every step of a topic operation', () => {
       const { engine, warnings } = await openWatchedEngine(dir, { flush: 'os' })
       const where = `kill at step ${killAt}`
       try {
-        expect(warnings.filter((warning) => warning.includes('not a partition of any known topic')), where).toEqual([])
+        expect(
+          warnings.filter((warning) => warning.includes('not a partition of any known topic')),
+          where,
+        ).toEqual([])
         expect(await values(engine, 'keep', 0), where).toEqual(expected(20, 'keep'))
         const isThere = engine.hasTopic('t')
         if (isThere) {

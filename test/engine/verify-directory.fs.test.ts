@@ -38,7 +38,10 @@ describe('verifyDirectory', () => {
     flipByte(logFile, second + 70)
     const seen: VerifyProblem[] = []
     const progress: number[] = []
-    const report = await verifyDirectory(dir, { onProblem: (problem) => seen.push(problem), onProgress: (doneBytes) => progress.push(doneBytes) })
+    const report = await verifyDirectory(dir, {
+      onProblem: (problem) => seen.push(problem),
+      onProgress: (doneBytes) => progress.push(doneBytes),
+    })
     expect(report.problems.length).toBeGreaterThan(0)
     expect(seen).toEqual(report.problems)
     expect(report.problems[0]).toMatchObject({ file: logFile, position: second })

@@ -13,7 +13,10 @@ function failure(text: string): CorruptMetadataError {
 
 describe('checkpoint format', () => {
   it('round-trips entries in order, and finds the line of each', () => {
-    const entries = new Map([['orders 0', 1200], ['orders 1', 977]])
+    const entries = new Map([
+      ['orders 0', 1200],
+      ['orders 1', 977],
+    ])
     const text = formatCheckpoint(entries)
     expect(text).toBe('0\n2\norders 0 1200\norders 1 977\n')
     expect(parseCheckpoint(text, 'cp')).toEqual(entries)

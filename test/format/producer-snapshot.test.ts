@@ -1,12 +1,32 @@
 import { describe, expect, it } from 'vitest'
-import { decodeProducerSnapshot, encodeProducerSnapshot, SNAPSHOT_ENTRY_SIZE, SNAPSHOT_HEADER_SIZE, type SnapshotEntry } from '../../src/format/producer-snapshot.js'
+import {
+  decodeProducerSnapshot,
+  encodeProducerSnapshot,
+  SNAPSHOT_ENTRY_SIZE,
+  SNAPSHOT_HEADER_SIZE,
+  type SnapshotEntry,
+} from '../../src/format/producer-snapshot.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
 
 const entries: SnapshotEntry[] = [
-  { producerId: 7, producerEpoch: 2, coordinatorEpoch: -1, currentTxnFirstOffset: null, lastTimestamp: 1_700_000_000_000, batch: { firstSequence: 10, lastSequence: 14, lastOffset: 99, offsetDelta: 4, timestamp: 1_700_000_000_000 } },
+  {
+    producerId: 7,
+    producerEpoch: 2,
+    coordinatorEpoch: -1,
+    currentTxnFirstOffset: null,
+    lastTimestamp: 1_700_000_000_000,
+    batch: { firstSequence: 10, lastSequence: 14, lastOffset: 99, offsetDelta: 4, timestamp: 1_700_000_000_000 },
+  },
   { producerId: 2 ** 40, producerEpoch: 0, coordinatorEpoch: 3, currentTxnFirstOffset: 50, lastTimestamp: -1, batch: null },
   // The sequence space wraps: last sequence 1 with 4 records before it started at 2^31 - 3.
-  { producerId: 9, producerEpoch: 1, coordinatorEpoch: -1, currentTxnFirstOffset: null, lastTimestamp: 5, batch: { firstSequence: 0x7ffffffe, lastSequence: 1, lastOffset: 20, offsetDelta: 3, timestamp: 5 } },
+  {
+    producerId: 9,
+    producerEpoch: 1,
+    coordinatorEpoch: -1,
+    currentTxnFirstOffset: null,
+    lastTimestamp: 5,
+    batch: { firstSequence: 0x7ffffffe, lastSequence: 1, lastOffset: 20, offsetDelta: 3, timestamp: 5 },
+  },
 ]
 
 function failure(bytes: Buffer): CorruptRecordError {

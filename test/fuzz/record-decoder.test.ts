@@ -4,7 +4,19 @@ import type { CompressionName } from '../../src/compression/codec.js'
 import { SeglogError } from '../../src/errors.js'
 import { BatchScanner } from '../../src/record/batch-scanner.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
-import { ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, BASE_TIMESTAMP_OFFSET, BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET, RecordBatch } from '../../src/record/record-batch.js'
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_HEADER_SIZE,
+  BATCH_LENGTH_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  RecordBatch,
+} from '../../src/record/record-batch.js'
 import { encodeBatch, writeBatchCrc } from '../../src/record/batch-encoder.js'
 import type { RecordInput } from '../../src/record/record.js'
 import { writeVarint } from '../../src/record/varint.js'
@@ -87,7 +99,12 @@ function randomRecords(prng: Prng): RecordInput[] {
     records.push({
       key: prng.chance(0.3) ? null : Buffer.from(`key-${prng.below(100)}`),
       value: prng.chance(0.1) ? null : value,
-      headers: prng.chance(0.3) ? [{ key: 'h', value: Buffer.from('v') }, { key: 'ünï', value: null }] : [],
+      headers: prng.chance(0.3)
+        ? [
+            { key: 'h', value: Buffer.from('v') },
+            { key: 'ünï', value: null },
+          ]
+        : [],
       timestamp: baseTimestamp + prng.below(10_000) - 5000,
     })
   }
@@ -148,7 +165,11 @@ function overwriteInt32Field(prng: Prng, input: Buffer): Buffer {
 function overwriteInt64Field(prng: Prng, input: Buffer): Buffer {
   const out = Buffer.from(input)
   const position = prng.pick(INT64_FIELD_OFFSETS)
-  if (position + 8 <= out.length) out.writeBigInt64BE(BigInt.asIntN(64, prng.pick([-1n, 0n, 2n ** 53n, -(2n ** 63n), 2n ** 63n - 1n, BigInt(prng.uint32()) << 32n])), position)
+  if (position + 8 <= out.length)
+    out.writeBigInt64BE(
+      BigInt.asIntN(64, prng.pick([-1n, 0n, 2n ** 53n, -(2n ** 63n), 2n ** 63n - 1n, BigInt(prng.uint32()) << 32n])),
+      position,
+    )
   return out
 }
 
@@ -183,10 +204,17 @@ function garbleRecordsArea(prng: Prng, input: Buffer): Buffer {
   const area = input.subarray(BATCH_HEADER_SIZE)
   let garbled: Buffer
   switch (prng.below(4)) {
-    case 0: garbled = flipBytes(prng, area); break
-    case 1: garbled = truncate(prng, area); break
-    case 2: garbled = Buffer.concat([area.subarray(0, Math.min(area.length, 4 + prng.below(12))), prng.bytes(prng.below(200))]); break
-    default: garbled = prng.bytes(prng.below(300))
+    case 0:
+      garbled = flipBytes(prng, area)
+      break
+    case 1:
+      garbled = truncate(prng, area)
+      break
+    case 2:
+      garbled = Buffer.concat([area.subarray(0, Math.min(area.length, 4 + prng.below(12))), prng.bytes(prng.below(200))])
+      break
+    default:
+      garbled = prng.bytes(prng.below(300))
   }
   const out = Buffer.concat([header, garbled])
   out.writeInt32BE(out.length - 12, BATCH_LENGTH_OFFSET)
@@ -214,15 +242,32 @@ function mutate(prng: Prng, corpus: readonly CorpusBatch[], compressedOnly: bool
   const rounds = 1 + prng.below(3)
   for (let round = 0; round < rounds; round++) {
     switch (compressedOnly ? 7 : prng.below(9)) {
-      case 0: out = flipBytes(prng, out); break
-      case 1: out = truncate(prng, out); break
-      case 2: out = overwriteInt32Field(prng, out); break
-      case 3: out = overwriteInt64Field(prng, out); break
-      case 4: out = overwriteVarint(prng, out); break
-      case 5: out = splice(prng, out, prng.pick(corpus).bytes); break
-      case 6: out = insertOrDelete(prng, out); break
-      case 7: out = garbleRecordsArea(prng, out); break
-      default: out = prng.chance(0.5) ? prng.bytes(prng.below(300)) : plausibleGarbage(prng)
+      case 0:
+        out = flipBytes(prng, out)
+        break
+      case 1:
+        out = truncate(prng, out)
+        break
+      case 2:
+        out = overwriteInt32Field(prng, out)
+        break
+      case 3:
+        out = overwriteInt64Field(prng, out)
+        break
+      case 4:
+        out = overwriteVarint(prng, out)
+        break
+      case 5:
+        out = splice(prng, out, prng.pick(corpus).bytes)
+        break
+      case 6:
+        out = insertOrDelete(prng, out)
+        break
+      case 7:
+        out = garbleRecordsArea(prng, out)
+        break
+      default:
+        out = prng.chance(0.5) ? prng.bytes(prng.below(300)) : plausibleGarbage(prng)
     }
   }
   // Half the time make the CRC match, so decoding goes past ensureValid into the records.
@@ -288,7 +333,8 @@ function exercise(input: Buffer, verifyCrc: boolean): void {
     if (batch === null) break
     exerciseBatch(batch)
   }
-  if (scanner.trailingBytes < 0 || scanner.trailingBytes > input.length) throw new Error(`impossible trailingBytes ${scanner.trailingBytes}`)
+  if (scanner.trailingBytes < 0 || scanner.trailingBytes > input.length)
+    throw new Error(`impossible trailingBytes ${scanner.trailingBytes}`)
   // The view on its own, without the scanner's framing checks.
   let view: RecordBatch | null = null
   attempt(input.length, () => {
@@ -376,7 +422,9 @@ async function fuzz(phase: number, durationMs: number, nextInput: (prng: Prng) =
   } finally {
     Error.stackTraceLimit = stackTraceLimit
   }
-  console.log(`fuzz seed ${SEED} phase ${phase}: ${stats.iterations} inputs, largest decode growth ${(stats.maxGrowthBytes / 1024).toFixed(0)} KiB, slowest ${stats.maxElapsedMs.toFixed(1)} ms`)
+  console.log(
+    `fuzz seed ${SEED} phase ${phase}: ${stats.iterations} inputs, largest decode growth ${(stats.maxGrowthBytes / 1024).toFixed(0)} KiB, slowest ${stats.maxElapsedMs.toFixed(1)} ms`,
+  )
   return stats
 }
 
@@ -393,25 +441,37 @@ describe(`record decoder fuzz (seed ${SEED}, ${FUZZ_MS} ms)`, () => {
     }
   })
 
-  it('throws only SeglogErrors for random bytes, quickly and without big allocations', async () => {
-    const stats = await fuzz(1, FUZZ_MS * 0.2, (prng) => {
-      const input = prng.bytes(prng.below(400))
-      // Mostly give it a magic byte, or almost everything stops at the prefix check.
-      if (input.length > 16 && prng.chance(0.8)) input[16] = 2
-      return input
-    })
-    expect(stats.iterations).toBeGreaterThan(0)
-  }, timeoutFor(0.2))
+  it(
+    'throws only SeglogErrors for random bytes, quickly and without big allocations',
+    async () => {
+      const stats = await fuzz(1, FUZZ_MS * 0.2, (prng) => {
+        const input = prng.bytes(prng.below(400))
+        // Mostly give it a magic byte, or almost everything stops at the prefix check.
+        if (input.length > 16 && prng.chance(0.8)) input[16] = 2
+        return input
+      })
+      expect(stats.iterations).toBeGreaterThan(0)
+    },
+    timeoutFor(0.2),
+  )
 
-  it('throws only SeglogErrors for mutated valid batches and concatenations', async () => {
-    const stats = await fuzz(2, FUZZ_MS * 0.5, (prng) => (prng.chance(0.2) ? concatenation(prng, corpus) : mutate(prng, corpus, false)))
-    expect(stats.iterations).toBeGreaterThan(0)
-  }, timeoutFor(0.5))
+  it(
+    'throws only SeglogErrors for mutated valid batches and concatenations',
+    async () => {
+      const stats = await fuzz(2, FUZZ_MS * 0.5, (prng) => (prng.chance(0.2) ? concatenation(prng, corpus) : mutate(prng, corpus, false)))
+      expect(stats.iterations).toBeGreaterThan(0)
+    },
+    timeoutFor(0.5),
+  )
 
-  it('throws only SeglogErrors when the decompressors get garbage under a valid CRC', async () => {
-    const stats = await fuzz(3, FUZZ_MS * 0.3, (prng) => fixCrc(mutate(prng, corpus, true)))
-    expect(stats.iterations).toBeGreaterThan(0)
-  }, timeoutFor(0.3))
+  it(
+    'throws only SeglogErrors when the decompressors get garbage under a valid CRC',
+    async () => {
+      const stats = await fuzz(3, FUZZ_MS * 0.3, (prng) => fixCrc(mutate(prng, corpus, true)))
+      expect(stats.iterations).toBeGreaterThan(0)
+    },
+    timeoutFor(0.3),
+  )
 })
 
 /** arrayBuffers growth of one decode of `input` (scanner, getters, ensureValid, toArray). */
@@ -467,7 +527,7 @@ describe('lying counts and lengths do not allocate', () => {
 })
 
 describe('a real decompression bomb', () => {
-  it('stops at the caller\'s decompressed-size limit', () => {
+  it("stops at the caller's decompressed-size limit", () => {
     const honest = encodeBatch([{ value: Buffer.from('x') }], { compression: 'zstd', now: 1 })
     const bytes = Buffer.concat([honest.subarray(0, BATCH_HEADER_SIZE), zstdRleBomb()])
     bytes.writeInt32BE(bytes.length - 12, BATCH_LENGTH_OFFSET)
@@ -537,7 +597,13 @@ function lyingFrames(compression: 'gzip' | 'snappy' | 'lz4' | 'zstd', area: Buff
       const fieldsPosition = 5 + (isSingleSegment ? 0 : 1) + [0, 1, 2, 4][fhd & 0x03]!
       const fcs = Buffer.alloc(8)
       fcs.writeBigUInt64LE(200n * 1024n * 1024n)
-      const lie = Buffer.concat([area.subarray(0, 4), Buffer.from([(fhd & 0x3f) | 0xc0]), area.subarray(5, fieldsPosition), fcs, area.subarray(fieldsPosition + fcsSize)])
+      const lie = Buffer.concat([
+        area.subarray(0, 4),
+        Buffer.from([(fhd & 0x3f) | 0xc0]),
+        area.subarray(5, fieldsPosition),
+        fcs,
+        area.subarray(fieldsPosition + fcsSize),
+      ])
       return [lie]
     }
   }

@@ -73,10 +73,13 @@ export function emptyModel(): BatchModel {
 
 /** Encodes a batch spec at `baseOffset`, exactly as the log stores it. */
 export function encodeSpec(spec: BatchSpec, baseOffset: number): Buffer {
-  return encodeBatch(spec.records.map((record) => ({ key: record.key ?? null, value: record.value, timestamp: record.timestamp })), {
-    baseOffset,
-    compression: spec.compression ?? 'none',
-  })
+  return encodeBatch(
+    spec.records.map((record) => ({ key: record.key ?? null, value: record.value, timestamp: record.timestamp })),
+    {
+      baseOffset,
+      compression: spec.compression ?? 'none',
+    },
+  )
 }
 
 /** Adds a batch that now sits in the log at `baseOffset` to the model. */
@@ -116,9 +119,11 @@ export async function appendSpecs(log: PartitionLog, model: BatchModel, specs: r
       // Encoded at a wrong base offset on purpose: the log must assign its own.
       info = await log.appendBatch(Buffer.concat(group.map((member) => encodeSpec(member, 7777))))
     }
-    if (info.baseOffset !== model.logEndOffset) throw new Error(`log assigned base offset ${info.baseOffset}, model expected ${model.logEndOffset}`)
+    if (info.baseOffset !== model.logEndOffset)
+      throw new Error(`log assigned base offset ${info.baseOffset}, model expected ${model.logEndOffset}`)
     for (const member of group) addToModel(model, member, model.logEndOffset)
-    if (info.lastOffset !== model.logEndOffset - 1) throw new Error(`log assigned last offset ${info.lastOffset}, model expected ${model.logEndOffset - 1}`)
+    if (info.lastOffset !== model.logEndOffset - 1)
+      throw new Error(`log assigned last offset ${info.lastOffset}, model expected ${model.logEndOffset - 1}`)
     group = []
   }
 }
@@ -140,7 +145,9 @@ export function withoutFsyncPerAppend(log: PartitionLog): PartitionLog {
  * Creates a partition directory `<dir>/t-0` with the given settings, appends `batches` and returns
  * the open log with its model. `dir` defaults to a fresh temp dir.
  */
-export async function buildPartition(options: PartitionSettings & { dir?: string; batches?: readonly BatchSpec[]; logOptions?: PartitionLogOptions } = {}): Promise<BuiltPartition> {
+export async function buildPartition(
+  options: PartitionSettings & { dir?: string; batches?: readonly BatchSpec[]; logOptions?: PartitionLogOptions } = {},
+): Promise<BuiltPartition> {
   const { dir: parent, batches = [], logOptions, ...settings } = options
   const dir = path.join(parent ?? (await makeTmpDir('seglog-')), 't-0')
   const config = partitionConfig(settings)
@@ -184,7 +191,11 @@ export function modelBatchFor(model: BatchModel, offset: number): ModelBatch | u
 }
 
 /** ListOffsets by brute force: the first record in offset order whose timestamp is >= `timestamp`. */
-export function modelOffsetForTimestamp(model: BatchModel, timestamp: number, highWatermark = model.logEndOffset): { offset: number; timestamp: number } | null {
+export function modelOffsetForTimestamp(
+  model: BatchModel,
+  timestamp: number,
+  highWatermark = model.logEndOffset,
+): { offset: number; timestamp: number } | null {
   const found = model.records.find((record) => record.timestamp >= timestamp)
   if (found === undefined || found.offset >= highWatermark) return null
   return { offset: found.offset, timestamp: found.timestamp }
@@ -199,7 +210,12 @@ export function modelMaxTimestamp(model: BatchModel, highWatermark = model.logEn
 }
 
 /** What a record looks like in comparisons (Buffers as hex, so diffs are readable). */
-export function recordView(record: ModelRecord | DecodedRecord): { offset: number; timestamp: number; key: string | null; value: string | null } {
+export function recordView(record: ModelRecord | DecodedRecord): {
+  offset: number
+  timestamp: number
+  key: string | null
+  value: string | null
+} {
   return {
     offset: record.offset,
     timestamp: record.timestamp,
@@ -231,7 +247,10 @@ export function scanBatches(bytes: Buffer): { baseOffset: number; lastOffset: nu
 
 /** Names in `dir` ending with `suffix`, sorted. */
 export function filesWithSuffix(dir: string, suffix: string): string[] {
-  return fs.readdirSync(dir).filter((name) => name.endsWith(suffix)).sort()
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith(suffix))
+    .sort()
 }
 
 /** Every `.index` and `.timeindex` file in a partition directory (full paths). */
@@ -255,7 +274,10 @@ export interface BatchExtent {
  * set it) at the same moments when the max grew; and the closing time entry written on seal.
  * Assumes the indexes never fill.
  */
-export function modelIndexEntries(batches: readonly BatchExtent[], indexIntervalBytes: number): {
+export function modelIndexEntries(
+  batches: readonly BatchExtent[],
+  indexIntervalBytes: number,
+): {
   offsetEntries: { offset: number; position: number }[]
   timeEntries: { timestamp: number; offset: number }[]
 } {
@@ -267,7 +289,8 @@ export function modelIndexEntries(batches: readonly BatchExtent[], indexInterval
   let offsetOfMax = -1
   const maybeAddTime = (): void => {
     const last = timeEntries[timeEntries.length - 1]
-    if (maxTimestamp >= 0 && (last === undefined || maxTimestamp > last.timestamp)) timeEntries.push({ timestamp: maxTimestamp, offset: offsetOfMax })
+    if (maxTimestamp >= 0 && (last === undefined || maxTimestamp > last.timestamp))
+      timeEntries.push({ timestamp: maxTimestamp, offset: offsetOfMax })
   }
   for (const batch of batches) {
     if (batch.maxTimestamp > maxTimestamp) {
@@ -289,13 +312,15 @@ export function modelIndexEntries(batches: readonly BatchExtent[], indexInterval
 /** Decodes a whole `.index` file. */
 export function parseOffsetIndex(bytes: Buffer, baseOffset: number): { offset: number; position: number }[] {
   const entries = []
-  for (let at = 0; at + 8 <= bytes.length; at += 8) entries.push({ offset: baseOffset + bytes.readInt32BE(at), position: bytes.readInt32BE(at + 4) })
+  for (let at = 0; at + 8 <= bytes.length; at += 8)
+    entries.push({ offset: baseOffset + bytes.readInt32BE(at), position: bytes.readInt32BE(at + 4) })
   return entries
 }
 
 /** Decodes a whole `.timeindex` file. */
 export function parseTimeIndex(bytes: Buffer, baseOffset: number): { timestamp: number; offset: number }[] {
   const entries = []
-  for (let at = 0; at + 12 <= bytes.length; at += 12) entries.push({ timestamp: Number(bytes.readBigInt64BE(at)), offset: baseOffset + bytes.readInt32BE(at + 8) })
+  for (let at = 0; at + 12 <= bytes.length; at += 12)
+    entries.push({ timestamp: Number(bytes.readBigInt64BE(at)), offset: baseOffset + bytes.readInt32BE(at + 8) })
   return entries
 }

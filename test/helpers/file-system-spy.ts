@@ -30,7 +30,19 @@ export interface FileSystemSpy {
   hook(hook: FileCallHook): () => void
 }
 
-const FILE_CALLS = ['read', 'readSync', 'writev', 'writeSync', 'truncateSync', 'datasync', 'datasyncSync', 'sync', 'syncSync', 'statSync', 'closeSync'] as const
+const FILE_CALLS = [
+  'read',
+  'readSync',
+  'writev',
+  'writeSync',
+  'truncateSync',
+  'datasync',
+  'datasyncSync',
+  'sync',
+  'syncSync',
+  'statSync',
+  'closeSync',
+] as const
 const ASYNC_CALLS: ReadonlySet<FileCall> = new Set<FileCall>(['read', 'writev', 'datasync', 'sync'])
 
 /** The fsync calls of every kind (file data, whole file, directory). */
@@ -88,7 +100,8 @@ export function spyFileSystem(base: LogFileSystem = nodeFileSystem): FileSystemS
     fileSystem,
     count: (calls, file) => {
       let total = 0
-      for (const call of typeof calls === 'string' ? [calls] : calls) total += counts.get(file === undefined ? call : `${call} ${file}`) ?? 0
+      for (const call of typeof calls === 'string' ? [calls] : calls)
+        total += counts.get(file === undefined ? call : `${call} ${file}`) ?? 0
       return total
     },
     hook: (hook) => {

@@ -22,7 +22,8 @@ export function assertDistBuilt(entry: string, srcFolders: readonly string[]): v
     for (const name of fs.readdirSync(srcDir)) {
       if (!name.endsWith('.ts')) continue
       const built = path.join(DIST_DIR, folder, name.replace(/\.ts$/, '.js'))
-      if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(path.join(srcDir, name)).mtimeMs) stale.push(`src/${folder}/${name}`)
+      if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(path.join(srcDir, name)).mtimeMs)
+        stale.push(`src/${folder}/${name}`)
     }
   }
   if (stale.length > 0) console.warn(`dist/ looks older than ${stale.join(', ')}; the child processes run dist/, so run \`npm run build\``)

@@ -6,7 +6,11 @@ import type { SegmentFile } from '../../src/log/file-system.js'
  * Whole writes and reads over the one-call-at-a-time file interface, against an in-memory file
  * whose calls move as few bytes as the test says (short writes and reads are legal for the kernel).
  */
-function memoryFile(options: { maxWrite?: number; maxRead?: number; failWith?: string }): { file: SegmentFile; bytes: () => Buffer; calls: () => number } {
+function memoryFile(options: { maxWrite?: number; maxRead?: number; failWith?: string }): {
+  file: SegmentFile
+  bytes: () => Buffer
+  calls: () => number
+} {
   let content = Buffer.alloc(0)
   let calls = 0
   const fail = (): void => {
@@ -55,7 +59,11 @@ describe('writevAt', () => {
 
   it('fails with IO_FAILED when a write makes no progress or the call fails', async () => {
     await expect(writevAt(memoryFile({ maxWrite: 0 }).file, 'f.log', parts, 0)).rejects.toMatchObject({ code: 'IO_FAILED', file: 'f.log' })
-    await expect(writevAt(memoryFile({ failWith: 'ENOSPC' }).file, 'f.log', parts, 0)).rejects.toMatchObject({ code: 'IO_FAILED', errno: 'ENOSPC', file: 'f.log' })
+    await expect(writevAt(memoryFile({ failWith: 'ENOSPC' }).file, 'f.log', parts, 0)).rejects.toMatchObject({
+      code: 'IO_FAILED',
+      errno: 'ENOSPC',
+      file: 'f.log',
+    })
   })
 })
 
@@ -71,6 +79,9 @@ describe('readAt', () => {
     }
     const tail = Buffer.alloc(50)
     expect(await readAt(memory.file, 'f.log', tail, 0, 50, data.length - 20)).toBe(20)
-    await expect(readAt(memoryFile({ failWith: 'EIO' }).file, 'f.log', tail, 0, 50, 0)).rejects.toMatchObject({ code: 'IO_FAILED', errno: 'EIO' })
+    await expect(readAt(memoryFile({ failWith: 'EIO' }).file, 'f.log', tail, 0, 50, 0)).rejects.toMatchObject({
+      code: 'IO_FAILED',
+      errno: 'EIO',
+    })
   })
 })

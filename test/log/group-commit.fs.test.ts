@@ -47,7 +47,11 @@ function holdFsyncs(spy: FileSystemSpy, matches: (file: string) => boolean): { h
 
 async function partition(flush: FlushPolicy, clock?: ManualClock): Promise<{ log: PartitionLog; dir: string; spy: FileSystemSpy }> {
   const spy = spyFileSystem()
-  const { log, dir } = await buildPartition({ segmentBytes: 2048, batches: simpleBatches(5), logOptions: { fileSystem: spy.fileSystem, ...(clock && { clock }) } })
+  const { log, dir } = await buildPartition({
+    segmentBytes: 2048,
+    batches: simpleBatches(5),
+    logOptions: { fileSystem: spy.fileSystem, ...(clock && { clock }) },
+  })
   log.flushPolicy = flush
   await log.flush()
   return { log, dir, spy }

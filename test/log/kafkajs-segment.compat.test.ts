@@ -96,7 +96,13 @@ async function kafkaBatches(): Promise<InputBatch[]> {
       producerEpoch: -1,
       firstSequence: -1,
       records: records.map((record, member) =>
-        encodeKafkaRecord({ offsetDelta: member, timestampDelta: record.timestamp - firstTimestamp, key: record.key, value: record.value, headers: record.headers }),
+        encodeKafkaRecord({
+          offsetDelta: member,
+          timestampDelta: record.timestamp - firstTimestamp,
+          key: record.key,
+          value: record.value,
+          headers: record.headers,
+        }),
       ),
     })
     const bytes = Buffer.from(encoded.buffer)
@@ -114,7 +120,9 @@ function modelOf(batches: readonly InputBatch[]): BatchModel {
 }
 
 /** An engine dir with topic `kjs` whose partition holds only the KafkaJS-written `.log` files. */
-async function kafkaWrittenPartition(batches: readonly InputBatch[]): Promise<{ dir: string; partitionDir: string; segments: InputBatch[][] }> {
+async function kafkaWrittenPartition(
+  batches: readonly InputBatch[],
+): Promise<{ dir: string; partitionDir: string; segments: InputBatch[][] }> {
   const dir = await makeTmpDir()
   const engine = await openQuietEngine(dir)
   await engine.createTopic(TOPIC, { indexIntervalBytes: INDEX_INTERVAL_BYTES })
@@ -123,7 +131,10 @@ async function kafkaWrittenPartition(batches: readonly InputBatch[]): Promise<{ 
   for (const name of fs.readdirSync(partitionDir)) fs.rmSync(path.join(partitionDir, name))
   const segments = [batches.slice(0, SPLIT_AT), batches.slice(SPLIT_AT)]
   for (const segment of segments) {
-    fs.writeFileSync(path.join(partitionDir, offsetFileName(segment[0]!.baseOffset, '.log')), Buffer.concat(segment.map((batch) => batch.bytes)))
+    fs.writeFileSync(
+      path.join(partitionDir, offsetFileName(segment[0]!.baseOffset, '.log')),
+      Buffer.concat(segment.map((batch) => batch.bytes)),
+    )
   }
   return { dir, partitionDir, segments }
 }
@@ -158,7 +169,8 @@ async function expectSameAsKafkaJs(engine: LogEngine, batches: readonly InputBat
   }
   const probes = new Set<number>([0, 1_699_999_999_999, 1_700_000_002_000])
   for (const record of model.records) for (const delta of [-1, 0, 1]) probes.add(record.timestamp + delta)
-  for (const probe of probes) expect(await log.offsetForTimestamp(probe), `offsetForTimestamp(${probe})`).toEqual(modelOffsetForTimestamp(model, probe))
+  for (const probe of probes)
+    expect(await log.offsetForTimestamp(probe), `offsetForTimestamp(${probe})`).toEqual(modelOffsetForTimestamp(model, probe))
   expect(await log.offsetForTimestamp(MAX_TIMESTAMP)).toEqual(modelMaxTimestamp(model))
 }
 
@@ -166,7 +178,10 @@ async function expectSameAsKafkaJs(engine: LogEngine, batches: readonly InputBat
 function expectKafkaIndexes(partitionDir: string, segments: readonly InputBatch[][]): void {
   for (const segment of segments) {
     const base = segment[0]!.baseOffset
-    const expected = modelIndexEntries(segment.map((batch) => ({ lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, size: batch.bytes.length })), INDEX_INTERVAL_BYTES)
+    const expected = modelIndexEntries(
+      segment.map((batch) => ({ lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, size: batch.bytes.length })),
+      INDEX_INTERVAL_BYTES,
+    )
     expect(expected.offsetEntries.length).toBeGreaterThan(3)
     expect(parseOffsetIndex(fs.readFileSync(path.join(partitionDir, offsetFileName(base, '.index'))), base)).toEqual(expected.offsetEntries)
     expect(parseTimeIndex(fs.readFileSync(path.join(partitionDir, offsetFileName(base, '.timeindex'))), base)).toEqual(expected.timeEntries)
@@ -182,7 +197,9 @@ describe('a partition written by KafkaJS', () => {
 
     let engine = await openQuietEngine(dir)
     expect(engine.wasCleanShutdown).toBe(true)
-    expect(engine.partition(TOPIC, 0).segmentList.map((segment) => segment.baseOffset)).toEqual(segments.map((segment) => segment[0]!.baseOffset))
+    expect(engine.partition(TOPIC, 0).segmentList.map((segment) => segment.baseOffset)).toEqual(
+      segments.map((segment) => segment[0]!.baseOffset),
+    )
     await expectSameAsKafkaJs(engine, batches)
     await engine.close()
     expectKafkaIndexes(partitionDir, segments)
@@ -207,7 +224,9 @@ describe('a partition written by KafkaJS', () => {
     expect(warnings.filter((message) => message.includes('recovery'))).toEqual([])
     expectKafkaIndexes(partitionDir, segments)
     for (const segment of segments) {
-      expect(fs.statSync(path.join(partitionDir, offsetFileName(segment[0]!.baseOffset, '.log'))).size).toBe(segment.reduce((total, batch) => total + batch.bytes.length, 0))
+      expect(fs.statSync(path.join(partitionDir, offsetFileName(segment[0]!.baseOffset, '.log'))).size).toBe(
+        segment.reduce((total, batch) => total + batch.bytes.length, 0),
+      )
     }
   })
 })

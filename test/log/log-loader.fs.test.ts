@@ -6,7 +6,15 @@ import type { LogFileSystem } from '../../src/log/file-system.js'
 import { loadSegmentList } from '../../src/log/log-loader.js'
 import type { OpenPartitionOptions, RecoveryEvent } from '../../src/log/partition-types.js'
 import type { SegmentList } from '../../src/log/segment-list.js'
-import { buildPartition, modelIndexEntries, parseOffsetIndex, reopenPartition, scanBatches, simpleBatches, type BuiltPartition } from '../helpers/build-log.js'
+import {
+  buildPartition,
+  modelIndexEntries,
+  parseOffsetIndex,
+  reopenPartition,
+  scanBatches,
+  simpleBatches,
+  type BuiltPartition,
+} from '../helpers/build-log.js'
 import { FSYNC_CALLS, spyFileSystem } from '../helpers/file-system-spy.js'
 import { removeTmpDirs } from '../helpers/tmp-dir.js'
 import { flipByte } from '../helpers/files.js'
@@ -33,20 +41,37 @@ async function closedPartition(batches = 60): Promise<BuiltPartition & { segment
 }
 
 function segmentsOf(dir: string): SegmentOnDisk[] {
-  return fs.readdirSync(dir).filter((name) => name.endsWith('.log')).sort().map((name) => {
-    const file = path.join(dir, name)
-    let position = 0
-    const batches = scanBatches(fs.readFileSync(file)).map((batch) => {
-      const at = { baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, position, size: batch.bytes.length, maxTimestamp: Number(batch.bytes.readBigInt64BE(35)) }
-      position += batch.bytes.length
-      return at
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.log'))
+    .sort()
+    .map((name) => {
+      const file = path.join(dir, name)
+      let position = 0
+      const batches = scanBatches(fs.readFileSync(file)).map((batch) => {
+        const at = {
+          baseOffset: batch.baseOffset,
+          lastOffset: batch.lastOffset,
+          position,
+          size: batch.bytes.length,
+          maxTimestamp: Number(batch.bytes.readBigInt64BE(35)),
+        }
+        position += batch.bytes.length
+        return at
+      })
+      return { base: Number(name.slice(0, 20)), file, batches }
     })
-    return { base: Number(name.slice(0, 20)), file, batches }
-  })
 }
 
 function load(built: BuiltPartition, options: Partial<OpenPartitionOptions>, fileSystem?: LogFileSystem): SegmentList {
-  return loadSegmentList(built.dir, 't', 0, built.config, { isClean: false, recoveryPoint: 0, logStartOffset: 0, ...options }, { fileSystem: fileSystem ?? spyFileSystem().fileSystem, clock: systemClock })
+  return loadSegmentList(
+    built.dir,
+    't',
+    0,
+    built.config,
+    { isClean: false, recoveryPoint: 0, logStartOffset: 0, ...options },
+    { fileSystem: fileSystem ?? spyFileSystem().fileSystem, clock: systemClock },
+  )
 }
 
 function closeAll(list: SegmentList): void {
@@ -64,7 +89,15 @@ describe('recovery with a corrupt message', () => {
     const list = load(built, { recoveryPoint: last.base, onRecovery: (event) => events.push(event) })
     expect(list.logEndOffset).toBe(bad.baseOffset)
     expect(list.recoveryPoint).toBe(bad.baseOffset)
-    expect(events).toEqual([{ file: last.file, position: bad.position, bytes: before.length - bad.position, reason: expect.stringContaining('bad-crc'), quarantineFile: `${last.file}.${bad.position}.quarantine` }])
+    expect(events).toEqual([
+      {
+        file: last.file,
+        position: bad.position,
+        bytes: before.length - bad.position,
+        reason: expect.stringContaining('bad-crc'),
+        quarantineFile: `${last.file}.${bad.position}.quarantine`,
+      },
+    ])
     expect(fs.readFileSync(events[0]!.quarantineFile!).equals(before.subarray(bad.position))).toBe(true)
     expect(fs.statSync(last.file).size).toBe(bad.position)
     closeAll(list)
@@ -80,7 +113,10 @@ describe('recovery with a corrupt message', () => {
     const list = load(built, { recoveryPoint: damaged!.base, onRecovery: (event) => events.push(event) })
     expect(list.logEndOffset).toBe(bad.baseOffset)
     expect(list.all.at(-1)!.baseOffset).toBe(damaged!.base)
-    expect(events.map((event) => [event.file, event.position])).toEqual([[damaged!.file, bad.position], ...later.map((segment) => [segment.file, 0])])
+    expect(events.map((event) => [event.file, event.position])).toEqual([
+      [damaged!.file, bad.position],
+      ...later.map((segment) => [segment.file, 0]),
+    ])
     for (const segment of later) {
       expect(fs.existsSync(segment.file)).toBe(false)
       expect(fs.existsSync(`${segment.file}.0.quarantine`)).toBe(true)
@@ -127,7 +163,7 @@ describe('the recovery point', () => {
     closeAll(list)
   })
 
-  it('after a clean shutdown no segment is scanned: only the active one\'s tail is checked', async () => {
+  it("after a clean shutdown no segment is scanned: only the active one's tail is checked", async () => {
     const built = await closedPartition()
     const spy = spyFileSystem()
     const list = load(built, { isClean: true }, spy.fileSystem)
@@ -176,7 +212,9 @@ describe('index files', () => {
     expect(fs.existsSync(orphan)).toBe(false)
     const offset = second.batches[3]!.baseOffset
     expect((await log.readRaw(offset, { maxBytes: 1 })).firstOffset).toBe(offset)
-    expect(parseOffsetIndex(fs.readFileSync(index), second.base)).toEqual(modelIndexEntries(second.batches, built.config.indexIntervalBytes).offsetEntries)
+    expect(parseOffsetIndex(fs.readFileSync(index), second.base)).toEqual(
+      modelIndexEntries(second.batches, built.config.indexIntervalBytes).offsetEntries,
+    )
     await log.close()
   })
 })

@@ -3,7 +3,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CorruptIndexError } from '../../src/log/errors.js'
 import { OffsetIndex } from '../../src/log/offset-index.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { appendGarbage, flipByte, truncateFile, zeroFill } from '../helpers/files.js'
@@ -73,21 +72,25 @@ describe('OffsetIndex', () => {
   it('agrees with a sorted-array oracle, before and after flush and reopen', async () => {
     const file = await indexFile()
     await fc.assert(
-      fc.asyncProperty(entriesArbitrary, fc.array(fc.integer({ min: BASE - 10, max: BASE + 130_000 }), { maxLength: 30 }), async (entries, randomTargets) => {
-        const index = newIndex(file)
-        for (const entry of entries) index.append(entry.offset, entry.position)
-        const targets = [...randomTargets, ...entries.flatMap((entry) => [entry.offset - 1, entry.offset, entry.offset + 1])]
-        for (const target of targets) expect(index.lookup(target)).toEqual(oracleLookup(entries, target))
-        expect(index.entries).toBe(entries.length)
-        expect(index.lastEntry()).toEqual(entries.length === 0 ? null : entries[entries.length - 1])
-        expect([...index.entriesInOrder()]).toEqual(entries)
+      fc.asyncProperty(
+        entriesArbitrary,
+        fc.array(fc.integer({ min: BASE - 10, max: BASE + 130_000 }), { maxLength: 30 }),
+        async (entries, randomTargets) => {
+          const index = newIndex(file)
+          for (const entry of entries) index.append(entry.offset, entry.position)
+          const targets = [...randomTargets, ...entries.flatMap((entry) => [entry.offset - 1, entry.offset, entry.offset + 1])]
+          for (const target of targets) expect(index.lookup(target)).toEqual(oracleLookup(entries, target))
+          expect(index.entries).toBe(entries.length)
+          expect(index.lastEntry()).toEqual(entries.length === 0 ? null : entries[entries.length - 1])
+          expect([...index.entriesInOrder()]).toEqual(entries)
 
-        index.flush()
-        expect(fs.statSync(file).size).toBe(entries.length * 8)
-        const reopened = openIndex(file)
-        for (const target of targets) expect(reopened.lookup(target)).toEqual(oracleLookup(entries, target))
-        expect([...reopened.entriesInOrder()]).toEqual(entries)
-      }),
+          index.flush()
+          expect(fs.statSync(file).size).toBe(entries.length * 8)
+          const reopened = openIndex(file)
+          for (const target of targets) expect(reopened.lookup(target)).toEqual(oracleLookup(entries, target))
+          expect([...reopened.entriesInOrder()]).toEqual(entries)
+        },
+      ),
       { numRuns: 60 },
     )
   })
@@ -101,7 +104,9 @@ describe('OffsetIndex', () => {
     index.flush()
     const reopened = openIndex(file)
     expect(reopened.entries).toBe(200)
-    expect([...reopened.entriesInOrder()]).toEqual(Array.from({ length: 200 }, (_, slot) => ({ offset: BASE + slot + 1, position: (slot + 1) * 100 })))
+    expect([...reopened.entriesInOrder()]).toEqual(
+      Array.from({ length: 200 }, (_, slot) => ({ offset: BASE + slot + 1, position: (slot + 1) * 100 })),
+    )
   })
 
   it('loads lazily: a closed segment reads its index on first use, and a bad file fails only then', async () => {
@@ -118,7 +123,12 @@ describe('OffsetIndex', () => {
   it('truncateTo drops an entry keyed exactly at the offset and everything after it', async () => {
     const file = await indexFile()
     const index = newIndex(file)
-    for (const [offset, position] of [[10, 100], [20, 200], [30, 300]] as const) index.append(BASE + offset, position)
+    for (const [offset, position] of [
+      [10, 100],
+      [20, 200],
+      [30, 300],
+    ] as const)
+      index.append(BASE + offset, position)
     index.flush()
     index.truncateTo(BASE + 20)
     expect([...index.entriesInOrder()]).toEqual([{ offset: BASE + 10, position: 100 }])
@@ -129,7 +139,12 @@ describe('OffsetIndex', () => {
   it('truncateTo between entries keeps the floor entry', async () => {
     const file = await indexFile()
     const index = newIndex(file)
-    for (const [offset, position] of [[10, 100], [20, 200], [30, 300]] as const) index.append(BASE + offset, position)
+    for (const [offset, position] of [
+      [10, 100],
+      [20, 200],
+      [30, 300],
+    ] as const)
+      index.append(BASE + offset, position)
     index.flush()
     index.truncateTo(BASE + 25)
     expect([...index.entriesInOrder()].map((entry) => entry.offset)).toEqual([BASE + 10, BASE + 20])
@@ -157,7 +172,12 @@ describe('OffsetIndex', () => {
 
   it('truncateToPosition drops entries at or after a byte position', async () => {
     const index = newIndex(await indexFile())
-    for (const [offset, position] of [[10, 100], [20, 200], [30, 300]] as const) index.append(BASE + offset, position)
+    for (const [offset, position] of [
+      [10, 100],
+      [20, 200],
+      [30, 300],
+    ] as const)
+      index.append(BASE + offset, position)
     index.truncateToPosition(200)
     expect([...index.entriesInOrder()].map((entry) => entry.position)).toEqual([100])
   })

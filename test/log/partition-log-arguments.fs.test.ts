@@ -87,7 +87,11 @@ describe('append arguments', () => {
         await expectInvalid(() => log.appendBatch(bad as never), 'bytes', `appendBatch(${JSON.stringify(bad)})`)
       }
       await expectInvalid(() => log.appendBatch(Buffer.alloc(0), null as never), 'options', 'null options')
-      await expectInvalid(() => log.appendBatch(Buffer.alloc(0), { assignOffsets: 'yes' as never }), 'assignOffsets', 'assignOffsets string')
+      await expectInvalid(
+        () => log.appendBatch(Buffer.alloc(0), { assignOffsets: 'yes' as never }),
+        'assignOffsets',
+        'assignOffsets string',
+      )
     })
   })
 
@@ -110,7 +114,8 @@ describe('truncateTo, deleteRecordsBefore, applyRetention, waitDurable and setHi
         await expectInvalid(() => log.truncateTo(bad as number), 'offset', `truncateTo ${String(bad)}`)
         await expectInvalid(() => log.deleteRecordsBefore(bad as number), 'offset', `deleteRecordsBefore ${String(bad)}`)
         await expectInvalid(() => log.waitDurable(bad as number), 'offset', `waitDurable ${String(bad)}`)
-        if (bad !== null) await expectInvalid(() => log.setHighWatermark(bad as number), 'high watermark', `setHighWatermark ${String(bad)}`)
+        if (bad !== null)
+          await expectInvalid(() => log.setHighWatermark(bad as number), 'high watermark', `setHighWatermark ${String(bad)}`)
       }
       for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 1.5, '5', null]) {
         await expectInvalid(() => log.deleteRecordsBefore(1, bad as number), 'nowMs', `deleteRecordsBefore nowMs ${String(bad)}`)

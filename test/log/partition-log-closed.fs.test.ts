@@ -112,7 +112,13 @@ describe('a closed PartitionLog', () => {
     const { log, dir } = await buildPartition()
     for (let n = 0; n < 5; n++) await log.appendRecords([{ value: Buffer.from(`v${n}`), timestamp: 1_000 + n }])
     const closing = log.close()
-    const queued = [log.appendRecords([{ value: Buffer.from('late') }]), log.truncateTo(1), log.deleteRecordsBefore(1), log.applyRetention(), log.rollNow()]
+    const queued = [
+      log.appendRecords([{ value: Buffer.from('late') }]),
+      log.truncateTo(1),
+      log.deleteRecordsBefore(1),
+      log.applyRetention(),
+      log.rollNow(),
+    ]
     await closing
     const before = hashTree(dir)
     const codes = await Promise.all(queued.map((call) => outcome(() => call)))

@@ -27,11 +27,21 @@ type Op =
 
 /** `at` is a fraction of the current range, so ops stay meaningful as the log changes. */
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('append' as const), batches: fc.integer({ min: 1, max: 6 }), perBatch: fc.integer({ min: 1, max: 5 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('append' as const),
+      batches: fc.integer({ min: 1, max: 6 }),
+      perBatch: fc.integer({ min: 1, max: 5 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: fc.integer({ min: 0, max: 1000 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), at: fc.integer({ min: 0, max: 1000 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'retention' as const }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('highWatermark' as const), at: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: null }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('highWatermark' as const), at: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: null }) }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'flush' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reopen' as const), isClean: fc.boolean() }) },
 )
@@ -72,7 +82,10 @@ describe('PartitionLog points under random operations', () => {
               case 'append':
                 for (let batch = 0; batch < op.batches; batch++) {
                   const base = model.logEnd
-                  const records = Array.from({ length: op.perBatch }, () => ({ value: Buffer.from(`v${serial++}-${'x'.repeat(40)}`), timestamp: 1_000 + serial }))
+                  const records = Array.from({ length: op.perBatch }, () => ({
+                    value: Buffer.from(`v${serial++}-${'x'.repeat(40)}`),
+                    timestamp: 1_000 + serial,
+                  }))
                   const info = await log.appendRecords(records)
                   expect(info.baseOffset).toBe(base)
                   records.forEach((record, slot) => model.values.set(base + slot, record.value.toString()))
@@ -121,7 +134,15 @@ describe('PartitionLog points under random operations', () => {
                 break
               case 'reopen':
                 await log.close()
-                log = track(withoutFsyncPerAppend(await PartitionLog.open(built.dir, 't', 0, built.config, { isClean: op.isClean, recoveryPoint: 0, logStartOffset: checkpoint.logStart })))
+                log = track(
+                  withoutFsyncPerAppend(
+                    await PartitionLog.open(built.dir, 't', 0, built.config, {
+                      isClean: op.isClean,
+                      recoveryPoint: 0,
+                      logStartOffset: checkpoint.logStart,
+                    }),
+                  ),
+                )
                 model.override = null
                 break
             }
@@ -134,7 +155,9 @@ describe('PartitionLog points under random operations', () => {
             for await (const record of log.records({ from: log.logStartOffset })) read.push([record.offset, record.value!.toString()])
             // Reads return whole batches only: a batch reaching the high watermark is held back whole.
             const servedEnd = model.batches.filter(([, last]) => last < visible).at(-1)?.[1] ?? -1
-            const expected = [...model.values].filter(([offset]) => offset >= model.logStart && offset <= servedEnd).sort((a, b) => a[0] - b[0])
+            const expected = [...model.values]
+              .filter(([offset]) => offset >= model.logStart && offset <= servedEnd)
+              .sort((a, b) => a[0] - b[0])
             expect(read, label).toEqual(expected)
           }
         } finally {

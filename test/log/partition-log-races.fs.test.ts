@@ -52,7 +52,8 @@ function checkResult(result: ReadRawResult, offset: number, written: Map<number,
       expect(record.offset).toBe(expected)
       const value = record.value!.toString('latin1')
       const tag = value.slice(0, value.indexOf(':') + 1)
-      if (!written.get(record.offset)?.has(tag)) throw new Error(`offset ${record.offset} returned ${JSON.stringify(tag)}, never written there`)
+      if (!written.get(record.offset)?.has(tag))
+        throw new Error(`offset ${record.offset} returned ${JSON.stringify(tag)}, never written there`)
       expected++
     }
   }
@@ -60,7 +61,13 @@ function checkResult(result: ReadRawResult, offset: number, written: Map<number,
   expect(expected).toBe(result.nextOffset)
 }
 
-async function reader(log: PartitionLog, seed: number, isRunning: () => boolean, written: Map<number, Set<string>>, stats: Stats): Promise<void> {
+async function reader(
+  log: PartitionLog,
+  seed: number,
+  isRunning: () => boolean,
+  written: Map<number, Set<string>>,
+  stats: Stats,
+): Promise<void> {
   const random = lcg(seed)
   while (isRunning()) {
     const start = log.logStartOffset
@@ -90,7 +97,8 @@ async function batchReader(log: PartitionLog, isRunning: () => boolean, written:
         for (const record of batch.records()) {
           if (expected >= 0) expect(record.offset).toBe(expected)
           const value = record.value!.toString('latin1')
-          if (!written.get(record.offset)?.has(value.slice(0, value.indexOf(':') + 1))) throw new Error(`batches() returned a value never written at ${record.offset}`)
+          if (!written.get(record.offset)?.has(value.slice(0, value.indexOf(':') + 1)))
+            throw new Error(`batches() returned a value never written at ${record.offset}`)
           expected = record.offset + 1
         }
       }
@@ -104,11 +112,21 @@ async function batchReader(log: PartitionLog, isRunning: () => boolean, written:
 }
 
 /** Appends `count` batches of `perBatch` records, remembering every value written at each offset. */
-async function appendTagged(log: PartitionLog, written: Map<number, Set<string>>, write: { n: number }, count: number, perBatch: number, valueBytes: number): Promise<void> {
+async function appendTagged(
+  log: PartitionLog,
+  written: Map<number, Set<string>>,
+  write: { n: number },
+  count: number,
+  perBatch: number,
+  valueBytes: number,
+): Promise<void> {
   for (let batch = 0; batch < count; batch++) {
     write.n++
     const base = log.logEndOffset
-    const records = Array.from({ length: perBatch }, (_, slot) => ({ value: valueFor(base + slot, write.n, valueBytes), timestamp: 1_000 + base + slot }))
+    const records = Array.from({ length: perBatch }, (_, slot) => ({
+      value: valueFor(base + slot, write.n, valueBytes),
+      timestamp: 1_000 + base + slot,
+    }))
     for (let slot = 0; slot < perBatch; slot++) {
       const set = written.get(base + slot) ?? new Set<string>()
       set.add(`o${base + slot}w${write.n}:`)
@@ -170,7 +188,11 @@ describe('a read in the thread pool while its bytes are removed', () => {
       await appendTagged(log, written, { n: 0 }, 90, 4, 2048)
       expect(log.segmentCount).toBeGreaterThan(1)
       const second = log.segmentList[1]!.baseOffset
-      const { result, settledAfter } = await raceOnce(() => log.readRaw(second, { maxBytes: BIG_READ }), () => log.truncateTo(second - 3), depth)
+      const { result, settledAfter } = await raceOnce(
+        () => log.readRaw(second, { maxBytes: BIG_READ }),
+        () => log.truncateTo(second - 3),
+        depth,
+      )
       if (typeof result === 'string') expect(result, `depth ${depth}`).toMatch(/^OFFSET_OUT_OF_RANGE/)
       else {
         checkResult(result, second, written)
@@ -187,7 +209,11 @@ describe('a read in the thread pool while its bytes are removed', () => {
         const written = new Map<number, Set<string>>()
         const { log } = await buildPartition()
         await appendTagged(log, written, { n: 0 }, 90, 4, 2048)
-        const { result, settledAfter } = await raceOnce(() => log.readRaw(from, { maxBytes: BIG_READ }), () => log.truncateTo(150), depth)
+        const { result, settledAfter } = await raceOnce(
+          () => log.readRaw(from, { maxBytes: BIG_READ }),
+          () => log.truncateTo(150),
+          depth,
+        )
         if (typeof result === 'string') expect(result, `depth ${depth} from ${from}`).toMatch(/^OFFSET_OUT_OF_RANGE/)
         else {
           checkResult(result, from, written)
@@ -205,7 +231,11 @@ describe('a read in the thread pool while its bytes are removed', () => {
       await appendTagged(log, written, { n: 0 }, 150, 4, 2048)
       expect(log.segmentCount).toBeGreaterThan(2)
       const second = log.segmentList[1]!.baseOffset
-      const { result } = await raceOnce(() => log.readRaw(0, { maxBytes: BIG_READ }), () => log.applyRetention(), depth)
+      const { result } = await raceOnce(
+        () => log.readRaw(0, { maxBytes: BIG_READ }),
+        () => log.applyRetention(),
+        depth,
+      )
       if (typeof result === 'string') expect(result, `depth ${depth}`).toMatch(/^OFFSET_OUT_OF_RANGE/)
       else checkResult(result, 0, written)
       expect(log.logStartOffset).toBe(second)
@@ -218,7 +248,11 @@ describe('a read in the thread pool while its bytes are removed', () => {
       const written = new Map<number, Set<string>>()
       const { log } = await buildPartition()
       await appendTagged(log, written, { n: 0 }, 90, 4, 2048)
-      const { result } = await raceOnce(() => log.readRaw(0, { maxBytes: BIG_READ }), () => log.close(), depth)
+      const { result } = await raceOnce(
+        () => log.readRaw(0, { maxBytes: BIG_READ }),
+        () => log.close(),
+        depth,
+      )
       if (typeof result === 'string') expect(result, `depth ${depth}`).toMatch(/^LOG_CLOSED/)
       else checkResult(result, 0, written)
       await expect(log.readRaw(0)).rejects.toMatchObject({ code: 'LOG_CLOSED' })
@@ -246,7 +280,11 @@ describe('readers racing truncateTo', () => {
       }
     })()
     const isRunning = (): boolean => running
-    await Promise.all([writer, ...[1, 2, 3, 4, 5, 6].map((seed) => reader(log, seed, isRunning, written, stats)), batchReader(log, isRunning, written, stats)])
+    await Promise.all([
+      writer,
+      ...[1, 2, 3, 4, 5, 6].map((seed) => reader(log, seed, isRunning, written, stats)),
+      batchReader(log, isRunning, written, stats),
+    ])
     expect(stats.reads).toBeGreaterThan(100)
     expect(stats.asyncReads).toBeGreaterThan(10)
     expect(log.segmentCount).toBeGreaterThan(1)
@@ -256,7 +294,12 @@ describe('readers racing truncateTo', () => {
 
 describe('readers racing retention with fileDeleteDelayMs 0', () => {
   it('get whole batches of written records or OFFSET_OUT_OF_RANGE while segments are deleted under them', async () => {
-    const { log } = await buildPartition({ segmentBytes: 160 * 1024, indexIntervalBytes: 4096, retentionBytes: 600 * 1024, logOptions: { fileDeleteDelayMs: 0 } })
+    const { log } = await buildPartition({
+      segmentBytes: 160 * 1024,
+      indexIntervalBytes: 4096,
+      retentionBytes: 600 * 1024,
+      logOptions: { fileDeleteDelayMs: 0 },
+    })
     const written = new Map<number, Set<string>>()
     const write = { n: 0 }
     const stats: Stats = { reads: 0, outOfRange: 0, asyncReads: 0 }
@@ -268,14 +311,19 @@ describe('readers racing retention with fileDeleteDelayMs 0', () => {
         for (let round = 0; round < 24; round++) {
           await appendTagged(log, written, write, 4 + Math.floor(random() * 10), 8, 1024)
           if (round % 3 === 0) await log.applyRetention()
-          if (round % 5 === 0) await log.deleteRecordsBefore(log.logStartOffset + Math.floor(random() * (log.highWatermark - log.logStartOffset) * 0.3))
+          if (round % 5 === 0)
+            await log.deleteRecordsBefore(log.logStartOffset + Math.floor(random() * (log.highWatermark - log.logStartOffset) * 0.3))
         }
       } finally {
         running = false
       }
     })()
     const isRunning = (): boolean => running
-    await Promise.all([writer, ...[21, 22, 23, 24, 25, 26].map((seed) => reader(log, seed, isRunning, written, stats)), batchReader(log, isRunning, written, stats)])
+    await Promise.all([
+      writer,
+      ...[21, 22, 23, 24, 25, 26].map((seed) => reader(log, seed, isRunning, written, stats)),
+      batchReader(log, isRunning, written, stats),
+    ])
     expect(stats.reads).toBeGreaterThan(100)
     expect(log.logStartOffset).toBeGreaterThan(0)
     await log.close()
@@ -284,7 +332,12 @@ describe('readers racing retention with fileDeleteDelayMs 0', () => {
 
 describe('readers racing truncation, retention and appends at once', () => {
   it('stay correct', async () => {
-    const { log } = await buildPartition({ segmentBytes: 64 * 1024, indexIntervalBytes: 1024, retentionBytes: 400 * 1024, logOptions: { fileDeleteDelayMs: 0 } })
+    const { log } = await buildPartition({
+      segmentBytes: 64 * 1024,
+      indexIntervalBytes: 1024,
+      retentionBytes: 400 * 1024,
+      logOptions: { fileDeleteDelayMs: 0 },
+    })
     const written = new Map<number, Set<string>>()
     const write = { n: 0 }
     const stats: Stats = { reads: 0, outOfRange: 0, asyncReads: 0 }
@@ -297,7 +350,8 @@ describe('readers racing truncation, retention and appends at once', () => {
           const choice = random()
           if (choice < 0.3) await log.truncateTo(log.logStartOffset + Math.floor(random() * (log.logEndOffset - log.logStartOffset)))
           else if (choice < 0.5) await log.applyRetention()
-          else if (choice < 0.6) await log.deleteRecordsBefore(log.logStartOffset + Math.floor(random() * (log.highWatermark - log.logStartOffset) * 0.2))
+          else if (choice < 0.6)
+            await log.deleteRecordsBefore(log.logStartOffset + Math.floor(random() * (log.highWatermark - log.logStartOffset) * 0.2))
           await appendTagged(log, written, write, 2 + Math.floor(random() * 12), 4, 700)
           expect(log.logStartOffset).toBeLessThanOrEqual(log.highWatermark)
           expect(log.highWatermark).toBeLessThanOrEqual(log.logEndOffset)
@@ -307,7 +361,11 @@ describe('readers racing truncation, retention and appends at once', () => {
       }
     })()
     const isRunning = (): boolean => running
-    await Promise.all([writer, ...[31, 32, 33, 34].map((seed) => reader(log, seed, isRunning, written, stats)), batchReader(log, isRunning, written, stats)])
+    await Promise.all([
+      writer,
+      ...[31, 32, 33, 34].map((seed) => reader(log, seed, isRunning, written, stats)),
+      batchReader(log, isRunning, written, stats),
+    ])
     expect(stats.reads).toBeGreaterThan(100)
     await log.close()
   })

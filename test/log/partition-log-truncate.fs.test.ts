@@ -51,7 +51,11 @@ describe('truncateTo below the log start', () => {
     const info = await log.appendRecords([{ value: Buffer.from('a') }, { value: Buffer.from('b') }, { value: Buffer.from('c') }])
     expect([info.baseOffset, info.lastOffset]).toEqual([0, 2])
     expectInvariants(log)
-    expect(await values(log)).toEqual([{ offset: 0, value: 'a' }, { offset: 1, value: 'b' }, { offset: 2, value: 'c' }])
+    expect(await values(log)).toEqual([
+      { offset: 0, value: 'a' },
+      { offset: 1, value: 'b' },
+      { offset: 2, value: 'c' },
+    ])
     expect((await log.readRaw(0)).nextOffset).toBe(3)
     await log.close()
   })
@@ -100,13 +104,20 @@ describe('truncateTo below the log start', () => {
     } finally {
       await engine.close()
     }
-    for (const [shutdown, where] of [['clean', dir], ['unclean', crashed]] as const) {
+    for (const [shutdown, where] of [
+      ['clean', dir],
+      ['unclean', crashed],
+    ] as const) {
       const reopened = await openQuietEngine(where, { flush: 'sync' })
       try {
         expect(reopened.wasCleanShutdown, shutdown).toBe(shutdown === 'clean')
         const log = reopened.partition('t', 0)
         expect([log.logStartOffset, log.logEndOffset], shutdown).toEqual([0, 3])
-        expect(await values(log), shutdown).toEqual([{ offset: 0, value: 'a' }, { offset: 1, value: 'b' }, { offset: 2, value: 'c' }])
+        expect(await values(log), shutdown).toEqual([
+          { offset: 0, value: 'a' },
+          { offset: 1, value: 'b' },
+          { offset: 2, value: 'c' },
+        ])
       } finally {
         await reopened.close()
       }

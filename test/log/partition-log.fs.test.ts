@@ -61,7 +61,10 @@ async function expectMatchesModel(log: PartitionLog, model: BatchModel): Promise
 }
 
 /** Clean and unclean reopen both give the same answers. */
-async function expectSurvivesReopen(built: { dir: string; log: PartitionLog; config: Parameters<typeof reopenPartition>[1] }, model: BatchModel): Promise<PartitionLog> {
+async function expectSurvivesReopen(
+  built: { dir: string; log: PartitionLog; config: Parameters<typeof reopenPartition>[1] },
+  model: BatchModel,
+): Promise<PartitionLog> {
   const bases = segmentBases(built.log)
   await built.log.close()
   let log = await reopenPartition(built.dir, built.config, true)
@@ -76,7 +79,10 @@ async function expectSurvivesReopen(built: { dir: string; log: PartitionLog; con
 
 describe('PartitionLog roll', () => {
   it('does not roll when a batch lands exactly on segmentBytes, and rolls for the next one', async () => {
-    const built = await buildPartition({ segmentBytes: 3 * SAME_SIZE, batches: sameSizeBatches([1, 2, 3, 4, 5, 6, 7].map((n) => 1_000 + n)) })
+    const built = await buildPartition({
+      segmentBytes: 3 * SAME_SIZE,
+      batches: sameSizeBatches([1, 2, 3, 4, 5, 6, 7].map((n) => 1_000 + n)),
+    })
     expect(segmentBases(built.log)).toEqual([0, 3, 6])
     expect(built.log.segmentList.map((segment) => segment.size)).toEqual([3 * SAME_SIZE, 3 * SAME_SIZE, SAME_SIZE])
     expect(filesWithSuffix(built.dir, '.log')).toEqual(['00000000000000000000.log', '00000000000000000003.log', '00000000000000000006.log'])
@@ -132,7 +138,10 @@ describe('PartitionLog roll', () => {
     await appendSpecs(built.log, built.model, specs)
     expect(segmentBases(built.log)).toEqual([0])
     const first = built.log.segmentList[0]!
-    expect([...first.timeIndex.entriesInOrder()]).toEqual([{ timestamp: 1_001, offset: 1 }, { timestamp: 1_002, offset: 2 }])
+    expect([...first.timeIndex.entriesInOrder()]).toEqual([
+      { timestamp: 1_001, offset: 1 },
+      { timestamp: 1_002, offset: 2 },
+    ])
     expect(first.timeIndex.isFull()).toBe(true)
     expect(await built.log.offsetForTimestamp(1_004)).toEqual({ offset: 4, timestamp: 1_004 })
     await appendSpecs(built.log, built.model, sameSizeBatches([1_005]))
@@ -183,7 +192,10 @@ describe('PartitionLog roll', () => {
     const built = await buildPartition({ segmentBytes: 2 * SAME_SIZE, batches: simpleBatches(9, 1, 93) })
     await built.log.close()
     // Other per-partition files (producer snapshots, …) may sit beside the segments.
-    const names = fs.readdirSync(built.dir).filter((name) => /\.(log|index|timeindex)$/.test(name)).sort()
+    const names = fs
+      .readdirSync(built.dir)
+      .filter((name) => /\.(log|index|timeindex)$/.test(name))
+      .sort()
     const bases = [...new Set(names.map((name) => name.split('.')[0]!))]
     expect(bases.length).toBeGreaterThan(3)
     for (const name of names) expect(name).toMatch(/^\d{20}\.(log|index|timeindex)$/)
@@ -242,7 +254,10 @@ describe('PartitionLog.readRaw', () => {
   })
 
   it('stays within one segment and stops below maxOffset', async () => {
-    const { log, model } = await buildPartition({ segmentBytes: 2 * SAME_SIZE, batches: sameSizeBatches([1, 2, 3, 4, 5].map((n) => 1_000 + n)) })
+    const { log, model } = await buildPartition({
+      segmentBytes: 2 * SAME_SIZE,
+      batches: sameSizeBatches([1, 2, 3, 4, 5].map((n) => 1_000 + n)),
+    })
     expect(segmentBases(log)).toEqual([0, 2, 4])
     const fromOne = await log.readRaw(1)
     expect(scanBatches(fromOne.bytes).map((batch) => batch.baseOffset)).toEqual([1])
@@ -258,12 +273,30 @@ describe('PartitionLog.readRaw', () => {
 describe('PartitionLog.appendBatch', () => {
   it('assigns offsets from the log end, whatever base offset the bytes carry', async () => {
     const { log, dir } = await buildPartition({ batches: simpleBatches(2, 2) })
-    const bytes = Buffer.concat([encodeBatch([{ value: Buffer.from('a'), timestamp: 5 }, { value: Buffer.from('b'), timestamp: 6 }], { baseOffset: 999 }), encodeBatch([{ value: Buffer.from('c'), timestamp: 7 }], { baseOffset: 12345 })])
+    const bytes = Buffer.concat([
+      encodeBatch(
+        [
+          { value: Buffer.from('a'), timestamp: 5 },
+          { value: Buffer.from('b'), timestamp: 6 },
+        ],
+        { baseOffset: 999 },
+      ),
+      encodeBatch([{ value: Buffer.from('c'), timestamp: 7 }], { baseOffset: 12345 }),
+    ])
     const info = await log.appendBatch(bytes)
     expect(info).toMatchObject({ baseOffset: 4, lastOffset: 6, maxTimestamp: 7, size: bytes.length })
     const onDisk = fs.readFileSync(path.join(dir, '00000000000000000000.log'))
-    expect(scanBatches(onDisk).map((batch) => [batch.baseOffset, batch.lastOffset])).toEqual([[0, 1], [2, 3], [4, 5], [6, 6]])
-    expect((await readRecords(log, 4)).map((record) => [record.offset, record.value!.toString()])).toEqual([[4, 'a'], [5, 'b'], [6, 'c']])
+    expect(scanBatches(onDisk).map((batch) => [batch.baseOffset, batch.lastOffset])).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+      [6, 6],
+    ])
+    expect((await readRecords(log, 4)).map((record) => [record.offset, record.value!.toString()])).toEqual([
+      [4, 'a'],
+      [5, 'b'],
+      [6, 'c'],
+    ])
     await log.close()
   })
 
@@ -303,7 +336,13 @@ describe('PartitionLog.appendBatch', () => {
   it('keeps the offsets of a follower append and rejects ones below the log end', async () => {
     const { log, model } = await buildPartition({ batches: simpleBatches(5) })
     const follow = (baseOffset: number, count = 1): Promise<unknown> =>
-      log.appendBatch(encodeBatch(Array.from({ length: count }, (_, slot) => ({ value: Buffer.from(`f${baseOffset + slot}`), timestamp: 2_000 })), { baseOffset }), { assignOffsets: false })
+      log.appendBatch(
+        encodeBatch(
+          Array.from({ length: count }, (_, slot) => ({ value: Buffer.from(`f${baseOffset + slot}`), timestamp: 2_000 })),
+          { baseOffset },
+        ),
+        { assignOffsets: false },
+      )
     await follow(5, 2)
     expect(log.logEndOffset).toBe(7)
     await follow(20)
@@ -313,7 +352,10 @@ describe('PartitionLog.appendBatch', () => {
       expect(error.code).toBe('INVALID_ARGUMENT')
     }
     // A multi-batch follower append whose second batch goes backwards writes nothing.
-    const overlapping = Buffer.concat([encodeBatch([{ value: Buffer.from('a'), timestamp: 1 }], { baseOffset: 21 }), encodeBatch([{ value: Buffer.from('b'), timestamp: 1 }], { baseOffset: 21 })])
+    const overlapping = Buffer.concat([
+      encodeBatch([{ value: Buffer.from('a'), timestamp: 1 }], { baseOffset: 21 }),
+      encodeBatch([{ value: Buffer.from('b'), timestamp: 1 }], { baseOffset: 21 }),
+    ])
     expect((await rejection(log.appendBatch(overlapping, { assignOffsets: false }))).code).toBe('INVALID_ARGUMENT')
     expect(log.logEndOffset).toBe(21)
     const offsets = (await readRecords(log, 0)).map((record) => record.offset)
@@ -403,7 +445,11 @@ describe('PartitionLog concurrency', () => {
     const { log } = await buildPartition({ segmentBytes: 4 * 1024, indexIntervalBytes: 256 })
     const calls = Array.from({ length: 120 }, (_, call) => {
       const count = 1 + (call % 4)
-      const records = Array.from({ length: count }, (_, slot) => ({ key: Buffer.from(`c${call}`), value: Buffer.alloc(20 + call, slot), timestamp: 5_000 - call }))
+      const records = Array.from({ length: count }, (_, slot) => ({
+        key: Buffer.from(`c${call}`),
+        value: Buffer.alloc(20 + call, slot),
+        timestamp: 5_000 - call,
+      }))
       return call % 3 === 0 ? log.appendBatch(encodeBatch(records, { baseOffset: 42 })) : log.appendRecords(records)
     })
     const infos = await Promise.all(calls)

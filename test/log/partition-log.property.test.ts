@@ -79,7 +79,17 @@ const batchArbitrary: fc.Arbitrary<BatchSpec> = fc.record({
 
 /** T7's modes: deleted, emptied, zero-filled, random-filled, cut to an odd size, untrimmed tails, swapped. */
 type IndexDamage = 'delete' | 'empty' | 'zero-fill' | 'garbage' | 'odd-size' | 'append-zeros' | 'append-garbage' | 'swap' | 'keep'
-const DAMAGE_MODES: IndexDamage[] = ['delete', 'empty', 'zero-fill', 'garbage', 'odd-size', 'append-zeros', 'append-garbage', 'swap', 'keep']
+const DAMAGE_MODES: IndexDamage[] = [
+  'delete',
+  'empty',
+  'zero-fill',
+  'garbage',
+  'odd-size',
+  'append-zeros',
+  'append-garbage',
+  'swap',
+  'keep',
+]
 
 const scenarioArbitrary = fc.record({
   batches: fc.array(batchArbitrary, { minLength: 1, maxLength: 24 }),
@@ -143,7 +153,9 @@ async function checkAgainstModel(log: PartitionLog, model: BatchModel, scenario:
   for (const [a, b] of scenario.ranges) {
     const from = a % (model.logEndOffset + 1)
     const to = from + (b % (model.logEndOffset - from + 1))
-    expect((await readRecords(log, from, to)).map(recordView), `${context} records(${from}, ${to})`).toEqual(modelSlice(model, from, to).map(recordView))
+    expect((await readRecords(log, from, to)).map(recordView), `${context} records(${from}, ${to})`).toEqual(
+      modelSlice(model, from, to).map(recordView),
+    )
   }
 
   // Timestamp lookups: below everything, above everything, every timestamp present and its neighbours.
@@ -167,7 +179,10 @@ function expectIndexFilesFollowKafkaRule(dir: string, model: BatchModel, indexIn
   bases.forEach((base, slot) => {
     const end = bases[slot + 1] ?? Infinity
     const batches = model.batches.filter((batch) => batch.baseOffset >= base && batch.baseOffset < end)
-    const expected = modelIndexEntries(batches.map((batch) => ({ lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, size: batch.bytes.length })), indexIntervalBytes)
+    const expected = modelIndexEntries(
+      batches.map((batch) => ({ lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, size: batch.bytes.length })),
+      indexIntervalBytes,
+    )
     const read = (suffix: string): Buffer => fs.readFileSync(path.join(dir, offsetFileName(base, suffix)))
     expect(parseOffsetIndex(read('.index'), base), `[${phase}] ${offsetFileName(base, '.index')}`).toEqual(expected.offsetEntries)
     expect(parseTimeIndex(read('.timeindex'), base), `[${phase}] ${offsetFileName(base, '.timeindex')}`).toEqual(expected.timeEntries)
@@ -218,48 +233,52 @@ function damageIndexes(dir: string, modes: readonly IndexDamage[]): void {
 }
 
 describe('PartitionLog against a brute-force model', () => {
-  it('reads, ranges and timestamp lookups agree live, after reopen, after index damage and after recovery', async () => {
-    await fc.assert(
-      fc.asyncProperty(scenarioArbitrary, async (scenario) => {
-        const { dir, log, model, config } = await buildPartition({
-          segmentBytes: scenario.segmentBytes,
-          indexIntervalBytes: scenario.indexIntervalBytes,
-          segmentMs: scenario.segmentMs,
-        })
-        let current = log
-        try {
-          await appendSpecs(current, model, scenario.batches)
-          await checkAgainstModel(current, model, scenario, 'live')
-          const segmentsLive = current.segmentList.map((segment) => segment.baseOffset)
+  it(
+    'reads, ranges and timestamp lookups agree live, after reopen, after index damage and after recovery',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(scenarioArbitrary, async (scenario) => {
+          const { dir, log, model, config } = await buildPartition({
+            segmentBytes: scenario.segmentBytes,
+            indexIntervalBytes: scenario.indexIntervalBytes,
+            segmentMs: scenario.segmentMs,
+          })
+          let current = log
+          try {
+            await appendSpecs(current, model, scenario.batches)
+            await checkAgainstModel(current, model, scenario, 'live')
+            const segmentsLive = current.segmentList.map((segment) => segment.baseOffset)
 
-          await current.close()
-          expectIndexFilesFollowKafkaRule(dir, model, scenario.indexIntervalBytes, 'after appends')
-          current = await reopenPartition(dir, config, true)
-          await checkAgainstModel(current, model, scenario, 'clean reopen')
+            await current.close()
+            expectIndexFilesFollowKafkaRule(dir, model, scenario.indexIntervalBytes, 'after appends')
+            current = await reopenPartition(dir, config, true)
+            await checkAgainstModel(current, model, scenario, 'clean reopen')
 
-          await current.close()
-          damageIndexes(dir, scenario.damage)
-          current = await reopenPartition(dir, config, true)
-          await checkAgainstModel(current, model, scenario, `indexes damaged (${scenario.damage.join(',')})`)
+            await current.close()
+            damageIndexes(dir, scenario.damage)
+            current = await reopenPartition(dir, config, true)
+            await checkAgainstModel(current, model, scenario, `indexes damaged (${scenario.damage.join(',')})`)
 
-          // No exact-file check here: an emptied offset index passes every check and is kept (reads
-          // stay correct, they just scan from the segment start); recovery below rebuilds it.
-          await current.close()
-          current = await reopenPartition(dir, config, false)
-          await checkAgainstModel(current, model, scenario, 'unclean reopen')
+            // No exact-file check here: an emptied offset index passes every check and is kept (reads
+            // stay correct, they just scan from the segment start); recovery below rebuilds it.
+            await current.close()
+            current = await reopenPartition(dir, config, false)
+            await checkAgainstModel(current, model, scenario, 'unclean reopen')
 
-          await current.close()
-          expectIndexFilesFollowKafkaRule(dir, model, scenario.indexIntervalBytes, 'after recovery')
-          current = await reopenPartition(dir, config, true)
-          await checkAgainstModel(current, model, scenario, 'clean reopen after recovery')
-          expect(current.segmentList.map((segment) => segment.baseOffset)).toEqual(segmentsLive)
-          // Only index files were damaged: nothing of the log may have been cut.
-          expect(fs.readdirSync(dir).filter((name) => name.includes('quarantine'))).toEqual([])
-        } finally {
-          await current.close()
-        }
-      }),
-      { numRuns: RUNS },
-    )
-  }, Math.max(60_000, RUNS * 1_000))
+            await current.close()
+            expectIndexFilesFollowKafkaRule(dir, model, scenario.indexIntervalBytes, 'after recovery')
+            current = await reopenPartition(dir, config, true)
+            await checkAgainstModel(current, model, scenario, 'clean reopen after recovery')
+            expect(current.segmentList.map((segment) => segment.baseOffset)).toEqual(segmentsLive)
+            // Only index files were damaged: nothing of the log may have been cut.
+            expect(fs.readdirSync(dir).filter((name) => name.includes('quarantine'))).toEqual([])
+          } finally {
+            await current.close()
+          }
+        }),
+        { numRuns: RUNS },
+      )
+    },
+    Math.max(60_000, RUNS * 1_000),
+  )
 })

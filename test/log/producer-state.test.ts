@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { OutOfOrderSequenceError, ProducerState } from '../../src/log/producer-state.js'
 
 const batch = (firstSequence: number, lastSequence: number, baseOffset: number, maxTimestamp = 5) => ({
-  firstSequence, lastSequence, baseOffset, lastOffset: baseOffset + lastSequence - firstSequence, maxTimestamp,
+  firstSequence,
+  lastSequence,
+  baseOffset,
+  lastOffset: baseOffset + lastSequence - firstSequence,
+  maxTimestamp,
 })
 
 describe('producer state expiry', () => {

@@ -31,20 +31,34 @@ interface Appended {
 }
 
 /** A segment at `baseOffset` with `count` batches of 1-3 records of ~150 bytes, timestamps rising. */
-async function build(count: number, options: { baseOffset?: number; config?: SegmentConfig; timestamp?: (batch: number) => number } = {}): Promise<{ dir: string; segment: Segment; batches: Appended[] }> {
+async function build(
+  count: number,
+  options: { baseOffset?: number; config?: SegmentConfig; timestamp?: (batch: number) => number } = {},
+): Promise<{ dir: string; segment: Segment; batches: Appended[] }> {
   const dir = await makeTmpDir()
   const baseOffset = options.baseOffset ?? 0
   const segment = Segment.create(dir, baseOffset, options.config ?? CONFIG, T0)
   const batches: Appended[] = []
-  for (let batch = 0; batch < count; batch++) await appendOne(segment, batches, 1 + (batch % 3), options.timestamp?.(batch) ?? T0 + batch * 10)
+  for (let batch = 0; batch < count; batch++)
+    await appendOne(segment, batches, 1 + (batch % 3), options.timestamp?.(batch) ?? T0 + batch * 10)
   return { dir, segment, batches }
 }
 
 async function appendOne(segment: Segment, batches: Appended[], records: number, timestamp: number): Promise<Appended> {
   const baseOffset = segment.nextOffset
-  const bytes = encodeBatch(Array.from({ length: records }, (_, slot) => ({ value: Buffer.alloc(150, `${baseOffset + slot}`), timestamp: timestamp + slot })), { baseOffset })
+  const bytes = encodeBatch(
+    Array.from({ length: records }, (_, slot) => ({ value: Buffer.alloc(150, `${baseOffset + slot}`), timestamp: timestamp + slot })),
+    { baseOffset },
+  )
   const view = new RecordBatch(bytes)
-  const appended = { baseOffset, lastOffset: view.lastOffset, position: segment.size, size: bytes.length, maxTimestamp: view.maxTimestamp, bytes }
+  const appended = {
+    baseOffset,
+    lastOffset: view.lastOffset,
+    position: segment.size,
+    size: bytes.length,
+    maxTimestamp: view.maxTimestamp,
+    bytes,
+  }
   await segment.append([bytes], [{ baseOffset, lastOffset: view.lastOffset, maxTimestamp: view.maxTimestamp, size: bytes.length }])
   batches.push(appended)
   return appended
@@ -64,14 +78,20 @@ describe('append and read', () => {
       expect(one.bytes.equals(first.bytes)).toBe(true)
       expect([one.firstOffset, one.nextOffset]).toEqual([first.baseOffset, first.lastOffset + 1])
       const many = (await segment.read(offset, 2_000, Infinity))!
-      const expected = batches.filter((batch) => batch.baseOffset >= first.baseOffset && batch.position + batch.size - first.position <= 2_000)
+      const expected = batches.filter(
+        (batch) => batch.baseOffset >= first.baseOffset && batch.position + batch.size - first.position <= 2_000,
+      )
       expect(many.bytes.equals(Buffer.concat(expected.map((batch) => batch.bytes)))).toBe(true)
       expect(many.nextOffset).toBe(expected.at(-1)!.lastOffset + 1)
     }
     // The bound: no batch reaching maxOffset, and an empty read when the first one does.
     const bounded = (await segment.read(0, 1 << 20, batches[5]!.lastOffset))!
     expect(bounded.nextOffset).toBe(batches[5]!.baseOffset)
-    expect(await segment.read(batches[5]!.baseOffset, 1 << 20, batches[5]!.lastOffset)).toEqual({ bytes: Buffer.alloc(0), firstOffset: batches[5]!.baseOffset, nextOffset: batches[5]!.baseOffset })
+    expect(await segment.read(batches[5]!.baseOffset, 1 << 20, batches[5]!.lastOffset)).toEqual({
+      bytes: Buffer.alloc(0),
+      firstOffset: batches[5]!.baseOffset,
+      nextOffset: batches[5]!.baseOffset,
+    })
     // Past the last batch: nothing in this segment.
     expect(await segment.read(segment.nextOffset, 1 << 20, Infinity)).toBeNull()
     segment.close()
@@ -98,7 +118,12 @@ describe('append and read', () => {
     const reopened = Segment.open(dir, 0, CONFIG)
     reopened.loadTail()
     expect((await reopened.read(0, 1, Infinity))!.firstOffset).toBe(0)
-    await expect(reopened.read(batches[6]!.baseOffset, 1, Infinity)).rejects.toMatchObject({ code: 'CORRUPT_RECORD', reason: 'bad-crc', file: segment.paths.log, position: batches[6]!.position })
+    await expect(reopened.read(batches[6]!.baseOffset, 1, Infinity)).rejects.toMatchObject({
+      code: 'CORRUPT_RECORD',
+      reason: 'bad-crc',
+      file: segment.paths.log,
+      position: batches[6]!.position,
+    })
     reopened.close()
   })
 
@@ -118,7 +143,9 @@ describe('append and read', () => {
     const segment = Segment.open(dir, 0, CONFIG)
     segment.setClosedEnd(10)
     expect(segment.findBatch(5)).toEqual({ position: a.length, size: b.length, baseOffset: 5, lastOffset: 5 })
-    expect(() => segment.findBatch(6)).toThrow(expect.objectContaining({ code: 'CORRUPT_RECORD', reason: 'bad-offset', position: a.length + b.length }))
+    expect(() => segment.findBatch(6)).toThrow(
+      expect.objectContaining({ code: 'CORRUPT_RECORD', reason: 'bad-offset', position: a.length + b.length }),
+    )
     segment.close()
   })
 })
@@ -136,7 +163,10 @@ describe("Kafka's roll rules", () => {
 
     const dir = await makeTmpDir()
     const untimed = Segment.create(dir, 0, CONFIG, T0)
-    await untimed.append([encodeBatch([{ value: Buffer.from('x'), timestamp: -1 }], { baseOffset: 0 })], [{ baseOffset: 0, lastOffset: 0, maxTimestamp: -1, size: 70 }])
+    await untimed.append(
+      [encodeBatch([{ value: Buffer.from('x'), timestamp: -1 }], { baseOffset: 0 })],
+      [{ baseOffset: 0, lastOffset: 0, maxTimestamp: -1, size: 70 }],
+    )
     // No timestamps: the segment's age on the clock decides.
     expect(untimed.shouldRoll(10, -1, 1, T0 + CONFIG.segmentMs)).toBe(false)
     expect(untimed.shouldRoll(10, -1, 1, T0 + CONFIG.segmentMs + 1)).toBe(true)
@@ -226,7 +256,9 @@ describe('clean open', () => {
     for (let batch = 0; batch < 20; batch++) await appendOne(reopened, batches, 2, T0 + 1_000 + batch)
     reopened.seal()
     await reopened.flush()
-    expect(parseOffsetIndex(fs.readFileSync(reopened.paths.index), 0)).toEqual(modelIndexEntries(batches, CONFIG.indexIntervalBytes).offsetEntries)
+    expect(parseOffsetIndex(fs.readFileSync(reopened.paths.index), 0)).toEqual(
+      modelIndexEntries(batches, CONFIG.indexIntervalBytes).offsetEntries,
+    )
     reopened.close()
   })
 
@@ -243,7 +275,9 @@ describe('clean open', () => {
     entries.writeInt32BE(next.position, entries.length - 4)
     fs.writeFileSync(segment.paths.index, entries)
     const reopened = Segment.open(dir, 0, CONFIG)
-    expect(() => reopened.loadTail()).toThrow(expect.objectContaining({ code: 'CORRUPT_INDEX', file: segment.paths.index, position: entries.length - 8 }))
+    expect(() => reopened.loadTail()).toThrow(
+      expect.objectContaining({ code: 'CORRUPT_INDEX', file: segment.paths.index, position: entries.length - 8 }),
+    )
     reopened.rebuildIndexes()
     expect([...reopened.offsetIndex.entriesInOrder()]).toEqual(modelIndexEntries(batches, CONFIG.indexIntervalBytes).offsetEntries)
     reopened.close()
@@ -262,14 +296,16 @@ describe('clean open', () => {
     const offset = batches[13]!.baseOffset
     expect((await closed.read(offset, 1, Infinity))!.bytes.equals(batches[13]!.bytes)).toBe(true)
     expect(closed.largestTimestamp).toBe(batches.at(-1)!.maxTimestamp)
-    expect(parseOffsetIndex(fs.readFileSync(segment.paths.index), 0)).toEqual(modelIndexEntries(batches, CONFIG.indexIntervalBytes).offsetEntries)
+    expect(parseOffsetIndex(fs.readFileSync(segment.paths.index), 0)).toEqual(
+      modelIndexEntries(batches, CONFIG.indexIntervalBytes).offsetEntries,
+    )
     expect(fs.readFileSync(segment.paths.log).equals(log)).toBe(true)
     closed.close()
   })
 })
 
 describe('seal, flush and delete', () => {
-  it('fsyncs an active segment\'s log only, and a sealed one\'s index files once', async () => {
+  it("fsyncs an active segment's log only, and a sealed one's index files once", async () => {
     const spy = spyFileSystem()
     const dir = await makeTmpDir()
     const segment = Segment.create(dir, 0, CONFIG, T0, spy.fileSystem)
@@ -291,7 +327,11 @@ describe('seal, flush and delete', () => {
     const { dir, segment, batches } = await build(10)
     expect(segment.acquire()).toBe(true)
     segment.markDeleted()
-    expect(fs.readdirSync(dir).sort()).toEqual(['00000000000000000000.index.deleted', '00000000000000000000.log.deleted', '00000000000000000000.timeindex.deleted'])
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      '00000000000000000000.index.deleted',
+      '00000000000000000000.log.deleted',
+      '00000000000000000000.timeindex.deleted',
+    ])
     expect(segment.isRetired).toBe(true)
     expect(segment.acquire()).toBe(false)
     segment.deleteFiles()

@@ -3,7 +3,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CorruptIndexError } from '../../src/log/errors.js'
 import { TimeIndex } from '../../src/log/time-index.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { appendGarbage, truncateFile, zeroFill } from '../helpers/files.js'
@@ -119,20 +118,30 @@ describe('TimeIndex', () => {
   it('agrees with a sorted-array oracle for out-of-order, equal, -1 and far-future timestamps', async () => {
     const file = await indexFile()
     await fc.assert(
-      fc.asyncProperty(candidatesArbitrary, fc.array(fc.integer({ min: -1, max: T0 + 600 }), { maxLength: 20 }), async (candidates, randomTargets) => {
-        const index = newIndex(file)
-        for (const candidate of candidates) index.maybeAppend(candidate.timestamp, candidate.offset)
-        const entries = modelEntries(candidates)
-        expect([...index.entriesInOrder()]).toEqual(entries)
-        const targets = [...randomTargets, 0, YEAR_3000, YEAR_3000 + 1, ...entries.flatMap((entry) => [entry.timestamp - 1, entry.timestamp, entry.timestamp + 1])]
-        for (const target of targets) expect(index.lookup(target)).toEqual(oracleLookup(entries, target))
+      fc.asyncProperty(
+        candidatesArbitrary,
+        fc.array(fc.integer({ min: -1, max: T0 + 600 }), { maxLength: 20 }),
+        async (candidates, randomTargets) => {
+          const index = newIndex(file)
+          for (const candidate of candidates) index.maybeAppend(candidate.timestamp, candidate.offset)
+          const entries = modelEntries(candidates)
+          expect([...index.entriesInOrder()]).toEqual(entries)
+          const targets = [
+            ...randomTargets,
+            0,
+            YEAR_3000,
+            YEAR_3000 + 1,
+            ...entries.flatMap((entry) => [entry.timestamp - 1, entry.timestamp, entry.timestamp + 1]),
+          ]
+          for (const target of targets) expect(index.lookup(target)).toEqual(oracleLookup(entries, target))
 
-        index.flush()
-        expect(fs.statSync(file).size).toBe(entries.length * 12)
-        const reopened = openIndex(file)
-        expect([...reopened.entriesInOrder()]).toEqual(entries)
-        for (const target of targets) expect(reopened.lookup(target)).toEqual(oracleLookup(entries, target))
-      }),
+          index.flush()
+          expect(fs.statSync(file).size).toBe(entries.length * 12)
+          const reopened = openIndex(file)
+          expect([...reopened.entriesInOrder()]).toEqual(entries)
+          for (const target of targets) expect(reopened.lookup(target)).toEqual(oracleLookup(entries, target))
+        },
+      ),
       { numRuns: 60 },
     )
   })

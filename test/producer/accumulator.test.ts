@@ -3,7 +3,10 @@ import { estimateSize, PartitionBatch, PendingSend } from '../../src/producer/ac
 import { LatencyHistogram } from '../../src/producer/latency-histogram.js'
 import type { RecordInput } from '../../src/record/record.js'
 
-const record = (value: string, timestamp?: number): RecordInput => ({ value: Buffer.from(value), ...(timestamp !== undefined && { timestamp }) })
+const record = (value: string, timestamp?: number): RecordInput => ({
+  value: Buffer.from(value),
+  ...(timestamp !== undefined && { timestamp }),
+})
 
 describe('PartitionBatch', () => {
   it('keeps consecutive slots of one send as one run and starts a run where sends interleave', () => {

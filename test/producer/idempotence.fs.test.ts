@@ -67,7 +67,11 @@ interface WrittenBatch {
 }
 
 function recordsFor(batch: number, count: number): RecordInput[] {
-  return Array.from({ length: count }, (_, slot) => ({ key: Buffer.from(`b${batch}`), value: Buffer.from(`batch ${batch} record ${slot}`), timestamp: 1_000_000 + batch * 100 + slot }))
+  return Array.from({ length: count }, (_, slot) => ({
+    key: Buffer.from(`b${batch}`),
+    value: Buffer.from(`batch ${batch} record ${slot}`),
+    timestamp: 1_000_000 + batch * 100 + slot,
+  }))
 }
 
 function idempotent(firstSequence: number, producerEpoch = 0, producerId = PRODUCER_ID) {
@@ -314,19 +318,26 @@ describe('idempotence across a restart', () => {
     const recordsPerBatch = 4
     const batches = 24
     const acks: { batch: number; baseOffset: number; lastOffset: number; maxTimestamp: number }[] = []
-    const child = fork(WRITER_CHILD, [JSON.stringify({ dir, topic: 't', producerId: PRODUCER_ID, batches, recordsPerBatch, segmentBytes: 1024 })], {
-      cwd: REPO_ROOT,
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    })
+    const child = fork(
+      WRITER_CHILD,
+      [JSON.stringify({ dir, topic: 't', producerId: PRODUCER_ID, batches, recordsPerBatch, segmentBytes: 1024 })],
+      {
+        cwd: REPO_ROOT,
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    )
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)))
     try {
       await new Promise<void>((resolve, reject) => {
-        child.on('message', (message: { t: string; message?: string; batch?: number; baseOffset?: number; lastOffset?: number; maxTimestamp?: number }) => {
-          if (message.t === 'ack') acks.push(message as (typeof acks)[number])
-          else if (message.t === 'done') resolve()
-          else if (message.t === 'fatal') reject(new Error(`writer child failed: ${message.message}`))
-        })
+        child.on(
+          'message',
+          (message: { t: string; message?: string; batch?: number; baseOffset?: number; lastOffset?: number; maxTimestamp?: number }) => {
+            if (message.t === 'ack') acks.push(message as (typeof acks)[number])
+            else if (message.t === 'done') resolve()
+            else if (message.t === 'fatal') reject(new Error(`writer child failed: ${message.message}`))
+          },
+        )
         child.on('exit', (code) => reject(new Error(`writer child exited early with ${code}`)))
       })
     } finally {
@@ -354,7 +365,13 @@ describe('idempotence across a restart', () => {
     const last = acks[batches - 1]!
     expect(log.logEndOffset).toBe(last.lastOffset + 1)
     const retried = await log.appendRecords(childRecords(batches - 1, recordsPerBatch), idempotent((batches - 1) * recordsPerBatch))
-    expect(retried).toEqual({ baseOffset: last.baseOffset, lastOffset: last.lastOffset, maxTimestamp: last.maxTimestamp, size: 0, isDuplicate: true })
+    expect(retried).toEqual({
+      baseOffset: last.baseOffset,
+      lastOffset: last.lastOffset,
+      maxTimestamp: last.maxTimestamp,
+      size: 0,
+      isDuplicate: true,
+    })
     expect(log.logEndOffset).toBe(last.lastOffset + 1)
     const expected = batches * recordsPerBatch
     expect((await rejection(log.appendRecords(childRecords(batches, 1), idempotent(expected + 1)))).code).toBe('OUT_OF_ORDER_SEQUENCE')

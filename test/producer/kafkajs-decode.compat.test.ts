@@ -46,7 +46,9 @@ interface KafkaCodec {
 
 const KafkaDecoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown
 const decodeKafkaBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (decoder: unknown) => Promise<KafkaDecodedBatch>
-const decodeFetchMessages = require('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js') as (decoder: unknown) => Promise<KafkaDecodedRecord[]>
+const decodeFetchMessages = require('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js') as (
+  decoder: unknown,
+) => Promise<KafkaDecodedRecord[]>
 const kafkaCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buffer: Buffer) => number
 const { CompressionTypes, CompressionCodecs } = require('kafkajs') as {
   CompressionTypes: Record<'None' | 'GZIP' | 'Snappy' | 'LZ4' | 'ZSTD', number>
@@ -63,7 +65,7 @@ const XERIAL_HEADER_SIZE = 16
 function xerialDecompress(input: Buffer): Buffer {
   if (!input.subarray(0, 8).equals(XERIAL_MAGIC)) return snappy.uncompressSync(input, { asBuffer: true })
   const parts: Buffer[] = []
-  for (let position = XERIAL_HEADER_SIZE; position < input.length; ) {
+  for (let position = XERIAL_HEADER_SIZE; position < input.length;) {
     const length = input.readInt32BE(position)
     parts.push(snappy.uncompressSync(input.subarray(position + 4, position + 4 + length), { asBuffer: true }))
     position += 4 + length
@@ -124,7 +126,9 @@ async function produce(compression: CompressionName, partitions: number, count: 
   const producer = engine.producer({ compression, batchBytes: 4096 })
   const records = sampleRecords(count)
   // Several sends in flight, so batches hold records of more than one call.
-  const metas = (await Promise.all([0, 1, 2, 3].map((part) => producer.send('t', records.slice((part * count) / 4, ((part + 1) * count) / 4))))).flat()
+  const metas = (
+    await Promise.all([0, 1, 2, 3].map((part) => producer.send('t', records.slice((part * count) / 4, ((part + 1) * count) / 4))))
+  ).flat()
   await producer.close()
   const log = engine.partition('t', 0)
   const { bytes } = await log.readRaw(0, { maxBytes: 64 * 1024 * 1024 })
@@ -200,7 +204,9 @@ describe('producer batches decode in KafkaJS', () => {
       const decoded = await decodeFetchMessages(new KafkaDecoder(framed))
       const expected = metas.map((meta, slot) => ({ meta, input: records[slot]! })).filter(({ meta }) => meta.partition === log.partition)
       expect(decoded.map((record) => record.offset)).toEqual(expected.map(({ meta }) => String(meta.offset)))
-      expect(decoded.map((record) => [record.key, record.value, record.headers])).toEqual(expected.map(({ input }) => [input.key, input.value, kafkaHeaders(input)]))
+      expect(decoded.map((record) => [record.key, record.value, record.headers])).toEqual(
+        expected.map(({ input }) => [input.key, input.value, kafkaHeaders(input)]),
+      )
       if (expected.length > 0) {
         expect(firstOffset).toBe(0)
         expect(nextOffset).toBe(log.logEndOffset)

@@ -17,7 +17,11 @@ interface KafkaPartitionMetadata {
   partitionId: number
   leader: number
 }
-type KafkaPartitioner = (args: { topic: string; partitionMetadata: KafkaPartitionMetadata[]; message: { key?: Buffer | string | null; partition?: number } }) => number
+type KafkaPartitioner = (args: {
+  topic: string
+  partitionMetadata: KafkaPartitionMetadata[]
+  message: { key?: Buffer | string | null; partition?: number }
+}) => number
 
 const kafkaMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2.js') as KafkaMurmur2
 const { Partitioners } = require('kafkajs') as { Partitioners: { DefaultPartitioner: () => KafkaPartitioner } }
@@ -124,7 +128,7 @@ describe('StickyPartitioner', () => {
             const partition = sticky.partition(size, partitionCount, batchBytes)
             if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) return false
             // Below a batch worth of bytes it stays; once a batch worth went there it moves on.
-            if (current >= 0 && (bytesOnCurrent < batchBytes) !== (partition === current)) return false
+            if (current >= 0 && bytesOnCurrent < batchBytes !== (partition === current)) return false
             if (partition !== current) bytesOnCurrent = 0
             current = partition
             bytesOnCurrent += size

@@ -78,7 +78,13 @@ describe('producer.send: a bad record rejects only its own call', () => {
     ])
     expect(metadata.map((meta) => meta.offset)).toEqual([0, 1])
     const records = await readAll(engine.partition('t', 0))
-    expect(records.map((record) => [record.key && [...record.key], record.value && [...record.value]])).toEqual([[[1, 2, 3], [4, 5]], [[...Buffer.from('gone')], null]])
+    expect(records.map((record) => [record.key && [...record.key], record.value && [...record.value]])).toEqual([
+      [
+        [1, 2, 3],
+        [4, 5],
+      ],
+      [[...Buffer.from('gone')], null],
+    ])
   })
 })
 
@@ -99,7 +105,9 @@ describe('appendRecords checks records the same way', () => {
       expect(error.code, field).toBe('INVALID_ARGUMENT')
       expect(error.field).toBe(field)
     }
-    expect((await rejection<FieldError>(log.appendRecords([{ value: Buffer.from('fine') }, null as unknown as RecordInput]))).field).toBe('records[1]')
+    expect((await rejection<FieldError>(log.appendRecords([{ value: Buffer.from('fine') }, null as unknown as RecordInput]))).field).toBe(
+      'records[1]',
+    )
     expect(log.logEndOffset).toBe(0)
     const info = await log.appendRecords([{ key: 'k', value: new Uint8Array([9]), headers: { h: 'v' } }] as unknown as RecordInput[])
     expect(info.baseOffset).toBe(0)
@@ -115,7 +123,11 @@ describe('producer.send to a topic that was deleted', () => {
     const producer = engine.producer({ lingerMs: 60_000, compression: 'none' })
     const lingering = producer.send('t', [{ value: 'lingering' }])
     await engine.deleteTopic('t')
-    expect(await rejection<FieldError>(producer.send('t', [{ value: 'x' }]))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 't', isDeleted: true })
+    expect(await rejection<FieldError>(producer.send('t', [{ value: 'x' }]))).toMatchObject({
+      code: 'UNKNOWN_TOPIC_OR_PARTITION',
+      topic: 't',
+      isDeleted: true,
+    })
     await engine.createTopic('t')
     const again = producer.send('t', [{ value: 'again' }])
     expect((await rejection<FieldError>(lingering)).code).toBe('LOG_CLOSED')

@@ -7,7 +7,13 @@ import { SeglogError } from '../../src/errors.js'
 import { IoError } from '../../src/log/errors.js'
 import type { AppendInfo, PartitionLog } from '../../src/log/partition-log.js'
 import { partitionForKey } from '../../src/producer/partitioner.js'
-import { ProducerClosedError, RecordTooLargeError, type Producer, type ProducerRecord, type RecordMetadata } from '../../src/producer/producer.js'
+import {
+  ProducerClosedError,
+  RecordTooLargeError,
+  type Producer,
+  type ProducerRecord,
+  type RecordMetadata,
+} from '../../src/producer/producer.js'
 import { COMPRESSION_IDS } from '../../src/compression/codec.js'
 import type { RecordBatch } from '../../src/record/record-batch.js'
 import type { DecodedRecord } from '../../src/record/record.js'
@@ -140,20 +146,24 @@ describe('Producer: placement under concurrency', () => {
         stored.add(value)
         const [sender, seq] = value.split(':').map(Number) as [number, number]
         // Within a partition one sender's records appear in the order it sent them.
-        if (seq <= (lastSeqBySender.get(sender) ?? -1)) problems.push(`${value} after ${sender}:${lastSeqBySender.get(sender)} in partition ${log.partition}`)
+        if (seq <= (lastSeqBySender.get(sender) ?? -1))
+          problems.push(`${value} after ${sender}:${lastSeqBySender.get(sender)} in partition ${log.partition}`)
         lastSeqBySender.set(sender, seq)
       }
       const byOffset = new Map(records.map((record) => [record.offset, record]))
       for (const { sender, seq, meta } of sent) {
         if (meta.partition !== log.partition) continue
         const record = byOffset.get(meta.offset)
-        if (record?.value?.toString() !== `${sender}:${seq}`) problems.push(`send returned offset ${meta.offset} for ${sender}:${seq}, which holds ${record?.value?.toString()}`)
-        else if (record.timestamp !== meta.timestamp) problems.push(`timestamp of ${sender}:${seq}: ${meta.timestamp} returned, ${record.timestamp} stored`)
+        if (record?.value?.toString() !== `${sender}:${seq}`)
+          problems.push(`send returned offset ${meta.offset} for ${sender}:${seq}, which holds ${record?.value?.toString()}`)
+        else if (record.timestamp !== meta.timestamp)
+          problems.push(`timestamp of ${sender}:${seq}: ${meta.timestamp} returned, ${record.timestamp} stored`)
       }
     }
     for (const { sender, seq, key, meta } of sent) {
       if (meta.topic !== 'orders') problems.push(`topic ${meta.topic} for ${sender}:${seq}`)
-      if (key !== null && meta.partition !== partitionForKey(Buffer.from(key), partitions)) problems.push(`key ${key} went to partition ${meta.partition}`)
+      if (key !== null && meta.partition !== partitionForKey(Buffer.from(key), partitions))
+        problems.push(`key ${key} went to partition ${meta.partition}`)
     }
     expect(problems).toEqual([])
     expect(total).toBe(senders * perSender)
@@ -193,7 +203,9 @@ describe('Producer: placement under concurrency', () => {
     for (let call = 0; call < 300; call++) {
       // Mixed sizes: a small send would fit where a large one has to wait.
       const size = call % 7 === 0 ? 900 : 10
-      sends.push(producer.send('events', [{ value: Buffer.alloc(size, call % 256), headers: [{ key: 'call', value: Buffer.from(String(call)) }] }]))
+      sends.push(
+        producer.send('events', [{ value: Buffer.alloc(size, call % 256), headers: [{ key: 'call', value: Buffer.from(String(call)) }] }]),
+      )
     }
     const offsets = (await Promise.all(sends)).map((metas) => metas[0]!.offset)
     expect(offsets).toEqual(offsets.map((_, call) => call))
@@ -211,7 +223,10 @@ describe('Producer: batching', () => {
     // Each record is estimated at exactly 100 bytes, so ten make a full batch.
     const value = Buffer.alloc(100 - RECORD_OVERHEAD_BYTES, 7)
     const started = performance.now()
-    await producer.send('t', Array.from({ length: 100 }, () => ({ value, partition: 0 })))
+    await producer.send(
+      't',
+      Array.from({ length: 100 }, () => ({ value, partition: 0 })),
+    )
     expect(performance.now() - started).toBeLessThan(30_000)
     expect((await readBatches(log)).map((batch) => batch.recordCount)).toEqual(Array(10).fill(10))
     const metrics = producer.metrics()
@@ -325,7 +340,11 @@ describe('Producer: validation', () => {
     const engine = await openEngine()
     await engine.createTopic('t', { partitions: 4 })
     const producer = engine.producer()
-    expect(await rejection(producer.send('missing', [{ value: 'x' }]))).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION', topic: 'missing', isDeleted: false })
+    expect(await rejection(producer.send('missing', [{ value: 'x' }]))).toMatchObject({
+      code: 'UNKNOWN_TOPIC_OR_PARTITION',
+      topic: 'missing',
+      isDeleted: false,
+    })
     for (const partition of [4, -1, 1.5, Number.NaN]) {
       expect((await rejection(producer.send('t', [{ value: 'ok' }, { value: 'x', partition }]))).code).toBe('INVALID_ARGUMENT')
     }
@@ -360,51 +379,59 @@ describe('Producer: acks and compression', () => {
     expect(log.recoveryPoint).toBe(0)
 
     const flushed = engine.producer({ acks: 'flushed' })
-    const observed = await flushed.send('t', [{ value: 'f1' }, { value: 'f2' }, { value: 'f3' }]).then((metas) => ({ metas, recoveryPoint: log.recoveryPoint }))
+    const observed = await flushed
+      .send('t', [{ value: 'f1' }, { value: 'f2' }, { value: 'f3' }])
+      .then((metas) => ({ metas, recoveryPoint: log.recoveryPoint }))
     const lastOffset = observed.metas[observed.metas.length - 1]!.offset
     expect(lastOffset).toBe(4)
     expect(observed.recoveryPoint).toBeGreaterThanOrEqual(lastOffset + 1)
   })
 
-  it.each(['none', 'gzip', 'lz4', 'snappy', 'zstd'] as const)('round-trips keys, values, headers and timestamps with %s', async (compression) => {
-    const engine = await openEngine()
-    await engine.createTopic('t', { partitions: 1 })
-    const log = engine.partition('t', 0)
-    const producer = engine.producer({ compression, batchBytes: 8192 })
-    const random = seededRandom(42)
-    const records: ProducerRecord[] = Array.from({ length: 300 }, (_, slot) => ({
-      key: slot % 5 === 0 ? null : Buffer.from(`key-${slot}`),
-      value: slot % 17 === 0 ? null : Buffer.from(`value ${slot} `.repeat(1 + Math.floor(random() * 20))),
-      headers: [
-        { key: 'slot', value: Buffer.from(String(slot)) },
-        { key: 'empty', value: slot % 3 === 0 ? null : Buffer.alloc(0) },
-      ],
-      timestamp: 1_700_000_000_000 + slot * 13,
-    }))
-    const metas = await producer.send('t', records)
-    expect(metas.map((meta) => meta.offset)).toEqual(records.map((_, slot) => slot))
-    const stored = await readAll(log)
-    expect(stored).toHaveLength(records.length)
-    for (const [slot, record] of stored.entries()) {
-      const input = records[slot]!
-      expect(record.offset).toBe(slot)
-      expect(record.key).toEqual(input.key)
-      expect(record.value).toEqual(input.value)
-      expect(record.headers).toEqual(input.headers)
-      expect(record.timestamp).toBe(input.timestamp)
-      expect(metas[slot]!.timestamp).toBe(input.timestamp)
-    }
-    const batches = await readBatches(log)
-    expect(batches.length).toBeGreaterThan(1)
-    for (const batch of batches) expect(batch.compressionId).toBe(COMPRESSION_IDS[compression])
-  })
+  it.each(['none', 'gzip', 'lz4', 'snappy', 'zstd'] as const)(
+    'round-trips keys, values, headers and timestamps with %s',
+    async (compression) => {
+      const engine = await openEngine()
+      await engine.createTopic('t', { partitions: 1 })
+      const log = engine.partition('t', 0)
+      const producer = engine.producer({ compression, batchBytes: 8192 })
+      const random = seededRandom(42)
+      const records: ProducerRecord[] = Array.from({ length: 300 }, (_, slot) => ({
+        key: slot % 5 === 0 ? null : Buffer.from(`key-${slot}`),
+        value: slot % 17 === 0 ? null : Buffer.from(`value ${slot} `.repeat(1 + Math.floor(random() * 20))),
+        headers: [
+          { key: 'slot', value: Buffer.from(String(slot)) },
+          { key: 'empty', value: slot % 3 === 0 ? null : Buffer.alloc(0) },
+        ],
+        timestamp: 1_700_000_000_000 + slot * 13,
+      }))
+      const metas = await producer.send('t', records)
+      expect(metas.map((meta) => meta.offset)).toEqual(records.map((_, slot) => slot))
+      const stored = await readAll(log)
+      expect(stored).toHaveLength(records.length)
+      for (const [slot, record] of stored.entries()) {
+        const input = records[slot]!
+        expect(record.offset).toBe(slot)
+        expect(record.key).toEqual(input.key)
+        expect(record.value).toEqual(input.value)
+        expect(record.headers).toEqual(input.headers)
+        expect(record.timestamp).toBe(input.timestamp)
+        expect(metas[slot]!.timestamp).toBe(input.timestamp)
+      }
+      const batches = await readBatches(log)
+      expect(batches.length).toBeGreaterThan(1)
+      for (const batch of batches) expect(batch.compressionId).toBe(COMPRESSION_IDS[compression])
+    },
+  )
 
   it('reports compressionRatio < 1 for compressible data with lz4', async () => {
     const engine = await openEngine()
     await engine.createTopic('t', { partitions: 1 })
     const producer = engine.producer({ compression: 'lz4' })
     const value = Buffer.from('the same line of log text, again and again. '.repeat(20))
-    await producer.send('t', Array.from({ length: 200 }, () => ({ value })))
+    await producer.send(
+      't',
+      Array.from({ length: 200 }, () => ({ value })),
+    )
     const metrics = producer.metrics()
     expect(metrics.compressionRatio).toBeGreaterThan(0)
     expect(metrics.compressionRatio).toBeLessThan(0.2)

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest'
 import { crc32c, crc32cImplementation, crc32cJs, NATIVE_MIN_BYTES } from '../../src/record/crc32c.js'
 import { REPO_ROOT } from '../helpers/paths.js'
 
-
 describe('crc32c', () => {
   it('gives the standard check value for "123456789" below and above the native threshold', () => {
     expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283)

@@ -14,7 +14,9 @@ describe('int64 as safe numbers', () => {
   it('rejects values outside the safe range instead of rounding them', () => {
     const buf = Buffer.alloc(8)
     buf.writeBigInt64BE(2n ** 53n, 0)
-    expect(() => readSafeInt64BE(buf, 0)).toThrowError(expect.objectContaining({ code: 'CORRUPT_RECORD', reason: 'unsafe-int64', position: 0 }))
+    expect(() => readSafeInt64BE(buf, 0)).toThrowError(
+      expect.objectContaining({ code: 'CORRUPT_RECORD', reason: 'unsafe-int64', position: 0 }),
+    )
     buf.writeBigInt64BE(-(2n ** 63n), 0)
     expect(() => readSafeInt64BE(buf, 0)).toThrowError(expect.objectContaining({ reason: 'unsafe-int64' }))
   })

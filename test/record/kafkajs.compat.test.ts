@@ -180,8 +180,7 @@ interface CompatBatch {
 
 const MAX_TIMESTAMP = 2 ** 50
 
-const bytes = (maxLength: number): fc.Arbitrary<Buffer> =>
-  fc.uint8Array({ maxLength }).map((array) => Buffer.from(array))
+const bytes = (maxLength: number): fc.Arbitrary<Buffer> => fc.uint8Array({ maxLength }).map((array) => Buffer.from(array))
 
 /** KafkaJS keeps headers in a plain object, so a key that names an Object.prototype member breaks it. */
 const headerKey = fc
@@ -199,7 +198,12 @@ const records = (nullableHeaderValues: boolean): fc.Arbitrary<CompatRecord[]> =>
       fc.array(
         fc.record({
           key: fc.option(bytes(32)),
-          value: fc.option(fc.oneof(bytes(300), fc.string({ maxLength: 200 }).map((text) => Buffer.from(text.repeat(3))))),
+          value: fc.option(
+            fc.oneof(
+              bytes(300),
+              fc.string({ maxLength: 200 }).map((text) => Buffer.from(text.repeat(3))),
+            ),
+          ),
           headers: headers(nullableHeaderValues),
           timestampDelta: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: -(2 ** 40), max: 2 ** 40 })),
         }),
@@ -281,7 +285,10 @@ function maxTimestampOf(list: readonly CompatRecord[]): number {
   return max
 }
 
-/** KafkaJS batch whose base timestamp is the first record's (`first`, as seglog writes) or the minimum (`min`, as the KafkaJS producer does). */
+/**
+ * KafkaJS batch whose base timestamp is the first record's (`first`, as seglog writes) or the
+ * minimum (`min`, as the KafkaJS producer does).
+ */
 async function kafkaEncode(batch: CompatBatch, codec: CompressionName, baseRule: 'first' | 'min'): Promise<Buffer> {
   const list = batch.records
   const firstTimestamp = list.length === 0 ? -1 : baseRule === 'first' ? list[0]!.timestamp : Math.min(...list.map((r) => r.timestamp))
@@ -361,15 +368,17 @@ function expectSeglogReadsKafkaBatch(bytes: Buffer, batch: CompatBatch, codec: C
     baseSequence: batch.baseSequence,
     recordCount: batch.records.length,
   })
-  expect(hexed(view.toArray())).toEqual(hexed(
-    batch.records.map((record, slot) => ({
-      offset: batch.baseOffset + slot,
-      timestamp: record.timestamp,
-      key: record.key,
-      value: record.value,
-      headers: kafkaWrittenHeaders(toKafkaHeaders(record.headers)),
-    })),
-  ))
+  expect(hexed(view.toArray())).toEqual(
+    hexed(
+      batch.records.map((record, slot) => ({
+        offset: batch.baseOffset + slot,
+        timestamp: record.timestamp,
+        key: record.key,
+        value: record.value,
+        headers: kafkaWrittenHeaders(toKafkaHeaders(record.headers)),
+      })),
+    ),
+  )
 }
 
 async function expectKafkaReadsSeglogBatch(
@@ -395,25 +404,29 @@ async function expectKafkaReadsSeglogBatch(
     maxTimestamp: String(extra.logAppendTime ?? maxTimestampOf(list)),
     timestampType: extra.logAppendTime === undefined ? 0 : 1,
   })
-  expect(hexed(
-    decodedRecords.map((record) => ({
-      offset: record.offset,
-      timestamp: record.timestamp,
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-      isControlRecord: record.isControlRecord,
-    })),
-  )).toEqual(hexed(
-    list.map((record, slot) => ({
-      offset: String(batch.baseOffset + slot),
-      timestamp: String(extra.logAppendTime ?? record.timestamp),
-      key: record.key,
-      value: record.value,
-      headers: kafkaReadHeaders(record.headers),
-      isControlRecord: extra.isControl ?? false,
-    })),
-  ))
+  expect(
+    hexed(
+      decodedRecords.map((record) => ({
+        offset: record.offset,
+        timestamp: record.timestamp,
+        key: record.key,
+        value: record.value,
+        headers: record.headers,
+        isControlRecord: record.isControlRecord,
+      })),
+    ),
+  ).toEqual(
+    hexed(
+      list.map((record, slot) => ({
+        offset: String(batch.baseOffset + slot),
+        timestamp: String(extra.logAppendTime ?? record.timestamp),
+        key: record.key,
+        value: record.value,
+        headers: kafkaReadHeaders(record.headers),
+        isControlRecord: extra.isControl ?? false,
+      })),
+    ),
+  )
 }
 
 /** Enough compressible data to span several LZ4 blocks (64 KiB) and snappy chunks (32 KiB). */
@@ -422,7 +435,12 @@ function largeBatch(): CompatBatch {
   for (let slot = 0; slot < 300; slot++) {
     const value = Buffer.alloc(1000)
     for (let position = 0; position < value.length; position++) value[position] = (slot * 7 + (position % 97)) & 0xff
-    records.push({ key: Buffer.from(`key-${slot}`), value, headers: [{ key: 'slot', value: Buffer.from(String(slot)) }], timestamp: 1_700_000_000_000 + slot })
+    records.push({
+      key: Buffer.from(`key-${slot}`),
+      value,
+      headers: [{ key: 'slot', value: Buffer.from(String(slot)) }],
+      timestamp: 1_700_000_000_000 + slot,
+    })
   }
   return { records, baseOffset: 5000, partitionLeaderEpoch: 3, producerId: 42, producerEpoch: 1, baseSequence: 17, isTransactional: true }
 }
@@ -433,12 +451,17 @@ describe('KafkaJS 2.2.4 writes, seglog reads', () => {
   for (const codec of CODECS) {
     it(`reads random ${codec} batches with the same records and header fields`, async () => {
       await fc.assert(
-        fc.asyncProperty(compatBatch(false), fc.constantFrom('first' as const, 'min' as const), lz4WriterOptions, fc.constantFrom('xerial' as const, 'raw' as const),
+        fc.asyncProperty(
+          compatBatch(false),
+          fc.constantFrom('first' as const, 'min' as const),
+          lz4WriterOptions,
+          fc.constantFrom('xerial' as const, 'raw' as const),
           async (batch, baseRule, lz4Writer, snappyWriter) => {
             lz4Options = lz4Writer
             snappyMode = snappyWriter
             expectSeglogReadsKafkaBatch(await kafkaEncode(batch, codec, baseRule), batch, codec)
-          }),
+          },
+        ),
         { numRuns: NUM_RUNS },
       )
     })
@@ -456,11 +479,15 @@ describe('seglog writes, KafkaJS 2.2.4 reads', () => {
   for (const codec of CODECS) {
     it(`KafkaJS reads random seglog ${codec} batches identically`, async () => {
       await fc.assert(
-        fc.asyncProperty(compatBatch(true), fc.boolean(), fc.option(fc.integer({ min: 0, max: MAX_TIMESTAMP })),
+        fc.asyncProperty(
+          compatBatch(true),
+          fc.boolean(),
+          fc.option(fc.integer({ min: 0, max: MAX_TIMESTAMP })),
           async (batch, isControl, logAppendTime) => {
             const extra = { isControl, ...(logAppendTime === null ? {} : { logAppendTime }) }
             await expectKafkaReadsSeglogBatch(seglogEncode(batch, codec, extra), batch, extra)
-          }),
+          },
+        ),
         { numRuns: NUM_RUNS },
       )
     })
@@ -477,7 +504,10 @@ describe('uncompressed encodings are byte-identical', () => {
     await fc.assert(
       fc.asyncProperty(compatBatch(false), async (batch) => {
         // KafkaJS writes headers in Object.keys order; give seglog the same order.
-        const sameOrder = { ...batch, records: batch.records.map((r) => ({ ...r, headers: kafkaWrittenHeaders(toKafkaHeaders(r.headers)) })) }
+        const sameOrder = {
+          ...batch,
+          records: batch.records.map((r) => ({ ...r, headers: kafkaWrittenHeaders(toKafkaHeaders(r.headers)) })),
+        }
         const ours = seglogEncode(sameOrder, 'none')
         const theirs = await kafkaEncode(sameOrder, 'none', 'first')
         expect(ours.toString('hex')).toBe(theirs.toString('hex'))
@@ -513,7 +543,15 @@ describe('the lz4 package as a Kafka LZ4 writer', () => {
     const frame = lz4.encode(Buffer.from('hello world hello world hello world'), { blockChecksum: true })
     expect(() => lz4.decode(frame)).toThrow()
     const records = [{ key: null, value: Buffer.from('checksummed'), headers: [], timestamp: 1 }]
-    const batch: CompatBatch = { records, baseOffset: 0, partitionLeaderEpoch: -1, producerId: -1, producerEpoch: -1, baseSequence: -1, isTransactional: false }
+    const batch: CompatBatch = {
+      records,
+      baseOffset: 0,
+      partitionLeaderEpoch: -1,
+      producerId: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+      isTransactional: false,
+    }
     lz4Options = { blockChecksum: true }
     const bytes = await kafkaEncode(batch, 'lz4', 'first')
     lz4Options = {}
@@ -529,7 +567,15 @@ describe('the lz4 package as a Kafka LZ4 writer', () => {
 
   it('rejects a frame that declares linked blocks, as Kafka does', async () => {
     const records = [{ key: null, value: Buffer.from('linked'), headers: [], timestamp: 1 }]
-    const batch: CompatBatch = { records, baseOffset: 0, partitionLeaderEpoch: -1, producerId: -1, producerEpoch: -1, baseSequence: -1, isTransactional: false }
+    const batch: CompatBatch = {
+      records,
+      baseOffset: 0,
+      partitionLeaderEpoch: -1,
+      producerId: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+      isTransactional: false,
+    }
     lz4Options = { blockIndependence: false }
     const bytes = await kafkaEncode(batch, 'lz4', 'first')
     lz4Options = {}

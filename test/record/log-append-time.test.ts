@@ -17,7 +17,11 @@ describe('stampLogAppendTime', () => {
     expect(view.timestampType).toBe('LogAppendTime')
     expect(view.maxTimestamp).toBe(1_700_000_000_123)
     expect(view.compressionId).toBe(new RecordBatch(before).compressionId)
-    expect({ producerId: view.producerId, epoch: view.producerEpoch, sequence: view.baseSequence }).toEqual({ producerId: 7, epoch: 1, sequence: 3 })
+    expect({ producerId: view.producerId, epoch: view.producerEpoch, sequence: view.baseSequence }).toEqual({
+      producerId: 7,
+      epoch: 1,
+      sequence: 3,
+    })
     // Every record reports the append time, as Kafka's readers do for LogAppendTime batches.
     expect(view.toArray().map((record) => [record.timestamp, record.value?.toString()])).toEqual([
       [1_700_000_000_123, 'first'],
@@ -26,7 +30,9 @@ describe('stampLogAppendTime', () => {
     // Only the attributes' low byte, maxTimestamp (35..43) and the CRC (17..21) changed.
     const changed: number[] = []
     for (let position = 0; position < batch.length; position++) if (batch[position] !== before[position]) changed.push(position)
-    expect(changed.every((position) => (position >= 17 && position < 21) || position === 22 || (position >= 35 && position < 43))).toBe(true)
+    expect(changed.every((position) => (position >= 17 && position < 21) || position === 22 || (position >= 35 && position < 43))).toBe(
+      true,
+    )
   })
 
   it('rejects a buffer shorter than a batch header', () => {

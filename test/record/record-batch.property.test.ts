@@ -44,16 +44,15 @@ const timestamp = fc.oneof(
   fc.integer({ min: 1_700_000_000_000, max: 1_700_000_100_000 }),
 )
 
-const recordInput: fc.Arbitrary<RecordInput> = fc
-  .record(
-    {
-      key: fc.oneof(fc.constant(null), bytes(48)),
-      value: fc.oneof(fc.constant(null), bytes(200)),
-      headers: fc.array(header, { maxLength: 4 }),
-      timestamp,
-    },
-    { requiredKeys: ['value'] },
-  )
+const recordInput: fc.Arbitrary<RecordInput> = fc.record(
+  {
+    key: fc.oneof(fc.constant(null), bytes(48)),
+    value: fc.oneof(fc.constant(null), bytes(200)),
+    headers: fc.array(header, { maxLength: 4 }),
+    timestamp,
+  },
+  { requiredKeys: ['value'] },
+)
 
 const batchOptions: fc.Arbitrary<EncodeBatchOptions> = fc.record(
   {
@@ -248,14 +247,19 @@ describe('RecordBatch view checks', () => {
 
   it('rejects a batchLength that disagrees with the view, which the CRC cannot see', () => {
     fc.assert(
-      fc.property(fc.array(recordInput, { maxLength: 5 }), batchOptions, fc.integer({ min: -0x80000000, max: 0x7fffffff }), (records, options, batchLength) => {
-        const bytes = encodeBatch(records, { now: NOW, ...options })
-        fc.pre(batchLength !== bytes.length - 12)
-        bytes.writeInt32BE(batchLength, 8)
-        const batch = new RecordBatch(bytes)
-        expect(batch.isValid()).toBe(false)
-        expect(thrownBy(() => batch.ensureValid())).toMatchObject({ reason: 'bad-length', position: 8 })
-      }),
+      fc.property(
+        fc.array(recordInput, { maxLength: 5 }),
+        batchOptions,
+        fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+        (records, options, batchLength) => {
+          const bytes = encodeBatch(records, { now: NOW, ...options })
+          fc.pre(batchLength !== bytes.length - 12)
+          bytes.writeInt32BE(batchLength, 8)
+          const batch = new RecordBatch(bytes)
+          expect(batch.isValid()).toBe(false)
+          expect(thrownBy(() => batch.ensureValid())).toMatchObject({ reason: 'bad-length', position: 8 })
+        },
+      ),
       replayParameters(100),
     )
   })

@@ -7,13 +7,34 @@ import { encodeTransactionMarker, readControlRecord } from '../../src/record/con
 
 // The worked example of docs/format/record-batch.md (and of the Kafka format reference).
 const HELLO_BATCH_HEX =
-  '0000000000000000' + '0000003d' + '00000000' + '02' + 'e641a44b' + '0000' + '00000000' +
-  '0000018bcfe56800' + '0000018bcfe56800' + 'ffffffffffffffff' + 'ffff' + 'ffffffff' + '00000001' +
-  '16' + '00' + '00' + '00' + '01' + '0a' + '68656c6c6f' + '00'
+  '0000000000000000' +
+  '0000003d' +
+  '00000000' +
+  '02' +
+  'e641a44b' +
+  '0000' +
+  '00000000' +
+  '0000018bcfe56800' +
+  '0000018bcfe56800' +
+  'ffffffffffffffff' +
+  'ffff' +
+  'ffffffff' +
+  '00000001' +
+  '16' +
+  '00' +
+  '00' +
+  '00' +
+  '01' +
+  '0a' +
+  '68656c6c6f' +
+  '00'
 
 describe('record batch v2', () => {
   it('encodes the worked example byte for byte', () => {
-    const batch = encodeBatch([{ key: null, value: Buffer.from('hello'), timestamp: 1700000000000 }], { baseOffset: 0, partitionLeaderEpoch: 0 })
+    const batch = encodeBatch([{ key: null, value: Buffer.from('hello'), timestamp: 1700000000000 }], {
+      baseOffset: 0,
+      partitionLeaderEpoch: 0,
+    })
     expect(batch.toString('hex')).toBe(HELLO_BATCH_HEX)
     expect(batch.length).toBe(73)
   })
@@ -23,13 +44,33 @@ describe('record batch v2', () => {
     expect(batch.isValid()).toBe(true)
     expect(batch.crc).toBe(3863061579)
     expect({
-      baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, count: batch.recordCount, magic: batch.magic,
-      epoch: batch.partitionLeaderEpoch, pid: batch.producerId, producerEpoch: batch.producerEpoch,
-      baseSequence: batch.baseSequence, lastSequence: batch.lastSequence, maxTimestamp: batch.maxTimestamp,
-      timestampType: batch.timestampType, isTransactional: batch.isTransactional, isControl: batch.isControl,
+      baseOffset: batch.baseOffset,
+      lastOffset: batch.lastOffset,
+      count: batch.recordCount,
+      magic: batch.magic,
+      epoch: batch.partitionLeaderEpoch,
+      pid: batch.producerId,
+      producerEpoch: batch.producerEpoch,
+      baseSequence: batch.baseSequence,
+      lastSequence: batch.lastSequence,
+      maxTimestamp: batch.maxTimestamp,
+      timestampType: batch.timestampType,
+      isTransactional: batch.isTransactional,
+      isControl: batch.isControl,
     }).toEqual({
-      baseOffset: 0, lastOffset: 0, count: 1, magic: 2, epoch: 0, pid: -1, producerEpoch: -1, baseSequence: -1,
-      lastSequence: -1, maxTimestamp: 1700000000000, timestampType: 'CreateTime', isTransactional: false, isControl: false,
+      baseOffset: 0,
+      lastOffset: 0,
+      count: 1,
+      magic: 2,
+      epoch: 0,
+      pid: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+      lastSequence: -1,
+      maxTimestamp: 1700000000000,
+      timestampType: 'CreateTime',
+      isTransactional: false,
+      isControl: false,
     })
     const [record] = batch.toArray()
     expect(record).toEqual({ offset: 0, timestamp: 1700000000000, key: null, value: Buffer.from('hello'), headers: [] })
@@ -38,12 +79,36 @@ describe('record batch v2', () => {
   it('encodes the spec COMMIT marker control batch byte for byte', () => {
     const marker = encodeTransactionMarker('COMMIT', 5)
     const batch = encodeBatch([{ ...marker, timestamp: 1700000000000 }], {
-      baseOffset: 42, partitionLeaderEpoch: 3, producerId: 1000, producerEpoch: 0, isTransactional: true, isControl: true,
+      baseOffset: 42,
+      partitionLeaderEpoch: 3,
+      producerId: 1000,
+      producerEpoch: 0,
+      isTransactional: true,
+      isControl: true,
     })
     const expected = [
-      '000000000000002a', '00000042', '00000003', '02', 'fc84b034', '0030', '00000000',
-      '0000018bcfe56800', '0000018bcfe56800', '00000000000003e8', '0000', 'ffffffff', '00000001',
-      '20', '00', '00', '00', '08', '00000001', '0c', '000000000005', '00',
+      '000000000000002a',
+      '00000042',
+      '00000003',
+      '02',
+      'fc84b034',
+      '0030',
+      '00000000',
+      '0000018bcfe56800',
+      '0000018bcfe56800',
+      '00000000000003e8',
+      '0000',
+      'ffffffff',
+      '00000001',
+      '20',
+      '00',
+      '00',
+      '00',
+      '08',
+      '00000001',
+      '0c',
+      '000000000005',
+      '00',
     ].join('')
     expect(batch.toString('hex')).toBe(expected)
     expect(batch.length).toBe(78)
@@ -54,7 +119,15 @@ describe('record batch v2', () => {
 
   it('round-trips keys, values, headers, negative timestamp deltas and producer fields', () => {
     const records = [
-      { key: Buffer.from('k1'), value: Buffer.from('v1'), timestamp: 5000, headers: [{ key: 'h', value: Buffer.from('x') }, { key: 'ünï', value: null }] },
+      {
+        key: Buffer.from('k1'),
+        value: Buffer.from('v1'),
+        timestamp: 5000,
+        headers: [
+          { key: 'h', value: Buffer.from('x') },
+          { key: 'ünï', value: null },
+        ],
+      },
       { key: null, value: null, timestamp: 4000 },
       { key: Buffer.alloc(0), value: Buffer.alloc(300, 7), timestamp: 9000 },
     ]
@@ -68,7 +141,13 @@ describe('record batch v2', () => {
   })
 
   it('reports LogAppendTime batches with the batch time on every record', () => {
-    const bytes = encodeBatch([{ value: Buffer.from('a'), timestamp: 1 }, { value: Buffer.from('b'), timestamp: 2 }], { timestampType: 'LogAppendTime', logAppendTime: 777 })
+    const bytes = encodeBatch(
+      [
+        { value: Buffer.from('a'), timestamp: 1 },
+        { value: Buffer.from('b'), timestamp: 2 },
+      ],
+      { timestampType: 'LogAppendTime', logAppendTime: 777 },
+    )
     const batch = new RecordBatch(bytes)
     expect(batch.timestampType).toBe('LogAppendTime')
     expect(batch.toArray().map((r) => r.timestamp)).toEqual([777, 777])
@@ -94,7 +173,11 @@ describe('record batch v2', () => {
   })
 
   it('round-trips compressed batches for every codec', () => {
-    const records = Array.from({ length: 500 }, (_, slot) => ({ key: Buffer.from(`key-${slot}`), value: Buffer.from(JSON.stringify({ slot, name: 'item', ok: true })), timestamp: 1000 + slot }))
+    const records = Array.from({ length: 500 }, (_, slot) => ({
+      key: Buffer.from(`key-${slot}`),
+      value: Buffer.from(JSON.stringify({ slot, name: 'item', ok: true })),
+      timestamp: 1000 + slot,
+    }))
     for (const compression of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
       const batch = new RecordBatch(encodeBatch(records, { compression }))
       expect(batch.compressionId).toBeGreaterThan(0)

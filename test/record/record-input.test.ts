@@ -94,12 +94,23 @@ describe('encodeBatch accepts what callers pass in practice', () => {
     expect(decodeOne(batch)).toEqual([
       { key: 'clé', value: 'välue', headers: [['h', 'hv']], timestamp: T },
       { key: 'bc', value: 'bc', headers: [['u8', 'bc']], timestamp: T + 1 },
-      { key: 'b', value: 'bv', headers: [['one', '1'], ['two', '2'], ['none', null]], timestamp: T + 2 },
+      {
+        key: 'b',
+        value: 'bv',
+        headers: [
+          ['one', '1'],
+          ['two', '2'],
+          ['none', null],
+        ],
+        timestamp: T + 2,
+      },
     ])
   })
 
   it('takes null and undefined for key and value, and null or no timestamp for now', () => {
-    const batch = encodeBatch([{ value: null }, { key: undefined, value: undefined, timestamp: null }, {}] as unknown as RecordInput[], { now: T })
+    const batch = encodeBatch([{ value: null }, { key: undefined, value: undefined, timestamp: null }, {}] as unknown as RecordInput[], {
+      now: T,
+    })
     expect(decodeOne(batch)).toEqual([
       { key: null, value: null, headers: [], timestamp: T },
       { key: null, value: null, headers: [], timestamp: T },
@@ -107,15 +118,27 @@ describe('encodeBatch accepts what callers pass in practice', () => {
     ])
   })
 
-  it('accepts timestamps 0 and 2^53 - 1, and -1 (Kafka\'s NO_TIMESTAMP: none)', () => {
-    const batch = encodeBatch([{ value: null, timestamp: 0 }, { value: null, timestamp: Number.MAX_SAFE_INTEGER }, { value: null, timestamp: -1 }])
+  it("accepts timestamps 0 and 2^53 - 1, and -1 (Kafka's NO_TIMESTAMP: none)", () => {
+    const batch = encodeBatch([
+      { value: null, timestamp: 0 },
+      { value: null, timestamp: Number.MAX_SAFE_INTEGER },
+      { value: null, timestamp: -1 },
+    ])
     expect(decodeOne(batch).map((record) => record.timestamp)).toEqual([0, Number.MAX_SAFE_INTEGER, -1])
   })
 })
 
 describe('normalizeRecord', () => {
   it('returns a record that needs no conversion as it is, and a list of them as it is', () => {
-    const plain: RecordInput = { key: Buffer.from('k'), value: null, headers: [{ key: 'h', value: Buffer.from('v') }, { key: 'n', value: null }], timestamp: 0 }
+    const plain: RecordInput = {
+      key: Buffer.from('k'),
+      value: null,
+      headers: [
+        { key: 'h', value: Buffer.from('v') },
+        { key: 'n', value: null },
+      ],
+      timestamp: 0,
+    }
     expect(normalizeRecord(plain, 0)).toBe(plain)
     const list = [plain, { value: Buffer.alloc(0) }]
     expect(normalizeRecords(list)).toBe(list)
@@ -128,7 +151,12 @@ describe('normalizeRecord', () => {
     const normalized = normalizeRecords(list)
     expect(normalized).not.toBe(list)
     expect(normalized[0]).toBe(plain)
-    expect(normalized[1]).toEqual({ key: null, value: Buffer.from('text'), headers: [{ key: 'h', value: Buffer.from('v') }], timestamp: undefined })
+    expect(normalized[1]).toEqual({
+      key: null,
+      value: Buffer.from('text'),
+      headers: [{ key: 'h', value: Buffer.from('v') }],
+      timestamp: undefined,
+    })
     expect(record).toEqual({ value: 'text', headers: { h: 'v' } })
   })
 

@@ -53,7 +53,22 @@ describe('zigzag varint', () => {
 
 describe('zigzag varlong', () => {
   it('round-trips values across the 28-bit fast path and up to the safe range', () => {
-    const values = [0, -1, 1, 2 ** 27, -(2 ** 27), 2 ** 30, -(2 ** 30) - 1, 2 ** 31, 1700000000000, -1700000000000, 2 ** 52, -(2 ** 52), Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER + 1]
+    const values = [
+      0,
+      -1,
+      1,
+      2 ** 27,
+      -(2 ** 27),
+      2 ** 30,
+      -(2 ** 30) - 1,
+      2 ** 31,
+      1700000000000,
+      -1700000000000,
+      2 ** 52,
+      -(2 ** 52),
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER + 1,
+    ]
     for (const value of values) expect(roundTripVarlong(value).decoded).toBe(value)
     expect(roundTripVarlong(2 ** 52).decoded).toBe(2 ** 52)
   })

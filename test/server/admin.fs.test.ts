@@ -19,7 +19,9 @@ describe('Metadata', () => {
       const response = await client.request('Metadata', version, { topics: version === 0 ? [] : null })
       expect(response.brokers).toEqual([{ nodeId: 7, host: '127.0.0.1', port, rack: null }])
       const orders = response.topics.find((topic) => topic.name === 'orders')!
-      expect(orders.partitions.map((partition) => [partition.partitionIndex, partition.leaderId, partition.replicaNodes, partition.isrNodes])).toEqual([0, 1, 2].map((index) => [index, 7, [7], [7]]))
+      expect(
+        orders.partitions.map((partition) => [partition.partitionIndex, partition.leaderId, partition.replicaNodes, partition.isrNodes]),
+      ).toEqual([0, 1, 2].map((index) => [index, 7, [7], [7]]))
       if (version >= 1) {
         expect(response.controllerId).toBe(7)
         expect(response.topics.find((topic) => topic.name === '__consumer_offsets')!.isInternal).toBe(true)
@@ -51,7 +53,10 @@ describe('Metadata', () => {
     const { port } = await startServer({ advertisedHost: 'kafka.example', advertisedPort: 19092 })
     const client = await connect(port)
     expect((await client.request('Metadata', 1, { topics: [] })).brokers[0]).toMatchObject({ host: 'kafka.example', port: 19092 })
-    expect((await client.request('DescribeCluster', 1, { endpointType: 1 })).brokers[0]).toMatchObject({ host: 'kafka.example', port: 19092 })
+    expect((await client.request('DescribeCluster', 1, { endpointType: 1 })).brokers[0]).toMatchObject({
+      host: 'kafka.example',
+      port: 19092,
+    })
   })
 })
 
@@ -77,7 +82,10 @@ describe('FindCoordinator', () => {
       expect(response).toMatchObject({ errorCode: 0, nodeId: 3, host: '127.0.0.1', port })
     }
     const batched = await client.request('FindCoordinator', 4, { keyType: 0, coordinatorKeys: ['a', 'b'] })
-    expect(batched.coordinators.map((coordinator) => [coordinator.key, coordinator.nodeId, coordinator.errorCode])).toEqual([['a', 3, 0], ['b', 3, 0]])
+    expect(batched.coordinators.map((coordinator) => [coordinator.key, coordinator.nodeId, coordinator.errorCode])).toEqual([
+      ['a', 3, 0],
+      ['b', 3, 0],
+    ])
     const transaction = await client.request('FindCoordinator', 3, { key: 'tx', keyType: 1 })
     expect(transaction.errorCode).toBe(KafkaErrorCode.INVALID_REQUEST)
   })
@@ -89,13 +97,26 @@ describe('CreateTopics, DeleteTopics, CreatePartitions', () => {
     const client = await connect(port)
     for (let version = 0; version <= 6; version++) {
       const response = await client.request('CreateTopics', version, {
-        topics: [{ name: `t${version}`, numPartitions: version >= 4 ? -1 : 2, replicationFactor: version >= 4 ? -1 : 1, configs: [{ name: 'retention.ms', value: '60000' }, { name: 'message.timestamp.type', value: 'LogAppendTime' }] }],
+        topics: [
+          {
+            name: `t${version}`,
+            numPartitions: version >= 4 ? -1 : 2,
+            replicationFactor: version >= 4 ? -1 : 1,
+            configs: [
+              { name: 'retention.ms', value: '60000' },
+              { name: 'message.timestamp.type', value: 'LogAppendTime' },
+            ],
+          },
+        ],
         timeoutMs: 1000,
       })
       expect(response.topics[0]).toMatchObject({ name: `t${version}`, errorCode: KafkaErrorCode.NONE })
       if (version >= 5) {
         expect(response.topics[0]).toMatchObject({ numPartitions: 2, replicationFactor: 1 })
-        expect(response.topics[0]!.configs!.find((config) => config.name === 'retention.ms')).toMatchObject({ value: '60000', configSource: 1 })
+        expect(response.topics[0]!.configs!.find((config) => config.name === 'retention.ms')).toMatchObject({
+          value: '60000',
+          configSource: 1,
+        })
       }
       expect(server.engine.topicConfig(`t${version}`)).toMatchObject({ partitions: 2, retentionMs: 60000, timestampType: 'LogAppendTime' })
     }
@@ -108,7 +129,15 @@ describe('CreateTopics, DeleteTopics, CreatePartitions', () => {
         { name: 'compact', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'cleanup.policy', value: 'compact' }] },
         { name: 'tiny', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'segment.bytes', value: '5' }] },
         { name: 'elsewhere', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1] }] },
-        { name: 'assigned', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [0] }, { partitionIndex: 1, brokerIds: [0] }] },
+        {
+          name: 'assigned',
+          numPartitions: -1,
+          replicationFactor: -1,
+          assignments: [
+            { partitionIndex: 0, brokerIds: [0] },
+            { partitionIndex: 1, brokerIds: [0] },
+          ],
+        },
         { name: 'twice', numPartitions: 1, replicationFactor: 1 },
         { name: 'twice', numPartitions: 1, replicationFactor: 1 },
         { name: '__consumer_offsets', numPartitions: 1, replicationFactor: 1 },
@@ -130,7 +159,14 @@ describe('CreateTopics, DeleteTopics, CreatePartitions', () => {
     ])
     expect(server.engine.partitions('assigned')).toHaveLength(2)
     for (const name of ['rf3', 'p0', 'compact', 'tiny', 'elsewhere', 'twice']) expect(server.engine.hasTopic(name)).toBe(false)
-    const validated = await client.request('CreateTopics', 6, { topics: [{ name: 'dry', numPartitions: 3, replicationFactor: 1 }, { name: 'dry-bad', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'segment.bytes', value: '5' }] }], timeoutMs: 1000, validateOnly: true })
+    const validated = await client.request('CreateTopics', 6, {
+      topics: [
+        { name: 'dry', numPartitions: 3, replicationFactor: 1 },
+        { name: 'dry-bad', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'segment.bytes', value: '5' }] },
+      ],
+      timeoutMs: 1000,
+      validateOnly: true,
+    })
     expect(validated.topics.map((topic) => topic.errorCode)).toEqual([KafkaErrorCode.NONE, KafkaErrorCode.INVALID_CONFIG])
     expect(validated.topics[0]!.numPartitions).toBe(3)
     expect(server.engine.hasTopic('dry')).toBe(false)
@@ -141,8 +177,15 @@ describe('CreateTopics, DeleteTopics, CreatePartitions', () => {
     const client = await connect(port)
     for (let version = 0; version <= 5; version++) {
       await server.engine.createTopic(`gone${version}`)
-      const response = await client.request('DeleteTopics', version, { topicNames: [`gone${version}`, 'never', '__consumer_offsets'], timeoutMs: 1000 })
-      expect(response.responses.map((result) => result.errorCode)).toEqual([KafkaErrorCode.NONE, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, KafkaErrorCode.INVALID_TOPIC_EXCEPTION])
+      const response = await client.request('DeleteTopics', version, {
+        topicNames: [`gone${version}`, 'never', '__consumer_offsets'],
+        timeoutMs: 1000,
+      })
+      expect(response.responses.map((result) => result.errorCode)).toEqual([
+        KafkaErrorCode.NONE,
+        KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        KafkaErrorCode.INVALID_TOPIC_EXCEPTION,
+      ])
       expect(server.engine.hasTopic(`gone${version}`)).toBe(false)
     }
   })
@@ -152,7 +195,11 @@ describe('CreateTopics, DeleteTopics, CreatePartitions', () => {
     await server.engine.createTopic('grow', { partitions: 1 })
     const client = await connect(port)
     for (let version = 0; version <= 3; version++) {
-      const response = await client.request('CreatePartitions', version, { topics: [{ name: 'grow', count: version + 2, assignments: null }], timeoutMs: 1000, validateOnly: false })
+      const response = await client.request('CreatePartitions', version, {
+        topics: [{ name: 'grow', count: version + 2, assignments: null }],
+        timeoutMs: 1000,
+        validateOnly: false,
+      })
       expect(response.results[0]).toMatchObject({ name: 'grow', errorCode: KafkaErrorCode.NONE })
       expect(server.engine.partitions('grow')).toHaveLength(version + 2)
     }
@@ -164,10 +211,21 @@ describe('CreateTopics, DeleteTopics, CreatePartitions', () => {
       timeoutMs: 1000,
       validateOnly: false,
     })
-    expect(response.results.map((result) => result.errorCode)).toEqual([KafkaErrorCode.INVALID_PARTITIONS, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION])
-    const elsewhere = await client.request('CreatePartitions', 1, { topics: [{ name: 'grow', count: 6, assignments: [{ brokerIds: [2] }] }], timeoutMs: 1000, validateOnly: false })
+    expect(response.results.map((result) => result.errorCode)).toEqual([
+      KafkaErrorCode.INVALID_PARTITIONS,
+      KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    ])
+    const elsewhere = await client.request('CreatePartitions', 1, {
+      topics: [{ name: 'grow', count: 6, assignments: [{ brokerIds: [2] }] }],
+      timeoutMs: 1000,
+      validateOnly: false,
+    })
     expect(elsewhere.results[0]!.errorCode).toBe(KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT)
-    const dry = await client.request('CreatePartitions', 1, { topics: [{ name: 'grow', count: 9, assignments: [{ brokerIds: [0] }, { brokerIds: [0] }, { brokerIds: [0] }, { brokerIds: [0] }] }], timeoutMs: 1000, validateOnly: true })
+    const dry = await client.request('CreatePartitions', 1, {
+      topics: [{ name: 'grow', count: 9, assignments: [{ brokerIds: [0] }, { brokerIds: [0] }, { brokerIds: [0] }, { brokerIds: [0] }] }],
+      timeoutMs: 1000,
+      validateOnly: true,
+    })
     expect(dry.results[0]!.errorCode).toBe(KafkaErrorCode.NONE)
     expect(server.engine.partitions('grow')).toHaveLength(5)
   })
@@ -181,30 +239,47 @@ describe('DeleteRecords', () => {
     await server.engine.partition('t', 1).appendRecords([{ value: Buffer.from('x') }])
     const client = await connect(port)
     for (let version = 0; version <= 2; version++) {
-      const response = await client.request('DeleteRecords', version, { topics: [{ name: 't', partitions: [{ partitionIndex: 0, offset: version + 1 }] }], timeoutMs: 1000 })
+      const response = await client.request('DeleteRecords', version, {
+        topics: [{ name: 't', partitions: [{ partitionIndex: 0, offset: version + 1 }] }],
+        timeoutMs: 1000,
+      })
       expect(response.topics[0]!.partitions[0]).toEqual({ partitionIndex: 0, lowWatermark: version + 1, errorCode: KafkaErrorCode.NONE })
     }
     const response = await client.request('DeleteRecords', 2, {
       topics: [
-        { name: 't', partitions: [{ partitionIndex: 0, offset: 9 }, { partitionIndex: 1, offset: -1 }, { partitionIndex: 4, offset: 0 }] },
+        {
+          name: 't',
+          partitions: [
+            { partitionIndex: 0, offset: 9 },
+            { partitionIndex: 1, offset: -1 },
+            { partitionIndex: 4, offset: 0 },
+          ],
+        },
         { name: 'nope', partitions: [{ partitionIndex: 0, offset: 0 }] },
       ],
       timeoutMs: 1000,
     })
     expect(response.topics.flatMap((topic) => topic.partitions.map((partition) => [partition.errorCode, partition.lowWatermark]))).toEqual([
-      [KafkaErrorCode.OFFSET_OUT_OF_RANGE, -1], [KafkaErrorCode.NONE, 1], [KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1], [KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1],
+      [KafkaErrorCode.OFFSET_OUT_OF_RANGE, -1],
+      [KafkaErrorCode.NONE, 1],
+      [KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1],
+      [KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1],
     ])
     expect(server.engine.partition('t', 0).logStartOffset).toBe(3)
   })
 })
 
 describe('DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => {
-  it('describe a topic\'s configs with their sources, and the broker\'s', async () => {
+  it("describe a topic's configs with their sources, and the broker's", async () => {
     const { port, server } = await startServer()
     await server.engine.createTopic('t', { retentionMs: 1234 })
     const client = await connect(port)
     for (let version = 0; version <= 4; version++) {
-      const response = await client.request('DescribeConfigs', version, { resources: [{ resourceType: 2, resourceName: 't', configurationKeys: null }], includeSynonyms: version >= 1, includeDocumentation: version >= 3 })
+      const response = await client.request('DescribeConfigs', version, {
+        resources: [{ resourceType: 2, resourceName: 't', configurationKeys: null }],
+        includeSynonyms: version >= 1,
+        includeDocumentation: version >= 3,
+      })
       const configs = new Map(response.results[0]!.configs.map((config) => [config.name, config]))
       expect(configs.get('retention.ms')!.value).toBe('1234')
       expect(configs.get('segment.bytes')!.value).toBe(String(1024 ** 3))
@@ -227,17 +302,26 @@ describe('DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => {
     })
     expect(some.results[0]!.configs.map((config) => config.name)).toEqual(['max.message.bytes'])
     expect(some.results[1]!.errorCode).toBe(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-    expect(some.results[2]!.configs.map((config) => [config.name, config.value, config.readOnly])).toEqual([['auto.create.topics.enable', 'true', true], ['num.partitions', '1', true]])
+    expect(some.results[2]!.configs.map((config) => [config.name, config.value, config.readOnly])).toEqual([
+      ['auto.create.topics.enable', 'true', true],
+      ['num.partitions', '1', true],
+    ])
   })
 
-  it('AlterConfigs replaces a topic\'s settings: what it leaves out goes back to the default', async () => {
+  it("AlterConfigs replaces a topic's settings: what it leaves out goes back to the default", async () => {
     const { port, server } = await startServer()
     await server.engine.createTopic('t', { retentionMs: 1234, maxBatchBytes: 5000 })
     const client = await connect(port)
     for (let version = 0; version <= 2; version++) {
-      const response = await client.request('AlterConfigs', version, { resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', value: String(1000 + version) }] }], validateOnly: false })
+      const response = await client.request('AlterConfigs', version, {
+        resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', value: String(1000 + version) }] }],
+        validateOnly: false,
+      })
       expect(response.responses[0]).toMatchObject({ errorCode: KafkaErrorCode.NONE, resourceName: 't' })
-      expect(server.engine.topicConfig('t')).toMatchObject({ retentionMs: 1000 + version, maxBatchBytes: server.engine.topicDefaults.maxBatchBytes })
+      expect(server.engine.topicConfig('t')).toMatchObject({
+        retentionMs: 1000 + version,
+        maxBatchBytes: server.engine.topicDefaults.maxBatchBytes,
+      })
     }
     const refused = await client.request('AlterConfigs', 1, {
       resources: [
@@ -249,9 +333,18 @@ describe('DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => {
       ],
       validateOnly: false,
     })
-    expect(refused.responses.map((result) => result.errorCode)).toEqual([KafkaErrorCode.INVALID_CONFIG, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, KafkaErrorCode.INVALID_REQUEST, KafkaErrorCode.POLICY_VIOLATION, KafkaErrorCode.INVALID_CONFIG])
+    expect(refused.responses.map((result) => result.errorCode)).toEqual([
+      KafkaErrorCode.INVALID_CONFIG,
+      KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      KafkaErrorCode.INVALID_REQUEST,
+      KafkaErrorCode.POLICY_VIOLATION,
+      KafkaErrorCode.INVALID_CONFIG,
+    ])
     expect(server.engine.topicConfig('t').retentionMs).toBe(1002)
-    const dry = await client.request('AlterConfigs', 0, { resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', value: '7' }] }], validateOnly: true })
+    const dry = await client.request('AlterConfigs', 0, {
+      resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', value: '7' }] }],
+      validateOnly: true,
+    })
     expect(dry.responses[0]!.errorCode).toBe(KafkaErrorCode.NONE)
     expect(server.engine.topicConfig('t').retentionMs).toBe(1002)
   })
@@ -261,11 +354,26 @@ describe('DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => {
     await started.engine.createTopic('t', { retentionMs: 1234, maxBatchBytes: 5000 })
     const client = await connect(started.port)
     const response = await client.request('IncrementalAlterConfigs', 1, {
-      resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', configOperation: 1, value: null }, { name: 'flush.ms', configOperation: 0, value: '250' }, { name: 'message.timestamp.type', configOperation: 0, value: 'LogAppendTime' }] }],
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 't',
+          configs: [
+            { name: 'retention.ms', configOperation: 1, value: null },
+            { name: 'flush.ms', configOperation: 0, value: '250' },
+            { name: 'message.timestamp.type', configOperation: 0, value: 'LogAppendTime' },
+          ],
+        },
+      ],
       validateOnly: false,
     })
     expect(response.responses[0]!.errorCode).toBe(KafkaErrorCode.NONE)
-    expect(started.engine.topicConfig('t')).toMatchObject({ retentionMs: started.engine.topicDefaults.retentionMs, maxBatchBytes: 5000, flush: { mode: 'interval', ms: 250 }, timestampType: 'LogAppendTime' })
+    expect(started.engine.topicConfig('t')).toMatchObject({
+      retentionMs: started.engine.topicDefaults.retentionMs,
+      maxBatchBytes: 5000,
+      flush: { mode: 'interval', ms: 250 },
+      timestampType: 'LogAppendTime',
+    })
     const refused = await client.request('IncrementalAlterConfigs', 0, {
       resources: [
         { resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', configOperation: 2, value: '5' }] },
@@ -275,11 +383,24 @@ describe('DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => {
       ],
       validateOnly: false,
     })
-    expect(refused.responses.map((result) => result.errorCode)).toEqual([KafkaErrorCode.INVALID_CONFIG, KafkaErrorCode.INVALID_CONFIG, KafkaErrorCode.INVALID_REQUEST, KafkaErrorCode.NONE])
+    expect(refused.responses.map((result) => result.errorCode)).toEqual([
+      KafkaErrorCode.INVALID_CONFIG,
+      KafkaErrorCode.INVALID_CONFIG,
+      KafkaErrorCode.INVALID_REQUEST,
+      KafkaErrorCode.NONE,
+    ])
     // The settings are the engine's: they survive a restart of the server and the engine.
     await stopServer(started)
     const again = await startServerOnDir(started.dir)
-    const describe = await (await connect(again.port)).request('DescribeConfigs', 1, { resources: [{ resourceType: 2, resourceName: 't', configurationKeys: ['flush.ms', 'message.timestamp.type', 'max.message.bytes'] }] })
-    expect(describe.results[0]!.configs.map((config) => [config.name, config.value])).toEqual([['flush.ms', '250'], ['max.message.bytes', '5000'], ['message.timestamp.type', 'LogAppendTime']])
+    const describe = await (
+      await connect(again.port)
+    ).request('DescribeConfigs', 1, {
+      resources: [{ resourceType: 2, resourceName: 't', configurationKeys: ['flush.ms', 'message.timestamp.type', 'max.message.bytes'] }],
+    })
+    expect(describe.results[0]!.configs.map((config) => [config.name, config.value])).toEqual([
+      ['flush.ms', '250'],
+      ['max.message.bytes', '5000'],
+      ['message.timestamp.type', 'LogAppendTime'],
+    ])
   })
 })

@@ -21,7 +21,9 @@ describe('ApiVersions', () => {
     const { port } = await startServer()
     const client = await connect(port)
     const served = servedApis().map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion }))
-    expect(served.map(({ apiKey }) => apiKey)).toEqual([0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 32, 33, 37, 42, 44, 47, 60])
+    expect(served.map(({ apiKey }) => apiKey)).toEqual([
+      0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 32, 33, 37, 42, 44, 47, 60,
+    ])
     for (let version = 0; version <= 3; version++) {
       const response = await client.request('ApiVersions', version, { clientSoftwareName: 'test', clientSoftwareVersion: '1' })
       expect(response.errorCode).toBe(KafkaErrorCode.NONE)
@@ -43,7 +45,11 @@ describe('ApiVersions', () => {
   it('answers a version it does not serve with UNSUPPORTED_VERSION in every partition', async () => {
     const { port } = await startServer()
     const client = await connect(port)
-    const fetch = await client.request('Fetch', 3, { maxWaitMs: 0, minBytes: 0, topics: [{ topic: 'a', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 100 }] }] })
+    const fetch = await client.request('Fetch', 3, {
+      maxWaitMs: 0,
+      minBytes: 0,
+      topics: [{ topic: 'a', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 100 }] }],
+    })
     expect(fetch.responses[0]!.partitions[0]!.errorCode).toBe(KafkaErrorCode.UNSUPPORTED_VERSION)
     const metadata = await client.request('Metadata', 10, { topics: [{ name: 'a' }] })
     expect(metadata.topics[0]!.errorCode).toBe(KafkaErrorCode.UNSUPPORTED_VERSION)
@@ -78,7 +84,10 @@ describe('every API and version the codec defines', () => {
           // Every error code in the answer says so (a version without a top-level code and a request
           // without entries leaves nowhere to say it, as in Kafka).
           const codes = [...JSON.stringify(decoded).matchAll(/"errorCode":(-?\d+)/g)].map((match) => Number(match[1]))
-          expect(codes.filter((code) => code !== KafkaErrorCode.UNSUPPORTED_VERSION && code !== KafkaErrorCode.NONE), `${api.name} v${version}`).toEqual([])
+          expect(
+            codes.filter((code) => code !== KafkaErrorCode.UNSUPPORTED_VERSION && code !== KafkaErrorCode.NONE),
+            `${api.name} v${version}`,
+          ).toEqual([])
         }
         answered++
         client.destroy()
@@ -93,8 +102,10 @@ describe('every API and version the codec defines', () => {
 function tame(apiName: string, body: Record<string, unknown>): Record<string, unknown> {
   if (apiName === 'Fetch') return { ...body, maxWaitMs: 0 }
   if (apiName === 'Produce') return { ...body, acks: 1 }
-  if (apiName === 'CreateTopics') return { ...body, topics: (body.topics as Record<string, unknown>[]).map((topic) => ({ ...topic, numPartitions: 1, assignments: [] })) }
-  if (apiName === 'CreatePartitions') return { ...body, topics: (body.topics as Record<string, unknown>[]).map((topic) => ({ ...topic, count: 2, assignments: null })) }
+  if (apiName === 'CreateTopics')
+    return { ...body, topics: (body.topics as Record<string, unknown>[]).map((topic) => ({ ...topic, numPartitions: 1, assignments: [] })) }
+  if (apiName === 'CreatePartitions')
+    return { ...body, topics: (body.topics as Record<string, unknown>[]).map((topic) => ({ ...topic, count: 2, assignments: null })) }
   return body
 }
 
@@ -105,7 +116,12 @@ describe('requests on one connection', () => {
     await client.request('CreateTopics', 3, { topics: [{ name: 'orders', numPartitions: 1, replicationFactor: 1 }], timeoutMs: 1000 })
     // A long-polling fetch first: everything after it waits for it, in order.
     const fetch = client.expect('Fetch', 11)
-    const fetchId = client.send('Fetch', 11, { maxWaitMs: 300, minBytes: 1, maxBytes: 1 << 20, topics: [{ topic: 'orders', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] })
+    const fetchId = client.send('Fetch', 11, {
+      maxWaitMs: 300,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      topics: [{ topic: 'orders', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }],
+    })
     const rest: Promise<unknown>[] = []
     const ids: number[] = []
     for (let slot = 0; slot < 20; slot++) {
@@ -122,7 +138,13 @@ describe('requests on one connection', () => {
     await client.request('CreateTopics', 3, { topics: [{ name: 'seq', numPartitions: 1, replicationFactor: 1 }], timeoutMs: 1000 })
     const pending = []
     for (let slot = 0; slot < 50; slot++) {
-      pending.push(client.request('Produce', 7, { acks: 1, timeoutMs: 1000, topicData: [{ name: 'seq', partitionData: [{ index: 0, records: encodeBatch([{ value: Buffer.from(String(slot)) }]) }] }] }))
+      pending.push(
+        client.request('Produce', 7, {
+          acks: 1,
+          timeoutMs: 1000,
+          topicData: [{ name: 'seq', partitionData: [{ index: 0, records: encodeBatch([{ value: Buffer.from(String(slot)) }]) }] }],
+        }),
+      )
     }
     const responses = await Promise.all(pending)
     expect(responses.map((response) => response.responses[0]!.partitionResponses[0]!.baseOffset)).toEqual([...Array(50).keys()])
@@ -188,7 +210,12 @@ describe('connection limits', () => {
     const { port } = await startServer({ idleTimeoutMs: 100 })
     const client = await connect(port)
     await client.request('CreateTopics', 3, { topics: [{ name: 'quiet', numPartitions: 1, replicationFactor: 1 }], timeoutMs: 1000 })
-    const response = await client.request('Fetch', 11, { maxWaitMs: 400, minBytes: 1, maxBytes: 1000, topics: [{ topic: 'quiet', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1000 }] }] })
+    const response = await client.request('Fetch', 11, {
+      maxWaitMs: 400,
+      minBytes: 1,
+      maxBytes: 1000,
+      topics: [{ topic: 'quiet', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1000 }] }],
+    })
     expect(response.responses[0]!.partitions[0]!.errorCode).toBe(KafkaErrorCode.NONE)
   })
 
@@ -201,7 +228,19 @@ describe('connection limits', () => {
     const requests = 400
     const frames: Buffer[] = []
     for (let slot = 0; slot < requests; slot++) {
-      frames.push(...encodeRequest('Fetch', 11, { correlationId: slot, clientId: 'slow' }, { maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, topics: [{ topic: 'big', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] }))
+      frames.push(
+        ...encodeRequest(
+          'Fetch',
+          11,
+          { correlationId: slot, clientId: 'slow' },
+          {
+            maxWaitMs: 0,
+            minBytes: 0,
+            maxBytes: 1 << 20,
+            topics: [{ topic: 'big', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }],
+          },
+        ),
+      )
     }
     const socket = net.connect({ host: '127.0.0.1', port })
     await new Promise((resolve) => socket.once('connect', resolve))

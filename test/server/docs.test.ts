@@ -15,7 +15,11 @@ function tableRows(header: string): string[][] {
   expect(start, `a table headed '${header}'`).toBeGreaterThanOrEqual(0)
   const rows: string[][] = []
   for (let slot = start + 2; slot < lines.length && lines[slot]!.startsWith('|'); slot++) {
-    rows.push(lines[slot]!.split('|').slice(1, -1).map((cell) => cell.trim()))
+    rows.push(
+      lines[slot]!.split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    )
   }
   return rows
 }
@@ -23,7 +27,9 @@ function tableRows(header: string): string[][] {
 describe('docs/server.md', () => {
   it('lists exactly the APIs and versions the server serves', () => {
     const documented = tableRows('key | API |').map(([key, name, versions]) => ({ apiKey: Number(key), apiName: name, versions }))
-    expect(documented).toEqual(servedApis().map((api) => ({ apiKey: api.apiKey, apiName: api.apiName, versions: `${api.minVersion}-${api.maxVersion}` })))
+    expect(documented).toEqual(
+      servedApis().map((api) => ({ apiKey: api.apiKey, apiName: api.apiName, versions: `${api.minVersion}-${api.maxVersion}` })),
+    )
   })
 
   it('lists exactly the topic configs the server knows', () => {
@@ -36,7 +42,9 @@ describe('docs/server.md', () => {
   })
 
   it('shows the test-suite example exactly as test/server/docs-example.compat.test.ts runs it', () => {
-    const example = fs.readFileSync(new URL('./docs-example.compat.test.ts', import.meta.url), 'utf8').replace("from '../../src/index.js'", "from 'seglog'")
+    const example = fs
+      .readFileSync(new URL('./docs-example.compat.test.ts', import.meta.url), 'utf8')
+      .replace("from '../../src/index.js'", "from 'seglog'")
     const block = /```ts\n(import \{ Kafka, logLevel \} from 'kafkajs'[\s\S]*?)```/.exec(DOC)
     expect(block, 'the vitest example block').not.toBeNull()
     expect(block![1]).toBe(example)

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { BatchScanner, encodeBatch } from '../../src/index.js'
+import { BatchScanner } from '../../src/index.js'
 import { KafkaErrorCode } from '../../src/server/index.js'
 import { removeTmpDirs } from '../helpers/tmp-dir.js'
 import { closeAll, connect, startServer, type ProtocolClient } from './helpers.js'
@@ -18,13 +18,19 @@ interface FetchTarget {
   maxBytes?: number
 }
 
-function fetchBody(targets: FetchTarget[], options: { maxWaitMs?: number; minBytes?: number; maxBytes?: number; isolationLevel?: number } = {}) {
+function fetchBody(
+  targets: FetchTarget[],
+  options: { maxWaitMs?: number; minBytes?: number; maxBytes?: number; isolationLevel?: number } = {},
+) {
   return {
     maxWaitMs: options.maxWaitMs ?? 0,
     minBytes: options.minBytes ?? 0,
     maxBytes: options.maxBytes ?? 1 << 20,
     isolationLevel: options.isolationLevel ?? 0,
-    topics: targets.map((target) => ({ topic: target.topic, partitions: [{ partition: target.partition, fetchOffset: target.offset, partitionMaxBytes: target.maxBytes ?? 1 << 20 }] })),
+    topics: targets.map((target) => ({
+      topic: target.topic,
+      partitions: [{ partition: target.partition, fetchOffset: target.offset, partitionMaxBytes: target.maxBytes ?? 1 << 20 }],
+    })),
   }
 }
 
@@ -35,7 +41,8 @@ async function fetchOne(client: ProtocolClient, target: FetchTarget, version = 1
 
 function valuesOf(records: Buffer | null): string[] {
   const values: string[] = []
-  for (const batch of new BatchScanner(records ?? Buffer.alloc(0))) for (const record of batch.records()) values.push(`${record.offset}:${record.value!.toString()}`)
+  for (const batch of new BatchScanner(records ?? Buffer.alloc(0)))
+    for (const record of batch.records()) values.push(`${record.offset}:${record.value!.toString()}`)
   return values
 }
 
@@ -44,7 +51,8 @@ describe('Fetch', () => {
     const { port, server } = await startServer()
     await server.engine.createTopic('t')
     const log = server.engine.partition('t', 0)
-    for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) await log.appendRecords([{ value: Buffer.from(`${compression}-1`) }, { value: Buffer.from(`${compression}-2`) }], { compression })
+    for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const)
+      await log.appendRecords([{ value: Buffer.from(`${compression}-1`) }, { value: Buffer.from(`${compression}-2`) }], { compression })
     const client = await connect(port)
     const raw = await log.readRaw(0, { maxBytes: 1 << 20 })
     for (let version = 4; version <= 12; version++) {
@@ -67,16 +75,24 @@ describe('Fetch', () => {
     for (let slot = 0; slot < 4; slot++) await log.appendRecords([{ value: Buffer.from(String(slot)) }])
     await server.engine.deleteRecordsBefore('t', 0, 2)
     const client = await connect(port)
-    const response = await client.request('Fetch', 11, fetchBody([
-      { topic: 't', partition: 0, offset: 1 },
-      { topic: 't', partition: 0, offset: 5 },
-      { topic: 't', partition: 0, offset: 4 },
-      { topic: 't', partition: 3, offset: 0 },
-      { topic: 'nope', partition: 0, offset: 0 },
-    ]))
+    const response = await client.request(
+      'Fetch',
+      11,
+      fetchBody([
+        { topic: 't', partition: 0, offset: 1 },
+        { topic: 't', partition: 0, offset: 5 },
+        { topic: 't', partition: 0, offset: 4 },
+        { topic: 't', partition: 3, offset: 0 },
+        { topic: 'nope', partition: 0, offset: 0 },
+      ]),
+    )
     const partitions = response.responses.flatMap((topic) => topic.partitions)
     expect(partitions.map((partition) => partition.errorCode)).toEqual([
-      KafkaErrorCode.OFFSET_OUT_OF_RANGE, KafkaErrorCode.OFFSET_OUT_OF_RANGE, KafkaErrorCode.NONE, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      KafkaErrorCode.OFFSET_OUT_OF_RANGE,
+      KafkaErrorCode.OFFSET_OUT_OF_RANGE,
+      KafkaErrorCode.NONE,
+      KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
     ])
     expect(partitions[0]).toMatchObject({ highWatermark: 4, logStartOffset: 2 })
     // At the log end: nothing yet, no error.
@@ -100,7 +116,16 @@ describe('Fetch', () => {
     partitions = (await client.request('Fetch', 11, fetchBody(targets, { maxBytes: batchBytes * 3 }))).responses[0]!.partitions
     expect(partitions.map((partition) => partition.records!.length)).toEqual([2 * batchBytes, batchBytes, 0])
     // Limits below one batch: the first partition still gets its first batch, the others nothing.
-    partitions = (await client.request('Fetch', 11, fetchBody(targets.map((target) => ({ ...target, maxBytes: 10 })), { maxBytes: 10 }))).responses[0]!.partitions
+    partitions = (
+      await client.request(
+        'Fetch',
+        11,
+        fetchBody(
+          targets.map((target) => ({ ...target, maxBytes: 10 })),
+          { maxBytes: 10 },
+        ),
+      )
+    ).responses[0]!.partitions
     expect(partitions.map((partition) => partition.records!.length)).toEqual([batchBytes, 0, 0])
     // The broker's fetch.max.bytes caps what a client asks for.
     const capped = await startServer({ fetchMaxBytes: batchBytes })
@@ -120,7 +145,17 @@ describe('Fetch', () => {
     expect(empty.records).toEqual(Buffer.alloc(0))
 
     startMs = Date.now()
-    const waiting = client.request('Fetch', 11, fetchBody([{ topic: 't', partition: 0, offset: 0 }, { topic: 't', partition: 1, offset: 0 }], { maxWaitMs: 10_000, minBytes: 1 }))
+    const waiting = client.request(
+      'Fetch',
+      11,
+      fetchBody(
+        [
+          { topic: 't', partition: 0, offset: 0 },
+          { topic: 't', partition: 1, offset: 0 },
+        ],
+        { maxWaitMs: 10_000, minBytes: 1 },
+      ),
+    )
     setTimeout(() => void server.engine.partition('t', 1).appendRecords([{ value: Buffer.from('wake') }]), 100)
     const woken = (await waiting).responses[0]!.partitions
     expect(Date.now() - startMs).toBeLessThan(5000)
@@ -151,7 +186,11 @@ describe('Fetch', () => {
     const { port, server } = await startServer()
     await server.engine.createTopic('t')
     const client = await connect(port)
-    const create = await client.request('Fetch', 12, { ...fetchBody([{ topic: 't', partition: 0, offset: 0 }]), sessionId: 0, sessionEpoch: 0 })
+    const create = await client.request('Fetch', 12, {
+      ...fetchBody([{ topic: 't', partition: 0, offset: 0 }]),
+      sessionId: 0,
+      sessionEpoch: 0,
+    })
     expect({ errorCode: create.errorCode, sessionId: create.sessionId }).toEqual({ errorCode: 0, sessionId: 0 })
     const incremental = await client.request('Fetch', 12, { ...fetchBody([]), sessionId: 1234, sessionEpoch: 1 })
     expect(incremental.errorCode).toBe(KafkaErrorCode.FETCH_SESSION_ID_NOT_FOUND)
@@ -177,12 +216,22 @@ describe('ListOffsets', () => {
     const { port, server } = await startServer()
     await server.engine.createTopic('t')
     const log = server.engine.partition('t', 0)
-    await log.appendRecords([{ value: Buffer.from('a'), timestamp: 1000 }, { value: Buffer.from('b'), timestamp: 5000 }])
-    await log.appendRecords([{ value: Buffer.from('c'), timestamp: 3000 }, { value: Buffer.from('d'), timestamp: 4000 }])
+    await log.appendRecords([
+      { value: Buffer.from('a'), timestamp: 1000 },
+      { value: Buffer.from('b'), timestamp: 5000 },
+    ])
+    await log.appendRecords([
+      { value: Buffer.from('c'), timestamp: 3000 },
+      { value: Buffer.from('d'), timestamp: 4000 },
+    ])
     await server.engine.deleteRecordsBefore('t', 0, 1)
     const client = await connect(port)
     const ask = async (version: number, timestamp: number) => {
-      const response = await client.request('ListOffsets', version, { replicaId: -1, isolationLevel: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, timestamp, maxNumOffsets: 1 }] }] })
+      const response = await client.request('ListOffsets', version, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: 't', partitions: [{ partitionIndex: 0, timestamp, maxNumOffsets: 1 }] }],
+      })
       return response.topics[0]!.partitions[0]!
     }
     for (let version = 1; version <= 7; version++) {
@@ -197,7 +246,10 @@ describe('ListOffsets', () => {
     expect((await ask(7, -9)).errorCode).toBe(KafkaErrorCode.INVALID_REQUEST)
     expect((await ask(0, -1)).oldStyleOffsets).toEqual([4])
     expect((await ask(0, -2)).oldStyleOffsets).toEqual([1])
-    const unknown = await client.request('ListOffsets', 5, { replicaId: -1, topics: [{ name: 'nope', partitions: [{ partitionIndex: 0, timestamp: -1 }] }] })
+    const unknown = await client.request('ListOffsets', 5, {
+      replicaId: -1,
+      topics: [{ name: 'nope', partitions: [{ partitionIndex: 0, timestamp: -1 }] }],
+    })
     expect(unknown.topics[0]!.partitions[0]!.errorCode).toBe(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   })
 })

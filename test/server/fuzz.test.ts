@@ -67,10 +67,17 @@ function realisticFrames(): Buffer[] {
     frame('Metadata', 9, { topics: [{ name: 'fuzz' }], allowAutoTopicCreation: false }),
     frame('Produce', 9, { acks: 1, timeoutMs: 1000, topicData: [{ name: 'fuzz', partitionData: [{ index: 0, records }] }] }),
     frame('Produce', 7, { acks: 0, timeoutMs: 1000, topicData: [{ name: 'fuzz', partitionData: [{ index: 1, records }] }] }),
-    frame('Fetch', 12, { maxWaitMs: 50, minBytes: 1, maxBytes: 1 << 20, topics: [{ topic: 'fuzz', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 16 }] }] }),
+    frame('Fetch', 12, {
+      maxWaitMs: 50,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      topics: [{ topic: 'fuzz', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 16 }] }],
+    }),
     frame('ListOffsets', 7, { replicaId: -1, topics: [{ name: 'fuzz', partitions: [{ partitionIndex: 0, timestamp: -3 }] }] }),
     frame('DescribeConfigs', 4, { resources: [{ resourceType: 2, resourceName: 'fuzz', configurationKeys: null }] }),
-    frame('IncrementalAlterConfigs', 1, { resources: [{ resourceType: 2, resourceName: 'fuzz', configs: [{ name: 'retention.ms', configOperation: 0, value: '3600000' }] }] }),
+    frame('IncrementalAlterConfigs', 1, {
+      resources: [{ resourceType: 2, resourceName: 'fuzz', configs: [{ name: 'retention.ms', configOperation: 0, value: '3600000' }] }],
+    }),
     frame('DeleteRecords', 2, { topics: [{ name: 'fuzz', partitions: [{ partitionIndex: 1, offset: 1 }] }], timeoutMs: 100 }),
     frame('InitProducerId', 4, { transactionalId: null, transactionTimeoutMs: 1000 }),
     frame('DescribeCluster', 1, { endpointType: 1 }),
@@ -110,7 +117,7 @@ function mutate(prng: Prng, input: Buffer): Buffer {
       if (out.length >= 8) out.writeInt32BE(prng.pick(NASTY_INT32) | 0, 4 + prng.below(out.length - 7))
       return out
     case 3:
-      if (out.length >= 6) out.writeInt16BE(prng.pick(NASTY_INT16) << 16 >> 16, 4 + prng.below(out.length - 5))
+      if (out.length >= 6) out.writeInt16BE((prng.pick(NASTY_INT16) << 16) >> 16, 4 + prng.below(out.length - 5))
       return out
     default:
       return Buffer.concat([out.subarray(0, Math.min(out.length, 4 + prng.below(16))), prng.bytes(prng.below(64))])
@@ -163,31 +170,38 @@ describe(`server fuzz (seed ${SEED}, ${FUZZ_MS} ms)`, () => {
     await removeTmpDirs()
   })
 
-  it('answers or closes each connection, never fails a handler, and keeps serving the others', async () => {
-    const prng = new Prng(SEED)
-    const corpus = [...realisticFrames(), ...generatedFrames(SEED)]
-    const outcomes = new Map<string, number>()
-    const deadline = Date.now() + FUZZ_MS
-    let inputs = 0
-    while (Date.now() < deadline || inputs < 200) {
-      const batch: Promise<string>[] = []
-      for (let slot = 0; slot < 8; slot++) {
-        const input = nextInput(prng, corpus)
-        if (input !== null) batch.push(probe(started.port, input))
+  it(
+    'answers or closes each connection, never fails a handler, and keeps serving the others',
+    async () => {
+      const prng = new Prng(SEED)
+      const corpus = [...realisticFrames(), ...generatedFrames(SEED)]
+      const outcomes = new Map<string, number>()
+      const deadline = Date.now() + FUZZ_MS
+      let inputs = 0
+      while (Date.now() < deadline || inputs < 200) {
+        const batch: Promise<string>[] = []
+        for (let slot = 0; slot < 8; slot++) {
+          const input = nextInput(prng, corpus)
+          if (input !== null) batch.push(probe(started.port, input))
+        }
+        for (const outcome of await Promise.all(batch)) outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1)
+        inputs += batch.length
+        const metadata = await bystander.request('Metadata', 4, { topics: [{ name: 'fuzz' }], allowAutoTopicCreation: false })
+        expect(metadata.topics[0]!.partitions).toHaveLength(2)
       }
-      for (const outcome of await Promise.all(batch)) outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1)
-      inputs += batch.length
-      const metadata = await bystander.request('Metadata', 4, { topics: [{ name: 'fuzz' }], allowAutoTopicCreation: false })
-      expect(metadata.topics[0]!.partitions).toHaveLength(2)
-    }
-    expect(outcomes.get('answered') ?? 0, `seed ${SEED}`).toBeGreaterThan(0)
-    expect(outcomes.get('closed') ?? 0, `seed ${SEED}`).toBeGreaterThan(0)
-    const failures = started.logs.filter((line) => !/^(closing connection from |created topic |deleted topic |changed the configs |auto-creating topic )/.test(line))
-    expect(failures, `seed ${SEED}`).toEqual([])
-    // Nothing is left behind: every fuzz connection is gone, and so are their fetches' waits.
-    await waitFor(() => started.server.connectionCount === 1, 5000, 'fuzz connections to close')
-    for (const topic of started.server.engine.listTopics()) {
-      for (const log of started.server.engine.partitions(topic.name)) expect(log.events.listenerCount('append'), `${topic.name}-${log.partition}`).toBe(0)
-    }
-  }, FUZZ_MS + 60_000)
+      expect(outcomes.get('answered') ?? 0, `seed ${SEED}`).toBeGreaterThan(0)
+      expect(outcomes.get('closed') ?? 0, `seed ${SEED}`).toBeGreaterThan(0)
+      const failures = started.logs.filter(
+        (line) => !/^(closing connection from |created topic |deleted topic |changed the configs |auto-creating topic )/.test(line),
+      )
+      expect(failures, `seed ${SEED}`).toEqual([])
+      // Nothing is left behind: every fuzz connection is gone, and so are their fetches' waits.
+      await waitFor(() => started.server.connectionCount === 1, 5000, 'fuzz connections to close')
+      for (const topic of started.server.engine.listTopics()) {
+        for (const log of started.server.engine.partitions(topic.name))
+          expect(log.events.listenerCount('append'), `${topic.name}-${log.partition}`).toBe(0)
+      }
+    },
+    FUZZ_MS + 60_000,
+  )
 })

@@ -26,10 +26,20 @@ function setup(offsetGroups: string[] = []) {
 
 function request(overrides: Partial<JoinRequest> = {}): JoinRequest {
   return {
-    groupId: 'g', memberId: '', groupInstanceId: null, clientId: 'client', clientHost: '/127.0.0.1',
-    sessionTimeoutMs: SESSION_MS, rebalanceTimeoutMs: REBALANCE_MS, protocolType: 'consumer',
-    protocols: [{ name: 'range', metadata: Buffer.from('r') }, { name: 'roundrobin', metadata: Buffer.from('rr') }],
-    requireKnownMemberId: true, ...overrides,
+    groupId: 'g',
+    memberId: '',
+    groupInstanceId: null,
+    clientId: 'client',
+    clientHost: '/127.0.0.1',
+    sessionTimeoutMs: SESSION_MS,
+    rebalanceTimeoutMs: REBALANCE_MS,
+    protocolType: 'consumer',
+    protocols: [
+      { name: 'range', metadata: Buffer.from('r') },
+      { name: 'roundrobin', metadata: Buffer.from('rr') },
+    ],
+    requireKnownMemberId: true,
+    ...overrides,
   }
 }
 
@@ -50,9 +60,24 @@ async function joinNew(coordinator: GroupCoordinator, overrides: Partial<JoinReq
   return { memberId: first.memberId, join: track(coordinator.join(request({ ...overrides, memberId: first.memberId }))) }
 }
 
-async function syncAll(coordinator: GroupCoordinator, generationId: number, leader: JoinResult, members: string[]): Promise<Map<string, SyncResult>> {
+async function syncAll(
+  coordinator: GroupCoordinator,
+  generationId: number,
+  leader: JoinResult,
+  members: string[],
+): Promise<Map<string, SyncResult>> {
   const assignments = members.map((memberId) => ({ memberId, assignment: Buffer.from(`to ${memberId}`) }))
-  const results = members.map((memberId) => coordinator.sync({ groupId: 'g', generationId, memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: null, assignments: memberId === leader.leaderId ? assignments : [] }))
+  const results = members.map((memberId) =>
+    coordinator.sync({
+      groupId: 'g',
+      generationId,
+      memberId,
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocolName: null,
+      assignments: memberId === leader.leaderId ? assignments : [],
+    }),
+  )
   const settled = await Promise.all(results)
   return new Map(members.map((memberId, slot) => [memberId, settled[slot]!]))
 }
@@ -69,7 +94,13 @@ describe('group coordinator', () => {
     expect(a.join.value).toBeUndefined()
     clock.advance(1)
     await flush()
-    expect(a.join.value).toMatchObject({ errorCode: K.NONE, generationId: 1, protocolName: 'range', leaderId: a.memberId, memberId: a.memberId })
+    expect(a.join.value).toMatchObject({
+      errorCode: K.NONE,
+      generationId: 1,
+      protocolName: 'range',
+      leaderId: a.memberId,
+      memberId: a.memberId,
+    })
     expect(a.join.value!.members).toEqual([{ memberId: a.memberId, groupInstanceId: null, metadata: Buffer.from('r') }])
     expect(coordinator.find('g')!.state).toBe('CompletingRebalance')
     const synced = await syncAll(coordinator, 1, a.join.value!, [a.memberId])
@@ -102,7 +133,9 @@ describe('group coordinator', () => {
     await syncAll(coordinator, 1, a.join.value!, [a.memberId])
     const b = await joinNew(coordinator)
     expect(coordinator.find('g')!.state).toBe('PreparingRebalance')
-    expect(coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: a.memberId, groupInstanceId: null })).toBe(K.REBALANCE_IN_PROGRESS)
+    expect(coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: a.memberId, groupInstanceId: null })).toBe(
+      K.REBALANCE_IN_PROGRESS,
+    )
     // A commit of the current generation is still taken while the group prepares.
     expect(coordinator.checkCommit({ groupId: 'g', generationId: 1, memberId: a.memberId, groupInstanceId: null })).toBe(K.NONE)
     const again = track(coordinator.join(request({ memberId: a.memberId })))
@@ -113,8 +146,12 @@ describe('group coordinator', () => {
     expect(again.value!.members).toHaveLength(2)
     expect(b.join.value!.members).toEqual([])
     // Between JoinGroup and SyncGroup commits are refused with REBALANCE_IN_PROGRESS; a stale generation is illegal.
-    expect(coordinator.checkCommit({ groupId: 'g', generationId: 2, memberId: b.memberId, groupInstanceId: null })).toBe(K.REBALANCE_IN_PROGRESS)
-    expect(coordinator.checkCommit({ groupId: 'g', generationId: 1, memberId: b.memberId, groupInstanceId: null })).toBe(K.ILLEGAL_GENERATION)
+    expect(coordinator.checkCommit({ groupId: 'g', generationId: 2, memberId: b.memberId, groupInstanceId: null })).toBe(
+      K.REBALANCE_IN_PROGRESS,
+    )
+    expect(coordinator.checkCommit({ groupId: 'g', generationId: 1, memberId: b.memberId, groupInstanceId: null })).toBe(
+      K.ILLEGAL_GENERATION,
+    )
     const synced = await syncAll(coordinator, 2, again.value!, [b.memberId, a.memberId])
     expect(synced.get(b.memberId)!.assignment).toEqual(Buffer.from(`to ${b.memberId}`))
     expect(coordinator.find('g')!.state).toBe('Stable')
@@ -131,7 +168,9 @@ describe('group coordinator', () => {
     await syncAll(coordinator, 1, leader, [a.memberId, b.memberId])
     for (let step = 0; step < 4; step++) {
       clock.advance(SESSION_MS / 2)
-      expect(coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: a.memberId, groupInstanceId: null })).toBe(step < 1 ? K.NONE : K.REBALANCE_IN_PROGRESS)
+      expect(coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: a.memberId, groupInstanceId: null })).toBe(
+        step < 1 ? K.NONE : K.REBALANCE_IN_PROGRESS,
+      )
     }
     const group = coordinator.find('g')!
     expect([...group.members.keys()]).toEqual([a.memberId])
@@ -169,11 +208,17 @@ describe('group coordinator', () => {
     clock.advance(DELAY_MS)
     await flush()
     expect((await coordinator.join(request({ protocolType: 'connect' }))).errorCode).toBe(K.INCONSISTENT_GROUP_PROTOCOL)
-    expect((await coordinator.join(request({ protocols: [{ name: 'sticky', metadata: Buffer.alloc(0) }] }))).errorCode).toBe(K.INCONSISTENT_GROUP_PROTOCOL)
+    expect((await coordinator.join(request({ protocols: [{ name: 'sticky', metadata: Buffer.alloc(0) }] }))).errorCode).toBe(
+      K.INCONSISTENT_GROUP_PROTOCOL,
+    )
     const ref = { groupId: 'g', memberId: a.memberId, groupInstanceId: null }
     expect(coordinator.heartbeat({ ...ref, generationId: 0 })).toBe(K.ILLEGAL_GENERATION)
-    expect((await coordinator.sync({ ...ref, generationId: 7, protocolType: null, protocolName: null, assignments: [] })).errorCode).toBe(K.ILLEGAL_GENERATION)
-    expect((await coordinator.sync({ ...ref, generationId: 1, protocolType: null, protocolName: 'roundrobin', assignments: [] })).errorCode).toBe(K.INCONSISTENT_GROUP_PROTOCOL)
+    expect((await coordinator.sync({ ...ref, generationId: 7, protocolType: null, protocolName: null, assignments: [] })).errorCode).toBe(
+      K.ILLEGAL_GENERATION,
+    )
+    expect(
+      (await coordinator.sync({ ...ref, generationId: 1, protocolType: null, protocolName: 'roundrobin', assignments: [] })).errorCode,
+    ).toBe(K.INCONSISTENT_GROUP_PROTOCOL)
     expect(coordinator.heartbeat({ ...ref, memberId: 'stranger', generationId: 1 })).toBe(K.UNKNOWN_MEMBER_ID)
     expect(coordinator.heartbeat({ ...ref, groupId: 'other', generationId: 1 })).toBe(K.UNKNOWN_MEMBER_ID)
     // A client outside the group commits with generation -1: refused while the group has members.
@@ -209,17 +254,39 @@ describe('group coordinator', () => {
     const old = first.value!
     expect(old).toMatchObject({ errorCode: K.NONE, generationId: 1 })
     expect(old.memberId).toMatch(/^instance-1-/)
-    await coordinator.sync({ groupId: 'g', generationId: 1, memberId: old.memberId, groupInstanceId: 'instance-1', protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: old.memberId, assignment: Buffer.from('p0') }] })
+    await coordinator.sync({
+      groupId: 'g',
+      generationId: 1,
+      memberId: old.memberId,
+      groupInstanceId: 'instance-1',
+      protocolType: 'consumer',
+      protocolName: 'range',
+      assignments: [{ memberId: old.memberId, assignment: Buffer.from('p0') }],
+    })
     // The process restarts and joins with no member id, as static members do.
     const again = await coordinator.join(request(staticJoin))
     expect(again).toMatchObject({ errorCode: K.NONE, generationId: 1, leaderId: again.memberId })
     expect(again.memberId).not.toBe(old.memberId)
     expect(coordinator.find('g')!.state).toBe('Stable')
-    const synced = await coordinator.sync({ groupId: 'g', generationId: 1, memberId: again.memberId, groupInstanceId: 'instance-1', protocolType: null, protocolName: null, assignments: [] })
+    const synced = await coordinator.sync({
+      groupId: 'g',
+      generationId: 1,
+      memberId: again.memberId,
+      groupInstanceId: 'instance-1',
+      protocolType: null,
+      protocolName: null,
+      assignments: [],
+    })
     expect(synced.assignment).toEqual(Buffer.from('p0'))
-    expect(coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: old.memberId, groupInstanceId: 'instance-1' })).toBe(K.FENCED_INSTANCE_ID)
-    expect(coordinator.checkCommit({ groupId: 'g', generationId: 1, memberId: old.memberId, groupInstanceId: 'instance-1' })).toBe(K.FENCED_INSTANCE_ID)
-    expect(coordinator.leave('g', [{ memberId: old.memberId, groupInstanceId: 'instance-1' }]).members[0]!.errorCode).toBe(K.FENCED_INSTANCE_ID)
+    expect(coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: old.memberId, groupInstanceId: 'instance-1' })).toBe(
+      K.FENCED_INSTANCE_ID,
+    )
+    expect(coordinator.checkCommit({ groupId: 'g', generationId: 1, memberId: old.memberId, groupInstanceId: 'instance-1' })).toBe(
+      K.FENCED_INSTANCE_ID,
+    )
+    expect(coordinator.leave('g', [{ memberId: old.memberId, groupInstanceId: 'instance-1' }]).members[0]!.errorCode).toBe(
+      K.FENCED_INSTANCE_ID,
+    )
     // Static members stay through a rebalance they miss; only their session ends them.
     const dynamic = await joinNew(coordinator, { rebalanceTimeoutMs: 8000 })
     clock.advance(8000)
@@ -238,7 +305,9 @@ describe('group coordinator', () => {
     await flush()
     expect(a.join.value?.errorCode).toBe(K.NOT_COORDINATOR)
     expect((await coordinator.join(request())).errorCode).toBe(K.COORDINATOR_NOT_AVAILABLE)
-    expect(coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: a.memberId, groupInstanceId: null })).toBe(K.COORDINATOR_NOT_AVAILABLE)
+    expect(coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: a.memberId, groupInstanceId: null })).toBe(
+      K.COORDINATOR_NOT_AVAILABLE,
+    )
     expect(clock.pendingCount).toBe(0)
   })
 })

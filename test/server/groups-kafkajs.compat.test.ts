@@ -14,7 +14,9 @@ import { kafkaFor } from './kafkajs-client.js'
  */
 
 const require = createRequire(import.meta.url)
-const { AssignerProtocol } = require('kafkajs') as { AssignerProtocol: { MemberAssignment: { decode(buffer: Buffer): { assignment: Record<string, number[]> } | null } } }
+const { AssignerProtocol } = require('kafkajs') as {
+  AssignerProtocol: { MemberAssignment: { decode(buffer: Buffer): { assignment: Record<string, number[]> } | null } }
+}
 const CHILD = fileURLToPath(new URL('./fixtures/group-consumer.mjs', import.meta.url))
 const SESSION_MS = 6000
 const PARTITIONS = 6
@@ -56,7 +58,9 @@ async function produce(producer: any, from: number, to: number): Promise<void> {
 async function assignments(admin: any, groupId: string): Promise<number[][]> {
   const { groups } = await admin.describeGroups([groupId])
   expect(groups[0].state).toBe('Stable')
-  return groups[0].members.map((member: { memberAssignment: Buffer }) => AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment.jobs ?? [])
+  return groups[0].members.map(
+    (member: { memberAssignment: Buffer }) => AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment.jobs ?? [],
+  )
 }
 
 function expectPartitionsSplit(split: number[][], members: number): void {
@@ -84,31 +88,43 @@ async function highWatermarks(admin: any): Promise<number[]> {
 }
 
 describe('KafkaJS consumer groups in one process', () => {
-  it.each([2, 3])('%i members consume every record between them, each holding its own partitions; admin lists, describes and deletes the group', async (members) => {
-    const { kafka, admin } = await serverWithRecords(600)
-    const seen = new Map<string, number>()
-    const consumers = []
-    for (let slot = 0; slot < members; slot++) {
-      const consumer = await connected(kafka.consumer({ groupId: 'workers', sessionTimeout: SESSION_MS, heartbeatInterval: 300, maxWaitTimeInMs: 500 }))
-      await consumer.subscribe({ topic: 'jobs', fromBeginning: true })
-      consumers.push(consumer)
-    }
-    await Promise.all(consumers.map((consumer) => consumer.run({ eachMessage: async ({ message }: any) => void seen.set(message.value.toString(), (seen.get(message.value.toString()) ?? 0) + 1) })))
-    await waitFor(() => seen.size === 600, 30_000, 'every record consumed')
-    await waitForCommitsAtEnd(admin, 'workers', await highWatermarks(admin))
-    expectPartitionsSplit(await assignments(admin, 'workers'), members)
+  it.each([2, 3])(
+    '%i members consume every record between them, each holding its own partitions; admin lists, describes and deletes the group',
+    async (members) => {
+      const { kafka, admin } = await serverWithRecords(600)
+      const seen = new Map<string, number>()
+      const consumers = []
+      for (let slot = 0; slot < members; slot++) {
+        const consumer = await connected(
+          kafka.consumer({ groupId: 'workers', sessionTimeout: SESSION_MS, heartbeatInterval: 300, maxWaitTimeInMs: 500 }),
+        )
+        await consumer.subscribe({ topic: 'jobs', fromBeginning: true })
+        consumers.push(consumer)
+      }
+      await Promise.all(
+        consumers.map((consumer) =>
+          consumer.run({
+            eachMessage: async ({ message }: any) => void seen.set(message.value.toString(), (seen.get(message.value.toString()) ?? 0) + 1),
+          }),
+        ),
+      )
+      await waitFor(() => seen.size === 600, 30_000, 'every record consumed')
+      await waitForCommitsAtEnd(admin, 'workers', await highWatermarks(admin))
+      expectPartitionsSplit(await assignments(admin, 'workers'), members)
 
-    // Admin calls: listed, described, not deletable while it has members, deletable once empty.
-    expect((await admin.listGroups()).groups).toEqual([{ groupId: 'workers', protocolType: 'consumer' }])
-    await expect(admin.deleteGroups(['workers'])).rejects.toMatchObject({ groups: [{ groupId: 'workers', errorCode: 68 }] })
-    for (const consumer of consumers) await consumer.disconnect()
-    const { groups } = await admin.describeGroups(['workers'])
-    expect(groups[0]).toMatchObject({ groupId: 'workers', state: 'Empty', members: [] })
-    expect(await admin.deleteGroups(['workers'])).toEqual([{ groupId: 'workers', errorCode: 0 }])
-    expect((await admin.listGroups()).groups).toEqual([])
-    const [{ partitions }] = await admin.fetchOffsets({ groupId: 'workers', topics: ['jobs'] })
-    expect(partitions.every((entry: any) => entry.offset === '-1')).toBe(true)
-  }, 60_000)
+      // Admin calls: listed, described, not deletable while it has members, deletable once empty.
+      expect((await admin.listGroups()).groups).toEqual([{ groupId: 'workers', protocolType: 'consumer' }])
+      await expect(admin.deleteGroups(['workers'])).rejects.toMatchObject({ groups: [{ groupId: 'workers', errorCode: 68 }] })
+      for (const consumer of consumers) await consumer.disconnect()
+      const { groups } = await admin.describeGroups(['workers'])
+      expect(groups[0]).toMatchObject({ groupId: 'workers', state: 'Empty', members: [] })
+      expect(await admin.deleteGroups(['workers'])).toEqual([{ groupId: 'workers', errorCode: 0 }])
+      expect((await admin.listGroups()).groups).toEqual([])
+      const [{ partitions }] = await admin.fetchOffsets({ groupId: 'workers', topics: ['jobs'] })
+      expect(partitions.every((entry: any) => entry.offset === '-1')).toBe(true)
+    },
+    60_000,
+  )
 })
 
 interface ChildEvent {
@@ -123,7 +139,9 @@ interface ChildEvent {
 }
 
 function startChild(port: number, events: ChildEvent[]): ChildProcess {
-  const child = spawn(process.execPath, [CHILD, String(port), 'workers', 'jobs', String(SESSION_MS)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [CHILD, String(port), 'workers', 'jobs', String(SESSION_MS)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   children.push(child)
   let pending = ''
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -143,28 +161,48 @@ function latestAssignments(events: ChildEvent[], pids: number[]): Map<number, nu
 }
 
 describe('KafkaJS consumer groups in child processes', () => {
-  it.each([2, 3])('%i processes split the partitions and consume every record', async (members) => {
-    const { port, admin, producer } = await serverWithRecords(300)
-    const events: ChildEvent[] = []
-    const pids = Array.from({ length: members }, () => startChild(port, events).pid!)
-    await waitFor(() => {
-      const latest = latestAssignments(events, pids)
-      return latest.size === members && [...latest.values()].flat().length === PARTITIONS
-    }, 30_000, 'every child assigned')
-    await produce(producer, 300, 600)
-    await waitFor(() => new Set(events.filter((event) => event.type === 'record').map((event) => event.value)).size === 600, 30_000, 'every record consumed')
-    expect(events.filter((event) => event.type === 'crash')).toEqual([])
-    expectPartitionsSplit([...latestAssignments(events, pids).values()], members)
-    await waitForCommitsAtEnd(admin, 'workers', await highWatermarks(admin))
-  }, 60_000)
+  it.each([2, 3])(
+    '%i processes split the partitions and consume every record',
+    async (members) => {
+      const { port, admin, producer } = await serverWithRecords(300)
+      const events: ChildEvent[] = []
+      const pids = Array.from({ length: members }, () => startChild(port, events).pid!)
+      await waitFor(
+        () => {
+          const latest = latestAssignments(events, pids)
+          return latest.size === members && [...latest.values()].flat().length === PARTITIONS
+        },
+        30_000,
+        'every child assigned',
+      )
+      await produce(producer, 300, 600)
+      await waitFor(
+        () => new Set(events.filter((event) => event.type === 'record').map((event) => event.value)).size === 600,
+        30_000,
+        'every record consumed',
+      )
+      expect(events.filter((event) => event.type === 'crash')).toEqual([])
+      expectPartitionsSplit([...latestAssignments(events, pids).values()], members)
+      await waitForCommitsAtEnd(admin, 'workers', await highWatermarks(admin))
+    },
+    60_000,
+  )
 
   it('moves the partitions of a SIGKILLed member to the others within the session timeout, losing nothing committed', async () => {
     const { port, admin, producer } = await serverWithRecords(300)
     const events: ChildEvent[] = []
     const processes = [startChild(port, events), startChild(port, events), startChild(port, events)]
     const pids = processes.map((child) => child.pid!)
-    await waitFor(() => [...latestAssignments(events, pids).values()].flat().length === PARTITIONS && latestAssignments(events, pids).size === 3, 30_000, 'every child assigned')
-    await waitFor(() => new Set(events.filter((event) => event.type === 'record').map((event) => event.value)).size === 300, 30_000, 'the first records consumed')
+    await waitFor(
+      () => [...latestAssignments(events, pids).values()].flat().length === PARTITIONS && latestAssignments(events, pids).size === 3,
+      30_000,
+      'every child assigned',
+    )
+    await waitFor(
+      () => new Set(events.filter((event) => event.type === 'record').map((event) => event.value)).size === 300,
+      30_000,
+      'the first records consumed',
+    )
 
     const victim = processes[1]!
     const orphaned = latestAssignments(events, pids).get(victim.pid!)!
@@ -173,10 +211,14 @@ describe('KafkaJS consumer groups in child processes', () => {
     await new Promise((resolve) => victim.once('exit', resolve))
     await produce(producer, 300, 600)
     const survivors = pids.filter((pid) => pid !== victim.pid)
-    await waitFor(() => {
-      const latest = latestAssignments(events, survivors)
-      return [...latest.values()].flat().length === PARTITIONS && events.some((event) => event.type === 'join' && event.at > killedAt)
-    }, SESSION_MS + 6000, 'the orphaned partitions reassigned')
+    await waitFor(
+      () => {
+        const latest = latestAssignments(events, survivors)
+        return [...latest.values()].flat().length === PARTITIONS && events.some((event) => event.type === 'join' && event.at > killedAt)
+      },
+      SESSION_MS + 6000,
+      'the orphaned partitions reassigned',
+    )
     const movedAt = Math.max(...events.filter((event) => event.type === 'join' && survivors.includes(event.pid)).map((event) => event.at))
     expect(movedAt - killedAt).toBeLessThan(SESSION_MS + 3000)
     expectPartitionsSplit([...latestAssignments(events, survivors).values()], 2)
@@ -184,7 +226,11 @@ describe('KafkaJS consumer groups in child processes', () => {
 
     // At least once: every record, before and after the kill, reached a consumer, and the
     // survivors read the orphaned partitions on from the victim's last commit.
-    await waitFor(() => new Set(events.filter((event) => event.type === 'record').map((event) => event.value)).size === 600, 30_000, 'every record consumed')
+    await waitFor(
+      () => new Set(events.filter((event) => event.type === 'record').map((event) => event.value)).size === 600,
+      30_000,
+      'every record consumed',
+    )
     await waitForCommitsAtEnd(admin, 'workers', await highWatermarks(admin))
     const { groups } = await admin.describeGroups(['workers'])
     expect(groups[0].members).toHaveLength(2)

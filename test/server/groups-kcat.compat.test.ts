@@ -50,7 +50,10 @@ describe.skipIf(!isInstalled)('kcat balanced consumer (-G)', () => {
     const broker = `127.0.0.1:${port}`
     await server.engine.createTopic('work', { partitions: 3 })
     const values = Array.from({ length: 150 }, (_, slot) => `v${slot}`)
-    const produced = await kcat(['-P', '-b', broker, '-t', 'work', '-K', ':'], values.map((value, slot) => `k${slot}:${value}`).join('\n') + '\n')
+    const produced = await kcat(
+      ['-P', '-b', broker, '-t', 'work', '-K', ':'],
+      values.map((value, slot) => `k${slot}:${value}`).join('\n') + '\n',
+    )
     expect(produced.code, produced.stderr).toBe(0)
 
     const group = ['-b', broker, '-G', 'kgroup', 'work', '-X', 'auto.offset.reset=earliest', '-e', '-q', '-f', '%p:%o:%s\\n']
@@ -69,6 +72,10 @@ describe.skipIf(!isInstalled)('kcat balanced consumer (-G)', () => {
     await kcat(['-P', '-b', broker, '-t', 'work'], 'late-1\nlate-2\n')
     const again = await kcat(group)
     expect(again.code, again.stderr).toBe(0)
-    expect(lines(again.stdout).map((line) => line.split(':')[2]).sort()).toEqual(['late-1', 'late-2'])
+    expect(
+      lines(again.stdout)
+        .map((line) => line.split(':')[2])
+        .sort(),
+    ).toEqual(['late-1', 'late-2'])
   }, 90_000)
 })

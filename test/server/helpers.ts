@@ -35,8 +35,11 @@ export async function startServer(options: KafkaServerOptions = {}): Promise<Tes
 }
 
 /** A server on an engine of a fresh temp directory, for tests that reopen the directory. */
-export async function startServerOnDir(dir?: string, options: KafkaServerOptions = {}): Promise<TestServer & { engine: LogEngine; dir: string }> {
-  const dataDir = dir ?? await makeTmpDir('seglog-server-')
+export async function startServerOnDir(
+  dir?: string,
+  options: KafkaServerOptions = {},
+): Promise<TestServer & { engine: LogEngine; dir: string }> {
+  const dataDir = dir ?? (await makeTmpDir('seglog-server-'))
   const engine = await LogEngine.open({ dir: dataDir, flush: 'os', onWarning: () => undefined })
   engines.push(engine)
   const logs: string[] = []
@@ -113,7 +116,9 @@ export class ProtocolClient {
 
   /** Registers for the next response, decoded as `apiName` at `apiVersion`. */
   expect<N extends ApiName>(apiName: N, apiVersion: number): Promise<ResponseOf<N>> {
-    return new Promise((resolve, reject) => this.waiting.push({ apiName, apiVersion, resolve: resolve as (value: unknown) => void, reject }))
+    return new Promise((resolve, reject) =>
+      this.waiting.push({ apiName, apiVersion, resolve: resolve as (value: unknown) => void, reject }),
+    )
   }
 
   /** Raw bytes to the server, as they are. */

@@ -73,7 +73,10 @@ export function kafkaFor(port: number, options: Record<string, unknown> = {}): K
   })
 }
 
-const { createLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as { createLogger: (options: unknown) => unknown; LEVELS: Record<string, number> }
+const { createLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as {
+  createLogger: (options: unknown) => unknown
+  LEVELS: Record<string, number>
+}
 const ConnectionPool = require('kafkajs/src/network/connectionPool.js') as new (options: Record<string, unknown>) => unknown
 const Broker = require('kafkajs/src/broker/index.js') as new (options: Record<string, unknown>) => KafkaBroker
 const socketFactory = require('kafkajs/src/network/socketFactory.js') as () => unknown
@@ -104,7 +107,16 @@ export interface KafkaBroker {
 /** KafkaJS's Broker on its own connection pool: the layer its consumer fetches with. */
 export async function kafkajsBroker(port: number): Promise<KafkaBroker> {
   const logger = createLogger({ level: LEVELS.NOTHING, logCreator: () => () => undefined })
-  const connectionPool = new ConnectionPool({ host: '127.0.0.1', port, logger, socketFactory: socketFactory(), clientId: 'seglog-test', requestTimeout: 30_000, connectionTimeout: 3000, enforceRequestTimeout: true })
+  const connectionPool = new ConnectionPool({
+    host: '127.0.0.1',
+    port,
+    logger,
+    socketFactory: socketFactory(),
+    clientId: 'seglog-test',
+    requestTimeout: 30_000,
+    connectionTimeout: 3000,
+    enforceRequestTimeout: true,
+  })
   const broker = new Broker({ connectionPool, logger, nodeId: 0 })
   await broker.connect()
   return broker

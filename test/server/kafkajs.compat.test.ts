@@ -32,34 +32,43 @@ async function brokerOn(port: number): Promise<KafkaBroker> {
 }
 
 describe('KafkaJS producer', () => {
-  it.each(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as CompressionName[])('produces %s batches that read back identically', async (compression) => {
-    const { port, server } = await startServer()
-    const kafka = kafkaFor(port)
-    const admin = await connected(kafka.admin())
-    await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }] })
-    const producer = await connected(kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner }))
-    const messages = Array.from({ length: 50 }, (_, slot) => ({
-      key: `customer-${slot % 5}`,
-      value: `order ${slot} `.repeat(slot % 7 + 1),
-      timestamp: String(1_700_000_000_000 + slot),
-      headers: { source: 'kafkajs', slot: String(slot) },
-    }))
-    const results = await producer.send({ topic: 'orders', compression: COMPRESSION_TYPES[compression], acks: -1, messages })
-    expect(results.every((result: { errorCode: number }) => result.errorCode === 0)).toBe(true)
+  it.each(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as CompressionName[])(
+    'produces %s batches that read back identically',
+    async (compression) => {
+      const { port, server } = await startServer()
+      const kafka = kafkaFor(port)
+      const admin = await connected(kafka.admin())
+      await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }] })
+      const producer = await connected(kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner }))
+      const messages = Array.from({ length: 50 }, (_, slot) => ({
+        key: `customer-${slot % 5}`,
+        value: `order ${slot} `.repeat((slot % 7) + 1),
+        timestamp: String(1_700_000_000_000 + slot),
+        headers: { source: 'kafkajs', slot: String(slot) },
+      }))
+      const results = await producer.send({ topic: 'orders', compression: COMPRESSION_TYPES[compression], acks: -1, messages })
+      expect(results.every((result: { errorCode: number }) => result.errorCode === 0)).toBe(true)
 
-    const broker = await brokerOn(port)
-    const seen = []
-    for (const partition of [0, 1]) {
-      for (const message of await fetchAll(broker, 'orders', partition)) {
-        seen.push({ key: message.key!.toString(), value: message.value!.toString(), timestamp: message.timestamp, headers: { source: message.headers.source!.toString(), slot: message.headers.slot!.toString() } })
+      const broker = await brokerOn(port)
+      const seen = []
+      for (const partition of [0, 1]) {
+        for (const message of await fetchAll(broker, 'orders', partition)) {
+          seen.push({
+            key: message.key!.toString(),
+            value: message.value!.toString(),
+            timestamp: message.timestamp,
+            headers: { source: message.headers.source!.toString(), slot: message.headers.slot!.toString() },
+          })
+        }
       }
-    }
-    expect(seen.sort((a, b) => Number(a.headers.slot) - Number(b.headers.slot))).toEqual(messages)
-    // Stored in the codec KafkaJS chose: the server kept the batches as they came.
-    for (const partition of [0, 1]) {
-      for await (const batch of server.engine.partition('orders', partition).batches({ from: 0 })) expect(batch.compressionId).toBe(COMPRESSION_TYPES[compression])
-    }
-  })
+      expect(seen.sort((a, b) => Number(a.headers.slot) - Number(b.headers.slot))).toEqual(messages)
+      // Stored in the codec KafkaJS chose: the server kept the batches as they came.
+      for (const partition of [0, 1]) {
+        for await (const batch of server.engine.partition('orders', partition).batches({ from: 0 }))
+          expect(batch.compressionId).toBe(COMPRESSION_TYPES[compression])
+      }
+    },
+  )
 
   it('creates a topic on first use, through a metadata request', async () => {
     const { port, server } = await startServer()
@@ -78,7 +87,9 @@ describe('KafkaJS producer', () => {
     const kafka = kafkaFor(proxy.port, { retry: { retries: 5, initialRetryTime: 50, maxRetryTime: 200 } })
     const admin = await connected(kafka.admin())
     await admin.createTopics({ topics: [{ topic: 'once', numPartitions: 1 }] })
-    const producer = await connected(kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: kafkajs.Partitioners.DefaultPartitioner }))
+    const producer = await connected(
+      kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: kafkajs.Partitioners.DefaultPartitioner }),
+    )
     await producer.send({ topic: 'once', acks: -1, messages: [{ value: 'warm-up' }] })
     proxy.dropNextProduceResponse = true
     const [result] = await producer.send({ topic: 'once', acks: -1, messages: [{ value: 'exactly once' }, { value: 'and me' }] })
@@ -96,16 +107,49 @@ describe('KafkaJS admin', () => {
     const { port, server } = await startServer()
     const kafka = kafkaFor(port)
     const admin = await connected(kafka.admin())
-    expect(await admin.createTopics({ topics: [{ topic: 'managed', numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '3600000' }] }] })).toBe(true)
+    expect(
+      await admin.createTopics({
+        topics: [{ topic: 'managed', numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '3600000' }] }],
+      }),
+    ).toBe(true)
     expect(await admin.listTopics()).toEqual(expect.arrayContaining(['managed', '__consumer_offsets']))
     const metadata = await admin.fetchTopicMetadata({ topics: ['managed'] })
-    expect(metadata.topics[0].partitions.map((partition: { partitionId: number; leader: number }) => [partition.partitionId, partition.leader]).sort()).toEqual([[0, 0], [1, 0]])
+    expect(
+      metadata.topics[0].partitions
+        .map((partition: { partitionId: number; leader: number }) => [partition.partitionId, partition.leader])
+        .sort(),
+    ).toEqual([
+      [0, 0],
+      [1, 0],
+    ])
     const cluster = await admin.describeCluster()
     expect(cluster.brokers).toEqual([{ nodeId: 0, host: '127.0.0.1', port }])
 
-    const described = await admin.describeConfigs({ resources: [{ type: 2, name: 'managed', configNames: ['retention.ms', 'cleanup.policy'] }], includeSynonyms: false })
-    expect(described.resources[0].configEntries.map((entry: { configName: string; configValue: string }) => [entry.configName, entry.configValue])).toEqual([['cleanup.policy', 'delete'], ['retention.ms', '3600000']])
-    await admin.alterConfigs({ resources: [{ type: 2, name: 'managed', configEntries: [{ name: 'retention.ms', value: '60000' }, { name: 'max.message.bytes', value: '500000' }] }] })
+    const described = await admin.describeConfigs({
+      resources: [{ type: 2, name: 'managed', configNames: ['retention.ms', 'cleanup.policy'] }],
+      includeSynonyms: false,
+    })
+    expect(
+      described.resources[0].configEntries.map((entry: { configName: string; configValue: string }) => [
+        entry.configName,
+        entry.configValue,
+      ]),
+    ).toEqual([
+      ['cleanup.policy', 'delete'],
+      ['retention.ms', '3600000'],
+    ])
+    await admin.alterConfigs({
+      resources: [
+        {
+          type: 2,
+          name: 'managed',
+          configEntries: [
+            { name: 'retention.ms', value: '60000' },
+            { name: 'max.message.bytes', value: '500000' },
+          ],
+        },
+      ],
+    })
     expect(server.engine.topicConfig('managed')).toMatchObject({ retentionMs: 60000, maxBatchBytes: 500000 })
 
     await admin.createPartitions({ topicPartitions: [{ topic: 'managed', count: 4 }] })
@@ -121,7 +165,9 @@ describe('KafkaJS admin', () => {
     expect(offsets.find((entry: { partition: number }) => entry.partition === 3)).toMatchObject({ low: '6', high: '10' })
 
     await expect(admin.createTopics({ topics: [{ topic: 'managed' }] })).resolves.toBe(false)
-    const refused = await admin.createTopics({ topics: [{ topic: 'compacted', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] }).catch((error: { errors: { type: string }[] }) => error)
+    const refused = await admin
+      .createTopics({ topics: [{ topic: 'compacted', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
+      .catch((error: { errors: { type: string }[] }) => error)
     expect(refused.errors.map((error: { type: string }) => error.type)).toEqual(['INVALID_CONFIG'])
     await admin.deleteTopics({ topics: ['managed'] })
     expect(server.engine.hasTopic('managed')).toBe(false)
@@ -133,7 +179,8 @@ describe('KafkaJS admin', () => {
     const admin = await connected(kafka.admin())
     await admin.createTopics({ topics: [{ topic: 'clock', numPartitions: 1 }] })
     const producer = await connected(kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner }))
-    for (let slot = 0; slot < 5; slot++) await producer.send({ topic: 'clock', messages: [{ value: String(slot), timestamp: String(10_000 * (slot + 1)) }] })
+    for (let slot = 0; slot < 5; slot++)
+      await producer.send({ topic: 'clock', messages: [{ value: String(slot), timestamp: String(10_000 * (slot + 1)) }] })
     expect(await admin.fetchTopicOffsets('clock')).toEqual([{ partition: 0, offset: '5', high: '5', low: '0' }])
     expect(await admin.fetchTopicOffsetsByTimestamp('clock', 25_000)).toEqual([{ partition: 0, offset: '2' }])
     expect(await admin.fetchTopicOffsetsByTimestamp('clock', 10_000)).toEqual([{ partition: 0, offset: '0' }])
@@ -155,7 +202,9 @@ describe('a restart of the server', () => {
     const port = first.port
     const kafka = kafkaFor(port, { retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 500 } })
     const admin = await connected(kafka.admin())
-    await admin.createTopics({ topics: [{ topic: 'durable', numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '123456' }] }] })
+    await admin.createTopics({
+      topics: [{ topic: 'durable', numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '123456' }] }],
+    })
     const producer = await connected(kafka.producer({ idempotent: true, createPartitioner: kafkajs.Partitioners.DefaultPartitioner }))
     await producer.send({ topic: 'durable', acks: -1, messages: [{ value: 'before' }] })
 
@@ -166,7 +215,10 @@ describe('a restart of the server', () => {
     // The same client objects: they find the server again on the same address.
     await producer.send({ topic: 'durable', acks: -1, messages: [{ value: 'after' }] })
     expect(await admin.fetchTopicOffsets('durable')).toEqual([{ partition: 0, offset: '2', high: '2', low: '0' }])
-    const described = await admin.describeConfigs({ resources: [{ type: 2, name: 'durable', configNames: ['retention.ms'] }], includeSynonyms: false })
+    const described = await admin.describeConfigs({
+      resources: [{ type: 2, name: 'durable', configNames: ['retention.ms'] }],
+      includeSynonyms: false,
+    })
     expect(described.resources[0].configEntries[0].configValue).toBe('123456')
     const broker = await brokerOn(port)
     expect((await fetchAll(broker, 'durable', 0)).map((message) => message.value!.toString())).toEqual(['before', 'after'])

@@ -51,22 +51,28 @@ function kcat(args: string[], input = '', timeoutMs = 20_000): Promise<KcatResul
 }
 
 describe.skipIf(version === null)('kcat', () => {
-  it.each(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as CompressionName[])('produces %s batches (kcat -P -z) and consumes them from the beginning', async (compression) => {
-    const { port, server } = await startServer()
-    const broker = `127.0.0.1:${port}`
-    const lines = Array.from({ length: 100 }, (_, slot) => `key-${slot % 4}:value ${slot}`)
-    const produced = await kcat(['-P', '-b', broker, '-t', 'kc', '-z', compression, '-K', ':', '-X', 'enable.idempotence=true'], lines.join('\n') + '\n')
-    expect(produced.code, produced.stderr).toBe(0)
-    const log = server.engine.partition('kc', 0)
-    expect(log.logEndOffset).toBe(100)
-    for await (const batch of log.batches({ from: 0 })) {
-      expect(batch.compressionId).toBe(COMPRESSION_IDS[compression])
-      expect(batch.producerId).toBeGreaterThanOrEqual(0)
-    }
-    const consumed = await kcat(['-C', '-b', broker, '-t', 'kc', '-o', 'beginning', '-e', '-f', '%k:%s|%o\\n'])
-    expect(consumed.code, consumed.stderr).toBe(0)
-    expect(consumed.stdout.trim().split('\n')).toEqual(lines.map((line, offset) => `${line}|${offset}`))
-  })
+  it.each(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as CompressionName[])(
+    'produces %s batches (kcat -P -z) and consumes them from the beginning',
+    async (compression) => {
+      const { port, server } = await startServer()
+      const broker = `127.0.0.1:${port}`
+      const lines = Array.from({ length: 100 }, (_, slot) => `key-${slot % 4}:value ${slot}`)
+      const produced = await kcat(
+        ['-P', '-b', broker, '-t', 'kc', '-z', compression, '-K', ':', '-X', 'enable.idempotence=true'],
+        lines.join('\n') + '\n',
+      )
+      expect(produced.code, produced.stderr).toBe(0)
+      const log = server.engine.partition('kc', 0)
+      expect(log.logEndOffset).toBe(100)
+      for await (const batch of log.batches({ from: 0 })) {
+        expect(batch.compressionId).toBe(COMPRESSION_IDS[compression])
+        expect(batch.producerId).toBeGreaterThanOrEqual(0)
+      }
+      const consumed = await kcat(['-C', '-b', broker, '-t', 'kc', '-o', 'beginning', '-e', '-f', '%k:%s|%o\\n'])
+      expect(consumed.code, consumed.stderr).toBe(0)
+      expect(consumed.stdout.trim().split('\n')).toEqual(lines.map((line, offset) => `${line}|${offset}`))
+    },
+  )
 
   it('consumes from the end: waits, then gets what is produced after it started', async () => {
     const { port, server } = await startServer()
@@ -98,9 +104,18 @@ describe.skipIf(version === null)('kcat', () => {
     await server.engine.createTopic('listed', { partitions: 3 })
     const listed = await kcat(['-L', '-J', '-b', `127.0.0.1:${port}`])
     expect(listed.code, listed.stderr).toBe(0)
-    const metadata = JSON.parse(listed.stdout) as { brokers: { id: number; name: string }[]; topics: { topic: string; partitions: { partition: number; leader: number; replicas: { id: number }[] }[] }[] }
+    const metadata = JSON.parse(listed.stdout) as {
+      brokers: { id: number; name: string }[]
+      topics: { topic: string; partitions: { partition: number; leader: number; replicas: { id: number }[] }[] }[]
+    }
     expect(metadata.brokers).toEqual([{ id: 0, name: `127.0.0.1:${port}` }])
     const topic = metadata.topics.find((entry) => entry.topic === 'listed')!
-    expect(topic.partitions.map((partition) => [partition.partition, partition.leader, partition.replicas.map((replica) => replica.id)])).toEqual([[0, 0, [0]], [1, 0, [0]], [2, 0, [0]]])
+    expect(
+      topic.partitions.map((partition) => [partition.partition, partition.leader, partition.replicas.map((replica) => replica.id)]),
+    ).toEqual([
+      [0, 0, [0]],
+      [1, 0, [0]],
+      [2, 0, [0]],
+    ])
   })
 })

@@ -40,17 +40,22 @@ async function produceLoop(client: ProtocolClient, producerSlot: number, deadlin
     const partition = (producerSlot + seq) % PARTITIONS
     const ids = Array.from({ length: 1 + (seq % 20) }, (_, slot) => `p${producerSlot}-${seq}-${slot}`)
     seq++
-    const records = encodeBatch(ids.map((id) => ({ key: null, value: Buffer.from(id.padEnd(100, '.')) })), {
-      compression: seq % 3 === 0 ? 'lz4' : 'none',
-      ...(isIdempotent && { producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence: sequences[partition]! }),
-    })
+    const records = encodeBatch(
+      ids.map((id) => ({ key: null, value: Buffer.from(id.padEnd(100, '.')) })),
+      {
+        compression: seq % 3 === 0 ? 'lz4' : 'none',
+        ...(isIdempotent && { producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence: sequences[partition]! }),
+      },
+    )
     if (isIdempotent) sequences[partition]! += ids.length
     const acks = seq % 2 === 0 ? 1 : -1
-    const sent = client.request('Produce', 9, { acks, timeoutMs: 5000, topicData: [{ name: 'load', partitionData: [{ index: partition, records }] }] }).then((response) => {
-      const result = response.responses[0]!.partitionResponses[0]!
-      expect(result.errorCode, `producer ${producerSlot} batch ${ids[0]}`).toBe(KafkaErrorCode.NONE)
-      ids.forEach((id, slot) => acked.push({ id, partition, offset: result.baseOffset + slot }))
-    })
+    const sent = client
+      .request('Produce', 9, { acks, timeoutMs: 5000, topicData: [{ name: 'load', partitionData: [{ index: partition, records }] }] })
+      .then((response) => {
+        const result = response.responses[0]!.partitionResponses[0]!
+        expect(result.errorCode, `producer ${producerSlot} batch ${ids[0]}`).toBe(KafkaErrorCode.NONE)
+        ids.forEach((id, slot) => acked.push({ id, partition, offset: result.baseOffset + slot }))
+      })
     inFlight.add(sent)
     void sent.finally(() => inFlight.delete(sent))
     if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight)
@@ -64,7 +69,11 @@ async function followLoop(client: ProtocolClient, partition: number, isDone: () 
   let next = 0
   for (;;) {
     const response = await client.request('Fetch', 12, {
-      maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, sessionId: 0, sessionEpoch: -1,
+      maxWaitMs: 100,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      sessionId: 0,
+      sessionEpoch: -1,
       topics: [{ topic: 'load', partitions: [{ partition, fetchOffset: next, partitionMaxBytes: 256 * 1024 }] }],
     })
     const data = response.responses[0]!.partitions[0]!
@@ -82,37 +91,42 @@ async function followLoop(client: ProtocolClient, partition: number, isDone: () 
 }
 
 describe(`load (${LOAD_MS} ms)`, () => {
-  it(`${PRODUCERS} producing and ${FOLLOWERS} fetching connections: nothing acknowledged lost or doubled, memory bounded`, async () => {
-    const { port, server } = await startServer()
-    await server.engine.createTopic('load', { partitions: PARTITIONS })
-    const producers = await Promise.all(Array.from({ length: PRODUCERS }, () => connect(port)))
-    const followers = await Promise.all(Array.from({ length: FOLLOWERS }, () => connect(port)))
-    const rssBefore = process.memoryUsage().rss
-    let rssPeak = rssBefore
-    const sampler = setInterval(() => {
-      rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
-    }, 50)
-    const acked: Acked[] = []
-    let producing = true
-    const deadlineMs = Date.now() + LOAD_MS
-    const following = followers.map((client, slot) => followLoop(client, slot % PARTITIONS, () => !producing))
-    await Promise.all(producers.map((client, slot) => produceLoop(client, slot, deadlineMs, acked)))
-    producing = false
-    const followed = await Promise.all(following)
-    clearInterval(sampler)
+  it(
+    `${PRODUCERS} producing and ${FOLLOWERS} fetching connections: nothing acknowledged lost or doubled, memory bounded`,
+    async () => {
+      const { port, server } = await startServer()
+      await server.engine.createTopic('load', { partitions: PARTITIONS })
+      const producers = await Promise.all(Array.from({ length: PRODUCERS }, () => connect(port)))
+      const followers = await Promise.all(Array.from({ length: FOLLOWERS }, () => connect(port)))
+      const rssBefore = process.memoryUsage().rss
+      let rssPeak = rssBefore
+      const sampler = setInterval(() => {
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
+      }, 50)
+      const acked: Acked[] = []
+      let producing = true
+      const deadlineMs = Date.now() + LOAD_MS
+      const following = followers.map((client, slot) => followLoop(client, slot % PARTITIONS, () => !producing))
+      await Promise.all(producers.map((client, slot) => produceLoop(client, slot, deadlineMs, acked)))
+      producing = false
+      const followed = await Promise.all(following)
+      clearInterval(sampler)
 
-    const logs: string[][] = []
-    for (let partition = 0; partition < PARTITIONS; partition++) {
-      const values: string[] = []
-      for await (const record of server.engine.partition('load', partition).records({ from: 0 })) values.push(record.value!.toString().replace(/\.+$/, ''))
-      logs.push(values)
-    }
-    const all = logs.flat()
-    expect(new Set(all).size, 'no record is in the log twice').toBe(all.length)
-    expect(acked.length).toBeGreaterThan(1000)
-    const misplaced = acked.filter((entry) => logs[entry.partition]![entry.offset] !== entry.id)
-    expect(misplaced.slice(0, 5), 'every acknowledged record at its acknowledged offset').toEqual([])
-    followed.forEach((seen, slot) => expect(seen, `follower ${slot}`).toEqual(logs[slot % PARTITIONS]))
-    expect(rssPeak - rssBefore).toBeLessThan(MAX_RSS_GROWTH_BYTES)
-  }, LOAD_MS + 60_000)
+      const logs: string[][] = []
+      for (let partition = 0; partition < PARTITIONS; partition++) {
+        const values: string[] = []
+        for await (const record of server.engine.partition('load', partition).records({ from: 0 }))
+          values.push(record.value!.toString().replace(/\.+$/, ''))
+        logs.push(values)
+      }
+      const all = logs.flat()
+      expect(new Set(all).size, 'no record is in the log twice').toBe(all.length)
+      expect(acked.length).toBeGreaterThan(1000)
+      const misplaced = acked.filter((entry) => logs[entry.partition]![entry.offset] !== entry.id)
+      expect(misplaced.slice(0, 5), 'every acknowledged record at its acknowledged offset').toEqual([])
+      followed.forEach((seen, slot) => expect(seen, `follower ${slot}`).toEqual(logs[slot % PARTITIONS]))
+      expect(rssPeak - rssBefore).toBeLessThan(MAX_RSS_GROWTH_BYTES)
+    },
+    LOAD_MS + 60_000,
+  )
 })

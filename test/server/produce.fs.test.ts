@@ -21,7 +21,10 @@ async function produce(client: ProtocolClient, topic: string, partition: number,
 }
 
 function batchOf(values: string[], options: Parameters<typeof encodeBatch>[1] = {}): Buffer {
-  return encodeBatch(values.map((value) => ({ key: null, value: Buffer.from(value), timestamp: 1_000 })), options)
+  return encodeBatch(
+    values.map((value) => ({ key: null, value: Buffer.from(value), timestamp: 1_000 })),
+    options,
+  )
 }
 
 describe('Produce', () => {
@@ -57,8 +60,18 @@ describe('Produce', () => {
     corrupt[corrupt.length - 1]! ^= 0xff
     const legacy = batchOf(['old'])
     legacy[16] = 1
-    const control = encodeBatch([{ key: Buffer.from([0, 0, 0, 0]), value: Buffer.from([0, 0, 0, 0, 0, 0]) }], { isControl: true, isTransactional: true, producerId: 1, producerEpoch: 0 })
-    const transactional = encodeBatch([{ value: Buffer.from('x') }], { isTransactional: true, producerId: 1, producerEpoch: 0, baseSequence: 0 })
+    const control = encodeBatch([{ key: Buffer.from([0, 0, 0, 0]), value: Buffer.from([0, 0, 0, 0, 0, 0]) }], {
+      isControl: true,
+      isTransactional: true,
+      producerId: 1,
+      producerEpoch: 0,
+    })
+    const transactional = encodeBatch([{ value: Buffer.from('x') }], {
+      isTransactional: true,
+      producerId: 1,
+      producerEpoch: 0,
+      baseSequence: 0,
+    })
     const cases: [string, number, Buffer | null, number][] = [
       ['t', 0, good, KafkaErrorCode.NONE],
       ['missing', 0, batchOf(['x']), KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
@@ -90,7 +103,8 @@ describe('Produce', () => {
     const client = await connect(port)
     const legacy = batchOf(['old'])
     legacy[16] = 1
-    for (const version of [0, 1, 2]) expect((await produce(client, 't', 0, Buffer.from(legacy), version)).errorCode).toBe(KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT)
+    for (const version of [0, 1, 2])
+      expect((await produce(client, 't', 0, Buffer.from(legacy), version)).errorCode).toBe(KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT)
     expect(server.engine.partition('t', 0).logEndOffset).toBe(0)
   })
 
@@ -165,13 +179,22 @@ describe('idempotent produce', () => {
     const first = batchOf(['a', 'b'], { producerId, producerEpoch: 0, baseSequence: 0 })
     const retry = Buffer.from(first)
     expect(await produce(client, 't', 0, first)).toMatchObject({ errorCode: KafkaErrorCode.NONE, baseOffset: 0 })
-    expect(await produce(client, 't', 0, batchOf(['c'], { producerId, producerEpoch: 0, baseSequence: 2 }))).toMatchObject({ errorCode: KafkaErrorCode.NONE, baseOffset: 2 })
+    expect(await produce(client, 't', 0, batchOf(['c'], { producerId, producerEpoch: 0, baseSequence: 2 }))).toMatchObject({
+      errorCode: KafkaErrorCode.NONE,
+      baseOffset: 2,
+    })
     // The retry of the first batch: its offset again, nothing written.
     expect(await produce(client, 't', 0, retry)).toMatchObject({ errorCode: KafkaErrorCode.NONE, baseOffset: 0 })
     expect(server.engine.partition('t', 0).logEndOffset).toBe(3)
-    expect((await produce(client, 't', 0, batchOf(['gap'], { producerId, producerEpoch: 0, baseSequence: 9 }))).errorCode).toBe(KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
-    expect((await produce(client, 't', 0, batchOf(['new'], { producerId, producerEpoch: 1, baseSequence: 0 }))).errorCode).toBe(KafkaErrorCode.NONE)
-    expect((await produce(client, 't', 0, batchOf(['old'], { producerId, producerEpoch: 0, baseSequence: 3 }))).errorCode).toBe(KafkaErrorCode.INVALID_PRODUCER_EPOCH)
+    expect((await produce(client, 't', 0, batchOf(['gap'], { producerId, producerEpoch: 0, baseSequence: 9 }))).errorCode).toBe(
+      KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    )
+    expect((await produce(client, 't', 0, batchOf(['new'], { producerId, producerEpoch: 1, baseSequence: 0 }))).errorCode).toBe(
+      KafkaErrorCode.NONE,
+    )
+    expect((await produce(client, 't', 0, batchOf(['old'], { producerId, producerEpoch: 0, baseSequence: 3 }))).errorCode).toBe(
+      KafkaErrorCode.INVALID_PRODUCER_EPOCH,
+    )
     expect(server.engine.partition('t', 0).logEndOffset).toBe(4)
   })
 
@@ -180,12 +203,19 @@ describe('idempotent produce', () => {
     const client = await connect(port)
     const ids = new Set<number>()
     for (const version of [0, 1, 2, 3, 4]) {
-      const response = await client.request('InitProducerId', version, { transactionalId: null, transactionTimeoutMs: 1000, producerId: -1, producerEpoch: -1 })
+      const response = await client.request('InitProducerId', version, {
+        transactionalId: null,
+        transactionTimeoutMs: 1000,
+        producerId: -1,
+        producerEpoch: -1,
+      })
       expect(response.errorCode).toBe(KafkaErrorCode.NONE)
       ids.add(response.producerId)
     }
     expect(ids.size).toBe(5)
-    expect((await client.request('InitProducerId', 4, { transactionalId: 'tx', transactionTimeoutMs: 1000 })).errorCode).toBe(KafkaErrorCode.INVALID_TXN_STATE)
+    expect((await client.request('InitProducerId', 4, { transactionalId: 'tx', transactionTimeoutMs: 1000 })).errorCode).toBe(
+      KafkaErrorCode.INVALID_TXN_STATE,
+    )
   })
 })
 
@@ -194,7 +224,9 @@ describe('appends from many connections at once', () => {
     const { port, server } = await startServer()
     await server.engine.createTopic('t')
     const clients = await Promise.all(Array.from({ length: 8 }, () => connect(port)))
-    const results = await Promise.all(clients.flatMap((client, slot) => Array.from({ length: 20 }, (_, seq) => produce(client, 't', 0, batchOf([`${slot}-${seq}`])))))
+    const results = await Promise.all(
+      clients.flatMap((client, slot) => Array.from({ length: 20 }, (_, seq) => produce(client, 't', 0, batchOf([`${slot}-${seq}`])))),
+    )
     const offsets = results.map((result) => result.baseOffset).sort((a, b) => a - b)
     expect(offsets).toEqual([...Array(160).keys()])
     await waitFor(() => server.engine.partition('t', 0).logEndOffset === 160)

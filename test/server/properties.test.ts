@@ -22,7 +22,15 @@ message.max.bytes: 2097152
 describe('server.properties', () => {
   it('reads the keys seglog uses into settings and engine options, and lists the rest', () => {
     const config = serveConfigFrom(parseProperties(SERVER_PROPERTIES))
-    expect(config.settings).toMatchObject({ nodeId: 3, host: '0.0.0.0', port: 19092, advertisedHost: 'kafka.example', advertisedPort: 9092, defaultPartitions: 6, autoCreateTopics: false })
+    expect(config.settings).toMatchObject({
+      nodeId: 3,
+      host: '0.0.0.0',
+      port: 19092,
+      advertisedHost: 'kafka.example',
+      advertisedPort: 9092,
+      defaultPartitions: 6,
+      autoCreateTopics: false,
+    })
     expect(config.dir).toBe('/var/lib/seglog')
     expect(config.topicDefaults).toMatchObject({ retentionMs: 168 * 3_600_000, segmentBytes: 536870912, maxBatchBytes: 2097152 })
     expect(config.flush).toEqual({ mode: 'interval', ms: 2000 })
@@ -30,7 +38,15 @@ describe('server.properties', () => {
   })
 
   it('refuses values seglog cannot use', () => {
-    for (const text of ['num.partitions=0', 'default.replication.factor=3', 'log.dirs=/a,/b', 'auto.create.topics.enable=yes', 'listeners=nowhere', 'log.flush.interval.ms=0', 'just-a-word']) {
+    for (const text of [
+      'num.partitions=0',
+      'default.replication.factor=3',
+      'log.dirs=/a,/b',
+      'auto.create.topics.enable=yes',
+      'listeners=nowhere',
+      'log.flush.interval.ms=0',
+      'just-a-word',
+    ]) {
       expect(() => serveConfigFrom(parseProperties(text)), text).toThrow(InvalidArgumentError)
     }
   })

@@ -37,7 +37,9 @@ function serve(args: string[]): Promise<Serving> {
     children.push(child)
     let stdout = ''
     let stderr = ''
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, signal) => done({ code, signal })))
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.on('close', (code, signal) => done({ code, signal })),
+    )
     const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${stderr}`)), 20_000)
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     child.stdout.on('data', (chunk: Buffer) => {
@@ -63,10 +65,19 @@ describe('seglog serve', () => {
     expect(serving.readyLine).toBe(`seglog: listening on 127.0.0.1:${serving.port} (kafka), data ${dir}`)
     const client = await connect(serving.port)
     await client.request('CreateTopics', 3, { topics: [{ name: 'cli', numPartitions: 1, replicationFactor: 1 }], timeoutMs: 1000 })
-    const produced = await client.request('Produce', 7, { acks: -1, timeoutMs: 1000, topicData: [{ name: 'cli', partitionData: [{ index: 0, records: encodeBatch([{ value: Buffer.from('kept') }]) }] }] })
+    const produced = await client.request('Produce', 7, {
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [{ name: 'cli', partitionData: [{ index: 0, records: encodeBatch([{ value: Buffer.from('kept') }]) }] }],
+    })
     expect(produced.responses[0]!.partitionResponses[0]!.errorCode).toBe(KafkaErrorCode.NONE)
     // A fetch parked on the partition is answered when the server stops, not cut off.
-    const parked = client.request('Fetch', 11, { maxWaitMs: 30_000, minBytes: 1, maxBytes: 1000, topics: [{ topic: 'cli', partitions: [{ partition: 0, fetchOffset: 1, partitionMaxBytes: 1000 }] }] })
+    const parked = client.request('Fetch', 11, {
+      maxWaitMs: 30_000,
+      minBytes: 1,
+      maxBytes: 1000,
+      topics: [{ topic: 'cli', partitions: [{ partition: 0, fetchOffset: 1, partitionMaxBytes: 1000 }] }],
+    })
     await new Promise((resolve) => setTimeout(resolve, 100))
     serving.child.kill('SIGTERM')
     expect((await parked).responses[0]!.partitions[0]!.errorCode).toBe(KafkaErrorCode.NONE)

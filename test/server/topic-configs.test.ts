@@ -26,7 +26,13 @@ function configError(run: () => unknown): TopicConfigError {
 
 describe('topic configs under Kafka names', () => {
   it('describe every setting of a topic', () => {
-    const config: TopicConfig = { ...DEFAULT_TOPIC_CONFIG, retentionMs: 60_000, maxBatchBytes: 5000, timestampType: 'LogAppendTime', flush: { mode: 'interval', ms: 250 } }
+    const config: TopicConfig = {
+      ...DEFAULT_TOPIC_CONFIG,
+      retentionMs: 60_000,
+      maxBatchBytes: 5000,
+      timestampType: 'LogAppendTime',
+      flush: { mode: 'interval', ms: 250 },
+    }
     const map = kafkaConfigsOf(config, { mode: 'sync' })
     expect([...map.keys()].sort()).toEqual(TOPIC_CONFIG_NAMES.map((entry) => entry.name).sort())
     expect(Object.fromEntries(map)).toMatchObject({
@@ -44,17 +50,39 @@ describe('topic configs under Kafka names', () => {
     expect(flushToKafka({ mode: 'sync' })).toEqual(['1', KAFKA_LONG_MAX])
     expect(flushToKafka({ mode: 'os' })).toEqual([KAFKA_LONG_MAX, KAFKA_LONG_MAX])
     expect(flushToKafka({ mode: 'interval', ms: 500, messages: 100 })).toEqual(['100', '500'])
-    for (const policy of [{ mode: 'sync' }, { mode: 'os' }, { mode: 'interval', ms: 500 }, { mode: 'interval', messages: 10 }, { mode: 'interval', ms: 7, messages: 3 }] as const) {
+    for (const policy of [
+      { mode: 'sync' },
+      { mode: 'os' },
+      { mode: 'interval', ms: 500 },
+      { mode: 'interval', messages: 10 },
+      { mode: 'interval', ms: 7, messages: 3 },
+    ] as const) {
       const [messages, ms] = flushToKafka(policy)
       expect(flushFromKafka(messages, ms)).toEqual(policy)
     }
   })
 
-  it('turn a client\'s configs into settings, leaving defaults out', () => {
-    const map = new Map([['retention.ms', '-1'], ['segment.ms', KAFKA_LONG_MAX], ['flush.messages', '1'], ['message.timestamp.type', 'LogAppendTime'], ['cleanup.policy', 'delete']])
-    expect(topicSettingsFromKafka(map, defaults)).toEqual({ retentionMs: -1, segmentMs: Number.MAX_SAFE_INTEGER, timestampType: 'LogAppendTime' })
+  it("turn a client's configs into settings, leaving defaults out", () => {
+    const map = new Map([
+      ['retention.ms', '-1'],
+      ['segment.ms', KAFKA_LONG_MAX],
+      ['flush.messages', '1'],
+      ['message.timestamp.type', 'LogAppendTime'],
+      ['cleanup.policy', 'delete'],
+    ])
+    expect(topicSettingsFromKafka(map, defaults)).toEqual({
+      retentionMs: -1,
+      segmentMs: Number.MAX_SAFE_INTEGER,
+      timestampType: 'LogAppendTime',
+    })
     // flush.messages=1 is the default (sync) here, so it is no override.
-    const changes = topicChangesFromKafka(new Map([['flush.ms', '100'], ['flush.messages', KAFKA_LONG_MAX]]), defaults)
+    const changes = topicChangesFromKafka(
+      new Map([
+        ['flush.ms', '100'],
+        ['flush.messages', KAFKA_LONG_MAX],
+      ]),
+      defaults,
+    )
     expect(changes.flush).toEqual({ mode: 'interval', ms: 100 })
     expect(changes.retentionMs).toBeNull()
     expect(changes.timestampType).toBeNull()

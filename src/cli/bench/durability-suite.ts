@@ -56,15 +56,23 @@ export async function runDurabilitySuite(params: DurabilitySuiteParams): Promise
           let issued = 0
           const start = performance.now()
           const startFlushes = log.flushCount
-          await Promise.all(Array.from({ length: appenders }, async () => {
-            while (issued < params.appends) {
-              issued++
-              await log.appendRecords([{ value }])
-            }
-          }))
+          await Promise.all(
+            Array.from({ length: appenders }, async () => {
+              while (issued < params.appends) {
+                issued++
+                await log.appendRecords([{ value }])
+              }
+            }),
+          )
           const seconds = (performance.now() - start) / 1000
           const fsyncs = log.flushCount - startFlushes
-          flush.push({ mode: name, appenders, appendsPerSec: params.appends / seconds, fsyncsPerSec: fsyncs / seconds, appendsPerFsync: fsyncs === 0 ? params.appends : params.appends / fsyncs })
+          flush.push({
+            mode: name,
+            appenders,
+            appendsPerSec: params.appends / seconds,
+            fsyncsPerSec: fsyncs / seconds,
+            appendsPerFsync: fsyncs === 0 ? params.appends : params.appends / fsyncs,
+          })
         } finally {
           await engine.close()
           fs.rmSync(dir, { recursive: true, force: true })

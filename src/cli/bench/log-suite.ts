@@ -102,7 +102,12 @@ export async function runLogSuite(params: LogSuiteParams): Promise<LogSuiteResul
     if (decoded !== total) throw new Error(`sequential read returned ${decoded} records, expected ${total}`)
 
     return {
-      append: { recordsPerSec: total / appendSeconds, mbPerSec: bytes / 1e6 / appendSeconds, plainMbPerSec: plain, ratio: bytes / 1e6 / appendSeconds / plain },
+      append: {
+        recordsPerSec: total / appendSeconds,
+        mbPerSec: bytes / 1e6 / appendSeconds,
+        plainMbPerSec: plain,
+        ratio: bytes / 1e6 / appendSeconds / plain,
+      },
       appendEncoded: { recordsPerSec: total / encodedSeconds, mbPerSec: encodedMbPerSec, ratio: encodedMbPerSec / plain },
       readByOffset: { p50Us: percentileOf(readLatencies, 50), p99Us: percentileOf(readLatencies, 99), count: readLatencies.length },
       timestampLookup: { p50Us: percentileOf(timeLatencies, 50), p99Us: percentileOf(timeLatencies, 99), count: timeLatencies.length },

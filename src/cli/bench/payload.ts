@@ -13,7 +13,24 @@ export interface PayloadPool {
 }
 
 const POOL_SIZE = 1024
-const WORDS = ['order', 'user', 'item', 'price', 'status', 'shipped', 'pending', 'warehouse', 'amount', 'currency', 'EUR', 'USD', 'customer', 'region', 'north', 'south']
+const WORDS = [
+  'order',
+  'user',
+  'item',
+  'price',
+  'status',
+  'shipped',
+  'pending',
+  'warehouse',
+  'amount',
+  'currency',
+  'EUR',
+  'USD',
+  'customer',
+  'region',
+  'north',
+  'south',
+]
 
 export function makePayloadPool(kind: PayloadKind, recordBytes: number, seed = 42): PayloadPool {
   const random = seededRandom(seed)
@@ -28,7 +45,8 @@ export function makePayloadPool(kind: PayloadKind, recordBytes: number, seed = 4
       values.push(value)
     }
   } else {
-    for (let slot = 0; slot < POOL_SIZE; slot++) values.push(kind === 'random' ? randomBytes(random, recordBytes) : jsonBytes(random, recordBytes, slot))
+    for (let slot = 0; slot < POOL_SIZE; slot++)
+      values.push(kind === 'random' ? randomBytes(random, recordBytes) : jsonBytes(random, recordBytes, slot))
   }
   return { values }
 }

@@ -99,7 +99,12 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
     const startFlushes = logs.reduce((sum, log) => sum + log.flushCount, 0)
     const startBytes = logs.reduce((sum, log) => sum + log.sizeInBytes, 0)
 
-    const producer = engine.producer({ batchBytes: params.batchBytes, lingerMs: params.lingerMs, compression: params.compression, idempotent: false })
+    const producer = engine.producer({
+      batchBytes: params.batchBytes,
+      lingerMs: params.lingerMs,
+      compression: params.compression,
+      idempotent: false,
+    })
     const poolChecksums = pool.values.map(sampledChecksum)
     let nextRecord = 0
     let produced = 0
@@ -120,10 +125,14 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
           sentChecksum = (sentChecksum + poolChecksums[poolSlot]!) >>> 0
         }
         const sent = producer.send(topics[(senderSlot + round++) % topics.length]!, records)
-        pending.push(params.onProgress === undefined ? sent : sent.then(() => {
-          produced += count
-          params.onProgress!(produced, 0)
-        }))
+        pending.push(
+          params.onProgress === undefined
+            ? sent
+            : sent.then(() => {
+                produced += count
+                params.onProgress!(produced, 0)
+              }),
+        )
         if (pending.length >= inFlightPerSender) await pending.shift()
       }
       await Promise.all(pending)
@@ -141,7 +150,14 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
       recordsPerSec: params.records / produceSeconds,
       mbPerSec: payloadMb / produceSeconds,
       diskMbPerSec: bytesOnDisk / 1e6 / produceSeconds,
-      latencyMs: { avg: metrics.latencyMs.mean, max: metrics.latencyMs.max, p50: metrics.latencyMs.p50, p95: metrics.latencyMs.p95, p99: metrics.latencyMs.p99, p999: metrics.latencyMs.p999 },
+      latencyMs: {
+        avg: metrics.latencyMs.mean,
+        max: metrics.latencyMs.max,
+        p50: metrics.latencyMs.p50,
+        p95: metrics.latencyMs.p95,
+        p99: metrics.latencyMs.p99,
+        p999: metrics.latencyMs.p999,
+      },
       compressionRatio: metrics.compressionRatio,
       fsyncs: logs.reduce((sum, log) => sum + log.flushCount, 0) - startFlushes,
       bytesOnDisk,
@@ -169,7 +185,9 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
       const consumeSeconds = (performance.now() - consumeStart) / 1000
       await consumer.close()
       if (count !== params.records || checksum !== sentChecksum) {
-        throw new BenchVerificationError(`read back ${count} records with checksum ${checksum}, but sent ${params.records} with checksum ${sentChecksum}`)
+        throw new BenchVerificationError(
+          `read back ${count} records with checksum ${checksum}, but sent ${params.records} with checksum ${sentChecksum}`,
+        )
       }
       consume = {
         records: count,
@@ -184,7 +202,10 @@ export async function runProduceConsume(params: ProduceConsumeParams): Promise<P
       produce,
       consume,
       baseline,
-      ratio: { produce: produce.diskMbPerSec / baseline.writeMbPerSec, consume: consume === null ? null : consume.diskMbPerSec / baseline.readMbPerSec },
+      ratio: {
+        produce: produce.diskMbPerSec / baseline.writeMbPerSec,
+        consume: consume === null ? null : consume.diskMbPerSec / baseline.readMbPerSec,
+      },
       dir: params.dir === undefined && !params.keep ? null : dir,
     }
   } finally {
@@ -208,7 +229,13 @@ export function sampledChecksum(value: Buffer | null): number {
     return sum
   }
   const middle = (length >>> 1) & ~3
-  return (Math.imul(value.readUInt32LE(0), 0x9e3779b1) ^ Math.imul(value.readUInt32LE(middle), 0x85ebca77) ^ value.readUInt32LE(length - 4) ^ length) >>> 0
+  return (
+    (Math.imul(value.readUInt32LE(0), 0x9e3779b1) ^
+      Math.imul(value.readUInt32LE(middle), 0x85ebca77) ^
+      value.readUInt32LE(length - 4) ^
+      length) >>>
+    0
+  )
 }
 
 /**

@@ -54,8 +54,12 @@ export function barChartSvg(chart: ReportChart, labels: readonly string[]): stri
   const max = niceMax(Math.max(0, ...chart.series.flatMap((series) => series.values)))
   const groupWidth = plotWidth / Math.max(1, labels.length)
   const barWidth = (groupWidth * 0.8) / Math.max(1, chart.series.length)
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(chart.title)}">`]
-  parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${escapeHtml(chart.title)} (${escapeHtml(chart.unit)})</text>`)
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(chart.title)}">`,
+  ]
+  parts.push(
+    `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${escapeHtml(chart.title)} (${escapeHtml(chart.unit)})</text>`,
+  )
   for (let tick = 0; tick <= 4; tick++) {
     const y = top + plotHeight - (tick / 4) * plotHeight
     parts.push(`<line x1="${left}" y1="${y}" x2="${width - 20}" y2="${y}" stroke="#ddd"/>`)
@@ -67,12 +71,18 @@ export function barChartSvg(chart: ReportChart, labels: readonly string[]): stri
       const value = series.values[group] ?? 0
       const barHeight = (value / max) * plotHeight
       const x = x0 + slot * barWidth
-      parts.push(`<rect x="${x.toFixed(1)}" y="${(top + plotHeight - barHeight).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${COLORS[slot % COLORS.length]}"><title>${escapeHtml(`${series.name} @ ${label}: ${compact(value)}`)}</title></rect>`)
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${(top + plotHeight - barHeight).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${COLORS[slot % COLORS.length]}"><title>${escapeHtml(`${series.name} @ ${label}: ${compact(value)}`)}</title></rect>`,
+      )
     })
-    parts.push(`<text x="${(left + group * groupWidth + groupWidth / 2).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle" font-size="11">${escapeHtml(label)}</text>`)
+    parts.push(
+      `<text x="${(left + group * groupWidth + groupWidth / 2).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle" font-size="11">${escapeHtml(label)}</text>`,
+    )
   })
   chart.series.forEach((series, slot) => {
-    parts.push(`<rect x="${left + slot * 150}" y="${height - 14}" width="10" height="10" fill="${COLORS[slot % COLORS.length]}"/><text x="${left + slot * 150 + 14}" y="${height - 5}" font-size="11">${escapeHtml(series.name)}</text>`)
+    parts.push(
+      `<rect x="${left + slot * 150}" y="${height - 14}" width="10" height="10" fill="${COLORS[slot % COLORS.length]}"/><text x="${left + slot * 150 + 14}" y="${height - 5}" font-size="11">${escapeHtml(series.name)}</text>`,
+    )
   })
   parts.push('</svg>')
   return parts.join('')

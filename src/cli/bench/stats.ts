@@ -37,6 +37,8 @@ export function formatSpread(value: Spread, decimals = 0): string {
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const columns: Column[] = header.map((cell, slot) => ({ header: cell, isNumeric: slot > 0 }))
   const [headerLine, ...lines] = renderTable(columns, rows)
-  const rule = columnWidths(columns, rows).map((width) => '-'.repeat(width)).join('  ')
+  const rule = columnWidths(columns, rows)
+    .map((width) => '-'.repeat(width))
+    .join('  ')
   return [headerLine!, rule, ...lines].join('\n')
 }

@@ -13,7 +13,12 @@ import { EXIT_OK, UsageError } from '../errors.js'
 import { Output } from '../output.js'
 
 const OPTIONS = {
-  suite: { type: 'string', valueName: 'NAME', description: "produce (default: produce and consume through the engine), log (the partition log alone) or durability (flush modes and recovery)" },
+  suite: {
+    type: 'string',
+    valueName: 'NAME',
+    description:
+      'produce (default: produce and consume through the engine), log (the partition log alone) or durability (flush modes and recovery)',
+  },
   records: { type: 'string', valueName: 'N', description: 'records to produce (default 1000000; log suite too)' },
   'record-size': { type: 'string', valueName: 'BYTES', description: 'bytes per record value (default 100)' },
   payload: { type: 'string', valueName: 'KIND', description: 'random, json (default) or a FILE whose bytes are cut into values' },
@@ -29,12 +34,20 @@ const OPTIONS = {
   'commit-every': { type: 'string', valueName: 'N', description: 'with --consume, commit the group every N records (default 100000)' },
   runs: { type: 'string', valueName: 'N', description: 'measured runs; figures are medians with min and max (default 3)' },
   warmup: { type: 'string', valueName: 'N', description: 'unmeasured runs first (default 1)' },
-  sweep: { type: 'string', valueName: 'PARAM=V1,V2', description: 'run a series: batch-bytes, record-size, producers, compression, linger-ms, partitions' },
+  sweep: {
+    type: 'string',
+    valueName: 'PARAM=V1,V2',
+    description: 'run a series: batch-bytes, record-size, producers, compression, linger-ms, partitions',
+  },
   report: { type: 'string', valueName: 'FILE.html', description: 'with --sweep, write a self-contained page with charts' },
   lookups: { type: 'string', valueName: 'N', description: 'log suite: random reads and timestamp lookups (default 20000)' },
   appends: { type: 'string', valueName: 'N', description: 'durability suite: appends per mode and concurrency (default 20000)' },
   concurrency: { type: 'string', valueName: 'N,N', description: 'durability suite: concurrent appenders (default 1,8,64)' },
-  'recovery-bytes': { type: 'string', valueName: 'BYTES', description: 'durability suite: size of the unclean segment to recover (default 1g; 0 skips)' },
+  'recovery-bytes': {
+    type: 'string',
+    valueName: 'BYTES',
+    description: 'durability suite: size of the unclean segment to recover (default 1g; 0 skips)',
+  },
   dir: { type: 'string', valueName: 'DIR', description: 'data directory (default: a fresh temporary one, removed afterwards)' },
   keep: { type: 'boolean', description: 'keep the temporary data directory' },
   force: { type: 'boolean', description: 'with --dir, use a directory that is not empty (bench appends to topics already there)' },
@@ -42,13 +55,17 @@ const OPTIONS = {
 } as const satisfies OptionSpecs
 
 const HELP = formatHelp({
-  usage: ['seglog bench [options]', 'seglog bench --sweep batch-bytes=16k,64k,1m --report sweep.html', 'seglog bench --suite log|durability'],
+  usage: [
+    'seglog bench [options]',
+    'seglog bench --sweep batch-bytes=16k,64k,1m --report sweep.html',
+    'seglog bench --suite log|durability',
+  ],
   description: [
     'Measure seglog on this machine. The default suite produces records through the producer',
     '(batching, compression, partitioning) and, with --consume, reads them back with a consumer',
     'group and checks count and checksum, so a fast wrong result fails loudly. Each figure is the',
     'median of --runs runs after --warmup unmeasured ones, with min and max. The same bytes are',
-    'also written and read with plain sequential file I/O in the same run, and seglog\'s rate is',
+    "also written and read with plain sequential file I/O in the same run, and seglog's rate is",
     'printed as a ratio of that: absolute figures drift on a shared machine, ratios much less.',
   ].join('\n'),
   options: OPTIONS,
@@ -59,7 +76,8 @@ const HELP = formatHelp({
     'seglog bench --suite log --records 1000000',
     'seglog bench --suite durability --recovery-bytes 256m --json',
   ],
-  notes: 'Latency is measured per send call (from send to its promise resolving) in milliseconds.\nExit status: 0 done, 1 the read-back did not match, 2 usage error (also: a --dir that is not empty, without --force).',
+  notes:
+    'Latency is measured per send call (from send to its promise resolving) in milliseconds.\nExit status: 0 done, 1 the read-back did not match, 2 usage error (also: a --dir that is not empty, without --force).',
 })
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values']
@@ -93,7 +111,8 @@ export const benchCommand: Command = {
         appends: int(values.appends, 'appends', 20_000, 1),
         recordSize: int(values['record-size'], 'record-size', 100, 1),
         concurrency: (values.concurrency ?? '1,8,64').split(',').map((word) => parseIntegerOption('bench', 'concurrency', word, 1, 10_000)),
-        recoveryBytes: values['recovery-bytes'] === undefined ? 1024 ** 3 : parseByteSizeOption('bench', 'recovery-bytes', values['recovery-bytes']),
+        recoveryBytes:
+          values['recovery-bytes'] === undefined ? 1024 ** 3 : parseByteSizeOption('bench', 'recovery-bytes', values['recovery-bytes']),
         ...(values.dir !== undefined && { dir: values.dir }),
       })
       out.line(values.json ? JSON.stringify({ suite, result }, null, 2) : formatDurabilitySuite(result))
@@ -109,7 +128,29 @@ export const benchCommand: Command = {
 
 /** Options that only some suites read; giving one to another suite is a mistake worth saying. */
 const SUITE_OPTIONS: Record<string, readonly string[]> = {
-  produce: ['records', 'record-size', 'payload', 'batch-bytes', 'linger-ms', 'compression', 'topics', 'partitions', 'producers', 'send-records', 'flush', 'consume', 'commit-every', 'runs', 'warmup', 'sweep', 'report', 'dir', 'force', 'keep', 'json'],
+  produce: [
+    'records',
+    'record-size',
+    'payload',
+    'batch-bytes',
+    'linger-ms',
+    'compression',
+    'topics',
+    'partitions',
+    'producers',
+    'send-records',
+    'flush',
+    'consume',
+    'commit-every',
+    'runs',
+    'warmup',
+    'sweep',
+    'report',
+    'dir',
+    'force',
+    'keep',
+    'json',
+  ],
   log: ['records', 'record-size', 'lookups', 'dir', 'force', 'json'],
   durability: ['appends', 'record-size', 'concurrency', 'recovery-bytes', 'dir', 'force', 'json'],
 }
@@ -132,7 +173,11 @@ function checkBenchDir(dir: string | undefined, force: boolean): void {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
     throw new UsageError(`--dir ${dir} cannot be used: ${(error as Error).message}`, 'bench')
   }
-  if (names.length > 0) throw new UsageError(`--dir ${dir} is not empty (bench would add its records to what is there); give an empty or new directory, or --force`, 'bench')
+  if (names.length > 0)
+    throw new UsageError(
+      `--dir ${dir} is not empty (bench would add its records to what is there); give an empty or new directory, or --force`,
+      'bench',
+    )
 }
 
 function checkSuiteOptions(suite: string, argv: readonly string[]): void {
@@ -141,7 +186,11 @@ function checkSuiteOptions(suite: string, argv: readonly string[]): void {
   for (const word of argv) {
     const match = /^--([a-z-]+)/.exec(word)
     if (match === null || match[1] === 'suite') continue
-    if (!allowed.includes(match[1]!)) throw new UsageError(`--${match[1]} does not apply to the ${suite} suite (it takes ${allowed.map((name) => `--${name}`).join(', ')})`, 'bench')
+    if (!allowed.includes(match[1]!))
+      throw new UsageError(
+        `--${match[1]} does not apply to the ${suite} suite (it takes ${allowed.map((name) => `--${name}`).join(', ')})`,
+        'bench',
+      )
   }
 }
 
@@ -151,9 +200,11 @@ function int(value: string | undefined, option: string, fallback: number, min = 
 
 function baseParams(values: Values): ProduceConsumeParams {
   const payload = values.payload ?? 'json'
-  if (payload !== 'random' && payload !== 'json' && !isNonEmptyFile(payload)) throw new UsageError(`--payload must be random, json or an existing, non-empty file, got '${payload}'`, 'bench')
+  if (payload !== 'random' && payload !== 'json' && !isNonEmptyFile(payload))
+    throw new UsageError(`--payload must be random, json or an existing, non-empty file, got '${payload}'`, 'bench')
   const flush = values.flush ?? 'os'
-  if (flush !== 'sync' && flush !== 'interval' && flush !== 'os') throw new UsageError(`--flush must be sync, interval or os, got '${flush}'`, 'bench')
+  if (flush !== 'sync' && flush !== 'interval' && flush !== 'os')
+    throw new UsageError(`--flush must be sync, interval or os, got '${flush}'`, 'bench')
   return {
     records: int(values.records, 'records', 1_000_000, 1),
     recordSize: int(values['record-size'], 'record-size', 100, 1),
@@ -179,7 +230,8 @@ function isNonEmptyFile(file: string): boolean {
 }
 
 function compressionOption(value: string): CompressionName {
-  if (!(value in COMPRESSION_IDS)) throw new UsageError(`--compression must be one of ${Object.keys(COMPRESSION_IDS).join(', ')}, got '${value}'`, 'bench')
+  if (!(value in COMPRESSION_IDS))
+    throw new UsageError(`--compression must be one of ${Object.keys(COMPRESSION_IDS).join(', ')}, got '${value}'`, 'bench')
   return value as CompressionName
 }
 
@@ -257,7 +309,9 @@ async function runProduceSuite(values: Values, out: Output): Promise<void> {
   }
 
   if (values.json) {
-    out.line(JSON.stringify({ suite: 'produce', params: { ...params, payload: params.payload }, sweep: sweepName, points: summaries }, null, 2))
+    out.line(
+      JSON.stringify({ suite: 'produce', params: { ...params, payload: params.payload }, sweep: sweepName, points: summaries }, null, 2),
+    )
   } else {
     for (const summary of summaries) {
       if (sweepName !== null) out.line(`== ${sweepName}=${summary.label}`)
@@ -312,7 +366,9 @@ export function kafkaStyleLines(summary: PointSummary): string {
   ]
   if (summary.consumeRecordsPerSec !== null && first.consume !== null) {
     lines.push('data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec')
-    lines.push(`${((first.consume.records * first.produce.mbPerSec * first.produce.seconds) / first.consume.records).toFixed(4)}, ${summary.consumeMbPerSec!.median.toFixed(4)}, ${first.consume.records}, ${summary.consumeRecordsPerSec.median.toFixed(4)}`)
+    lines.push(
+      `${((first.consume.records * first.produce.mbPerSec * first.produce.seconds) / first.consume.records).toFixed(4)}, ${summary.consumeMbPerSec!.median.toFixed(4)}, ${first.consume.records}, ${summary.consumeRecordsPerSec.median.toFixed(4)}`,
+    )
   }
   return lines.join('\n')
 }
@@ -321,10 +377,13 @@ export function summaryTable(summaries: PointSummary[], sweepName: SweepParam | 
   const rows: string[][] = []
   const add = (name: string, pick: (summary: PointSummary) => Spread | null, decimals = 0): void => {
     if (summaries.every((summary) => pick(summary) === null)) return
-    rows.push([name, ...summaries.map((summary) => {
-      const value = pick(summary)
-      return value === null ? '-' : formatSpread(value, decimals)
-    })])
+    rows.push([
+      name,
+      ...summaries.map((summary) => {
+        const value = pick(summary)
+        return value === null ? '-' : formatSpread(value, decimals)
+      }),
+    ])
   }
   add('produce records/s', (s) => s.produceRecordsPerSec)
   add('produce MB/s', (s) => s.produceMbPerSec, 1)
@@ -341,7 +400,10 @@ export function summaryTable(summaries: PointSummary[], sweepName: SweepParam | 
   add('consume records/s', (s) => s.consumeRecordsPerSec)
   add('consume MB/s', (s) => s.consumeMbPerSec, 1)
   add('consume / plain read %', (s) => (s.consumeRatio === null ? null : percent(s.consumeRatio)), 1)
-  const header = ['figure (median, min–max)', ...summaries.map((summary) => (sweepName === null ? 'value' : `${sweepName}=${summary.label}`))]
+  const header = [
+    'figure (median, min–max)',
+    ...summaries.map((summary) => (sweepName === null ? 'value' : `${sweepName}=${summary.label}`)),
+  ]
   return formatTable(header, rows)
 }
 

@@ -11,11 +11,20 @@ import { onStopSignals } from '../signals.js'
 
 const OPTIONS = {
   topic: { type: 'string', short: 't', valueName: 'TOPIC', description: 'topic to read (required)' },
-  group: { type: 'string', short: 'g', valueName: 'GROUP', description: 'consumer group: start at its commit and commit as records are printed' },
+  group: {
+    type: 'string',
+    short: 'g',
+    valueName: 'GROUP',
+    description: 'consumer group: start at its commit and commit as records are printed',
+  },
   from: { type: 'string', valueName: 'WHERE', description: 'where to start on a partition without a commit: earliest (default) or latest' },
-  'from-beginning': { type: 'boolean', description: 'the same as --from earliest (kafka-console-consumer.sh\'s name)' },
+  'from-beginning': { type: 'boolean', description: "the same as --from earliest (kafka-console-consumer.sh's name)" },
   offset: { type: 'string', valueName: 'N', description: 'start at this offset of --partition, even if the group has a commit' },
-  timestamp: { type: 'string', valueName: 'MS', description: 'start at the first record stamped at or after MS, even if the group has a commit' },
+  timestamp: {
+    type: 'string',
+    valueName: 'MS',
+    description: 'start at the first record stamped at or after MS, even if the group has a commit',
+  },
   partition: { type: 'string', short: 'p', valueName: 'P', description: 'read only this partition' },
   max: { type: 'string', valueName: 'N', description: 'stop after N records' },
   follow: { type: 'boolean', short: 'f', description: 'keep waiting for new records (stop with Ctrl-C)' },
@@ -34,8 +43,8 @@ const HELP = formatHelp({
   description: [
     'Print the records of a topic in the data directory DIR, one value per line (like',
     'kafka-console-consumer.sh). Without --follow it stops at the end of what is there. A partition',
-    'the group has no commit for starts at --from: earliest by default (unlike Kafka\'s tool, whose',
-    'default is the end). --offset and --timestamp are explicit: they override the group\'s commit.',
+    "the group has no commit for starts at --from: earliest by default (unlike Kafka's tool, whose",
+    "default is the end). --offset and --timestamp are explicit: they override the group's commit.",
     'With --group, what stdout has written is committed at least once a second and when consume',
     'stops (at the end, --max, Ctrl-C, SIGTERM, a closed pipe), so the next run continues there; a',
     'record may be printed twice after a crash, never skipped. Without --group nothing is committed.',
@@ -66,7 +75,12 @@ export const consumeCommand: Command = {
     checkPositionals('consume', positionals, 'DIR', 1, 1)
     const dir = positionals[0]!
     const topic = checkTopicName('consume', values.topic)
-    const starts = [values.from !== undefined, values['from-beginning'], values.offset !== undefined, values.timestamp !== undefined].filter(Boolean).length
+    const starts = [
+      values.from !== undefined,
+      values['from-beginning'],
+      values.offset !== undefined,
+      values.timestamp !== undefined,
+    ].filter(Boolean).length
     if (starts > 1) throw new UsageError('use only one of --from, --from-beginning, --offset and --timestamp', 'consume')
     const from = values['from-beginning'] ? 'earliest' : (values.from ?? 'earliest')
     if (from !== 'earliest' && from !== 'latest') throw new UsageError(`--from must be earliest or latest, got '${from}'`, 'consume')
@@ -97,7 +111,8 @@ export const consumeCommand: Command = {
     // Checked before the engine opens, which takes the lock and writes checkpoints (an unreadable
     // topics.json is left to the engine to report).
     const topicsFile = readTopicsFile(dir)
-    if (topicsFile.error === null) checkTopicAndPartition(topicsFile.topics.find((entry) => entry.name === topic)?.config.partitions, settings, dir)
+    if (topicsFile.error === null)
+      checkTopicAndPartition(topicsFile.topics.find((entry) => entry.name === topic)?.config.partitions, settings, dir)
 
     const interrupt = new AbortController()
     let stoppedBy: 'signal' | 'stdout' | null = null
@@ -151,7 +166,10 @@ async function openUnlessOwned(dir: string, settings: ConsumeSettings, out: Outp
   const pid = readLockState(dir).holderPid
   const owner = typeof pid === 'number' ? `process ${pid}` : 'another process'
   if (settings.group !== null) {
-    throw new UsageError(`--group needs the owner of ${dir} (${owner}) to commit offsets: use a Kafka client through seglog serve (kcat -b 127.0.0.1:9092 -G ${settings.group} ${settings.topic}) or stop the owner`, 'consume')
+    throw new UsageError(
+      `--group needs the owner of ${dir} (${owner}) to commit offsets: use a Kafka client through seglog serve (kcat -b 127.0.0.1:9092 -G ${settings.group} ${settings.topic}) or stop the owner`,
+      'consume',
+    )
   }
   out.problem(`${dir} is owned by ${owner}; reading its files read-only`)
   return null
@@ -217,7 +235,8 @@ async function seekExplicitStart(engine: LogEngine, consumer: Consumer, settings
   if (offset !== undefined) {
     const log = engine.partition(topic, settings.partition!)
     if (offset < log.logStartOffset || offset > log.logEndOffset) {
-      const held = log.logEndOffset > log.logStartOffset ? `it holds offsets ${log.logStartOffset} to ${log.logEndOffset - 1}` : 'it holds no records'
+      const held =
+        log.logEndOffset > log.logStartOffset ? `it holds offsets ${log.logStartOffset} to ${log.logEndOffset - 1}` : 'it holds no records'
       throw new UsageError(`--offset ${offset} is outside ${topic}-${log.partition}: ${held} (log end ${log.logEndOffset})`, 'consume')
     }
     consumer.seek(topic, log.partition, offset)
@@ -231,7 +250,14 @@ async function seekExplicitStart(engine: LogEngine, consumer: Consumer, settings
   }
 }
 
-async function printRecords(consumer: Consumer, settings: ConsumeSettings, printed: PrintedPositions, interrupt: AbortSignal, out: Output, isAtEnd: () => boolean): Promise<void> {
+async function printRecords(
+  consumer: Consumer,
+  settings: ConsumeSettings,
+  printed: PrintedPositions,
+  interrupt: AbortSignal,
+  out: Output,
+  isAtEnd: () => boolean,
+): Promise<void> {
   let count = 0
   for await (const { partition, records } of consumer.batches()) {
     let nextOffset = -1
@@ -256,7 +282,8 @@ async function printRecords(consumer: Consumer, settings: ConsumeSettings, print
 /** Waits for stdout to write what it was handed; after an interrupt, only briefly. */
 async function settleWritten(out: Output, interrupt: AbortSignal): Promise<void> {
   const written = out.written()
-  if (!interrupt.aborted) await Promise.race([written, new Promise((resolve) => interrupt.addEventListener('abort', resolve, { once: true }))])
+  if (!interrupt.aborted)
+    await Promise.race([written, new Promise((resolve) => interrupt.addEventListener('abort', resolve, { once: true }))])
   if (interrupt.aborted) await Promise.race([written, new Promise((resolve) => setTimeout(resolve, SIGNAL_GRACE_MS))])
 }
 

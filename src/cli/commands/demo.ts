@@ -39,7 +39,9 @@ export const demoCommand: Command = {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-demo-'))
     try {
       out.line(`seglog demo: data directory ${dir}`)
-      out.line(`producing ${formatNumber(records)} JSON records of 100 bytes into topic demo-0 (4 partitions, lz4, 1 MiB batches), then consuming them with group demo-group…`)
+      out.line(
+        `producing ${formatNumber(records)} JSON records of 100 bytes into topic demo-0 (4 partitions, lz4, 1 MiB batches), then consuming them with group demo-group…`,
+      )
       out.line('')
       await out.flush()
       const result = await runProduceConsume({
@@ -60,7 +62,9 @@ export const demoCommand: Command = {
         keep: true,
         topicPrefix: 'demo',
       })
-      out.line(`read back and verified ${formatNumber(result.consume?.records ?? 0)} records (count and checksum), committed by group demo-group`)
+      out.line(
+        `read back and verified ${formatNumber(result.consume?.records ?? 0)} records (count and checksum), committed by group demo-group`,
+      )
       out.line('')
       out.line('== seglog inspect')
       await out.flush()

@@ -72,9 +72,8 @@ async function dumpIndexFile(file: string, kind: IndexKind, options: DumpOptions
     out.notice(`No ${path.basename(logFile)} beside ${file}: the entries were not checked against the log`)
     return findings.length === 0 ? 'clean' : 'problems'
   }
-  const probe = kind === 'offset'
-    ? new IndexProbe(index.entries as OffsetIndexEntry[], [])
-    : new IndexProbe([], index.entries as TimeIndexEntry[])
+  const probe =
+    kind === 'offset' ? new IndexProbe(index.entries as OffsetIndexEntry[], []) : new IndexProbe([], index.entries as TimeIndexEntry[])
   let hasProblems = false
   try {
     scanSegment(logFile, {
@@ -94,9 +93,10 @@ async function dumpIndexFile(file: string, kind: IndexKind, options: DumpOptions
     out.problem(`${file}: cannot verify the index: ${describeOpenFailure(logFile, error)}`)
     return 'problems'
   }
-  const findings = kind === 'offset'
-    ? checkOffsetIndex(index as DecodedIndex<OffsetIndexEntry>, probe)
-    : checkTimeIndex(index as DecodedIndex<TimeIndexEntry>, probe)
+  const findings =
+    kind === 'offset'
+      ? checkOffsetIndex(index as DecodedIndex<OffsetIndexEntry>, probe)
+      : checkTimeIndex(index as DecodedIndex<TimeIndexEntry>, probe)
   await out.flush()
   const { blocks, problems } = kafkaFindingLines(file, kind, findings, probe)
   for (const line of blocks) out.notice(line)
@@ -104,7 +104,12 @@ async function dumpIndexFile(file: string, kind: IndexKind, options: DumpOptions
   return findings.length === 0 && !hasProblems ? 'clean' : 'problems'
 }
 
-async function printEntries(index: DecodedIndex<OffsetIndexEntry> | DecodedIndex<TimeIndexEntry>, kind: IndexKind, options: DumpOptions, out: Output): Promise<void> {
+async function printEntries(
+  index: DecodedIndex<OffsetIndexEntry> | DecodedIndex<TimeIndexEntry>,
+  kind: IndexKind,
+  options: DumpOptions,
+  out: Output,
+): Promise<void> {
   for (let slot = 0; slot < index.listedCount; slot++) {
     const entry = index.entries[slot]!
     if (kind === 'offset') {
@@ -118,7 +123,14 @@ async function printEntries(index: DecodedIndex<OffsetIndexEntry> | DecodedIndex
   }
 }
 
-function reportSanity(file: string, kind: IndexKind, baseOffset: number, logSize: number | null, options: DumpOptions, out: Output): FileOutcome {
+function reportSanity(
+  file: string,
+  kind: IndexKind,
+  baseOffset: number,
+  logSize: number | null,
+  options: DumpOptions,
+  out: Output,
+): FileOutcome {
   const failure = sanityCheckIndex(file, kind, baseOffset, logSize)
   if (options.json) out.line(JSON.stringify({ type: 'sanity-check', file, passed: failure === null }))
   if (failure !== null) {

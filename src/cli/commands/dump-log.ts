@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { SeglogError } from '../../errors.js'
-import { IoError, wrapIo } from '../../log/errors.js'
+import { wrapIo } from '../../log/errors.js'
 import { describeOpenFailure } from '../../engine/inspect/open-failure.js'
 import { FileBatchReader } from '../../log/file-batch-reader.js'
 import { readControlRecord } from '../../record/control-record.js'
@@ -11,7 +11,13 @@ import type { DecodedRecord } from '../../record/record.js'
 import { damageOutcome } from '../../engine/segment-damage.js'
 import { parseQuarantineName } from '../../engine/inspect/file-names.js'
 import { findValidBatchAfter } from '../../engine/inspect/find-valid-batch.js'
-import { decodeOffsetsRecord, offsetsJson, offsetsKeyText, offsetsPayloadText, type OffsetsRecord } from '../../engine/inspect/offsets-decode.js'
+import {
+  decodeOffsetsRecord,
+  offsetsJson,
+  offsetsKeyText,
+  offsetsPayloadText,
+  type OffsetsRecord,
+} from '../../engine/inspect/offsets-decode.js'
 import type { Output } from '../output.js'
 import { describeDamageOutcome, segmentContextOf } from '../../engine/inspect/recovery-state.js'
 
@@ -56,7 +62,11 @@ export const dumpLogFile: FileDumper = async (file, options, out) => {
     out.line(JSON.stringify({ type: 'file', file, logStartOffset }))
   } else {
     out.line(`Dumping ${file}`)
-    out.line(logStartOffset === null ? 'Log starting offset: 0 (the file name does not start with a 20-digit offset)' : `Log starting offset: ${logStartOffset}`)
+    out.line(
+      logStartOffset === null
+        ? 'Log starting offset: 0 (the file name does not start with a 20-digit offset)'
+        : `Log starting offset: ${logStartOffset}`,
+    )
   }
   return dumpBatches(file, 'log', options, out)
 }
@@ -71,12 +81,22 @@ export const dumpLogFile: FileDumper = async (file, options, out) => {
 export const dumpQuarantineFile: FileDumper = async (file, options, out) => {
   const origin = parseQuarantineName(path.basename(file))
   if (options.json) {
-    out.line(JSON.stringify({ type: 'file', file, logStartOffset: baseOffsetOfFileName(file), quarantinedFrom: origin?.logName ?? null, quarantinedAt: origin?.position ?? null }))
+    out.line(
+      JSON.stringify({
+        type: 'file',
+        file,
+        logStartOffset: baseOffsetOfFileName(file),
+        quarantinedFrom: origin?.logName ?? null,
+        quarantinedAt: origin?.position ?? null,
+      }),
+    )
   } else {
     out.line(`Dumping ${file}`)
-    out.line(origin === null
-      ? 'Quarantined bytes (the name does not say where they were cut from)'
-      : `Quarantined bytes of ${origin.logName} from byte ${origin.position} (positions below are within this file)`)
+    out.line(
+      origin === null
+        ? 'Quarantined bytes (the name does not say where they were cut from)'
+        : `Quarantined bytes of ${origin.logName} from byte ${origin.position} (positions below are within this file)`,
+    )
   }
   return dumpBatches(file, 'quarantine', options, out)
 }
@@ -162,7 +182,8 @@ class LogFileDump {
         this.stopReason = `${error.reason} at byte ${error.position}: ${error.detail}`
         return null
       }
-      const where = error instanceof CorruptRecordError ? `; the batch at byte ${this.reader.position} and everything after it were not dumped` : ''
+      const where =
+        error instanceof CorruptRecordError ? `; the batch at byte ${this.reader.position} and everything after it were not dumped` : ''
       this.out.problem(error.message + where)
       this.problemCount++
       this.isStoppedByCorruption = true
@@ -226,9 +247,11 @@ class LogFileDump {
     if (!this.isStoppedByCorruption && trailingBytes > 0 && reader.end >= this.fileSize) {
       const position = reader.end - trailingBytes
       const reason = this.stopReason ?? 'partial batch'
-      out.line(this.options.json
-        ? JSON.stringify({ type: 'trailing', position, bytes: trailingBytes, ...(this.isQuarantine && { reason }) })
-        : `Found ${trailingBytes} invalid bytes at the end of ${path.basename(this.file)}${this.isQuarantine ? ` (from byte ${position}: ${reason})` : ''}`)
+      out.line(
+        this.options.json
+          ? JSON.stringify({ type: 'trailing', position, bytes: trailingBytes, ...(this.isQuarantine && { reason }) })
+          : `Found ${trailingBytes} invalid bytes at the end of ${path.basename(this.file)}${this.isQuarantine ? ` (from byte ${position}: ${reason})` : ''}`,
+      )
       const damage = this.isQuarantine ? null : this.describeTailDamage(position, trailingBytes)
       if (damage !== null) {
         out.problem(damage)
@@ -263,7 +286,8 @@ class LogFileDump {
     if (context !== null) {
       const { baseOffsets, slot, recoveryState } = context
       const isCutByRecovery = recoveryState === null || damageOutcome(recoveryState, baseOffsets, slot, this.nextOffset) === 'recovery-cuts'
-      if (slot < baseOffsets.length - 1 || !isCutByRecovery) return head + describeDamageOutcome(recoveryState, baseOffsets, slot, { position, nextOffset: this.nextOffset })
+      if (slot < baseOffsets.length - 1 || !isCutByRecovery)
+        return head + describeDamageOutcome(recoveryState, baseOffsets, slot, { position, nextOffset: this.nextOffset })
     }
     const validAt = findValidBatchAfter(this.file, position, this.reader.end, baseOffsetOfFileName(this.file) ?? 0)
     return validAt === null ? null : `${head}; not a torn write: a valid batch follows at byte ${validAt}`
@@ -292,13 +316,15 @@ class RecordShape {
 /** Kafka's magic-2 batch line (DumpLogSegments printBatchLevel), field for field. */
 export function batchLine(batch: RecordBatch, position: number, isValid: boolean): string {
   const horizon = batch.hasDeleteHorizon ? `OptionalLong[${batch.baseTimestamp}]` : 'OptionalLong.empty'
-  return `baseOffset: ${batch.baseOffset} lastOffset: ${batch.lastOffset} count: ${batch.recordCount}` +
+  return (
+    `baseOffset: ${batch.baseOffset} lastOffset: ${batch.lastOffset} count: ${batch.recordCount}` +
     ` baseSequence: ${batch.baseSequence} lastSequence: ${batch.lastSequence}` +
     ` producerId: ${batch.producerId} producerEpoch: ${batch.producerEpoch}` +
     ` partitionLeaderEpoch: ${batch.partitionLeaderEpoch} isTransactional: ${batch.isTransactional}` +
     ` isControl: ${batch.isControl} deleteHorizonMs: ${horizon}` +
     ` position: ${position} ${batch.timestampType}: ${batch.maxTimestamp} size: ${batch.sizeInBytes}` +
     ` magic: ${batch.magic} compresscodec: ${compressionNameOf(batch.compressionId)} crc: ${batch.crc} isvalid: ${isValid}`
+  )
 }
 
 /**
@@ -308,7 +334,8 @@ export function batchLine(batch: RecordBatch, position: number, isValid: boolean
 function recordLine(shape: RecordShape, record: DecodedRecord, printDataLog: boolean, offsets: OffsetsRecord | null): string {
   let headerKeys = ''
   for (let slot = 0; slot < record.headers.length; slot++) headerKeys += (slot === 0 ? '' : ',') + record.headers[slot]!.key
-  let line = `| offset: ${record.offset} ${shape.timestampType}: ${record.timestamp}` +
+  let line =
+    `| offset: ${record.offset} ${shape.timestampType}: ${record.timestamp}` +
     ` keySize: ${record.key === null ? -1 : record.key.length} valueSize: ${record.value === null ? -1 : record.value.length}` +
     ` sequence: ${shape.sequenceOf(record.offset)} headerKeys: [${headerKeys}]`
   if (shape.isControl) {

@@ -36,11 +36,13 @@ export const dumpSnapshotFile: FileDumper = async (file, options, out) => {
 /** Kafka's line: the producer fields, then the last batch's when there is one (note the space). */
 function snapshotLine(entry: SnapshotEntry): string {
   const txn = entry.currentTxnFirstOffset === null ? 'OptionalLong.empty' : `OptionalLong[${entry.currentTxnFirstOffset}]`
-  let line = `producerId: ${entry.producerId} producerEpoch: ${entry.producerEpoch} coordinatorEpoch: ${entry.coordinatorEpoch}` +
+  let line =
+    `producerId: ${entry.producerId} producerEpoch: ${entry.producerEpoch} coordinatorEpoch: ${entry.coordinatorEpoch}` +
     ` currentTxnFirstOffset: ${txn} lastTimestamp: ${entry.lastTimestamp} `
   const batch = entry.batch
   if (batch !== null) {
-    line += `firstSequence: ${batch.firstSequence} lastSequence: ${batch.lastSequence} lastOffset: ${batch.lastOffset}` +
+    line +=
+      `firstSequence: ${batch.firstSequence} lastSequence: ${batch.lastSequence} lastOffset: ${batch.lastOffset}` +
       ` offsetDelta: ${batch.offsetDelta} timestamp: ${batch.timestamp}`
   }
   return line

@@ -25,20 +25,23 @@ const DUMPERS: Readonly<Record<string, FileDumper>> = {
 const OPTIONS = {
   'deep-iteration': { type: 'boolean', description: 'print every record under its batch' },
   'print-data-log': { type: 'boolean', description: 'also print record keys and values as UTF-8 (implies --deep-iteration)' },
-  'offsets-decoder': { type: 'boolean', description: 'decode records as __consumer_offsets commits, in Kafka\'s JSON (implies --print-data-log)' },
+  'offsets-decoder': {
+    type: 'boolean',
+    description: "decode records as __consumer_offsets commits, in Kafka's JSON (implies --print-data-log)",
+  },
   'max-bytes': { type: 'string', valueName: 'N', description: 'read only the first N bytes of each file (64k, 1m also work)' },
-  'index-sanity-check': { type: 'boolean', description: 'index files: only run the engine\'s sanity checks and say whether they pass' },
+  'index-sanity-check': { type: 'boolean', description: "index files: only run the engine's sanity checks and say whether they pass" },
   'verify-index-only': { type: 'boolean', description: 'index files: only report entries that disagree with the .log beside them' },
-  json: { type: 'boolean', description: 'one JSON object per line instead of Kafka\'s text lines' },
+  json: { type: 'boolean', description: "one JSON object per line instead of Kafka's text lines" },
 } as const satisfies OptionSpecs
 
 const HELP = formatHelp({
   usage: 'seglog dump [options] FILE...',
   description: [
-    'Print segment files in the line format of Kafka\'s kafka-dump-log.sh, or as JSON lines with',
+    "Print segment files in the line format of Kafka's kafka-dump-log.sh, or as JSON lines with",
     '--json: the record batches of .log files (and of .quarantine files, the bytes recovery cut',
     'off), the entries of .index and .timeindex files checked against the .log beside them, and',
-    'the producers of .snapshot files. Files are read, never written, so a running engine\'s files',
+    "the producers of .snapshot files. Files are read, never written, so a running engine's files",
     'can be dumped. Batches whose CRC does not match print isvalid: false.',
   ].join('\n'),
   options: OPTIONS,
@@ -58,7 +61,7 @@ const HELP = formatHelp({
     '{"type":"time-index-entry"} per index entry, {"type":"producer"} per producer of a snapshot,',
     '{"type":"sanity-check"} with --index-sanity-check.',
     '',
-    'Exit status: 0 every file dumped cleanly (a partial batch at the very end of a partition\'s',
+    "Exit status: 0 every file dumped cleanly (a partial batch at the very end of a partition's",
     'last segment is reported but is not a failure: it is what a crash mid-append leaves, and',
     'recovery cuts it); 1 a bad CRC, corrupt data, a partial batch that is not such a torn write',
     '(in a segment that other segments follow, below the recovery point or after a clean shutdown,',
@@ -85,7 +88,11 @@ export const dumpCommand: Command = {
       verifyIndexOnly: values['verify-index-only'],
     }
     for (const file of positionals) {
-      if (isDirectory(file)) throw new UsageError(`${file} is a directory: seglog dump reads segment files (such as ${path.join(file, '*.log')}); seglog verify and seglog inspect read directories`, 'dump')
+      if (isDirectory(file))
+        throw new UsageError(
+          `${file} is a directory: seglog dump reads segment files (such as ${path.join(file, '*.log')}); seglog verify and seglog inspect read directories`,
+          'dump',
+        )
     }
     const out = new Output()
     let dumpedCount = 0

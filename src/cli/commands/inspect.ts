@@ -5,8 +5,25 @@ import type { Command } from '../command.js'
 import { classifyDir, describeDirArgument, describeNeitherKind, totalLogBytes } from '../../engine/inspect/data-dir.js'
 import { EXIT_OK, EXIT_PROBLEMS } from '../errors.js'
 import { Output } from '../output.js'
-import { fitTable, formatByteSetting, formatBytes, formatMsSetting, formatShare, formatTimestamp, shortenText, wrapText, type Column } from '../table.js'
-import { inspectDirectory, type CodecReport, type DataDirReport, type GroupReport, type PartitionDirReport, type PartitionReport } from '../../engine/inspect-directory.js'
+import {
+  fitTable,
+  formatByteSetting,
+  formatBytes,
+  formatMsSetting,
+  formatShare,
+  formatTimestamp,
+  shortenText,
+  wrapText,
+  type Column,
+} from '../table.js'
+import {
+  inspectDirectory,
+  type CodecReport,
+  type DataDirReport,
+  type GroupReport,
+  type PartitionDirReport,
+  type PartitionReport,
+} from '../../engine/inspect-directory.js'
 
 /**
  * `seglog inspect DIR`: a summary of a data directory (or of one partition directory), as aligned
@@ -38,7 +55,7 @@ const HELP = formatHelp({
     'Summarise a seglog data directory: its topics and their settings (topics.json), whether the',
     'last shutdown was clean, the checkpoints, per partition the segments, offset range, time range,',
     'records, bytes, index entries, compression, and any quarantine or leftover files, and the',
-    'consumer groups\' committed offsets with their lag (replayed from __consumer_offsets-0). DIR may',
+    "consumer groups' committed offsets with their lag (replayed from __consumer_offsets-0). DIR may",
     'also be one partition directory (TOPIC-PARTITION). Batch headers are read, record bodies are not',
     '(except those of the offsets log). Nothing is written and no lock is taken, so a directory a',
     'running engine owns can be inspected.',
@@ -49,8 +66,8 @@ const HELP = formatHelp({
     'seglog inspect --segments data',
     'seglog inspect --wide data | less -S',
     'seglog inspect data/orders-0',
-    'seglog inspect --json data | jq \'.partitions[] | {name, records, logEndOffset}\'',
-    'seglog inspect --json data | jq -c \'.groups[] | select(.lag > 0)\'',
+    "seglog inspect --json data | jq '.partitions[] | {name, records, logEndOffset}'",
+    "seglog inspect --json data | jq -c '.groups[] | select(.lag > 0)'",
   ],
   notes: [
     'Time ranges come from batch headers: the last timestamp is the largest batch max timestamp; the',
@@ -58,8 +75,8 @@ const HELP = formatHelp({
     'Compression shows the share of batches per codec; with --deep also the ratio of decompressed',
     'to stored bytes.',
     '',
-    'Consumer groups: LOG-END is the partition\'s log end from the scan; LAG the records from the',
-    'commit (or the log start, if later) to it, as the engine\'s describeGroup counts them.',
+    "Consumer groups: LOG-END is the partition's log end from the scan; LAG the records from the",
+    "commit (or the log start, if later) to it, as the engine's describeGroup counts them.",
     '',
     'Exit status: 0 the directory was read; 1 DIR is missing or not a seglog directory, or something',
     'in it could not be read (corrupt framing, an unparsable topics.json or checkpoint, a damaged',
@@ -136,8 +153,10 @@ function renderDataDir(report: DataDirReport, showSegments: boolean, view: View)
   view.out.line('')
   renderPartitions(report.partitions, view)
   const { totals } = report
-  view.out.line(`Total: ${plural(totals.partitions, 'partition')}, ${plural(totals.segments, 'segment')}, ${plural(totals.batches, 'batch', 'batches')}, ` +
-    `${plural(totals.records, 'record')}, ${formatBytes(totals.bytes)}`)
+  view.out.line(
+    `Total: ${plural(totals.partitions, 'partition')}, ${plural(totals.segments, 'segment')}, ${plural(totals.batches, 'batch', 'batches')}, ` +
+      `${plural(totals.records, 'record')}, ${formatBytes(totals.bytes)}`,
+  )
   renderGroups(report.groups, view)
   if (showSegments) {
     for (const partition of report.partitions) {
@@ -233,7 +252,10 @@ function renderTopics(report: DataDirReport, view: View): void {
 function flushText(flush: FlushPolicy | null): string {
   if (flush === null) return 'engine default'
   if (flush.mode !== 'interval') return flush.mode
-  const parts = [flush.ms === undefined ? null : formatMsSetting(flush.ms), flush.messages === undefined ? null : `${flush.messages} messages`]
+  const parts = [
+    flush.ms === undefined ? null : formatMsSetting(flush.ms),
+    flush.messages === undefined ? null : `${flush.messages} messages`,
+  ]
   return `interval ${parts.filter((part) => part !== null).join(' or ')}`
 }
 
@@ -356,11 +378,20 @@ function renderAttention(partitions: readonly PartitionReport[], dataDirLeftover
   for (const partition of partitions) {
     const at = (file: string): string => path.join(partition.name, file)
     for (const file of partition.quarantine) {
-      rows.push([at(file.file), formatBytes(file.bytes), `bytes recovery cut from ${file.cutFrom || 'a log'} at byte ${file.position} (seglog dump shows them)`])
+      rows.push([
+        at(file.file),
+        formatBytes(file.bytes),
+        `bytes recovery cut from ${file.cutFrom || 'a log'} at byte ${file.position} (seglog dump shows them)`,
+      ])
     }
     for (const [slot, segment] of partition.segmentList.entries()) {
       const isLast = slot === partition.segmentList.length - 1
-      if (segment.readError !== null) rows.push([at(segment.file), formatBytes(segment.bytes), 'unreadable from the byte named on stderr on; figures cover the bytes before it'])
+      if (segment.readError !== null)
+        rows.push([
+          at(segment.file),
+          formatBytes(segment.bytes),
+          'unreadable from the byte named on stderr on; figures cover the bytes before it',
+        ])
       else if (segment.trailingBytes > 0) rows.push([at(segment.file), formatBytes(segment.trailingBytes), trailingBytesNote(isLast)])
       for (const missing of segment.missingFiles) rows.push([at(missing), '', 'missing (the engine rebuilds it from the log on open)'])
     }
@@ -370,7 +401,15 @@ function renderAttention(partitions: readonly PartitionReport[], dataDirLeftover
   if (rows.length === 0) return
   view.out.line('')
   view.out.line('Files to look at')
-  printTable(view, [{ header: 'FILE', shorten: 'middle' }, { header: 'BYTES', isNumeric: true }, { header: 'WHAT', wraps: true }], rows)
+  printTable(
+    view,
+    [
+      { header: 'FILE', shorten: 'middle' },
+      { header: 'BYTES', isNumeric: true },
+      { header: 'WHAT', wraps: true },
+    ],
+    rows,
+  )
 }
 
 function orDash(value: number | null): string {

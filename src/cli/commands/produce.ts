@@ -31,10 +31,10 @@ const HELP = formatHelp({
   usage: 'seglog produce DIR --topic TOPIC [options] < input',
   description: [
     'Append records read from standard input to a topic of the data directory DIR, one record per',
-    'line (like kafka-console-producer.sh), through seglog\'s producer: batched, compressed and',
-    'partitioned like Kafka\'s (records with a key go to murmur2(key) % partitions). A record is',
+    "line (like kafka-console-producer.sh), through seglog's producer: batched, compressed and",
+    "partitioned like Kafka's (records with a key go to murmur2(key) % partitions). A record is",
     'appended at most --linger-ms after it was read, even while the input pauses',
-    '(tail -f app.log | seglog produce ...). The engine takes the directory\'s lock, so this fails',
+    "(tail -f app.log | seglog produce ...). The engine takes the directory's lock, so this fails",
     'at once if another engine owns DIR. DIR must be a seglog data directory; with --create it may',
     'also be missing or empty.',
   ].join('\n'),
@@ -77,14 +77,19 @@ export const produceCommand: Command = {
     const dir = positionals[0]!
     const topic = checkTopicName('produce', values.topic)
     const compression = values.compression ?? 'lz4'
-    if (!(compression in COMPRESSION_IDS)) throw new UsageError(`--compression must be one of ${Object.keys(COMPRESSION_IDS).join(', ')}`, 'produce')
+    if (!(compression in COMPRESSION_IDS))
+      throw new UsageError(`--compression must be one of ${Object.keys(COMPRESSION_IDS).join(', ')}`, 'produce')
     const flush = values.flush ?? 'sync'
     if (flush !== 'sync' && flush !== 'interval' && flush !== 'os') throw new UsageError('--flush must be sync, interval or os', 'produce')
-    if (values.binary && (values.headers || values['key-separator'] !== undefined)) throw new UsageError('--binary cannot be combined with --headers or --key-separator', 'produce')
+    if (values.binary && (values.headers || values['key-separator'] !== undefined))
+      throw new UsageError('--binary cannot be combined with --headers or --key-separator', 'produce')
     if (values['key-separator'] === '') throw new UsageError('--key-separator must not be empty', 'produce')
-    if (values.partitions !== undefined && !values.create) throw new UsageError('--partitions applies only with --create (seglog does not change the partition count of a topic)', 'produce')
-    const partitions = values.partitions === undefined ? undefined : parseIntegerOption('produce', 'partitions', values.partitions, 1, 100_000)
-    const lingerMs = values['linger-ms'] === undefined ? DEFAULT_LINGER_MS : parseIntegerOption('produce', 'linger-ms', values['linger-ms'], 0, 3_600_000)
+    if (values.partitions !== undefined && !values.create)
+      throw new UsageError('--partitions applies only with --create (seglog does not change the partition count of a topic)', 'produce')
+    const partitions =
+      values.partitions === undefined ? undefined : parseIntegerOption('produce', 'partitions', values.partitions, 1, 100_000)
+    const lingerMs =
+      values['linger-ms'] === undefined ? DEFAULT_LINGER_MS : parseIntegerOption('produce', 'linger-ms', values['linger-ms'], 0, 3_600_000)
 
     const out = new Output()
     const problem = describeDataDirProblem(dir, { mayCreate: values.create })
@@ -96,7 +101,8 @@ export const produceCommand: Command = {
     // mistyped topic or partition count leaves the directory exactly as it was.
     // (An unreadable topics.json is left to the engine to report.)
     const topicsFile = readTopicsFile(dir)
-    if (topicsFile.error === null) checkTopic(topic, topicsFile.topics.find((entry) => entry.name === topic)?.config.partitions, values.create, partitions, dir)
+    if (topicsFile.error === null)
+      checkTopic(topic, topicsFile.topics.find((entry) => entry.name === topic)?.config.partitions, values.create, partitions, dir)
 
     const stop = new AbortController()
     let stopSignal: NodeJS.Signals | null = null
@@ -108,7 +114,14 @@ export const produceCommand: Command = {
       const engine = await openEngine({ dir, flush, onWarning: (message) => out.problem(message) })
       try {
         await prepareTopic(engine, topic, values.create, partitions, dir)
-        const settings: ProduceSettings = { topic, compression: compression as CompressionName, lingerMs, isBinary: values.binary, keySeparator: values['key-separator'], hasHeaders: values.headers }
+        const settings: ProduceSettings = {
+          topic,
+          compression: compression as CompressionName,
+          lingerMs,
+          isBinary: values.binary,
+          keySeparator: values['key-separator'],
+          hasHeaders: values.headers,
+        }
         const { appended, error } = await appendInput(engine, settings, stop.signal, out)
         const what = `appended ${appended} record${appended === 1 ? '' : 's'} to ${topic}`
         if (error !== undefined) {
@@ -128,12 +141,21 @@ export const produceCommand: Command = {
 }
 
 /** Whether produce may write to `topic`, which has `existingPartitions` (undefined: no such topic). */
-function checkTopic(topic: string, existingPartitions: number | undefined, create: boolean, partitions: number | undefined, dir: string): void {
+function checkTopic(
+  topic: string,
+  existingPartitions: number | undefined,
+  create: boolean,
+  partitions: number | undefined,
+  dir: string,
+): void {
   if (topic === OFFSETS_TOPIC) throw new UsageError(`'${topic}' is seglog's internal topic; produce does not write to it`, 'produce')
   if (existingPartitions === undefined) {
     if (!create) throw new UsageError(`topic '${topic}' does not exist in ${dir} (add --create to create it)`, 'produce')
   } else if (partitions !== undefined && partitions !== existingPartitions) {
-    throw new UsageError(`topic '${topic}' already exists with ${existingPartitions} partition${existingPartitions === 1 ? '' : 's'}, not ${partitions} (seglog does not change the partition count)`, 'produce')
+    throw new UsageError(
+      `topic '${topic}' already exists with ${existingPartitions} partition${existingPartitions === 1 ? '' : 's'}, not ${partitions} (seglog does not change the partition count)`,
+      'produce',
+    )
   }
 }
 
@@ -149,7 +171,12 @@ async function prepareTopic(engine: LogEngine, topic: string, create: boolean, p
  * read waits at most `lingerMs` before it is sent, so a pausing input (`tail -f`) is appended as
  * it comes rather than in chunks of CHUNK_RECORDS. Returns what was appended and the first error.
  */
-async function appendInput(engine: LogEngine, settings: ProduceSettings, signal: AbortSignal, out: Output): Promise<{ appended: number; error: unknown }> {
+async function appendInput(
+  engine: LogEngine,
+  settings: ProduceSettings,
+  signal: AbortSignal,
+  out: Output,
+): Promise<{ appended: number; error: unknown }> {
   const { topic } = settings
   const producer = engine.producer({ compression: settings.compression, lingerMs: 5 })
   const inFlight: Promise<unknown>[] = []

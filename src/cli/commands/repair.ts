@@ -28,9 +28,9 @@ const HELP = formatHelp({
     'which recovery will not cut), or anywhere after a clean shutdown, the bytes from that batch to',
     'the end of its segment, and every later segment, move into quarantine files',
     '(<segment>.log.<byte>.quarantine, as recovery names them); the segment is cut after its last',
-    'valid batch, its indexes are rebuilt, and the partition\'s recovery point is lowered to the new',
+    "valid batch, its indexes are rebuilt, and the partition's recovery point is lowered to the new",
     'log end. Damage past the recovery point (a torn write) is left to the engine, which cuts it on',
-    'open. Takes the directory\'s lock: close the engine first. Lists what it will do and asks.',
+    "open. Takes the directory's lock: close the engine first. Lists what it will do and asks.",
   ].join('\n'),
   options: OPTIONS,
   examples: [
@@ -61,22 +61,29 @@ export const repairCommand: Command = {
     const isDryRun = values['dry-run']
     const canAsk = !values.json && process.stdin.isTTY === true && process.stderr.isTTY === true
     if (!isDryRun && !values.yes && !canAsk) {
-      throw new UsageError(`repair moves data into quarantine files: confirm with --yes (${values.json ? '--json cannot ask' : 'there is no terminal to ask on'}), or look first with --dry-run`, 'repair')
+      throw new UsageError(
+        `repair moves data into quarantine files: confirm with --yes (${values.json ? '--json cannot ask' : 'there is no terminal to ask on'}), or look first with --dry-run`,
+        'repair',
+      )
     }
     const out = new Output()
     const unusable = describeDirArgument(dir)
     if (unusable !== null) {
-      if (unusable.endsWith('is not a directory')) throw new UsageError(`${dir} is not a directory: seglog repair takes a data directory`, 'repair')
+      if (unusable.endsWith('is not a directory'))
+        throw new UsageError(`${dir} is not a directory: seglog repair takes a data directory`, 'repair')
       out.problem(unusable)
       return EXIT_PROBLEMS
     }
     let isPlanPrinted = false
-    const confirm = isDryRun || values.yes ? undefined : async (plan: RepairReport): Promise<boolean> => {
-      printRepairs(plan, out)
-      isPlanPrinted = true
-      await out.flush()
-      return ask(`Move the damaged data of ${countOf(plan.repairs.length, 'partition')} into quarantine files? [y/N] `)
-    }
+    const confirm =
+      isDryRun || values.yes
+        ? undefined
+        : async (plan: RepairReport): Promise<boolean> => {
+            printRepairs(plan, out)
+            isPlanPrinted = true
+            await out.flush()
+            return ask(`Move the damaged data of ${countOf(plan.repairs.length, 'partition')} into quarantine files? [y/N] `)
+          }
     const report = await repairDirectory(dir, { topic, partition, dryRun: isDryRun, confirm })
     if (values.json) {
       out.line(JSON.stringify(report))
@@ -85,7 +92,9 @@ export const repairCommand: Command = {
       printSummary(report, out)
     }
     for (const cut of report.recoveryCuts) {
-      out.notice(`note: ${cut.topic}-${cut.partition}: ${path.basename(cut.file)} at byte ${cut.position}: ${cut.bytes} bytes (${cut.reason}) at or past the recovery point; the engine's recovery cuts them off on open, into a quarantine file`)
+      out.notice(
+        `note: ${cut.topic}-${cut.partition}: ${path.basename(cut.file)} at byte ${cut.position}: ${cut.bytes} bytes (${cut.reason}) at or past the recovery point; the engine's recovery cuts them off on open, into a quarantine file`,
+      )
     }
     await out.flush()
     const isDeclined = !isDryRun && !report.applied && report.repairs.length > 0
@@ -96,10 +105,14 @@ export const repairCommand: Command = {
 function printRepairs(report: RepairReport, out: Output): void {
   for (const repair of report.repairs) {
     const { damage } = repair
-    out.line(`${repair.topic}-${repair.partition}: ${path.basename(damage.file)} at byte ${damage.position}: ${damage.reason} (${damage.detail})`)
+    out.line(
+      `${repair.topic}-${repair.partition}: ${path.basename(damage.file)} at byte ${damage.position}: ${damage.reason} (${damage.detail})`,
+    )
     out.line(`  ${whyNotCut(repair)}`)
     const { from, to } = repair.offsetsLost
-    out.line(`  the log will end at offset ${repair.newLogEndOffset}; offsets ${to > from ? `${from}..${to - 1}` : `from ${from}`} leave it and stay in the quarantine files`)
+    out.line(
+      `  the log will end at offset ${repair.newLogEndOffset}; offsets ${to > from ? `${from}..${to - 1}` : `from ${from}`} leave it and stay in the quarantine files`,
+    )
     for (const move of repair.quarantined) out.line(`  ${report.applied ? 'moved' : 'move'} ${describeMove(move)}`)
     if (repair.recoveryPoint > repair.newLogEndOffset) out.line(`  recovery point ${repair.recoveryPoint} -> ${repair.newLogEndOffset}`)
   }
@@ -112,7 +125,9 @@ function whyNotCut(repair: PartitionRepair): string {
 }
 
 function describeMove(move: QuarantineMove): string {
-  const what = move.isWholeSegment ? path.basename(move.file) : `${path.basename(move.file)} bytes ${move.position}..${move.position + move.bytes}`
+  const what = move.isWholeSegment
+    ? path.basename(move.file)
+    : `${path.basename(move.file)} bytes ${move.position}..${move.position + move.bytes}`
   const offsets = move.endOffset > move.firstOffset ? `, offsets ${move.firstOffset}..${move.endOffset - 1}` : ''
   return `${what} (${countOf(move.bytes, 'byte')}${offsets}) to ${path.basename(move.quarantineFile)}`
 }

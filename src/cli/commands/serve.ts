@@ -10,7 +10,12 @@ const OPTIONS = {
   host: { type: 'string', valueName: 'HOST', description: 'interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)' },
   port: { type: 'string', short: 'p', valueName: 'PORT', description: 'port to listen on (default 9092; 0 lets the system choose)' },
   flush: { type: 'string', valueName: 'MODE', description: 'sync (default), interval, interval:MS or os: when appends are fsynced' },
-  config: { type: 'string', short: 'c', valueName: 'FILE', description: 'a Kafka server.properties file (the keys seglog uses are in docs/server.md)' },
+  config: {
+    type: 'string',
+    short: 'c',
+    valueName: 'FILE',
+    description: 'a Kafka server.properties file (the keys seglog uses are in docs/server.md)',
+  },
   override: { type: 'string', valueName: 'KEY=VALUE', multiple: true, description: 'set one config key, over the file (may be repeated)' },
 } as const satisfies OptionSpecs
 
@@ -102,7 +107,9 @@ function parseFlush(value: string): FlushPolicy {
   if (value === 'sync' || value === 'os') return { mode: value }
   const match = /^interval(?::(\d+))?$/.exec(value)
   if (match === null) throw new UsageError(`--flush must be sync, interval, interval:MS or os, got '${value}'`, 'serve')
-  return match[1] === undefined ? { mode: 'interval', ms: 1000 } : { mode: 'interval', ms: parseIntegerOption('serve', 'flush', match[1], 1) }
+  return match[1] === undefined
+    ? { mode: 'interval', ms: 1000 }
+    : { mode: 'interval', ms: parseIntegerOption('serve', 'flush', match[1], 1) }
 }
 
 /** The config file and the --override entries (which win), read as Kafka broker configs. */
@@ -117,7 +124,8 @@ function readConfig(file: string | undefined, overrides: readonly string[]): Ser
     }
     return serveConfigFrom(properties)
   } catch (error) {
-    if (error instanceof InvalidArgumentError) throw new UsageError(file === undefined ? error.message : `${file}: ${error.message}`, 'serve')
+    if (error instanceof InvalidArgumentError)
+      throw new UsageError(file === undefined ? error.message : `${file}: ${error.message}`, 'serve')
     throw error
   }
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { CorruptMetadataError, SeglogError } from '../../errors.js'
-import { LOG_START_OFFSET_CHECKPOINT, parseCheckpoint, RECOVERY_POINT_CHECKPOINT } from '../../engine/checkpoint-file.js'
+import { parseCheckpoint } from '../../engine/checkpoint-file.js'
 import { CLEAN_SHUTDOWN_FILE } from '../../engine/log-engine.js'
 import { readTopicsText } from '../../engine/topics-file.js'
 import { checkpointEntryLine } from '../../format/checkpoint.js'
@@ -11,7 +11,16 @@ import { parsePartitionDirName, resolveTopicConfig, type TopicConfig } from '../
 import { IoError, wrapIo } from '../../log/errors.js'
 import { parseQuarantineName } from './file-names.js'
 import { SNAPSHOT_SUFFIX } from '../../log/producer-state.js'
-import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, QUARANTINE_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from '../../log/segment-files.js'
+import {
+  CLEANED_SUFFIX,
+  DELETED_SUFFIX,
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  parseOffsetFileName,
+  QUARANTINE_SUFFIX,
+  SWAP_SUFFIX,
+  TIME_INDEX_SUFFIX,
+} from '../../log/segment-files.js'
 
 /**
  * Reads the layout of a seglog data directory without touching it: no lock is taken, nothing is
@@ -21,13 +30,23 @@ import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFi
  * as `error` strings, not thrown: the commands report them and go on.
  */
 
-export { classifyDir, classifyDirOrNull, describeDataDirProblem, describeDirArgument, describeNeitherKind, type DirKind } from './dir-kind.js'
+export {
+  classifyDir,
+  classifyDirOrNull,
+  describeDataDirProblem,
+  describeDirArgument,
+  describeNeitherKind,
+  type DirKind,
+} from './dir-kind.js'
 
 /** Bytes of every `.log` file under a data or partition directory (for a progress bar). */
 export function totalLogBytes(dir: string, kind: DirKind): number {
-  const partitionDirs = kind === 'partition'
-    ? [dir]
-    : listDir(dir).filter((name) => parsePartitionDirName(name) !== null).map((name) => path.join(dir, name))
+  const partitionDirs =
+    kind === 'partition'
+      ? [dir]
+      : listDir(dir)
+          .filter((name) => parsePartitionDirName(name) !== null)
+          .map((name) => path.join(dir, name))
   let total = 0
   for (const partitionDir of partitionDirs) {
     let names: string[]
@@ -259,7 +278,8 @@ export function listPartitionFiles(dir: string): PartitionFiles {
   for (const name of names) {
     const parsed = parseOffsetFileName(name)
     if (parsed === null || (parsed.suffix !== INDEX_SUFFIX && parsed.suffix !== TIME_INDEX_SUFFIX)) continue
-    if (!files.names.has(name.slice(0, -parsed.suffix.length) + LOG_SUFFIX)) files.leftovers.push({ name, size: size(name), why: 'an index without its .log (the engine deletes it on open)' })
+    if (!files.names.has(name.slice(0, -parsed.suffix.length) + LOG_SUFFIX))
+      files.leftovers.push({ name, size: size(name), why: 'an index without its .log (the engine deletes it on open)' })
   }
   return files
 }

@@ -76,7 +76,8 @@ export function describeDataDirProblem(dir: string, options: { mayCreate: boolea
   const names = listNames(dir)
   if (options.mayCreate && names.length === 0) return null
   if (isDataDirListing(dir, names)) return null
-  if (classifyDirOrNull(dir) === 'partition') return `${dir} is a partition directory; give the data directory that holds it (${path.dirname(path.resolve(dir))})`
+  if (classifyDirOrNull(dir) === 'partition')
+    return `${dir} is a partition directory; give the data directory that holds it (${path.dirname(path.resolve(dir))})`
   return `${dir} is not a seglog data directory (no topics.json, no checkpoint files, no TOPIC-PARTITION directories with segment files)`
 }
 

@@ -39,7 +39,8 @@ export function findValidBatchAfter(file: string, from: number, end: number, min
         const position = start + at
         if (size < BATCH_HEADER_SIZE || size > DEFAULT_MAX_BATCH_BYTES || position + size > end) continue
         const baseOffset = chunk.readInt32BE(at + BASE_OFFSET_OFFSET) * 0x1_0000_0000 + chunk.readUInt32BE(at + BASE_OFFSET_OFFSET + 4)
-        if (baseOffset < minOffset || baseOffset - minOffset > MAX_RELATIVE_OFFSET || chunk.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET) < 0) continue
+        if (baseOffset < minOffset || baseOffset - minOffset > MAX_RELATIVE_OFFSET || chunk.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET) < 0)
+          continue
         const bytes = at + size <= length ? chunk.subarray(at, at + size) : readBatch(fd, file, position, size)
         if (new RecordBatch(bytes).isValid()) return position
       }

@@ -1,5 +1,14 @@
 import path from 'node:path'
-import { countEntries, isOffsetEntryAscending, OFFSET_ENTRY_SIZE, readOffsetEntryPosition, readOffsetEntryRelativeOffset, readTimeEntryRelativeOffset, readTimeEntryTimestamp, TIME_ENTRY_SIZE } from '../../format/index-entry.js'
+import {
+  countEntries,
+  isOffsetEntryAscending,
+  OFFSET_ENTRY_SIZE,
+  readOffsetEntryPosition,
+  readOffsetEntryRelativeOffset,
+  readTimeEntryRelativeOffset,
+  readTimeEntryTimestamp,
+  TIME_ENTRY_SIZE,
+} from '../../format/index-entry.js'
 import { CorruptIndexError } from '../../log/errors.js'
 import { OffsetIndex } from '../../log/offset-index.js'
 import { TimeIndex } from '../../log/time-index.js'
@@ -142,10 +151,16 @@ export function checkOffsetIndex(index: DecodedIndex<OffsetIndexEntry>, probe: I
     const entry = entries[slot]!
     const previous = entries[slot - 1]
     if (previous !== undefined && !isOffsetEntryAscending(entry.offset, entry.position, previous.offset, previous.position)) {
-      findings.push({ kind: 'not-ascending', slot, entry: `offset ${entry.offset}, position ${entry.position}`, previous: `offset ${previous.offset}, position ${previous.position}` })
+      findings.push({
+        kind: 'not-ascending',
+        slot,
+        entry: `offset ${entry.offset}, position ${entry.position}`,
+        previous: `offset ${previous.offset}, position ${previous.position}`,
+      })
     }
     const logOffset = probe.lastOffsetOfBatchAt(entry.position)
-    if (logOffset !== entry.offset) findings.push({ kind: 'offset-mismatch', slot, indexOffset: entry.offset, position: entry.position, logOffset: logOffset ?? null })
+    if (logOffset !== entry.offset)
+      findings.push({ kind: 'offset-mismatch', slot, indexOffset: entry.offset, position: entry.position, logOffset: logOffset ?? null })
   }
   pushTail(findings, index)
   return findings
@@ -162,7 +177,13 @@ export function checkTimeIndex(index: DecodedIndex<TimeIndexEntry>, probe: Index
     if (batch === undefined || batch.lastOffset !== entry.offset) {
       findings.push({ kind: 'offset-not-found', slot, indexOffset: entry.offset, logOffset: batch?.lastOffset ?? null })
     } else if (batch.maxTimestamp !== entry.timestamp) {
-      findings.push({ kind: 'timestamp-mismatch', slot, indexTimestamp: entry.timestamp, offset: entry.offset, logTimestamp: batch.maxTimestamp })
+      findings.push({
+        kind: 'timestamp-mismatch',
+        slot,
+        indexTimestamp: entry.timestamp,
+        offset: entry.offset,
+        logTimestamp: batch.maxTimestamp,
+      })
     }
     if (previous !== undefined && previous.timestamp >= entry.timestamp) {
       findings.push({ kind: 'timestamp-out-of-order', slot, indexTimestamp: entry.timestamp, previousTimestamp: previous.timestamp })
@@ -202,7 +223,13 @@ export function checkClosingTimeEntry(index: DecodedIndex<TimeIndexEntry>, segme
     return [{ kind: 'closing-entry', slot: 0, detail: `has no entries, but the segment's largest timestamp is ${segmentMaxTimestamp}` }]
   }
   if (last.timestamp === segmentMaxTimestamp) return []
-  return [{ kind: 'closing-entry', slot: count - 1, detail: `last entry (timestamp ${last.timestamp}, offset ${last.offset}) is not the segment's largest timestamp ${segmentMaxTimestamp}` }]
+  return [
+    {
+      kind: 'closing-entry',
+      slot: count - 1,
+      detail: `last entry (timestamp ${last.timestamp}, offset ${last.offset}) is not the segment's largest timestamp ${segmentMaxTimestamp}`,
+    },
+  ]
 }
 
 /**
@@ -215,7 +242,8 @@ export function describeFinding(file: string, kind: IndexKind, finding: IndexFin
   switch (finding.kind) {
     case 'offset-mismatch': {
       const entry = `entry ${finding.slot} (offset ${finding.indexOffset}, position ${finding.position})`
-      if (finding.logOffset !== null) return `${at}: ${entry} names offset ${finding.indexOffset}, but the batch at byte ${finding.position} ends at offset ${finding.logOffset}`
+      if (finding.logOffset !== null)
+        return `${at}: ${entry} names offset ${finding.indexOffset}, but the batch at byte ${finding.position} ends at offset ${finding.logOffset}`
       return `${at}: ${entry} ${whyNoBatch(finding.position, probe)}`
     }
     case 'not-ascending':
@@ -240,7 +268,8 @@ export function describeFinding(file: string, kind: IndexKind, finding: IndexFin
 function whyNoBatch(position: number, probe: IndexProbe | null): string {
   if (probe === null) return `points at byte ${position}, where no batch starts`
   if (position >= probe.logSize) return `points at byte ${position}, past the end of the ${probe.logSize}-byte log`
-  if (position >= probe.scannedBytes) return `points at byte ${position}, after the last whole batch the log could be read to (byte ${probe.scannedBytes})`
+  if (position >= probe.scannedBytes)
+    return `points at byte ${position}, after the last whole batch the log could be read to (byte ${probe.scannedBytes})`
   return `points at byte ${position}, where no batch starts`
 }
 
@@ -249,7 +278,12 @@ function whyNoBatch(position: number, probe: IndexProbe | null): string {
  * (`Mismatches in :<abs path>` and so on), plus `seglog:`-style lines (returned separately) for
  * what Kafka has no shape for. Kafka lists offset mismatches newest first; these are in index order.
  */
-export function kafkaFindingLines(file: string, kind: IndexKind, findings: readonly IndexFinding[], probe: IndexProbe | null): { blocks: string[]; problems: string[] } {
+export function kafkaFindingLines(
+  file: string,
+  kind: IndexKind,
+  findings: readonly IndexFinding[],
+  probe: IndexProbe | null,
+): { blocks: string[]; problems: string[] } {
   const absolute = path.resolve(file)
   const offsetMismatches: string[] = []
   const timestampMismatches: string[] = []

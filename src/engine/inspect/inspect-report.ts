@@ -4,7 +4,13 @@ import { OFFSETS_TOPIC } from '../../consumer/offset-store.js'
 import { SeglogError } from '../../errors.js'
 import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from '../../engine/checkpoint-file.js'
 import { parsePartitionDirName } from '../../engine/topic-config.js'
-import { countEntries, OFFSET_ENTRY_SIZE, readTimeEntryRelativeOffset, readTimeEntryTimestamp, TIME_ENTRY_SIZE } from '../../format/index-entry.js'
+import {
+  countEntries,
+  OFFSET_ENTRY_SIZE,
+  readTimeEntryRelativeOffset,
+  readTimeEntryTimestamp,
+  TIME_ENTRY_SIZE,
+} from '../../format/index-entry.js'
 import { segmentPaths } from '../../log/segment-files.js'
 import type { RecordBatch } from '../../record/record-batch.js'
 import {
@@ -25,8 +31,27 @@ import { describeOpenFailure } from './open-failure.js'
 import { OffsetsReplay, type GroupCommit } from './offsets-replay.js'
 import { fileSizeOrNull, scanSegment, type CodecFigures, type SegmentScan } from './segment-scan.js'
 
-import type { CheckpointReport, CodecReport, DataDirReport, GroupReport, InspectOptions, PartitionDirReport, PartitionReport, SegmentReport } from './report-types.js'
-export type { CheckpointReport, CodecReport, DataDirReport, GroupReport, InspectOptions, PartitionDirReport, PartitionReport, SegmentReport, TopicReport } from './report-types.js'
+import type {
+  CheckpointReport,
+  CodecReport,
+  DataDirReport,
+  GroupReport,
+  InspectOptions,
+  PartitionDirReport,
+  PartitionReport,
+  SegmentReport,
+} from './report-types.js'
+export type {
+  CheckpointReport,
+  CodecReport,
+  DataDirReport,
+  GroupReport,
+  InspectOptions,
+  PartitionDirReport,
+  PartitionReport,
+  SegmentReport,
+  TopicReport,
+} from './report-types.js'
 
 export function inspectDataDir(dir: string, options: InspectOptions): DataDirReport {
   const topicsFile = readTopicsFile(dir)
@@ -44,7 +69,9 @@ export function inspectDataDir(dir: string, options: InspectOptions): DataDirRep
   })
   const leftovers = [
     ...listDeletedTopicDirs(dir).map((name) => ({ file: name, why: 'an unfinished topic deletion (the engine finishes it on open)' })),
-    ...listDir(dir).filter((name) => name.endsWith('.tmp')).map((name) => ({ file: name, why: 'an unfinished atomic write (a crash mid-write, or one under way)' })),
+    ...listDir(dir)
+      .filter((name) => name.endsWith('.tmp'))
+      .map((name) => ({ file: name, why: 'an unfinished atomic write (a crash mid-write, or one under way)' })),
   ]
   return {
     type: 'data-dir',
@@ -123,7 +150,12 @@ function inspectPartition(
   }
   if (!entry.exists) return report
   const files = listPartitionFiles(entry.dir)
-  report.quarantine = files.quarantine.map((file) => ({ file: file.name, bytes: file.size, cutFrom: file.logName, position: file.position }))
+  report.quarantine = files.quarantine.map((file) => ({
+    file: file.name,
+    bytes: file.size,
+    cutFrom: file.logName,
+    position: file.position,
+  }))
   report.leftovers = files.leftovers.map((file) => ({ file: file.name, bytes: file.size, why: file.why }))
   report.snapshots = files.snapshots.map((file) => ({ file: file.name, offset: file.offset, bytes: file.size }))
   const codecs = new Map<string, CodecFigures>()
@@ -151,7 +183,13 @@ function inspectPartition(
   return report
 }
 
-function inspectSegment(dir: string, baseOffset: number, partitionCodecs: Map<string, CodecFigures>, options: InspectOptions, onBatch?: BatchSink): SegmentReport | null {
+function inspectSegment(
+  dir: string,
+  baseOffset: number,
+  partitionCodecs: Map<string, CodecFigures>,
+  options: InspectOptions,
+  onBatch?: BatchSink,
+): SegmentReport | null {
   const paths = segmentPaths(dir, baseOffset)
   let scan: SegmentScan
   try {
@@ -191,7 +229,10 @@ function inspectSegment(dir: string, baseOffset: number, partitionCodecs: Map<st
       time: countEntries(timeIndexSize ?? 0, TIME_ENTRY_SIZE).count,
     },
     timeIndexLastEntry: lastTimeEntry(paths.timeIndex, baseOffset),
-    missingFiles: [indexSize === null ? path.basename(paths.index) : null, timeIndexSize === null ? path.basename(paths.timeIndex) : null].filter((name) => name !== null),
+    missingFiles: [
+      indexSize === null ? path.basename(paths.index) : null,
+      timeIndexSize === null ? path.basename(paths.timeIndex) : null,
+    ].filter((name) => name !== null),
     trailingBytes: scan.trailingBytes,
     readError: scan.framingError?.message ?? null,
   }
@@ -252,7 +293,12 @@ function codecReports(codecs: ReadonlyMap<string, CodecFigures>, isDeep: boolean
   const ordered = [...codecs].sort(([, a], [, b]) => b.batches - a.batches)
   for (const [name, figures] of ordered) {
     const ratio = isDeep && figures.storedRecordsBytes > 0 ? figures.decodedRecordsBytes / figures.storedRecordsBytes : null
-    reports[name] = { batches: figures.batches, records: figures.records, bytes: figures.bytes, ratio: ratio === null ? null : Math.round(ratio * 100) / 100 }
+    reports[name] = {
+      batches: figures.batches,
+      records: figures.records,
+      bytes: figures.bytes,
+      ratio: ratio === null ? null : Math.round(ratio * 100) / 100,
+    }
   }
   return reports
 }
@@ -266,7 +312,12 @@ function lockJson(state: LockState): DataDirReport['lock'] {
 }
 
 function checkpointJson(checkpoint: CheckpointFile): CheckpointReport {
-  return { file: path.basename(checkpoint.file), exists: checkpoint.exists, error: checkpoint.error, entries: Object.fromEntries(checkpoint.entries) }
+  return {
+    file: path.basename(checkpoint.file),
+    exists: checkpoint.exists,
+    error: checkpoint.error,
+    entries: Object.fromEntries(checkpoint.entries),
+  }
 }
 
 function sum<T>(items: readonly T[], figure: (item: T) => number): number {

@@ -1,4 +1,10 @@
-import { decodeOffsetCommitValue, decodeOffsetKey, offsetsKeyVersion, type CommittedOffset, type OffsetKey } from '../../format/offset-commit.js'
+import {
+  decodeOffsetCommitValue,
+  decodeOffsetKey,
+  offsetsKeyVersion,
+  type CommittedOffset,
+  type OffsetKey,
+} from '../../format/offset-commit.js'
 import { SeglogError } from '../../errors.js'
 import { CorruptRecordError } from '../../record/errors.js'
 
@@ -12,7 +18,15 @@ import { CorruptRecordError } from '../../record/errors.js'
  */
 
 export type OffsetsRecord =
-  | { kind: 'commit'; keyVersion: number; key: OffsetKey; valueVersion: number; value: CommittedOffset; leaderEpoch: number | null; expireTimestamp: number | null }
+  | {
+      kind: 'commit'
+      keyVersion: number
+      key: OffsetKey
+      valueVersion: number
+      value: CommittedOffset
+      leaderEpoch: number | null
+      expireTimestamp: number | null
+    }
   | { kind: 'delete'; keyVersion: number; key: OffsetKey }
   /** A key version other than 0 and 1: group metadata (2) or a later record type, which seglog does not decode. */
   | { kind: 'unknown-type'; keyVersion: number }
@@ -33,7 +47,15 @@ export function decodeOffsetsRecord(key: Buffer | null, value: Buffer | null): O
   if (value === null) return { kind: 'delete', keyVersion, key: offsetKey }
   try {
     const { version, leaderEpoch, expireTimestamp, offset, metadata, commitTimestamp } = decodeOffsetCommitValue(value)
-    return { kind: 'commit', keyVersion, key: offsetKey, valueVersion: version, value: { offset, metadata, commitTimestamp }, leaderEpoch, expireTimestamp }
+    return {
+      kind: 'commit',
+      keyVersion,
+      key: offsetKey,
+      valueVersion: version,
+      value: { offset, metadata, commitTimestamp },
+      leaderEpoch,
+      expireTimestamp,
+    }
   } catch (error) {
     return { kind: 'error', key: offsetKey, message: undecodable('value', error) }
   }
@@ -49,9 +71,15 @@ function undecodable(part: 'key' | 'value', error: unknown): string {
 /** What Kafka prints after ` key: `, or the message that takes its place. */
 export function offsetsKeyText(record: OffsetsRecord, offset: number): string {
   switch (record.kind) {
-    case 'unknown-type': return `Unknown record type ${record.keyVersion} at offset ${offset}, skipping.`
-    case 'error': return `Error at offset ${offset}, skipping. ${record.message}`
-    default: return JSON.stringify({ type: String(record.keyVersion), data: { group: record.key.group, topic: record.key.topic, partition: record.key.partition } })
+    case 'unknown-type':
+      return `Unknown record type ${record.keyVersion} at offset ${offset}, skipping.`
+    case 'error':
+      return `Error at offset ${offset}, skipping. ${record.message}`
+    default:
+      return JSON.stringify({
+        type: String(record.keyVersion),
+        data: { group: record.key.group, topic: record.key.topic, partition: record.key.partition },
+      })
   }
 }
 
@@ -72,7 +100,10 @@ export function offsetsPayloadText(record: OffsetsRecord): string | null {
 }
 
 /** The extra fields of a `--json` record line. */
-export function offsetsJson(record: OffsetsRecord, offset: number): { offsetKey: OffsetKey | null; offsetCommit: (OffsetKey & CommittedOffset) | null; offsetsError: string | null } {
+export function offsetsJson(
+  record: OffsetsRecord,
+  offset: number,
+): { offsetKey: OffsetKey | null; offsetCommit: (OffsetKey & CommittedOffset) | null; offsetsError: string | null } {
   return {
     offsetKey: record.kind === 'unknown-type' ? null : record.key,
     offsetCommit: record.kind === 'commit' ? { ...record.key, ...record.value } : null,

@@ -31,18 +31,26 @@ export class OffsetsReplay {
   applyBatch(file: string, batch: RecordBatch, position: number): void {
     if (batch.isControl || batch.lastOffset < this.logStartOffset) return
     if (!batch.isValid()) {
-      this.onProblem(`${file} at byte ${position}: bad-crc in the offsets log batch of offsets ${batch.baseOffset}..${batch.lastOffset}; its commits are left out of the consumer groups`)
+      this.onProblem(
+        `${file} at byte ${position}: bad-crc in the offsets log batch of offsets ${batch.baseOffset}..${batch.lastOffset}; its commits are left out of the consumer groups`,
+      )
       return
     }
     try {
       for (const record of batch.records()) {
         if (record.offset < this.logStartOffset || record.key === null) continue
-        this.applyRecord(record.key, record.value, `${file}: the offsets record at offset ${record.offset} (in the batch at byte ${position})`)
+        this.applyRecord(
+          record.key,
+          record.value,
+          `${file}: the offsets record at offset ${record.offset} (in the batch at byte ${position})`,
+        )
       }
     } catch (error) {
       if (!(error instanceof SeglogError)) throw error
       const message = error instanceof CorruptRecordError ? error.inFile(file, position).message : error.message
-      this.onProblem(`${message}, in the offsets log batch at byte ${position}; its records from there on are left out of the consumer groups`)
+      this.onProblem(
+        `${message}, in the offsets log batch at byte ${position}; its records from there on are left out of the consumer groups`,
+      )
     }
   }
 

@@ -21,7 +21,10 @@ export function recoveryStateOf(partitionDir: string): RecoveryState | null {
   const partition = parsePartitionDirName(path.basename(path.resolve(partitionDir)))
   if (partition === null || classifyDirOrNull(dataDir) !== 'data') return null
   const recoveryPoints = readCheckpoint(dataDir, RECOVERY_POINT_CHECKPOINT).entries
-  return { isClean: readShutdownState(dataDir).isClean, recoveryPoint: recoveryPoints.get(checkpointKey(partition.topic, partition.partition)) ?? 0 }
+  return {
+    isClean: readShutdownState(dataDir).isClean,
+    recoveryPoint: recoveryPoints.get(checkpointKey(partition.topic, partition.partition)) ?? 0,
+  }
 }
 
 /** A `.log` file among the segments of its directory. */
@@ -46,7 +49,11 @@ export function segmentContextOf(logFile: string): SegmentContext | null {
   } catch {
     return null
   }
-  const baseOffsets = names.map((name) => parseOffsetFileName(name)).filter((name) => name?.suffix === LOG_SUFFIX).map((name) => name!.offset).sort((a, b) => a - b)
+  const baseOffsets = names
+    .map((name) => parseOffsetFileName(name))
+    .filter((name) => name?.suffix === LOG_SUFFIX)
+    .map((name) => name!.offset)
+    .sort((a, b) => a - b)
   const slot = baseOffsets.indexOf(parsed.offset)
   if (slot < 0) return null
   return { baseOffsets, slot, recoveryState: recoveryStateOf(dir) }
@@ -56,7 +63,12 @@ export function segmentContextOf(logFile: string): SegmentContext | null {
  * The end of the line reporting a partition's first damage: whether the engine's recovery cuts it
  * (and what else goes with it), or refuses and `seglog repair` is the way out.
  */
-export function describeDamageOutcome(state: RecoveryState | null, baseOffsets: readonly number[], slot: number, damage: SegmentDamageAt): string {
+export function describeDamageOutcome(
+  state: RecoveryState | null,
+  baseOffsets: readonly number[],
+  slot: number,
+  damage: SegmentDamageAt,
+): string {
   const later = baseOffsets.length - 1 - slot
   if (state === null) {
     return later > 0 ? `; not a torn write: ${offsetFileName(baseOffsets[slot + 1]!, LOG_SUFFIX)} follows this segment` : ''
@@ -67,7 +79,8 @@ export function describeDamageOutcome(state: RecoveryState | null, baseOffsets: 
     case 'below-recovery-point':
       return `; below the recovery point ${state.recoveryPoint} (fsynced, acknowledged data), so the engine will not cut this: it refuses to open the partition or fails reads here (seglog repair moves it to quarantine)`
     case 'recovery-cuts': {
-      if (later === 0) return `; at or past the recovery point ${state.recoveryPoint}: a torn write, which recovery cuts off into a quarantine file`
+      if (later === 0)
+        return `; at or past the recovery point ${state.recoveryPoint}: a torn write, which recovery cuts off into a quarantine file`
       const following = later === 1 ? 'the segment after it' : `the ${later} segments after it`
       return `; at or past the recovery point ${state.recoveryPoint}: recovery cuts the log here and moves the rest, with ${following}, into quarantine files`
     }

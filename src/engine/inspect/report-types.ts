@@ -79,7 +79,10 @@ export interface GroupReport {
   committedOffset: number
   /** The partition's log end from the scan; null when it has no segments here (a deleted topic). */
   logEndOffset: number | null
-  /** Records from the commit (or the log start, if that is later) to the log end, as the engine's describeGroup counts; null without a log end. */
+  /**
+   * Records from the commit (or the log start, if that is later) to the log end, as the engine's
+   * describeGroup counts; null without a log end.
+   */
   lag: number | null
   metadata: string
   commitTimestamp: number
@@ -123,4 +126,3 @@ export interface PartitionDirReport {
   dataDir: string | null
   partition: PartitionReport
 }
-

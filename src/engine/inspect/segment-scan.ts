@@ -109,7 +109,6 @@ interface DamageTracker {
   mark(position: number): string
 }
 
-
 export function scanSegment(file: string, options: ScanOptions): SegmentScan {
   const scan: SegmentScan = {
     file,
@@ -152,7 +151,9 @@ export function scanSegment(file: string, options: ScanOptions): SegmentScan {
       } catch (error) {
         if (!(error instanceof CorruptRecordError)) throw error
         scan.framingError = error
-        problem(`${error.message}; the batch at byte ${reader.position} and everything after it could not be read${damage.mark(reader.position)}`)
+        problem(
+          `${error.message}; the batch at byte ${reader.position} and everything after it could not be read${damage.mark(reader.position)}`,
+        )
         break
       }
       if (batch === null) break
@@ -171,7 +172,8 @@ export function scanSegment(file: string, options: ScanOptions): SegmentScan {
     if (scan.framingError === null && reader.trailingBytes > 0) {
       scan.trailingBytes = reader.trailingBytes
       const what = damage.mark(reader.position)
-      if (options.isVerifying) problem(`${file} at byte ${reader.position}: ${reader.trailingBytes} bytes of a partial batch at the end of the file${what}`)
+      if (options.isVerifying)
+        problem(`${file} at byte ${reader.position}: ${reader.trailingBytes} bytes of a partial batch at the end of the file${what}`)
     }
     if (options.probe !== undefined) {
       options.probe.scannedBytes = scan.validBytes
@@ -204,17 +206,22 @@ function checkBatch(
     const isValid = batch.isValid()
     if (!isValid) {
       scan.badCrcBatches++
-      lines.push(`${file} at byte ${position}: bad-crc (stored crc ${batch.crc} but the batch computes to ${batch.computeCrc()}), in the batch of offsets ${baseOffset}..${lastOffset}`)
+      lines.push(
+        `${file} at byte ${position}: bad-crc (stored crc ${batch.crc} but the batch computes to ${batch.computeCrc()}), in the batch of offsets ${baseOffset}..${lastOffset}`,
+      )
     }
     if (lastOffsetDelta < 0 || recordCount < 0 || recordCount > lastOffsetDelta + 1) {
       lines.push(`${file} at byte ${position}: the batch holds ${recordCount} records but its last offset delta is ${lastOffsetDelta}`)
     } else if (baseOffset < nextOffset) {
-      const rule = scan.batches === 0 && nextOffset === options.baseOffset
-        ? `lie below the segment's base offset ${options.baseOffset}`
-        : `do not follow offset ${nextOffset - 1}`
+      const rule =
+        scan.batches === 0 && nextOffset === options.baseOffset
+          ? `lie below the segment's base offset ${options.baseOffset}`
+          : `do not follow offset ${nextOffset - 1}`
       lines.push(`${file} at byte ${position}: batch offsets ${baseOffset}..${lastOffset} ${rule}`)
     } else if (lastOffset - options.baseOffset > MAX_RELATIVE_OFFSET) {
-      lines.push(`${file} at byte ${position}: offset ${lastOffset} is more than 2^31-1 above the segment's base offset ${options.baseOffset}`)
+      lines.push(
+        `${file} at byte ${position}: offset ${lastOffset} is more than 2^31-1 above the segment's base offset ${options.baseOffset}`,
+      )
     }
     // Segment.recover's checks: the record count is not one of them.
     if (!isValid || lastOffsetDelta < 0 || baseOffset < damage.nextOffset || lastOffset - options.baseOffset > MAX_RELATIVE_OFFSET) {
@@ -252,7 +259,13 @@ function earliestTimestamp(batch: RecordBatch): number {
   return batch.baseTimestamp
 }
 
-function countCodec(batch: RecordBatch, position: number, scan: SegmentScan, options: ScanOptions, problem: (message: string) => void): void {
+function countCodec(
+  batch: RecordBatch,
+  position: number,
+  scan: SegmentScan,
+  options: ScanOptions,
+  problem: (message: string) => void,
+): void {
   const name = compressionNameOf(batch.compressionId)
   let figures = scan.codecs.get(name)
   if (figures === undefined) {
@@ -283,7 +296,9 @@ function decodeRecords(batch: RecordBatch, position: number, lastOffset: number,
     let previous = batch.baseOffset - 1
     for (const record of batch.records()) {
       if (record.offset <= previous || record.offset > lastOffset) {
-        problem(`${file} at byte ${position}: record offset ${record.offset} is outside the batch's offsets ${batch.baseOffset}..${lastOffset} or does not ascend`)
+        problem(
+          `${file} at byte ${position}: record offset ${record.offset} is outside the batch's offsets ${batch.baseOffset}..${lastOffset} or does not ascend`,
+        )
         return
       }
       previous = record.offset

@@ -4,7 +4,15 @@ import { SeglogError } from '../../errors.js'
 import { decodeProducerSnapshot } from '../../format/producer-snapshot.js'
 import { wrapIo } from '../../log/errors.js'
 import { SNAPSHOT_SUFFIX } from '../../log/producer-state.js'
-import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, parseOffsetFileName, QUARANTINE_SUFFIX, segmentPaths, TIME_INDEX_SUFFIX } from '../../log/segment-files.js'
+import {
+  DELETED_SUFFIX,
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  parseOffsetFileName,
+  QUARANTINE_SUFFIX,
+  segmentPaths,
+  TIME_INDEX_SUFFIX,
+} from '../../log/segment-files.js'
 import { CorruptRecordError } from '../../record/errors.js'
 import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from '../checkpoint-file.js'
 import type { RecoveryState } from '../segment-damage.js'
@@ -96,7 +104,10 @@ export class Verifier {
     if (topicsFile.error !== null) this.problem(topicsFile.file, topicsFile.error)
     const partitions = listPartitions(dir, topicsFile.topics)
     if (!topicsFile.exists && partitions.length > 0) {
-      this.problem(topicsFile.file, `${topicsFile.file}: missing, but the directory holds partition directories (the engine ignores them without it)`)
+      this.problem(
+        topicsFile.file,
+        `${topicsFile.file}: missing, but the directory holds partition directories (the engine ignores them without it)`,
+      )
     }
     const isClean = readShutdownState(dir).isClean
     const recoveryPoints = readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT).entries
@@ -104,20 +115,31 @@ export class Verifier {
     for (const entry of partitions) {
       if (!entry.exists) {
         const topic = topicsFile.topics.find((candidate) => candidate.name === entry.topic)
-        this.problem(entry.dir, `${entry.dir}: missing: topics.json gives topic '${entry.topic}' ${topic?.config.partitions ?? '?'} partitions`)
+        this.problem(
+          entry.dir,
+          `${entry.dir}: missing: topics.json gives topic '${entry.topic}' ${topic?.config.partitions ?? '?'} partitions`,
+        )
         continue
       }
       if (!entry.isKnown && topicsFile.error === null) {
         const topic = topicsFile.topics.find((candidate) => candidate.name === entry.topic)
-        this.problem(entry.dir, topic === undefined
-          ? `${entry.dir}: topics.json has no topic '${entry.topic}' (the engine leaves this directory alone)`
-          : `${entry.dir}: topics.json gives topic '${entry.topic}' only ${topic.config.partitions} partitions (the engine leaves this directory alone)`)
+        this.problem(
+          entry.dir,
+          topic === undefined
+            ? `${entry.dir}: topics.json has no topic '${entry.topic}' (the engine leaves this directory alone)`
+            : `${entry.dir}: topics.json gives topic '${entry.topic}' only ${topic.config.partitions} partitions (the engine leaves this directory alone)`,
+        )
       }
       const key = checkpointKey(entry.topic, entry.partition)
       extents.set(key, this.verifyPartitionDir(entry.dir, { isClean, recoveryPoint: recoveryPoints.get(key) ?? 0 }))
     }
-    this.verifyCheckpoints(dir, extents, partitions.map((entry) => entry.name))
-    for (const name of listDeletedTopicDirs(dir)) this.note(`${path.join(dir, name)}: an unfinished topic deletion (the engine finishes it on open)`)
+    this.verifyCheckpoints(
+      dir,
+      extents,
+      partitions.map((entry) => entry.name),
+    )
+    for (const name of listDeletedTopicDirs(dir))
+      this.note(`${path.join(dir, name)}: an unfinished topic deletion (the engine finishes it on open)`)
   }
 
   private verifyCheckpoints(dir: string, extents: ReadonlyMap<string, PartitionExtent | null>, names: readonly string[]): void {
@@ -128,11 +150,15 @@ export class Verifier {
     }
     const known = new Set(names)
     this.forEachCheckpointEntry(recoveryPoints, known, extents, (offset, extent, where) => {
-      if (offset > extent.logEndOffset) this.problem(recoveryPoints.file, `${where}: recovery point ${offset} is past the log end offset ${extent.logEndOffset}`)
+      if (offset > extent.logEndOffset)
+        this.problem(recoveryPoints.file, `${where}: recovery point ${offset} is past the log end offset ${extent.logEndOffset}`)
     })
     this.forEachCheckpointEntry(logStarts, known, extents, (offset, extent, where) => {
       if (offset < extent.firstBaseOffset || offset > extent.logEndOffset) {
-        this.problem(logStarts.file, `${where}: log start offset ${offset} is outside the partition's offsets [${extent.firstBaseOffset}, ${extent.logEndOffset}] (first segment base, log end)`)
+        this.problem(
+          logStarts.file,
+          `${where}: log start offset ${offset} is outside the partition's offsets [${extent.firstBaseOffset}, ${extent.logEndOffset}] (first segment base, log end)`,
+        )
       }
     })
   }
@@ -172,7 +198,9 @@ export class Verifier {
     const extent = this.verifySegmentChain(dir, files.segments, { recoveryState, requireIndexes: true, allBaseOffsets: files.segments })
     for (const snapshot of files.snapshots) this.verifySnapshot(path.join(dir, snapshot.name))
     for (const file of files.quarantine) {
-      this.note(`${path.join(dir, file.name)}: ${file.size} bytes recovery cut from ${file.logName || 'a log'} at byte ${file.position} (seglog dump shows them)`)
+      this.note(
+        `${path.join(dir, file.name)}: ${file.size} bytes recovery cut from ${file.logName || 'a log'} at byte ${file.position} (seglog dump shows them)`,
+      )
     }
     for (const file of files.leftovers) this.note(`${path.join(dir, file.name)}: ${file.why}`)
     return extent
@@ -185,7 +213,11 @@ export class Verifier {
    * time index lacks the closing entry, so that check is skipped for it. The first damage of the
    * partition is described as the engine's next open will treat it (segment-damage.ts).
    */
-  private verifySegmentChain(dir: string, baseOffsets: readonly number[], options: { recoveryState: RecoveryState | null; requireIndexes: boolean; allBaseOffsets: readonly number[] }): PartitionExtent | null {
+  private verifySegmentChain(
+    dir: string,
+    baseOffsets: readonly number[],
+    options: { recoveryState: RecoveryState | null; requireIndexes: boolean; allBaseOffsets: readonly number[] },
+  ): PartitionExtent | null {
     const { allBaseOffsets, recoveryState } = options
     const lastBase = allBaseOffsets[allBaseOffsets.length - 1]!
     let nextOffset: number | null = null
@@ -195,13 +227,21 @@ export class Verifier {
       const logFile = segmentPaths(dir, baseOffset).log
       const slot = allBaseOffsets.indexOf(baseOffset)
       if (nextOffset !== null && baseOffset < nextOffset) {
-        this.problem(logFile, `${logFile}: base offset ${baseOffset} lies below the end of the segment before it (its last offset is ${nextOffset - 1})`)
+        this.problem(
+          logFile,
+          `${logFile}: base offset ${baseOffset} lies below the end of the segment before it (its last offset is ${nextOffset - 1})`,
+        )
       } else if (previous !== null && allBaseOffsets[slot - 1] === previous.baseOffset) {
         const gap = describeOffsetGap(previous.scan, logFile, baseOffset)
         if (gap !== null) this.problem(logFile, gap)
       }
-      const describeDamage = (damage: SegmentDamageAt): string => (isDamaged ? '' : describeDamageOutcome(recoveryState, allBaseOffsets, slot, damage))
-      const scan = this.verifySegment(dir, baseOffset, { isClosed: baseOffset !== lastBase || recoveryState?.isClean === true, requireIndexes: options.requireIndexes, describeDamage })
+      const describeDamage = (damage: SegmentDamageAt): string =>
+        isDamaged ? '' : describeDamageOutcome(recoveryState, allBaseOffsets, slot, damage)
+      const scan = this.verifySegment(dir, baseOffset, {
+        isClosed: baseOffset !== lastBase || recoveryState?.isClean === true,
+        requireIndexes: options.requireIndexes,
+        describeDamage,
+      })
       if (scan?.firstDamage != null) isDamaged = true
       if (scan !== null) nextOffset = Math.max(nextOffset ?? 0, scan.lastOffset === null ? baseOffset : scan.lastOffset + 1)
       previous = scan === null ? null : { baseOffset, scan }
@@ -209,7 +249,11 @@ export class Verifier {
     return nextOffset === null ? null : { firstBaseOffset: baseOffsets[0]!, logEndOffset: nextOffset }
   }
 
-  private verifySegment(dir: string, baseOffset: number, options: { isClosed: boolean; requireIndexes: boolean; describeDamage: (damage: SegmentDamageAt) => string }): SegmentScan | null {
+  private verifySegment(
+    dir: string,
+    baseOffset: number,
+    options: { isClosed: boolean; requireIndexes: boolean; describeDamage: (damage: SegmentDamageAt) => string },
+  ): SegmentScan | null {
     const paths = segmentPaths(dir, baseOffset)
     const offsetIndex = this.readIndex(paths.index, 'offset', baseOffset, options.requireIndexes)
     const timeIndex = this.readIndex(paths.timeIndex, 'time', baseOffset, options.requireIndexes)
@@ -230,7 +274,8 @@ export class Verifier {
     } catch (error) {
       if (!(error instanceof SeglogError)) throw error
       // Gone since the directory was listed: a running engine's retention deleted the segment.
-      if (fileSizeOrNull(paths.log) === null && fs.existsSync(paths.log + DELETED_SUFFIX)) this.note(`${paths.log}: deleted by the engine while being verified`)
+      if (fileSizeOrNull(paths.log) === null && fs.existsSync(paths.log + DELETED_SUFFIX))
+        this.note(`${paths.log}: deleted by the engine while being verified`)
       else this.problem(paths.log, describeOpenFailure(paths.log, error))
       return null
     }
@@ -240,12 +285,28 @@ export class Verifier {
     this.records += scan.records
     this.bytes += scan.fileSize
     const findings: Array<[string, string]> = []
-    if (offsetIndex !== null) findings.push(...checkOffsetIndex(offsetIndex, probe).map((finding): [string, string] => [paths.index, describeFinding(paths.index, 'offset', finding, probe)]))
+    if (offsetIndex !== null)
+      findings.push(
+        ...checkOffsetIndex(offsetIndex, probe).map((finding): [string, string] => [
+          paths.index,
+          describeFinding(paths.index, 'offset', finding, probe),
+        ]),
+      )
     if (timeIndex !== null) {
-      findings.push(...checkTimeIndex(timeIndex, probe).map((finding): [string, string] => [paths.timeIndex, describeFinding(paths.timeIndex, 'time', finding, probe)]))
+      findings.push(
+        ...checkTimeIndex(timeIndex, probe).map((finding): [string, string] => [
+          paths.timeIndex,
+          describeFinding(paths.timeIndex, 'time', finding, probe),
+        ]),
+      )
       // The segment's largest timestamp is only known when every byte of it was read.
       if (options.isClosed && scan.framingError === null && scan.trailingBytes === 0) {
-        findings.push(...checkClosingTimeEntry(timeIndex, scan.maxTimestamp).map((finding): [string, string] => [paths.timeIndex, describeFinding(paths.timeIndex, 'time', finding, probe)]))
+        findings.push(
+          ...checkClosingTimeEntry(timeIndex, scan.maxTimestamp).map((finding): [string, string] => [
+            paths.timeIndex,
+            describeFinding(paths.timeIndex, 'time', finding, probe),
+          ]),
+        )
       }
     }
     for (const [file, finding] of findings) this.problem(file, finding)
@@ -253,7 +314,12 @@ export class Verifier {
   }
 
   /** An index file's entries, or null if it is missing (a problem, or a note for a lone file). */
-  private readIndex<K extends IndexKind>(file: string, kind: K, baseOffset: number, isRequired: boolean): (K extends 'offset' ? DecodedIndex<OffsetIndexEntry> : DecodedIndex<TimeIndexEntry>) | null {
+  private readIndex<K extends IndexKind>(
+    file: string,
+    kind: K,
+    baseOffset: number,
+    isRequired: boolean,
+  ): (K extends 'offset' ? DecodedIndex<OffsetIndexEntry> : DecodedIndex<TimeIndexEntry>) | null {
     let bytes: Buffer
     try {
       bytes = wrapIo('read', file, () => fs.readFileSync(file))
@@ -272,7 +338,11 @@ export class Verifier {
     try {
       decodeProducerSnapshot(wrapIo('read', file, () => fs.readFileSync(file)))
     } catch (error) {
-      if (error instanceof CorruptRecordError) return this.problem(file, `${error.inFile(file, 0).message}: the engine ignores this producer snapshot and rebuilds the state from the log`)
+      if (error instanceof CorruptRecordError)
+        return this.problem(
+          file,
+          `${error.inFile(file, 0).message}: the engine ignores this producer snapshot and rebuilds the state from the log`,
+        )
       if (!(error instanceof SeglogError)) throw error
       // Removed meanwhile: the engine keeps only the newest snapshots.
       if (fileSizeOrNull(file) !== null) this.problem(file, describeOpenFailure(file, error))
@@ -296,20 +366,36 @@ export class Verifier {
         else this.verifySnapshot(file)
       } else if (parsed !== null && [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX].includes(parsed.suffix)) {
         const dir = path.dirname(file)
-        if (fileSizeOrNull(path.join(dir, parsed.suffix === LOG_SUFFIX ? name : name.slice(0, -parsed.suffix.length) + LOG_SUFFIX)) === null) {
-          this.problem(file, `cannot read ${parsed.suffix === LOG_SUFFIX ? file : `${file}: its log ${name.slice(0, -parsed.suffix.length) + LOG_SUFFIX}`}: no such file or directory`)
+        if (
+          fileSizeOrNull(path.join(dir, parsed.suffix === LOG_SUFFIX ? name : name.slice(0, -parsed.suffix.length) + LOG_SUFFIX)) === null
+        ) {
+          this.problem(
+            file,
+            `cannot read ${parsed.suffix === LOG_SUFFIX ? file : `${file}: its log ${name.slice(0, -parsed.suffix.length) + LOG_SUFFIX}`}: no such file or directory`,
+          )
           continue
         }
         const bases = segmentsByDir.get(dir) ?? new Set()
         bases.add(parsed.offset)
         segmentsByDir.set(dir, bases)
       } else {
-        this.problem(file, `${file}: seglog verify reads directories and .log, .index, .timeindex and .snapshot files named <20-digit offset>.<suffix>`)
+        this.problem(
+          file,
+          `${file}: seglog verify reads directories and .log, .index, .timeindex and .snapshot files named <20-digit offset>.<suffix>`,
+        )
       }
     }
     for (const [dir, bases] of segmentsByDir) {
-      const allBases = listDir(dir).map((name) => parseOffsetFileName(name)).filter((parsed) => parsed?.suffix === LOG_SUFFIX).map((parsed) => parsed!.offset).sort((a, b) => a - b)
-      this.verifySegmentChain(dir, [...bases].sort((a, b) => a - b), { recoveryState: recoveryStateOf(dir), requireIndexes: false, allBaseOffsets: allBases })
+      const allBases = listDir(dir)
+        .map((name) => parseOffsetFileName(name))
+        .filter((parsed) => parsed?.suffix === LOG_SUFFIX)
+        .map((parsed) => parsed!.offset)
+        .sort((a, b) => a - b)
+      this.verifySegmentChain(
+        dir,
+        [...bases].sort((a, b) => a - b),
+        { recoveryState: recoveryStateOf(dir), requireIndexes: false, allBaseOffsets: allBases },
+      )
     }
   }
 }

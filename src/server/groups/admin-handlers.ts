@@ -24,7 +24,7 @@ function describe(groups: GroupCoordinator, groupId: string): DescribedGroup {
     groupId,
     groupState: group.state,
     protocolType: group.protocolType ?? '',
-    protocolData: isStable ? group.protocolName ?? '' : '',
+    protocolData: isStable ? (group.protocolName ?? '') : '',
     members: [...group.members.values()].map((member) => ({
       memberId: member.memberId,
       groupInstanceId: member.groupInstanceId,
@@ -46,7 +46,10 @@ export const describeGroupsHandler: ApiHandler<'DescribeGroups'> = {
     if (!groups.isRunning) return describeGroupsHandler.errorResponse(request, K.COORDINATOR_NOT_AVAILABLE, context)
     return { throttleTimeMs: 0, groups: request.groups.map((groupId) => describe(groups, groupId)) }
   },
-  errorResponse: (request, errorCode) => ({ throttleTimeMs: 0, groups: request.groups.map((groupId) => ({ errorCode, groupId, groupState: '', protocolType: '', protocolData: '', members: [] })) }),
+  errorResponse: (request, errorCode) => ({
+    throttleTimeMs: 0,
+    groups: request.groups.map((groupId) => ({ errorCode, groupId, groupState: '', protocolType: '', protocolData: '', members: [] })),
+  }),
 }
 
 export const listGroupsHandler: ApiHandler<'ListGroups'> = {

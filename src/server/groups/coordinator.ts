@@ -52,7 +52,8 @@ export class GroupCoordinator {
     const fail = (errorCode: number): Promise<JoinResult> => Promise.resolve(joinError(errorCode, request.memberId))
     if (!this.isActive) return fail(K.COORDINATOR_NOT_AVAILABLE)
     if (request.groupId === '') return fail(K.INVALID_GROUP_ID)
-    if (request.sessionTimeoutMs < this.settings.minSessionTimeoutMs || request.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) return fail(K.INVALID_SESSION_TIMEOUT)
+    if (request.sessionTimeoutMs < this.settings.minSessionTimeoutMs || request.sessionTimeoutMs > this.settings.maxSessionTimeoutMs)
+      return fail(K.INVALID_SESSION_TIMEOUT)
     const isUnknown = request.memberId === ''
     let group = this.find(request.groupId)
     if (group === undefined) {
@@ -75,7 +76,10 @@ export class GroupCoordinator {
       const oldMemberId = group.staticMembers.get(request.groupInstanceId)
       if (oldMemberId !== undefined) return this.rejoinStaticMember(group, request, oldMemberId, memberId, respond)
     } else if (request.requireKnownMemberId) {
-      group.pendingMembers.set(memberId, this.clock.setTimeout(() => this.expirePendingMember(group, memberId), request.sessionTimeoutMs))
+      group.pendingMembers.set(
+        memberId,
+        this.clock.setTimeout(() => this.expirePendingMember(group, memberId), request.sessionTimeoutMs),
+      )
       return respond(joinError(K.MEMBER_ID_REQUIRED, memberId))
     }
     this.addMemberAndRebalance(group, request, memberId, respond)
@@ -84,7 +88,8 @@ export class GroupCoordinator {
   private joinKnownMember(group: Group, request: JoinRequest, respond: (result: JoinResult) => void): void {
     const memberId = request.memberId
     if (group.state === 'Dead') return respond(joinError(K.COORDINATOR_NOT_AVAILABLE, memberId))
-    if (!group.supportsProtocols(request.protocolType, request.protocols)) return respond(joinError(K.INCONSISTENT_GROUP_PROTOCOL, memberId))
+    if (!group.supportsProtocols(request.protocolType, request.protocols))
+      return respond(joinError(K.INCONSISTENT_GROUP_PROTOCOL, memberId))
     if (group.pendingMembers.has(memberId)) {
       this.clock.clearTimeout(group.pendingMembers.get(memberId))
       group.pendingMembers.delete(memberId)
@@ -101,14 +106,21 @@ export class GroupCoordinator {
         if (member.matches(request.protocols)) return respond(group.joinResultFor(member))
         return this.updateMemberAndRebalance(group, member, request, respond)
       case 'Stable':
-        if (group.isLeader(memberId) || !member.matches(request.protocols)) return this.updateMemberAndRebalance(group, member, request, respond)
+        if (group.isLeader(memberId) || !member.matches(request.protocols))
+          return this.updateMemberAndRebalance(group, member, request, respond)
         return respond(group.joinResultFor(member))
       default:
         return respond(joinError(K.UNKNOWN_MEMBER_ID, memberId))
     }
   }
 
-  private rejoinStaticMember(group: Group, request: JoinRequest, oldMemberId: string, memberId: string, respond: (result: JoinResult) => void): void {
+  private rejoinStaticMember(
+    group: Group,
+    request: JoinRequest,
+    oldMemberId: string,
+    memberId: string,
+    respond: (result: JoinResult) => void,
+  ): void {
     const old = group.members.get(oldMemberId)!
     // The process that held the instance id before is fenced: its waiting calls end now.
     old.awaitingJoin?.(joinError(K.FENCED_INSTANCE_ID, oldMemberId))
@@ -128,7 +140,16 @@ export class GroupCoordinator {
 
   private addMemberAndRebalance(group: Group, request: JoinRequest, memberId: string, respond: (result: JoinResult) => void): void {
     const rebalanceTimeoutMs = request.rebalanceTimeoutMs > 0 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs
-    const member = new Member(memberId, request.groupInstanceId, request.clientId, request.clientHost, request.sessionTimeoutMs, rebalanceTimeoutMs, request.protocolType, request.protocols)
+    const member = new Member(
+      memberId,
+      request.groupInstanceId,
+      request.clientId,
+      request.clientHost,
+      request.sessionTimeoutMs,
+      rebalanceTimeoutMs,
+      request.protocolType,
+      request.protocols,
+    )
     group.add(member, respond)
     if (group.state === 'PreparingRebalance' && group.generationId === 0) group.hasNewMemberJoined = true
     this.maybePrepareRebalance(group, `member ${memberId} joined`)
@@ -207,7 +228,9 @@ export class GroupCoordinator {
       return this.scheduleJoin(group, 'normal', group.rebalanceTimeoutMs())
     }
     group.initNextGeneration()
-    this.log(`group ${group.groupId}: generation ${group.generationId} ${group.state === 'Empty' ? 'is empty' : `has ${group.members.size} member${group.members.size === 1 ? '' : 's'}`}`)
+    this.log(
+      `group ${group.groupId}: generation ${group.generationId} ${group.state === 'Empty' ? 'is empty' : `has ${group.members.size} member${group.members.size === 1 ? '' : 's'}`}`,
+    )
     for (const member of group.members.values()) {
       const respond = member.awaitingJoin
       if (respond === null) continue
@@ -221,7 +244,10 @@ export class GroupCoordinator {
     const checked = this.checkMember(request)
     if (typeof checked === 'number') return Promise.resolve(syncError(checked))
     const { group, member } = checked
-    if ((request.protocolType !== null && request.protocolType !== group.protocolType) || (request.protocolName !== null && request.protocolName !== group.protocolName)) {
+    if (
+      (request.protocolType !== null && request.protocolType !== group.protocolType) ||
+      (request.protocolName !== null && request.protocolName !== group.protocolName)
+    ) {
       return Promise.resolve(syncError(K.INCONSISTENT_GROUP_PROTOCOL))
     }
     switch (group.state) {
@@ -283,11 +309,17 @@ export class GroupCoordinator {
     return { group, member }
   }
 
-  leave(groupId: string, leaving: readonly { memberId: string; groupInstanceId: string | null }[]): { errorCode: number; members: { memberId: string; groupInstanceId: string | null; errorCode: number }[] } {
+  leave(
+    groupId: string,
+    leaving: readonly { memberId: string; groupInstanceId: string | null }[],
+  ): { errorCode: number; members: { memberId: string; groupInstanceId: string | null; errorCode: number }[] } {
     if (!this.isActive) return { errorCode: K.COORDINATOR_NOT_AVAILABLE, members: [] }
     const group = this.find(groupId)
     if (group?.state === 'Dead') return { errorCode: K.COORDINATOR_NOT_AVAILABLE, members: [] }
-    const members = leaving.map((identity) => ({ ...identity, errorCode: group === undefined ? K.UNKNOWN_MEMBER_ID : this.leaveOne(group, identity.memberId, identity.groupInstanceId) }))
+    const members = leaving.map((identity) => ({
+      ...identity,
+      errorCode: group === undefined ? K.UNKNOWN_MEMBER_ID : this.leaveOne(group, identity.memberId, identity.groupInstanceId),
+    }))
     return { errorCode: K.NONE, members }
   }
 

@@ -81,8 +81,12 @@ export class Member {
 
   /** Same protocols, in the same order, with the same metadata: a rejoin that changes nothing. */
   matches(protocols: readonly Protocol[]): boolean {
-    return protocols.length === this.protocols.length
-      && protocols.every((protocol, slot) => protocol.name === this.protocols[slot]!.name && protocol.metadata.equals(this.protocols[slot]!.metadata))
+    return (
+      protocols.length === this.protocols.length &&
+      protocols.every(
+        (protocol, slot) => protocol.name === this.protocols[slot]!.name && protocol.metadata.equals(this.protocols[slot]!.metadata),
+      )
+    )
   }
 
   metadataFor(protocolName: string): Buffer {
@@ -143,7 +147,8 @@ export class Group {
     const member = this.members.get(memberId)
     if (member === undefined) return
     this.members.delete(memberId)
-    if (member.groupInstanceId !== null && this.staticMembers.get(member.groupInstanceId) === memberId) this.staticMembers.delete(member.groupInstanceId)
+    if (member.groupInstanceId !== null && this.staticMembers.get(member.groupInstanceId) === memberId)
+      this.staticMembers.delete(member.groupInstanceId)
     if (this.isLeader(memberId)) this.leaderId = this.members.keys().next().value ?? null
   }
 
@@ -180,7 +185,9 @@ export class Group {
   candidateProtocols(): string[] {
     const members = [...this.members.values()]
     if (members.length === 0) return []
-    return members[0]!.protocols.map((protocol) => protocol.name).filter((name) => members.every((member) => member.protocols.some((protocol) => protocol.name === name)))
+    return members[0]!.protocols
+      .map((protocol) => protocol.name)
+      .filter((name) => members.every((member) => member.protocols.some((protocol) => protocol.name === name)))
   }
 
   supportsProtocols(protocolType: string, protocols: readonly Protocol[]): boolean {
@@ -230,7 +237,11 @@ export class Group {
   /** Every member with its metadata for the selected protocol (what the leader assigns from). */
   memberMetadata(): JoinResult['members'] {
     const protocolName = this.protocolName ?? ''
-    return [...this.members.values()].map((member) => ({ memberId: member.memberId, groupInstanceId: member.groupInstanceId, metadata: member.metadataFor(protocolName) }))
+    return [...this.members.values()].map((member) => ({
+      memberId: member.memberId,
+      groupInstanceId: member.groupInstanceId,
+      metadata: member.metadataFor(protocolName),
+    }))
   }
 
   joinResultFor(member: Member, options: { skipAssignment?: boolean } = {}): JoinResult {

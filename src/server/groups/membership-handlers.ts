@@ -22,11 +22,15 @@ function joinResponse(result: JoinResult, version: number): ResponseInputOf<'Joi
     generationId: result.generationId,
     protocolType: result.protocolType,
     // A non-nullable string before v7.
-    protocolName: version >= 7 ? result.protocolName : result.protocolName ?? '',
+    protocolName: version >= 7 ? result.protocolName : (result.protocolName ?? ''),
     leader: result.leaderId,
     skipAssignment: version >= 9 && result.skipAssignment,
     memberId: result.memberId,
-    members: result.members.map((member) => ({ memberId: member.memberId, groupInstanceId: member.groupInstanceId, metadata: member.metadata })),
+    members: result.members.map((member) => ({
+      memberId: member.memberId,
+      groupInstanceId: member.groupInstanceId,
+      metadata: member.metadata,
+    })),
   }
 }
 
@@ -51,11 +55,30 @@ export const joinGroupHandler: ApiHandler<'JoinGroup'> = {
     })
     return joinResponse(result, context.apiVersion)
   },
-  errorResponse: (request, errorCode, context) => joinResponse({ errorCode, generationId: -1, protocolType: null, protocolName: null, leaderId: '', memberId: request.memberId, members: [], skipAssignment: false }, context.apiVersion),
+  errorResponse: (request, errorCode, context) =>
+    joinResponse(
+      {
+        errorCode,
+        generationId: -1,
+        protocolType: null,
+        protocolName: null,
+        leaderId: '',
+        memberId: request.memberId,
+        members: [],
+        skipAssignment: false,
+      },
+      context.apiVersion,
+    ),
 }
 
 function syncResponse(result: SyncResult): ResponseInputOf<'SyncGroup'> {
-  return { throttleTimeMs: 0, errorCode: result.errorCode, protocolType: result.protocolType, protocolName: result.protocolName, assignment: result.assignment }
+  return {
+    throttleTimeMs: 0,
+    errorCode: result.errorCode,
+    protocolType: result.protocolType,
+    protocolName: result.protocolName,
+    assignment: result.assignment,
+  }
 }
 
 export const syncGroupHandler: ApiHandler<'SyncGroup'> = {
@@ -64,15 +87,17 @@ export const syncGroupHandler: ApiHandler<'SyncGroup'> = {
   maxVersion: 5,
   isExclusive: false,
   async handle(request, context) {
-    return syncResponse(await context.broker.groups.sync({
-      groupId: request.groupId,
-      generationId: request.generationId,
-      memberId: request.memberId,
-      groupInstanceId: request.groupInstanceId,
-      protocolType: request.protocolType,
-      protocolName: request.protocolName,
-      assignments: request.assignments,
-    }))
+    return syncResponse(
+      await context.broker.groups.sync({
+        groupId: request.groupId,
+        generationId: request.generationId,
+        memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId,
+        protocolType: request.protocolType,
+        protocolName: request.protocolName,
+        assignments: request.assignments,
+      }),
+    )
   },
   errorResponse: (_request, errorCode) => ({ throttleTimeMs: 0, errorCode, assignment: Buffer.alloc(0) }),
 }
@@ -93,10 +118,16 @@ export const leaveGroupHandler: ApiHandler<'LeaveGroup'> = {
   isExclusive: false,
   handle(request, context) {
     // v0-2 name one member by id; v3+ a batch of members by id or group.instance.id.
-    const leaving = context.apiVersion >= 3 ? request.members.map((member) => ({ memberId: member.memberId, groupInstanceId: member.groupInstanceId })) : [{ memberId: request.memberId, groupInstanceId: null }]
+    const leaving =
+      context.apiVersion >= 3
+        ? request.members.map((member) => ({ memberId: member.memberId, groupInstanceId: member.groupInstanceId }))
+        : [{ memberId: request.memberId, groupInstanceId: null }]
     const result = context.broker.groups.leave(request.groupId, leaving)
     if (context.apiVersion >= 3) return { throttleTimeMs: 0, errorCode: result.errorCode, members: result.members }
-    return { throttleTimeMs: 0, errorCode: result.errorCode !== KafkaErrorCode.NONE ? result.errorCode : result.members[0]?.errorCode ?? KafkaErrorCode.NONE }
+    return {
+      throttleTimeMs: 0,
+      errorCode: result.errorCode !== KafkaErrorCode.NONE ? result.errorCode : (result.members[0]?.errorCode ?? KafkaErrorCode.NONE),
+    }
   },
   errorResponse: (request, errorCode) => ({ throttleTimeMs: 0, errorCode, members: [] }),
 }

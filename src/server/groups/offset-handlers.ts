@@ -20,7 +20,13 @@ type OffsetCommitResponse = ResponseInputOf<'OffsetCommit'>
 function commitResponse(request: RequestOf<'OffsetCommit'>, codeOf: (topic: string, partition: number) => number): OffsetCommitResponse {
   return {
     throttleTimeMs: 0,
-    topics: request.topics.map((topic) => ({ name: topic.name, partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode: codeOf(topic.name, partition.partitionIndex) })) })),
+    topics: request.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((partition) => ({
+        partitionIndex: partition.partitionIndex,
+        errorCode: codeOf(topic.name, partition.partitionIndex),
+      })),
+    })),
   }
 }
 
@@ -52,9 +58,21 @@ export const offsetCommitHandler: ApiHandler<'OffsetCommit'> = {
     const entries = []
     for (const topic of request.topics) {
       for (const partition of topic.partitions) {
-        const code = partitionCommitError(broker, topic.name, partition.partitionIndex, partition.committedOffset, partition.committedMetadata)
+        const code = partitionCommitError(
+          broker,
+          topic.name,
+          partition.partitionIndex,
+          partition.committedOffset,
+          partition.committedMetadata,
+        )
         codes.set(`${topic.name}\u0000${partition.partitionIndex}`, code)
-        if (code === K.NONE) entries.push({ topic: topic.name, partition: partition.partitionIndex, offset: partition.committedOffset, metadata: partition.committedMetadata ?? '' })
+        if (code === K.NONE)
+          entries.push({
+            topic: topic.name,
+            partition: partition.partitionIndex,
+            offset: partition.committedOffset,
+            metadata: partition.committedMetadata ?? '',
+          })
       }
     }
     let writeError: number = K.NONE
@@ -74,17 +92,36 @@ export const offsetCommitHandler: ApiHandler<'OffsetCommit'> = {
   errorResponse: (request, errorCode) => commitResponse(request, () => errorCode),
 }
 
-type FetchTopic = { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; metadata: string | null; errorCode: number }[] }
+type FetchTopic = {
+  name: string
+  partitions: {
+    partitionIndex: number
+    committedOffset: number
+    committedLeaderEpoch: number
+    metadata: string | null
+    errorCode: number
+  }[]
+}
 
 /** One group's committed offsets: those asked for (-1 where none), or all of them when topics is null. */
-function fetchOffsets(broker: Broker, groupId: string, topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null): FetchTopic[] {
+function fetchOffsets(
+  broker: Broker,
+  groupId: string,
+  topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
+): FetchTopic[] {
   const store = broker.engine.offsets
   if (topics === null) {
     const byTopic = new Map<string, FetchTopic>()
     for (const row of store.describeGroup(groupId)) {
       let topic = byTopic.get(row.topic)
       if (topic === undefined) byTopic.set(row.topic, (topic = { name: row.topic, partitions: [] }))
-      topic.partitions.push({ partitionIndex: row.partition, committedOffset: row.committedOffset!, committedLeaderEpoch: -1, metadata: row.metadata, errorCode: K.NONE })
+      topic.partitions.push({
+        partitionIndex: row.partition,
+        committedOffset: row.committedOffset!,
+        committedLeaderEpoch: -1,
+        metadata: row.metadata,
+        errorCode: K.NONE,
+      })
     }
     return [...byTopic.values()]
   }
@@ -92,13 +129,28 @@ function fetchOffsets(broker: Broker, groupId: string, topics: readonly { name: 
     name: topic.name,
     partitions: topic.partitionIndexes.map((partitionIndex) => {
       const committed = store.fetch(groupId, topic.name, partitionIndex)
-      return { partitionIndex, committedOffset: committed?.offset ?? -1, committedLeaderEpoch: -1, metadata: committed?.metadata ?? '', errorCode: K.NONE }
+      return {
+        partitionIndex,
+        committedOffset: committed?.offset ?? -1,
+        committedLeaderEpoch: -1,
+        metadata: committed?.metadata ?? '',
+        errorCode: K.NONE,
+      }
     }),
   }))
 }
 
 function withError(topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null, errorCode: number): FetchTopic[] {
-  return (topics ?? []).map((topic) => ({ name: topic.name, partitions: topic.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })) }))
+  return (topics ?? []).map((topic) => ({
+    name: topic.name,
+    partitions: topic.partitionIndexes.map((partitionIndex) => ({
+      partitionIndex,
+      committedOffset: -1,
+      committedLeaderEpoch: -1,
+      metadata: '',
+      errorCode,
+    })),
+  }))
 }
 
 export const offsetFetchHandler: ApiHandler<'OffsetFetch'> = {
@@ -113,16 +165,21 @@ export const offsetFetchHandler: ApiHandler<'OffsetFetch'> = {
     if (context.apiVersion >= 8) {
       return {
         throttleTimeMs: 0,
-        groups: request.groups.map((group) => ({ groupId: group.groupId, errorCode, topics: isRunning ? fetchOffsets(broker, group.groupId, group.topics) : [] })),
+        groups: request.groups.map((group) => ({
+          groupId: group.groupId,
+          errorCode,
+          topics: isRunning ? fetchOffsets(broker, group.groupId, group.topics) : [],
+        })),
       }
     }
     if (!isRunning) return offsetFetchHandler.errorResponse(request, errorCode, context)
     return { throttleTimeMs: 0, errorCode: K.NONE, topics: fetchOffsets(broker, request.groupId, request.topics) }
   },
-  errorResponse: (request, errorCode, context) => (context.apiVersion >= 8
-    ? { throttleTimeMs: 0, groups: request.groups.map((group) => ({ groupId: group.groupId, errorCode, topics: [] })) }
-    // v0-1 have no top-level error: each partition carries it.
-    : { throttleTimeMs: 0, errorCode, topics: withError(request.topics, errorCode) }),
+  errorResponse: (request, errorCode, context) =>
+    context.apiVersion >= 8
+      ? { throttleTimeMs: 0, groups: request.groups.map((group) => ({ groupId: group.groupId, errorCode, topics: [] })) }
+      : // v0-1 have no top-level error: each partition carries it.
+        { throttleTimeMs: 0, errorCode, topics: withError(request.topics, errorCode) },
 }
 
 export const offsetDeleteHandler: ApiHandler<'OffsetDelete'> = {
@@ -147,7 +204,9 @@ export const offsetDeleteHandler: ApiHandler<'OffsetDelete'> = {
       }
     }
     const isKept = (topic: string): boolean => subscribed === null || subscribed.has(topic)
-    const doomed = request.topics.filter((topic) => !isKept(topic.name)).flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.name, partition: partition.partitionIndex })))
+    const doomed = request.topics
+      .filter((topic) => !isKept(topic.name))
+      .flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.name, partition: partition.partitionIndex })))
     let writeError: number = K.NONE
     try {
       if (doomed.length > 0) await broker.engine.offsets.deleteOffsets(request.groupId, doomed)
@@ -159,7 +218,10 @@ export const offsetDeleteHandler: ApiHandler<'OffsetDelete'> = {
       throttleTimeMs: 0,
       topics: request.topics.map((topic) => ({
         name: topic.name,
-        partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode: isKept(topic.name) ? K.GROUP_SUBSCRIBED_TO_TOPIC : writeError })),
+        partitions: topic.partitions.map((partition) => ({
+          partitionIndex: partition.partitionIndex,
+          errorCode: isKept(topic.name) ? K.GROUP_SUBSCRIBED_TO_TOPIC : writeError,
+        })),
       })),
     }
   },

@@ -5,7 +5,18 @@ import { KafkaErrorCode } from '../error-codes.js'
 import { kafkaCodeFor } from '../error-mapping.js'
 import { isInternalTopic } from '../partitions.js'
 import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
-import { BUILT_IN_DEFAULTS, ConfigSource, configSourceOf, ConfigType, kafkaConfigsOf, TOPIC_CONFIG_NAMES, TopicConfigError, topicChangesFromKafka, topicConfigName, type KafkaConfigMap } from '../topic-configs.js'
+import {
+  BUILT_IN_DEFAULTS,
+  ConfigSource,
+  configSourceOf,
+  ConfigType,
+  kafkaConfigsOf,
+  TOPIC_CONFIG_NAMES,
+  TopicConfigError,
+  topicChangesFromKafka,
+  topicConfigName,
+  type KafkaConfigMap,
+} from '../topic-configs.js'
 import { engineDefaults } from './topics.js'
 
 /**
@@ -29,7 +40,10 @@ type ConfigEntry = NonNullable<DescribeResult['configs']>[number]
 type DescribeResource = DescribeConfigsRequest['resources'][number]
 
 class ResourceError extends Error {
-  constructor(readonly errorCode: number, message: string) {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
     super(message)
   }
 }
@@ -41,16 +55,46 @@ function describeTopic(broker: Broker, name: string, request: DescribeConfigsReq
   return TOPIC_CONFIG_NAMES.map((entry) => {
     const value = values.get(entry.name)!
     const source = configSourceOf(entry.name, value, defaults, BUILT_IN_DEFAULTS)
-    return configEntry(entry.name, value, source, entry.fixed !== undefined || isInternalTopic(name), entry.type, entry.documentation, request, version)
+    return configEntry(
+      entry.name,
+      value,
+      source,
+      entry.fixed !== undefined || isInternalTopic(name),
+      entry.type,
+      entry.documentation,
+      request,
+      version,
+    )
   })
 }
 
 function describeBroker(broker: Broker, name: string, request: DescribeConfigsRequest, version: number): ConfigEntry[] {
-  if (name !== '' && name !== String(broker.settings.nodeId)) throw new ResourceError(KafkaErrorCode.INVALID_REQUEST, `this is broker ${broker.settings.nodeId}, not '${name}'`)
-  return brokerConfigs(broker).map((entry) => configEntry(entry.name, entry.value, entry.isDefault ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG, true, entry.type, entry.documentation, request, version))
+  if (name !== '' && name !== String(broker.settings.nodeId))
+    throw new ResourceError(KafkaErrorCode.INVALID_REQUEST, `this is broker ${broker.settings.nodeId}, not '${name}'`)
+  return brokerConfigs(broker).map((entry) =>
+    configEntry(
+      entry.name,
+      entry.value,
+      entry.isDefault ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG,
+      true,
+      entry.type,
+      entry.documentation,
+      request,
+      version,
+    ),
+  )
 }
 
-function configEntry(name: string, value: string, source: number, readOnly: boolean, type: number, documentation: string, request: DescribeConfigsRequest, version: number): ConfigEntry {
+function configEntry(
+  name: string,
+  value: string,
+  source: number,
+  readOnly: boolean,
+  type: number,
+  documentation: string,
+  request: DescribeConfigsRequest,
+  version: number,
+): ConfigEntry {
   return {
     name,
     value,
@@ -71,7 +115,11 @@ function describeResource(broker: Broker, resource: DescribeResource, request: D
     let configs: ConfigEntry[]
     if (resource.resourceType === RESOURCE_TOPIC) configs = describeTopic(broker, resource.resourceName, request, version)
     else if (resource.resourceType === RESOURCE_BROKER) configs = describeBroker(broker, resource.resourceName, request, version)
-    else throw new ResourceError(KafkaErrorCode.INVALID_REQUEST, `resource type ${resource.resourceType} has no configs here (topics: 2, brokers: 4)`)
+    else
+      throw new ResourceError(
+        KafkaErrorCode.INVALID_REQUEST,
+        `resource type ${resource.resourceType} has no configs here (topics: 2, brokers: 4)`,
+      )
     const keys = resource.configurationKeys
     if (keys !== null && keys.length > 0) configs = configs.filter((entry) => keys.includes(entry.name ?? ''))
     return { ...base, errorCode: KafkaErrorCode.NONE, errorMessage: null, configs }
@@ -86,10 +134,19 @@ export const describeConfigsHandler: ApiHandler<'DescribeConfigs'> = {
   minVersion: 0,
   maxVersion: 4,
   isExclusive: false,
-  handle: (request, context) => ({ throttleTimeMs: 0, results: request.resources.map((resource) => describeResource(context.broker, resource, request, context.apiVersion)) }),
+  handle: (request, context) => ({
+    throttleTimeMs: 0,
+    results: request.resources.map((resource) => describeResource(context.broker, resource, request, context.apiVersion)),
+  }),
   errorResponse: (request, errorCode) => ({
     throttleTimeMs: 0,
-    results: request.resources.map((resource) => ({ errorCode, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] })),
+    results: request.resources.map((resource) => ({
+      errorCode,
+      errorMessage: null,
+      resourceType: resource.resourceType,
+      resourceName: resource.resourceName,
+      configs: [],
+    })),
   }),
 }
 
@@ -105,7 +162,8 @@ async function alterTopic(broker: Broker, name: string, map: KafkaConfigMap, val
   const changes = topicChangesFromKafka(map, engineDefaults(broker))
   if (validateOnly) {
     const next: Record<string, unknown> = { ...broker.engine.topicConfig(name) }
-    for (const [key, value] of Object.entries(changes)) next[key] = value === null ? broker.engine.topicDefaults[key as keyof TopicConfigChanges] : value
+    for (const [key, value] of Object.entries(changes))
+      next[key] = value === null ? broker.engine.topicDefaults[key as keyof TopicConfigChanges] : value
     resolveTopicConfig(next, broker.engine.topicDefaults)
     return
   }
@@ -114,18 +172,27 @@ async function alterTopic(broker: Broker, name: string, map: KafkaConfigMap, val
 }
 
 /** Runs one resource's alteration, turning every refusal into its error code. */
-async function alterResource(broker: Broker, resourceType: number, resourceName: string, change: (current: KafkaConfigMap) => KafkaConfigMap, validateOnly: boolean): Promise<AlterResult> {
+async function alterResource(
+  broker: Broker,
+  resourceType: number,
+  resourceName: string,
+  change: (current: KafkaConfigMap) => KafkaConfigMap,
+  validateOnly: boolean,
+): Promise<AlterResult> {
   const result = (errorCode: number, errorMessage: string | null): AlterResult => ({ errorCode, errorMessage, resourceType, resourceName })
-  if (resourceType === RESOURCE_BROKER) return result(KafkaErrorCode.INVALID_REQUEST, 'broker configs are read-only here: set them in the server\'s config file')
+  if (resourceType === RESOURCE_BROKER)
+    return result(KafkaErrorCode.INVALID_REQUEST, "broker configs are read-only here: set them in the server's config file")
   if (resourceType !== RESOURCE_TOPIC) return result(KafkaErrorCode.INVALID_REQUEST, `resource type ${resourceType} has no configs here`)
-  if (!broker.engine.hasTopic(resourceName)) return result(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${resourceName}' does not exist`)
+  if (!broker.engine.hasTopic(resourceName))
+    return result(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${resourceName}' does not exist`)
   if (isInternalTopic(resourceName)) return result(KafkaErrorCode.POLICY_VIOLATION, `the settings of '${resourceName}' are fixed`)
   try {
     const current = kafkaConfigsOf(broker.engine.topicConfig(resourceName), broker.engine.flushPolicy)
     await alterTopic(broker, resourceName, change(current), validateOnly)
     return result(KafkaErrorCode.NONE, null)
   } catch (error) {
-    if (error instanceof TopicConfigError || error instanceof ResourceError) return result(error instanceof ResourceError ? error.errorCode : KafkaErrorCode.INVALID_CONFIG, error.message)
+    if (error instanceof TopicConfigError || error instanceof ResourceError)
+      return result(error instanceof ResourceError ? error.errorCode : KafkaErrorCode.INVALID_CONFIG, error.message)
     const code = kafkaCodeFor(error)
     return result(code === KafkaErrorCode.INVALID_REQUEST ? KafkaErrorCode.INVALID_CONFIG : code, (error as Error).message)
   }
@@ -147,17 +214,33 @@ export const alterConfigsHandler: ApiHandler<'AlterConfigs'> = {
   async handle(request, context) {
     const responses = []
     for (const resource of request.resources) {
-      responses.push(await alterResource(context.broker, resource.resourceType, resource.resourceName, () => {
-        checkUnique(resource.configs.map((config) => config.name))
-        // The whole set: names left out go back to their defaults.
-        const map: KafkaConfigMap = new Map()
-        for (const config of resource.configs) if (config.value !== null) map.set(config.name, config.value)
-        return map
-      }, request.validateOnly))
+      responses.push(
+        await alterResource(
+          context.broker,
+          resource.resourceType,
+          resource.resourceName,
+          () => {
+            checkUnique(resource.configs.map((config) => config.name))
+            // The whole set: names left out go back to their defaults.
+            const map: KafkaConfigMap = new Map()
+            for (const config of resource.configs) if (config.value !== null) map.set(config.name, config.value)
+            return map
+          },
+          request.validateOnly,
+        ),
+      )
     }
     return { throttleTimeMs: 0, responses }
   },
-  errorResponse: (request, errorCode) => ({ throttleTimeMs: 0, responses: request.resources.map((resource) => ({ errorCode, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName })) }),
+  errorResponse: (request, errorCode) => ({
+    throttleTimeMs: 0,
+    responses: request.resources.map((resource) => ({
+      errorCode,
+      errorMessage: null,
+      resourceType: resource.resourceType,
+      resourceName: resource.resourceName,
+    })),
+  }),
 }
 
 type IncrementalConfig = RequestOf<'IncrementalAlterConfigs'>['resources'][number]['configs'][number]
@@ -174,10 +257,14 @@ function applyIncremental(current: KafkaConfigMap, defaults: KafkaConfigMap, con
     } else if (config.configOperation === OP_DELETE) {
       map.set(config.name, defaults.get(config.name)!)
     } else if (config.configOperation === OP_APPEND || config.configOperation === OP_SUBTRACT) {
-      if (entry.type !== ConfigType.LIST) throw new TopicConfigError(`${config.name} is not a list: APPEND and SUBTRACT apply to lists only`)
+      if (entry.type !== ConfigType.LIST)
+        throw new TopicConfigError(`${config.name} is not a list: APPEND and SUBTRACT apply to lists only`)
       const items = (map.get(config.name) ?? '').split(',').filter((item) => item !== '')
       const given = (config.value ?? '').split(',').filter((item) => item !== '')
-      const next = config.configOperation === OP_APPEND ? [...items, ...given.filter((item) => !items.includes(item))] : items.filter((item) => !given.includes(item))
+      const next =
+        config.configOperation === OP_APPEND
+          ? [...items, ...given.filter((item) => !items.includes(item))]
+          : items.filter((item) => !given.includes(item))
       map.set(config.name, next.join(','))
     } else {
       throw new ResourceError(KafkaErrorCode.INVALID_REQUEST, `unknown config operation ${config.configOperation}`)
@@ -194,9 +281,25 @@ export const incrementalAlterConfigsHandler: ApiHandler<'IncrementalAlterConfigs
   async handle(request, context: RequestContext) {
     const responses = []
     for (const resource of request.resources) {
-      responses.push(await alterResource(context.broker, resource.resourceType, resource.resourceName, (current) => applyIncremental(current, engineDefaults(context.broker), resource.configs), request.validateOnly))
+      responses.push(
+        await alterResource(
+          context.broker,
+          resource.resourceType,
+          resource.resourceName,
+          (current) => applyIncremental(current, engineDefaults(context.broker), resource.configs),
+          request.validateOnly,
+        ),
+      )
     }
     return { throttleTimeMs: 0, responses }
   },
-  errorResponse: (request, errorCode) => ({ throttleTimeMs: 0, responses: request.resources.map((resource) => ({ errorCode, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName })) }),
+  errorResponse: (request, errorCode) => ({
+    throttleTimeMs: 0,
+    responses: request.resources.map((resource) => ({
+      errorCode,
+      errorMessage: null,
+      resourceType: resource.resourceType,
+      resourceName: resource.resourceName,
+    })),
+  }),
 }

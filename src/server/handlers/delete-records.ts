@@ -26,7 +26,8 @@ async function deleteBefore(broker: Broker, topic: string, partitionIndex: numbe
     return { partitionIndex, lowWatermark, errorCode: KafkaErrorCode.NONE }
   } catch (error) {
     const errorCode = kafkaCodeFor(error)
-    if (isUnexpected(errorCode)) broker.log(`delete records of ${topic}-${partitionIndex} before ${target} failed: ${(error as Error).message}`)
+    if (isUnexpected(errorCode))
+      broker.log(`delete records of ${topic}-${partitionIndex} before ${target} failed: ${(error as Error).message}`)
     return fail(errorCode)
   }
 }
@@ -40,13 +41,17 @@ export const deleteRecordsHandler: ApiHandler<'DeleteRecords'> = {
     const topics = []
     for (const topic of request.topics) {
       const partitions = []
-      for (const partition of topic.partitions) partitions.push(await deleteBefore(context.broker, topic.name, partition.partitionIndex, partition.offset))
+      for (const partition of topic.partitions)
+        partitions.push(await deleteBefore(context.broker, topic.name, partition.partitionIndex, partition.offset))
       topics.push({ name: topic.name, partitions })
     }
     return { throttleTimeMs: 0, topics }
   },
   errorResponse: (request, errorCode) => ({
     throttleTimeMs: 0,
-    topics: request.topics.map((topic) => ({ name: topic.name, partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, lowWatermark: -1, errorCode })) })),
+    topics: request.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, lowWatermark: -1, errorCode })),
+    })),
   }),
 }

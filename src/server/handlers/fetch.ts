@@ -52,7 +52,13 @@ async function handleFetch(request: FetchRequest, context: RequestContext): Prom
   const targets: Target[] = []
   for (const topic of request.topics) {
     for (const partition of topic.partitions) {
-      targets.push({ topic: topic.topic, partition: partition.partition, fetchOffset: partition.fetchOffset, partitionMaxBytes: partition.partitionMaxBytes, log: findPartition(engine, topic.topic, partition.partition) })
+      targets.push({
+        topic: topic.topic,
+        partition: partition.partition,
+        fetchOffset: partition.fetchOffset,
+        partitionMaxBytes: partition.partitionMaxBytes,
+        log: findPartition(engine, topic.topic, partition.partition),
+      })
     }
   }
   const maxBytes = Math.min(request.maxBytes, context.broker.settings.fetchMaxBytes)
@@ -73,7 +79,12 @@ async function handleFetch(request: FetchRequest, context: RequestContext): Prom
   }
 }
 
-async function readAll(targets: readonly Target[], maxBytes: number, isReadCommitted: boolean, context: RequestContext): Promise<ReadResult> {
+async function readAll(
+  targets: readonly Target[],
+  maxBytes: number,
+  isReadCommitted: boolean,
+  context: RequestContext,
+): Promise<ReadResult> {
   const topics: { topic: string; partitions: PartitionData[] }[] = []
   let remaining = maxBytes
   let bytes = 0
@@ -91,7 +102,13 @@ async function readAll(targets: readonly Target[], maxBytes: number, isReadCommi
   return { response: { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, sessionId: 0, responses: topics }, bytes, hasError }
 }
 
-async function readPartition(target: Target, remaining: number, isFirstWithData: boolean, isReadCommitted: boolean, context: RequestContext): Promise<PartitionData> {
+async function readPartition(
+  target: Target,
+  remaining: number,
+  isFirstWithData: boolean,
+  isReadCommitted: boolean,
+  context: RequestContext,
+): Promise<PartitionData> {
   const log = target.log
   if (log === null) return partitionError(target.partition, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   try {
@@ -100,7 +117,12 @@ async function readPartition(target: Target, remaining: number, isFirstWithData:
     // Kafka answers OFFSET_OUT_OF_RANGE past the log end; between the high watermark and the log
     // end (appended, not yet visible) the fetch just finds nothing yet.
     if (target.fetchOffset < logStartOffset || target.fetchOffset > log.logEndOffset) {
-      return { ...partitionError(target.partition, KafkaErrorCode.OFFSET_OUT_OF_RANGE), highWatermark, lastStableOffset: highWatermark, logStartOffset }
+      return {
+        ...partitionError(target.partition, KafkaErrorCode.OFFSET_OUT_OF_RANGE),
+        highWatermark,
+        lastStableOffset: highWatermark,
+        logStartOffset,
+      }
     }
     const budget = Math.min(target.partitionMaxBytes, remaining)
     let records: Buffer = NO_RECORDS
@@ -120,13 +142,23 @@ async function readPartition(target: Target, remaining: number, isFirstWithData:
     }
   } catch (error) {
     const errorCode = kafkaCodeFor(error)
-    if (isUnexpected(errorCode) || errorCode === KafkaErrorCode.CORRUPT_MESSAGE) context.broker.log(`fetch from ${target.topic}-${target.partition} at ${target.fetchOffset} failed: ${(error as Error).message}`)
+    if (isUnexpected(errorCode) || errorCode === KafkaErrorCode.CORRUPT_MESSAGE)
+      context.broker.log(`fetch from ${target.topic}-${target.partition} at ${target.fetchOffset} failed: ${(error as Error).message}`)
     return partitionError(target.partition, errorCode)
   }
 }
 
 function partitionError(partitionIndex: number, errorCode: number): PartitionData {
-  return { partitionIndex, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: NO_RECORDS }
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: NO_RECORDS,
+  }
 }
 
 function topLevelError(errorCode: number): FetchResponse {
@@ -137,7 +169,10 @@ function errorResponse(request: FetchRequest, errorCode: number): FetchResponse 
   // Every partition carries the error (before v7 there is no top-level error code to carry it).
   return {
     ...topLevelError(errorCode),
-    responses: request.topics.map((topic) => ({ topic: topic.topic, partitions: topic.partitions.map((partition) => partitionError(partition.partition, errorCode)) })),
+    responses: request.topics.map((topic) => ({
+      topic: topic.topic,
+      partitions: topic.partitions.map((partition) => partitionError(partition.partition, errorCode)),
+    })),
   }
 }
 

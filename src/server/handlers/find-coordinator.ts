@@ -15,9 +15,19 @@ type FindCoordinatorResponse = ResponseInputOf<'FindCoordinator'>
 
 const GROUP_KEY = 0
 
-function answer(broker: Broker, keyType: number): { errorCode: number; errorMessage: string | null; nodeId: number; host: string; port: number } {
-  if (keyType !== GROUP_KEY) return { errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: 'transactions are not supported', nodeId: -1, host: '', port: -1 }
-  return { errorCode: KafkaErrorCode.NONE, errorMessage: null, nodeId: broker.settings.nodeId, host: broker.advertisedHost, port: broker.advertisedPort }
+function answer(
+  broker: Broker,
+  keyType: number,
+): { errorCode: number; errorMessage: string | null; nodeId: number; host: string; port: number } {
+  if (keyType !== GROUP_KEY)
+    return { errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: 'transactions are not supported', nodeId: -1, host: '', port: -1 }
+  return {
+    errorCode: KafkaErrorCode.NONE,
+    errorMessage: null,
+    nodeId: broker.settings.nodeId,
+    host: broker.advertisedHost,
+    port: broker.advertisedPort,
+  }
 }
 
 export const findCoordinatorHandler: ApiHandler<'FindCoordinator'> = {
@@ -27,11 +37,13 @@ export const findCoordinatorHandler: ApiHandler<'FindCoordinator'> = {
   isExclusive: false,
   handle(request, context): FindCoordinatorResponse {
     const broker = context.broker
-    if (context.apiVersion >= 4) return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...answer(broker, request.keyType) })) }
+    if (context.apiVersion >= 4)
+      return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...answer(broker, request.keyType) })) }
     const { errorMessage, ...rest } = answer(broker, request.keyType)
     return { throttleTimeMs: 0, ...rest, ...(context.apiVersion >= 1 && { errorMessage }) }
   },
-  errorResponse: (request, errorCode, context) => (context.apiVersion >= 4
-    ? { coordinators: request.coordinatorKeys.map((key) => ({ key, errorCode, nodeId: -1, host: '', port: -1 })) }
-    : { errorCode, nodeId: -1, host: '', port: -1 }),
+  errorResponse: (request, errorCode, context) =>
+    context.apiVersion >= 4
+      ? { coordinators: request.coordinatorKeys.map((key) => ({ key, errorCode, nodeId: -1, host: '', port: -1 })) }
+      : { errorCode, nodeId: -1, host: '', port: -1 },
 }

@@ -16,7 +16,8 @@ export const initProducerIdHandler: ApiHandler<'InitProducerId'> = {
   maxVersion: 4,
   isExclusive: false,
   handle(request) {
-    if (request.transactionalId !== null) return { throttleTimeMs: 0, errorCode: KafkaErrorCode.INVALID_TXN_STATE, producerId: -1, producerEpoch: -1 }
+    if (request.transactionalId !== null)
+      return { throttleTimeMs: 0, errorCode: KafkaErrorCode.INVALID_TXN_STATE, producerId: -1, producerEpoch: -1 }
     return { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, producerId: randomInt(2 ** 47), producerEpoch: 0 }
   },
   errorResponse: (_request, errorCode) => ({ throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 }),

@@ -20,27 +20,53 @@ const NOT_FOUND: TimestampLookup = { offset: -1, timestamp: -1 }
 
 async function handleListOffsets(request: ListOffsetsRequest, context: RequestContext): Promise<ListOffsetsResponse> {
   const engine = context.broker.engine
-  const topics = await Promise.all(request.topics.map(async (topic) => ({
-    name: topic.name,
-    partitions: await Promise.all(topic.partitions.map((partition) => {
-      const log = findPartition(engine, topic.name, partition.partitionIndex)
-      if (log === null) return partitionError(partition.partitionIndex, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-      return lookup(log, partition.partitionIndex, partition.timestamp, partition.maxNumOffsets, context)
+  const topics = await Promise.all(
+    request.topics.map(async (topic) => ({
+      name: topic.name,
+      partitions: await Promise.all(
+        topic.partitions.map((partition) => {
+          const log = findPartition(engine, topic.name, partition.partitionIndex)
+          if (log === null) return partitionError(partition.partitionIndex, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+          return lookup(log, partition.partitionIndex, partition.timestamp, partition.maxNumOffsets, context)
+        }),
+      ),
     })),
-  })))
+  )
   return { throttleTimeMs: 0, topics }
 }
 
-async function lookup(log: PartitionLog, partitionIndex: number, timestamp: number, maxNumOffsets: number, context: RequestContext): Promise<PartitionResponse> {
-  const isSpecial = timestamp === EARLIEST_TIMESTAMP || timestamp === LATEST_TIMESTAMP || (timestamp === MAX_TIMESTAMP && context.apiVersion >= 7)
-  if (timestamp < 0 && !isSpecial) return partitionError(partitionIndex, context.apiVersion < 7 && timestamp === MAX_TIMESTAMP ? KafkaErrorCode.UNSUPPORTED_VERSION : KafkaErrorCode.INVALID_REQUEST)
+async function lookup(
+  log: PartitionLog,
+  partitionIndex: number,
+  timestamp: number,
+  maxNumOffsets: number,
+  context: RequestContext,
+): Promise<PartitionResponse> {
+  const isSpecial =
+    timestamp === EARLIEST_TIMESTAMP || timestamp === LATEST_TIMESTAMP || (timestamp === MAX_TIMESTAMP && context.apiVersion >= 7)
+  if (timestamp < 0 && !isSpecial)
+    return partitionError(
+      partitionIndex,
+      context.apiVersion < 7 && timestamp === MAX_TIMESTAMP ? KafkaErrorCode.UNSUPPORTED_VERSION : KafkaErrorCode.INVALID_REQUEST,
+    )
   try {
     const found = (await log.offsetForTimestamp(timestamp)) ?? NOT_FOUND
     // The special queries answer with timestamp -1, as Kafka does.
     const reported = isSpecial && timestamp !== MAX_TIMESTAMP ? { offset: found.offset, timestamp: -1 } : found
     // v0 has a list of offsets instead of one offset and its timestamp.
-    if (context.apiVersion === 0) return { ...partitionError(partitionIndex, KafkaErrorCode.NONE), oldStyleOffsets: reported.offset >= 0 && maxNumOffsets > 0 ? [reported.offset] : [] }
-    return { partitionIndex, errorCode: KafkaErrorCode.NONE, oldStyleOffsets: [], timestamp: reported.timestamp, offset: reported.offset, leaderEpoch: -1 }
+    if (context.apiVersion === 0)
+      return {
+        ...partitionError(partitionIndex, KafkaErrorCode.NONE),
+        oldStyleOffsets: reported.offset >= 0 && maxNumOffsets > 0 ? [reported.offset] : [],
+      }
+    return {
+      partitionIndex,
+      errorCode: KafkaErrorCode.NONE,
+      oldStyleOffsets: [],
+      timestamp: reported.timestamp,
+      offset: reported.offset,
+      leaderEpoch: -1,
+    }
   } catch (error) {
     const errorCode = kafkaCodeFor(error)
     if (isUnexpected(errorCode)) context.broker.log(`list offsets of ${log.topic}-${partitionIndex} failed: ${(error as Error).message}`)
@@ -53,7 +79,13 @@ function partitionError(partitionIndex: number, errorCode: number): PartitionRes
 }
 
 function errorResponse(request: ListOffsetsRequest, errorCode: number): ListOffsetsResponse {
-  return { throttleTimeMs: 0, topics: request.topics.map((topic) => ({ name: topic.name, partitions: topic.partitions.map((partition) => partitionError(partition.partitionIndex, errorCode)) })) }
+  return {
+    throttleTimeMs: 0,
+    topics: request.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((partition) => partitionError(partition.partitionIndex, errorCode)),
+    })),
+  }
 }
 
 export const listOffsetsHandler: ApiHandler<'ListOffsets'> = {

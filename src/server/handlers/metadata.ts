@@ -34,7 +34,15 @@ function describeTopic(broker: Broker, name: string): TopicResponse {
   }
   const partitions = []
   for (let partitionIndex = 0; partitionIndex < partitionCount; partitionIndex++) {
-    partitions.push({ errorCode: KafkaErrorCode.NONE, partitionIndex, leaderId: nodeId, leaderEpoch: -1, replicaNodes: [nodeId], isrNodes: [nodeId], offlineReplicas: [] })
+    partitions.push({
+      errorCode: KafkaErrorCode.NONE,
+      partitionIndex,
+      leaderId: nodeId,
+      leaderEpoch: -1,
+      replicaNodes: [nodeId],
+      isrNodes: [nodeId],
+      offlineReplicas: [],
+    })
   }
   return { errorCode: KafkaErrorCode.NONE, name, isInternal: isInternalTopic(name), partitions }
 }
@@ -50,10 +58,13 @@ async function resolveTopic(broker: Broker, name: string, mayCreate: boolean): P
   } catch {
     return topicError(name, KafkaErrorCode.INVALID_TOPIC_EXCEPTION)
   }
-  if (!mayCreate || !broker.settings.autoCreateTopics || isInternalTopic(name)) return topicError(name, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  if (!mayCreate || !broker.settings.autoCreateTopics || isInternalTopic(name))
+    return topicError(name, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   try {
     await broker.engine.createTopic(name, { partitions: broker.settings.defaultPartitions })
-    broker.log(`created topic '${name}' (${broker.settings.defaultPartitions} partition${broker.settings.defaultPartitions === 1 ? '' : 's'}) for a metadata request`)
+    broker.log(
+      `created topic '${name}' (${broker.settings.defaultPartitions} partition${broker.settings.defaultPartitions === 1 ? '' : 's'}) for a metadata request`,
+    )
   } catch (error) {
     // Another request may have created it meanwhile; anything else is the client's to retry.
     if (!broker.engine.hasTopic(name)) {
@@ -109,8 +120,10 @@ const CONTROLLERS_ENDPOINT = 2
 function describeCluster(request: RequestOf<'DescribeCluster'>, context: RequestContext): DescribeClusterResponse {
   const broker = context.broker
   const base = { throttleTimeMs: 0, endpointType: request.endpointType, clusterId: broker.clusterId, controllerId: broker.settings.nodeId }
-  if (request.endpointType === CONTROLLERS_ENDPOINT) return { ...base, errorCode: KafkaErrorCode.MISMATCHED_ENDPOINT_TYPE, errorMessage: 'this is a broker endpoint' }
-  if (request.endpointType !== BROKERS_ENDPOINT) return { ...base, errorCode: KafkaErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `unknown endpoint type ${request.endpointType}` }
+  if (request.endpointType === CONTROLLERS_ENDPOINT)
+    return { ...base, errorCode: KafkaErrorCode.MISMATCHED_ENDPOINT_TYPE, errorMessage: 'this is a broker endpoint' }
+  if (request.endpointType !== BROKERS_ENDPOINT)
+    return { ...base, errorCode: KafkaErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `unknown endpoint type ${request.endpointType}` }
   const { nodeId, host, port } = brokerEntry(broker)
   return { ...base, errorCode: KafkaErrorCode.NONE, brokers: [{ brokerId: nodeId, host, port, rack: null }] }
 }

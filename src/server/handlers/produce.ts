@@ -34,30 +34,49 @@ function failed(index: number, errorCode: number, errorMessage: string | null = 
 }
 
 /** The one batch of a partition's records, or the error to answer with. */
-function checkBatch(records: Buffer | null, maxBatchBytes: number, apiVersion: number): RecordBatch | { errorCode: number; errorMessage: string } {
-  if (records === null || records.length === 0) return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'a produce request must carry one record batch per partition' }
+function checkBatch(
+  records: Buffer | null,
+  maxBatchBytes: number,
+  apiVersion: number,
+): RecordBatch | { errorCode: number; errorMessage: string } {
+  if (records === null || records.length === 0)
+    return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'a produce request must carry one record batch per partition' }
   let batch: RecordBatch | null
   const scanner = new BatchScanner(records)
   try {
     batch = scanner.next()
-    if (batch !== null && scanner.next() !== null) return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'produce requests v3+ carry exactly one record batch per partition' }
+    if (batch !== null && scanner.next() !== null)
+      return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'produce requests v3+ carry exactly one record batch per partition' }
   } catch (error) {
     if (error instanceof CorruptRecordError && error.reason === 'bad-magic') {
       // v0-2 may carry the old message formats, which seglog does not store (Kafka 4 refuses them too).
-      if (apiVersion < 3) return { errorCode: KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, errorMessage: 'only record batches of magic 2 are stored' }
+      if (apiVersion < 3)
+        return { errorCode: KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, errorMessage: 'only record batches of magic 2 are stored' }
       return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'produce requests v3+ carry record batches of magic 2 only' }
     }
     return { errorCode: KafkaErrorCode.CORRUPT_MESSAGE, errorMessage: (error as Error).message }
   }
-  if (batch === null || scanner.trailingBytes > 0) return { errorCode: KafkaErrorCode.CORRUPT_MESSAGE, errorMessage: `the records end ${scanner.trailingBytes} bytes into a batch` }
-  if (batch.sizeInBytes > maxBatchBytes) return { errorCode: KafkaErrorCode.MESSAGE_TOO_LARGE, errorMessage: `batch of ${batch.sizeInBytes} bytes exceeds max.message.bytes ${maxBatchBytes}` }
+  if (batch === null || scanner.trailingBytes > 0)
+    return { errorCode: KafkaErrorCode.CORRUPT_MESSAGE, errorMessage: `the records end ${scanner.trailingBytes} bytes into a batch` }
+  if (batch.sizeInBytes > maxBatchBytes)
+    return {
+      errorCode: KafkaErrorCode.MESSAGE_TOO_LARGE,
+      errorMessage: `batch of ${batch.sizeInBytes} bytes exceeds max.message.bytes ${maxBatchBytes}`,
+    }
   if (batch.isControl) return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'clients cannot produce control batches' }
   if (batch.isTransactional) return { errorCode: KafkaErrorCode.INVALID_TXN_STATE, errorMessage: 'transactions are not supported' }
   return batch
 }
 
 /** Issues one partition's append now; the promise settles with its result. */
-function appendPartition(context: RequestContext, topic: string, index: number, records: Buffer | null, acks: number, nowMs: number): Promise<PartitionResult> | PartitionResult {
+function appendPartition(
+  context: RequestContext,
+  topic: string,
+  index: number,
+  records: Buffer | null,
+  acks: number,
+  nowMs: number,
+): Promise<PartitionResult> | PartitionResult {
   const engine = context.broker.engine
   const log = findPartition(engine, topic, index)
   if (log === null) return failed(index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
@@ -76,18 +95,30 @@ function appendPartition(context: RequestContext, topic: string, index: number, 
     stampLogAppendTime(checked.buffer, nowMs)
     logAppendTimeMs = nowMs
   }
-  return log.appendBatch(checked.buffer).then(
-    (info) => (acks === -1 && log.flushPolicy.mode === 'interval' ? log.waitDurable(info.lastOffset + 1).then(() => appended(index, info, log, logAppendTimeMs)) : appended(index, info, log, logAppendTimeMs)),
-  ).catch((error: unknown) => {
-    const errorCode = kafkaCodeFor(error)
-    if (isUnexpected(errorCode)) context.broker.log(`produce to ${topic}-${index} failed: ${(error as Error).message}`)
-    return failed(index, errorCode, (error as Error).message)
-  })
+  return log
+    .appendBatch(checked.buffer)
+    .then((info) =>
+      acks === -1 && log.flushPolicy.mode === 'interval'
+        ? log.waitDurable(info.lastOffset + 1).then(() => appended(index, info, log, logAppendTimeMs))
+        : appended(index, info, log, logAppendTimeMs),
+    )
+    .catch((error: unknown) => {
+      const errorCode = kafkaCodeFor(error)
+      if (isUnexpected(errorCode)) context.broker.log(`produce to ${topic}-${index} failed: ${(error as Error).message}`)
+      return failed(index, errorCode, (error as Error).message)
+    })
 }
 
 function appended(index: number, info: AppendInfo, log: PartitionLog, logAppendTimeMs: number): PartitionResult {
   // A retry answered from the producer state: the original batch's offset, as Kafka answers it.
-  return { index, errorCode: KafkaErrorCode.NONE, baseOffset: info.baseOffset, logAppendTimeMs, logStartOffset: log.logStartOffset, errorMessage: null }
+  return {
+    index,
+    errorCode: KafkaErrorCode.NONE,
+    baseOffset: info.baseOffset,
+    logAppendTimeMs,
+    logStartOffset: log.logStartOffset,
+    errorMessage: null,
+  }
 }
 
 async function handleProduce(request: ProduceRequest, context: RequestContext): Promise<ProduceResponse | null | typeof CLOSE_CONNECTION> {
@@ -95,8 +126,12 @@ async function handleProduce(request: ProduceRequest, context: RequestContext): 
   if (acks !== 0 && acks !== 1 && acks !== -1) return errorResponse(request, KafkaErrorCode.INVALID_REQUIRED_ACKS)
   if (request.transactionalId !== null) return errorResponse(request, KafkaErrorCode.INVALID_TXN_STATE)
   const nowMs = Date.now()
-  const pending = request.topicData.map((topic) => topic.partitionData.map((partition) => appendPartition(context, topic.name, partition.index, partition.records, acks, nowMs)))
-  const responses = await Promise.all(pending.map(async (partitions, slot) => ({ name: request.topicData[slot]!.name, partitionResponses: await Promise.all(partitions) })))
+  const pending = request.topicData.map((topic) =>
+    topic.partitionData.map((partition) => appendPartition(context, topic.name, partition.index, partition.records, acks, nowMs)),
+  )
+  const responses = await Promise.all(
+    pending.map(async (partitions, slot) => ({ name: request.topicData[slot]!.name, partitionResponses: await Promise.all(partitions) })),
+  )
   if (acks === 0) {
     const failure = responses.some((topic) => topic.partitionResponses.some((partition) => partition.errorCode !== KafkaErrorCode.NONE))
     return failure ? CLOSE_CONNECTION : null
@@ -106,7 +141,10 @@ async function handleProduce(request: ProduceRequest, context: RequestContext): 
 
 function errorResponse(request: ProduceRequest, errorCode: number): ProduceResponse {
   return {
-    responses: request.topicData.map((topic) => ({ name: topic.name, partitionResponses: topic.partitionData.map((partition) => failed(partition.index, errorCode)) })),
+    responses: request.topicData.map((topic) => ({
+      name: topic.name,
+      partitionResponses: topic.partitionData.map((partition) => failed(partition.index, errorCode)),
+    })),
   }
 }
 

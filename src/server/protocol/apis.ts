@@ -62,8 +62,12 @@ for (const [name, api] of Object.entries(APIS) as [ApiName, (typeof APIS)[ApiNam
   const request: MessageDef = api.request
   const response: MessageDef = api.response
   // A request and its response share their ranges in every Kafka definition; the header rules rely on it.
-  if (request.apiKey !== api.apiKey || response.apiKey !== api.apiKey
-    || request.validVersions !== response.validVersions || request.flexibleVersions !== response.flexibleVersions) {
+  if (
+    request.apiKey !== api.apiKey ||
+    response.apiKey !== api.apiKey ||
+    request.validVersions !== response.validVersions ||
+    request.flexibleVersions !== response.flexibleVersions
+  ) {
     throw new Error(`${name}: request and response definitions disagree on api key or versions`)
   }
   const definition: ApiDefinition = {

@@ -75,12 +75,7 @@ export class ProtocolDecodeError extends SeglogError {
 }
 
 /** Why a value could not be encoded in the version asked for. */
-export type ProtocolEncodeReason =
-  | 'non-default-in-version'
-  | 'null-not-allowed'
-  | 'bad-value'
-  | 'unknown-api-key'
-  | 'unsupported-version'
+export type ProtocolEncodeReason = 'non-default-in-version' | 'null-not-allowed' | 'bad-value' | 'unknown-api-key' | 'unsupported-version'
 
 /**
  * A message value that cannot be written in the version asked for: a non-ignorable field set to a

@@ -1,4 +1,15 @@
-import { APIS, apiByKey, apiByName, type ApiDefinition, type ApiKeyOf, type ApiName, type RequestInputOf, type RequestOf, type ResponseInputOf, type ResponseOf } from './apis.js'
+import {
+  APIS,
+  apiByKey,
+  apiByName,
+  type ApiDefinition,
+  type ApiKeyOf,
+  type ApiName,
+  type RequestInputOf,
+  type RequestOf,
+  type ResponseInputOf,
+  type ResponseOf,
+} from './apis.js'
 import { RequestHeader, ResponseHeader } from './definitions/headers.js'
 import { ProtocolDecodeError, ProtocolEncodeError, type FrameContext } from './errors.js'
 import { planFor } from './plan.js'
@@ -56,7 +67,11 @@ export function decodeRequest(frame: Buffer): DecodedRequest {
     const api = apiByKey(apiKey)
     if (api === undefined) throw new ProtocolDecodeError('unknown-api-key', 0, `no definition for api key ${apiKey}`)
     if (!inVersions(api.validVersions, apiVersion)) {
-      throw new ProtocolDecodeError('unsupported-version', 2, `${api.name} defines versions ${api.request.validVersions}, not ${apiVersion}`)
+      throw new ProtocolDecodeError(
+        'unsupported-version',
+        2,
+        `${api.name} defines versions ${api.request.validVersions}, not ${apiVersion}`,
+      )
     }
     reader.position = 0
     const header = readStruct(planFor(RequestHeader, requestHeaderVersion(api, apiVersion)), reader) as RequestHeaderValue
@@ -69,31 +84,57 @@ export function decodeRequest(frame: Buffer): DecodedRequest {
 }
 
 /** Encodes a request frame (size prefix, header, body), as a client would send it. */
-export function encodeRequest<N extends ApiName>(apiName: N, apiVersion: number, header: Omit<RequestHeaderInput, 'requestApiKey' | 'requestApiVersion'>, body: RequestInputOf<N>): Buffer[] {
+export function encodeRequest<N extends ApiName>(
+  apiName: N,
+  apiVersion: number,
+  header: Omit<RequestHeaderInput, 'requestApiKey' | 'requestApiVersion'>,
+  body: RequestInputOf<N>,
+): Buffer[] {
   const api = apiFor(apiName, apiVersion)
   const headerValue = { ...header, requestApiKey: api.apiKey, requestApiVersion: apiVersion }
-  return encodeParts([
-    { plan: planFor(RequestHeader, requestHeaderVersion(api, apiVersion)), value: headerValue },
-    { plan: planFor(api.request, apiVersion), value: body as Record<string, unknown> },
-  ], true)
+  return encodeParts(
+    [
+      { plan: planFor(RequestHeader, requestHeaderVersion(api, apiVersion)), value: headerValue },
+      { plan: planFor(api.request, apiVersion), value: body as Record<string, unknown> },
+    ],
+    true,
+  )
 }
 
 /** Encodes a response frame (size prefix, header, body). Record sets in the body are passed through. */
-export function encodeResponse<N extends ApiName>(apiName: N, apiVersion: number, correlationId: number, body: ResponseInputOf<N>): Buffer[] {
+export function encodeResponse<N extends ApiName>(
+  apiName: N,
+  apiVersion: number,
+  correlationId: number,
+  body: ResponseInputOf<N>,
+): Buffer[] {
   const api = apiFor(apiName, apiVersion)
-  return encodeParts([
-    { plan: planFor(ResponseHeader, responseHeaderVersion(api, apiVersion)), value: { correlationId } },
-    { plan: planFor(api.response, apiVersion), value: body as Record<string, unknown> },
-  ], true)
+  return encodeParts(
+    [
+      { plan: planFor(ResponseHeader, responseHeaderVersion(api, apiVersion)), value: { correlationId } },
+      { plan: planFor(api.response, apiVersion), value: body as Record<string, unknown> },
+    ],
+    true,
+  )
 }
 
 /** Decodes a response frame; the caller knows from the correlation id which request it answers. */
-export function decodeResponse<N extends ApiName>(frame: Buffer, apiName: N, apiVersion: number): { correlationId: number; body: ResponseOf<N> } {
+export function decodeResponse<N extends ApiName>(
+  frame: Buffer,
+  apiName: N,
+  apiVersion: number,
+): { correlationId: number; body: ResponseOf<N> } {
   const known = apiByName(apiName)
   const context: FrameContext = { apiKey: known?.apiKey ?? -1, apiVersion, correlationId: frame.length >= 4 ? frame.readInt32BE(0) : -1 }
   if (known === undefined) throw new ProtocolDecodeError('unknown-api-key', 0, `no definition for api ${String(apiName)}`, '', context)
   if (!inVersions(known.validVersions, apiVersion)) {
-    throw new ProtocolDecodeError('unsupported-version', 0, `${known.name} defines versions ${known.response.validVersions}, not ${apiVersion}`, '', context)
+    throw new ProtocolDecodeError(
+      'unsupported-version',
+      0,
+      `${known.name} defines versions ${known.response.validVersions}, not ${apiVersion}`,
+      '',
+      context,
+    )
   }
   const reader = new FrameReader(frame)
   try {

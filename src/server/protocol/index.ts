@@ -3,7 +3,19 @@
  * writer, and whole-frame helpers. Pure: no sockets, no files, nothing from seglog but its error base.
  * docs/protocol.md describes the definitions, the header rules and the error codes.
  */
-export { APIS, apiByKey, apiByName, allApis, type ApiDefinition, type ApiName, type ApiKeyOf, type RequestOf, type RequestInputOf, type ResponseOf, type ResponseInputOf } from './apis.js'
+export {
+  APIS,
+  apiByKey,
+  apiByName,
+  allApis,
+  type ApiDefinition,
+  type ApiName,
+  type ApiKeyOf,
+  type RequestOf,
+  type RequestInputOf,
+  type ResponseOf,
+  type ResponseInputOf,
+} from './apis.js'
 export {
   decodeRequest,
   encodeRequest,
@@ -19,7 +31,14 @@ export {
   type RequestHeaderInput,
 } from './frame.js'
 export { RequestHeader, ResponseHeader } from './definitions/headers.js'
-export { ProtocolDecodeError, ProtocolEncodeError, type ProtocolDecodeReason, type ProtocolDecodeCode, type ProtocolEncodeReason, type FrameContext } from './errors.js'
+export {
+  ProtocolDecodeError,
+  ProtocolEncodeError,
+  type ProtocolDecodeReason,
+  type ProtocolDecodeCode,
+  type ProtocolEncodeReason,
+  type FrameContext,
+} from './errors.js'
 export { PASSTHROUGH_MIN_BYTES, type RecordsInput } from './writer.js'
 export { UNKNOWN_TAGGED_FIELDS, type UnknownTaggedField } from './reader.js'
 export { ZERO_UUID } from './plan.js'

@@ -120,8 +120,10 @@ function planField(field: FieldDef, context: Context): FieldPlan {
   const isPresent = inVersions(versions, context.version)
   const isTagged = isPresent && context.isFlexible && inVersions(taggedVersions, context.version)
   if (field.taggedVersions !== undefined && field.tag === undefined) throw new Error(`${where}: taggedVersions without a tag`)
-  if (field.default === null && !containsRange(nullable, versions)) throw new Error(`${where}: null default on a field not nullable in all its versions`)
-  const flexible = field.flexibleVersions === undefined ? context.isFlexible : inVersions(parseVersions(field.flexibleVersions), context.version)
+  if (field.default === null && !containsRange(nullable, versions))
+    throw new Error(`${where}: null default on a field not nullable in all its versions`)
+  const flexible =
+    field.flexibleVersions === undefined ? context.isFlexible : inVersions(parseVersions(field.flexibleVersions), context.version)
   const isCompact = isTagged || flexible
   const mode = !isPresent ? Mode.ABSENT : isTagged ? Mode.TAGGED : Mode.WIRE
   const isNullable = isPresent && inVersions(nullable, context.version)
@@ -200,7 +202,8 @@ function scalarDefault(kind: number, field: FieldDef, where: string): unknown {
     case Kind.UUID:
       return given ?? ZERO_UUID
     case Kind.STRING:
-      if (given !== undefined && given !== null && typeof given !== 'string') throw new Error(`${where}: string default must be a string or null`)
+      if (given !== undefined && given !== null && typeof given !== 'string')
+        throw new Error(`${where}: string default must be a string or null`)
       return given === undefined ? '' : given
     case Kind.BYTES:
       return given === null ? null : EMPTY_BYTES

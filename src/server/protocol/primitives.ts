@@ -85,7 +85,8 @@ export class FrameReader {
   readInt64(): number {
     const start = this.take(INT64_SIZE)
     const value = this.buf.readInt32BE(start) * TWO_POW_32 + this.buf.readUInt32BE(start + 4)
-    if (!Number.isSafeInteger(value)) throw new ProtocolDecodeError('unsafe-int64', start, `${this.buf.readBigInt64BE(start)} is outside 2^53`)
+    if (!Number.isSafeInteger(value))
+      throw new ProtocolDecodeError('unsafe-int64', start, `${this.buf.readBigInt64BE(start)} is outside 2^53`)
     return value
   }
 

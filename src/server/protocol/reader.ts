@@ -80,7 +80,8 @@ function readField(field: FieldPlan, reader: FrameReader): unknown {
 }
 
 function nullOrThrow(field: FieldPlan, lengthAt: number): null {
-  if (!field.isNullable) throw new ProtocolDecodeError('unexpected-null', lengthAt, 'null in a field this version does not allow to be null')
+  if (!field.isNullable)
+    throw new ProtocolDecodeError('unexpected-null', lengthAt, 'null in a field this version does not allow to be null')
   return null
 }
 
@@ -92,7 +93,11 @@ function readArray(field: FieldPlan, reader: FrameReader): unknown[] | null {
   // Elements of a struct whose fields are all absent take no bytes; count them as one so a count
   // cannot exceed the frame's size either way.
   if (count * Math.max(element.minSize, 1) > reader.remaining) {
-    throw new ProtocolDecodeError('length-past-end', countAt, `${count} elements of at least ${element.minSize} bytes with ${reader.remaining} left`)
+    throw new ProtocolDecodeError(
+      'length-past-end',
+      countAt,
+      `${count} elements of at least ${element.minSize} bytes with ${reader.remaining} left`,
+    )
   }
   const items: unknown[] = []
   let index = 0

@@ -9,18 +9,7 @@
 
 /** Fixed and variable-length primitives a field can have. */
 export type PrimitiveTypeName =
-  | 'bool'
-  | 'int8'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'int64'
-  | 'float64'
-  | 'uuid'
-  | 'string'
-  | 'bytes'
-  | 'records'
+  'bool' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'float64' | 'uuid' | 'string' | 'bytes' | 'records'
 
 export interface FieldDef {
   readonly name: string

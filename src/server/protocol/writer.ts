@@ -148,7 +148,8 @@ function sizeString(field: FieldPlan, value: unknown, state: SizeState): number 
   if (value === null) return sizeNull(field)
   if (typeof value !== 'string') throw badValue('a string', value)
   const length = Buffer.byteLength(value, 'utf8')
-  if (!field.isCompact && length > 0x7fff) throw new ProtocolEncodeError('bad-value', `string of ${length} bytes does not fit an int16 length`)
+  if (!field.isCompact && length > 0x7fff)
+    throw new ProtocolEncodeError('bad-value', `string of ${length} bytes does not fit an int16 length`)
   state.lengths.push(length)
   return sizeOfPrefix(field, length) + length
 }

@@ -23,7 +23,7 @@ function texts(key: Buffer | null, value: Buffer | null, offset = 7): { key: str
   return { key: offsetsKeyText(record, offset), payload: offsetsPayloadText(record) }
 }
 
-describe('offsets-decode: Kafka\'s OffsetsMessageParser shapes', () => {
+describe("offsets-decode: Kafka's OffsetsMessageParser shapes", () => {
   it('prints a version 3 commit with the fields of its schema, in schema order', () => {
     expect(texts(encodeOffsetKey(KEY), encodeOffsetValue({ offset: 1234, metadata: 'ok', commitTimestamp: T }))).toEqual({
       key: '{"type":"1","data":{"group":"billing","topic":"orders","partition":2}}',
@@ -32,9 +32,15 @@ describe('offsets-decode: Kafka\'s OffsetsMessageParser shapes', () => {
   })
 
   it('prints older value versions as their schemas have them: no leaderEpoch, expireTimestamp in version 1 only', () => {
-    expect(texts(encodeOffsetKey(KEY), legacyValue(0, 5, '', T)).payload).toBe(`{"version":"0","data":{"offset":5,"metadata":"","commitTimestamp":${T}}}`)
-    expect(texts(encodeOffsetKey(KEY), legacyValue(1, 5, 'm', T, T + 60_000)).payload).toBe(`{"version":"1","data":{"offset":5,"metadata":"m","commitTimestamp":${T},"expireTimestamp":${T + 60_000}}}`)
-    expect(texts(encodeOffsetKey(KEY), legacyValue(2, 5, '', T)).payload).toBe(`{"version":"2","data":{"offset":5,"metadata":"","commitTimestamp":${T}}}`)
+    expect(texts(encodeOffsetKey(KEY), legacyValue(0, 5, '', T)).payload).toBe(
+      `{"version":"0","data":{"offset":5,"metadata":"","commitTimestamp":${T}}}`,
+    )
+    expect(texts(encodeOffsetKey(KEY), legacyValue(1, 5, 'm', T, T + 60_000)).payload).toBe(
+      `{"version":"1","data":{"offset":5,"metadata":"m","commitTimestamp":${T},"expireTimestamp":${T + 60_000}}}`,
+    )
+    expect(texts(encodeOffsetKey(KEY), legacyValue(2, 5, '', T)).payload).toBe(
+      `{"version":"2","data":{"offset":5,"metadata":"","commitTimestamp":${T}}}`,
+    )
   })
 
   it('prints the key version as the type, key version 0 included', () => {
@@ -43,22 +49,42 @@ describe('offsets-decode: Kafka\'s OffsetsMessageParser shapes', () => {
     expect(texts(key, null)).toEqual({ key: '{"type":"0","data":{"group":"billing","topic":"orders","partition":2}}', payload: '<DELETE>' })
   })
 
-  it('puts a message in the key\'s place, and no payload, for what does not decode', () => {
+  it("puts a message in the key's place, and no payload, for what does not decode", () => {
     const groupMetadata = encodeOffsetKey(KEY)
     groupMetadata.writeInt16BE(2, 0)
     expect(texts(groupMetadata, Buffer.from('anything'))).toEqual({ key: 'Unknown record type 2 at offset 7, skipping.', payload: null })
     expect(texts(null, Buffer.from('v'))).toEqual({ key: 'Error at offset 7, skipping. the record has no key', payload: null })
-    expect(texts(Buffer.from([0x00]), null).key).toMatch(/^Error at offset 7, skipping\. the key does not decode \(truncated-record at byte 0: /)
-    expect(texts(encodeOffsetKey(KEY).subarray(0, 10), null).key).toMatch(/^Error at offset 7, skipping\. the key does not decode \(truncated-record at byte \d+: /)
+    expect(texts(Buffer.from([0x00]), null).key).toMatch(
+      /^Error at offset 7, skipping\. the key does not decode \(truncated-record at byte 0: /,
+    )
+    expect(texts(encodeOffsetKey(KEY).subarray(0, 10), null).key).toMatch(
+      /^Error at offset 7, skipping\. the key does not decode \(truncated-record at byte \d+: /,
+    )
     // Version 1 without its expireTimestamp, and a commit cut short.
-    expect(texts(encodeOffsetKey(KEY), legacyValue(1, 5, '', T).subarray(0, 22)).key).toMatch(/^Error at offset 7, skipping\. the value does not decode \(truncated-record at byte 20: /)
-    expect(texts(encodeOffsetKey(KEY), encodeOffsetValue({ offset: 1, metadata: '', commitTimestamp: T }).subarray(0, 12)).key).toMatch(/the value does not decode/)
+    expect(texts(encodeOffsetKey(KEY), legacyValue(1, 5, '', T).subarray(0, 22)).key).toMatch(
+      /^Error at offset 7, skipping\. the value does not decode \(truncated-record at byte 20: /,
+    )
+    expect(texts(encodeOffsetKey(KEY), encodeOffsetValue({ offset: 1, metadata: '', commitTimestamp: T }).subarray(0, 12)).key).toMatch(
+      /the value does not decode/,
+    )
   })
 
   it('gives --json the key, the commit (null for a tombstone) and the error', () => {
     const value = { offset: 9, metadata: 'm', commitTimestamp: T }
-    expect(offsetsJson(decodeOffsetsRecord(encodeOffsetKey(KEY), encodeOffsetValue(value)), 3)).toEqual({ offsetKey: KEY, offsetCommit: { ...KEY, ...value }, offsetsError: null })
-    expect(offsetsJson(decodeOffsetsRecord(encodeOffsetKey(KEY), null), 3)).toEqual({ offsetKey: KEY, offsetCommit: null, offsetsError: null })
-    expect(offsetsJson(decodeOffsetsRecord(encodeOffsetKey(KEY), Buffer.from([0, 9])), 3)).toEqual({ offsetKey: KEY, offsetCommit: null, offsetsError: expect.stringMatching(/^Error at offset 3, skipping\. the value does not decode/) })
+    expect(offsetsJson(decodeOffsetsRecord(encodeOffsetKey(KEY), encodeOffsetValue(value)), 3)).toEqual({
+      offsetKey: KEY,
+      offsetCommit: { ...KEY, ...value },
+      offsetsError: null,
+    })
+    expect(offsetsJson(decodeOffsetsRecord(encodeOffsetKey(KEY), null), 3)).toEqual({
+      offsetKey: KEY,
+      offsetCommit: null,
+      offsetsError: null,
+    })
+    expect(offsetsJson(decodeOffsetsRecord(encodeOffsetKey(KEY), Buffer.from([0, 9])), 3)).toEqual({
+      offsetKey: KEY,
+      offsetCommit: null,
+      offsetsError: expect.stringMatching(/^Error at offset 3, skipping\. the value does not decode/),
+    })
   })
 })

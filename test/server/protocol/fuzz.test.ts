@@ -1,6 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { allApis, decodeRequest, decodeResponse, encodeRequest, encodeResponse, ProtocolDecodeError, type ApiName } from '../../../src/server/protocol/index.js'
+import {
+  allApis,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  ProtocolDecodeError,
+  type ApiName,
+} from '../../../src/server/protocol/index.js'
 import { planFor } from '../../../src/server/protocol/plan.js'
 import { structValue } from './arbitraries.js'
 import { PINNED_REQUESTS } from './pinned-requests.data.js'
@@ -57,13 +65,28 @@ interface CorpusFrame {
 }
 
 function buildCorpus(seed: number): CorpusFrame[] {
-  const corpus: CorpusFrame[] = PINNED_REQUESTS.map((pinned) => ({ kind: 'request', api: pinned.api, version: pinned.version, bytes: Buffer.from(pinned.hex, 'hex').subarray(4) }))
+  const corpus: CorpusFrame[] = PINNED_REQUESTS.map((pinned) => ({
+    kind: 'request',
+    api: pinned.api,
+    version: pinned.version,
+    bytes: Buffer.from(pinned.hex, 'hex').subarray(4),
+  }))
   for (const api of allApis()) {
     for (let version = api.validVersions.lowest; version <= api.validVersions.highest; version++) {
       const [request] = fc.sample(structValue(planFor(api.request, version)), { seed: seed + version, numRuns: 1 })
       const [response] = fc.sample(structValue(planFor(api.response, version)), { seed: seed + version + 1, numRuns: 1 })
-      corpus.push({ kind: 'request', api: api.name, version, bytes: Buffer.concat(encodeRequest(api.name, version, { correlationId: 7, clientId: 'fuzz' }, request as never)).subarray(4) })
-      corpus.push({ kind: 'response', api: api.name, version, bytes: Buffer.concat(encodeResponse(api.name, version, 7, response as never)).subarray(4) })
+      corpus.push({
+        kind: 'request',
+        api: api.name,
+        version,
+        bytes: Buffer.concat(encodeRequest(api.name, version, { correlationId: 7, clientId: 'fuzz' }, request as never)).subarray(4),
+      })
+      corpus.push({
+        kind: 'response',
+        api: api.name,
+        version,
+        bytes: Buffer.concat(encodeResponse(api.name, version, 7, response as never)).subarray(4),
+      })
     }
   }
   return corpus
@@ -89,7 +112,7 @@ function mutate(prng: Prng, input: Buffer): Buffer {
       if (out.length >= 4) out.writeInt32BE(prng.pick(NASTY_INT32) | 0, prng.below(out.length - 3))
       return out
     case 3:
-      if (out.length >= 2) out.writeInt16BE(prng.pick(NASTY_INT16) << 16 >> 16, prng.below(out.length - 1))
+      if (out.length >= 2) out.writeInt16BE((prng.pick(NASTY_INT16) << 16) >> 16, prng.below(out.length - 1))
       return out
     case 4: {
       const position = prng.below(out.length + 1)
@@ -124,17 +147,22 @@ describe(`protocol decoder fuzz (seed ${SEED}, ${FUZZ_MS} ms)`, () => {
         decode(frame, bytes)
       } catch (error) {
         if (!(error instanceof ProtocolDecodeError)) {
-          throw new Error(`seed ${SEED}: ${frame.kind} ${frame.api} v${frame.version} input ${bytes.toString('hex')} threw ${String(error)}`)
+          throw new Error(
+            `seed ${SEED}: ${frame.kind} ${frame.api} v${frame.version} input ${bytes.toString('hex')} threw ${String(error)}`,
+          )
         }
         expect(error.position).toBeGreaterThanOrEqual(0)
         expect(error.position).toBeLessThanOrEqual(bytes.length)
         reasons.set(error.reason, (reasons.get(error.reason) ?? 0) + 1)
       }
-      expect(process.memoryUsage().arrayBuffers - before, `seed ${SEED}: input ${bytes.toString('hex')}`).toBeLessThan(MAX_DECODE_GROWTH_BYTES)
+      expect(process.memoryUsage().arrayBuffers - before, `seed ${SEED}: input ${bytes.toString('hex')}`).toBeLessThan(
+        MAX_DECODE_GROWTH_BYTES,
+      )
       expect(Date.now() - started).toBeLessThan(MAX_DECODE_MS)
       inputs++
     }
     // the mutations reach the interesting failures, not only truncation
-    for (const reason of ['truncated', 'length-past-end', 'negative-length', 'trailing-bytes']) expect(reasons.get(reason) ?? 0, reason).toBeGreaterThan(0)
+    for (const reason of ['truncated', 'length-past-end', 'negative-length', 'trailing-bytes'])
+      expect(reasons.get(reason) ?? 0, reason).toBeGreaterThan(0)
   })
 })

@@ -27,7 +27,11 @@ interface KafkaApi {
   protocol(options: { version: number }): (args: unknown) => { request: KafkaRequest; response: KafkaResponse }
 }
 
-const frameRequest = require('kafkajs/src/protocol/request.js') as (options: { correlationId: number; clientId: string; request: KafkaRequest }) => Promise<KafkaEncoder>
+const frameRequest = require('kafkajs/src/protocol/request.js') as (options: {
+  correlationId: number
+  clientId: string
+  request: KafkaRequest
+}) => Promise<KafkaEncoder>
 
 export const CORRELATION_ID = 0x1234_5678
 export const CLIENT_ID = 'compat-client'
@@ -37,7 +41,9 @@ export function kafkajsApi(directory: string): KafkaApi {
 }
 
 export function kafkajsVersions(directory: string): number[] {
-  return kafkajsApi(directory).versions.map(Number).sort((a, b) => a - b)
+  return kafkajsApi(directory)
+    .versions.map(Number)
+    .sort((a, b) => a - b)
 }
 
 /** A whole request frame (size prefix included) as KafkaJS sends it. */
@@ -48,7 +54,8 @@ export async function kafkajsRequestFrame(directory: string, version: number, ar
 
 /** KafkaJS's decode of a response body (the bytes after the correlation id). */
 export async function kafkajsDecodeResponse(directory: string, version: number, body: Buffer): Promise<Record<string, unknown>> {
-  const module = require(`kafkajs/src/protocol/requests/${directory}/v${version}/response.js`) as KafkaResponse | ((options: unknown) => KafkaResponse)
+  const module = require(`kafkajs/src/protocol/requests/${directory}/v${version}/response.js`) as
+    KafkaResponse | ((options: unknown) => KafkaResponse)
   // DeleteRecords builds its response decoder from the request's topics.
   const response = typeof module === 'function' ? module({ topics: [] }) : module
   return response.decode(body)

@@ -33,9 +33,16 @@ const CASES: Record<string, RequestCase> = {
       acks: -1,
       timeout: 30_000,
       transactionalId: v >= 3 ? 'tx-1' : undefined,
-      topicData: [{ topic: 'orders', partitions: [{ partition: 2, messages: [{ key: 'k1', value: 'hello-produce', timestamp: TIMESTAMP }] }] }],
+      topicData: [
+        { topic: 'orders', partitions: [{ partition: 2, messages: [{ key: 'k1', value: 'hello-produce', timestamp: TIMESTAMP }] }] },
+      ],
     }),
-    expected: (v) => ({ transactionalId: v >= 3 ? 'tx-1' : null, acks: -1, timeoutMs: 30_000, topicData: [{ name: 'orders', partitionData: [{ index: 2 }] }] }),
+    expected: (v) => ({
+      transactionalId: v >= 3 ? 'tx-1' : null,
+      acks: -1,
+      timeoutMs: 30_000,
+      topicData: [{ name: 'orders', partitionData: [{ index: 2 }] }],
+    }),
     check: (body, v) => {
       const records = (body as { topicData: { partitionData: { records: Buffer }[] }[] }).topicData[0]!.partitionData[0]!.records
       if (v < 3) {
@@ -43,7 +50,9 @@ const CASES: Record<string, RequestCase> = {
         return
       }
       const decoded = [...new RecordBatch(records).records()]
-      expect(decoded.map((record) => [record.key?.toString(), record.value?.toString(), record.timestamp])).toEqual([['k1', 'hello-produce', TIMESTAMP]])
+      expect(decoded.map((record) => [record.key?.toString(), record.value?.toString(), record.timestamp])).toEqual([
+        ['k1', 'hello-produce', TIMESTAMP],
+      ])
     },
   },
   fetch: {
@@ -58,7 +67,9 @@ const CASES: Record<string, RequestCase> = {
       sessionEpoch: 3,
       forgottenTopics: [{ topic: 'old', partitions: [4, 5] }],
       rackId: 'rack-a',
-      topics: [{ topic: 'orders', partitions: [{ partition: 2, fetchOffset: '42', maxBytes: 65_536, currentLeaderEpoch: 9, logStartOffset: 11 }] }],
+      topics: [
+        { topic: 'orders', partitions: [{ partition: 2, fetchOffset: '42', maxBytes: 65_536, currentLeaderEpoch: 9, logStartOffset: 11 }] },
+      ],
     }),
     expected: (v) => ({
       replicaId: -1,
@@ -68,7 +79,20 @@ const CASES: Record<string, RequestCase> = {
       isolationLevel: 0,
       sessionId: v >= 7 ? 7 : 0,
       sessionEpoch: v >= 7 ? 3 : -1,
-      topics: [{ topic: 'orders', partitions: [{ partition: 2, fetchOffset: 42, partitionMaxBytes: 65_536, currentLeaderEpoch: v >= 9 ? 9 : -1, logStartOffset: v >= 5 ? 11 : -1 }] }],
+      topics: [
+        {
+          topic: 'orders',
+          partitions: [
+            {
+              partition: 2,
+              fetchOffset: 42,
+              partitionMaxBytes: 65_536,
+              currentLeaderEpoch: v >= 9 ? 9 : -1,
+              logStartOffset: v >= 5 ? 11 : -1,
+            },
+          ],
+        },
+      ],
       forgottenTopicsData: v >= 7 ? [{ topic: 'old', partitions: [4, 5] }] : [],
       rackId: v >= 11 ? 'rack-a' : '',
     }),
@@ -87,19 +111,43 @@ const CASES: Record<string, RequestCase> = {
     args: () => ({
       timeout: 7000,
       validateOnly: true,
-      topics: [{ topic: 'orders', numPartitions: 3, replicationFactor: 1, replicaAssignment: [{ partition: 0, replicas: [1, 2] }], configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      topics: [
+        {
+          topic: 'orders',
+          numPartitions: 3,
+          replicationFactor: 1,
+          replicaAssignment: [{ partition: 0, replicas: [1, 2] }],
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ],
     }),
     expected: (v) => ({
-      topics: [{ name: 'orders', numPartitions: 3, replicationFactor: 1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }], configs: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      topics: [
+        {
+          name: 'orders',
+          numPartitions: 3,
+          replicationFactor: 1,
+          assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }],
+          configs: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ],
       timeoutMs: 7000,
       validateOnly: v >= 1,
     }),
   },
-  deleteTopics: { api: 'DeleteTopics', args: () => ({ topics: ['a', 'b'], timeout: 4000 }), expected: () => ({ topicNames: ['a', 'b'], timeoutMs: 4000, topics: [] }) },
+  deleteTopics: {
+    api: 'DeleteTopics',
+    args: () => ({ topics: ['a', 'b'], timeout: 4000 }),
+    expected: () => ({ topicNames: ['a', 'b'], timeoutMs: 4000, topics: [] }),
+  },
   createPartitions: {
     api: 'CreatePartitions',
     args: () => ({ topicPartitions: [{ topic: 'orders', count: 6, assignments: [[1], [2]] }], timeout: 3000, validateOnly: true }),
-    expected: () => ({ topics: [{ name: 'orders', count: 6, assignments: [{ brokerIds: [1] }, { brokerIds: [2] }] }], timeoutMs: 3000, validateOnly: true }),
+    expected: () => ({
+      topics: [{ name: 'orders', count: 6, assignments: [{ brokerIds: [1] }, { brokerIds: [2] }] }],
+      timeoutMs: 3000,
+      validateOnly: true,
+    }),
   },
   deleteRecords: {
     api: 'DeleteRecords',
@@ -109,12 +157,21 @@ const CASES: Record<string, RequestCase> = {
   describeConfigs: {
     api: 'DescribeConfigs',
     args: () => ({ resources: [{ type: 2, name: 'orders', configNames: ['retention.ms'] }], includeSynonyms: true }),
-    expected: (v) => ({ resources: [{ resourceType: 2, resourceName: 'orders', configurationKeys: ['retention.ms'] }], includeSynonyms: v >= 1 }),
+    expected: (v) => ({
+      resources: [{ resourceType: 2, resourceName: 'orders', configurationKeys: ['retention.ms'] }],
+      includeSynonyms: v >= 1,
+    }),
   },
   alterConfigs: {
     api: 'AlterConfigs',
-    args: () => ({ resources: [{ type: 2, name: 'orders', configEntries: [{ name: 'retention.ms', value: '1000' }] }], validateOnly: true }),
-    expected: () => ({ resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '1000' }] }], validateOnly: true }),
+    args: () => ({
+      resources: [{ type: 2, name: 'orders', configEntries: [{ name: 'retention.ms', value: '1000' }] }],
+      validateOnly: true,
+    }),
+    expected: () => ({
+      resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '1000' }] }],
+      validateOnly: true,
+    }),
   },
   initProducerId: {
     api: 'InitProducerId',
@@ -155,24 +212,48 @@ const CASES: Record<string, RequestCase> = {
   leaveGroup: {
     api: 'LeaveGroup',
     args: () => ({ groupId: 'billing', memberId: 'member-1', groupInstanceId: 'instance-1' }),
-    expected: (v) => (v >= 3
-      ? { groupId: 'billing', memberId: '', members: [{ memberId: 'member-1', groupInstanceId: 'instance-1' }] }
-      : { groupId: 'billing', memberId: 'member-1', members: [] }),
+    expected: (v) =>
+      v >= 3
+        ? { groupId: 'billing', memberId: '', members: [{ memberId: 'member-1', groupInstanceId: 'instance-1' }] }
+        : { groupId: 'billing', memberId: 'member-1', members: [] },
   },
   syncGroup: {
     api: 'SyncGroup',
-    args: () => ({ groupId: 'billing', generationId: 4, memberId: 'member-1', groupInstanceId: 'instance-1', groupAssignment: [{ memberId: 'member-1', memberAssignment: Buffer.from([9, 8]) }] }),
-    expected: (v) => ({ groupId: 'billing', generationId: 4, memberId: 'member-1', groupInstanceId: v >= 3 ? 'instance-1' : null, assignments: [{ memberId: 'member-1', assignment: Buffer.from([9, 8]) }] }),
+    args: () => ({
+      groupId: 'billing',
+      generationId: 4,
+      memberId: 'member-1',
+      groupInstanceId: 'instance-1',
+      groupAssignment: [{ memberId: 'member-1', memberAssignment: Buffer.from([9, 8]) }],
+    }),
+    expected: (v) => ({
+      groupId: 'billing',
+      generationId: 4,
+      memberId: 'member-1',
+      groupInstanceId: v >= 3 ? 'instance-1' : null,
+      assignments: [{ memberId: 'member-1', assignment: Buffer.from([9, 8]) }],
+    }),
   },
   offsetCommit: {
     api: 'OffsetCommit',
-    args: () => ({ groupId: 'billing', groupGenerationId: 4, memberId: 'member-1', retentionTime: 86_400_000, topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: '99', timestamp: TIMESTAMP, metadata: 'm' }] }] }),
+    args: () => ({
+      groupId: 'billing',
+      groupGenerationId: 4,
+      memberId: 'member-1',
+      retentionTime: 86_400_000,
+      topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: '99', timestamp: TIMESTAMP, metadata: 'm' }] }],
+    }),
     expected: (v) => ({
       groupId: 'billing',
       generationIdOrMemberEpoch: v >= 1 ? 4 : -1,
       memberId: v >= 1 ? 'member-1' : '',
       retentionTimeMs: v >= 2 && v <= 4 ? 86_400_000 : -1,
-      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 99, commitTimestamp: v === 1 ? TIMESTAMP : -1, committedMetadata: 'm' }] }],
+      topics: [
+        {
+          name: 'orders',
+          partitions: [{ partitionIndex: 0, committedOffset: 99, commitTimestamp: v === 1 ? TIMESTAMP : -1, committedMetadata: 'm' }],
+        },
+      ],
     }),
   },
   offsetFetch: {
@@ -181,7 +262,11 @@ const CASES: Record<string, RequestCase> = {
     expected: () => ({ groupId: 'billing', topics: [{ name: 'orders', partitionIndexes: [0, 1] }], groups: [], requireStable: false }),
   },
   listGroups: { api: 'ListGroups', args: () => ({}), expected: () => ({ statesFilter: [], typesFilter: [] }) },
-  describeGroups: { api: 'DescribeGroups', args: () => ({ groupIds: ['billing', 'audit'] }), expected: () => ({ groups: ['billing', 'audit'], includeAuthorizedOperations: false }) },
+  describeGroups: {
+    api: 'DescribeGroups',
+    args: () => ({ groupIds: ['billing', 'audit'] }),
+    expected: () => ({ groups: ['billing', 'audit'], includeAuthorizedOperations: false }),
+  },
   deleteGroups: { api: 'DeleteGroups', args: () => ['billing', 'audit'], expected: () => ({ groupsNames: ['billing', 'audit'] }) },
   saslHandshake: { api: 'SaslHandshake', args: () => ({ mechanism: 'PLAIN' }), expected: () => ({ mechanism: 'PLAIN' }) },
   saslAuthenticate: { api: 'SaslAuthenticate', args: () => ({ authBytes: lengthPrefixed }), expected: () => ({ authBytes: authPayload }) },
@@ -195,7 +280,12 @@ describe('requests encoded by KafkaJS decode with our codec', () => {
         expect(frame.readInt32BE(0)).toBe(frame.length - 4)
         const decoded = decodeRequest(frame.subarray(4))
         expect(decoded.apiName).toBe(testCase.api)
-        expect(decoded.header).toEqual({ requestApiKey: decoded.apiKey, requestApiVersion: version, correlationId: CORRELATION_ID, clientId: CLIENT_ID })
+        expect(decoded.header).toEqual({
+          requestApiKey: decoded.apiKey,
+          requestApiVersion: version,
+          correlationId: CORRELATION_ID,
+          clientId: CLIENT_ID,
+        })
         expect(decoded.body).toMatchObject(testCase.expected(version))
         testCase.check?.(decoded.body as Record<string, unknown>, version)
       })

@@ -19,14 +19,28 @@ interface ResponseCase {
 }
 
 const THROTTLE_MS = 25
-const BATCH = encodeBatch([{ key: Buffer.from('k1'), value: Buffer.from('fetched-value'), timestamp: 1_700_000_000_000 }], { baseOffset: 40 })
+const BATCH = encodeBatch([{ key: Buffer.from('k1'), value: Buffer.from('fetched-value'), timestamp: 1_700_000_000_000 }], {
+  baseOffset: 40,
+})
 
 const CASES: Record<string, ResponseCase> = {
   apiVersions: {
     api: 'ApiVersions',
     throttleSince: 1,
-    body: () => ({ errorCode: 0, apiKeys: [{ apiKey: 0, minVersion: 0, maxVersion: 9 }, { apiKey: 18, minVersion: 0, maxVersion: 3 }] }),
-    expected: () => ({ errorCode: 0, apiVersions: [{ apiKey: 0, minVersion: 0, maxVersion: 9 }, { apiKey: 18, minVersion: 0, maxVersion: 3 }] }),
+    body: () => ({
+      errorCode: 0,
+      apiKeys: [
+        { apiKey: 0, minVersion: 0, maxVersion: 9 },
+        { apiKey: 18, minVersion: 0, maxVersion: 3 },
+      ],
+    }),
+    expected: () => ({
+      errorCode: 0,
+      apiVersions: [
+        { apiKey: 0, minVersion: 0, maxVersion: 9 },
+        { apiKey: 18, minVersion: 0, maxVersion: 3 },
+      ],
+    }),
   },
   metadata: {
     api: 'Metadata',
@@ -35,26 +49,56 @@ const CASES: Record<string, ResponseCase> = {
       brokers: [{ nodeId: 1, host: 'localhost', port: 9092, rack: 'r1' }],
       clusterId: 'cluster-a',
       controllerId: 1,
-      topics: [{ errorCode: 0, name: 'orders', isInternal: false, partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }] }],
+      topics: [
+        {
+          errorCode: 0,
+          name: 'orders',
+          isInternal: false,
+          partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }],
+        },
+      ],
     }),
     expected: (v) => ({
       brokers: [{ nodeId: 1, host: 'localhost', port: 9092, ...(v >= 1 ? { rack: 'r1' } : {}) }],
       ...(v >= 2 ? { clusterId: 'cluster-a' } : {}),
       ...(v >= 1 ? { controllerId: 1 } : {}),
-      topicMetadata: [{ topicErrorCode: 0, topic: 'orders', partitionMetadata: [{ partitionErrorCode: 0, partitionId: 0, leader: 1, replicas: [1], isr: [1] }] }],
+      topicMetadata: [
+        {
+          topicErrorCode: 0,
+          topic: 'orders',
+          partitionMetadata: [{ partitionErrorCode: 0, partitionId: 0, leader: 1, replicas: [1], isr: [1] }],
+        },
+      ],
     }),
   },
   produce: {
     api: 'Produce',
     throttleSince: 1,
-    body: () => ({ responses: [{ name: 'orders', partitionResponses: [{ index: 2, errorCode: 0, baseOffset: 1234, logAppendTimeMs: 1_700_000_000_123, logStartOffset: 7 }] }] }),
+    body: () => ({
+      responses: [
+        {
+          name: 'orders',
+          partitionResponses: [{ index: 2, errorCode: 0, baseOffset: 1234, logAppendTimeMs: 1_700_000_000_123, logStartOffset: 7 }],
+        },
+      ],
+    }),
     expected: (v) => ({
-      topics: [{
-        topicName: 'orders',
-        partitions: [v >= 3
-          ? { partition: 2, errorCode: 0, baseOffset: '1234', logAppendTime: '1700000000123', ...(v >= 5 ? { logStartOffset: '7' } : {}) }
-          : { partition: 2, errorCode: 0, offset: '1234', ...(v >= 2 ? { timestamp: '1700000000123' } : {}) }],
-      }],
+      topics: [
+        {
+          topicName: 'orders',
+          partitions: [
+            v >= 3
+              ? {
+                  partition: 2,
+                  errorCode: 0,
+                  baseOffset: '1234',
+                  logAppendTime: '1700000000123',
+                  ...(v >= 5 ? { logStartOffset: '7' } : {}),
+                }
+              : { partition: 2, errorCode: 0, offset: '1234', ...(v >= 2 ? { timestamp: '1700000000123' } : {}) },
+          ],
+        },
+      ],
     }),
   },
   fetch: {
@@ -64,37 +108,46 @@ const CASES: Record<string, ResponseCase> = {
     body: (v) => ({
       errorCode: 0,
       sessionId: v >= 7 ? 77 : 0,
-      responses: [{
-        topic: 'orders',
-        partitions: [{
-          partitionIndex: 2,
-          errorCode: 0,
-          highWatermark: 41,
-          lastStableOffset: 41,
-          logStartOffset: 3,
-          abortedTransactions: [{ producerId: 5, firstOffset: 6 }],
-          preferredReadReplica: -1,
-          // KafkaJS reads message sets (magic 0/1) before v4: an empty set there, a v2 batch after.
-          records: v >= 4 ? BATCH : Buffer.alloc(0),
-        }],
-      }],
+      responses: [
+        {
+          topic: 'orders',
+          partitions: [
+            {
+              partitionIndex: 2,
+              errorCode: 0,
+              highWatermark: 41,
+              lastStableOffset: 41,
+              logStartOffset: 3,
+              abortedTransactions: [{ producerId: 5, firstOffset: 6 }],
+              preferredReadReplica: -1,
+              // KafkaJS reads message sets (magic 0/1) before v4: an empty set there, a v2 batch after.
+              records: v >= 4 ? BATCH : Buffer.alloc(0),
+            },
+          ],
+        },
+      ],
     }),
     expected: (v) => ({
       ...(v >= 7 ? { errorCode: 0, sessionId: 77 } : {}),
-      responses: [{
-        topicName: 'orders',
-        partitions: [{
-          partition: 2,
-          errorCode: 0,
-          highWatermark: '41',
-          ...(v >= 4 ? { lastStableOffset: '41', abortedTransactions: [{ producerId: '5', firstOffset: '6' }] } : {}),
-          ...(v >= 5 ? { lastStartOffset: '3' } : {}),
-          ...(v >= 11 ? { preferredReadReplica: -1 } : {}),
-        }],
-      }],
+      responses: [
+        {
+          topicName: 'orders',
+          partitions: [
+            {
+              partition: 2,
+              errorCode: 0,
+              highWatermark: '41',
+              ...(v >= 4 ? { lastStableOffset: '41', abortedTransactions: [{ producerId: '5', firstOffset: '6' }] } : {}),
+              ...(v >= 5 ? { lastStartOffset: '3' } : {}),
+              ...(v >= 11 ? { preferredReadReplica: -1 } : {}),
+            },
+          ],
+        },
+      ],
     }),
     check: (decoded, v) => {
-      const messages = (decoded as { responses: { partitions: { messages: { offset: string; value: Buffer }[] }[] }[] }).responses[0]!.partitions[0]!.messages
+      const messages = (decoded as { responses: { partitions: { messages: { offset: string; value: Buffer }[] }[] }[] }).responses[0]!
+        .partitions[0]!.messages
       if (v < 4) expect(messages).toEqual([])
       else expect(messages.map((message) => [message.offset, message.value.toString()])).toEqual([['40', 'fetched-value']])
     },
@@ -104,12 +157,28 @@ const CASES: Record<string, ResponseCase> = {
     throttleSince: 2,
     // v0 answers with a list of offsets; Timestamp and Offset replace it from v1, and none of them is ignorable.
     body: (v) => ({
-      topics: [{ name: 'orders', partitions: [v === 0
-        ? { partitionIndex: 3, errorCode: 0, oldStyleOffsets: [55, 12] }
-        : { partitionIndex: 3, errorCode: 0, timestamp: 1_700_000_000_000, offset: 55 }] }],
+      topics: [
+        {
+          name: 'orders',
+          partitions: [
+            v === 0
+              ? { partitionIndex: 3, errorCode: 0, oldStyleOffsets: [55, 12] }
+              : { partitionIndex: 3, errorCode: 0, timestamp: 1_700_000_000_000, offset: 55 },
+          ],
+        },
+      ],
     }),
     expected: (v) => ({
-      responses: [{ topic: 'orders', partitions: [v === 0 ? { partition: 3, errorCode: 0, offsets: ['55', '12'] } : { partition: 3, errorCode: 0, timestamp: '1700000000000', offset: '55' }] }],
+      responses: [
+        {
+          topic: 'orders',
+          partitions: [
+            v === 0
+              ? { partition: 3, errorCode: 0, offsets: ['55', '12'] }
+              : { partition: 3, errorCode: 0, timestamp: '1700000000000', offset: '55' },
+          ],
+        },
+      ],
     }),
   },
   createTopics: {
@@ -136,7 +205,8 @@ const CASES: Record<string, ResponseCase> = {
     body: () => ({ topics: [{ name: 'orders', partitions: [{ partitionIndex: 1, lowWatermark: 123, errorCode: 0 }] }] }),
     expected: () => ({ topics: [{ topic: 'orders', partitions: [{ partition: 1, errorCode: 0 }] }] }),
     check: (decoded) => {
-      const lowWatermark = (decoded as { topics: { partitions: { lowWatermark: { toString(): string } }[] }[] }).topics[0]!.partitions[0]!.lowWatermark
+      const lowWatermark = (decoded as { topics: { partitions: { lowWatermark: { toString(): string } }[] }[] }).topics[0]!.partitions[0]!
+        .lowWatermark
       expect(lowWatermark.toString()).toBe('123')
     },
   },
@@ -144,28 +214,46 @@ const CASES: Record<string, ResponseCase> = {
     api: 'DescribeConfigs',
     throttleSince: 0,
     body: () => ({
-      results: [{
-        errorCode: 0,
-        errorMessage: null,
-        resourceType: 2,
-        resourceName: 'orders',
-        configs: [{ name: 'retention.ms', value: '1000', readOnly: false, isDefault: false, configSource: 1, isSensitive: false, synonyms: [{ name: 'log.retention.ms', value: '1000', source: 5 }] }],
-      }],
+      results: [
+        {
+          errorCode: 0,
+          errorMessage: null,
+          resourceType: 2,
+          resourceName: 'orders',
+          configs: [
+            {
+              name: 'retention.ms',
+              value: '1000',
+              readOnly: false,
+              isDefault: false,
+              configSource: 1,
+              isSensitive: false,
+              synonyms: [{ name: 'log.retention.ms', value: '1000', source: 5 }],
+            },
+          ],
+        },
+      ],
     }),
     expected: (v) => ({
-      resources: [{
-        errorCode: 0,
-        errorMessage: null,
-        resourceType: 2,
-        resourceName: 'orders',
-        configEntries: [{
-          configName: 'retention.ms',
-          configValue: '1000',
-          readOnly: false,
-          isSensitive: false,
-          ...(v >= 1 ? { configSource: 1, configSynonyms: [{ configName: 'log.retention.ms', configValue: '1000', configSource: 5 }] } : { isDefault: false }),
-        }],
-      }],
+      resources: [
+        {
+          errorCode: 0,
+          errorMessage: null,
+          resourceType: 2,
+          resourceName: 'orders',
+          configEntries: [
+            {
+              configName: 'retention.ms',
+              configValue: '1000',
+              readOnly: false,
+              isSensitive: false,
+              ...(v >= 1
+                ? { configSource: 1, configSynonyms: [{ configName: 'log.retention.ms', configValue: '1000', configSource: 5 }] }
+                : { isDefault: false }),
+            },
+          ],
+        },
+      ],
     }),
   },
   alterConfigs: {
@@ -184,12 +272,23 @@ const CASES: Record<string, ResponseCase> = {
     api: 'FindCoordinator',
     throttleSince: 1,
     body: () => ({ errorCode: 0, errorMessage: null, nodeId: 1, host: 'localhost', port: 9092 }),
-    expected: (v) => ({ errorCode: 0, ...(v >= 1 ? { errorMessage: null } : {}), coordinator: { nodeId: 1, host: 'localhost', port: 9092 } }),
+    expected: (v) => ({
+      errorCode: 0,
+      ...(v >= 1 ? { errorMessage: null } : {}),
+      coordinator: { nodeId: 1, host: 'localhost', port: 9092 },
+    }),
   },
   joinGroup: {
     api: 'JoinGroup',
     throttleSince: 2,
-    body: () => ({ errorCode: 0, generationId: 4, protocolName: 'RoundRobinAssigner', leader: 'member-1', memberId: 'member-2', members: [{ memberId: 'member-1', groupInstanceId: 'i-1', metadata: Buffer.from([1, 2]) }] }),
+    body: () => ({
+      errorCode: 0,
+      generationId: 4,
+      protocolName: 'RoundRobinAssigner',
+      leader: 'member-1',
+      memberId: 'member-2',
+      members: [{ memberId: 'member-1', groupInstanceId: 'i-1', metadata: Buffer.from([1, 2]) }],
+    }),
     expected: (v) => ({
       errorCode: 0,
       generationId: 4,
@@ -215,14 +314,40 @@ const CASES: Record<string, ResponseCase> = {
   offsetCommit: {
     api: 'OffsetCommit',
     throttleSince: 3,
-    body: () => ({ topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0 }, { partitionIndex: 1, errorCode: 22 }] }] }),
-    expected: () => ({ responses: [{ topic: 'orders', partitions: [{ partition: 0, errorCode: 0 }, { partition: 1, errorCode: 22 }] }] }),
+    body: () => ({
+      topics: [
+        {
+          name: 'orders',
+          partitions: [
+            { partitionIndex: 0, errorCode: 0 },
+            { partitionIndex: 1, errorCode: 22 },
+          ],
+        },
+      ],
+    }),
+    expected: () => ({
+      responses: [
+        {
+          topic: 'orders',
+          partitions: [
+            { partition: 0, errorCode: 0 },
+            { partition: 1, errorCode: 22 },
+          ],
+        },
+      ],
+    }),
   },
   offsetFetch: {
     api: 'OffsetFetch',
     throttleSince: 3,
-    body: () => ({ errorCode: 0, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 99, metadata: 'm', errorCode: 0 }] }] }),
-    expected: (v) => ({ responses: [{ topic: 'orders', partitions: [{ partition: 0, offset: '99', metadata: 'm', errorCode: 0 }] }], ...(v >= 2 ? { errorCode: 0 } : {}) }),
+    body: () => ({
+      errorCode: 0,
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 99, metadata: 'm', errorCode: 0 }] }],
+    }),
+    expected: (v) => ({
+      responses: [{ topic: 'orders', partitions: [{ partition: 0, offset: '99', metadata: 'm', errorCode: 0 }] }],
+      ...(v >= 2 ? { errorCode: 0 } : {}),
+    }),
   },
   listGroups: {
     api: 'ListGroups',
@@ -234,30 +359,55 @@ const CASES: Record<string, ResponseCase> = {
     api: 'DescribeGroups',
     throttleSince: 1,
     body: () => ({
-      groups: [{
-        errorCode: 0,
-        groupId: 'billing',
-        groupState: 'Stable',
-        protocolType: 'consumer',
-        protocolData: 'RoundRobinAssigner',
-        members: [{ memberId: 'member-1', clientId: 'c1', clientHost: '/127.0.0.1', memberMetadata: Buffer.from([1]), memberAssignment: Buffer.from([2]) }],
-      }],
+      groups: [
+        {
+          errorCode: 0,
+          groupId: 'billing',
+          groupState: 'Stable',
+          protocolType: 'consumer',
+          protocolData: 'RoundRobinAssigner',
+          members: [
+            {
+              memberId: 'member-1',
+              clientId: 'c1',
+              clientHost: '/127.0.0.1',
+              memberMetadata: Buffer.from([1]),
+              memberAssignment: Buffer.from([2]),
+            },
+          ],
+        },
+      ],
     }),
     expected: () => ({
-      groups: [{
-        errorCode: 0,
-        groupId: 'billing',
-        state: 'Stable',
-        protocolType: 'consumer',
-        protocol: 'RoundRobinAssigner',
-        members: [{ memberId: 'member-1', clientId: 'c1', clientHost: '/127.0.0.1', memberMetadata: Buffer.from([1]), memberAssignment: Buffer.from([2]) }],
-      }],
+      groups: [
+        {
+          errorCode: 0,
+          groupId: 'billing',
+          state: 'Stable',
+          protocolType: 'consumer',
+          protocol: 'RoundRobinAssigner',
+          members: [
+            {
+              memberId: 'member-1',
+              clientId: 'c1',
+              clientHost: '/127.0.0.1',
+              memberMetadata: Buffer.from([1]),
+              memberAssignment: Buffer.from([2]),
+            },
+          ],
+        },
+      ],
     }),
   },
   deleteGroups: {
     api: 'DeleteGroups',
     throttleSince: 0,
-    body: () => ({ results: [{ groupId: 'billing', errorCode: 0 }, { groupId: 'audit', errorCode: 69 }] }),
+    body: () => ({
+      results: [
+        { groupId: 'billing', errorCode: 0 },
+        { groupId: 'audit', errorCode: 69 },
+      ],
+    }),
     expected: () => ({ results: [{ groupId: 'billing', errorCode: 0 }, expect.objectContaining({ groupId: 'audit', errorCode: 69 })] }),
   },
   saslHandshake: {
@@ -271,7 +421,12 @@ const CASES: Record<string, ResponseCase> = {
     throttleSince: -1,
     body: () => ({ errorCode: 0, errorMessage: null, authBytes: Buffer.from('ok'), sessionLifetimeMs: 3_600_000 }),
     // KafkaJS hands the auth bytes back with their int32 length in front.
-    expected: (v) => ({ errorCode: 0, errorMessage: null, authBytes: Buffer.from([0, 0, 0, 2, 0x6f, 0x6b]), ...(v >= 1 ? { sessionLifetimeMs: '3600000' } : {}) }),
+    expected: (v) => ({
+      errorCode: 0,
+      errorMessage: null,
+      authBytes: Buffer.from([0, 0, 0, 2, 0x6f, 0x6b]),
+      ...(v >= 1 ? { sessionLifetimeMs: '3600000' } : {}),
+    }),
   },
 }
 

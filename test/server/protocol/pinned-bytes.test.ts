@@ -20,7 +20,14 @@ describe('pinned request frames', () => {
       const decoded = decodeRequest(frame.subarray(4))
       expect(decoded.header).toEqual(pinned.header)
       expect(decoded.body).toEqual(pinned.body)
-      const encoded = Buffer.concat(encodeRequest(pinned.api, pinned.version, { correlationId: pinned.header.correlationId, clientId: pinned.header.clientId }, pinned.body as never))
+      const encoded = Buffer.concat(
+        encodeRequest(
+          pinned.api,
+          pinned.version,
+          { correlationId: pinned.header.correlationId, clientId: pinned.header.clientId },
+          pinned.body as never,
+        ),
+      )
       expect(encoded.toString('hex')).toBe(pinned.hex)
     })
   }
@@ -40,7 +47,13 @@ describe('pinned response frames', () => {
 
 it('pins at least one request and one response for every API', () => {
   for (const api of allApis()) {
-    expect(PINNED_REQUESTS.some((pinned) => pinned.api === api.name), `request of ${api.name}`).toBe(true)
-    expect(PINNED_RESPONSES.some((pinned) => pinned.api === api.name), `response of ${api.name}`).toBe(true)
+    expect(
+      PINNED_REQUESTS.some((pinned) => pinned.api === api.name),
+      `request of ${api.name}`,
+    ).toBe(true)
+    expect(
+      PINNED_RESPONSES.some((pinned) => pinned.api === api.name),
+      `response of ${api.name}`,
+    ).toBe(true)
   }
 })

@@ -20,17 +20,44 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     api: 'Produce',
     version: 7,
     source: 'KafkaJS 2.2.4 decodes it',
-    body: { throttleTimeMs: 0, responses: [{ name: 'orders', partitionResponses: [{ index: 2, errorCode: 0, baseOffset: 1234, logAppendTimeMs: -1, logStartOffset: 0 }] }] },
-    hex: [
-      '00000036123456780000000100066f72646572730000000100000002000000000000000004d2ffffffffffffffff0000',
-      '00000000000000000000',
-    ].join(''),
+    body: {
+      throttleTimeMs: 0,
+      responses: [
+        { name: 'orders', partitionResponses: [{ index: 2, errorCode: 0, baseOffset: 1234, logAppendTimeMs: -1, logStartOffset: 0 }] },
+      ],
+    },
+    hex: ['00000036123456780000000100066f72646572730000000100000002000000000000000004d2ffffffffffffffff0000', '00000000000000000000'].join(
+      '',
+    ),
   },
   {
     api: 'Fetch',
     version: 11,
     source: 'KafkaJS 2.2.4 decodes it',
-    body: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: [{ topic: 'orders', partitions: [{ partitionIndex: 2, errorCode: 0, highWatermark: 41, lastStableOffset: 41, logStartOffset: 0, abortedTransactions: null, preferredReadReplica: -1, records: bytes('000000000000002800000041ffffffff0270d2f30a0000000000000000018bcfe568000000018bcfe56800ffffffffffffffffffffffffffff000000011e000000046b310e6665746368656400') }] }] },
+    body: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      sessionId: 0,
+      responses: [
+        {
+          topic: 'orders',
+          partitions: [
+            {
+              partitionIndex: 2,
+              errorCode: 0,
+              highWatermark: 41,
+              lastStableOffset: 41,
+              logStartOffset: 0,
+              abortedTransactions: null,
+              preferredReadReplica: -1,
+              records: bytes(
+                '000000000000002800000041ffffffff0270d2f30a0000000000000000018bcfe568000000018bcfe56800ffffffffffffffffffffffffffff000000011e000000046b310e6665746368656400',
+              ),
+            },
+          ],
+        },
+      ],
+    },
     hex: [
       '0000009512345678000000000000000000000000000100066f7264657273000000010000000200000000000000000029',
       '00000000000000290000000000000000ffffffffffffffff0000004d000000000000002800000041ffffffff0270d2f3',
@@ -43,16 +70,26 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     version: 3,
     source: 'KafkaJS 2.2.4 decodes it',
     body: { throttleTimeMs: 0, topics: [{ name: 'orders', partitions: [{ partitionIndex: 3, errorCode: 0, timestamp: -1, offset: 55 }] }] },
-    hex: [
-      '0000002e12345678000000000000000100066f726465727300000001000000030000ffffffffffffffff000000000000',
-      '0037',
-    ].join(''),
+    hex: ['0000002e12345678000000000000000100066f726465727300000001000000030000ffffffffffffffff000000000000', '0037'].join(''),
   },
   {
     api: 'Metadata',
     version: 6,
     source: 'KafkaJS 2.2.4 decodes it',
-    body: { throttleTimeMs: 0, brokers: [{ nodeId: 1, host: 'localhost', port: 9092, rack: null }], clusterId: 'seglog', controllerId: 1, topics: [{ errorCode: 0, name: 'orders', isInternal: false, partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }] }] },
+    body: {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: 1, host: 'localhost', port: 9092, rack: null }],
+      clusterId: 'seglog',
+      controllerId: 1,
+      topics: [
+        {
+          errorCode: 0,
+          name: 'orders',
+          isInternal: false,
+          partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }],
+        },
+      ],
+    },
     hex: [
       '0000005e1234567800000000000000010000000100096c6f63616c686f737400002384ffff00067365676c6f67000000',
       '0100000001000000066f7264657273000000000100000000000000000001000000010000000100000001000000010000',
@@ -70,7 +107,11 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     api: 'OffsetFetch',
     version: 4,
     source: 'KafkaJS 2.2.4 decodes it',
-    body: { throttleTimeMs: 0, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 99, metadata: '', errorCode: 0 }] }], errorCode: 0 },
+    body: {
+      throttleTimeMs: 0,
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 99, metadata: '', errorCode: 0 }] }],
+      errorCode: 0,
+    },
     hex: '0000002a12345678000000000000000100066f726465727300000001000000000000000000000063000000000000',
   },
   {
@@ -84,7 +125,15 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     api: 'JoinGroup',
     version: 5,
     source: 'KafkaJS 2.2.4 decodes it',
-    body: { throttleTimeMs: 0, errorCode: 0, generationId: 1, protocolName: 'RoundRobinAssigner', leader: 'member-1', memberId: 'member-1', members: [{ memberId: 'member-1', groupInstanceId: null, metadata: bytes('0001') }] },
+    body: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      generationId: 1,
+      protocolName: 'RoundRobinAssigner',
+      leader: 'member-1',
+      memberId: 'member-1',
+      members: [{ memberId: 'member-1', groupInstanceId: null, metadata: bytes('0001') }],
+    },
     hex: [
       '0000004c12345678000000000000000000010012526f756e64526f62696e41737369676e657200086d656d6265722d31',
       '00086d656d6265722d310000000100086d656d6265722d31ffff000000020001',
@@ -115,7 +164,19 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     api: 'DescribeGroups',
     version: 2,
     source: 'KafkaJS 2.2.4 decodes it',
-    body: { throttleTimeMs: 0, groups: [{ errorCode: 0, groupId: 'billing', groupState: 'Stable', protocolType: 'consumer', protocolData: 'RoundRobinAssigner', members: [] }] },
+    body: {
+      throttleTimeMs: 0,
+      groups: [
+        {
+          errorCode: 0,
+          groupId: 'billing',
+          groupState: 'Stable',
+          protocolType: 'consumer',
+          protocolData: 'RoundRobinAssigner',
+          members: [],
+        },
+      ],
+    },
     hex: [
       '000000411234567800000000000000010000000762696c6c696e670006537461626c650008636f6e73756d6572001252',
       '6f756e64526f62696e41737369676e657200000000',
@@ -174,7 +235,18 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     api: 'DescribeConfigs',
     version: 2,
     source: 'KafkaJS 2.2.4 decodes it',
-    body: { throttleTimeMs: 0, results: [{ errorCode: 0, errorMessage: null, resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '1000', readOnly: false, configSource: 1, isSensitive: false, synonyms: [] }] }] },
+    body: {
+      throttleTimeMs: 0,
+      results: [
+        {
+          errorCode: 0,
+          errorMessage: null,
+          resourceType: 2,
+          resourceName: 'orders',
+          configs: [{ name: 'retention.ms', value: '1000', readOnly: false, configSource: 1, isSensitive: false, synonyms: [] }],
+        },
+      ],
+    },
     hex: [
       '000000381234567800000000000000010000ffff0200066f726465727300000001000c726574656e74696f6e2e6d7300',
       '043130303000010000000000',
@@ -219,11 +291,17 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     api: 'DescribeCluster',
     version: 1,
     source: '@platformatic/kafka 2.12.1 decodes it',
-    body: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, endpointType: 1, clusterId: 'seglog', controllerId: 1, brokers: [{ brokerId: 1, host: 'localhost', port: 9092, rack: null }], clusterAuthorizedOperations: -2147483648 },
-    hex: [
-      '0000003212345678000000000000000001077365676c6f670000000102000000010a6c6f63616c686f73740000238400',
-      '008000000000',
-    ].join(''),
+    body: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      errorMessage: null,
+      endpointType: 1,
+      clusterId: 'seglog',
+      controllerId: 1,
+      brokers: [{ brokerId: 1, host: 'localhost', port: 9092, rack: null }],
+      clusterAuthorizedOperations: -2147483648,
+    },
+    hex: ['0000003212345678000000000000000001077365676c6f670000000102000000010a6c6f63616c686f73740000238400', '008000000000'].join(''),
   },
   {
     api: 'OffsetDelete',
@@ -243,7 +321,24 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     api: 'Metadata',
     version: 12,
     source: '@platformatic/kafka 2.12.1 decodes it',
-    body: { throttleTimeMs: 0, brokers: [{ nodeId: 1, host: 'localhost', port: 9092, rack: null }], clusterId: 'seglog', controllerId: 1, topics: [{ errorCode: 0, name: 'orders', topicId: 'ASNFZ4mrze8BI0VniavN7w', isInternal: false, partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }], topicAuthorizedOperations: -2147483648 }] },
+    body: {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: 1, host: 'localhost', port: 9092, rack: null }],
+      clusterId: 'seglog',
+      controllerId: 1,
+      topics: [
+        {
+          errorCode: 0,
+          name: 'orders',
+          topicId: 'ASNFZ4mrze8BI0VniavN7w',
+          isInternal: false,
+          partitions: [
+            { errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] },
+          ],
+          topicAuthorizedOperations: -2147483648,
+        },
+      ],
+    },
     hex: [
       '0000006512345678000000000002000000010a6c6f63616c686f7374000023840000077365676c6f6700000001020000',
       '076f72646572730123456789abcdef0123456789abcdef00020000000000000000000100000000020000000102000000',
@@ -254,7 +349,24 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     api: 'Produce',
     version: 10,
     source: '@platformatic/kafka 2.12.1 decodes it',
-    body: { responses: [{ name: 'orders', partitionResponses: [{ index: 2, errorCode: 0, baseOffset: 1234, logAppendTimeMs: -1, logStartOffset: 0, currentLeader: { leaderId: 1, leaderEpoch: 3 } }] }], throttleTimeMs: 0 },
+    body: {
+      responses: [
+        {
+          name: 'orders',
+          partitionResponses: [
+            {
+              index: 2,
+              errorCode: 0,
+              baseOffset: 1234,
+              logAppendTimeMs: -1,
+              logStartOffset: 0,
+              currentLeader: { leaderId: 1, leaderEpoch: 3 },
+            },
+          ],
+        },
+      ],
+      throttleTimeMs: 0,
+    },
     hex: [
       '00000040123456780002076f72646572730200000002000000000000000004d2ffffffffffffffff0000000000000000',
       '0100010009000000010000000300000000000000',
@@ -264,7 +376,30 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     api: 'Fetch',
     version: 13,
     source: '@platformatic/kafka 2.12.1 decodes it',
-    body: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: [{ topicId: 'ASNFZ4mrze8BI0VniavN7w', partitions: [{ partitionIndex: 2, errorCode: 0, highWatermark: 41, lastStableOffset: 41, logStartOffset: 0, abortedTransactions: null, preferredReadReplica: -1, records: bytes('000000000000002800000041ffffffff0270d2f30a0000000000000000018bcfe568000000018bcfe56800ffffffffffffffffffffffffffff000000011e000000046b310e6665746368656400') }] }] },
+    body: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      sessionId: 0,
+      responses: [
+        {
+          topicId: 'ASNFZ4mrze8BI0VniavN7w',
+          partitions: [
+            {
+              partitionIndex: 2,
+              errorCode: 0,
+              highWatermark: 41,
+              lastStableOffset: 41,
+              logStartOffset: 0,
+              abortedTransactions: null,
+              preferredReadReplica: -1,
+              records: bytes(
+                '000000000000002800000041ffffffff0270d2f30a0000000000000000018bcfe568000000018bcfe56800ffffffffffffffffffffffffffff000000011e000000046b310e6665746368656400',
+              ),
+            },
+          ],
+        },
+      ],
+    },
     hex: [
       '00000095123456780000000000000000000000020123456789abcdef0123456789abcdef020000000200000000000000',
       '0000290000000000000029000000000000000000ffffffff4e000000000000002800000041ffffffff0270d2f30a0000',
@@ -276,7 +411,10 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     api: 'FindCoordinator',
     version: 4,
     source: '@platformatic/kafka 2.12.1 decodes it',
-    body: { throttleTimeMs: 0, coordinators: [{ key: 'billing', nodeId: 1, host: 'localhost', port: 9092, errorCode: 0, errorMessage: null }] },
+    body: {
+      throttleTimeMs: 0,
+      coordinators: [{ key: 'billing', nodeId: 1, host: 'localhost', port: 9092, errorCode: 0, errorMessage: null }],
+    },
     hex: '00000029123456780000000000020862696c6c696e67000000010a6c6f63616c686f7374000023840000000000',
   },
 ]

@@ -63,7 +63,11 @@ function checkFrames(api: ApiDefinition, version: number): void {
   const request = planFor(api.request, version)
   const response = planFor(api.response, version)
   fc.assert(
-    fc.property(structValue(request), structValue(response), fc.integer({ min: -0x8000_0000, max: 0x7fff_ffff }), fc.option(fc.string({ maxLength: 10 })),
+    fc.property(
+      structValue(request),
+      structValue(response),
+      fc.integer({ min: -0x8000_0000, max: 0x7fff_ffff }),
+      fc.option(fc.string({ maxLength: 10 })),
       (requestBody, responseBody, correlationId, clientId) => {
         const requestFrame = Buffer.concat(encodeRequest(api.name, version, { correlationId, clientId }, requestBody as never))
         expect(requestFrame.readInt32BE(0)).toBe(requestFrame.length - 4)
@@ -78,7 +82,8 @@ function checkFrames(api: ApiDefinition, version: number): void {
         const answer = decodeResponse(responseFrame.subarray(4), api.name, version)
         expect(answer.correlationId).toBe(correlationId)
         expect(answer.body).toEqual(expectedDecode(response, responseBody))
-      }),
+      },
+    ),
     { numRuns: 5 },
   )
 }

@@ -14,19 +14,34 @@ export const CreateTopicsRequest = {
   deprecatedVersions: '0-1',
   flexibleVersions: '5+',
   fields: [
-    { name: 'Topics', type: '[]CreatableTopic', versions: '0+', fields: [
-      { name: 'Name', type: 'string', versions: '0+', mapKey: true },
-      { name: 'NumPartitions', type: 'int32', versions: '0+' },
-      { name: 'ReplicationFactor', type: 'int16', versions: '0+' },
-      { name: 'Assignments', type: '[]CreatableReplicaAssignment', versions: '0+', fields: [
-        { name: 'PartitionIndex', type: 'int32', versions: '0+', mapKey: true },
-        { name: 'BrokerIds', type: '[]int32', versions: '0+' },
-      ] },
-      { name: 'Configs', type: '[]CreatableTopicConfig', versions: '0+', fields: [
+    {
+      name: 'Topics',
+      type: '[]CreatableTopic',
+      versions: '0+',
+      fields: [
         { name: 'Name', type: 'string', versions: '0+', mapKey: true },
-        { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
-      ] },
-    ] },
+        { name: 'NumPartitions', type: 'int32', versions: '0+' },
+        { name: 'ReplicationFactor', type: 'int16', versions: '0+' },
+        {
+          name: 'Assignments',
+          type: '[]CreatableReplicaAssignment',
+          versions: '0+',
+          fields: [
+            { name: 'PartitionIndex', type: 'int32', versions: '0+', mapKey: true },
+            { name: 'BrokerIds', type: '[]int32', versions: '0+' },
+          ],
+        },
+        {
+          name: 'Configs',
+          type: '[]CreatableTopicConfig',
+          versions: '0+',
+          fields: [
+            { name: 'Name', type: 'string', versions: '0+', mapKey: true },
+            { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
+          ],
+        },
+      ],
+    },
     { name: 'timeoutMs', type: 'int32', versions: '0+', default: 60000 },
     { name: 'validateOnly', type: 'bool', versions: '1+', default: false },
   ],
@@ -40,22 +55,34 @@ export const CreateTopicsResponse = {
   flexibleVersions: '5+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '2+', ignorable: true },
-    { name: 'Topics', type: '[]CreatableTopicResult', versions: '0+', fields: [
-      { name: 'Name', type: 'string', versions: '0+', mapKey: true },
-      { name: 'TopicId', type: 'uuid', versions: '7+', ignorable: true },
-      { name: 'ErrorCode', type: 'int16', versions: '0+' },
-      { name: 'ErrorMessage', type: 'string', versions: '1+', nullableVersions: '0+', ignorable: true },
-      { name: 'TopicConfigErrorCode', type: 'int16', versions: '5+', taggedVersions: '5+', tag: 0, ignorable: true },
-      { name: 'NumPartitions', type: 'int32', versions: '5+', default: -1, ignorable: true },
-      { name: 'ReplicationFactor', type: 'int16', versions: '5+', default: -1, ignorable: true },
-      { name: 'Configs', type: '[]CreatableTopicConfigs', versions: '5+', nullableVersions: '5+', ignorable: true, fields: [
-        { name: 'Name', type: 'string', versions: '5+' },
-        { name: 'Value', type: 'string', versions: '5+', nullableVersions: '5+' },
-        { name: 'ReadOnly', type: 'bool', versions: '5+' },
-        { name: 'ConfigSource', type: 'int8', versions: '5+', default: -1, ignorable: true },
-        { name: 'IsSensitive', type: 'bool', versions: '5+' },
-      ] },
-    ] },
+    {
+      name: 'Topics',
+      type: '[]CreatableTopicResult',
+      versions: '0+',
+      fields: [
+        { name: 'Name', type: 'string', versions: '0+', mapKey: true },
+        { name: 'TopicId', type: 'uuid', versions: '7+', ignorable: true },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '1+', nullableVersions: '0+', ignorable: true },
+        { name: 'TopicConfigErrorCode', type: 'int16', versions: '5+', taggedVersions: '5+', tag: 0, ignorable: true },
+        { name: 'NumPartitions', type: 'int32', versions: '5+', default: -1, ignorable: true },
+        { name: 'ReplicationFactor', type: 'int16', versions: '5+', default: -1, ignorable: true },
+        {
+          name: 'Configs',
+          type: '[]CreatableTopicConfigs',
+          versions: '5+',
+          nullableVersions: '5+',
+          ignorable: true,
+          fields: [
+            { name: 'Name', type: 'string', versions: '5+' },
+            { name: 'Value', type: 'string', versions: '5+', nullableVersions: '5+' },
+            { name: 'ReadOnly', type: 'bool', versions: '5+' },
+            { name: 'ConfigSource', type: 'int8', versions: '5+', default: -1, ignorable: true },
+            { name: 'IsSensitive', type: 'bool', versions: '5+' },
+          ],
+        },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -67,10 +94,15 @@ export const DeleteTopicsRequest = {
   deprecatedVersions: '0',
   flexibleVersions: '4+',
   fields: [
-    { name: 'Topics', type: '[]DeleteTopicState', versions: '6+', fields: [
-      { name: 'Name', type: 'string', versions: '6+', nullableVersions: '6+', default: null },
-      { name: 'TopicId', type: 'uuid', versions: '6+' },
-    ] },
+    {
+      name: 'Topics',
+      type: '[]DeleteTopicState',
+      versions: '6+',
+      fields: [
+        { name: 'Name', type: 'string', versions: '6+', nullableVersions: '6+', default: null },
+        { name: 'TopicId', type: 'uuid', versions: '6+' },
+      ],
+    },
     { name: 'TopicNames', type: '[]string', versions: '0-5', ignorable: true },
     { name: 'TimeoutMs', type: 'int32', versions: '0+' },
   ],
@@ -84,12 +116,17 @@ export const DeleteTopicsResponse = {
   flexibleVersions: '4+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '1+', ignorable: true },
-    { name: 'Responses', type: '[]DeletableTopicResult', versions: '0+', fields: [
-      { name: 'Name', type: 'string', versions: '0+', nullableVersions: '6+', mapKey: true },
-      { name: 'TopicId', type: 'uuid', versions: '6+', ignorable: true },
-      { name: 'ErrorCode', type: 'int16', versions: '0+' },
-      { name: 'ErrorMessage', type: 'string', versions: '5+', nullableVersions: '5+', default: null, ignorable: true },
-    ] },
+    {
+      name: 'Responses',
+      type: '[]DeletableTopicResult',
+      versions: '0+',
+      fields: [
+        { name: 'Name', type: 'string', versions: '0+', nullableVersions: '6+', mapKey: true },
+        { name: 'TopicId', type: 'uuid', versions: '6+', ignorable: true },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '5+', nullableVersions: '5+', default: null, ignorable: true },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -100,13 +137,22 @@ export const CreatePartitionsRequest = {
   validVersions: '0-3',
   flexibleVersions: '2+',
   fields: [
-    { name: 'Topics', type: '[]CreatePartitionsTopic', versions: '0+', fields: [
-      { name: 'Name', type: 'string', versions: '0+', mapKey: true },
-      { name: 'Count', type: 'int32', versions: '0+' },
-      { name: 'Assignments', type: '[]CreatePartitionsAssignment', versions: '0+', nullableVersions: '0+', fields: [
-        { name: 'BrokerIds', type: '[]int32', versions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'Topics',
+      type: '[]CreatePartitionsTopic',
+      versions: '0+',
+      fields: [
+        { name: 'Name', type: 'string', versions: '0+', mapKey: true },
+        { name: 'Count', type: 'int32', versions: '0+' },
+        {
+          name: 'Assignments',
+          type: '[]CreatePartitionsAssignment',
+          versions: '0+',
+          nullableVersions: '0+',
+          fields: [{ name: 'BrokerIds', type: '[]int32', versions: '0+' }],
+        },
+      ],
+    },
     { name: 'TimeoutMs', type: 'int32', versions: '0+' },
     { name: 'ValidateOnly', type: 'bool', versions: '0+' },
   ],
@@ -120,11 +166,16 @@ export const CreatePartitionsResponse = {
   flexibleVersions: '2+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'Results', type: '[]CreatePartitionsTopicResult', versions: '0+', fields: [
-      { name: 'Name', type: 'string', versions: '0+' },
-      { name: 'ErrorCode', type: 'int16', versions: '0+' },
-      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
-    ] },
+    {
+      name: 'Results',
+      type: '[]CreatePartitionsTopicResult',
+      versions: '0+',
+      fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -135,13 +186,23 @@ export const DeleteRecordsRequest = {
   validVersions: '0-2',
   flexibleVersions: '2+',
   fields: [
-    { name: 'Topics', type: '[]DeleteRecordsTopic', versions: '0+', fields: [
-      { name: 'Name', type: 'string', versions: '0+' },
-      { name: 'Partitions', type: '[]DeleteRecordsPartition', versions: '0+', fields: [
-        { name: 'PartitionIndex', type: 'int32', versions: '0+' },
-        { name: 'Offset', type: 'int64', versions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'Topics',
+      type: '[]DeleteRecordsTopic',
+      versions: '0+',
+      fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        {
+          name: 'Partitions',
+          type: '[]DeleteRecordsPartition',
+          versions: '0+',
+          fields: [
+            { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+            { name: 'Offset', type: 'int64', versions: '0+' },
+          ],
+        },
+      ],
+    },
     { name: 'TimeoutMs', type: 'int32', versions: '0+' },
   ],
 } as const satisfies MessageDef
@@ -154,14 +215,24 @@ export const DeleteRecordsResponse = {
   flexibleVersions: '2+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'Topics', type: '[]DeleteRecordsTopicResult', versions: '0+', fields: [
-      { name: 'Name', type: 'string', versions: '0+', mapKey: true },
-      { name: 'Partitions', type: '[]DeleteRecordsPartitionResult', versions: '0+', fields: [
-        { name: 'PartitionIndex', type: 'int32', versions: '0+', mapKey: true },
-        { name: 'LowWatermark', type: 'int64', versions: '0+' },
-        { name: 'ErrorCode', type: 'int16', versions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'Topics',
+      type: '[]DeleteRecordsTopicResult',
+      versions: '0+',
+      fields: [
+        { name: 'Name', type: 'string', versions: '0+', mapKey: true },
+        {
+          name: 'Partitions',
+          type: '[]DeleteRecordsPartitionResult',
+          versions: '0+',
+          fields: [
+            { name: 'PartitionIndex', type: 'int32', versions: '0+', mapKey: true },
+            { name: 'LowWatermark', type: 'int64', versions: '0+' },
+            { name: 'ErrorCode', type: 'int16', versions: '0+' },
+          ],
+        },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -173,11 +244,16 @@ export const DescribeConfigsRequest = {
   deprecatedVersions: '0',
   flexibleVersions: '4+',
   fields: [
-    { name: 'Resources', type: '[]DescribeConfigsResource', versions: '0+', fields: [
-      { name: 'ResourceType', type: 'int8', versions: '0+' },
-      { name: 'ResourceName', type: 'string', versions: '0+' },
-      { name: 'ConfigurationKeys', type: '[]string', versions: '0+', nullableVersions: '0+' },
-    ] },
+    {
+      name: 'Resources',
+      type: '[]DescribeConfigsResource',
+      versions: '0+',
+      fields: [
+        { name: 'ResourceType', type: 'int8', versions: '0+' },
+        { name: 'ResourceName', type: 'string', versions: '0+' },
+        { name: 'ConfigurationKeys', type: '[]string', versions: '0+', nullableVersions: '0+' },
+      ],
+    },
     { name: 'IncludeSynonyms', type: 'bool', versions: '1+', default: false },
     { name: 'IncludeDocumentation', type: 'bool', versions: '3+', default: false },
   ],
@@ -191,27 +267,43 @@ export const DescribeConfigsResponse = {
   flexibleVersions: '4+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'Results', type: '[]DescribeConfigsResult', versions: '0+', fields: [
-      { name: 'ErrorCode', type: 'int16', versions: '0+' },
-      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
-      { name: 'ResourceType', type: 'int8', versions: '0+' },
-      { name: 'ResourceName', type: 'string', versions: '0+' },
-      { name: 'Configs', type: '[]DescribeConfigsResourceResult', versions: '0+', fields: [
-        { name: 'Name', type: 'string', versions: '0+' },
-        { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
-        { name: 'ReadOnly', type: 'bool', versions: '0+' },
-        { name: 'IsDefault', type: 'bool', versions: '0' },
-        { name: 'ConfigSource', type: 'int8', versions: '1+', default: -1, ignorable: true },
-        { name: 'IsSensitive', type: 'bool', versions: '0+' },
-        { name: 'Synonyms', type: '[]DescribeConfigsSynonym', versions: '1+', ignorable: true, fields: [
-          { name: 'Name', type: 'string', versions: '1+' },
-          { name: 'Value', type: 'string', versions: '1+', nullableVersions: '0+' },
-          { name: 'Source', type: 'int8', versions: '1+' },
-        ] },
-        { name: 'ConfigType', type: 'int8', versions: '3+', default: 0, ignorable: true },
-        { name: 'Documentation', type: 'string', versions: '3+', nullableVersions: '0+', ignorable: true },
-      ] },
-    ] },
+    {
+      name: 'Results',
+      type: '[]DescribeConfigsResult',
+      versions: '0+',
+      fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+        { name: 'ResourceType', type: 'int8', versions: '0+' },
+        { name: 'ResourceName', type: 'string', versions: '0+' },
+        {
+          name: 'Configs',
+          type: '[]DescribeConfigsResourceResult',
+          versions: '0+',
+          fields: [
+            { name: 'Name', type: 'string', versions: '0+' },
+            { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
+            { name: 'ReadOnly', type: 'bool', versions: '0+' },
+            { name: 'IsDefault', type: 'bool', versions: '0' },
+            { name: 'ConfigSource', type: 'int8', versions: '1+', default: -1, ignorable: true },
+            { name: 'IsSensitive', type: 'bool', versions: '0+' },
+            {
+              name: 'Synonyms',
+              type: '[]DescribeConfigsSynonym',
+              versions: '1+',
+              ignorable: true,
+              fields: [
+                { name: 'Name', type: 'string', versions: '1+' },
+                { name: 'Value', type: 'string', versions: '1+', nullableVersions: '0+' },
+                { name: 'Source', type: 'int8', versions: '1+' },
+              ],
+            },
+            { name: 'ConfigType', type: 'int8', versions: '3+', default: 0, ignorable: true },
+            { name: 'Documentation', type: 'string', versions: '3+', nullableVersions: '0+', ignorable: true },
+          ],
+        },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -222,14 +314,24 @@ export const AlterConfigsRequest = {
   validVersions: '0-2',
   flexibleVersions: '2+',
   fields: [
-    { name: 'Resources', type: '[]AlterConfigsResource', versions: '0+', fields: [
-      { name: 'ResourceType', type: 'int8', versions: '0+', mapKey: true },
-      { name: 'ResourceName', type: 'string', versions: '0+', mapKey: true },
-      { name: 'Configs', type: '[]AlterableConfig', versions: '0+', fields: [
-        { name: 'Name', type: 'string', versions: '0+', mapKey: true },
-        { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'Resources',
+      type: '[]AlterConfigsResource',
+      versions: '0+',
+      fields: [
+        { name: 'ResourceType', type: 'int8', versions: '0+', mapKey: true },
+        { name: 'ResourceName', type: 'string', versions: '0+', mapKey: true },
+        {
+          name: 'Configs',
+          type: '[]AlterableConfig',
+          versions: '0+',
+          fields: [
+            { name: 'Name', type: 'string', versions: '0+', mapKey: true },
+            { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
+          ],
+        },
+      ],
+    },
     { name: 'ValidateOnly', type: 'bool', versions: '0+' },
   ],
 } as const satisfies MessageDef
@@ -242,12 +344,17 @@ export const AlterConfigsResponse = {
   flexibleVersions: '2+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'Responses', type: '[]AlterConfigsResourceResponse', versions: '0+', fields: [
-      { name: 'ErrorCode', type: 'int16', versions: '0+' },
-      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
-      { name: 'ResourceType', type: 'int8', versions: '0+' },
-      { name: 'ResourceName', type: 'string', versions: '0+' },
-    ] },
+    {
+      name: 'Responses',
+      type: '[]AlterConfigsResourceResponse',
+      versions: '0+',
+      fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+        { name: 'ResourceType', type: 'int8', versions: '0+' },
+        { name: 'ResourceName', type: 'string', versions: '0+' },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -258,15 +365,25 @@ export const IncrementalAlterConfigsRequest = {
   validVersions: '0-1',
   flexibleVersions: '1+',
   fields: [
-    { name: 'Resources', type: '[]AlterConfigsResource', versions: '0+', fields: [
-      { name: 'ResourceType', type: 'int8', versions: '0+', mapKey: true },
-      { name: 'ResourceName', type: 'string', versions: '0+', mapKey: true },
-      { name: 'Configs', type: '[]AlterableConfig', versions: '0+', fields: [
-        { name: 'Name', type: 'string', versions: '0+', mapKey: true },
-        { name: 'ConfigOperation', type: 'int8', versions: '0+', mapKey: true },
-        { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'Resources',
+      type: '[]AlterConfigsResource',
+      versions: '0+',
+      fields: [
+        { name: 'ResourceType', type: 'int8', versions: '0+', mapKey: true },
+        { name: 'ResourceName', type: 'string', versions: '0+', mapKey: true },
+        {
+          name: 'Configs',
+          type: '[]AlterableConfig',
+          versions: '0+',
+          fields: [
+            { name: 'Name', type: 'string', versions: '0+', mapKey: true },
+            { name: 'ConfigOperation', type: 'int8', versions: '0+', mapKey: true },
+            { name: 'Value', type: 'string', versions: '0+', nullableVersions: '0+' },
+          ],
+        },
+      ],
+    },
     { name: 'ValidateOnly', type: 'bool', versions: '0+' },
   ],
 } as const satisfies MessageDef
@@ -279,11 +396,16 @@ export const IncrementalAlterConfigsResponse = {
   flexibleVersions: '1+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'Responses', type: '[]AlterConfigsResourceResponse', versions: '0+', fields: [
-      { name: 'ErrorCode', type: 'int16', versions: '0+' },
-      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
-      { name: 'ResourceType', type: 'int8', versions: '0+' },
-      { name: 'ResourceName', type: 'string', versions: '0+' },
-    ] },
+    {
+      name: 'Responses',
+      type: '[]AlterConfigsResourceResponse',
+      versions: '0+',
+      fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+        { name: 'ResourceType', type: 'int8', versions: '0+' },
+        { name: 'ResourceName', type: 'string', versions: '0+' },
+      ],
+    },
   ],
 } as const satisfies MessageDef

@@ -33,14 +33,19 @@ export const FindCoordinatorResponse = {
     { name: 'NodeId', type: 'int32', versions: '0-3' },
     { name: 'Host', type: 'string', versions: '0-3' },
     { name: 'Port', type: 'int32', versions: '0-3' },
-    { name: 'Coordinators', type: '[]Coordinator', versions: '4+', fields: [
-      { name: 'Key', type: 'string', versions: '4+' },
-      { name: 'NodeId', type: 'int32', versions: '4+' },
-      { name: 'Host', type: 'string', versions: '4+' },
-      { name: 'Port', type: 'int32', versions: '4+' },
-      { name: 'ErrorCode', type: 'int16', versions: '4+' },
-      { name: 'ErrorMessage', type: 'string', versions: '4+', nullableVersions: '4+', ignorable: true },
-    ] },
+    {
+      name: 'Coordinators',
+      type: '[]Coordinator',
+      versions: '4+',
+      fields: [
+        { name: 'Key', type: 'string', versions: '4+' },
+        { name: 'NodeId', type: 'int32', versions: '4+' },
+        { name: 'Host', type: 'string', versions: '4+' },
+        { name: 'Port', type: 'int32', versions: '4+' },
+        { name: 'ErrorCode', type: 'int16', versions: '4+' },
+        { name: 'ErrorMessage', type: 'string', versions: '4+', nullableVersions: '4+', ignorable: true },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -58,10 +63,15 @@ export const JoinGroupRequest = {
     { name: 'MemberId', type: 'string', versions: '0+' },
     { name: 'GroupInstanceId', type: 'string', versions: '5+', nullableVersions: '5+', default: null },
     { name: 'ProtocolType', type: 'string', versions: '0+' },
-    { name: 'Protocols', type: '[]JoinGroupRequestProtocol', versions: '0+', fields: [
-      { name: 'Name', type: 'string', versions: '0+', mapKey: true },
-      { name: 'Metadata', type: 'bytes', versions: '0+' },
-    ] },
+    {
+      name: 'Protocols',
+      type: '[]JoinGroupRequestProtocol',
+      versions: '0+',
+      fields: [
+        { name: 'Name', type: 'string', versions: '0+', mapKey: true },
+        { name: 'Metadata', type: 'bytes', versions: '0+' },
+      ],
+    },
     { name: 'Reason', type: 'string', versions: '8+', nullableVersions: '8+', default: null, ignorable: true },
   ],
 } as const satisfies MessageDef
@@ -81,11 +91,16 @@ export const JoinGroupResponse = {
     { name: 'Leader', type: 'string', versions: '0+' },
     { name: 'SkipAssignment', type: 'bool', versions: '9+', default: false },
     { name: 'MemberId', type: 'string', versions: '0+' },
-    { name: 'Members', type: '[]JoinGroupResponseMember', versions: '0+', fields: [
-      { name: 'MemberId', type: 'string', versions: '0+' },
-      { name: 'GroupInstanceId', type: 'string', versions: '5+', nullableVersions: '5+', default: null, ignorable: true },
-      { name: 'Metadata', type: 'bytes', versions: '0+' },
-    ] },
+    {
+      name: 'Members',
+      type: '[]JoinGroupResponseMember',
+      versions: '0+',
+      fields: [
+        { name: 'MemberId', type: 'string', versions: '0+' },
+        { name: 'GroupInstanceId', type: 'string', versions: '5+', nullableVersions: '5+', default: null, ignorable: true },
+        { name: 'Metadata', type: 'bytes', versions: '0+' },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -124,11 +139,16 @@ export const LeaveGroupRequest = {
   fields: [
     { name: 'GroupId', type: 'string', versions: '0+' },
     { name: 'MemberId', type: 'string', versions: '0-2' },
-    { name: 'Members', type: '[]MemberIdentity', versions: '3+', fields: [
-      { name: 'MemberId', type: 'string', versions: '3+' },
-      { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
-      { name: 'Reason', type: 'string', versions: '5+', nullableVersions: '5+', default: null, ignorable: true },
-    ] },
+    {
+      name: 'Members',
+      type: '[]MemberIdentity',
+      versions: '3+',
+      fields: [
+        { name: 'MemberId', type: 'string', versions: '3+' },
+        { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
+        { name: 'Reason', type: 'string', versions: '5+', nullableVersions: '5+', default: null, ignorable: true },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -141,11 +161,16 @@ export const LeaveGroupResponse = {
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '1+', ignorable: true },
     { name: 'ErrorCode', type: 'int16', versions: '0+' },
-    { name: 'Members', type: '[]MemberResponse', versions: '3+', fields: [
-      { name: 'MemberId', type: 'string', versions: '3+' },
-      { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+' },
-      { name: 'ErrorCode', type: 'int16', versions: '3+' },
-    ] },
+    {
+      name: 'Members',
+      type: '[]MemberResponse',
+      versions: '3+',
+      fields: [
+        { name: 'MemberId', type: 'string', versions: '3+' },
+        { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+' },
+        { name: 'ErrorCode', type: 'int16', versions: '3+' },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -162,10 +187,15 @@ export const SyncGroupRequest = {
     { name: 'GroupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
     { name: 'ProtocolType', type: 'string', versions: '5+', nullableVersions: '5+', default: null, ignorable: true },
     { name: 'ProtocolName', type: 'string', versions: '5+', nullableVersions: '5+', default: null, ignorable: true },
-    { name: 'Assignments', type: '[]SyncGroupRequestAssignment', versions: '0+', fields: [
-      { name: 'MemberId', type: 'string', versions: '0+' },
-      { name: 'Assignment', type: 'bytes', versions: '0+' },
-    ] },
+    {
+      name: 'Assignments',
+      type: '[]SyncGroupRequestAssignment',
+      versions: '0+',
+      fields: [
+        { name: 'MemberId', type: 'string', versions: '0+' },
+        { name: 'Assignment', type: 'bytes', versions: '0+' },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -204,22 +234,32 @@ export const DescribeGroupsResponse = {
   flexibleVersions: '5+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '1+', ignorable: true },
-    { name: 'Groups', type: '[]DescribedGroup', versions: '0+', fields: [
-      { name: 'ErrorCode', type: 'int16', versions: '0+' },
-      { name: 'GroupId', type: 'string', versions: '0+' },
-      { name: 'GroupState', type: 'string', versions: '0+' },
-      { name: 'ProtocolType', type: 'string', versions: '0+' },
-      { name: 'ProtocolData', type: 'string', versions: '0+' },
-      { name: 'Members', type: '[]DescribedGroupMember', versions: '0+', fields: [
-        { name: 'MemberId', type: 'string', versions: '0+' },
-        { name: 'GroupInstanceId', type: 'string', versions: '4+', nullableVersions: '4+', default: null, ignorable: true },
-        { name: 'ClientId', type: 'string', versions: '0+' },
-        { name: 'ClientHost', type: 'string', versions: '0+' },
-        { name: 'MemberMetadata', type: 'bytes', versions: '0+' },
-        { name: 'MemberAssignment', type: 'bytes', versions: '0+' },
-      ] },
-      { name: 'AuthorizedOperations', type: 'int32', versions: '3+', default: -2147483648 },
-    ] },
+    {
+      name: 'Groups',
+      type: '[]DescribedGroup',
+      versions: '0+',
+      fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'GroupId', type: 'string', versions: '0+' },
+        { name: 'GroupState', type: 'string', versions: '0+' },
+        { name: 'ProtocolType', type: 'string', versions: '0+' },
+        { name: 'ProtocolData', type: 'string', versions: '0+' },
+        {
+          name: 'Members',
+          type: '[]DescribedGroupMember',
+          versions: '0+',
+          fields: [
+            { name: 'MemberId', type: 'string', versions: '0+' },
+            { name: 'GroupInstanceId', type: 'string', versions: '4+', nullableVersions: '4+', default: null, ignorable: true },
+            { name: 'ClientId', type: 'string', versions: '0+' },
+            { name: 'ClientHost', type: 'string', versions: '0+' },
+            { name: 'MemberMetadata', type: 'bytes', versions: '0+' },
+            { name: 'MemberAssignment', type: 'bytes', versions: '0+' },
+          ],
+        },
+        { name: 'AuthorizedOperations', type: 'int32', versions: '3+', default: -2147483648 },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -244,12 +284,17 @@ export const ListGroupsResponse = {
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '1+', ignorable: true },
     { name: 'ErrorCode', type: 'int16', versions: '0+' },
-    { name: 'Groups', type: '[]ListedGroup', versions: '0+', fields: [
-      { name: 'GroupId', type: 'string', versions: '0+' },
-      { name: 'ProtocolType', type: 'string', versions: '0+' },
-      { name: 'GroupState', type: 'string', versions: '4+', ignorable: true },
-      { name: 'GroupType', type: 'string', versions: '5+', ignorable: true },
-    ] },
+    {
+      name: 'Groups',
+      type: '[]ListedGroup',
+      versions: '0+',
+      fields: [
+        { name: 'GroupId', type: 'string', versions: '0+' },
+        { name: 'ProtocolType', type: 'string', versions: '0+' },
+        { name: 'GroupState', type: 'string', versions: '4+', ignorable: true },
+        { name: 'GroupType', type: 'string', versions: '5+', ignorable: true },
+      ],
+    },
   ],
 } as const satisfies MessageDef
 
@@ -260,9 +305,7 @@ export const DeleteGroupsRequest = {
   validVersions: '0-2',
   deprecatedVersions: '0',
   flexibleVersions: '2+',
-  fields: [
-    { name: 'GroupsNames', type: '[]string', versions: '0+' },
-  ],
+  fields: [{ name: 'GroupsNames', type: '[]string', versions: '0+' }],
 } as const satisfies MessageDef
 
 export const DeleteGroupsResponse = {
@@ -273,9 +316,14 @@ export const DeleteGroupsResponse = {
   flexibleVersions: '2+',
   fields: [
     { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'Results', type: '[]DeletableGroupResult', versions: '0+', fields: [
-      { name: 'GroupId', type: 'string', versions: '0+', mapKey: true },
-      { name: 'ErrorCode', type: 'int16', versions: '0+' },
-    ] },
+    {
+      name: 'Results',
+      type: '[]DeletableGroupResult',
+      versions: '0+',
+      fields: [
+        { name: 'GroupId', type: 'string', versions: '0+', mapKey: true },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      ],
+    },
   ],
 } as const satisfies MessageDef

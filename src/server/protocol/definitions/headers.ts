@@ -24,7 +24,5 @@ export const ResponseHeader = {
   type: 'header',
   validVersions: '0-1',
   flexibleVersions: '1+',
-  fields: [
-    { name: 'CorrelationId', type: 'int32', versions: '0+' },
-  ],
+  fields: [{ name: 'CorrelationId', type: 'int32', versions: '0+' }],
 } as const satisfies MessageDef
