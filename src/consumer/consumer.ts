@@ -1,19 +1,19 @@
-import { InvalidArgumentError, SeglogError, UnknownTopicOrPartitionError } from '../errors.js'
+import { InvalidArgumentError, SeglogError } from '../errors.js'
 import { OffsetOutOfRangeError } from '../log/errors.js'
 import type { PartitionLog } from '../log/partition-log.js'
-import type { RecordFactory, RecordHeader } from '../record/record.js'
+import type { RecordFactory } from '../record/record.js'
 import { BatchScanner } from '../record/batch-scanner.js'
 import type { OffsetStore } from './offset-store.js'
+import {
+  assignPartitions,
+  deletedError,
+  releaseAssignment,
+  type Assignment,
+  type ConsumerRecord,
+  type StartPosition,
+} from './partition-assignment.js'
 
-/**
- * Emitted on a partition log's `events` by the engine when the log's topic is deleted, just before
- * the log is closed: a consumer reading it ends with UnknownTopicOrPartitionError instead of
- * waiting for appends that will never come.
- */
-export const TOPIC_DELETED_EVENT = 'topic-deleted'
-
-/** Where a consumer starts on a partition for which its group has no committed offset. */
-export type StartPosition = 'earliest' | 'latest' | { timestamp: number }
+export { TOPIC_DELETED_EVENT, type ConsumerRecord, type StartPosition } from './partition-assignment.js'
 
 export interface ConsumerOptions {
   /** The consumer group whose committed offsets are used and updated. */
@@ -32,34 +32,6 @@ export interface ConsumerOptions {
   signal?: AbortSignal
   /** Told when the consumer resets a position (Kafka's auto.offset.reset). */
   onWarning?: (message: string) => void
-}
-
-/** A record as the consumer yields it. */
-export interface ConsumerRecord {
-  topic: string
-  partition: number
-  offset: number
-  timestamp: number
-  key: Buffer | null
-  value: Buffer | null
-  headers: RecordHeader[]
-}
-
-interface Assignment {
-  topic: string
-  partition: number
-  log: PartitionLog
-  /** Next offset to read. */
-  position: number
-  /** Position as last committed, to skip commits that change nothing. */
-  committed: number
-  paused: boolean
-  /** Decoded records read ahead, with `next` the first not yet handed out. */
-  buffer: ConsumerRecord[]
-  next: number
-  /** The topic was deleted: reading ends with UnknownTopicOrPartitionError. */
-  isDeleted: boolean
-  readonly onDeleted: () => void
 }
 
 /**
@@ -109,7 +81,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     if (!Array.isArray(options.topics) || options.topics.length === 0) throw new InvalidArgumentError('a consumer needs at least one topic')
     const consumer = new Consumer(store, options)
     try {
-      await consumer.assign(partitionsOf, options)
+      await assignPartitions(consumer.assignments, store, partitionsOf, options, consumer.onAppend, () => consumer.wakeUp())
     } catch (error) {
       const deleted = consumer.assignments.find((assignment) => assignment.isDeleted)
       await consumer.close()
@@ -136,50 +108,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
       else options.signal.addEventListener('abort', consumer.onAbort, { once: true })
     }
     return consumer
-  }
-
-  /**
-   * Takes every wanted partition, listening to each before any start position is looked up (which
-   * may wait on a read), so a topic deleted meanwhile cannot go unnoticed; a topic deleted before
-   * its partitions were all taken fails the creation.
-   */
-  private async assign(partitionsOf: (topic: string) => readonly PartitionLog[], options: ConsumerOptions): Promise<void> {
-    const topicLogs = new Map<string, readonly PartitionLog[]>()
-    for (const topic of options.topics) {
-      const logs = partitionsOf(topic)
-      topicLogs.set(topic, logs)
-      for (const partition of options.partitions ?? logs.map((log) => log.partition)) {
-        const log = logs[partition]
-        if (log === undefined)
-          throw new UnknownTopicOrPartitionError(topic, partition, false, `topic '${topic}' has no partition ${partition}`)
-        const committed = this.store.fetch(this.group, topic, partition)?.offset ?? -1
-        const assignment: Assignment = {
-          topic,
-          partition,
-          log,
-          position: committed,
-          committed,
-          paused: false,
-          buffer: [],
-          next: 0,
-          isDeleted: false,
-          onDeleted: () => {
-            assignment.isDeleted = true
-            this.wakeUp()
-          },
-        }
-        this.assignments.push(assignment)
-        log.events.on('append', this.onAppend)
-        log.events.once(TOPIC_DELETED_EVENT, assignment.onDeleted)
-      }
-    }
-    for (const assignment of this.assignments) {
-      if (assignment.committed < 0) assignment.position = await startOffset(assignment.log, options.from ?? 'earliest')
-    }
-    for (const [topic, logs] of topicLogs) {
-      // Deleted (or deleted and created again) while positions were looked up.
-      if (partitionsOf(topic) !== logs) throw new UnknownTopicOrPartitionError(topic, null, true)
-    }
   }
 
   /** The next offset to read on each assigned partition. */
@@ -376,10 +304,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     this.closed = true
     if (this.autoCommitTimer !== null) clearTimeout(this.autoCommitTimer)
     this.signal?.removeEventListener('abort', this.onAbort)
-    for (const a of this.assignments) {
-      a.log.events.off('append', this.onAppend)
-      a.log.events.off(TOPIC_DELETED_EVENT, a.onDeleted)
-    }
+    for (const a of this.assignments) releaseAssignment(a, this.onAppend)
     this.wakeUp()
     if (this.autoCommitTimer !== null) await this.commit()
   }
@@ -387,23 +312,4 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
-}
-
-function deletedError(assignment: Assignment): UnknownTopicOrPartitionError {
-  return new UnknownTopicOrPartitionError(
-    assignment.topic,
-    assignment.partition,
-    true,
-    `topic '${assignment.topic}' was deleted while this consumer read partition ${assignment.partition}`,
-  )
-}
-
-async function startOffset(log: PartitionLog, from: StartPosition): Promise<number> {
-  if (from === 'earliest') return log.logStartOffset
-  if (from === 'latest') return log.highWatermark
-  if (typeof from === 'object' && from !== null && Number.isSafeInteger(from.timestamp)) {
-    const found = await log.offsetForTimestamp(from.timestamp)
-    return found === null ? log.highWatermark : found.offset
-  }
-  throw new InvalidArgumentError(`from must be 'earliest', 'latest' or { timestamp }, got ${JSON.stringify(from)}`)
 }

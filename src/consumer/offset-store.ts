@@ -1,10 +1,9 @@
 import { InvalidArgumentError, UnknownTopicOrPartitionError } from '../errors.js'
 import { OffsetOutOfRangeError } from '../log/errors.js'
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type PartitionLog } from '../log/partition-log.js'
-import { CorruptRecordError } from '../record/errors.js'
 import type { RecordInput } from '../record/record.js'
-import { BATCH_HEADER_SIZE, type RecordBatch } from '../record/record-batch.js'
-import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from '../format/offset-commit.js'
+import { encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from '../format/offset-commit.js'
+import { replayOffsets } from './offset-replay.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 
@@ -74,57 +73,20 @@ export class OffsetStore {
     this.warn = options.onWarning ?? ((message) => console.warn(`seglog: ${message}`))
   }
 
-  /** Loads the store by replaying its log. */
+  /** Loads the store by replaying its log (offset-replay.ts). */
   static async open(
     log: PartitionLog,
     partitionsOf: (topic: string) => readonly PartitionLog[],
     options: OffsetStoreOptions = {},
   ): Promise<OffsetStore> {
     const store = new OffsetStore(log, partitionsOf, options)
-    await store.replay()
+    // Arrow functions, not the methods themselves: set and remove stay private to the store.
+    await replayOffsets(log, {
+      set: (group, topic, partition, value) => store.set(group, topic, partition, value),
+      remove: (group, topic, partition) => store.remove(group, topic, partition),
+    })
     store.clampToLogEnds()
     return store
-  }
-
-  /**
-   * Every record of the log, in order. A damaged record stops the open with CorruptRecordError
-   * naming the segment file and byte: replaying past it would bring back stale offsets, or lose
-   * newer ones, without anyone knowing.
-   */
-  private async replay(): Promise<void> {
-    const end = this.log.logEndOffset
-    for await (const batch of this.log.batches({ from: this.log.logStartOffset, to: end })) {
-      if (batch.isControl) continue
-      for (const record of batch.records()) {
-        if (record.key === null) continue
-        let field = record.key
-        try {
-          const key = decodeOffsetKey(record.key)
-          if (key === null) continue
-          field = record.value ?? field
-          if (record.value === null) this.remove(key.group, key.topic, key.partition)
-          else this.set(key.group, key.topic, key.partition, decodeOffsetValue(record.value))
-        } catch (error) {
-          if (!(error instanceof CorruptRecordError)) throw error
-          throw await this.inSegmentFile(error, batch, field, record.offset)
-        }
-      }
-    }
-  }
-
-  /** Re-anchors an error inside a record's key or value to the segment file holding its batch. */
-  private async inSegmentFile(error: CorruptRecordError, batch: RecordBatch, field: Buffer, offset: number): Promise<CorruptRecordError> {
-    const segments = this.log.segmentList
-    let slot = segments.length - 1
-    while (slot > 0 && segments[slot]!.baseOffset > batch.baseOffset) slot--
-    const segment = segments[slot]!
-    const location = await segment.findBatch(batch.baseOffset)
-    const detail = `offsets record at offset ${offset}: ${error.detail}`
-    if (location === null) return new CorruptRecordError(error.reason, 0, detail, segment.paths.log, { cause: error })
-    // In an uncompressed batch the field is a view of the batch's bytes: point at the very byte.
-    const isView = field.buffer === batch.buffer.buffer && field.byteOffset >= batch.buffer.byteOffset
-    const inBatch = isView ? field.byteOffset - batch.buffer.byteOffset + error.position : BATCH_HEADER_SIZE
-    return new CorruptRecordError(error.reason, location.position + inBatch, detail, segment.paths.log, { cause: error })
   }
 
   private set(group: string, topic: string, partition: number, value: CommittedOffset): void {
@@ -320,11 +282,6 @@ export class OffsetStore {
   }
 
   /**
-   * Compacts when the log holds much more than the live offsets. Runs inside the write chain
-   * (`tail`), so it calls compactNow directly: going through compact() would queue behind the
-   * chain it is part of and never start.
-   */
-  /**
    * A committed offset past its partition's log end (the partition was truncated, or lost an
    * unflushed tail in a crash) is lowered to the log end, and reported: a commit must never point
    * beyond what exists. The lowered value is written by the next commit of that partition.
@@ -348,6 +305,11 @@ export class OffsetStore {
     }
   }
 
+  /**
+   * Compacts when the log holds much more than the live offsets. Runs inside the write chain
+   * (`tail`), so it calls compactNow directly: going through compact() would queue behind the
+   * chain it is part of and never start.
+   */
   private async maybeCompact(): Promise<void> {
     if (this.compacting) return
     const records = this.log.logEndOffset - this.log.logStartOffset

@@ -9,7 +9,7 @@ export type GroupCommit = OffsetKey & CommittedOffset
 
 /**
  * The committed offsets of an offsets log (`__consumer_offsets-0`), rebuilt from its batches by the
- * rules of OffsetStore's replay (src/consumer/offset-store.ts, docs/format/offsets-topic.md): in
+ * rules of OffsetStore's replay (src/consumer/offset-replay.ts, docs/format/offsets-topic.md): in
  * offset order a value replaces its key's commit and a null value (a tombstone) deletes it;
  * records below the log start, control batches, records without a key and keys of other record
  * types are skipped. Where the engine refuses to open on bad data, this reports it through

@@ -1,0 +1,59 @@
+import type { PartitionLog } from '../log/partition-log.js'
+import { CorruptRecordError } from '../record/errors.js'
+import { BATCH_HEADER_SIZE, type RecordBatch } from '../record/record-batch.js'
+import { decodeOffsetKey, decodeOffsetValue, type CommittedOffset } from '../format/offset-commit.js'
+
+/** Where a replay puts what it reads: the offset store's in-memory map. */
+export interface ReplayTarget {
+  set(group: string, topic: string, partition: number, value: CommittedOffset): void
+  remove(group: string, topic: string, partition: number): void
+}
+
+/**
+ * Replays every record of the offsets log, in order, into `target`: a value replaces its key's
+ * commit, a null value (a tombstone) deletes it, records without a key and keys of other record
+ * types are skipped. A damaged record stops the replay with CorruptRecordError naming the segment
+ * file and byte: replaying past it would bring back stale offsets, or lose newer ones, without
+ * anyone knowing.
+ */
+export async function replayOffsets(log: PartitionLog, target: ReplayTarget): Promise<void> {
+  const end = log.logEndOffset
+  for await (const batch of log.batches({ from: log.logStartOffset, to: end })) {
+    if (batch.isControl) continue
+    for (const record of batch.records()) {
+      if (record.key === null) continue
+      let field = record.key
+      try {
+        const key = decodeOffsetKey(record.key)
+        if (key === null) continue
+        field = record.value ?? field
+        if (record.value === null) target.remove(key.group, key.topic, key.partition)
+        else target.set(key.group, key.topic, key.partition, decodeOffsetValue(record.value))
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error
+        throw await inSegmentFile(log, error, batch, field, record.offset)
+      }
+    }
+  }
+}
+
+/** Re-anchors an error inside a record's key or value to the segment file holding its batch. */
+async function inSegmentFile(
+  log: PartitionLog,
+  error: CorruptRecordError,
+  batch: RecordBatch,
+  field: Buffer,
+  offset: number,
+): Promise<CorruptRecordError> {
+  const segments = log.segmentList
+  let slot = segments.length - 1
+  while (slot > 0 && segments[slot]!.baseOffset > batch.baseOffset) slot--
+  const segment = segments[slot]!
+  const location = await segment.findBatch(batch.baseOffset)
+  const detail = `offsets record at offset ${offset}: ${error.detail}`
+  if (location === null) return new CorruptRecordError(error.reason, 0, detail, segment.paths.log, { cause: error })
+  // In an uncompressed batch the field is a view of the batch's bytes: point at the very byte.
+  const isView = field.buffer === batch.buffer.buffer && field.byteOffset >= batch.buffer.byteOffset
+  const inBatch = isView ? field.byteOffset - batch.buffer.byteOffset + error.position : BATCH_HEADER_SIZE
+  return new CorruptRecordError(error.reason, location.position + inBatch, detail, segment.paths.log, { cause: error })
+}
