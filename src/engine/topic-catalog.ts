@@ -3,17 +3,15 @@ import path from 'node:path'
 import { InvalidArgumentError, UnknownTopicOrPartitionError } from '../errors.js'
 import { wrapIo } from '../log/errors.js'
 import { fsyncDirSync } from '../log/file-io.js'
-import { PartitionLog, type PartitionLogOptions, type RecoveryEvent } from '../log/partition-log.js'
+import { PartitionLog, type RecoveryEvent } from '../log/partition-log.js'
 import { TOPIC_DELETED_EVENT } from '../consumer/consumer.js'
 import { OFFSETS_TOPIC } from '../consumer/offset-store.js'
-import { CorruptRecordError } from '../record/errors.js'
-import { withRepairHint } from './repair-hint.js'
-import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPOINT } from './checkpoint-file.js'
 import { withoutClientWrites } from './internal-topic.js'
-import { parsePartitionDirName, resolveTopicConfig, type TopicConfig } from './topic-config.js'
+import { resolveTopicConfig, type TopicConfig } from './topic-config.js'
 import { snapshotPath } from '../log/producer-state.js'
-import { doomedDirName, doomedTopicKey, doomPartitionDirs, listDoomedDirs, newStamp, removeDoomedDirs } from './topic-dirs.js'
-import { readTopicsFile, writeTopicsFile, type TopicsRecord } from './topics-file.js'
+import { doomedDirName, doomPartitionDirs, newStamp, removeDoomedDirs } from './topic-dirs.js'
+import { loadTopics, type TopicLoadOwner } from './topic-load.js'
+import { writeTopicsFile, type TopicsRecord } from './topics-file.js'
 
 export interface TopicDescription {
   name: string
@@ -34,14 +32,7 @@ export interface Topic {
 }
 
 /** What the catalog needs from the engine that owns it. */
-export interface TopicCatalogOwner {
-  dir: string
-  topicDefaults: TopicConfig
-  /** Options every partition log is opened or created with (clock, file system, delete delay). */
-  logOptions: PartitionLogOptions
-  warn: (message: string, detail?: RecoveryEvent) => void
-  /** Applies the engine's settings to a log the catalog opened or created. */
-  configure: (log: PartitionLog, config: TopicConfig) => PartitionLog
+export interface TopicCatalogOwner extends TopicLoadOwner {
   /** Rewrites the checkpoint files for the topics the catalog holds now, if they changed. */
   writeCheckpoints: () => void
 }
@@ -77,39 +68,8 @@ export class TopicCatalog {
 
   /** Opens every topic topics.json lists, after finishing any change a crash interrupted. */
   async load(isClean: boolean): Promise<void> {
-    const stored = this.finishInterruptedChanges(readTopicsFile(this.dir))
-    const recoveryPoints = readCheckpointFile(path.join(this.dir, RECOVERY_POINT_CHECKPOINT))
-    const logStartOffsets = readCheckpointFile(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT))
-    for (const [name, config] of Object.entries(stored)) {
-      const resolved = resolveTopicConfig(config, this.owner.topicDefaults)
-      const logs: PartitionLog[] = []
-      for (let partition = 0; partition < resolved.partitions; partition++) {
-        const partitionDir = path.join(this.dir, `${name}-${partition}`)
-        if (!fs.existsSync(partitionDir)) {
-          logs.push(
-            this.owner.configure(await PartitionLog.create(partitionDir, name, partition, resolved, this.owner.logOptions), resolved),
-          )
-          continue
-        }
-        const key = checkpointKey(name, partition)
-        const log = await PartitionLog.open(partitionDir, name, partition, resolved, {
-          ...this.owner.logOptions,
-          isClean,
-          recoveryPoint: recoveryPoints.get(key) ?? 0,
-          logStartOffset: logStartOffsets.get(key) ?? 0,
-          onRecovery: this.onRecovery,
-        }).catch((error: unknown) => {
-          throw error instanceof CorruptRecordError ? withRepairHint(error, this.dir, name, partition) : error
-        })
-        logs.push(this.owner.configure(log, resolved))
-      }
-      this.topics.set(name, topicEntry(name, resolved, logs))
-    }
-    for (const name of fs.readdirSync(this.dir)) {
-      const parsed = parsePartitionDirName(name)
-      if (parsed !== null && !this.topics.has(parsed.topic) && fs.statSync(path.join(this.dir, name)).isDirectory()) {
-        this.owner.warn(`${name} is not a partition of any known topic; it was left alone`)
-      }
+    for (const { name, config, logs } of await loadTopics(this.owner, isClean, this.onRecovery)) {
+      this.topics.set(name, topicEntry(name, config, logs))
     }
   }
 
@@ -118,28 +78,6 @@ export class TopicCatalog {
       `recovery cut ${event.bytes} bytes from ${event.file} at byte ${event.position} (${event.reason}); they are kept in ${event.quarantineFile ?? '(nowhere)'}`,
       event,
     )
-  }
-
-  /**
-   * A listed topic with a `-delete` partition directory was being deleted, or being created, when
-   * the last owner stopped: neither finished, so its deletion is finished now. Then every
-   * `-delete` directory is removed. Returns the topics that exist.
-   */
-  private finishInterruptedChanges(stored: TopicsRecord): TopicsRecord {
-    const doomedKeys = new Set(listDoomedDirs(this.dir).map((doomed) => doomed.topicKey))
-    const interrupted = Object.keys(stored).filter((topic) => doomedKeys.has(doomedTopicKey(topic)))
-    if (interrupted.length > 0) {
-      const kept = { ...stored }
-      for (const topic of interrupted) {
-        doomPartitionDirs(this.dir, topic, resolveTopicConfig(stored[topic], this.owner.topicDefaults).partitions)
-        delete kept[topic]
-        this.owner.warn(`topic '${topic}' was being created or deleted when the directory's last owner stopped; it was deleted`)
-      }
-      writeTopicsFile(this.dir, kept)
-      stored = kept
-    }
-    removeDoomedDirs(this.dir)
-    return stored
   }
 
   has(name: string): boolean {

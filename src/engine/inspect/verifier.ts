@@ -14,10 +14,9 @@ import {
   TIME_INDEX_SUFFIX,
 } from '../../log/segment-files.js'
 import { CorruptRecordError } from '../../record/errors.js'
-import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT } from '../checkpoint-file.js'
+import { checkpointKey, RECOVERY_POINT_CHECKPOINT } from '../checkpoint-file.js'
 import type { RecoveryState } from '../segment-damage.js'
 import {
-  checkpointLine,
   listDeletedTopicDirs,
   listDir,
   listPartitionFiles,
@@ -25,9 +24,9 @@ import {
   readCheckpoint,
   readShutdownState,
   readTopicsFile,
-  type CheckpointFile,
   type PartitionFiles,
 } from './data-dir.js'
+import { checkCheckpoints, type PartitionExtent } from './checkpoint-check.js'
 import type { DirKind } from './dir-kind.js'
 import {
   checkClosingTimeEntry,
@@ -46,12 +45,6 @@ import { describeOpenFailure } from './open-failure.js'
 import { describeDamageOutcome, recoveryStateOf } from './recovery-state.js'
 import { describeOffsetGap, fileSizeOrNull, scanSegment, type SegmentDamageAt, type SegmentScan } from './segment-scan.js'
 import { locateProblem, type VerifyProblem } from './verify-problem.js'
-
-/** What a partition's segments span, for the checkpoint checks. */
-interface PartitionExtent {
-  firstBaseOffset: number
-  logEndOffset: number
-}
 
 /** Where a Verifier's findings go, as it finds them. */
 export interface VerifySink {
@@ -133,52 +126,14 @@ export class Verifier {
       const key = checkpointKey(entry.topic, entry.partition)
       extents.set(key, this.verifyPartitionDir(entry.dir, { isClean, recoveryPoint: recoveryPoints.get(key) ?? 0 }))
     }
-    this.verifyCheckpoints(
+    checkCheckpoints(
       dir,
       extents,
       partitions.map((entry) => entry.name),
+      (file, message) => this.problem(file, message),
     )
     for (const name of listDeletedTopicDirs(dir))
       this.note(`${path.join(dir, name)}: an unfinished topic deletion (the engine finishes it on open)`)
-  }
-
-  private verifyCheckpoints(dir: string, extents: ReadonlyMap<string, PartitionExtent | null>, names: readonly string[]): void {
-    const recoveryPoints = readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT)
-    const logStarts = readCheckpoint(dir, LOG_START_OFFSET_CHECKPOINT)
-    for (const checkpoint of [recoveryPoints, logStarts]) {
-      if (checkpoint.error !== null) this.problem(checkpoint.file, checkpoint.error)
-    }
-    const known = new Set(names)
-    this.forEachCheckpointEntry(recoveryPoints, known, extents, (offset, extent, where) => {
-      if (offset > extent.logEndOffset)
-        this.problem(recoveryPoints.file, `${where}: recovery point ${offset} is past the log end offset ${extent.logEndOffset}`)
-    })
-    this.forEachCheckpointEntry(logStarts, known, extents, (offset, extent, where) => {
-      if (offset < extent.firstBaseOffset || offset > extent.logEndOffset) {
-        this.problem(
-          logStarts.file,
-          `${where}: log start offset ${offset} is outside the partition's offsets [${extent.firstBaseOffset}, ${extent.logEndOffset}] (first segment base, log end)`,
-        )
-      }
-    })
-  }
-
-  private forEachCheckpointEntry(
-    checkpoint: CheckpointFile,
-    known: ReadonlySet<string>,
-    extents: ReadonlyMap<string, PartitionExtent | null>,
-    check: (offset: number, extent: PartitionExtent, where: string) => void,
-  ): void {
-    for (const [key, offset] of checkpoint.entries) {
-      const where = `${checkpoint.file} line ${checkpointLine(checkpoint, key)} (${key})`
-      const [topic, partition] = key.split(' ')
-      if (!known.has(`${topic}-${partition}`)) {
-        this.problem(checkpoint.file, `${where}: names a partition that has no directory`)
-        continue
-      }
-      const extent = extents.get(key)
-      if (extent !== undefined && extent !== null) check(offset, extent, where)
-    }
   }
 
   /** Verifies a partition's segments in order, and its snapshots; returns what the segments span. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { KafkaErrorCode } from '../error-codes.js'
 import type { Clock } from './clock.js'
 import { Group, joinError, Member, syncError, type JoinResult, type SyncResult } from './group.js'
+import { GroupTimers } from './group-timers.js'
 import type { CoordinatorSettings, JoinRequest, MemberRef, OffsetGroups, SyncRequest } from './requests.js'
 
 export type { CoordinatorSettings, JoinRequest, MemberRef, OffsetGroups, SyncRequest } from './requests.js'
@@ -10,8 +11,9 @@ export type { CoordinatorSettings, JoinRequest, MemberRef, OffsetGroups, SyncReq
  * The group coordinator: Kafka's classic GroupCoordinator for one broker. It runs the rebalance
  * protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) over the groups in memory, with the
  * timers it needs: each member's session, each rebalance's deadline, the initial rebalance delay,
- * and the expiry of member ids handed out with MEMBER_ID_REQUIRED. Offsets are not kept here:
- * `checkCommit` says whether a commit may go to the offset store, and the handlers write it.
+ * and the expiry of member ids handed out with MEMBER_ID_REQUIRED (group-timers.ts runs them).
+ * Offsets are not kept here: `checkCommit` says whether a commit may go to the offset store, and
+ * the handlers write it.
  *
  * Group membership lives in memory only: after a restart every group starts Empty and its
  * clients, whose member ids are unknown now, rejoin.
@@ -22,13 +24,21 @@ const K = KafkaErrorCode
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>()
   private isActive = true
+  private readonly timers: GroupTimers
 
   constructor(
     private readonly settings: CoordinatorSettings,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly offsets: OffsetGroups,
     private readonly log: (message: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.timers = new GroupTimers(settings, clock, {
+      sessionExpired: (group, member) =>
+        this.removeMemberAndRebalance(group, member, `session of member ${member.memberId} timed out after ${member.sessionTimeoutMs} ms`),
+      joinDue: (group) => this.completeJoin(group),
+      pendingExpired: (group) => this.tryCompleteJoin(group),
+    })
+  }
 
   /** The group, also one that exists only through committed offsets (as Empty); undefined if none. */
   find(groupId: string): Group | undefined {
@@ -76,10 +86,7 @@ export class GroupCoordinator {
       const oldMemberId = group.staticMembers.get(request.groupInstanceId)
       if (oldMemberId !== undefined) return this.rejoinStaticMember(group, request, oldMemberId, memberId, respond)
     } else if (request.requireKnownMemberId) {
-      group.pendingMembers.set(
-        memberId,
-        this.clock.setTimeout(() => this.expirePendingMember(group, memberId), request.sessionTimeoutMs),
-      )
+      this.timers.addPending(group, memberId, request.sessionTimeoutMs)
       return respond(joinError(K.MEMBER_ID_REQUIRED, memberId))
     }
     this.addMemberAndRebalance(group, request, memberId, respond)
@@ -90,11 +97,7 @@ export class GroupCoordinator {
     if (group.state === 'Dead') return respond(joinError(K.COORDINATOR_NOT_AVAILABLE, memberId))
     if (!group.supportsProtocols(request.protocolType, request.protocols))
       return respond(joinError(K.INCONSISTENT_GROUP_PROTOCOL, memberId))
-    if (group.pendingMembers.has(memberId)) {
-      this.clock.clearTimeout(group.pendingMembers.get(memberId))
-      group.pendingMembers.delete(memberId)
-      return this.addMemberAndRebalance(group, request, memberId, respond)
-    }
+    if (this.timers.takePending(group, memberId)) return this.addMemberAndRebalance(group, request, memberId, respond)
     if (group.isFenced(request.groupInstanceId, memberId)) return respond(joinError(K.FENCED_INSTANCE_ID, memberId))
     const member = group.members.get(memberId)
     if (member === undefined) return respond(joinError(K.UNKNOWN_MEMBER_ID, memberId))
@@ -132,7 +135,7 @@ export class GroupCoordinator {
     if (group.state === 'Stable' && member.matches(request.protocols)) {
       member.sessionTimeoutMs = request.sessionTimeoutMs
       member.rebalanceTimeoutMs = request.rebalanceTimeoutMs
-      this.scheduleSession(group, member)
+      this.timers.restartSession(group, member)
       return respond(group.joinResultFor(member, { skipAssignment: true }))
     }
     this.updateMemberAndRebalance(group, member, request, respond)
@@ -173,43 +176,14 @@ export class GroupCoordinator {
     const wasEmpty = group.state === 'Empty'
     group.transitionTo('PreparingRebalance')
     this.log(`group ${group.groupId}: rebalancing (generation ${group.generationId}): ${reason}`)
-    this.clearJoinTimer(group)
+    this.timers.stopJoin(group)
     const rebalanceTimeoutMs = group.rebalanceTimeoutMs()
     if (wasEmpty) {
-      // A new group waits a little for more members, so that they do not each cause a rebalance.
-      const delayMs = Math.min(this.settings.initialRebalanceDelayMs, rebalanceTimeoutMs)
-      group.initialRemainingMs = Math.max(rebalanceTimeoutMs - delayMs, 0)
-      group.hasNewMemberJoined = false
-      this.scheduleJoin(group, 'initial', delayMs)
+      this.timers.startInitialJoin(group, rebalanceTimeoutMs)
     } else {
-      this.scheduleJoin(group, 'normal', rebalanceTimeoutMs)
+      this.timers.startJoin(group, rebalanceTimeoutMs)
       this.tryCompleteJoin(group)
     }
-  }
-
-  private scheduleJoin(group: Group, kind: 'initial' | 'normal', delayMs: number): void {
-    group.joinKind = kind
-    group.joinTimer = this.clock.setTimeout(() => {
-      group.joinTimer = null
-      this.onJoinTimer(group)
-    }, delayMs)
-  }
-
-  private clearJoinTimer(group: Group): void {
-    if (group.joinTimer !== null) this.clock.clearTimeout(group.joinTimer)
-    group.joinTimer = null
-    group.joinKind = null
-  }
-
-  private onJoinTimer(group: Group): void {
-    if (group.state !== 'PreparingRebalance') return
-    if (group.joinKind === 'initial' && group.hasNewMemberJoined && group.initialRemainingMs > 0) {
-      group.hasNewMemberJoined = false
-      const delayMs = Math.min(this.settings.initialRebalanceDelayMs, group.initialRemainingMs)
-      group.initialRemainingMs = Math.max(group.initialRemainingMs - delayMs, 0)
-      return this.scheduleJoin(group, 'initial', delayMs)
-    }
-    this.completeJoin(group)
   }
 
   /** Completes a (non-initial) rebalance as soon as every member has rejoined. */
@@ -218,14 +192,14 @@ export class GroupCoordinator {
   }
 
   private completeJoin(group: Group): void {
-    this.clearJoinTimer(group)
+    this.timers.stopJoin(group)
     // Dynamic members that did not rejoin in time are out; static ones stay until their session ends.
     for (const member of [...group.members.values()]) {
       if (member.awaitingJoin === null && !member.isStatic) this.removeMember(group, member)
     }
     if (!group.electJoinedLeader() && group.members.size > 0) {
       // Only static members that have not rejoined: give them another rebalance timeout.
-      return this.scheduleJoin(group, 'normal', group.rebalanceTimeoutMs())
+      return this.timers.startJoin(group, group.rebalanceTimeoutMs())
     }
     group.initNextGeneration()
     this.log(
@@ -236,7 +210,7 @@ export class GroupCoordinator {
       if (respond === null) continue
       member.awaitingJoin = null
       respond(group.joinResultFor(member))
-      this.scheduleSession(group, member)
+      this.timers.restartSession(group, member)
     }
   }
 
@@ -254,7 +228,7 @@ export class GroupCoordinator {
       case 'PreparingRebalance':
         return Promise.resolve(syncError(K.REBALANCE_IN_PROGRESS))
       case 'Stable':
-        this.scheduleSession(group, member)
+        this.timers.restartSession(group, member)
         return Promise.resolve(this.syncResult(group, member))
       case 'CompletingRebalance':
         return new Promise((respond) => {
@@ -283,7 +257,7 @@ export class GroupCoordinator {
       if (respond === null) continue
       member.awaitingSync = null
       respond(errorCode === K.NONE ? this.syncResult(group, member) : syncError(errorCode))
-      this.scheduleSession(group, member)
+      this.timers.restartSession(group, member)
     }
   }
 
@@ -292,7 +266,7 @@ export class GroupCoordinator {
     if (typeof checked === 'number') return checked
     const { group, member } = checked
     if (group.state === 'Empty' || group.state === 'Dead') return K.UNKNOWN_MEMBER_ID
-    this.scheduleSession(group, member)
+    this.timers.restartSession(group, member)
     return group.state === 'PreparingRebalance' ? K.REBALANCE_IN_PROGRESS : K.NONE
   }
 
@@ -328,9 +302,7 @@ export class GroupCoordinator {
       const current = group.staticMembers.get(groupInstanceId)
       if (current === undefined) return K.UNKNOWN_MEMBER_ID
       memberId = current
-    } else if (group.pendingMembers.has(memberId)) {
-      this.clock.clearTimeout(group.pendingMembers.get(memberId))
-      group.pendingMembers.delete(memberId)
+    } else if (this.timers.takePending(group, memberId)) {
       this.tryCompleteJoin(group)
       return K.NONE
     }
@@ -360,7 +332,7 @@ export class GroupCoordinator {
     if (member === undefined) return K.UNKNOWN_MEMBER_ID
     if (request.generationId !== group.generationId) return K.ILLEGAL_GENERATION
     if (group.state === 'CompletingRebalance') return K.REBALANCE_IN_PROGRESS
-    this.scheduleSession(group, member)
+    this.timers.restartSession(group, member)
     return K.NONE
   }
 
@@ -376,9 +348,8 @@ export class GroupCoordinator {
   }
 
   private retire(group: Group): void {
-    this.clearJoinTimer(group)
-    for (const timer of group.pendingMembers.values()) this.clock.clearTimeout(timer)
-    group.pendingMembers.clear()
+    this.timers.stopJoin(group)
+    this.timers.clearPending(group)
     for (const member of [...group.members.values()]) {
       member.awaitingJoin?.(joinError(K.NOT_COORDINATOR, member.memberId))
       member.awaitingSync?.(syncError(K.NOT_COORDINATOR))
@@ -398,19 +369,8 @@ export class GroupCoordinator {
     return this.isActive
   }
 
-  private scheduleSession(group: Group, member: Member): void {
-    if (member.sessionTimer !== null) this.clock.clearTimeout(member.sessionTimer)
-    member.sessionTimer = this.clock.setTimeout(() => {
-      member.sessionTimer = null
-      // A member waiting for its JoinGroup or SyncGroup answer is alive; the answer restarts its session.
-      if (group.members.get(member.memberId) !== member || member.awaitingJoin !== null || member.awaitingSync !== null) return
-      this.removeMemberAndRebalance(group, member, `session of member ${member.memberId} timed out after ${member.sessionTimeoutMs} ms`)
-    }, member.sessionTimeoutMs)
-  }
-
   private removeMember(group: Group, member: Member): void {
-    if (member.sessionTimer !== null) this.clock.clearTimeout(member.sessionTimer)
-    member.sessionTimer = null
+    this.timers.stopSession(member)
     group.remove(member.memberId)
   }
 
@@ -422,10 +382,5 @@ export class GroupCoordinator {
     this.removeMember(group, member)
     if (group.state === 'Stable' || group.state === 'CompletingRebalance') this.prepareRebalance(group, reason)
     else if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group)
-  }
-
-  private expirePendingMember(group: Group, memberId: string): void {
-    if (!group.pendingMembers.delete(memberId)) return
-    this.tryCompleteJoin(group)
   }
 }

@@ -1,4 +1,5 @@
 import * as admin from './definitions/admin.js'
+import * as configs from './definitions/configs.js'
 import * as groups from './definitions/groups.js'
 import * as metadata from './definitions/metadata.js'
 import * as offsets from './definitions/offsets.js'
@@ -27,12 +28,16 @@ export const APIS = {
   DeleteTopics: { apiKey: 20, request: admin.DeleteTopicsRequest, response: admin.DeleteTopicsResponse },
   DeleteRecords: { apiKey: 21, request: admin.DeleteRecordsRequest, response: admin.DeleteRecordsResponse },
   InitProducerId: { apiKey: 22, request: metadata.InitProducerIdRequest, response: metadata.InitProducerIdResponse },
-  DescribeConfigs: { apiKey: 32, request: admin.DescribeConfigsRequest, response: admin.DescribeConfigsResponse },
-  AlterConfigs: { apiKey: 33, request: admin.AlterConfigsRequest, response: admin.AlterConfigsResponse },
+  DescribeConfigs: { apiKey: 32, request: configs.DescribeConfigsRequest, response: configs.DescribeConfigsResponse },
+  AlterConfigs: { apiKey: 33, request: configs.AlterConfigsRequest, response: configs.AlterConfigsResponse },
   SaslAuthenticate: { apiKey: 36, request: metadata.SaslAuthenticateRequest, response: metadata.SaslAuthenticateResponse },
   CreatePartitions: { apiKey: 37, request: admin.CreatePartitionsRequest, response: admin.CreatePartitionsResponse },
   DeleteGroups: { apiKey: 42, request: groups.DeleteGroupsRequest, response: groups.DeleteGroupsResponse },
-  IncrementalAlterConfigs: { apiKey: 44, request: admin.IncrementalAlterConfigsRequest, response: admin.IncrementalAlterConfigsResponse },
+  IncrementalAlterConfigs: {
+    apiKey: 44,
+    request: configs.IncrementalAlterConfigsRequest,
+    response: configs.IncrementalAlterConfigsResponse,
+  },
   OffsetDelete: { apiKey: 47, request: offsets.OffsetDeleteRequest, response: offsets.OffsetDeleteResponse },
   DescribeCluster: { apiKey: 60, request: metadata.DescribeClusterRequest, response: metadata.DescribeClusterResponse },
 } as const
