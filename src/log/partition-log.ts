@@ -1,20 +1,15 @@
 import { EventEmitter } from 'node:events'
 import type { CompressionName } from '../compression/codec.js'
 import { type RecordBatch } from '../record/record-batch.js'
-import { encodeBatch, type EncodeBatchOptions } from '../record/batch-encoder.js'
+import type { EncodeBatchOptions } from '../record/batch-encoder.js'
 import type { DecodedRecord, RecordInput } from '../record/record.js'
 import type { RecordLike } from '../record/record-input.js'
-import { splitBatches } from './batch-bytes.js'
-import { LogClosedError, OffsetOutOfRangeError } from './errors.js'
 import type { FlushPolicy } from './flush-policy.js'
-import { GroupCommit } from './group-commit.js'
-import { appendBatches, roll, type AppendTarget } from './log-appender.js'
-import { closeLog } from './log-close.js'
-import { checkBatchBytes, checkCount, checkHighWatermark, checkRecords, checkTimeMs } from './log-arguments.js'
-import { checkedOptions, createSegmentList, failedOpen, loadSegmentList, replayProducerState } from './log-loader.js'
+import type { GroupCommit } from './group-commit.js'
+import { checkCount, checkHighWatermark } from './log-arguments.js'
+import { createSegmentList, checkedOptions, failedOpen, loadSegmentList, replayProducerState } from './log-loader.js'
 import { LogReader } from './log-reader.js'
-import { SegmentRetention } from './log-retention.js'
-import { truncateLog } from './log-truncation.js'
+import { LogWriter } from './log-writer.js'
 import type {
   AppendInfo,
   OpenPartitionOptions,
@@ -25,10 +20,9 @@ import type {
   RetentionResult,
   TimestampLookup,
 } from './partition-types.js'
-import { ProducerState } from './producer-state.js'
+import type { ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import type { Segment } from './segment.js'
-import { TruncationGate } from './truncation-gate.js'
 
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './partition-types.js'
 export type {
@@ -43,16 +37,11 @@ export type {
   TimestampLookup,
 } from './partition-types.js'
 
-/** The parts of a partition log its modules share (appender, truncation, retention). */
-interface LogParts extends AppendTarget {
-  readonly name: string
-  readonly truncation: TruncationGate
-}
-
 /**
  * One partition, a thin facade over the modules that do the work: the SegmentList owns the
  * segments and the offsets along them, the loader opens them, the reader reads, the appender
- * writes, the GroupCommit decides when bytes are fsynced, truncation and retention remove them.
+ * writes (through the LogWriter's queue), the GroupCommit decides when bytes are fsynced,
+ * truncation and retention remove them.
  *
  * Appends, truncations, retention and close are serialized (one at a time, in call order); reads
  * run concurrently with them. A read never sees bytes of an append that has not completed, nor
@@ -79,14 +68,9 @@ export class PartitionLog {
    */
   onLogStartAdvance: ((log: PartitionLog) => void) | null = null
   private readonly list: SegmentList
-  private readonly parts: LogParts
+  private readonly writer: LogWriter
   private readonly groupCommit: GroupCommit
   private readonly reader: LogReader
-  private readonly retention: SegmentRetention
-  private appendTail: Promise<unknown> = Promise.resolve()
-  private closed = false
-  /** close() has begun: no fsync round starts any more (close makes its own). */
-  private closing = false
 
   private constructor(
     dir: string,
@@ -101,44 +85,21 @@ export class PartitionLog {
     this.partition = partition
     this.list = list
     this.events.setMaxListeners(0)
-    const { clock, fileSystem, fileDeleteDelayMs } = checkedOptions(options)
     const name = `${topic}-${partition}`
-    const truncation = new TruncationGate()
-    this.producerState = new ProducerState(clock)
-    this.groupCommit = new GroupCommit({
-      list,
-      dir,
-      name,
-      clock,
-      fileSystem,
-      canSync: () => !this.closing && !this.closed && !truncation.isTruncating,
-      onDurable: () => {
-        if (this.groupCommit.policy.mode === 'sync') this.events.emit('append', list.highWatermark)
-      },
+    this.writer = new LogWriter(dir, name, config, list, options, {
+      onVisible: (highWatermark) => this.events.emit('append', highWatermark),
+      onLogStartAdvance: () => this.onLogStartAdvance?.(this),
+      rebuildProducerState: () => this.rebuildProducerState(),
     })
-    this.groupCommit.policy = options.flush ?? this.groupCommit.policy
-    this.parts = {
-      list,
-      dir,
-      name,
-      config,
-      clock,
-      fileSystem,
-      producerState: this.producerState,
-      groupCommit: this.groupCommit,
-      truncation,
-    }
+    this.groupCommit = this.writer.groupCommit
+    this.producerState = this.writer.parts.producerState
     this.reader = new LogReader({
       list,
       name,
-      truncation,
-      ensureOpen: () => this.ensureOpen(),
-      retiredError: () => (this.closed ? this.closedError() : this.groupCommit.failedError()),
+      truncation: this.writer.parts.truncation,
+      ensureOpen: () => this.writer.ensureOpen(),
+      retiredError: () => this.writer.retiredError(),
     })
-    this.retention = new SegmentRetention(
-      { list, dir, name, config, fileSystem, advanceLogStart: (offset) => this.advanceLogStart(offset) },
-      fileDeleteDelayMs,
-    )
   }
 
   /** Creates the directory of a new, empty partition. */
@@ -214,7 +175,7 @@ export class PartitionLog {
 
   /** How long deleted segments' files stay renamed `.deleted` (set through the options). */
   get fileDeleteDelayMs(): number {
-    return this.retention.fileDeleteDelayMs
+    return this.writer.retention.fileDeleteDelayMs
   }
 
   /** Number of segments, for inspection. */
@@ -240,7 +201,7 @@ export class PartitionLog {
   /** Lets an embedding broker hold back the visible end (e.g. until replicas have the data). */
   setHighWatermark(offset: number | null): void {
     checkHighWatermark(offset)
-    this.ensureOpen()
+    this.writer.ensureOpen()
     const before = this.highWatermark
     this.list.holdHighWatermark(offset)
     // Readers waiting at the old bound have records now.
@@ -252,15 +213,7 @@ export class PartitionLog {
     records: readonly (RecordInput | RecordLike)[],
     options: Omit<EncodeBatchOptions, 'baseOffset'> & { compression?: CompressionName } = {},
   ): Promise<AppendInfo> {
-    let batch: Buffer
-    try {
-      checkRecords(records, options)
-      this.ensureWritable()
-      batch = encodeBatch(records, options)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.enqueue(() => this.append([batch], true)).then((info) => this.afterAppend(info))
+    return this.writer.appendRecords(records, options)
   }
 
   /**
@@ -270,29 +223,7 @@ export class PartitionLog {
    * batches keep their offsets, which must continue from the log end (a follower's append).
    */
   appendBatch(bytes: Buffer, options: { assignOffsets?: boolean } = {}): Promise<AppendInfo> {
-    let batches: Buffer[]
-    let assignOffsets: boolean
-    try {
-      assignOffsets = checkBatchBytes(bytes, options)
-      this.ensureWritable()
-      batches = splitBatches(bytes, this.parts.config.maxBatchBytes)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.enqueue(() => this.append(batches, assignOffsets)).then((info) => this.afterAppend(info))
-  }
-
-  private append(batches: Buffer[], assignOffsets: boolean): Promise<AppendInfo> {
-    this.ensureWritable()
-    return appendBatches(this.parts, batches, assignOffsets)
-  }
-
-  /** Under `sync` an append resolves when an fsync covers it; otherwise at once (a count may start one). */
-  private afterAppend(info: AppendInfo): AppendInfo | Promise<AppendInfo> {
-    if (this.groupCommit.policy.mode === 'sync') return this.groupCommit.wait(info.lastOffset + 1, false).then(() => info)
-    this.events.emit('append', this.highWatermark)
-    this.groupCommit.afterAppend()
-    return info
+    return this.writer.appendBatch(bytes, options)
   }
 
   /**
@@ -302,7 +233,7 @@ export class PartitionLog {
   waitDurable(offset: number): Promise<void> {
     try {
       checkCount(offset, 'offset', 'waitDurable')
-      this.ensureOpen()
+      this.writer.ensureOpen()
     } catch (error) {
       return Promise.reject(error)
     }
@@ -311,7 +242,7 @@ export class PartitionLog {
 
   /** fsyncs everything appended so far (joining a group fsync if one is running). */
   async flush(): Promise<void> {
-    this.ensureOpen()
+    this.writer.ensureOpen()
     await this.groupCommit.wait(this.logEndOffset, true)
   }
 
@@ -321,7 +252,7 @@ export class PartitionLog {
    * task calls it; a closed or failed log does nothing.
    */
   flushIfDue(nowMs: number): Promise<void> {
-    if (this.closed) return Promise.resolve()
+    if (this.writer.isClosed) return Promise.resolve()
     return this.groupCommit.flushIfDue(nowMs)
   }
 
@@ -357,105 +288,41 @@ export class PartitionLog {
    * log end when they lie above it. Fsynced when it resolves; a failure after files changed stops
    * the partition taking writes (LOG_CLOSED) until it is reopened.
    */
-  async truncateTo(offset: number): Promise<void> {
-    checkCount(offset, 'offset', 'truncateTo')
-    this.ensureWritable()
-    await this.enqueue(async () => {
-      this.ensureWritable()
-      if (offset >= this.logEndOffset) return
-      await truncateLog({ ...this.parts, rebuildProducerState: () => this.rebuildProducerState() }, offset)
-      this.onLogStartAdvance?.(this)
-    })
+  truncateTo(offset: number): Promise<void> {
+    return this.writer.truncateTo(offset)
   }
 
   /** Retention (log-retention.ts): deletes the oldest segments the limits no longer keep. */
-  async applyRetention(nowMs = this.parts.clock.nowMs(), onWarning?: (message: string) => void): Promise<RetentionResult> {
-    checkTimeMs(nowMs, 'nowMs', 'applyRetention')
-    this.ensureOpen()
-    return this.enqueue(async () => {
-      this.ensureOpen()
-      await this.groupCommit.idle()
-      return this.retention.apply(nowMs, onWarning)
-    })
+  applyRetention(nowMs?: number, onWarning?: (message: string) => void): Promise<RetentionResult> {
+    return this.writer.applyRetention(nowMs, onWarning)
   }
 
   /**
    * Kafka's DeleteRecords: the log start moves to `offset` (maybe inside a batch) and whole segments
    * below it are deleted. Above the high watermark when its turn comes: OFFSET_OUT_OF_RANGE.
    */
-  async deleteRecordsBefore(offset: number, nowMs = this.parts.clock.nowMs()): Promise<number> {
-    checkCount(offset, 'offset', 'deleteRecordsBefore')
-    checkTimeMs(nowMs, 'nowMs', 'deleteRecordsBefore')
-    this.ensureOpen()
-    await this.enqueue(async () => {
-      this.ensureOpen()
-      const bound = this.highWatermark
-      if (offset > bound)
-        throw new OffsetOutOfRangeError(
-          offset,
-          this.logStartOffset,
-          bound,
-          `${this.parts.name} deleteRecordsBefore (limit: the high watermark)`,
-        )
-      this.advanceLogStart(offset)
-    })
-    await this.applyRetention(nowMs)
-    return this.logStartOffset
-  }
-
-  private advanceLogStart(offset: number): void {
-    if (this.list.advanceLogStart(offset)) this.onLogStartAdvance?.(this)
+  deleteRecordsBefore(offset: number, nowMs?: number): Promise<number> {
+    return this.writer.deleteRecordsBefore(offset, nowMs)
   }
 
   /**
    * Seals the active segment and starts a new one at the log end, unless the active segment is
    * empty (the offset store's compaction uses this so the compacted state starts a segment).
    */
-  async rollNow(): Promise<void> {
-    await this.enqueue(async () => {
-      this.ensureWritable()
-      if (!this.list.active.isEmpty) roll(this.parts, this.logEndOffset, this.parts.clock.nowMs())
-    })
+  rollNow(): Promise<void> {
+    return this.writer.rollNow()
   }
 
   /**
    * Flushes, seals the active segment (final time-index entry) and closes every file (a file a
    * read still holds is closed when that read ends). Every later call rejects with LOG_CLOSED.
    */
-  async close(): Promise<void> {
-    if (this.closed) return
-    await this.enqueue(async () => {
-      if (this.closed) return
-      this.closing = true
-      try {
-        await closeLog({ ...this.parts, retention: this.retention }, () => this.closedError())
-      } finally {
-        this.closed = true
-      }
-    })
+  close(): Promise<void> {
+    return this.writer.close()
   }
 
   /** Rebuilds producer state at open or after a truncation. */
   private rebuildProducerState(): Promise<void> {
-    return replayProducerState(this.parts, this.reader)
-  }
-
-  private closedError(): LogClosedError {
-    return new LogClosedError(`partition ${this.parts.name} is closed`)
-  }
-
-  private ensureOpen(): void {
-    if (this.closed) throw this.closedError()
-  }
-
-  private ensureWritable(): void {
-    this.ensureOpen()
-    if (this.groupCommit.failure !== null) throw this.groupCommit.failedError()
-  }
-
-  private enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.appendTail.then(task, task)
-    this.appendTail = run.catch(() => undefined)
-    return run
+    return replayProducerState(this.writer.parts, this.reader)
   }
 }

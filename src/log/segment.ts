@@ -1,14 +1,12 @@
 import { CorruptRecordError } from '../record/errors.js'
-import { cutWholeBatches } from './batch-bytes.js'
-import { CorruptIndexError, IoError, wrapIo } from './errors.js'
-import { FileHandle } from './file-handle.js'
-import { fdatasync, openFile, readBytes, writevAt } from './file-io.js'
+import { CorruptIndexError } from './errors.js'
 import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import type { OffsetIndex } from './offset-index.js'
 import { DELETED_SUFFIX, removeSegmentFiles, renameSegmentFiles, segmentPaths, type SegmentPaths } from './segment-files.js'
 import { findBatch, type BatchLocation } from './segment-headers.js'
 import { checkClosedIndexes, loadTail, type CheckedLog } from './segment-index-check.js'
 import { SegmentIndexer, type BatchMeta } from './segment-indexer.js'
+import { SegmentLogFile, type SegmentRead } from './segment-log-file.js'
 import { cutTail, moveToQuarantine, scanAndIndex, type RecoverResult } from './segment-recovery.js'
 import type { TimeIndex } from './time-index.js'
 import { MAX_RELATIVE_OFFSET } from '../format/index-entry.js'
@@ -16,6 +14,7 @@ import { MAX_RELATIVE_OFFSET } from '../format/index-entry.js'
 export type { BatchMeta } from './segment-indexer.js'
 export type { BatchLocation } from './segment-headers.js'
 export type { RecoverResult } from './segment-recovery.js'
+export type { SegmentRead } from './segment-log-file.js'
 
 /** The limits that decide when a segment rolls and how dense its indexes are. */
 export interface SegmentConfig {
@@ -23,13 +22,6 @@ export interface SegmentConfig {
   segmentMs: number
   segmentIndexBytes: number
   indexIntervalBytes: number
-}
-
-/** Whole batches read from a segment (see `read`). */
-export interface SegmentRead {
-  bytes: Buffer
-  firstOffset: number
-  nextOffset: number
 }
 
 const NO_BYTES = Buffer.alloc(0)
@@ -48,15 +40,10 @@ export class Segment {
   readonly paths: SegmentPaths
   private readonly indexer: SegmentIndexer
   private readonly config: SegmentConfig
-  private readonly handle: FileHandle
-  private readonly fileSystem: LogFileSystem
+  private readonly log: SegmentLogFile
   /** Bytes of whole batches; readers never look past it. */
   size: number
   readonly createdMs: number
-  /** Bytes below which every batch's CRC has been checked since open. */
-  private verifiedSize = 0
-  /** A failed write left bytes past `size` that could not be cut off. */
-  hasUncutTail = false
   /** Renamed to `.deleted` or unlinked: its index files must not be read or written again. */
   private isDeleted = false
   /**
@@ -70,25 +57,15 @@ export class Segment {
   /** Sealed, and its index files not fsynced since: the next flush fsyncs them too. */
   private hasUnsyncedIndexes = false
 
-  private constructor(
-    dir: string,
-    baseOffset: number,
-    config: SegmentConfig,
-    handle: FileHandle,
-    size: number,
-    isNew: boolean,
-    nowMs: number,
-    fileSystem: LogFileSystem,
-  ) {
+  private constructor(dir: string, baseOffset: number, config: SegmentConfig, log: SegmentLogFile, size: number, nowMs: number) {
     this.baseOffset = baseOffset
     this.paths = segmentPaths(dir, baseOffset)
     this.config = config
-    this.handle = handle
-    this.fileSystem = fileSystem
+    this.log = log
     this.size = size
-    this.indexer = new SegmentIndexer(this.paths, baseOffset, config, isNew, fileSystem)
+    this.indexer = new SegmentIndexer(this.paths, baseOffset, config, log.isNew, log.fileSystem)
     this.createdMs = nowMs
-    this.indexesChecked = isNew
+    this.indexesChecked = log.isNew
   }
 
   /** Creates the three files of a new, empty segment. The caller fsyncs the directory. */
@@ -99,8 +76,8 @@ export class Segment {
     nowMs: number,
     fileSystem: LogFileSystem = nodeFileSystem,
   ): Segment {
-    const file = openFile(fileSystem, segmentPaths(dir, baseOffset).log, 'create-new', 'create')
-    const segment = new Segment(dir, baseOffset, config, new FileHandle(file), 0, true, nowMs, fileSystem)
+    const log = SegmentLogFile.create(fileSystem, segmentPaths(dir, baseOffset).log)
+    const segment = new Segment(dir, baseOffset, config, log, 0, nowMs)
     segment.indexer.reset()
     return segment
   }
@@ -110,10 +87,8 @@ export class Segment {
    * (`recover`) or trusts it after a clean shutdown (`loadTail`).
    */
   static open(dir: string, baseOffset: number, config: SegmentConfig, fileSystem: LogFileSystem = nodeFileSystem): Segment {
-    const log = segmentPaths(dir, baseOffset).log
-    const file = openFile(fileSystem, log, 'update')
-    const { size, mtimeMs } = wrapIo('stat', log, () => file.statSync())
-    return new Segment(dir, baseOffset, config, new FileHandle(file), size, false, mtimeMs, fileSystem)
+    const { log, size, mtimeMs } = SegmentLogFile.open(fileSystem, segmentPaths(dir, baseOffset).log)
+    return new Segment(dir, baseOffset, config, log, size, mtimeMs)
   }
 
   get offsetIndex(): OffsetIndex {
@@ -134,22 +109,27 @@ export class Segment {
     return this.indexer.offsetOfMaxTimestampSoFar
   }
 
+  /** A failed write left bytes past `size` that could not be cut off. */
+  get hasUncutTail(): boolean {
+    return this.log.hasUncutTail
+  }
+
   get isEmpty(): boolean {
     return this.size === 0
   }
 
   /** Deleted or closed: no new read may start on it (reads already holding it finish). */
   get isRetired(): boolean {
-    return this.isDeleted || this.handle.isClosed
+    return this.isDeleted || this.log.isClosed
   }
 
   /** Holds the file for one read; false once the segment is retired (read elsewhere then). */
   acquire(): boolean {
-    return !this.isDeleted && this.handle.acquire()
+    return !this.isDeleted && this.log.acquire()
   }
 
   release(): void {
-    this.handle.release()
+    this.log.release()
   }
 
   /**
@@ -193,27 +173,15 @@ export class Segment {
    * so no partial batch stays behind, and the error is rethrown.
    */
   async append(buffers: Buffer[], metas: readonly BatchMeta[]): Promise<void> {
-    if (this.hasUncutTail) throw new IoError('append to', this.paths.log, new Error('an earlier failed write could not be cut back'))
     const startSize = this.size
-    try {
-      await writevAt(this.handle.file, this.paths.log, buffers, startSize)
-    } catch (error) {
-      try {
-        this.handle.file.truncateSync(startSize)
-      } catch {
-        // Part of a batch may be left in the file: the partition must stop taking writes, and
-        // reopening recovers the tail.
-        this.hasUncutTail = true
-      }
-      throw error
-    }
+    await this.log.writeAt(buffers, startSize)
     let position = startSize
     for (const meta of metas) {
       this.indexer.indexBatch(meta, position)
       position += meta.size
     }
     this.size = position
-    this.verifiedSize = position
+    this.log.verifiedSize = position
   }
 
   /**
@@ -221,22 +189,22 @@ export class Segment {
    * at the first bad byte, but the file keeps its bytes until the caller decides with `cutTail`.
    */
   recover(): RecoverResult {
-    const result = scanAndIndex(this.handle.file, this.paths.log, this.indexer)
+    const result = scanAndIndex(this.log.file, this.paths.log, this.indexer)
     this.size = result.validBytes
-    this.verifiedSize = result.validBytes
+    this.log.verifiedSize = result.validBytes
     this.indexesChecked = true
     return result
   }
 
   /** Cuts the file at `size` after `recover` found a bad tail; returns the quarantine file, if any. */
   cutTail(options: { quarantine: boolean }): string | null {
-    return cutTail(this.fileSystem, this.handle.file, this.paths.log, this.size, options.quarantine)
+    return cutTail(this.log.fileSystem, this.log.file, this.paths.log, this.size, options.quarantine)
   }
 
   /** Moves the whole log into quarantine (a segment after a cut one) and drops its indexes. */
   quarantineWhole(): string {
     this.close()
-    return moveToQuarantine(this.fileSystem, this.paths)
+    return moveToQuarantine(this.log.fileSystem, this.paths)
   }
 
   /** A closed segment's end: the next segment's base offset (its batches are read on demand). */
@@ -275,7 +243,7 @@ export class Segment {
   }
 
   private checkedLog(): CheckedLog {
-    return { file: this.handle.file, name: this.paths.log, size: this.size }
+    return { file: this.log.file, name: this.paths.log, size: this.size }
   }
 
   /**
@@ -305,7 +273,7 @@ export class Segment {
   findBatch(offset: number): BatchLocation | null {
     this.ensureIndexes()
     const position = this.indexesChecked ? this.offsetIndex.lookup(offset).position : 0
-    return findBatch(this.handle.file, this.paths.log, position, this.size, offset)
+    return findBatch(this.log.file, this.paths.log, position, this.size, offset)
   }
 
   /**
@@ -318,18 +286,7 @@ export class Segment {
     const location = this.findBatch(offset)
     if (location === null) return null
     if (location.lastOffset >= maxOffset) return { bytes: NO_BYTES, firstOffset: offset, nextOffset: offset }
-    const end = Math.min(this.size, location.position + Math.max(maxBytes, location.size))
-    const chunk = await readBytes(this.handle.file, this.paths.log, location.position, end - location.position)
-    const verifiedSize = this.verifiedSize
-    const cut = cutWholeBatches(
-      chunk,
-      { file: this.paths.log, position: location.position, baseOffset: location.baseOffset, verifiedSize },
-      maxBytes,
-      maxOffset,
-    )
-    // An append or a rebuild during the read knows better.
-    if (this.verifiedSize === verifiedSize) this.verifiedSize = cut.verifiedSize
-    return { bytes: cut.bytes, firstOffset: cut.firstOffset, nextOffset: cut.nextOffset }
+    return this.log.readFrom(location, this.size, maxBytes, maxOffset)
   }
 
   /**
@@ -339,8 +296,7 @@ export class Segment {
    * it is dropped silently) and the damage is thrown.
    */
   cutAt(location: BatchLocation): void {
-    wrapIo('truncate', this.paths.log, () => this.handle.file.truncateSync(location.position))
-    this.syncSync()
+    this.log.truncateSync(location.position)
     // It takes appends again: active, so its fsyncs skip the indexes.
     this.hasUnsyncedIndexes = false
     // Rebuilding from the log is simplest and exact: counters, max timestamp and both indexes.
@@ -358,7 +314,7 @@ export class Segment {
     try {
       this.indexer.flush()
       const syncsIndexes = this.hasUnsyncedIndexes
-      await fdatasync(this.handle.file, this.paths.log)
+      await this.log.datasync()
       if (syncsIndexes && this.hasUnsyncedIndexes && !this.isDeleted) {
         this.hasUnsyncedIndexes = false
         await this.offsetIndex.datasync()
@@ -380,9 +336,9 @@ export class Segment {
 
   /** Writes staged index entries and closes the log file: at once, or when the last read holding it ends. */
   close(): void {
-    if (this.handle.isClosed) return
+    if (this.log.isClosed) return
     if (!this.isDeleted) this.indexer.flush()
-    this.handle.close(this.paths.log)
+    this.log.close(this.paths.log)
   }
 
   /**
@@ -392,28 +348,28 @@ export class Segment {
    */
   markDeleted(): void {
     this.isDeleted = true
-    renameSegmentFiles(this.fileSystem, this.paths, DELETED_SUFFIX)
+    renameSegmentFiles(this.log.fileSystem, this.paths, DELETED_SUFFIX)
   }
 
   /** Last modification time of the log file (retention's fallback for segments without timestamps). */
   modifiedMs(): number {
-    return wrapIo('stat', this.paths.log, () => this.handle.file.statSync().mtimeMs)
+    return this.log.modifiedMs()
   }
 
   /** Closes the file without writing anything (after an I/O failure). */
   closeQuietly(): void {
-    this.handle.closeQuietly()
+    this.log.closeQuietly()
   }
 
   /** fsyncs the log synchronously (after recovery, before its data counts as durable). */
   syncSync(): void {
-    wrapIo('fsync', this.paths.log, () => this.handle.file.datasyncSync())
+    this.log.syncSync()
   }
 
   /** Closes the segment and removes its three files (reads holding it still finish). */
   deleteFiles(): void {
     this.isDeleted = true
     this.close()
-    removeSegmentFiles(this.fileSystem, this.paths)
+    removeSegmentFiles(this.log.fileSystem, this.paths)
   }
 }

@@ -1,0 +1,109 @@
+import { cutWholeBatches } from './batch-bytes.js'
+import { IoError, wrapIo } from './errors.js'
+import { FileHandle } from './file-handle.js'
+import { fdatasync, openFile, readBytes, writevAt } from './file-io.js'
+import type { LogFileSystem } from './file-system.js'
+import type { BatchLocation } from './segment-headers.js'
+
+/** Whole batches read from a segment (see `Segment.read`). */
+export interface SegmentRead {
+  bytes: Buffer
+  firstOffset: number
+  nextOffset: number
+}
+
+/**
+ * A segment's `.log` file: its shared descriptor (FileHandle) and the I/O on it. A write never
+ * leaves part of a batch behind where it can be cut off, and a read hands out no batch whose CRC
+ * was not checked since open. The segment decides where its whole batches end (`size`).
+ */
+export class SegmentLogFile extends FileHandle {
+  /** The file's path, naming it in errors. */
+  readonly name: string
+  readonly fileSystem: LogFileSystem
+  /** Created here rather than opened (a new segment's indexes start empty and agree with it). */
+  readonly isNew: boolean
+  /** Bytes below which every batch's CRC has been checked since open. */
+  verifiedSize = 0
+  /** A failed write left bytes past the segment's end that could not be cut off. */
+  hasUncutTail = false
+
+  private constructor(fileSystem: LogFileSystem, name: string, create: boolean) {
+    super(create ? openFile(fileSystem, name, 'create-new', 'create') : openFile(fileSystem, name, 'update'))
+    this.name = name
+    this.fileSystem = fileSystem
+    this.isNew = create
+  }
+
+  /** Creates a new, empty log file. */
+  static create(fileSystem: LogFileSystem, name: string): SegmentLogFile {
+    return new SegmentLogFile(fileSystem, name, true)
+  }
+
+  /** Opens an existing log file, with its size and modification time. */
+  static open(fileSystem: LogFileSystem, name: string): { log: SegmentLogFile; size: number; mtimeMs: number } {
+    const log = new SegmentLogFile(fileSystem, name, false)
+    const { size, mtimeMs } = wrapIo('stat', name, () => log.file.statSync())
+    return { log, size, mtimeMs }
+  }
+
+  /**
+   * Writes whole batches at `position` (the segment's end) in one writev. On a failure the file is
+   * cut back to `position` so no partial batch stays behind, and the error is rethrown.
+   */
+  async writeAt(buffers: Buffer[], position: number): Promise<void> {
+    if (this.hasUncutTail) throw new IoError('append to', this.name, new Error('an earlier failed write could not be cut back'))
+    try {
+      await writevAt(this.file, this.name, buffers, position)
+    } catch (error) {
+      try {
+        this.file.truncateSync(position)
+      } catch {
+        // Part of a batch may be left in the file: the partition must stop taking writes, and
+        // reopening recovers the tail.
+        this.hasUncutTail = true
+      }
+      throw error
+    }
+  }
+
+  /**
+   * Whole batches from the one at `location`, below `size`: that batch even if it is larger than
+   * `maxBytes`, then more while within `maxBytes`, none reaching `maxOffset`. A batch past the part
+   * read before is CRC-checked once.
+   */
+  async readFrom(location: BatchLocation, size: number, maxBytes: number, maxOffset: number): Promise<SegmentRead> {
+    const end = Math.min(size, location.position + Math.max(maxBytes, location.size))
+    const chunk = await readBytes(this.file, this.name, location.position, end - location.position)
+    const verifiedSize = this.verifiedSize
+    const cut = cutWholeBatches(
+      chunk,
+      { file: this.name, position: location.position, baseOffset: location.baseOffset, verifiedSize },
+      maxBytes,
+      maxOffset,
+    )
+    // An append or a rebuild during the read knows better.
+    if (this.verifiedSize === verifiedSize) this.verifiedSize = cut.verifiedSize
+    return { bytes: cut.bytes, firstOffset: cut.firstOffset, nextOffset: cut.nextOffset }
+  }
+
+  /** Cuts the file at `position` and fsyncs the cut. */
+  truncateSync(position: number): void {
+    wrapIo('truncate', this.name, () => this.file.truncateSync(position))
+    this.syncSync()
+  }
+
+  datasync(): Promise<void> {
+    return fdatasync(this.file, this.name)
+  }
+
+  /** fsyncs the file synchronously. */
+  syncSync(): void {
+    wrapIo('fsync', this.name, () => this.file.datasyncSync())
+  }
+
+  /** Last modification time of the file. */
+  modifiedMs(): number {
+    return wrapIo('stat', this.name, () => this.file.statSync().mtimeMs)
+  }
+}
