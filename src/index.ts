@@ -60,6 +60,8 @@ export {
   type TimestampLookup,
 } from './log/partition-log.js'
 export { type FlushPolicy, type FlushMode } from './log/flush-policy.js'
+export { systemClock, type Clock } from './log/clock.js'
+export { nodeFileSystem, type LogFileSystem, type SegmentFile } from './log/file-system.js'
 export { OffsetOutOfRangeError, CorruptIndexError, LogClosedError, IoError } from './log/errors.js'
 export { OutOfOrderSequenceError, InvalidProducerEpochError } from './log/producer-state.js'
 
