@@ -34,16 +34,8 @@ const COMMIT_EVERY = 100_000
 const root = path.resolve(option('dir', null) ?? fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-consumer-')))
 const quiet = { onWarning: () => {} }
 
-/** mulberry32 */
-function prng(seed) {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// The project's one seeded generator (src/seeded-random.ts), built.
+const { seededRandom: prng } = await import(new URL('../dist/seeded-random.js', import.meta.url).href)
 
 const random = prng(42)
 const WORDS = [

@@ -60,15 +60,8 @@ const PARTITIONS = 4
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-server-'))
 const quiet = { onWarning: () => {} }
 
-function prng(seed) {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// The project's one seeded generator (src/seeded-random.ts), built.
+const { seededRandom: prng } = await import(new URL('../dist/seeded-random.js', import.meta.url).href)
 const random = prng(42)
 const WORDS = [
   'order',
