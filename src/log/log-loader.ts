@@ -174,7 +174,17 @@ export function recoverSegments(dir: string, segments: Segment[], options: OpenP
   for (let slot = first; slot < segments.length; slot++) {
     const segment = segments[slot]!
     const result = segment.recover()
-    if (result.error === null) continue
+    const next = segments[slot + 1]
+    if (result.error === null) {
+      // Whole batches lost from the end of a rolled segment (a power cut kept the next segment's
+      // data but not these) leave no bad byte: the segment just ends short of the next base. Above
+      // the recovery point that is a torn tail too, and the log must stay a gap-free prefix.
+      const isShort = next !== undefined && segment.nextOffset < next.baseOffset && segment.nextOffset >= options.recoveryPoint
+      if (!isShort) continue
+      quarantineLater(segments, slot, `offsets ${segment.nextOffset}..${next.baseOffset - 1} are missing before it`, options)
+      fsyncDirSync(dir, fileSystem)
+      return segments.slice(0, slot + 1)
+    }
     if (segment.nextOffset < options.recoveryPoint) {
       // The bad bytes lie below the recovery point: that data was fsynced and acknowledged, so this
       // is damage, not a torn write. Never cut it silently.
@@ -188,14 +198,19 @@ export function recoverSegments(dir: string, segments: Segment[], options: OpenP
       reason: result.error.message,
       quarantineFile,
     })
-    for (const later of segments.slice(slot + 1)) {
-      const bytes = later.size
-      const laterFile = later.paths.log
-      const moved = later.quarantineWhole()
-      options.onRecovery?.({ file: laterFile, position: 0, bytes, reason: 'segment after a truncated one', quarantineFile: moved })
-    }
+    quarantineLater(segments, slot, 'segment after a truncated one', options)
     fsyncDirSync(dir, fileSystem)
     return segments.slice(0, slot + 1)
   }
   return segments
+}
+
+/** Moves every segment after `slot` into quarantine whole, reporting each with `reason`. */
+function quarantineLater(segments: readonly Segment[], slot: number, reason: string, options: OpenPartitionOptions): void {
+  for (const later of segments.slice(slot + 1)) {
+    const bytes = later.size
+    const laterFile = later.paths.log
+    const moved = later.quarantineWhole()
+    options.onRecovery?.({ file: laterFile, position: 0, bytes, reason, quarantineFile: moved })
+  }
 }

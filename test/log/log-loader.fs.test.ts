@@ -125,6 +125,35 @@ describe('recovery with a corrupt message', () => {
     closeAll(list)
   })
 
+  it('whole batches missing from the end of a segment above the recovery point: the later segments move to quarantine, no hole', async () => {
+    // A power cut can lose the last batches of a rolled segment while the next segment's data
+    // landed: the segment then ends cleanly at a batch boundary, short of the next base offset.
+    const built = await closedPartition()
+    const [, short, ...later] = built.segments.slice(-4)
+    const lost = short!.batches.at(-2)!
+    fs.truncateSync(short!.file, lost.position)
+    const events: RecoveryEvent[] = []
+    const list = load(built, { recoveryPoint: short!.base, onRecovery: (event) => events.push(event) })
+    expect(list.logEndOffset).toBe(lost.baseOffset)
+    expect(list.all.at(-1)!.baseOffset).toBe(short!.base)
+    expect(events.map((event) => [event.file, event.position, event.reason])).toEqual(
+      later.map((segment) => [segment.file, 0, `offsets ${lost.baseOffset}..${later[0]!.base - 1} are missing before it`]),
+    )
+    for (const segment of later) expect(fs.existsSync(`${segment.file}.0.quarantine`)).toBe(true)
+    closeAll(list)
+  })
+
+  it('a segment that ends short of the next one below the recovery point is kept as it is (a gap, as compaction leaves)', async () => {
+    const built = await closedPartition()
+    const [short, next] = built.segments.slice(1, 3)
+    fs.truncateSync(short!.file, short!.batches.at(-1)!.position)
+    const events: RecoveryEvent[] = []
+    const list = load(built, { recoveryPoint: next!.base + 1, onRecovery: (event) => events.push(event) })
+    expect(events).toEqual([])
+    expect(list.logEndOffset).toBe(built.segments.at(-1)!.batches.at(-1)!.lastOffset + 1)
+    closeAll(list)
+  })
+
   it('below the recovery point: refuses to open (the data was durable), with the repair hint, leaving no file open', async () => {
     const built = await closedPartition()
     const second = built.segments[1]!
