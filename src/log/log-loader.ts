@@ -178,8 +178,11 @@ export function recoverSegments(dir: string, segments: Segment[], options: OpenP
     if (result.error === null) {
       // Whole batches lost from the end of a rolled segment (a power cut kept the next segment's
       // data but not these) leave no bad byte: the segment just ends short of the next base. Above
-      // the recovery point that is a torn tail too, and the log must stay a gap-free prefix.
-      const isShort = next !== undefined && segment.nextOffset < next.baseOffset && segment.nextOffset >= options.recoveryPoint
+      // the recovery point that is a torn tail too, and the log must stay a gap-free prefix. An
+      // empty segment before a later base is a gap made on purpose (a roll for offsets that would
+      // not fit its relative range), and is left alone.
+      const isShort =
+        next !== undefined && !segment.isEmpty && segment.nextOffset < next.baseOffset && segment.nextOffset >= options.recoveryPoint
       if (!isShort) continue
       quarantineLater(segments, slot, `offsets ${segment.nextOffset}..${next.baseOffset - 1} are missing before it`, options)
       fsyncDirSync(dir, fileSystem)

@@ -196,7 +196,7 @@ describe.concurrent('simulated power loss (T2, cross-process)', () => {
             // torn tail without a bad byte, so only the later segments go (the log stays a prefix).
             const end = (scan.batches.at(-1)?.lastOffset ?? segment.base - 1) + 1
             const next = segments[index + 1]
-            const isShort = scan.stop === null && next !== undefined && end < next.base && end >= checkpointed
+            const isShort = scan.stop === null && scan.batches.length > 0 && next !== undefined && end < next.base && end >= checkpointed
             if (scan.stop === null && !isShort) continue
             if (scan.stop !== null)
               expected.push({ name: segment.name, position: scan.validEnd, content: segment.bytes.subarray(scan.validEnd) })
