@@ -18,7 +18,7 @@ import { DirLock } from './dir-lock.js'
 import { withRepairHint } from './repair-hint.js'
 import { internalTopicWriteError, isInternalTopic } from './internal-topic.js'
 import type { DelayScheduler } from './delay/delay-scheduler.js'
-import { DelayedDelivery } from './delay/engine-delay.js'
+import { DelayedDelivery, runnerHooks } from './delay/engine-delay.js'
 import { positiveOption } from './engine-options.js'
 import { resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
 import { TopicCatalog, type TopicConfigChanges, type TopicDescription } from './topic-catalog.js'
@@ -256,9 +256,13 @@ export class LogEngine implements AsyncDisposable {
   }
 
   /** A consumer reading topics for a group from its committed offsets. */
-  consumer(options: ConsumerOptions): Promise<Consumer> {
+  async consumer(options: ConsumerOptions): Promise<Consumer> {
     this.ensureOpen()
-    return Consumer.create(this.offsetStore!, (topic) => this.partitions(topic), { onWarning: (message) => this.warn(message), ...options })
+    const consumer = await Consumer.create(this.offsetStore!, (topic) => this.partitions(topic), {
+      onWarning: (message) => this.warn(message),
+      ...options,
+    })
+    return consumer.withRunnerHooks(runnerHooks(this, options))
   }
 
   /** A producer that batches and compresses records into this engine's topics. */

@@ -1,6 +1,9 @@
 import path from 'node:path'
 import type { Clock } from '../../log/clock.js'
 import type { PartitionLog } from '../../log/partition-log.js'
+import type { ConsumerOptions } from '../../consumer/consumer.js'
+import type { RunnerHooks } from '../../consumer/record-runner.js'
+import type { LogEngine } from '../log-engine.js'
 import type { TopicCatalog } from '../topic-catalog.js'
 import { DELAY_INDEX_DIR, DELAY_TOPIC } from './delay-records.js'
 import { DelayScheduler } from './delay-scheduler.js'
@@ -56,5 +59,36 @@ export class DelayedDelivery {
       },
       path.join(this.parts.dir, DELAY_INDEX_DIR),
     )
+  }
+}
+
+/**
+ * What `consumer.run` uses of its engine: sends (delayed ones for retries), topic creation for the
+ * retry and dead letter topics, and a second consumer of the group for its retry topic.
+ */
+export function runnerHooks(engine: LogEngine, options: ConsumerOptions): RunnerHooks {
+  let producer: ReturnType<LogEngine['producer']> | null = null
+  return {
+    async send(topic, records, delayMs) {
+      producer ??= engine.producer({ lingerMs: 0 })
+      await producer.send(topic, records, delayMs === undefined ? undefined : { delayMs })
+    },
+    async ensureTopic(topic) {
+      if (!engine.hasTopic(topic))
+        await engine.createTopic(topic, { partitions: 1 }).catch((error: unknown) => {
+          if (!engine.hasTopic(topic)) throw error
+        })
+    },
+    async openConsumer(group, topics) {
+      const { maxBytes, onWarning, offsetReset } = options
+      return engine.consumer({
+        group,
+        topics,
+        from: 'earliest',
+        ...(maxBytes && { maxBytes }),
+        ...(onWarning && { onWarning }),
+        ...(offsetReset && { offsetReset }),
+      })
+    },
   }
 }
