@@ -115,8 +115,20 @@ function checkedRetry(options: RetryOptions = {}): Retry {
   return retry
 }
 
+interface Origin {
+  attempt: number
+  topic: string
+  partition: number
+  offset: number
+  timestamp: number
+}
+
+function firstDelivery(record: ConsumerRecord): Origin {
+  return { attempt: 1, topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp }
+}
+
 /** Where a record came from and how often it was tried, from its headers (a first delivery has none). */
-function provenance(record: ConsumerRecord): { attempt: number; topic: string; partition: number; offset: number; timestamp: number } {
+function provenance(record: ConsumerRecord): Origin {
   const value = (key: string): string | undefined => record.headers.find((header) => header.key === key)?.value?.toString()
   const attempts = Number(value(HEADER_ATTEMPT) ?? 0)
   const topic = value(HEADER_ORIGINAL_TOPIC)
@@ -162,45 +174,65 @@ export class RecordRunner {
 
   private async loop(consumer: RunnableConsumer): Promise<void> {
     for await (const batch of consumer.batches()) {
-      for (const record of batch.records) await this.handle(record)
+      for (const record of batch.records) {
+        // A handler that returns no promise costs no await (most records of a healthy run).
+        const pending = this.handle(record)
+        if (pending !== undefined) await pending
+      }
       await consumer.commit()
     }
   }
 
-  private async handle(record: ConsumerRecord): Promise<void> {
-    const origin = provenance(record)
+  private handle(record: ConsumerRecord): Promise<void> | undefined {
+    const origin = record.headers.length === 0 ? firstDelivery(record) : provenance(record)
     this.metrics.deliveries++
+    let result: unknown
     try {
-      await this.handler(record, { attempt: origin.attempt, originalTopic: origin.topic })
-      this.metrics.handled++
-      return
+      result = this.handler(record, { attempt: origin.attempt, originalTopic: origin.topic })
     } catch (error) {
-      this.metrics.failures++
-      const headers = record.headers.filter((header) => !RUN_HEADERS.has(header.key))
-      headers.push(
-        text(HEADER_ATTEMPT, origin.attempt),
-        text(HEADER_ORIGINAL_TOPIC, origin.topic),
-        text(HEADER_ORIGINAL_PARTITION, origin.partition),
-        text(HEADER_ORIGINAL_OFFSET, origin.offset),
-        text(HEADER_ORIGINAL_TIMESTAMP, origin.timestamp),
-      )
-      const failed: RecordInput = { key: record.key, value: record.value, headers, timestamp: record.timestamp }
-      if (origin.attempt < this.retry.maxAttempts) {
-        const { backoffMs, multiplier, maxBackoffMs } = this.retry
-        const delayMs = Math.min(maxBackoffMs, Math.round(backoffMs * multiplier ** (origin.attempt - 1)))
-        await this.hooks.send(this.retryTopic, [failed], delayMs)
-        this.metrics.retries++
-        return
-      }
-      const name = error instanceof Error ? error.constructor.name : typeof error
-      const message = error instanceof Error ? error.message : String(error)
-      headers.push(text(HEADER_ERROR_CLASS, name), text(HEADER_ERROR_MESSAGE, message.slice(0, 4096)))
-      const deadLetters = this.deadLetterTopic ?? deadLetterTopicOf(origin.topic)
-      await this.hooks.ensureTopic(deadLetters)
-      await this.hooks.send(deadLetters, [failed])
-      this.metrics.deadLettered++
+      return this.failed(record, origin, error)
     }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        () => void this.metrics.handled++,
+        (error: unknown) => this.failed(record, origin, error),
+      )
+    }
+    this.metrics.handled++
+    return undefined
   }
+
+  /** The handler threw: to the retry topic with a delay, or after the last attempt to the dead letters. */
+  private async failed(record: ConsumerRecord, origin: Origin, error: unknown): Promise<void> {
+    this.metrics.failures++
+    const headers = record.headers.filter((header) => !RUN_HEADERS.has(header.key))
+    headers.push(
+      text(HEADER_ATTEMPT, origin.attempt),
+      text(HEADER_ORIGINAL_TOPIC, origin.topic),
+      text(HEADER_ORIGINAL_PARTITION, origin.partition),
+      text(HEADER_ORIGINAL_OFFSET, origin.offset),
+      text(HEADER_ORIGINAL_TIMESTAMP, origin.timestamp),
+    )
+    const failed: RecordInput = { key: record.key, value: record.value, headers, timestamp: record.timestamp }
+    if (origin.attempt < this.retry.maxAttempts) {
+      const { backoffMs, multiplier, maxBackoffMs } = this.retry
+      const delayMs = Math.min(maxBackoffMs, Math.round(backoffMs * multiplier ** (origin.attempt - 1)))
+      await this.hooks.send(this.retryTopic, [failed], delayMs)
+      this.metrics.retries++
+      return
+    }
+    const name = error instanceof Error ? error.constructor.name : typeof error
+    const message = error instanceof Error ? error.message : String(error)
+    headers.push(text(HEADER_ERROR_CLASS, name), text(HEADER_ERROR_MESSAGE, message.slice(0, 4096)))
+    const deadLetters = this.deadLetterTopic ?? deadLetterTopicOf(origin.topic)
+    await this.hooks.ensureTopic(deadLetters)
+    await this.hooks.send(deadLetters, [failed])
+    this.metrics.deadLettered++
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }
 
 function text(key: string, value: string | number): RecordHeader {

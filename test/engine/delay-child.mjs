@@ -5,7 +5,7 @@
 // topic t (3 partitions) exists, and sends `count` records with ids `<cycle>:<i>` in sends of 1-20,
 // each delayed by 0-`spreadMs` ms, reporting each acknowledged send on stdout as one JSON line
 // { t: 'ack', ids }; the scheduler delivers due records meanwhile. The parent SIGKILLs it at a
-// random moment.
+// random moment after it reported { t: 'ready' }.
 const { LogEngine } = await import(new URL('../../dist/index.js', import.meta.url).href)
 
 const cfg = JSON.parse(process.argv[2] ?? '{}')
@@ -22,6 +22,7 @@ try {
   const engine = await LogEngine.open({ dir: cfg.dir, flush: 'os', onWarning: () => undefined })
   if (!engine.hasTopic('t')) await engine.createTopic('t', { partitions: 3 })
   const producer = engine.producer({ lingerMs: 0 })
+  process.stdout.write(JSON.stringify({ t: 'ready' }) + '\n')
   let sent = 0
   while (sent < cfg.count) {
     const size = Math.min(cfg.count - sent, 1 + Math.floor(random() * 20))

@@ -19,6 +19,9 @@ export class DelayLogReader {
   /** The record at `offset`, or null when the log no longer holds it. */
   async recordAt(offset: number): Promise<DecodedRecord | null> {
     if (offset < this.cachedFrom || offset >= this.cachedTo) await this.load(offset)
+    // Offsets within a batch are contiguous unless compaction removed some: try the direct slot.
+    const direct = this.cached[offset - (this.cached[0]?.offset ?? 0)]
+    if (direct?.offset === offset) return direct
     for (const record of this.cached) if (record.offset === offset) return record
     return null
   }

@@ -51,7 +51,8 @@ export interface DelayStats {
 }
 
 /** Entries delivered per chunk: one batch per target partition each. */
-const CHUNK_ENTRIES = 1000
+const CHUNK_ENTRIES = 2000
+const CHUNK_BYTES = 256 * 1024
 const LATENESS_SAMPLES = 100_000
 
 export class DelayScheduler {
@@ -66,10 +67,11 @@ export class DelayScheduler {
   private delivered = 0
   private dropped = 0
   private readonly lateness: number[] = []
+  private bucketCache: { file: string; version: number; entries: DueEntry[] } | null = null
 
   private constructor(host: DelaySchedulerHost, indexDir: string) {
     this.host = host
-    this.index = new DueIndex(indexDir)
+    this.index = new DueIndex(indexDir, () => this.isDurable)
     this.reader = new DelayLogReader(host.delayLog)
     this.state = readSchedulerState(indexDir)
   }
@@ -155,29 +157,65 @@ export class DelayScheduler {
       if (bucket === null) break
       const name = path.basename(bucket.file)
       const cursor = this.state.cursor?.bucket === name ? this.state.cursor.at : null
-      const entries = this.index.read(bucket).filter((entry) => cursor === null || comparePositions(entry, cursor) > 0)
+      const entries = this.liveEntriesOf(bucket)
+      const from = cursor === null ? 0 : firstAfter(entries, cursor)
       const pendingChunk = this.state.chunk?.bucket === name ? this.state.chunk : null
       const chunk =
-        pendingChunk !== null ? entries.filter((entry) => comparePositions(entry, pendingChunk.to) <= 0) : dueChunk(entries, nowMs)
+        pendingChunk !== null ? entries.slice(from, firstAfter(entries, pendingChunk.to)) : await this.dueChunk(entries, from, nowMs)
       if (chunk.length === 0) {
-        if (entries.length > 0) {
+        if (from < entries.length) {
           // The rest of this bucket is due later in its second.
-          this.arm(entries[0]!.dueMs)
+          this.arm(entries[from]!.dueMs)
           return count
         }
         this.finishBucket(bucket)
         continue
       }
-      this.state.chunk = { bucket: name, from: cursor, to: chunk[chunk.length - 1]! }
-      writeSchedulerState(this.index.dir, this.state)
+      const last = chunk[chunk.length - 1]!
+      this.state.chunk = { bucket: name, from: cursor, to: last }
+      writeSchedulerState(this.index.dir, this.state, this.isDurable)
       count += await this.deliverChunk(chunk, nowMs)
-      this.state.cursor = { bucket: name, at: chunk[chunk.length - 1]! }
+      this.state.cursor = { bucket: name, at: last }
       this.state.chunk = null
-      if (chunk.length === entries.length) this.finishBucket(bucket)
-      else writeSchedulerState(this.index.dir, this.state)
+      if (from + chunk.length === entries.length) this.finishBucket(bucket)
+      else writeSchedulerState(this.index.dir, this.state, this.isDurable)
     }
     this.arm(this.index.nextWakeMs())
     return count
+  }
+
+  /**
+   * A bucket's live entries in delivery order, kept between chunks while the bucket file is not
+   * written to (reading and sorting a burst's bucket for every chunk would cost more than the
+   * delivery).
+   */
+  private liveEntriesOf(bucket: Bucket): DueEntry[] {
+    const version = this.index.versionOf(bucket.file)
+    const cached = this.bucketCache
+    if (cached !== null && cached.file === bucket.file && cached.version === version) return cached.entries
+    const entries = this.index.read(bucket)
+    this.bucketCache = { file: bucket.file, version, entries }
+    return entries
+  }
+
+  /**
+   * The entries due at `nowMs` from `from` on (entries are in due order), at most one chunk of them:
+   * CHUNK_ENTRIES, and CHUNK_BYTES of keys and values (at least one entry), so every batch stays
+   * well within a topic's maxBatchBytes.
+   */
+  private async dueChunk(entries: readonly DueEntry[], from: number, nowMs: number): Promise<DueEntry[]> {
+    const chunk: DueEntry[] = []
+    let bytes = 0
+    for (let slot = from; slot < entries.length && chunk.length < CHUNK_ENTRIES; slot++) {
+      const entry = entries[slot]!
+      if (entry.dueMs > nowMs) break
+      const record = await this.reader.recordAt(entry.offset)
+      const size = (record?.key?.length ?? 0) + (record?.value?.length ?? 0) + 64
+      if (chunk.length > 0 && bytes + size > CHUNK_BYTES) break
+      bytes += size
+      chunk.push(entry)
+    }
+    return chunk
   }
 
   /** Appends a chunk's records to their targets, one batch per target partition, in entry order. */
@@ -266,7 +304,7 @@ export class DelayScheduler {
   /** Makes the index durable up to `indexedUpTo` and records that. */
   private checkpoint(): void {
     this.index.sync()
-    writeSchedulerState(this.index.dir, this.state)
+    writeSchedulerState(this.index.dir, this.state, this.isDurable)
   }
 
   private async isPending(offset: number, dueMs: number): Promise<boolean> {
@@ -302,6 +340,15 @@ export class DelayScheduler {
     this.timer.unref()
   }
 
+  /**
+   * Whether the scheduler's own files are fsynced: when the delay log is (flush mode 'sync'), so
+   * they are as durable as what they describe. Otherwise they survive a process crash, as the
+   * log's writes do, and a power cut may cost what it costs the log.
+   */
+  private get isDurable(): boolean {
+    return this.host.delayLog.flushPolicy.mode === 'sync'
+  }
+
   private ensureOpen(): void {
     if (this.closed) throw new InvalidArgumentError('delayed delivery is closed (the engine is closing)')
   }
@@ -313,14 +360,16 @@ export class DelayScheduler {
   }
 }
 
-/** The entries due at `nowMs`, at most one chunk of them (entries are in due order). */
-function dueChunk(entries: readonly DueEntry[], nowMs: number): DueEntry[] {
-  const chunk: DueEntry[] = []
-  for (const entry of entries) {
-    if (entry.dueMs > nowMs || chunk.length === CHUNK_ENTRIES) break
-    chunk.push(entry)
+/** The slot of the first entry after `position` (entries are in delivery order). */
+function firstAfter(entries: readonly DueEntry[], position: Position): number {
+  let low = 0
+  let high = entries.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (comparePositions(entries[middle]!, position) <= 0) low = middle + 1
+    else high = middle
   }
-  return chunk
+  return low
 }
 
 export type { Position }

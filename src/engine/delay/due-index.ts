@@ -51,9 +51,15 @@ export class DueIndex {
   private buckets: Bucket[] = []
   /** Buckets written to since the last `sync`. */
   private readonly dirty = new Set<string>()
+  /** Writes per bucket file since open, so a reader can tell its copy of a bucket is current. */
+  private readonly versions = new Map<string, number>()
 
-  constructor(dir: string) {
+  /** Whether `sync` and removals fsync (see DelayScheduler.isDurable). */
+  private readonly isDurable: () => boolean
+
+  constructor(dir: string, isDurable: () => boolean = () => true) {
     this.dir = dir
+    this.isDurable = isDurable
     wrapIo('mkdir', dir, () => fs.mkdirSync(dir, { recursive: true }))
     for (const name of wrapIo('list', dir, () => fs.readdirSync(dir))) {
       const match = BUCKET_NAME.exec(name)
@@ -78,6 +84,7 @@ export class DueIndex {
         bytes.writeBigInt64BE(BigInt(entry.offset), slot * ENTRY_BYTES + 8)
       })
       wrapIo('write', bucket.file, () => fs.appendFileSync(bucket.file, bytes))
+      this.versions.set(bucket.file, this.versionOf(bucket.file) + 1)
       if (!this.buckets.some((known) => known.file === bucket.file)) {
         this.buckets.push(bucket)
         this.buckets.sort(compareBuckets)
@@ -111,6 +118,11 @@ export class DueIndex {
     )
   }
 
+  /** Changes with every write to `file` (see `versions`). */
+  versionOf(file: string): number {
+    return this.versions.get(file) ?? 0
+  }
+
   /** A bucket's live entries: duplicates and cancelled offsets dropped, by due time then offset. */
   read(bucket: Bucket): DueEntry[] {
     return liveEntries(readBucketFile(bucket.file))
@@ -121,12 +133,13 @@ export class DueIndex {
     wrapIo('unlink', bucket.file, () => fs.rmSync(bucket.file, { force: true }))
     this.buckets = this.buckets.filter((known) => known.file !== bucket.file)
     this.dirty.delete(bucket.file)
-    fsyncDirSync(this.dir)
+    if (this.isDurable()) fsyncDirSync(this.dir)
   }
 
   /** fsyncs the buckets written since the last call, and the directory when one was created. */
   sync(): void {
     if (this.dirty.size === 0) return
+    if (!this.isDurable()) return this.dirty.clear()
     for (const file of this.dirty) {
       const fd = wrapIo('open', file, () => fs.openSync(file, 'r'))
       try {

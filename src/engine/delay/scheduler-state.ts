@@ -49,8 +49,17 @@ export function readSchedulerState(dir: string): SchedulerState {
   return state
 }
 
-export function writeSchedulerState(dir: string, state: SchedulerState): void {
-  writeFileAtomicSync(path.join(dir, STATE_FILE), JSON.stringify(state) + '\n')
+/**
+ * Replaces the state file: with `durable`, fsynced (temp file, rename, directory) so a power cut
+ * leaves the old or the new state; without, renamed only, which a process crash cannot tear either
+ * (the page cache survives it) — for delay logs whose flush mode does not promise more.
+ */
+export function writeSchedulerState(dir: string, state: SchedulerState, durable: boolean): void {
+  const file = path.join(dir, STATE_FILE)
+  const text = JSON.stringify(state) + '\n'
+  if (durable) return writeFileAtomicSync(file, text)
+  fs.writeFileSync(`${file}.tmp`, text)
+  fs.renameSync(`${file}.tmp`, file)
 }
 
 /** (dueMs, offset) order: the order entries of a bucket are delivered in. */
