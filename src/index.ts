@@ -122,6 +122,7 @@ export {
   type RunOptions,
 } from './consumer/record-runner.js'
 export { DELAY_TOPIC, HEADER_DELAY_ID, HEADER_DELIVER_AT } from './engine/delay/delay-records.js'
+export { TRACE_TOPIC, type TraceEvent, type TraceOutcome, type TraceQuery } from './engine/delay/consumption-trace.js'
 export type { DelayScheduler, DelayStats, DelayedMetadata } from './engine/delay/delay-scheduler.js'
 export { type CommittedOffset } from './format/offset-commit.js'
 

@@ -6,6 +6,7 @@ import type { Command } from './command.js'
 import { benchCommand } from './commands/bench.js'
 import { demoCommand } from './commands/demo.js'
 import { dlqCommand } from './commands/dlq.js'
+import { traceCommand } from './commands/trace.js'
 import { consumeCommand } from './commands/consume.js'
 import { produceCommand } from './commands/produce.js'
 import { repairCommand } from './commands/repair.js'
@@ -31,6 +32,7 @@ const COMMANDS: readonly Command[] = [
   consumeCommand,
   serveCommand,
   dlqCommand,
+  traceCommand,
   benchCommand,
   demoCommand,
 ]

@@ -20,6 +20,19 @@ export interface RunnerHooks {
   ensureTopic(topic: string): Promise<void>
   /** A consumer of the same group over other topics (for the retry topic). */
   openConsumer(group: string, topics: readonly string[]): Promise<RunnableConsumer>
+  /** Appends consumption trace events (see engine/delay/consumption-trace.ts). */
+  trace(events: TraceInput[]): Promise<void>
+}
+
+/** One outcome for the consumption trace. */
+export interface TraceInput {
+  group: string
+  record: ConsumerRecord
+  /** The record's origin (a retried one is traced under the topic it was first read from). */
+  origin: { topic: string; partition: number; offset: number }
+  outcome: 'handled' | 'retried' | 'dead-lettered'
+  attempt: number
+  error?: unknown
 }
 
 /** The part of a Consumer the runner drives. */
@@ -45,6 +58,8 @@ export interface RunOptions {
   retry?: RetryOptions
   /** Where records go after their last attempt (default `<topic>.DLQ`, per original topic). */
   deadLetterTopic?: string
+  /** Record every outcome in the consumption trace (`engine.trace`); off by default. */
+  trace?: boolean
 }
 
 export interface HandlerContext {
@@ -147,6 +162,10 @@ export class RecordRunner {
   private readonly retry: Retry
   private readonly deadLetterTopic: string | undefined
   private retryTopic = ''
+  private group = ''
+  private readonly isTraced: boolean
+  /** Trace events of the batch in progress, written before its commit. */
+  private traced: TraceInput[] = []
   readonly metrics: RunMetrics = { deliveries: 0, handled: 0, failures: 0, retries: 0, deadLettered: 0 }
 
   constructor(
@@ -157,10 +176,12 @@ export class RecordRunner {
     if (typeof handler !== 'function') throw new InvalidArgumentError('run takes a handler function')
     this.retry = checkedRetry(options.retry)
     this.deadLetterTopic = options.deadLetterTopic
+    this.isTraced = options.trace === true
   }
 
   /** Handles records of `main` and of the group's retry topic until `main` closes. */
   async run(main: RunnableConsumer): Promise<void> {
+    this.group = main.group
     this.retryTopic = retryTopicOf(main.group)
     await this.hooks.ensureTopic(this.retryTopic)
     const retries = await this.hooks.openConsumer(main.group, [this.retryTopic])
@@ -179,6 +200,11 @@ export class RecordRunner {
         const pending = this.handle(record)
         if (pending !== undefined) await pending
       }
+      if (this.traced.length > 0) {
+        const events = this.traced
+        this.traced = []
+        await this.hooks.trace(events)
+      }
       await consumer.commit()
     }
   }
@@ -194,12 +220,17 @@ export class RecordRunner {
     }
     if (isThenable(result)) {
       return Promise.resolve(result).then(
-        () => void this.metrics.handled++,
+        () => this.succeeded(record, origin),
         (error: unknown) => this.failed(record, origin, error),
       )
     }
-    this.metrics.handled++
+    this.succeeded(record, origin)
     return undefined
+  }
+
+  private succeeded(record: ConsumerRecord, origin: Origin): void {
+    this.metrics.handled++
+    if (this.isTraced) this.traced.push({ group: this.group, record, origin, outcome: 'handled', attempt: origin.attempt })
   }
 
   /** The handler threw: to the retry topic with a delay, or after the last attempt to the dead letters. */
@@ -219,6 +250,7 @@ export class RecordRunner {
       const delayMs = Math.min(maxBackoffMs, Math.round(backoffMs * multiplier ** (origin.attempt - 1)))
       await this.hooks.send(this.retryTopic, [failed], delayMs)
       this.metrics.retries++
+      if (this.isTraced) this.traced.push({ group: this.group, record, origin, outcome: 'retried', attempt: origin.attempt, error })
       return
     }
     const name = error instanceof Error ? error.constructor.name : typeof error
@@ -228,6 +260,7 @@ export class RecordRunner {
     await this.hooks.ensureTopic(deadLetters)
     await this.hooks.send(deadLetters, [failed])
     this.metrics.deadLettered++
+    if (this.isTraced) this.traced.push({ group: this.group, record, origin, outcome: 'dead-lettered', attempt: origin.attempt, error })
   }
 }
 

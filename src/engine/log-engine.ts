@@ -19,6 +19,7 @@ import { withRepairHint } from './repair-hint.js'
 import { internalTopicWriteError, isInternalTopic } from './internal-topic.js'
 import type { DelayScheduler } from './delay/delay-scheduler.js'
 import { DelayedDelivery, runnerHooks } from './delay/engine-delay.js'
+import type { TraceEvent, TraceQuery } from './delay/consumption-trace.js'
 import { positiveOption } from './engine-options.js'
 import { resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
 import { TopicCatalog, type TopicConfigChanges, type TopicDescription } from './topic-catalog.js'
@@ -262,7 +263,7 @@ export class LogEngine implements AsyncDisposable {
       onWarning: (message) => this.warn(message),
       ...options,
     })
-    return consumer.withRunnerHooks(runnerHooks(this, options))
+    return consumer.withRunnerHooks(runnerHooks(this, this.delay, options))
   }
 
   /** A producer that batches and compresses records into this engine's topics. */
@@ -277,6 +278,12 @@ export class LogEngine implements AsyncDisposable {
       schedule: async (topic, records) => (await this.delayed()).schedule(topic, records),
       cancel: async (id) => (await this.delayed()).cancel(id),
     })
+  }
+
+  /** The consumption trace of traced `consumer.run`s: who handled a record, when, how it ended. */
+  trace(query: TraceQuery): Promise<TraceEvent[]> {
+    this.ensureOpen()
+    return this.delay.trace(query)
   }
 
   /** Delayed delivery (docs/delayed-delivery.md): opened on first use, and at open when records wait. */

@@ -3,7 +3,10 @@ import { assertCliBuilt, runCli } from '../helpers/cli.js'
 import { openQuietEngine } from '../helpers/engine.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 
-/** `seglog dlq list|replay`: what a consumer.run parked in its dead letter topic, and sending it back. */
+/**
+ * `seglog dlq list|replay`: what a consumer.run parked in its dead letter topic, and sending it back;
+ * `seglog trace`: who handled a record and how it ended.
+ */
 
 beforeAll(assertCliBuilt)
 afterEach(removeTmpDirs)
@@ -23,7 +26,7 @@ async function withDeadLetters(): Promise<string> {
     (record) => {
       if (record.value!.toString().startsWith('broken')) throw new RangeError(`bad ${record.key!.toString()}`)
     },
-    { retry: { maxAttempts: 1 } },
+    { retry: { maxAttempts: 1 }, trace: true },
   )
   const deadline = Date.now() + 5000
   while (!(engine.hasTopic('orders.DLQ') && engine.partitions('orders.DLQ')[0]!.logEndOffset === 2) && Date.now() < deadline)
@@ -75,5 +78,22 @@ describe('seglog dlq', () => {
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain("has no topic 'nope'")
     expect((await runCli(['dlq', 'replay', dir, '--topic', 'orders.DLQ', '--offset', '9'])).code).toBe(2)
+  })
+
+  it('trace prints the outcomes of a key, or of an offset, oldest first', async () => {
+    const dir = await withDeadLetters()
+    const byKey = await runCli(['trace', dir, '--topic', 'orders', '--key', 'b', '--json'])
+    expect(byKey.code).toBe(0)
+    const events = byKey.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(events.map((e) => [e.group, e.offset, e.outcome, e.attempt, e.error])).toEqual([
+      ['g', 1, 'dead-lettered', 1, 'RangeError: bad b'],
+    ])
+    const byOffset = await runCli(['trace', dir, '--topic', 'orders', '--offset', '0'])
+    expect(byOffset.stdout).toMatch(/g\s+orders-0\s+0\s+a\s+1\s+handled/)
+    expect((await runCli(['trace', dir, '--topic', 'orders'])).code).toBe(2)
+    expect((await runCli(['trace', dir, '--topic', 'orders', '--key', 'zz'])).stdout).toContain('no traced consumption')
   })
 })

@@ -118,6 +118,40 @@ describe('consumer.run with retries and dead letters', () => {
   })
 })
 
+describe('the consumption trace', () => {
+  it('records who handled each record and how it ended, queryable by key and by offset', async () => {
+    const dir = await makeTmpDir('seglog-trace-')
+    const engine = await openQuietEngine(dir)
+    await engine.createTopic('orders')
+    await engine.producer().send('orders', [
+      { key: 'o-41', value: 'ok' },
+      { key: 'o-42', value: 'bad' },
+    ])
+    const consumer = await engine.consumer({ group: 'billing', topics: ['orders'] })
+    const running = consumer.run(
+      (record) => {
+        if (record.value!.toString() === 'bad') throw new Error('declined')
+      },
+      { retry: { maxAttempts: 2, backoffMs: 20 }, trace: true },
+    )
+    await until(async () => (await engine.trace({ topic: 'orders', key: 'o-42' })).length === 2)
+    await consumer.close()
+    await running
+    const byKey = await engine.trace({ topic: 'orders', key: 'o-42' })
+    expect(byKey.map((e) => [e.group, e.partition, e.offset, e.outcome, e.attempt, e.error])).toEqual([
+      ['billing', 0, 1, 'retried', 1, 'Error: declined'],
+      ['billing', 0, 1, 'dead-lettered', 2, 'Error: declined'],
+    ])
+    expect(byKey[0]!.consumer).toBe(`pid ${process.pid}`)
+    const byOffset = await engine.trace({ topic: 'orders', partition: 0, offset: 0 })
+    expect(byOffset.map((e) => [e.key, e.outcome, e.attempt])).toEqual([['o-41', 'handled', 1]])
+    expect(await engine.trace({ topic: 'orders', key: 'o-42', group: 'other' })).toEqual([])
+    expect(await rejection(engine.trace({ topic: 'orders' }))).toMatchObject({ code: 'INVALID_ARGUMENT' })
+    expect(await rejection(engine.producer().send('__consumer_trace', [{ value: 'x' }]))).toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await engine.close()
+  })
+})
+
 describe('tags', () => {
   it('a consumer with tags sees only records tagged so, and its positions move past the others', async () => {
     const dir = await makeTmpDir('seglog-tags-')

@@ -7,6 +7,7 @@ import type { LogEngine } from '../log-engine.js'
 import type { TopicCatalog } from '../topic-catalog.js'
 import { DELAY_INDEX_DIR, DELAY_TOPIC } from './delay-records.js'
 import { DelayScheduler } from './delay-scheduler.js'
+import { readTrace, TRACE_TOPIC, traceRecord, type TraceEvent, type TraceQuery } from './consumption-trace.js'
 
 /** What the engine lends its delayed delivery. */
 export interface DelayEngineParts {
@@ -42,6 +43,22 @@ export class DelayedDelivery {
     return this.opening
   }
 
+  /** The consumption trace's log (created on first use). */
+  async traceLog(): Promise<PartitionLog> {
+    const { topics } = this.parts
+    if (!topics.has(TRACE_TOPIC))
+      await topics.create(TRACE_TOPIC, { partitions: 1 }).catch((error: unknown) => {
+        if (!topics.has(TRACE_TOPIC)) throw error
+      })
+    return topics.require(TRACE_TOPIC).logs[0]!
+  }
+
+  /** Trace events of a topic's records by key or offset (consumption-trace.ts), oldest first. */
+  async trace(query: TraceQuery): Promise<TraceEvent[]> {
+    if (!this.parts.topics.has(TRACE_TOPIC)) return []
+    return readTrace(this.parts.topics.require(TRACE_TOPIC).logs[0]!, query)
+  }
+
   async close(): Promise<void> {
     const scheduler = await this.opening?.catch(() => null)
     await scheduler?.close()
@@ -66,7 +83,7 @@ export class DelayedDelivery {
  * What `consumer.run` uses of its engine: sends (delayed ones for retries), topic creation for the
  * retry and dead letter topics, and a second consumer of the group for its retry topic.
  */
-export function runnerHooks(engine: LogEngine, options: ConsumerOptions): RunnerHooks {
+export function runnerHooks(engine: LogEngine, delivery: DelayedDelivery, options: ConsumerOptions): RunnerHooks {
   let producer: ReturnType<LogEngine['producer']> | null = null
   return {
     async send(topic, records, delayMs) {
@@ -78,6 +95,13 @@ export function runnerHooks(engine: LogEngine, options: ConsumerOptions): Runner
         await engine.createTopic(topic, { partitions: 1 }).catch((error: unknown) => {
           if (!engine.hasTopic(topic)) throw error
         })
+    },
+    async trace(events) {
+      const log = await delivery.traceLog()
+      const records = events.map(({ group, record, origin, outcome, attempt, error }) =>
+        traceRecord(group, { ...origin, key: record.key }, outcome, attempt, error),
+      )
+      await log.appendRecords(records, { compression: 'lz4' })
     },
     async openConsumer(group, topics) {
       const { maxBytes, onWarning, offsetReset } = options
