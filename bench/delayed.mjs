@@ -10,7 +10,8 @@
 // 3. memory: --memory records due 1-3 h ahead (coarse buckets); heap used after a GC with them
 //    pending, against the same engine with none (the index lives on disk).
 // 4. consumer.run: --run-records records handled by a no-op handler, with 0 % and 1 % failing
-//    (failures are retried after 10 ms and succeed), against the plain iterator; records/s.
+//    (failures are retried after 10 ms and succeed), and with the trace on, against the plain
+//    iterator; records/s.
 // Each figure: the median of --runs runs, with min-max. Flush mode 'os' (writes, not fsyncs).
 import fs from 'node:fs'
 import os from 'node:os'
@@ -110,7 +111,7 @@ async function memory(count) {
   return { heapMiB: (after - before) / 2 ** 20, files }
 }
 
-async function runThroughput(count, failEvery) {
+async function runThroughput(count, failEvery, trace = false) {
   const setup = await freshEngine()
   const producer = setup.engine.producer()
   for (let start = 0; start < count; start += 1000) {
@@ -138,7 +139,7 @@ async function runThroughput(count, failEvery) {
         }
         if (++handled === count) void consumer.close()
       },
-      { retry: { maxAttempts: 3, backoffMs: 10 } },
+      { retry: { maxAttempts: 3, backoffMs: 10 }, trace },
     )
     await running
   }

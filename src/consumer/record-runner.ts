@@ -39,7 +39,7 @@ export interface TraceInput {
 export interface RunnableConsumer {
   readonly group: string
   batches(): AsyncGenerator<{ topic: string; partition: number; records: ConsumerRecord[] }>
-  commit(): Promise<void>
+  commit(record?: ConsumerRecord): Promise<void>
   close(): Promise<void>
 }
 
@@ -78,6 +78,9 @@ export interface RunMetrics {
   retries: number
   deadLettered: number
 }
+
+/** Within a batch, positions are committed at most this often (and always at its end). */
+const COMMIT_INTERVAL_MS = 100
 
 export const HEADER_ATTEMPT = 'seglog-attempt'
 export const HEADER_ORIGINAL_TOPIC = 'seglog-original-topic'
@@ -195,18 +198,29 @@ export class RecordRunner {
 
   private async loop(consumer: RunnableConsumer): Promise<void> {
     for await (const batch of consumer.batches()) {
-      for (const record of batch.records) {
+      let lastCommitMs = Date.now()
+      for (const [slot, record] of batch.records.entries()) {
         // A handler that returns no promise costs no await (most records of a healthy run).
         const pending = this.handle(record)
         if (pending !== undefined) await pending
+        // Within a long batch, commit now and then too: a crash then repeats less.
+        if ((slot & 63) === 63 && Date.now() - lastCommitMs >= COMMIT_INTERVAL_MS) {
+          await this.commit(consumer, record)
+          lastCommitMs = Date.now()
+        }
       }
-      if (this.traced.length > 0) {
-        const events = this.traced
-        this.traced = []
-        await this.hooks.trace(events)
-      }
-      await consumer.commit()
+      await this.commit(consumer)
     }
+  }
+
+  /** Writes the trace of what was handled, then commits (after `record` only, or every position). */
+  private async commit(consumer: RunnableConsumer, record?: ConsumerRecord): Promise<void> {
+    if (this.traced.length > 0) {
+      const events = this.traced
+      this.traced = []
+      await this.hooks.trace(events)
+    }
+    await consumer.commit(record)
   }
 
   private handle(record: ConsumerRecord): Promise<void> | undefined {
