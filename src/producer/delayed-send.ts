@@ -1,8 +1,10 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { RecordInput } from '../record/record.js'
-import { normalizeRecord } from '../record/record-input.js'
+import { normalizeRecord, type RecordLike } from '../record/record-input.js'
 import type { RecordMetadata } from './accumulator.js'
-import type { ProducerRecord } from './producer.js'
+
+/** What a delayed send takes of a ProducerRecord. */
+type DelayableRecord = RecordLike & { partition?: number; deliverAt?: number }
 
 /**
  * Sends with a delay (docs/delayed-delivery.md). The producer hands them to the engine's delayed
@@ -26,7 +28,7 @@ export interface SendOptions {
 }
 
 /** Whether a send is a delayed one: a delay is asked for, or a record names its delivery time. */
-export function isDelayedSend(records: readonly ProducerRecord[], options: SendOptions | undefined): boolean {
+export function isDelayedSend(records: readonly DelayableRecord[], options: SendOptions | undefined): boolean {
   if (options?.delayMs !== undefined) return true
   for (const record of records) if (record?.deliverAt !== undefined) return true
   return false
@@ -41,7 +43,7 @@ export function isDelayedSend(records: readonly ProducerRecord[], options: SendO
 export async function sendDelayed(
   sends: DelayedSends | undefined,
   topic: string,
-  records: readonly ProducerRecord[],
+  records: readonly DelayableRecord[],
   options: SendOptions | undefined,
 ): Promise<RecordMetadata[]> {
   if (sends === undefined) throw new InvalidArgumentError('this producer was not made by an engine: it cannot send with a delay')

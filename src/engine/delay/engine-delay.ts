@@ -3,7 +3,9 @@ import type { Clock } from '../../log/clock.js'
 import type { PartitionLog } from '../../log/partition-log.js'
 import type { ConsumerOptions } from '../../consumer/consumer.js'
 import type { RunnerHooks } from '../../consumer/record-runner.js'
-import type { LogEngine } from '../log-engine.js'
+import type { Consumer } from '../../consumer/consumer.js'
+import type { Producer, ProducerOptions } from '../../producer/producer.js'
+import type { TopicConfig } from '../topic-config.js'
 import type { TopicCatalog } from '../topic-catalog.js'
 import { DELAY_INDEX_DIR, DELAY_TOPIC } from './delay-records.js'
 import { DelayScheduler } from './delay-scheduler.js'
@@ -83,8 +85,16 @@ export class DelayedDelivery {
  * What `consumer.run` uses of its engine: sends (delayed ones for retries), topic creation for the
  * retry and dead letter topics, and a second consumer of the group for its retry topic.
  */
-export function runnerHooks(engine: LogEngine, delivery: DelayedDelivery, options: ConsumerOptions): RunnerHooks {
-  let producer: ReturnType<LogEngine['producer']> | null = null
+/** The engine's public calls the hooks use. */
+export interface RunnerEngine {
+  producer(options: ProducerOptions): Producer
+  hasTopic(name: string): boolean
+  createTopic(name: string, config: Partial<TopicConfig>): Promise<unknown>
+  consumer(options: ConsumerOptions): Promise<Consumer>
+}
+
+export function runnerHooks(engine: RunnerEngine, delivery: DelayedDelivery, options: ConsumerOptions): RunnerHooks {
+  let producer: Producer | null = null
   return {
     async send(topic, records, delayMs) {
       producer ??= engine.producer({ lingerMs: 0 })
