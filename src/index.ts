@@ -102,6 +102,28 @@ export {
   type OffsetStoreOptions,
 } from './consumer/offset-store.js'
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type StartPosition } from './consumer/consumer.js'
+
+// Delayed delivery, consumer.run with retries and dead letters (docs/delayed-delivery.md).
+export type { SendOptions } from './producer/delayed-send.js'
+export {
+  HEADER_ATTEMPT,
+  HEADER_ERROR_CLASS,
+  HEADER_ERROR_MESSAGE,
+  HEADER_ORIGINAL_OFFSET,
+  HEADER_ORIGINAL_PARTITION,
+  HEADER_ORIGINAL_TIMESTAMP,
+  HEADER_ORIGINAL_TOPIC,
+  deadLetterTopicOf,
+  retryTopicOf,
+  type HandlerContext,
+  type RecordHandler,
+  type RetryOptions,
+  type RunMetrics,
+  type RunOptions,
+} from './consumer/record-runner.js'
+export { DELAY_TOPIC, HEADER_DELAY_ID, HEADER_DELIVER_AT } from './engine/delay/delay-records.js'
+export { TRACE_TOPIC, type TraceEvent, type TraceOutcome, type TraceQuery } from './engine/delay/consumption-trace.js'
+export type { DelayScheduler, DelayStats, DelayedMetadata } from './engine/delay/delay-scheduler.js'
 export { type CommittedOffset } from './format/offset-commit.js'
 
 // The Kafka-protocol server (docs/server.md). src/server/ is built on this file's API and imports

@@ -5,6 +5,8 @@ import { wantsHelp } from './args.js'
 import type { Command } from './command.js'
 import { benchCommand } from './commands/bench.js'
 import { demoCommand } from './commands/demo.js'
+import { dlqCommand } from './commands/dlq.js'
+import { traceCommand } from './commands/trace.js'
 import { consumeCommand } from './commands/consume.js'
 import { produceCommand } from './commands/produce.js'
 import { repairCommand } from './commands/repair.js'
@@ -29,6 +31,8 @@ const COMMANDS: readonly Command[] = [
   produceCommand,
   consumeCommand,
   serveCommand,
+  dlqCommand,
+  traceCommand,
   benchCommand,
   demoCommand,
 ]

@@ -4,6 +4,7 @@ import type { PartitionLog } from '../log/partition-log.js'
 import type { RecordFactory } from '../record/record.js'
 import { BatchScanner } from '../record/batch-scanner.js'
 import type { OffsetStore } from './offset-store.js'
+import { RecordRunner, type RecordHandler, type RunMetrics, type RunnerHooks, type RunOptions } from './record-runner.js'
 import {
   assignPartitions,
   deletedError,
@@ -32,6 +33,13 @@ export interface ConsumerOptions {
   signal?: AbortSignal
   /** Told when the consumer resets a position (Kafka's auto.offset.reset). */
   onWarning?: (message: string) => void
+  /**
+   * Only records whose `tagHeader` header holds one of these (RocketMQ's tags); the others are
+   * skipped, and the group's positions still move past them.
+   */
+  tags?: readonly string[]
+  /** The header holding a record's tag ('tag' by default). */
+  tagHeader?: string
 }
 
 /**
@@ -56,6 +64,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
   private autoCommitTimer: NodeJS.Timeout | null = null
   private cursor = 0
   private readonly signal: AbortSignal | undefined
+  private readonly tags: TagFilter | null
+  private hooks: RunnerHooks | null = null
+  private runner: RecordRunner | null = null
   private readonly onAbort = (): void => void this.close()
 
   private constructor(store: OffsetStore, options: ConsumerOptions) {
@@ -69,6 +80,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
       throw new InvalidArgumentError(`offsetReset must be 'earliest' or 'latest'`)
     this.warn = options.onWarning ?? ((message) => console.warn(`seglog: ${message}`))
     this.signal = options.signal
+    this.tags = tagFilter(options.tags, options.tagHeader)
   }
 
   /** Builds a consumer; `partitionsOf` resolves a topic to its partition logs. */
@@ -108,6 +120,33 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
       else options.signal.addEventListener('abort', consumer.onAbort, { once: true })
     }
     return consumer
+  }
+
+  /** Gives the consumer what `run` needs from its engine (retry and dead letter topics). */
+  withRunnerHooks(hooks: RunnerHooks): this {
+    this.hooks = hooks
+    return this
+  }
+
+  /**
+   * Handles every record with `handler` until the consumer closes, committing after each batch;
+   * a record whose handler throws is retried later through the group's retry topic and finally
+   * dead-lettered (record-runner.ts). Use either this or the iterators, not both.
+   */
+  run(handler: RecordHandler, options: RunOptions = {}): Promise<void> {
+    if (this.hooks === null) return Promise.reject(new InvalidArgumentError('run needs a consumer made by an engine'))
+    if (this.runner !== null) return Promise.reject(new InvalidArgumentError('this consumer is running already'))
+    try {
+      this.runner = new RecordRunner(this.hooks, handler, options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.runner.run(this)
+  }
+
+  /** Counts of `run`: deliveries, handled, failures, retries, dead-lettered (zeros before run). */
+  runMetrics(): RunMetrics {
+    return { ...(this.runner?.metrics ?? { deliveries: 0, handled: 0, failures: 0, retries: 0, deadLettered: 0 }) }
   }
 
   /** The next offset to read on each assigned partition. */
@@ -187,6 +226,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
 
   /** Reads the next records of a partition into its buffer; false when it is caught up. */
   private async fill(assignment: Assignment): Promise<boolean> {
+    // Reads that hold only skipped records (control records, other tags) move on to the next.
+    for (;;) {
+      const read = await this.readInto(assignment)
+      if (read !== 'skipped') return read
+    }
+  }
+
+  private async readInto(assignment: Assignment): Promise<boolean | 'skipped'> {
     const log = assignment.log
     if (assignment.position < log.logStartOffset || assignment.position > log.logEndOffset) this.resetPosition(assignment)
     if (assignment.position >= log.highWatermark) return false
@@ -216,12 +263,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     })
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
       if (batch.isControl) continue
-      for (const record of batch.recordsAs(make)) if (record.offset >= position) records.push(record)
+      for (const record of batch.recordsAs(make))
+        if (record.offset >= position && (this.tags === null || this.tags(record))) records.push(record)
     }
     if (records.length === 0) {
-      // Only control records or compacted gaps: step past them.
-      if (raw.nextOffset > assignment.position) assignment.position = raw.nextOffset
-      return false
+      // Only control records, compacted gaps or records of other tags: step past them.
+      if (raw.nextOffset <= assignment.position) return false
+      assignment.position = raw.nextOffset
+      return 'skipped'
     }
     assignment.buffer = records
     assignment.next = 0
@@ -311,5 +360,19 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
+  }
+}
+
+type TagFilter = (record: ConsumerRecord) => boolean
+
+function tagFilter(tags: readonly string[] | undefined, tagHeader = 'tag'): TagFilter | null {
+  if (tags === undefined) return null
+  if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string'))
+    throw new InvalidArgumentError('tags must be an array of strings')
+  const wanted = new Set(tags)
+  return (record) => {
+    for (const header of record.headers)
+      if (header.key === tagHeader && header.value !== null && wanted.has(header.value.toString())) return true
+    return false
   }
 }

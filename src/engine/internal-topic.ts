@@ -1,14 +1,26 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { PartitionLog } from '../log/partition-log.js'
+import { OFFSETS_TOPIC } from '../consumer/offset-store.js'
+import { DELAY_TOPIC } from './delay/delay-records.js'
+import { TRACE_TOPIC } from './delay/consumption-trace.js'
+
+/** Topics seglog keeps for itself: clients read them but never write, create, alter or delete them. */
+export function isInternalTopic(name: string): boolean {
+  return name === OFFSETS_TOPIC || name === DELAY_TOPIC || name === TRACE_TOPIC
+}
 
 /** Methods that would change an internal topic's records behind its owner's back. */
 const REFUSED = new Set<PropertyKey>(['appendRecords', 'appendBatch', 'truncateTo', 'deleteRecordsBefore'])
 
 /** The error for a client write to an internal topic (Kafka answers such a produce with INVALID_TOPIC_EXCEPTION). */
 export function internalTopicWriteError(topic: string, what = 'written to'): InvalidArgumentError {
-  return new InvalidArgumentError(
-    `'${topic}' is seglog's internal offsets topic: it cannot be ${what} directly; commit offsets through engine.offsets or a consumer`,
-  )
+  const way =
+    topic === DELAY_TOPIC
+      ? 'send with a delay through a producer'
+      : topic === TRACE_TOPIC
+        ? 'a consumer.run with trace: true writes it'
+        : 'commit offsets through engine.offsets or a consumer'
+  return new InvalidArgumentError(`'${topic}' is one of seglog's internal topics: it cannot be ${what} directly; ${way}`)
 }
 
 /**

@@ -7,13 +7,8 @@ import { systemClock, type Clock } from '../log/clock.js'
 import type { LogFileSystem } from '../log/file-system.js'
 import { resolveFlushPolicy, type FlushPolicy } from '../log/flush-policy.js'
 import type { PartitionLog, PartitionLogOptions, RecoveryEvent, RetentionResult } from '../log/partition-log.js'
-import {
-  checkpointKey,
-  formatCheckpoint,
-  LOG_START_OFFSET_CHECKPOINT,
-  RECOVERY_POINT_CHECKPOINT,
-  writeCheckpointFile,
-} from './checkpoint-file.js'
+import { checkpointKey } from './checkpoint-file.js'
+import { CheckpointWriter } from './engine-checkpoints.js'
 import { writeFileAtomicSync } from '../log/atomic-file.js'
 import { Producer, type ProducerOptions } from '../producer/producer.js'
 import { Consumer, type ConsumerOptions } from '../consumer/consumer.js'
@@ -21,7 +16,11 @@ import { OffsetStore, OFFSETS_TOPIC, type OffsetStoreOptions } from '../consumer
 import { CorruptRecordError } from '../record/errors.js'
 import { DirLock } from './dir-lock.js'
 import { withRepairHint } from './repair-hint.js'
-import { internalTopicWriteError } from './internal-topic.js'
+import { internalTopicWriteError, isInternalTopic } from './internal-topic.js'
+import type { DelayScheduler } from './delay/delay-scheduler.js'
+import { DelayedDelivery, runnerHooks } from './delay/engine-delay.js'
+import type { TraceEvent, TraceQuery } from './delay/consumption-trace.js'
+import { positiveOption } from './engine-options.js'
 import { resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
 import { TopicCatalog, type TopicConfigChanges, type TopicDescription } from './topic-catalog.js'
 import { TOPICS_FILE } from './topics-file.js'
@@ -80,8 +79,9 @@ export class LogEngine implements AsyncDisposable {
   private tickRunning: Promise<void> | null = null
   private lastRetentionMs: number
   private lastCheckpointMs: number
-  private lastCheckpointText = ''
+  private readonly checkpoints: CheckpointWriter
   private offsetStore: OffsetStore | null = null
+  private readonly delay: DelayedDelivery
 
   private constructor(dir: string, lock: DirLock, options: LogEngineOptions, wasClean: boolean) {
     this.dir = dir
@@ -95,6 +95,7 @@ export class LogEngine implements AsyncDisposable {
     this.clock = options.clock ?? systemClock
     this.lastRetentionMs = this.clock.nowMs()
     this.lastCheckpointMs = this.lastRetentionMs
+    this.checkpoints = new CheckpointWriter(dir)
     const logOptions: PartitionLogOptions = {
       fileDeleteDelayMs: positiveOption(options.fileDeleteDelayMs, 'fileDeleteDelayMs', 1_000, 0),
       clock: this.clock,
@@ -108,6 +109,13 @@ export class LogEngine implements AsyncDisposable {
       warn: this.warn,
       configure: (log, config) => this.configure(log, config),
       writeCheckpoints: () => this.writeCheckpoints(),
+    })
+    this.delay = new DelayedDelivery({
+      dir,
+      clock: this.clock,
+      topics: this.topics,
+      partitions: (topic) => this.partitions(topic),
+      warn: (message) => this.warn(message),
     })
   }
 
@@ -142,6 +150,8 @@ export class LogEngine implements AsyncDisposable {
       }).catch((error: unknown) => {
         throw error instanceof CorruptRecordError ? withRepairHint(error, dir, OFFSETS_TOPIC, 0) : error
       })
+      // Records waiting for their due time are delivered from now on.
+      if (engine.delay.exists) await engine.delayed()
       engine.writeCheckpoints()
       engine.scheduleTick()
       return engine
@@ -165,7 +175,7 @@ export class LogEngine implements AsyncDisposable {
   async createTopic(name: string, config: Partial<TopicConfig> = {}): Promise<TopicDescription> {
     this.ensureOpen()
     validateTopicName(name)
-    if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic`)
+    if (isInternalTopic(name)) throw new InvalidArgumentError(`'${name}' is one of seglog's internal topics`)
     return this.topics.create(name, config)
   }
 
@@ -176,7 +186,7 @@ export class LogEngine implements AsyncDisposable {
    */
   async deleteTopic(name: string): Promise<void> {
     this.ensureOpen()
-    if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic and cannot be deleted`)
+    if (isInternalTopic(name)) throw new InvalidArgumentError(`'${name}' is one of seglog's internal topics and cannot be deleted`)
     return this.topics.delete(name)
   }
 
@@ -187,7 +197,7 @@ export class LogEngine implements AsyncDisposable {
    */
   async addPartitions(name: string, count: number): Promise<TopicDescription> {
     this.ensureOpen()
-    if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic`)
+    if (isInternalTopic(name)) throw new InvalidArgumentError(`'${name}' is one of seglog's internal topics`)
     return this.topics.addPartitions(name, count)
   }
 
@@ -198,7 +208,7 @@ export class LogEngine implements AsyncDisposable {
    */
   async alterTopicConfig(name: string, changes: TopicConfigChanges): Promise<TopicDescription> {
     this.ensureOpen()
-    if (name === OFFSETS_TOPIC) throw new InvalidArgumentError(`'${name}' is seglog's internal offsets topic; its settings are fixed`)
+    if (isInternalTopic(name)) throw new InvalidArgumentError(`'${name}' is one of seglog's internal topics; its settings are fixed`)
     const description = await this.topics.alterConfig(name, changes)
     for (const log of this.topics.require(name).logs) log.flushPolicy = description.config.flush ?? this.flushPolicy
     return description
@@ -247,18 +257,39 @@ export class LogEngine implements AsyncDisposable {
   }
 
   /** A consumer reading topics for a group from its committed offsets. */
-  consumer(options: ConsumerOptions): Promise<Consumer> {
+  async consumer(options: ConsumerOptions): Promise<Consumer> {
     this.ensureOpen()
-    return Consumer.create(this.offsetStore!, (topic) => this.partitions(topic), { onWarning: (message) => this.warn(message), ...options })
+    const consumer = await Consumer.create(this.offsetStore!, (topic) => this.partitions(topic), {
+      onWarning: (message) => this.warn(message),
+      ...options,
+    })
+    return consumer.withRunnerHooks(runnerHooks(this, this.delay, options))
   }
 
   /** A producer that batches and compresses records into this engine's topics. */
   producer(options: ProducerOptions = {}): Producer {
     this.ensureOpen()
-    return new Producer((topic) => {
-      if (topic === OFFSETS_TOPIC) throw internalTopicWriteError(topic)
+    const resolve = (topic: string): readonly PartitionLog[] => {
+      if (isInternalTopic(topic)) throw internalTopicWriteError(topic)
       return this.partitions(topic)
-    }, options)
+    }
+    return new Producer(resolve, options, {
+      nowMs: () => this.clock.nowMs(),
+      schedule: async (topic, records) => (await this.delayed()).schedule(topic, records),
+      cancel: async (id) => (await this.delayed()).cancel(id),
+    })
+  }
+
+  /** The consumption trace of traced `consumer.run`s: who handled a record, when, how it ended. */
+  trace(query: TraceQuery): Promise<TraceEvent[]> {
+    this.ensureOpen()
+    return this.delay.trace(query)
+  }
+
+  /** Delayed delivery (docs/delayed-delivery.md): opened on first use, and at open when records wait. */
+  delayed(): Promise<DelayScheduler> {
+    this.ensureOpen()
+    return this.delay.scheduler()
   }
 
   /** fsyncs every partition and checkpoints the recovery points. */
@@ -305,25 +336,7 @@ export class LogEngine implements AsyncDisposable {
 
   /** Writes both checkpoint files if anything in them changed since the last write. */
   private writeCheckpoints(): void {
-    const recoveryPoints = new Map<string, number>()
-    const logStartOffsets = new Map<string, number>()
-    for (const log of this.topics.checkpointedLogs()) {
-      const key = checkpointKey(log.topic, log.partition)
-      recoveryPoints.set(key, log.recoveryPoint)
-      // Like Kafka, only partitions whose start lies past their first segment need an entry.
-      if (log.logStartOffset > (log.segmentList[0]?.baseOffset ?? 0)) logStartOffsets.set(key, log.logStartOffset)
-    }
-    const text = formatCheckpoint(recoveryPoints) + formatCheckpoint(logStartOffsets)
-    if (this.lastCheckpointText === '')
-      this.lastCheckpointText =
-        readTextIfExists(path.join(this.dir, RECOVERY_POINT_CHECKPOINT)) +
-        readTextIfExists(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT))
-    // Unchanged checkpoints are not rewritten (opening a directory alone does not touch them).
-    if (text === this.lastCheckpointText) return
-    writeCheckpointFile(path.join(this.dir, RECOVERY_POINT_CHECKPOINT), recoveryPoints)
-    writeCheckpointFile(path.join(this.dir, LOG_START_OFFSET_CHECKPOINT), logStartOffsets)
-    this.lastCheckpointText = text
-    this.lastCheckpointMs = this.clock.nowMs()
+    if (this.checkpoints.write(this.topics.checkpointedLogs())) this.lastCheckpointMs = this.clock.nowMs()
   }
 
   /**
@@ -367,6 +380,7 @@ export class LogEngine implements AsyncDisposable {
     if (this.timer !== null) clearTimeout(this.timer)
     try {
       await this.tickRunning
+      await this.delay.close()
       await this.topics.settled()
       const logs = this.allLogs()
       await Promise.all(logs.map((log) => log.close()))
@@ -383,18 +397,4 @@ export class LogEngine implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
-}
-
-function readTextIfExists(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8')
-  } catch {
-    return '\u0000missing'
-  }
-}
-
-function positiveOption(value: number | undefined, name: string, fallback: number, min = 1): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${value}`)
-  return value
 }

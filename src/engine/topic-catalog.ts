@@ -5,8 +5,7 @@ import { wrapIo } from '../log/errors.js'
 import { fsyncDirSync } from '../log/file-io.js'
 import { PartitionLog, type RecoveryEvent } from '../log/partition-log.js'
 import { TOPIC_DELETED_EVENT } from '../consumer/consumer.js'
-import { OFFSETS_TOPIC } from '../consumer/offset-store.js'
-import { withoutClientWrites } from './internal-topic.js'
+import { isInternalTopic, withoutClientWrites } from './internal-topic.js'
 import { resolveTopicConfig, type TopicConfig } from './topic-config.js'
 import { snapshotPath } from '../log/producer-state.js'
 import { doomedDirName, doomPartitionDirs, newStamp, removeDoomedDirs } from './topic-dirs.js'
@@ -332,9 +331,9 @@ export class TopicCatalog {
 }
 
 function topicEntry(name: string, config: TopicConfig, logs: PartitionLog[]): Topic {
-  return { config, logs, views: name === OFFSETS_TOPIC ? logs.map(withoutClientWrites) : logs }
+  return { config, logs, views: isInternalTopic(name) ? logs.map(withoutClientWrites) : logs }
 }
 
 function describeTopic(name: string, config: TopicConfig): TopicDescription {
-  return { name, partitions: config.partitions, config, internal: name === OFFSETS_TOPIC }
+  return { name, partitions: config.partitions, config, internal: isInternalTopic(name) }
 }

@@ -6,6 +6,10 @@ export interface RecordMetadata {
   partition: number
   offset: number
   timestamp: number
+  /** A delayed send's: the id `cancelDelayed` takes (its partition and offset are then -1). */
+  delayId?: string
+  /** A delayed send's: when the record is delivered. */
+  deliverAt?: number
 }
 
 /** One `send` call in flight: its results fill in as the batches holding its records complete. */

@@ -6,6 +6,7 @@ import type { PartitionLog } from '../log/partition-log.js'
 import type { RecordInput } from '../record/record.js'
 import { normalizeRecord, type RecordLike } from '../record/record-input.js'
 import { estimateSize, PartitionBatch, PendingSend, type RecordMetadata } from './accumulator.js'
+import { isDelayedSend, sendDelayed, type DelayedSends, type SendOptions } from './delayed-send.js'
 import { LatencyHistogram } from './latency-histogram.js'
 import { partitionForKey, StickyPartitioner } from './partitioner.js'
 
@@ -35,6 +36,8 @@ export interface ProducerOptions {
 export interface ProducerRecord extends RecordLike {
   /** Send to this partition instead of the partitioner's choice. */
   partition?: number
+  /** Deliver the record at this time (ms since the epoch) instead of now: see `send`'s `delayMs`. */
+  deliverAt?: number
 }
 
 export type { RecordMetadata } from './accumulator.js'
@@ -117,9 +120,11 @@ export class Producer implements AsyncDisposable {
   private bytesSent = 0
   private bytesWritten = 0
   private batchCount = 0
+  private readonly delayedSends: DelayedSends | undefined
 
-  constructor(resolveTopic: (topic: string) => readonly PartitionLog[], options: ProducerOptions = {}) {
+  constructor(resolveTopic: (topic: string) => readonly PartitionLog[], options: ProducerOptions = {}, delayedSends?: DelayedSends) {
     this.resolveTopic = resolveTopic
+    this.delayedSends = delayedSends
     this.batchBytes = integerOption(options.batchBytes, 'batchBytes', 16384, 1)
     this.lingerMs = integerOption(options.lingerMs, 'lingerMs', 0, 0)
     this.bufferBytes = integerOption(options.bufferBytes, 'bufferBytes', 32 * 1024 * 1024, 1)
@@ -141,9 +146,11 @@ export class Producer implements AsyncDisposable {
    * or a bad partition rejects the whole call before any of its records is accepted; other
    * callers' records are not affected.
    */
-  async send(topic: string, records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+  async send(topic: string, records: readonly ProducerRecord[], options?: SendOptions): Promise<RecordMetadata[]> {
     if (this.closed) throw new ProducerClosedError()
     if (!Array.isArray(records)) throw new InvalidArgumentError('send takes a topic and an array of records')
+    // Delayed: kept by the engine until due (delayed-send.ts); `delayMs` or a record's `deliverAt` asks for it.
+    if (isDelayedSend(records, options)) return sendDelayed(this.delayedSends, topic, records, options)
     const state = this.topicState(topic)
     const count = records.length
     const inputs = new Array<RecordInput>(count)
@@ -331,6 +338,12 @@ export class Producer implements AsyncDisposable {
       for (let partition = 0; partition < state.batches.length; partition++) this.drain(topic, state, partition)
     }
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
+  }
+
+  /** Cancels a delayed record by the `delayId` send returned: true if it will not be delivered. */
+  cancelDelayed(id: string): Promise<boolean> {
+    if (this.delayedSends === undefined) return Promise.reject(new InvalidArgumentError('this producer cannot send with a delay'))
+    return this.delayedSends.cancel(id)
   }
 
   /** Sends what is pending, then refuses further sends with ProducerClosedError. */

@@ -132,6 +132,11 @@ function renderDataDir(report: DataDirReport, showSegments: boolean, view: View)
       `${plural(totals.records, 'record')}, ${formatBytes(totals.bytes)}`,
   )
   renderGroups(report.groups, view)
+  if (report.delayed !== null && report.delayed.pending > 0) {
+    const { pending, earliestDueMs } = report.delayed
+    view.out.line('')
+    view.out.line(`Delayed delivery: ${plural(pending, 'record')} pending, the earliest due ${formatTimestamp(earliestDueMs)}`)
+  }
   if (showSegments) {
     for (const partition of report.partitions) {
       if (partition.segmentList.length === 0) continue

@@ -30,6 +30,8 @@ import {
 import { describeOpenFailure } from './open-failure.js'
 import { OffsetsReplay, type GroupCommit } from './offsets-replay.js'
 import { fileSizeOrNull, scanSegment, type CodecFigures, type SegmentScan } from './segment-scan.js'
+import { DELAY_INDEX_DIR } from '../delay/delay-records.js'
+import { scanDueIndex } from '../delay/due-index.js'
 
 import type {
   CheckpointReport,
@@ -86,6 +88,7 @@ export function inspectDataDir(dir: string, options: InspectOptions): DataDirRep
     checkpoints: { recoveryPoint: checkpointJson(recoveryPoints), logStart: checkpointJson(logStarts) },
     partitions,
     groups: groupReports(replay.commitsInOrder(), partitions),
+    delayed: delayedReport(dir),
     leftovers,
     totals: {
       partitions: partitions.length,
@@ -332,4 +335,12 @@ function minOrNull(a: number | null, b: number | null): number | null {
 
 function maxOrNull(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.max(a, b)
+}
+
+/** Pending delayed records from the due-time index (read one bucket file at a time). */
+function delayedReport(dir: string): DataDirReport['delayed'] {
+  const indexDir = path.join(dir, DELAY_INDEX_DIR)
+  if (!fs.existsSync(indexDir)) return null
+  const { pending, earliestDueMs } = scanDueIndex(indexDir)
+  return { pending, earliestDueMs }
 }

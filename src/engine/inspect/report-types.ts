@@ -114,6 +114,8 @@ export interface DataDirReport {
   partitions: PartitionReport[]
   /** The live commits of the offsets log (`__consumer_offsets-0`), by group, topic and partition. */
   groups: GroupReport[]
+  /** Records waiting for delayed delivery, as the due-time index holds them; null without one. */
+  delayed: { pending: number; earliestDueMs: number | null } | null
   /** Leftovers of the data directory itself: unfinished topic deletions, temp files. */
   leftovers: { file: string; why: string }[]
   totals: { partitions: number; segments: number; batches: number; records: number; bytes: number }
