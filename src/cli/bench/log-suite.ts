@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { LogEngine } from '../../engine/log-engine.js'
 import { encodeBatch } from '../../record/batch-encoder.js'
+import { RecordView, visitRecords } from '../../record/batch-visitor.js'
 import { measurePlainFile } from './produce-consume.js'
 import { seededRandom } from './payload.js'
 import { plainFile, readPlainRecords, writePlainRecords, type PlainRecord } from './plain-records.js'
@@ -35,6 +36,8 @@ export interface LogSuiteResult {
   timestampLookup: { p50Us: number; p99Us: number; count: number }
   /** batches() + records(): one object per record; recordsRatio against the plain JS reader. */
   sequentialDecode: { recordsPerSec: number; mbPerSec: number; segments: number; recordsRatio: number }
+  /** batches() + visitRecords (positions, no object per record); recordsRatio against the plain JS reader. */
+  visitorDecode: { recordsPerSec: number; mbPerSec: number; recordsRatio: number }
 }
 
 /**
@@ -144,6 +147,18 @@ export async function runLogSuite(params: LogSuiteParams): Promise<LogSuiteResul
     if (sink !== plainSink) throw new Error(`sequential read saw ${sink} value bytes, the plain reader ${plainSink}`)
     const decodeRate = decoded / decodeSeconds
 
+    // batches() + the visitor: positions in the batch, no object or Buffer view per record.
+    const visitStart = performance.now()
+    let visited = 0
+    let visitSink = 0
+    const view = new RecordView()
+    const onRecord = (record: RecordView): void => {
+      if (record.valueLength >= 0) visitSink += record.valueLength
+    }
+    for await (const batch of log.batches({ from: 0 })) visited += visitRecords(batch, onRecord, undefined, view)
+    const visitSeconds = (performance.now() - visitStart) / 1000
+    if (visited !== total || visitSink !== plainSink) throw new Error(`the visitor saw ${visited} records, ${visitSink} value bytes`)
+
     return {
       params: { records: total, valueBytes: params.recordSize, keyBytes, batchRecords },
       plainRecords: {
@@ -165,6 +180,11 @@ export async function runLogSuite(params: LogSuiteParams): Promise<LogSuiteResul
         mbPerSec: bytes / 1e6 / decodeSeconds,
         segments: log.segmentCount,
         recordsRatio: decodeRate / plainRead.recordsPerSec,
+      },
+      visitorDecode: {
+        recordsPerSec: visited / visitSeconds,
+        mbPerSec: bytes / 1e6 / visitSeconds,
+        recordsRatio: visited / visitSeconds / plainRead.recordsPerSec,
       },
     }
   } finally {

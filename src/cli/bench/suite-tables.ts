@@ -30,6 +30,8 @@ export function formatLogSuite(result: LogSuiteResult): string {
       ['sequential decode records/s', formatNumber(result.sequentialDecode.recordsPerSec)],
       ['sequential decode MB/s', formatNumber(result.sequentialDecode.mbPerSec, 1)],
       ['sequential decode / plain JS reader % (records/s)', formatNumber(result.sequentialDecode.recordsRatio * 100, 1)],
+      ['batches() + visitor records/s', formatNumber(result.visitorDecode.recordsPerSec)],
+      ['batches() + visitor / plain JS reader % (records/s)', formatNumber(result.visitorDecode.recordsRatio * 100, 1)],
       ['segments read', String(result.sequentialDecode.segments)],
     ],
   )
