@@ -99,18 +99,20 @@ export function writevAt(file: SegmentFile, name: string, buffers: Buffer[], pos
 }
 
 /**
- * Appends up to this many bytes are written synchronously: copying 1 MiB into the page cache takes
- * about 0.3 ms here, and the thread-pool round trip it saves (about 40 µs, plus a promise and a
- * wake-up of the event loop) was most of an append of a pre-encoded batch (`seglog bench --suite
- * log`, appendBatch 1.5× with it). The order of appends is the log's queue either way, and what
- * makes a `sync` append durable (the fsync) is unchanged. SEGLOG_SYNC_WRITE_MAX_BYTES overrides it
- * for measurements (0 sends every write through the thread pool).
+ * Appends up to this many bytes are written synchronously. For a small append the thread-pool
+ * round trip (about 40 µs here, plus a promise and a wake-up of the event loop) is most of its
+ * cost: single-record appends ran 2–4× faster written synchronously, and 8 KiB batches 2×. Around
+ * 32 KiB both ways were even, and 110 KiB batches were 2× slower synchronously (measured with
+ * `seglog bench --suite durability` and `--suite log`; see docs/performance.md), so larger writes
+ * stay in the thread pool. The order of appends is the log's queue either way, and what makes a
+ * `sync` append durable (the fsync) is unchanged. SEGLOG_SYNC_WRITE_MAX_BYTES overrides it for
+ * measurements (0 sends every write through the thread pool).
  */
 export const SYNC_WRITE_MAX_BYTES = syncWriteLimit(process.env.SEGLOG_SYNC_WRITE_MAX_BYTES)
 
 function syncWriteLimit(setting: string | undefined): number {
   const bytes = setting === undefined || setting === '' ? Number.NaN : Number(setting)
-  return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : 1024 * 1024
+  return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : 64 * 1024
 }
 
 /** `writevAt` on the calling thread, continuing short writes. */
