@@ -81,7 +81,7 @@ async function readAtAsync(
 export function writevAt(file: SegmentFile, name: string, buffers: Buffer[], position: number): Promise<void> {
   let total = 0
   for (const buffer of buffers) total += buffer.length
-  if (total <= SYNC_WRITE_MAX_BYTES && file.writevSync !== undefined) {
+  if (total <= SYNC_WRITE_MAX_BYTES && file.writevSync !== undefined && takeSyncWriteTurn()) {
     try {
       writevAtSync(file, name, buffers, position, total)
       return Promise.resolve()
@@ -113,6 +113,30 @@ export const SYNC_WRITE_MAX_BYTES = syncWriteLimit(process.env.SEGLOG_SYNC_WRITE
 function syncWriteLimit(setting: string | undefined): number {
   const bytes = setting === undefined || setting === '' ? Number.NaN : Number(setting)
   return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : 64 * 1024
+}
+
+/**
+ * Synchronous writes allowed before the event loop turns. Appends that complete synchronously
+ * resolve in microtasks, so a loop of them (a producer under load) would otherwise never let
+ * timers, I/O or the log's own deferred work run: memory grew without bound in the producer's
+ * backpressure test. After this many, one write goes through the thread pool, which yields a turn.
+ */
+export const SYNC_WRITES_PER_TURN = 64
+
+let syncWritesThisTurn = 0
+let turnWatchPending = false
+
+function takeSyncWriteTurn(): boolean {
+  if (!turnWatchPending) {
+    turnWatchPending = true
+    setImmediate(() => {
+      turnWatchPending = false
+      syncWritesThisTurn = 0
+    })
+  }
+  if (syncWritesThisTurn >= SYNC_WRITES_PER_TURN) return false
+  syncWritesThisTurn++
+  return true
 }
 
 /** `writevAt` on the calling thread, continuing short writes. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readAt, SYNC_WRITE_MAX_BYTES, writevAt } from '../../src/log/file-io.js'
+import { readAt, SYNC_WRITE_MAX_BYTES, SYNC_WRITES_PER_TURN, writevAt } from '../../src/log/file-io.js'
 import type { SegmentFile } from '../../src/log/file-system.js'
 
 /**
@@ -102,6 +102,21 @@ describe('writevAt on a file with writevSync', () => {
     expect([memory.calls(), memory.syncWrites()]).toEqual([1, 0])
     await writevAt(memory.file, 'f.log', [Buffer.alloc(SYNC_WRITE_MAX_BYTES, 'y')], 0)
     expect([memory.calls(), memory.syncWrites()]).toEqual([2, 1])
+  })
+})
+
+describe('synchronous writes per turn of the event loop', () => {
+  it('after SYNC_WRITES_PER_TURN synchronous writes without a turn, the next goes through the thread pool', async () => {
+    // Start at a fresh turn: earlier tests' writes were counted in theirs.
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    const memory = memoryFile({ withWritevSync: true })
+    const writes: Promise<void>[] = []
+    for (let slot = 0; slot <= SYNC_WRITES_PER_TURN; slot++) writes.push(writevAt(memory.file, 'f.log', [Buffer.from('x')], slot))
+    await Promise.all(writes)
+    expect([memory.calls(), memory.syncWrites()]).toEqual([SYNC_WRITES_PER_TURN + 1, SYNC_WRITES_PER_TURN])
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    await writevAt(memory.file, 'f.log', [Buffer.from('y')], 0)
+    expect(memory.syncWrites()).toBe(SYNC_WRITES_PER_TURN + 1)
   })
 })
 
