@@ -1,6 +1,6 @@
 // Consumer throughput end to end, and offset-commit rates.
 //
-//   npm run build && node bench/consumer-e2e.mjs [--records 1000000] [--dir DIR]
+//   npm run build && node bench/consumer-e2e.mjs [--records 1000000] [--compression lz4] [--dir DIR] [--skip-commits]
 //
 // 1. Produces 1 M records of 100 bytes (seeded, text-like, so lz4 has something to do) with lz4
 //    into 4 partitions, flush 'os'.
@@ -8,11 +8,14 @@
 //    once through the per-record async iterator, once through batches().
 // 3. Commit rates: commit() in a loop (one offset per call) under flush 'sync' and 'os', and
 //    commitMany() of 100 offsets per call under both.
-// Plain ESM importing the BUILT engine (dist/index.js). Prints figures; asserts only correctness.
+// Each consume pass also prints the share of its time spent in garbage collection (perf_hooks 'gc'
+// entries). Plain ESM importing the BUILT engine (dist/index.js). Prints figures; asserts only
+// correctness.
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
 const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url))
@@ -28,6 +31,7 @@ function option(name, fallback) {
 }
 
 const RECORDS = Number(option('records', 1_000_000))
+const COMPRESSION = option('compression', 'lz4')
 const VALUE_BYTES = 100
 const PARTITIONS = 4
 const COMMIT_EVERY = 100_000
@@ -70,7 +74,7 @@ function mbPerSecond(bytes, ms) {
 }
 
 console.log(
-  `consumer e2e: ${RECORDS.toLocaleString('en-US')} records x ${VALUE_BYTES} B, lz4, ${PARTITIONS} partitions, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`,
+  `consumer e2e: ${RECORDS.toLocaleString('en-US')} records x ${VALUE_BYTES} B, ${COMPRESSION}, ${PARTITIONS} partitions, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`,
 )
 
 const dir = path.join(root, 'data')
@@ -78,7 +82,7 @@ const engine = await LogEngine.open({ dir, flush: 'os', ...quiet })
 await engine.createTopic('events', { partitions: PARTITIONS })
 
 {
-  const producer = engine.producer({ compression: 'lz4', lingerMs: 5, batchBytes: 64 * 1024 })
+  const producer = engine.producer({ compression: COMPRESSION, lingerMs: 5, batchBytes: 64 * 1024 })
   const started = performance.now()
   const chunk = 1000
   const inFlight = []
@@ -99,9 +103,17 @@ await engine.createTopic('events', { partitions: PARTITIONS })
 
 async function consumePass(label, group, read) {
   const consumer = await engine.consumer({ group, topics: ['events'] })
+  let gcMs = 0
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration
+  })
+  gcObserver.observe({ entryTypes: ['gc'] })
   const started = performance.now()
   const { count, bytes } = await read(consumer)
   const ms = performance.now() - started
+  // Entries are delivered asynchronously: let the last ones arrive before stopping.
+  await new Promise((resolve) => setImmediate(resolve))
+  gcObserver.disconnect()
   assert.equal(count, RECORDS)
   assert.equal(bytes, RECORDS * VALUE_BYTES)
   await consumer.commit()
@@ -109,7 +121,7 @@ async function consumePass(label, group, read) {
     assert.equal(engine.offsets.fetch(group, 'events', partition)?.offset, engine.partition('events', partition).logEndOffset)
   await consumer.close()
   console.log(
-    `consume (${label}): ${rate(count, ms)} records/s, ${mbPerSecond(bytes, ms)} MB/s of values, ${(ms / 1000).toFixed(2)} s, committing every ${COMMIT_EVERY.toLocaleString('en-US')}`,
+    `consume (${label}): ${rate(count, ms)} records/s, ${mbPerSecond(bytes, ms)} MB/s of values, ${(ms / 1000).toFixed(2)} s, committing every ${COMMIT_EVERY.toLocaleString('en-US')}; GC ${((gcMs / ms) * 100).toFixed(1)}% of the time`,
   )
 }
 
@@ -168,7 +180,9 @@ async function commitRates(flush) {
   await target.close()
 }
 
-await commitRates('sync')
-await commitRates('os')
+if (!process.argv.includes('--skip-commits')) {
+  await commitRates('sync')
+  await commitRates('os')
+}
 
 if (option('dir', null) === null) fs.rmSync(root, { recursive: true, force: true })

@@ -215,7 +215,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
           this.cursor = (this.cursor + step) % count
           return [assignment, assignment.buffer, assignment.next]
         }
-        if (await this.fill(assignment)) {
+        if (this.decodeNext(assignment) || (await this.fill(assignment))) {
           this.cursor = (this.cursor + step + 1) % count
           return [assignment, assignment.buffer, 0]
         }
@@ -249,8 +249,24 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     }
     // Bytes read while the topic's files were being closed are not trusted.
     if (assignment.isDeleted) throw deletedError(assignment)
-    const records: ConsumerRecord[] = []
-    const scanner = new BatchScanner(raw.bytes)
+    assignment.pending = new BatchScanner(raw.bytes)
+    assignment.pendingEnd = raw.nextOffset
+    const before = assignment.position
+    if (this.decodeNext(assignment)) return true
+    // Only control records, compacted gaps or records of other tags: read on past them.
+    return assignment.position > before ? 'skipped' : false
+  }
+
+  /**
+   * Decodes the next batch of the last read that holds records at or after the position into the
+   * partition's buffer. One batch at a time, so what is decoded at once is one batch's records,
+   * not a whole read's (a read of lz4 batches can hold tens of thousands of them): fewer live
+   * objects for the garbage collector to trace. False once the read is used up; the position then
+   * moves past trailing control batches and compacted gaps.
+   */
+  private decodeNext(assignment: Assignment): boolean {
+    const scanner = assignment.pending
+    if (scanner === null) return false
     const { topic, partition, position } = assignment
     const make: RecordFactory<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({
       topic,
@@ -262,19 +278,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
       headers,
     })
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
-      if (batch.isControl) continue
+      if (batch.isControl || batch.lastOffset < position) continue
+      const records: ConsumerRecord[] = []
       for (const record of batch.recordsAs(make))
         if (record.offset >= position && (this.tags === null || this.tags(record))) records.push(record)
+      if (records.length === 0) continue
+      assignment.buffer = records
+      assignment.next = 0
+      return true
     }
-    if (records.length === 0) {
-      // Only control records, compacted gaps or records of other tags: step past them.
-      if (raw.nextOffset <= assignment.position) return false
-      assignment.position = raw.nextOffset
-      return 'skipped'
-    }
-    assignment.buffer = records
-    assignment.next = 0
-    return true
+    assignment.pending = null
+    if (assignment.pendingEnd > assignment.position) assignment.position = assignment.pendingEnd
+    return false
   }
 
   private resetPosition(assignment: Assignment): void {
@@ -286,6 +301,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     assignment.position = target
     assignment.buffer = []
     assignment.next = 0
+    assignment.pending = null
   }
 
   private waitForAppend(): Promise<void> {
@@ -329,6 +345,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     a.position = offset
     a.buffer = []
     a.next = 0
+    a.pending = null
     this.wakeUp()
   }
 

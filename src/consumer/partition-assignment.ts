@@ -2,6 +2,7 @@ import { InvalidArgumentError, UnknownTopicOrPartitionError } from '../errors.js
 import type { PartitionLog } from '../log/partition-log.js'
 import type { RecordHeader } from '../record/record.js'
 import type { OffsetStore } from './offset-store.js'
+import type { BatchScanner } from '../record/batch-scanner.js'
 
 /**
  * Emitted on a partition log's `events` by the engine when the log's topic is deleted, just before
@@ -37,6 +38,9 @@ export interface Assignment {
   /** Decoded records read ahead, with `next` the first not yet handed out. */
   buffer: ConsumerRecord[]
   next: number
+  /** The batches of the last read not decoded yet (decoded one at a time), and that read's end offset. */
+  pending: BatchScanner | null
+  pendingEnd: number
   /** The topic was deleted: reading ends with UnknownTopicOrPartitionError. */
   isDeleted: boolean
   readonly onDeleted: () => void
@@ -83,6 +87,8 @@ export async function assignPartitions(
         paused: false,
         buffer: [],
         next: 0,
+        pending: null,
+        pendingEnd: 0,
         isDeleted: false,
         onDeleted: () => {
           assignment.isDeleted = true

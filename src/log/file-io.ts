@@ -81,6 +81,14 @@ async function readAtAsync(
 export function writevAt(file: SegmentFile, name: string, buffers: Buffer[], position: number): Promise<void> {
   let total = 0
   for (const buffer of buffers) total += buffer.length
+  if (total <= SYNC_WRITE_MAX_BYTES && file.writevSync !== undefined && takeSyncWriteTurn()) {
+    try {
+      writevAtSync(file, name, buffers, position, total)
+      return Promise.resolve()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
   // The usual case, one writev writing everything, costs one promise more than the call itself.
   return file.writev(buffers, position).then(
     (written) => (written === total ? undefined : writeRest(file, name, buffers, position, written, total)),
@@ -88,6 +96,64 @@ export function writevAt(file: SegmentFile, name: string, buffers: Buffer[], pos
       throw new IoError('write', name, error)
     },
   )
+}
+
+/**
+ * Appends up to this many bytes are written synchronously. For a small append the thread-pool
+ * round trip (about 40 µs here, plus a promise and a wake-up of the event loop) is most of its
+ * cost: single-record appends ran 2–4× faster written synchronously, and 8 KiB batches 2×. Around
+ * 32 KiB both ways were even, and 110 KiB batches were 2× slower synchronously (measured with
+ * `seglog bench --suite durability` and `--suite log`; see docs/performance.md), so larger writes
+ * stay in the thread pool. The order of appends is the log's queue either way, and what makes a
+ * `sync` append durable (the fsync) is unchanged. SEGLOG_SYNC_WRITE_MAX_BYTES overrides it for
+ * measurements (0 sends every write through the thread pool).
+ */
+export const SYNC_WRITE_MAX_BYTES = syncWriteLimit(process.env.SEGLOG_SYNC_WRITE_MAX_BYTES)
+
+function syncWriteLimit(setting: string | undefined): number {
+  const bytes = setting === undefined || setting === '' ? Number.NaN : Number(setting)
+  return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : 64 * 1024
+}
+
+/**
+ * Synchronous writes allowed before the event loop turns. Appends that complete synchronously
+ * resolve in microtasks, so a loop of them (a producer under load) would otherwise never let
+ * timers, I/O or the log's own deferred work run: memory grew without bound in the producer's
+ * backpressure test. After this many, one write goes through the thread pool, which yields a turn.
+ */
+export const SYNC_WRITES_PER_TURN = 64
+
+let syncWritesThisTurn = 0
+let turnWatchPending = false
+
+function takeSyncWriteTurn(): boolean {
+  if (!turnWatchPending) {
+    turnWatchPending = true
+    setImmediate(() => {
+      turnWatchPending = false
+      syncWritesThisTurn = 0
+    })
+  }
+  if (syncWritesThisTurn >= SYNC_WRITES_PER_TURN) return false
+  syncWritesThisTurn++
+  return true
+}
+
+/** `writevAt` on the calling thread, continuing short writes. */
+function writevAtSync(file: SegmentFile, name: string, buffers: Buffer[], position: number, total: number): void {
+  let written = 0
+  let pending = buffers
+  while (written < total) {
+    let got: number
+    try {
+      got = file.writevSync!(pending, position + written)
+    } catch (error) {
+      throw new IoError('write', name, error)
+    }
+    if (got === 0) throw new IoError('write', name, new Error('no progress writing (short write)'))
+    written += got
+    if (written < total) pending = dropPrefix(buffers, written)
+  }
 }
 
 /** Continues a short write until all `total` bytes are in the file. */

@@ -39,6 +39,8 @@ export interface SegmentFile {
   readSync(buffer: Buffer, offset: number, length: number, position: number): number
   /** One pwritev: the bytes written (possibly fewer than given). */
   writev(buffers: Buffer[], position: number): Promise<number>
+  /** One pwritev on the calling thread; optional: without it every write takes `writev`. */
+  writevSync?(buffers: Buffer[], position: number): number
   writeSync(buffer: Buffer, offset: number, length: number, position: number): number
   truncateSync(size: number): void
   datasync(): Promise<void>
@@ -92,6 +94,10 @@ class NodeSegmentFile implements SegmentFile {
     return new Promise((resolve, reject) => {
       fs.writev(this.fd, buffers, position, (error, bytesWritten) => (error ? reject(error) : resolve(bytesWritten)))
     })
+  }
+
+  writevSync(buffers: Buffer[], position: number): number {
+    return fs.writevSync(this.fd, buffers, position)
   }
 
   writeSync(buffer: Buffer, offset: number, length: number, position: number): number {

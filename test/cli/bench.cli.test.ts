@@ -264,6 +264,41 @@ describe('seglog bench --suite log', () => {
     expect(sequentialDecode.segments).toBe(1) // 5000 records of 100 bytes fit in one 64 MiB segment
     expect(fs.readdirSync(tmp)).toEqual([])
   })
+
+  it('measures the plain JavaScript writer and reader of the same records, with --value-bytes and --key-bytes', async () => {
+    const { result } = await bench([
+      '--suite',
+      'log',
+      '--records',
+      '4000',
+      '--lookups',
+      '10',
+      '--value-bytes',
+      '2048',
+      '--key-bytes',
+      '12',
+      '--json',
+    ])
+    const report = parseJson<{
+      result: {
+        params: { records: number; valueBytes: number; keyBytes: number; batchRecords: number }
+        plainRecords: { write: { recordsPerSec: number; mbPerSec: number }; read: { recordsPerSec: number; mbPerSec: number } }
+        append: { recordsPerSec: number; recordsRatio: number }
+        sequentialDecode: { recordsPerSec: number; recordsRatio: number }
+      }
+    }>(result)
+    const { params, plainRecords, append, sequentialDecode } = report.result
+    // Batches stay near 1 MiB: 2 KiB values (plus key and 16 bytes) give 505 records each, 4000 round up to 8 batches.
+    expect(params).toEqual({ records: 4040, valueBytes: 2048, keyBytes: 12, batchRecords: 505 })
+    expectPositive(
+      plainRecords.write.recordsPerSec,
+      plainRecords.write.mbPerSec,
+      plainRecords.read.recordsPerSec,
+      plainRecords.read.mbPerSec,
+    )
+    expect(append.recordsRatio).toBeCloseTo(append.recordsPerSec / plainRecords.write.recordsPerSec, 6)
+    expect(sequentialDecode.recordsRatio).toBeCloseTo(sequentialDecode.recordsPerSec / plainRecords.read.recordsPerSec, 6)
+  })
 })
 
 describe('seglog bench --suite durability', () => {

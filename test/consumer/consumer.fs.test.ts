@@ -433,6 +433,43 @@ describe('seek, pause, resume, batches', () => {
   })
 })
 
+describe('decoding one record batch at a time', () => {
+  it('decodes a large read batch by batch: batches() hands out one record batch, and positions stay exact across them', async () => {
+    // 1000 records in 40 batches of 25, all read at once (maxBytes far above the partition's size).
+    const { engine } = await setup({ partitions: 1, records: 1000 })
+    const consumer = await engine.consumer({ group: 'lazy', topics: ['t'], maxBytes: 64 * 1024 * 1024 })
+    const sizes: number[] = []
+    const offsets: number[] = []
+    for await (const batch of consumer.batches()) {
+      sizes.push(batch.records.length)
+      for (const record of batch.records) offsets.push(record.offset)
+      expect(consumer.positions()[0]!.offset).toBe(offsets[offsets.length - 1]! + 1)
+      if (offsets.length === 1000) break
+    }
+    expect(sizes).toEqual(Array.from({ length: 40 }, () => 25))
+    expect(offsets).toEqual(range(0, 1000))
+    // A seek while records of the read are still undecoded drops them.
+    consumer.seek('t', 0, 990)
+    expect((await take(consumer, 10)).map((record) => record.offset)).toEqual(range(990, 1000))
+    await consumer.close()
+    await engine.close()
+  })
+
+  it('steps past trailing control batches of a read', async () => {
+    const { engine } = await setup({ partitions: 1, records: 50 })
+    const log = engine.partition('t', 0)
+    const marker = encodeTransactionMarker('COMMIT', 0)
+    await log.appendRecords([{ key: marker.key, value: marker.value, timestamp: T }], { isControl: true, producerId: 7, producerEpoch: 0 })
+    const consumer = await engine.consumer({ group: 'ctl', topics: ['t'], maxBytes: 64 * 1024 * 1024 })
+    expect((await take(consumer, 50)).map((record) => record.offset)).toEqual(range(0, 50))
+    await fill(log, 1, { perBatch: 1, timestamp: () => T, prefix: 'after-' })
+    const [after] = await take(consumer, 1)
+    expect(after!.offset).toBe(51)
+    await consumer.close()
+    await engine.close()
+  })
+})
+
 describe('positions below the log start', () => {
   it("a commit below the log start after DeleteRecords: offsetReset 'earliest' jumps to the start and warns", async () => {
     const { engine } = await setup({ partitions: 1, records: 100 })

@@ -1,23 +1,28 @@
 import { describe, expect, it } from 'vitest'
-import { readAt, writevAt } from '../../src/log/file-io.js'
+import { readAt, SYNC_WRITE_MAX_BYTES, SYNC_WRITES_PER_TURN, writevAt } from '../../src/log/file-io.js'
 import type { SegmentFile } from '../../src/log/file-system.js'
 
 /**
  * Whole writes and reads over the one-call-at-a-time file interface, against an in-memory file
  * whose calls move as few bytes as the test says (short writes and reads are legal for the kernel).
  */
-function memoryFile(options: { maxWrite?: number; maxRead?: number; failWith?: string }): {
+function memoryFile(options: { maxWrite?: number; maxRead?: number; failWith?: string; withWritevSync?: boolean }): {
   file: SegmentFile
   bytes: () => Buffer
   calls: () => number
+  syncWrites: () => number
 } {
   let content = Buffer.alloc(0)
   let calls = 0
+  let syncWrites = 0
   const fail = (): void => {
     if (options.failWith !== undefined) throw Object.assign(new Error(options.failWith), { code: options.failWith })
   }
   const file = {
     async writev(buffers: Buffer[], position: number): Promise<number> {
+      return file.writevAny(buffers, position)
+    },
+    writevAny(buffers: Buffer[], position: number): number {
       calls++
       fail()
       const data = Buffer.concat(buffers).subarray(0, options.maxWrite ?? Infinity)
@@ -37,7 +42,12 @@ function memoryFile(options: { maxWrite?: number; maxRead?: number; failWith?: s
       return file.readSync(buffer, offset, length, position)
     },
   }
-  return { file: file as unknown as SegmentFile, bytes: () => content, calls: () => calls }
+  const writevSync = (buffers: Buffer[], position: number): number => {
+    syncWrites++
+    return file.writevAny(buffers, position)
+  }
+  const withSync = options.withWritevSync === true ? { ...file, writevSync } : file
+  return { file: withSync as unknown as SegmentFile, bytes: () => content, calls: () => calls, syncWrites: () => syncWrites }
 }
 
 describe('writevAt', () => {
@@ -64,6 +74,49 @@ describe('writevAt', () => {
       errno: 'ENOSPC',
       file: 'f.log',
     })
+  })
+})
+
+describe('writevAt on a file with writevSync', () => {
+  const parts = [Buffer.from('hello '), Buffer.from('segment '), Buffer.from('world')]
+
+  it('writes small appends on the calling thread, continuing short writes', async () => {
+    const memory = memoryFile({ maxWrite: 4, withWritevSync: true })
+    const written = writevAt(memory.file, 'f.log', parts, 3)
+    // Done before the promise is awaited: the bytes are in the file when writevAt returns.
+    expect(memory.bytes().subarray(3).toString()).toBe('hello segment world')
+    await written
+    expect([memory.calls(), memory.syncWrites()]).toEqual([5, 5])
+  })
+
+  it('fails with IO_FAILED as a rejected promise, never a throw', async () => {
+    const stuck = memoryFile({ maxWrite: 0, withWritevSync: true })
+    await expect(writevAt(stuck.file, 'f.log', parts, 0)).rejects.toMatchObject({ code: 'IO_FAILED', file: 'f.log' })
+    const full = memoryFile({ failWith: 'ENOSPC', withWritevSync: true })
+    await expect(writevAt(full.file, 'f.log', parts, 0)).rejects.toMatchObject({ code: 'IO_FAILED', errno: 'ENOSPC', file: 'f.log' })
+  })
+
+  it('sends writes above SYNC_WRITE_MAX_BYTES through the thread pool', async () => {
+    const memory = memoryFile({ withWritevSync: true })
+    await writevAt(memory.file, 'f.log', [Buffer.alloc(SYNC_WRITE_MAX_BYTES + 1, 'x')], 0)
+    expect([memory.calls(), memory.syncWrites()]).toEqual([1, 0])
+    await writevAt(memory.file, 'f.log', [Buffer.alloc(SYNC_WRITE_MAX_BYTES, 'y')], 0)
+    expect([memory.calls(), memory.syncWrites()]).toEqual([2, 1])
+  })
+})
+
+describe('synchronous writes per turn of the event loop', () => {
+  it('after SYNC_WRITES_PER_TURN synchronous writes without a turn, the next goes through the thread pool', async () => {
+    // Start at a fresh turn: earlier tests' writes were counted in theirs.
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    const memory = memoryFile({ withWritevSync: true })
+    const writes: Promise<void>[] = []
+    for (let slot = 0; slot <= SYNC_WRITES_PER_TURN; slot++) writes.push(writevAt(memory.file, 'f.log', [Buffer.from('x')], slot))
+    await Promise.all(writes)
+    expect([memory.calls(), memory.syncWrites()]).toEqual([SYNC_WRITES_PER_TURN + 1, SYNC_WRITES_PER_TURN])
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    await writevAt(memory.file, 'f.log', [Buffer.from('y')], 0)
+    expect(memory.syncWrites()).toBe(SYNC_WRITES_PER_TURN + 1)
   })
 })
 

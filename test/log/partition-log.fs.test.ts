@@ -478,6 +478,9 @@ describe('PartitionLog concurrency', () => {
     const writer = (async () => {
       for (const spec of specs) {
         await log.appendRecords(spec.records.map((record) => ({ ...record })))
+        // Small appends are written synchronously and resolve without a turn of the event loop:
+        // yield one, as an application between requests does, so the readers run in between.
+        await new Promise<void>((resolve) => setImmediate(resolve))
       }
       writing = false
     })()

@@ -54,6 +54,8 @@ const OPTIONS = {
   keep: { type: 'boolean', description: 'keep the temporary data directory' },
   force: { type: 'boolean', description: 'with --dir, use a directory that is not empty (bench appends to topics already there)' },
   json: { type: 'boolean', description: 'print the results as one JSON document' },
+  'value-bytes': { type: 'string', valueName: 'BYTES', description: 'log suite: bytes per record value (default 100; as --record-size)' },
+  'key-bytes': { type: 'string', valueName: 'BYTES', description: 'log suite: bytes per record key (default 0: no key)' },
 } as const satisfies OptionSpecs
 
 const HELP = formatHelp({
@@ -101,8 +103,8 @@ export const benchCommand: Command = {
     if (suite === 'log') {
       const result = await runLogSuite({
         records: int(values.records, 'records', 1_000_000, 1000),
-        recordSize: int(values['record-size'], 'record-size', 100, 1),
-        batchRecords: 1000,
+        recordSize: int(values['value-bytes'] ?? values['record-size'], 'value-bytes', 100, 1),
+        keyBytes: int(values['key-bytes'], 'key-bytes', 0, 0),
         segmentBytes: 64 * 1024 * 1024,
         lookups: int(values.lookups, 'lookups', 20_000, 1),
         ...(values.dir !== undefined && { dir: values.dir }),
@@ -153,7 +155,7 @@ const SUITE_OPTIONS: Record<string, readonly string[]> = {
     'keep',
     'json',
   ],
-  log: ['records', 'record-size', 'lookups', 'dir', 'force', 'json'],
+  log: ['records', 'record-size', 'lookups', 'dir', 'force', 'json', 'value-bytes', 'key-bytes'],
   durability: ['appends', 'record-size', 'concurrency', 'recovery-bytes', 'dir', 'force', 'json'],
 }
 
