@@ -203,7 +203,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     // Bytes read while the topic's files were being closed are not trusted.
     if (assignment.isDeleted) throw deletedError(assignment)
     const records: ConsumerRecord[] = []
-    const scanner = new BatchScanner(raw.bytes)
+    const scanner = new BatchScanner(raw.bytes, { acceptLegacy: true })
     const { topic, partition, position } = assignment
     const make: RecordFactory<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({
       topic,
