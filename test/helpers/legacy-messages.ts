@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import zlib from 'node:zlib'
 import { codecForName } from '../../src/compression/registry.js'
+import { encodeBatch } from '../../src/record/batch-encoder.js'
 
 /**
  * Legacy entries (magic 0 and 1) written with KafkaJS's own message encoders, so the reader is
@@ -77,4 +78,25 @@ export function legacyInputs(count: number, from = 0): LegacyInput[] {
     inputs.push({ key: n % 3 === 0 ? null : Buffer.from(`k${n}`), value: Buffer.from(`v${n}`), timestamp: 1_700_000_000_000 + n })
   }
   return inputs
+}
+
+/**
+ * A segment as a broker upgraded from 0.8/0.10 leaves it: magic-0 and magic-1 entries (plain and
+ * compressed wrappers, the magic-0 lz4 frame with its broken header checksum), then v2 batches.
+ */
+export function upgradedSegment(): { bytes: Buffer; values: string[] } {
+  const parts = [
+    legacyWrapper(0, 0, legacyInputs(3, 0), 'gzip'),
+    legacyWrapper(0, 3, legacyInputs(2, 3), 'lz4'),
+    legacyEntry(0, 5, legacyInputs(1, 5)[0]!),
+    legacyWrapper(1, 6, legacyInputs(4, 6), 'snappy'),
+    legacyEntry(1, 10, legacyInputs(1, 10)[0]!),
+    legacyWrapper(1, 11, legacyInputs(3, 11), 'lz4'),
+    encodeBatch(
+      legacyInputs(2, 14).map((input) => ({ key: input.key, value: input.value, timestamp: input.timestamp })),
+      { baseOffset: 14, partitionLeaderEpoch: 0 },
+    ),
+  ]
+  const values = Array.from({ length: 16 }, (_, n) => `v${n}`)
+  return { bytes: Buffer.concat(parts), values }
 }
