@@ -5,6 +5,7 @@ import { wantsHelp } from './args.js'
 import type { Command } from './command.js'
 import { benchCommand } from './commands/bench.js'
 import { demoCommand } from './commands/demo.js'
+import { importCommand } from './commands/import.js'
 import { consumeCommand } from './commands/consume.js'
 import { produceCommand } from './commands/produce.js'
 import { repairCommand } from './commands/repair.js'
@@ -31,6 +32,7 @@ const COMMANDS: readonly Command[] = [
   serveCommand,
   benchCommand,
   demoCommand,
+  importCommand,
 ]
 
 function findCommand(name: string): Command | undefined {
