@@ -6,6 +6,7 @@ import type { Command } from './command.js'
 import { benchCommand } from './commands/bench.js'
 import { demoCommand } from './commands/demo.js'
 import { importCommand } from './commands/import.js'
+import { mirrorCommand } from './commands/mirror.js'
 import { consumeCommand } from './commands/consume.js'
 import { produceCommand } from './commands/produce.js'
 import { repairCommand } from './commands/repair.js'
@@ -33,6 +34,7 @@ const COMMANDS: readonly Command[] = [
   benchCommand,
   demoCommand,
   importCommand,
+  mirrorCommand,
 ]
 
 function findCommand(name: string): Command | undefined {
