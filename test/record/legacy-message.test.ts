@@ -39,6 +39,16 @@ function expected(inputs: LegacyInput[], firstOffset: number, magic: 0 | 1): Ret
 }
 
 describe('legacy messages (magic 0 and 1)', () => {
+  it('reads the worked example of docs/format/legacy-messages.md', () => {
+    const example = Buffer.from('000000000000000a0000001c2b49687801000000018bcfe5680a000000036b313000000003763130', 'hex')
+    expect(legacyEntry(1, 10, { key: Buffer.from('k10'), value: Buffer.from('v10'), timestamp: 1_700_000_000_010 }).equals(example)).toBe(
+      true,
+    )
+    const batch = new LegacyRecordBatch(example)
+    expect([batch.isValid(), batch.crc, batch.lastOffset, batch.maxTimestamp]).toEqual([true, 0x2b496878, 10, 1_700_000_000_010])
+    expect(scanRecords(example)).toEqual([{ offset: 10, timestamp: 1_700_000_000_010, key: 'k10', value: 'v10' }])
+  })
+
   it('computes CRC-32 (IEEE) check values', () => {
     expect(crc32(Buffer.from('123456789'), 0, 9)).toBe(0xcbf43926)
     expect(crc32(Buffer.alloc(0), 0, 0)).toBe(0)
