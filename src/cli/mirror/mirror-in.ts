@@ -190,15 +190,17 @@ async function append(
       timestamp: record.timestamp!,
       headers: record.headers as RecordHeader[],
     })
-  const base = records.length > 0 ? (await log.appendRecords(records)).baseOffset : state.progress.dest
+  // messages[0] lands (or landed, in the killed run) at the recorded local end.
+  const destBase = state.progress.dest
+  if (records.length > 0) await log.appendRecords(records)
   translateChunk(
     state.progress,
     state.commits,
     messages.map((message) => Number(message.offset)),
-    base - skip,
+    destBase,
   )
   state.progress.sourceNext = Number(messages[messages.length - 1]!.offset) + 1
-  state.progress.dest = base - skip + messages.length
+  state.progress.dest = destBase + messages.length
   await engine.offsets.commit(mirrorGroup, state.topic, state.partition, state.progress.sourceNext, encodeProgress(state.progress))
 }
 
