@@ -6,6 +6,7 @@ import { FileBatchReader } from '../log/file-batch-reader.js'
 import { OffsetsReplay, type GroupCommit } from './inspect/offsets-replay.js'
 import { OFFSETS_TOPIC } from '../consumer/offset-store.js'
 import { CLEAN_SHUTDOWN_FILE, LogEngine } from './log-engine.js'
+import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, parseCheckpoint } from '../format/checkpoint.js'
 import { parsePartitionDirName, type TopicConfig } from './topic-config.js'
 import { verifyDirectory, type VerifyReport } from './verify-directory.js'
 
@@ -90,7 +91,33 @@ export async function importKafkaLogDir(source: string, dest: string, options: I
 
   const reopened = await LogEngine.open({ dir: dest, flush: 'os', onWarning: note })
   try {
-    for (const [group, entries] of groupCommits(commits)) await reopened.offsets.commitMany(group, entries)
+    // Records Kafka deleted (DeleteRecords, retention inside a segment) stay deleted. Removing a
+    // hard-linked segment file here only removes the link: the source keeps its file.
+    const logStarts = readLogStarts(source, note)
+    for (const entry of all) {
+      const logStart = logStarts.get(checkpointKey(entry.topic, entry.partition))
+      const log = reopened.partition(entry.topic, entry.partition)
+      if (logStart !== undefined && logStart > log.logStartOffset) await log.deleteRecordsBefore(Math.min(logStart, log.highWatermark))
+    }
+    const known = new Map(all.map((entry) => [`${entry.topic}-${entry.partition}`, reopened.partition(entry.topic, entry.partition)]))
+    for (const [group, entries] of groupCommits(commits)) {
+      const kept = []
+      for (const entry of entries) {
+        const log = known.get(`${entry.topic}-${entry.partition}`)
+        if (log === undefined) {
+          // Groups also commit to partitions another broker's log directory holds.
+          note(`group ${group}: its commit to ${entry.topic}-${entry.partition} is left out: that partition is not in ${source}`)
+          continue
+        }
+        // Kafka keeps commits below the log start (the consumer then resets); seglog's store
+        // takes offsets within the log, so such a commit moves to the log start, as a reset would.
+        const offset = Math.min(Math.max(entry.offset, log.logStartOffset), log.logEndOffset)
+        if (offset !== entry.offset)
+          note(`group ${group}: its commit ${entry.offset} to ${entry.topic}-${entry.partition} is outside the log and becomes ${offset}`)
+        kept.push({ ...entry, offset })
+      }
+      if (kept.length > 0) await reopened.offsets.commitMany(group, kept)
+    }
   } finally {
     await reopened.close()
   }
@@ -207,6 +234,18 @@ function carryPartition(
     if (name === LEADER_EPOCH_CHECKPOINT || CARRIED_SUFFIXES.some((suffix) => name.endsWith(suffix) && /^\d{20}\./.test(name))) {
       wrapIo('copy', name, () => fs.copyFileSync(path.join(entry.dir, name), path.join(target, name), fs.constants.COPYFILE_EXCL))
     }
+  }
+}
+
+/** Kafka's log-start-offset-checkpoint (the same text format as seglog's), or nothing. */
+function readLogStarts(source: string, note: (message: string) => void): Map<string, number> {
+  const file = path.join(source, LOG_START_OFFSET_CHECKPOINT)
+  if (!fs.existsSync(file)) return new Map()
+  try {
+    return parseCheckpoint(fs.readFileSync(file, 'utf8'), file)
+  } catch (error) {
+    note(`${file}: ${(error as Error).message}; every partition starts at its first segment`)
+    return new Map()
   }
 }
 

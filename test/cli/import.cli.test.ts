@@ -119,9 +119,15 @@ describe('seglog import', () => {
       commit('audit', 0, 3),
       commit('billing', 1, 0),
       commit('audit', 0, null),
+      {
+        key: encodeOffsetKey({ group: 'billing', topic: 'elsewhere', partition: 0 }),
+        value: encodeOffsetValue({ offset: 4, metadata: '', commitTimestamp: 1 }),
+      },
     ]
     await writeFile(path.join(offsets, '00000000000000000000.log'), encodeBatch(records, { baseOffset: 0 }))
-    await writeFile(path.join(source, 'server.properties'), 'log.retention.hours=5\nlog.segment.bytes=1048576\n')
+    await writeFile(path.join(source, 'server.properties'), 'log.retention.ms=-1\nlog.segment.bytes=1048576\n')
+    // Kafka deleted the records below offset 2 of orders-0 (DeleteRecords): they stay deleted.
+    await writeFile(path.join(source, 'log-start-offset-checkpoint'), '0\n2\norders 0 2\n__consumer_offsets 7 0\n')
     const before = await hashTree(source)
 
     const dest = path.join(await makeTmpDir(), 'data')
@@ -129,7 +135,8 @@ describe('seglog import', () => {
     expect(result.stderr).toContain('-delete: not a partition directory')
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('imported 1 topics: orders (2)')
-    expect(result.stdout).toContain('(1 hard-linked); 2 committed offsets of 1 consumer groups')
+    expect(result.stdout).toContain('(1 hard-linked); 3 committed offsets of 1 consumer groups')
+    expect(result.stderr).toContain('commit to elsewhere-0 is left out')
     expect((await stat(path.join(dest, 'orders-0', '00000000000000000000.log'))).nlink).toBe(2)
     expect((await stat(path.join(dest, 'orders-0', '00000000000000000016.log'))).nlink).toBe(1)
     expect(await readFile(path.join(dest, 'orders-0', 'leader-epoch-checkpoint'), 'utf8')).toBe('0\n2\n0 0\n1 16\n')
@@ -139,9 +146,10 @@ describe('seglog import', () => {
       expect(engine.offsets.listGroups()).toEqual(['billing'])
       expect(engine.offsets.fetch('billing', 'orders', 0)).toMatchObject({ offset: 9, metadata: 'm9' })
       expect(engine.offsets.fetch('billing', 'orders', 1)).toMatchObject({ offset: 0 })
-      expect(engine.topicConfig('orders')).toMatchObject({ retentionMs: 5 * 3_600_000, segmentBytes: 1_048_576 })
+      expect(engine.topicConfig('orders')).toMatchObject({ retentionMs: -1, segmentBytes: 1_048_576 })
+      expect(engine.partition('orders', 0).logStartOffset).toBe(2)
       const values = (await importedRecords(engine, 'orders', 0)).map((line) => Buffer.from(line.split(' ')[3]!, 'hex').toString())
-      expect(values).toEqual(Array.from({ length: 17 }, (_, n) => `v${n}`))
+      expect(values).toEqual(Array.from({ length: 15 }, (_, n) => `v${n + 2}`))
       // Appends land in the copied last segment, never in the source.
       await engine.partition('orders', 0).appendRecords([{ value: Buffer.from('v17') }])
     } finally {
