@@ -5,7 +5,8 @@ import { CorruptRecordError, UnknownTopicOrPartitionError } from '../index.js'
 import { IoError } from '../log/errors.js'
 import { FileBatchReader } from '../log/file-batch-reader.js'
 import type { RecordFactory } from '../record/record.js'
-import { RecordBatch } from '../record/record-batch.js'
+import { batchView } from '../record/batch-scanner.js'
+import type { RecordBatch } from '../record/record-batch.js'
 import { LOG_SUFFIX, offsetFileName, parseOffsetFileName } from '../log/segment-files.js'
 
 /**
@@ -266,7 +267,7 @@ export class LivePartitionReader {
       if (batch.lastOffset >= this.nextOffset) {
         if (!batch.isControl) {
           // The batch is a view of the reader's buffer, and records are views of the batch.
-          const owned = new RecordBatch(Buffer.from(batch.buffer))
+          const owned = batchView(Buffer.from(batch.buffer))
           try {
             for (const record of owned.recordsAs(make)) if (record.offset >= this.nextOffset) records.push(record)
           } catch (error) {

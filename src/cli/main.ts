@@ -7,6 +7,8 @@ import { benchCommand } from './commands/bench.js'
 import { demoCommand } from './commands/demo.js'
 import { dlqCommand } from './commands/dlq.js'
 import { traceCommand } from './commands/trace.js'
+import { importCommand } from './commands/import.js'
+import { mirrorCommand } from './commands/mirror.js'
 import { consumeCommand } from './commands/consume.js'
 import { produceCommand } from './commands/produce.js'
 import { repairCommand } from './commands/repair.js'
@@ -35,6 +37,8 @@ const COMMANDS: readonly Command[] = [
   traceCommand,
   benchCommand,
   demoCommand,
+  importCommand,
+  mirrorCommand,
 ]
 
 function findCommand(name: string): Command | undefined {

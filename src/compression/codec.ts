@@ -16,7 +16,8 @@ export interface Codec {
   /**
    * Decompresses one records area. Throws CorruptCompressionError for malformed input, and also
    * when the output would exceed `maxOutputBytes`, so a hostile frame cannot make us allocate
-   * gigabytes.
+   * gigabytes. `isLegacyHeaderChecksum` only matters to lz4: a magic-0 frame's header checksum is
+   * not checked (it was computed wrongly by its writers).
    */
-  decompress(input: Buffer, maxOutputBytes: number): Buffer
+  decompress(input: Buffer, maxOutputBytes: number, isLegacyHeaderChecksum?: boolean): Buffer
 }

@@ -126,9 +126,14 @@ export class Lz4FrameCodec implements Codec {
     return this.scratch.detach(out, position + END_MARK_SIZE)
   }
 
-  decompress(input: Buffer, maxOutputBytes: number): Buffer {
+  /**
+   * `isLegacyHeaderChecksum`: the frame comes from a magic-0 message, whose writer computed the
+   * header checksum over the frame magic too (KAFKA-3160); Kafka's reader skips the check for
+   * those, and so do we. Every other frame's checksum is verified.
+   */
+  decompress(input: Buffer, maxOutputBytes: number, isLegacyHeaderChecksum = false): Buffer {
     checkOutputLimit(maxOutputBytes)
-    const header = readFrameHeader(input, this.lz4)
+    const header = readFrameHeader(input, this.lz4, isLegacyHeaderChecksum)
     const hasContentSize = header.contentSize !== NO_CONTENT_SIZE
     if (header.contentSize > maxOutputBytes) {
       throw corrupt(CONTENT_SIZE_OFFSET, `declared content size ${header.contentSize} exceeds maxOutputBytes (${maxOutputBytes})`)
@@ -165,7 +170,7 @@ export class Lz4FrameCodec implements Codec {
   }
 }
 
-function readFrameHeader(input: Buffer, lz4: Lz4Binding): FrameHeader {
+function readFrameHeader(input: Buffer, lz4: Lz4Binding, isLegacyHeaderChecksum: boolean): FrameHeader {
   if (input.length < LZ4_FRAME_HEADER.length) throw corrupt(0, `${input.length} bytes cannot hold an LZ4 frame header`)
   const magic = input.readUInt32LE(0)
   if (magic !== LZ4_FRAME_MAGIC) throw corrupt(0, `magic 0x${magic.toString(16)} is not an LZ4 frame`)
@@ -185,7 +190,7 @@ function readFrameHeader(input: Buffer, lz4: Lz4Binding): FrameHeader {
   // The header checksum covers FLG through the content size: bytes [4, checksumPosition).
   const expected = lz4.utils.descriptorChecksum(input.subarray(FLG_OFFSET, checksumPosition))
   const actual = input[checksumPosition]!
-  if (actual !== expected) {
+  if (actual !== expected && !isLegacyHeaderChecksum) {
     throw corrupt(checksumPosition, `header checksum 0x${actual.toString(16)}, expected 0x${expected.toString(16)}`)
   }
   // 64-bit little-endian; above 2^53 it loses precision but is far past any output limit anyway.

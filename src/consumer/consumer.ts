@@ -249,7 +249,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     }
     // Bytes read while the topic's files were being closed are not trusted.
     if (assignment.isDeleted) throw deletedError(assignment)
-    assignment.pending = new BatchScanner(raw.bytes)
+    assignment.pending = new BatchScanner(raw.bytes, { acceptLegacy: true })
     assignment.pendingEnd = raw.nextOffset
     const before = assignment.position
     if (this.decodeNext(assignment)) return true

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { BatchScanner } from '../record/batch-scanner.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { LAST_OFFSET_DELTA_OFFSET } from '../record/record-batch.js'
+import { LegacyRecordBatch } from '../record/legacy-message.js'
 
 /**
  * Buffers of whole batches on their way into and out of a partition log: the batches of an
@@ -58,7 +59,7 @@ export interface ChunkSource {
  * with the file and position, and never returns an empty cut for it.
  */
 export function cutWholeBatches(chunk: Buffer, source: ChunkSource, maxBytes: number, maxOffset: number): WholeBatches {
-  const scanner = new BatchScanner(chunk)
+  const scanner = new BatchScanner(chunk, { acceptLegacy: true })
   let end = 0
   let firstOffset = -1
   let nextOffset = -1
@@ -68,7 +69,9 @@ export function cutWholeBatches(chunk: Buffer, source: ChunkSource, maxBytes: nu
       const batchPosition = source.position + scanner.batchPosition
       const baseOffset = batch.baseOffset
       const lastOffset = batch.lastOffset
-      if (end === 0 ? baseOffset !== source.baseOffset : baseOffset < nextOffset || lastOffset < baseOffset) {
+      // The header walk that found the first batch knows a legacy entry by its last offset.
+      const foundOffset = batch instanceof LegacyRecordBatch ? lastOffset : baseOffset
+      if (end === 0 ? foundOffset !== source.baseOffset : baseOffset < nextOffset || lastOffset < baseOffset) {
         throw new CorruptRecordError(
           'bad-offset',
           scanner.batchPosition,

@@ -1,7 +1,7 @@
-import { readBatchPrefix } from '../record/batch-scanner.js'
+import { batchView, readBatchPrefix } from '../record/batch-scanner.js'
 import { InvalidArgumentError } from '../errors.js'
 import { CorruptRecordError } from '../record/errors.js'
-import { BATCH_LENGTH_OFFSET, BATCH_PREFIX_SIZE, RecordBatch } from '../record/record-batch.js'
+import { BATCH_LENGTH_OFFSET, BATCH_PREFIX_SIZE, type RecordBatch } from '../record/record-batch.js'
 import { IoError, wrapIo } from './errors.js'
 import { nodeFileSystem, type LogFileSystem, type SegmentFile } from './file-system.js'
 
@@ -124,7 +124,8 @@ export class FileBatchReader {
     const start = position - this.bufferFilePosition
     let size: number
     try {
-      size = readBatchPrefix(this.buffer, start).size
+      // Files may hold legacy entries (magic 0 and 1) from an upgraded Kafka broker: read them too.
+      size = readBatchPrefix(this.buffer, start, true).size
     } catch (error) {
       if (!(error instanceof CorruptRecordError)) throw error
       // The prefix's only int64 is the baseOffset at the batch start: anchor it there directly.
@@ -143,7 +144,7 @@ export class FileBatchReader {
     const batchStart = position - this.bufferFilePosition
     this.batchPosition = position
     this.position = position + size
-    return new RecordBatch(this.buffer.subarray(batchStart, batchStart + size))
+    return batchView(this.buffer.subarray(batchStart, batchStart + size))
   }
 
   /** Closes the file if the reader opened it; a reader over a caller's file leaves it open. */

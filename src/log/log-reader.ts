@@ -124,7 +124,7 @@ export class LogReader {
       // readRaw steps over gaps between segments; empty means nothing more is readable below the bound.
       const { bytes, nextOffset } = await this.readRaw(offset, { maxBytes: byteBudget, maxOffset: list.highWatermark })
       if (bytes.length === 0) return
-      const scanner = new BatchScanner(bytes)
+      const scanner = new BatchScanner(bytes, { acceptLegacy: true })
       for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
         if (to !== undefined && batch.baseOffset >= to) return
         yield batch

@@ -278,7 +278,7 @@ export async function restoreProducerState(
   while (offset < end) {
     const { bytes, nextOffset } = await read(offset)
     if (bytes.length === 0) break
-    const scanner = new BatchScanner(bytes)
+    const scanner = new BatchScanner(bytes, { acceptLegacy: true })
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
       if (batch.lastOffset >= from) state.recordBatch(batch, batch.baseOffset, batch.lastOffset, batch.maxTimestamp)
     }

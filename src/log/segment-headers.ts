@@ -2,7 +2,8 @@ import assert from 'node:assert'
 import { readBatchPrefix, readLastOffsetDelta } from '../record/batch-scanner.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { readSafeInt64BE } from '../record/int64.js'
-import { BATCH_HEADER_SIZE, MAX_TIMESTAMP_OFFSET } from '../record/record-batch.js'
+import { BATCH_HEADER_SIZE, BATCH_PREFIX_SIZE, CURRENT_MAGIC, MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET } from '../record/record-batch.js'
+import { LEGACY_TIMESTAMP_OFFSET } from '../record/legacy-message.js'
 import { readAtSync } from './file-io.js'
 import type { SegmentFile } from './file-system.js'
 
@@ -34,6 +35,8 @@ export class HeaderWalk {
   size = 0
   baseOffset = 0
   lastOffset = 0
+  /** The current entry is a legacy message (magic 0 or 1), not a v2 batch. */
+  isLegacy = false
   private readonly file: SegmentFile
   private readonly name: string
   private readonly end: number
@@ -60,13 +63,13 @@ export class HeaderWalk {
     const position = this.nextPosition
     if (position >= this.end) return false
     let at = position - this.chunkPosition
-    if (this.chunkLength === 0 || at + BATCH_HEADER_SIZE > this.chunkLength) {
+    if (this.chunkLength === 0 || at + Math.min(BATCH_HEADER_SIZE, this.end - position) > this.chunkLength) {
       this.fill(position)
       at = 0
     }
     let size: number
     try {
-      const prefix = readBatchPrefix(scratch, at)
+      const prefix = readBatchPrefix(scratch, at, true)
       this.baseOffset = prefix.baseOffset
       size = prefix.size
     } catch (error) {
@@ -82,7 +85,10 @@ export class HeaderWalk {
     }
     this.position = position
     this.size = size
-    this.lastOffset = this.baseOffset + readLastOffsetDelta(scratch, at)
+    // A legacy entry's offset field is its last offset; its first needs the messages decoded, so
+    // walks (which look for the entry holding an offset) use the last for both.
+    this.isLegacy = scratch[at + MAGIC_OFFSET] !== CURRENT_MAGIC
+    this.lastOffset = this.isLegacy ? this.baseOffset : this.baseOffset + readLastOffsetDelta(scratch, at)
     this.nextPosition = position + size
     return true
   }
@@ -91,7 +97,9 @@ export class HeaderWalk {
   maxTimestamp(): number {
     assert(activeWalk === this, 'header walks share one buffer and must not interleave')
     try {
-      return readSafeInt64BE(scratch, this.position - this.chunkPosition + MAX_TIMESTAMP_OFFSET)
+      const at = this.position - this.chunkPosition
+      if (this.isLegacy) return scratch[at + MAGIC_OFFSET] === 0 ? -1 : readSafeInt64BE(scratch, at + LEGACY_TIMESTAMP_OFFSET)
+      return readSafeInt64BE(scratch, at + MAX_TIMESTAMP_OFFSET)
     } catch (error) {
       throw error instanceof CorruptRecordError ? error.inFile(this.name, this.chunkPosition) : error
     }
@@ -100,11 +108,12 @@ export class HeaderWalk {
   /** Reads a chunk starting at `position`, which must hold at least a whole header. */
   private fill(position: number): void {
     const want = Math.min(this.chunkBytes, this.end - position)
-    const got = want < BATCH_HEADER_SIZE ? want : readAtSync(this.file, this.name, scratch, 0, want, position)
+    const got = want < BATCH_PREFIX_SIZE ? want : readAtSync(this.file, this.name, scratch, 0, want, position)
     this.chunkBytes = Math.min(this.chunkBytes * 4, MAX_CHUNK_BYTES)
     this.chunkPosition = position
     this.chunkLength = got
-    if (got < BATCH_HEADER_SIZE) {
+    // A legacy entry may be shorter than a v2 header: ask only for what the segment still holds.
+    if (got < Math.max(BATCH_PREFIX_SIZE, Math.min(BATCH_HEADER_SIZE, this.end - position))) {
       // Fewer bytes than a header where a batch must start: the segment ends early, or its file
       // is shorter than when it was opened (cut under us).
       throw new CorruptRecordError(

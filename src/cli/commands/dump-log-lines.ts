@@ -2,6 +2,7 @@ import { readControlRecord } from '../../record/control-record.js'
 import { CorruptRecordError } from '../../record/errors.js'
 import { compressionNameOf, NO_SEQUENCE, sequenceAfter, type RecordBatch } from '../../record/record-batch.js'
 import type { DecodedRecord } from '../../record/record.js'
+import { legacyTimestampTypeName, type LegacyMessage, type LegacyRecordBatch } from '../../record/legacy-message.js'
 import { offsetsJson, offsetsKeyText, offsetsPayloadText, type OffsetsRecord } from '../../engine/inspect/offsets-decode.js'
 
 /**
@@ -19,7 +20,7 @@ export class RecordShape {
   constructor(batch: RecordBatch) {
     this.baseOffset = batch.baseOffset
     this.baseSequence = batch.baseSequence
-    this.timestampType = batch.timestampType
+    this.timestampType = legacyTimestampTypeName(batch)
     this.isControl = batch.isControl
   }
 
@@ -40,6 +41,36 @@ export function batchLine(batch: RecordBatch, position: number, isValid: boolean
     ` position: ${position} ${batch.timestampType}: ${batch.maxTimestamp} size: ${batch.sizeInBytes}` +
     ` magic: ${batch.magic} compresscodec: ${compressionNameOf(batch.compressionId)} crc: ${batch.crc} isvalid: ${isValid}`
   )
+}
+
+/** Kafka's batch line for a legacy entry (magic 0 or 1): `offset:` is the entry's last offset. */
+export function legacyBatchLine(batch: LegacyRecordBatch, position: number, isValid: boolean): string {
+  return (
+    `offset: ${batch.lastOffset} position: ${position} ${legacyTimestampTypeName(batch)}: ${batch.maxTimestamp}` +
+    ` size: ${batch.sizeInBytes} magic: ${batch.magic} compresscodec: ${compressionNameOf(batch.compressionId)}` +
+    ` crc: ${batch.crc} isvalid: ${isValid}`
+  )
+}
+
+/**
+ * Kafka's record line for a legacy message: no sequence or headers, the message's own validity and
+ * CRC instead. The `}` after the CRC is in Kafka's output too (a stray brace in its format string);
+ * it is kept so tools that parse kafka-dump-log output read ours alike.
+ */
+export function legacyRecordLine(shape: RecordShape, message: LegacyMessage, printDataLog: boolean, offsets: OffsetsRecord | null): string {
+  let line =
+    `| offset: ${message.offset} ${shape.timestampType}: ${message.timestamp}` +
+    ` keySize: ${message.key === null ? -1 : message.key.length} valueSize: ${message.value === null ? -1 : message.value.length}` +
+    ` isValid: ${message.isValid} crc: ${message.crc}}`
+  if (offsets !== null) {
+    line += ` key: ${offsetsKeyText(offsets, message.offset)}`
+    const payload = offsetsPayloadText(offsets)
+    if (payload !== null) line += ` payload: ${payload}`
+  } else if (printDataLog) {
+    if (message.key !== null) line += ` key: ${message.key.toString('utf8')}`
+    if (message.value !== null) line += ` payload: ${message.value.toString('utf8')}`
+  }
+  return line
 }
 
 /**
@@ -92,7 +123,7 @@ export function batchJson(batch: RecordBatch, position: number, isValid: boolean
     isValid,
     baseTimestamp: batch.baseTimestamp,
     maxTimestamp: batch.maxTimestamp,
-    timestampType: batch.timestampType,
+    timestampType: legacyTimestampTypeName(batch),
     producerId: batch.producerId,
     producerEpoch: batch.producerEpoch,
     baseSequence: batch.baseSequence,

@@ -12,7 +12,8 @@ import { parseQuarantineName } from '../../engine/inspect/file-names.js'
 import { findValidBatchAfter } from '../../engine/inspect/find-valid-batch.js'
 import { decodeOffsetsRecord, type OffsetsRecord } from '../../engine/inspect/offsets-decode.js'
 import type { Output } from '../output.js'
-import { batchJson, batchLine, RecordShape, recordJson, recordLine } from './dump-log-lines.js'
+import { batchJson, batchLine, legacyBatchLine, legacyRecordLine, RecordShape, recordJson, recordLine } from './dump-log-lines.js'
+import { LegacyRecordBatch } from '../../record/legacy-message.js'
 import { describeDamageOutcome, segmentContextOf } from '../../engine/inspect/recovery-state.js'
 
 /**
@@ -188,14 +189,17 @@ class LogFileDump {
   private dumpBatch(batch: RecordBatch, position: number): void {
     const isValid = batch.isValid()
     // Where recovery would stop: after the last batch before the first one with a bad CRC.
-    if (isValid && this.badCrcCount === 0) this.nextOffset = Math.max(this.nextOffset, batch.baseOffset + batch.lastOffsetDelta + 1)
+    if (isValid && this.badCrcCount === 0) this.nextOffset = Math.max(this.nextOffset, batch.nextOffset)
     if (!isValid) {
       if (this.badCrcCount === 0) this.firstBadCrcPosition = position
       this.badCrcCount++
       this.problemCount++
     }
     try {
-      this.out.line(this.options.json ? batchJson(batch, position, isValid) : batchLine(batch, position, isValid))
+      const isLegacy = batch instanceof LegacyRecordBatch
+      if (this.options.json) this.out.line(batchJson(batch, position, isValid))
+      else this.out.line(isLegacy ? legacyBatchLine(batch, position, isValid) : batchLine(batch, position, isValid))
+      if (this.isDeep && isLegacy && !this.options.json) return this.dumpLegacyMessages(batch)
       if (this.isDeep) this.dumpRecords(batch)
     } catch (error) {
       // The framing is sound, so the next batch can still be read: report this one and go on.
@@ -215,7 +219,17 @@ class LogFileDump {
     }
   }
 
-  private decodeOffsets(record: DecodedRecord): OffsetsRecord {
+  private dumpLegacyMessages(batch: LegacyRecordBatch): void {
+    const shape = new RecordShape(batch)
+    const { printDataLog, offsetsDecoder } = this.options
+    for (const message of batch.messages()) {
+      this.trackOffset(message.offset)
+      const decoded = offsetsDecoder ? this.decodeOffsets(message) : null
+      this.out.line(legacyRecordLine(shape, message, printDataLog, decoded))
+    }
+  }
+
+  private decodeOffsets(record: Pick<DecodedRecord, 'key' | 'value' | 'offset'>): OffsetsRecord {
     const decoded = decodeOffsetsRecord(record.key, record.value)
     if (decoded.kind === 'error') {
       if (this.undecodableCount === 0) this.firstUndecodableOffset = record.offset

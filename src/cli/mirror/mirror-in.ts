@@ -1,0 +1,216 @@
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs'
+import type { LogEngine } from '../../engine/log-engine.js'
+import type { RecordHeader, RecordInput } from '../../record/record.js'
+import {
+  decodeProgress,
+  destinationOffsetOf,
+  encodeProgress,
+  MIRROR_GROUP_PREFIX,
+  MirrorChecksum,
+  translateChunk,
+  type PartitionProgress,
+} from './mirror-progress.js'
+import type { MirrorReport } from './mirror-out.js'
+
+/**
+ * `seglog mirror --from HOST:PORT DIR`: brings a cluster's topics and its consumer groups' offsets
+ * into a local data directory. Each partition is read with a KafkaJS consumer (in its own group,
+ * `seglog-mirror-in`, which commits nothing) from the progress kept in the local offset store up
+ * to the high watermark it had when the run began. Every fetched batch is appended as one local
+ * append and the progress committed after it, so a killed run resumes after the last append it
+ * committed; the few records appended after that commit are found by comparing the local log end
+ * with the recorded one and are not appended again.
+ */
+
+export interface MirrorInOptions {
+  engine: LogEngine
+  kafka: Kafka
+  source: string
+  topics?: readonly string[]
+  groups?: readonly string[]
+  onProgress?: (copied: number, total: number) => void
+  onNote?: (message: string) => void
+}
+
+interface PartitionState {
+  topic: string
+  partition: number
+  end: number
+  progress: PartitionProgress
+  commits: Map<string, number>
+}
+
+export async function mirrorIn(options: MirrorInOptions): Promise<MirrorReport> {
+  const { engine, kafka } = options
+  const mirrorGroup = MIRROR_GROUP_PREFIX + options.source
+  const admin = kafka.admin()
+  await admin.connect()
+  const checksum = new MirrorChecksum()
+  let resumedSkips = 0
+  try {
+    const topics = (await admin.listTopics())
+      .filter((name) => !name.startsWith('__') && (options.topics === undefined || options.topics.includes(name)))
+      .sort()
+    const groups = (await admin.listGroups()).groups
+      .map((group) => group.groupId)
+      .filter((group) => !group.startsWith('seglog-mirror') && (options.groups === undefined || options.groups.includes(group)))
+    const states = await prepare(admin, engine, topics, groups, mirrorGroup)
+    const total = states.reduce((sum, state) => sum + Math.max(0, state.end - state.progress.sourceNext), 0)
+    const pending = states.filter((state) => state.progress.sourceNext < state.end)
+    // Appended by a killed run after its last progress commit: `append` counts them off, not again.
+    for (const state of pending)
+      resumedSkips += Math.max(0, engine.partition(state.topic, state.partition).logEndOffset - state.progress.dest)
+    if (pending.some((state) => state.progress.sourceNext < state.end)) {
+      await consumeUntilEnd(kafka, engine, pending, mirrorGroup, checksum, () => options.onProgress?.(checksum.count, total))
+    }
+    for (const group of groups) {
+      const entries = []
+      for (const state of states) {
+        const committed = state.commits.get(group)
+        if (committed !== undefined)
+          entries.push({ topic: state.topic, partition: state.partition, offset: destinationOffsetOf(state.progress, group, committed) })
+      }
+      if (entries.length > 0) await engine.offsets.commitMany(group, entries)
+    }
+    return {
+      topics: topics.length,
+      partitions: states.length,
+      records: checksum.count,
+      bytes: checksum.bytes,
+      checksum: checksum.digest(),
+      groups: groups.length,
+      resumedSkips,
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined)
+  }
+}
+
+async function prepare(
+  admin: Admin,
+  engine: LogEngine,
+  topics: readonly string[],
+  groups: readonly string[],
+  mirrorGroup: string,
+): Promise<PartitionState[]> {
+  const states: PartitionState[] = []
+  const local = new Set(engine.listTopics().map((topic) => topic.name))
+  for (const topic of topics) {
+    const offsets = await admin.fetchTopicOffsets(topic)
+    if (!local.has(topic)) await engine.createTopic(topic, { partitions: offsets.length })
+    const groupOffsets = new Map<string, Map<number, number>>()
+    for (const group of groups) {
+      const [fetched] = await admin.fetchOffsets({ groupId: group, topics: [topic] })
+      const byPartition = new Map<number, number>()
+      for (const entry of fetched?.partitions ?? []) if (Number(entry.offset) >= 0) byPartition.set(entry.partition, Number(entry.offset))
+      groupOffsets.set(group, byPartition)
+    }
+    for (const { partition, low, high } of offsets.sort((a, b) => a.partition - b.partition)) {
+      const log = engine.partition(topic, partition)
+      const saved = engine.offsets.fetch(mirrorGroup, topic, partition)
+      const resumed = saved === null ? null : decodeProgress(saved.offset, saved.metadata)
+      const progress = resumed ?? {
+        sourceNext: Number(low),
+        from: Number(low),
+        dest: log.logEndOffset,
+        start: log.logEndOffset,
+        groups: {},
+      }
+      if (resumed === null) await engine.offsets.commit(mirrorGroup, topic, partition, progress.sourceNext, encodeProgress(progress))
+      const commits = new Map<string, number>()
+      for (const [group, byPartition] of groupOffsets) if (byPartition.has(partition)) commits.set(group, byPartition.get(partition)!)
+      states.push({ topic, partition, end: Number(high), progress, commits })
+    }
+  }
+  return states
+}
+
+async function consumeUntilEnd(
+  kafka: Kafka,
+  engine: LogEngine,
+  states: readonly PartitionState[],
+  mirrorGroup: string,
+  checksum: MirrorChecksum,
+  onBatch: () => void,
+): Promise<void> {
+  const byKey = new Map(states.map((state) => [`${state.topic}/${state.partition}`, state]))
+  const consumer = kafka.consumer({ groupId: 'seglog-mirror-in', allowAutoTopicCreation: false, maxWaitTimeInMs: 200 })
+  await consumer.connect()
+  try {
+    for (const topic of new Set(states.map((state) => state.topic))) await consumer.subscribe({ topic, fromBeginning: true })
+    let done: () => void = () => undefined
+    let failed: (error: unknown) => void = () => undefined
+    const finished = new Promise<void>((resolve, reject) => {
+      done = resolve
+      failed = reject
+    })
+    const isDone = (): boolean => states.every((state) => state.progress.sourceNext >= state.end)
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        try {
+          const state = byKey.get(`${batch.topic}/${batch.partition}`)
+          if (state === undefined || state.progress.sourceNext >= state.end) return
+          const fresh = batch.messages.filter(
+            (message) => Number(message.offset) >= state.progress.sourceNext && Number(message.offset) < state.end,
+          )
+          if (fresh.length > 0) await append(engine, state, fresh, mirrorGroup, checksum)
+          onBatch()
+          if (isDone()) done()
+        } catch (error) {
+          failed(error)
+        }
+      },
+    })
+    for (const state of states) consumer.seek({ topic: state.topic, partition: state.partition, offset: String(state.progress.sourceNext) })
+    if (!isDone()) await finished
+  } finally {
+    await consumer.disconnect().catch(() => undefined)
+  }
+}
+
+async function append(
+  engine: LogEngine,
+  state: PartitionState,
+  messages: readonly KafkaMessage[],
+  mirrorGroup: string,
+  checksum: MirrorChecksum,
+): Promise<void> {
+  const log = engine.partition(state.topic, state.partition)
+  // A killed run may have appended records after its last progress commit: count them off.
+  const delivered = Math.max(0, log.logEndOffset - state.progress.dest)
+  const skip = Math.min(delivered, messages.length)
+  const records: RecordInput[] = messages
+    .slice(skip)
+    .map((message) => ({ key: message.key, value: message.value, timestamp: Number(message.timestamp), headers: headersOf(message) }))
+  for (const record of records)
+    checksum.add(state.topic, state.partition, {
+      key: record.key ?? null,
+      value: record.value,
+      timestamp: record.timestamp!,
+      headers: record.headers as RecordHeader[],
+    })
+  // messages[0] lands (or landed, in the killed run) at the recorded local end.
+  const destBase = state.progress.dest
+  if (records.length > 0) await log.appendRecords(records)
+  translateChunk(
+    state.progress,
+    state.commits,
+    messages.map((message) => Number(message.offset)),
+    destBase,
+  )
+  state.progress.sourceNext = Number(messages[messages.length - 1]!.offset) + 1
+  state.progress.dest = destBase + messages.length
+  await engine.offsets.commit(mirrorGroup, state.topic, state.partition, state.progress.sourceNext, encodeProgress(state.progress))
+}
+
+function headersOf(message: KafkaMessage): RecordHeader[] {
+  const headers: RecordHeader[] = []
+  for (const [key, value] of Object.entries(message.headers ?? {})) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item === undefined) continue
+      headers.push({ key, value: typeof item === 'string' ? Buffer.from(item) : item })
+    }
+  }
+  return headers
+}

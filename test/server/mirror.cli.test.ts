@@ -1,0 +1,194 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import path from 'node:path'
+import type { EachMessagePayload } from 'kafkajs'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { LogEngine } from '../../src/index.js'
+import { assertCliBuilt, CLI_PATH, REPO_ROOT, runCli } from '../helpers/cli.js'
+import { openIdleEngine } from '../helpers/engine.js'
+import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+import { fetchAll, kafkaFor, kafkajsBroker } from './kafkajs-client.js'
+
+/**
+ * `seglog mirror` against `seglog serve` as the other side (docs/scaling.md): out with a SIGKILL
+ * in the middle and a resume, record for record with no loss and no duplicate; a group's offsets
+ * translated so a KafkaJS consumer resumes at the same record; and back in.
+ */
+
+const children: ChildProcessWithoutNullStreams[] = []
+beforeAll(() => assertCliBuilt())
+afterEach(async () => {
+  for (const child of children.splice(0)) child.kill('SIGKILL')
+  await removeTmpDirs()
+})
+
+const RECORDS_PER_PARTITION = 20_000
+
+function serve(dir: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, 'serve', dir, '--port', '0', '--override', 'group.initial.rebalance.delay.ms=0'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+    })
+    children.push(child)
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+      const match = /listening on \S+:(\d+)/.exec(stdout)
+      if (match !== null) resolve(Number(match[1]))
+    })
+    child.on('close', (code) => reject(new Error(`serve exited with ${code}`)))
+  })
+}
+
+/** A source directory: two partitions of records with keys, headers and timestamps, two groups' commits. */
+async function sourceDir(): Promise<string> {
+  const dir = await makeTmpDir('seglog-mirror-src-')
+  const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
+  await engine.createTopic('orders', { partitions: 2, retentionMs: 3_600_000 })
+  for (const partition of [0, 1]) {
+    const records = Array.from({ length: RECORDS_PER_PARTITION }, (_, n) => ({
+      key: n % 5 === 0 ? null : Buffer.from(`k${n}`),
+      value: n % 97 === 0 ? null : Buffer.from(`p${partition}-${n}-`.repeat(4)),
+      headers: n % 3 === 0 ? [{ key: 'n', value: Buffer.from(String(n)) }] : [],
+      timestamp: 1_700_000_000_000 + n,
+    }))
+    for (let from = 0; from < records.length; from += 1000)
+      await engine.partition('orders', partition).appendRecords(records.slice(from, from + 1000))
+  }
+  await engine.offsets.commit('billing', 'orders', 0, 12_345)
+  await engine.offsets.commit('billing', 'orders', 1, RECORDS_PER_PARTITION)
+  await engine.offsets.commit('audit', 'orders', 0, 0)
+  await engine.close()
+  return dir
+}
+
+function line(record: {
+  offset?: unknown
+  key: Buffer | null
+  value: Buffer | null
+  timestamp: number | string
+  headers: unknown
+}): string {
+  return JSON.stringify([record.key?.toString() ?? null, record.value?.toString() ?? null, String(record.timestamp), record.headers])
+}
+
+async function localRecords(dir: string, partition: number): Promise<string[]> {
+  const engine = await openIdleEngine(dir)
+  try {
+    const out: string[] = []
+    for await (const record of engine.partition('orders', partition).records({ from: 0 }))
+      out.push(line({ ...record, headers: Object.fromEntries(record.headers.map((header) => [header.key, header.value?.toString()])) }))
+    return out
+  } finally {
+    await engine.close()
+  }
+}
+
+async function remoteRecords(port: number, partition: number): Promise<string[]> {
+  const broker = await kafkajsBroker(port)
+  try {
+    const messages = await fetchAll(broker, 'orders', partition)
+    return messages.map((message) =>
+      line({ ...message, headers: Object.fromEntries(Object.entries(message.headers).map(([key, value]) => [key, value?.toString()])) }),
+    )
+  } finally {
+    await broker.disconnect()
+  }
+}
+
+async function highWatermarks(port: number): Promise<number> {
+  const admin = kafkaFor(port).admin()
+  await admin.connect()
+  try {
+    const offsets = await admin.fetchTopicOffsets('orders').catch(() => [])
+    return offsets.reduce((sum: number, entry: { high: string }) => sum + Number(entry.high), 0)
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+describe('seglog mirror', () => {
+  it('mirrors out, survives SIGKILL midway, resumes without loss or duplicates, translates group offsets, and mirrors back in', async () => {
+    const source = await sourceDir()
+    const port = await serve(await makeTmpDir('seglog-mirror-dst-'))
+    const target = `127.0.0.1:${port}`
+
+    const first = spawn(process.execPath, [CLI_PATH, 'mirror', source, '--to', target], { cwd: REPO_ROOT })
+    children.push(first)
+    const firstExit = new Promise<NodeJS.Signals | null>((done) => first.on('close', (_code, signal) => done(signal)))
+    let copied = 0
+    for (let tries = 0; tries < 2000 && copied === 0; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      copied = await highWatermarks(port)
+    }
+    first.kill('SIGKILL')
+    expect(await firstExit).toBe('SIGKILL')
+    expect(copied).toBeGreaterThan(0)
+    expect(copied).toBeLessThan(2 * RECORDS_PER_PARTITION)
+
+    const resumed = await runCli(['mirror', source, '--to', target])
+    expect(resumed.stderr).toBe('')
+    expect(resumed.code).toBe(0)
+    expect(resumed.stdout).toMatch(/^checksum sha256:[0-9a-f]{64}$/m)
+    for (const partition of [0, 1]) expect(await remoteRecords(port, partition)).toEqual(await localRecords(source, partition))
+
+    // A KafkaJS consumer of the group starts where the group stood in seglog.
+    const kafka = kafkaFor(port)
+    const consumer = kafka.consumer({ groupId: 'billing', maxWaitTimeInMs: 100 })
+    await consumer.connect()
+    const firstSeen = new Map<number, string>()
+    await consumer.subscribe({ topic: 'orders', fromBeginning: true })
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }: EachMessagePayload) => {
+          if (!firstSeen.has(partition)) firstSeen.set(partition, message.value?.toString() ?? 'null')
+          if (firstSeen.has(0)) resolve()
+        },
+      })
+    })
+    await consumer.disconnect()
+    expect(firstSeen.get(0)).toBe('p0-12345-'.repeat(4))
+    // Partition 1 was consumed to its end: nothing is delivered there.
+    expect(firstSeen.has(1)).toBe(false)
+
+    // A run killed after a chunk was acknowledged but before its progress commit: put partition
+    // 0's progress back to offset 6000 as such a run leaves it. The next run finds the 14000 records
+    // already on the destination, skips them instead of sending them again, and still translates
+    // the group that committed among them.
+    const rewind = await LogEngine.open({ dir: source, flush: 'os', onWarning: () => undefined })
+    await rewind.offsets.commit(`seglog-mirror:${target}`, 'orders', 0, 6000, JSON.stringify({ from: 0, dest: 6000, start: 0, groups: {} }))
+    await rewind.close()
+    const again = await runCli(['mirror', source, '--to', target])
+    expect(again.stdout).toContain('mirrored 0 records')
+    expect(again.stdout).toContain('14000 delivered by an interrupted run were not sent again')
+    expect(await remoteRecords(port, 0)).toEqual(await localRecords(source, 0))
+    const rewound = await openIdleEngine(source)
+    expect(JSON.parse(rewound.offsets.fetch(`seglog-mirror:${target}`, 'orders', 0)!.metadata)).toMatchObject({
+      dest: 20_000,
+      groups: { billing: 12_345 },
+    })
+    await rewound.close()
+
+    // Back in: the records and the group offsets.
+    const back = path.join(await makeTmpDir(), 'back')
+    const inbound = await runCli(['mirror', '--from', target, back, '--topics', 'orders'])
+    expect(inbound.stderr).toBe('')
+    expect(inbound.code).toBe(0)
+    for (const partition of [0, 1]) expect(await localRecords(back, partition)).toEqual(await localRecords(source, partition))
+    const engine = await openIdleEngine(back)
+    try {
+      expect(engine.offsets.fetch('billing', 'orders', 0)?.offset).toBe(12_345)
+      expect(engine.offsets.fetch('audit', 'orders', 0)?.offset).toBe(0)
+    } finally {
+      await engine.close()
+    }
+  }, 120_000)
+
+  it('says what is wrong with its arguments', async () => {
+    const dir = await makeTmpDir()
+    expect((await runCli(['mirror', dir])).code).toBe(2)
+    expect((await runCli(['mirror', dir, '--to', 'nohost'])).code).toBe(2)
+    expect((await runCli(['mirror', dir, '--to', 'a:1', '--from', 'b:2'])).code).toBe(2)
+  })
+})
