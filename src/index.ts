@@ -103,6 +103,7 @@ export {
 } from './consumer/offset-store.js'
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type StartPosition } from './consumer/consumer.js'
 export { type CommittedOffset } from './format/offset-commit.js'
+export { type GroupMetadata, type GroupMetadataMember } from './format/group-metadata.js'
 
 // The Kafka-protocol server (docs/server.md). src/server/ is built on this file's API and imports
 // nothing else, so this file must not import it statically (that would close a circle): it is
