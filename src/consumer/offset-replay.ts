@@ -2,7 +2,12 @@ import type { PartitionLog } from '../log/partition-log.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { BATCH_HEADER_SIZE, type RecordBatch } from '../record/record-batch.js'
 import { decodeOffsetKey, decodeOffsetValue, offsetsKeyVersion, type CommittedOffset } from '../format/offset-commit.js'
-import { decodeGroupMetadataKey, decodeGroupMetadataValue, GROUP_METADATA_KEY_VERSION, type GroupMetadata } from '../format/group-metadata.js'
+import {
+  decodeGroupMetadataKey,
+  decodeGroupMetadataValue,
+  GROUP_METADATA_KEY_VERSION,
+  type GroupMetadata,
+} from '../format/group-metadata.js'
 
 /** Where a replay puts what it reads: the offset store's in-memory map. */
 export interface ReplayTarget {

@@ -125,7 +125,8 @@ describe('group metadata in the offset store', () => {
   it('compaction restates every live membership; deleted ones stay deleted', async () => {
     const dir = await dirWithTopic()
     const engine = await openQuietEngine(dir, { flush: 'sync' })
-    for (let generation = 1; generation <= 50; generation++) await engine.offsets.storeGroupMetadata(`g${generation % 5}`, membership(generation))
+    for (let generation = 1; generation <= 50; generation++)
+      await engine.offsets.storeGroupMetadata(`g${generation % 5}`, membership(generation))
     await engine.offsets.deleteGroup('g0')
     await engine.offsets.compact()
     const log = engine.partition(OFFSETS_TOPIC, 0)
@@ -187,7 +188,9 @@ describe("offsets logs as today's Kafka brokers write them", () => {
     const corrupt = error as CorruptRecordError
     expect([corrupt.code, corrupt.reason, corrupt.file]).toEqual(['CORRUPT_RECORD', 'unknown-version', segment])
     expect(corrupt.position).toBe(position + valueInBatch)
-    expect(corrupt.detail).toMatch(/^offsets record at offset 0: offset commit value version 9; Kafka's schema defines 0-4; the record is intact/)
+    expect(corrupt.detail).toMatch(
+      /^offsets record at offset 0: offset commit value version 9; Kafka's schema defines 0-4; the record is intact/,
+    )
     expect(corrupt.detail).not.toContain('repair')
   })
 })

@@ -161,7 +161,8 @@ describe('GroupMetadataValue', () => {
     const base = hex(V3)
     for (let round = 0; round < 5000; round++) {
       const input = Buffer.from(base)
-      for (let flip = 0; flip < 1 + Math.floor(random() * 4); flip++) input[Math.floor(random() * input.length)] = Math.floor(random() * 256)
+      for (let flip = 0; flip < 1 + Math.floor(random() * 4); flip++)
+        input[Math.floor(random() * input.length)] = Math.floor(random() * 256)
       if (round % 2 === 0) input.writeInt16BE(4, 0)
       try {
         decodeGroupMetadataValue(input)

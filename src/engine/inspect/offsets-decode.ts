@@ -93,7 +93,8 @@ function undecodable(key: OffsetKey | null, part: 'key' | 'value', error: unknow
     return { kind: 'error', key, message, unknownVersion: error.detail }
   }
   let message: string
-  if (error instanceof CorruptRecordError) message = `the ${part} does not decode (${error.reason} at byte ${error.position}: ${error.detail})`
+  if (error instanceof CorruptRecordError)
+    message = `the ${part} does not decode (${error.reason} at byte ${error.position}: ${error.detail})`
   else if (error instanceof SeglogError) message = `the ${part} does not decode (${error.message})`
   else throw error
   return { kind: 'error', key, message, unknownVersion: null }

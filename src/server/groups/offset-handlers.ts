@@ -160,8 +160,8 @@ export const offsetFetchHandler: ApiHandler<'OffsetFetch'> = {
   isExclusive: false,
   handle(request, context) {
     const broker = context.broker
-    const isRunning = broker.groups.isRunning
-    const errorCode = isRunning ? K.NONE : K.COORDINATOR_NOT_AVAILABLE
+    const errorCode = broker.groups.availabilityError()
+    const isRunning = errorCode === K.NONE
     if (context.apiVersion >= 8) {
       return {
         throttleTimeMs: 0,
@@ -190,7 +190,7 @@ export const offsetDeleteHandler: ApiHandler<'OffsetDelete'> = {
   async handle(request, context) {
     const broker = context.broker
     const fail = (errorCode: number): ResponseInputOf<'OffsetDelete'> => ({ errorCode, throttleTimeMs: 0, topics: [] })
-    if (!broker.groups.isRunning) return fail(K.COORDINATOR_NOT_AVAILABLE)
+    if (broker.groups.availabilityError() !== K.NONE) return fail(broker.groups.availabilityError())
     const group = broker.groups.find(request.groupId)
     if (group === undefined || group.state === 'Dead') return fail(K.GROUP_ID_NOT_FOUND)
     // A live consumer group keeps the offsets of topics it is subscribed to; other groups must be Empty.

@@ -188,6 +188,8 @@ describe('offsets-decode: group metadata as Kafka prints it', () => {
     expect(texts(encodeGroupMetadataKey('g'), null)).toEqual({ key: '{"type":"2","data":{"group":"g"}}', payload: '<DELETE>' })
     const unknown = Buffer.from(value)
     unknown.writeInt16BE(5, 0)
-    expect(texts(encodeGroupMetadataKey('g'), unknown).key).toBe('Error at offset 7, skipping. Found an unknown record version 5 for 2 type')
+    expect(texts(encodeGroupMetadataKey('g'), unknown).key).toBe(
+      'Error at offset 7, skipping. Found an unknown record version 5 for 2 type',
+    )
   })
 })
