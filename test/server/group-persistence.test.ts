@@ -218,4 +218,30 @@ describe('a restarted coordinator loads its groups', () => {
     coordinator.shutdown()
     expect(coordinator.availabilityError()).toBe(K.COORDINATOR_NOT_AVAILABLE)
   })
+
+  it('a static member restarting with its group.instance.id takes its loaded place; its old member id is fenced', async () => {
+    const store = newStore()
+    const first = coordinatorOn(store)
+    const joined = await joinOne(first.coordinator, first.clock, { groupInstanceId: 'worker-1' })
+    await first.coordinator.sync({
+      groupId: 'g',
+      generationId: 1,
+      memberId: joined.memberId,
+      groupInstanceId: 'worker-1',
+      protocolType: 'consumer',
+      protocolName: 'range',
+      assignments: [{ memberId: joined.memberId, assignment: Buffer.from('p0') }],
+    })
+    first.coordinator.shutdown()
+    const { coordinator } = coordinatorOn(store)
+    const rejoined = await coordinator.join(request({ groupInstanceId: 'worker-1' }))
+    expect(rejoined).toMatchObject({ errorCode: K.NONE, generationId: 1 })
+    expect(rejoined.memberId).not.toBe(joined.memberId)
+    expect(coordinator.find('g')!.state).toBe('Stable')
+    // The new member id is stored before the member may act under it.
+    expect(store.stored.get('g')!.members.map((member) => member.memberId)).toEqual([rejoined.memberId])
+    const old = { groupId: 'g', memberId: joined.memberId, groupInstanceId: 'worker-1', generationId: 1 }
+    expect(coordinator.heartbeat(old)).toBe(K.FENCED_INSTANCE_ID)
+    expect(coordinator.checkCommit(old)).toBe(K.FENCED_INSTANCE_ID)
+  })
 })
