@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { OFFSETS_TOPIC } from '../../src/consumer/offset-store.js'
 import { encodeGroupMetadataKey, type GroupMetadata } from '../../src/format/group-metadata.js'
 import { encodeOffsetKey } from '../../src/format/offset-commit.js'
@@ -8,6 +8,7 @@ import { PartitionLog } from '../../src/log/partition-log.js'
 import { CorruptRecordError } from '../../src/record/errors.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine } from '../helpers/engine.js'
+import type { LogEngine } from '../../src/engine/log-engine.js'
 import { rejection } from '../helpers/errors.js'
 
 /**
@@ -136,6 +137,72 @@ describe('group metadata in the offset store', () => {
     expect(reopened.offsets.listGroupMetadata()).toEqual(['g1', 'g2', 'g3', 'g4'])
     expect(reopened.offsets.groupMetadata('g4')).toEqual(membership(49))
     await reopened.close()
+  })
+
+  it('every on-disk state a compaction passes through replays to the same memberships and offsets', async () => {
+    const dir = await makeTmpDir('seglog-group-metadata-compaction-')
+    const engine = await openQuietEngine(dir)
+    await engine.createTopic('t', { partitions: 10 })
+    for (let partition = 0; partition < 10; partition++)
+      await engine.partition('t', partition).appendRecords(Array.from({ length: 20 }, () => ({ value: Buffer.from('x') })))
+    // 4,090 live offsets, then 30 memberships: compaction's first batch of 4,096 ends six memberships in.
+    for (let group = 0; group < 409; group++)
+      await engine.offsets.commitMany(
+        `g${group}`,
+        Array.from({ length: 10 }, (_, partition) => ({ topic: 't', partition, offset: group % 21 })),
+      )
+    for (let group = 0; group < 40; group++) await engine.offsets.storeGroupMetadata(`g${group}`, membership(1))
+    for (let group = 0; group < 40; group += 4) await engine.offsets.storeGroupMetadata(`g${group}`, membership(2, 1))
+    for (let group = 1; group < 40; group += 4) await engine.offsets.deleteGroupMetadata(`g${group}`)
+    const stateOf = (of: LogEngine) => ({
+      memberships: of.offsets.listGroupMetadata().map((group) => [group, of.offsets.groupMetadata(group)]),
+      offsets: of.offsets.listGroups().map((group) => [group, of.offsets.describeGroup(group).map((row) => row.committedOffset)]),
+    })
+    const expected = stateOf(engine)
+    expect(expected.memberships).toHaveLength(30)
+
+    const snapshots: string[] = []
+    const snapshot = (): void => {
+      const into = `${dir}-state-${snapshots.length}`
+      fs.cpSync(dir, into, { recursive: true })
+      snapshots.push(into)
+    }
+    const append = PartitionLog.prototype.appendRecords
+    const deleteBefore = PartitionLog.prototype.deleteRecordsBefore
+    const appendSpy = vi.spyOn(PartitionLog.prototype, 'appendRecords').mockImplementation(async function (this: PartitionLog, ...args) {
+      if (this.topic !== OFFSETS_TOPIC) return append.apply(this, args)
+      snapshot()
+      const info = await append.apply(this, args)
+      snapshot()
+      return info
+    })
+    const deleteSpy = vi.spyOn(PartitionLog.prototype, 'deleteRecordsBefore').mockImplementation(async function (
+      this: PartitionLog,
+      ...args
+    ) {
+      if (this.topic !== OFFSETS_TOPIC) return deleteBefore.apply(this, args)
+      snapshot()
+      const start = await deleteBefore.apply(this, args)
+      snapshot()
+      return start
+    })
+    try {
+      await engine.offsets.compact()
+    } finally {
+      appendSpy.mockRestore()
+      deleteSpy.mockRestore()
+    }
+    expect(snapshots).toHaveLength(6)
+    await engine.close()
+    try {
+      for (const [slot, copy] of snapshots.entries()) {
+        const crashed = await openQuietEngine(copy)
+        expect(stateOf(crashed), `state ${slot}`).toEqual(expected)
+        await crashed.close()
+      }
+    } finally {
+      for (const copy of snapshots) fs.rmSync(copy, { recursive: true, force: true })
+    }
   })
 
   it('refuses what the schema cannot hold, writing nothing', async () => {
