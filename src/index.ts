@@ -104,6 +104,13 @@ export {
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type StartPosition } from './consumer/consumer.js'
 export { type CommittedOffset } from './format/offset-commit.js'
 export { type GroupMetadata, type GroupMetadataMember } from './format/group-metadata.js'
+export {
+  decodeConsumerSubscription,
+  decodeConsumerAssignment,
+  type ConsumerSubscription,
+  type ConsumerAssignment,
+  type TopicPartitions,
+} from './format/consumer-protocol.js'
 
 // The Kafka-protocol server (docs/server.md). src/server/ is built on this file's API and imports
 // nothing else, so this file must not import it statically (that would close a circle): it is

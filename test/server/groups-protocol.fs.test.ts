@@ -15,7 +15,8 @@ afterEach(async () => {
   await removeTmpDirs()
 })
 
-const PROTOCOLS = [{ name: 'range', metadata: Buffer.from([0, 1, 0, 0, 0, 1, 0, 4, 0x77, 0x6f, 0x72, 0x6b, 0, 0, 0, 0]) }]
+// ConsumerProtocolSubscription v1: topics ["work"], empty user data, no owned partitions.
+const PROTOCOLS = [{ name: 'range', metadata: Buffer.from([0, 1, 0, 0, 0, 1, 0, 4, 0x77, 0x6f, 0x72, 0x6b, 0, 0, 0, 0, 0, 0, 0, 0]) }]
 
 function joinBody(memberId: string, groupInstanceId: string | null = null) {
   return {

@@ -3,7 +3,7 @@ import { KafkaErrorCode } from '../error-codes.js'
 import { kafkaCodeFor } from '../error-mapping.js'
 import { findPartition } from '../partitions.js'
 import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
-import { subscribedTopics } from './consumer-protocol.js'
+import { decodeConsumerSubscription } from '../../index.js'
 
 /**
  * OffsetCommit (v0-8), OffsetFetch (v0-8) and OffsetDelete (v0): consumer group offsets, stored in
@@ -198,7 +198,9 @@ export const offsetDeleteHandler: ApiHandler<'OffsetDelete'> = {
     if (group.state !== 'Empty') {
       if (group.protocolType !== 'consumer') return fail(K.NON_EMPTY_GROUP)
       for (const member of group.members.values()) {
-        const topics = group.protocolName === null ? null : subscribedTopics(member.metadataFor(group.protocolName))
+        // Bytes that are no consumer subscription (or of a version newer than 3) count as every topic.
+        const topics =
+          group.protocolName === null ? null : (decodeConsumerSubscription(member.metadataFor(group.protocolName))?.topics ?? null)
         if (topics === null) subscribed = null
         else for (const topic of topics) subscribed?.add(topic)
       }
