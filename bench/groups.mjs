@@ -1,7 +1,11 @@
 // Consumer groups through the Kafka server: rebalance time and commit throughput.
 //
-//   npm run build && node bench/groups.mjs [--runs 20] [--members 2,10] [--commits 20000]
-//        [--depth 16] [--flush sync] [--kafkajs-runs 5]
+//   npm run build && node bench/groups.mjs [--runs 20] [--members 2,10,50] [--commits 5000]
+//        [--commit-runs 5] [--depth 16] [--flush sync] [--kafkajs-runs 5] [--before DIR]
+//
+// --before DIR: also measure the build in DIR (a checkout of another commit with its dist/ built),
+// in the same run: both servers run side by side and every measurement alternates between them,
+// so "before" and "after" see the same machine load.
 //
 // The server runs as `seglog serve` in a child process with group.initial.rebalance.delay.ms=0
 // (Kafka's default of 3000 ms would add 3 s to every first rebalance); this process is the client.
@@ -12,8 +16,8 @@
 // 2. rebalance, KafkaJS 2.2.4: N consumers of one process subscribe and run; timed from run() to
 //    the moment every consumer has reported GROUP_JOIN for one generation holding all N members.
 // 3. commits, raw OffsetCommit v8 of one partition per request, --depth requests in flight, as a
-//    member of a Stable group: commits/s and latency; the flush mode is --flush (sync: each commit
-//    is fsynced, shared by those in flight).
+//    member of a Stable group: commits/s (median and min-max of --commit-runs runs of --commits)
+//    and latency; the flush mode is --flush (sync: each commit is fsynced, shared by those in flight).
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -37,17 +41,19 @@ function option(name, fallback) {
   return at < 0 ? fallback : process.argv[at + 1]
 }
 const RUNS = Number(option('runs', 20))
-const MEMBER_COUNTS = option('members', '2,10').split(',').map(Number)
-const COMMITS = Number(option('commits', 20000))
+const MEMBER_COUNTS = option('members', '2,10,50').split(',').map(Number)
+const COMMITS = Number(option('commits', 5000))
+const COMMIT_RUNS = Number(option('commit-runs', 5))
+const BEFORE = option('before', null)
 const DEPTH = Number(option('depth', 16))
 const FLUSH = option('flush', 'sync')
 const KAFKAJS_RUNS = Number(option('kafkajs-runs', 5))
 
-async function startServer(dir) {
+async function startServer(dir, buildRoot = root) {
   const child = spawn(
     process.execPath,
     [
-      path.join(root, 'dist/cli/main.js'),
+      path.join(buildRoot, 'dist/cli/main.js'),
       'serve',
       dir,
       '--port',
@@ -225,81 +231,45 @@ function summary(samples) {
   return `p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, min ${sorted[0].toFixed(1)}, max ${sorted.at(-1).toFixed(1)} (${sorted.length} runs)`
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-groups-'))
-const server = await startServer(dir)
-try {
-  const admin = new RawClient(
-    await new Promise((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port: server.port }, () => resolve(socket))
-    }),
-  )
-  const created = await admin.request('CreateTopics', 4, {
-    topics: [{ name: 'bench-topic', numPartitions: 12, replicationFactor: 1, assignments: [], configs: [] }],
-    timeoutMs: 5000,
+/** Joins a Stable one-member group `groupId` on `client`; its member id and generation. */
+async function stableMember(client, groupId) {
+  const body = (memberId) => ({
+    groupId,
+    sessionTimeoutMs: 30_000,
+    rebalanceTimeoutMs: 30_000,
+    memberId,
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocols: PROTOCOLS,
   })
-  assert.equal(created.topics[0].errorCode, 0)
-  console.log(
-    `seglog serve (flush ${FLUSH}), ${os.cpus().length} CPUs, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`,
-  )
-  for (const members of MEMBER_COUNTS) {
-    const clients = await Promise.all(Array.from({ length: members }, () => RawClient.connect(server.port)))
-    const samples = []
-    for (let run = 0; run < RUNS; run++) samples.push(await rawRebalance(clients, `raw-${members}-${run}`))
-    clients.forEach((client) => client.close())
-    console.log(`rebalance, raw clients, ${members} members, join -> Stable: ${summary(samples)}`)
-  }
-  for (const members of MEMBER_COUNTS) {
-    if (KAFKAJS_RUNS === 0) break
-    const samples = []
-    for (let run = 0; run < KAFKAJS_RUNS; run++) samples.push(await kafkajsRebalance(server.port, members, `kafkajs-${members}-${run}`))
-    console.log(`rebalance, KafkaJS consumers, ${members} members, run() -> all joined: ${summary(samples)}`)
-  }
+  const first = await client.request('JoinGroup', 5, body(''))
+  const joined = await client.request('JoinGroup', 5, body(first.memberId))
+  await client.request('SyncGroup', 3, {
+    groupId,
+    generationId: joined.generationId,
+    memberId: first.memberId,
+    groupInstanceId: null,
+    assignments: [],
+  })
+  return { memberId: first.memberId, generationId: joined.generationId }
+}
 
-  // Commit throughput: one member of a Stable group commits offsets of partition 0, DEPTH at a time.
-  const client = await RawClient.connect(server.port)
-  const { memberId, generationId } = await (async () => {
-    const first = await client.request('JoinGroup', 5, {
-      groupId: 'committer',
-      sessionTimeoutMs: 30_000,
-      rebalanceTimeoutMs: 30_000,
-      memberId: '',
-      groupInstanceId: null,
-      protocolType: 'consumer',
-      protocols: PROTOCOLS,
-    })
-    const joined = await client.request('JoinGroup', 5, {
-      groupId: 'committer',
-      sessionTimeoutMs: 30_000,
-      rebalanceTimeoutMs: 30_000,
-      memberId: first.memberId,
-      groupInstanceId: null,
-      protocolType: 'consumer',
-      protocols: PROTOCOLS,
-    })
-    await client.request('SyncGroup', 3, {
-      groupId: 'committer',
-      generationId: joined.generationId,
-      memberId: first.memberId,
-      groupInstanceId: null,
-      assignments: [],
-    })
-    return { memberId: first.memberId, generationId: joined.generationId }
-  })()
+/** COMMITS offset commits of partition 0 by one member, DEPTH in flight: commits/s and latencies. */
+async function commitRun(port, groupId) {
+  const client = await RawClient.connect(port)
+  const { memberId, generationId } = await stableMember(client, groupId)
   // The topic is empty, so offset 0 is the one offset that may be committed, again and again.
   const latencies = []
   let next = 0
+  const heartbeat = setInterval(() => void client.request('Heartbeat', 3, { groupId, generationId, memberId, groupInstanceId: null }), 1000)
   const started = performance.now()
-  const heartbeat = setInterval(
-    () => void client.request('Heartbeat', 3, { groupId: 'committer', generationId, memberId, groupInstanceId: null }),
-    1000,
-  )
   await Promise.all(
     Array.from({ length: DEPTH }, async () => {
       while (next < COMMITS) {
         next++
         const sentAt = performance.now()
         const response = await client.request('OffsetCommit', 8, {
-          groupId: 'committer',
+          groupId,
           generationIdOrMemberEpoch: generationId,
           memberId,
           groupInstanceId: null,
@@ -317,13 +287,74 @@ try {
   )
   const elapsedMs = performance.now() - started
   clearInterval(heartbeat)
-  latencies.sort((a, b) => a - b)
-  console.log(
-    `commits, raw OffsetCommit v8, ${DEPTH} in flight, flush ${FLUSH}: ${Math.round((COMMITS / elapsedMs) * 1000).toLocaleString('en-US')} commits/s, p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms (${COMMITS} commits)`,
-  )
   client.close()
-  admin.close()
+  return { perSecond: (COMMITS / elapsedMs) * 1000, latencies }
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor((sorted.length - 1) / 2)]
+}
+
+const builds = [{ label: 'after', root }]
+if (BEFORE !== null) builds.unshift({ label: 'before', root: path.resolve(BEFORE) })
+const started = []
+try {
+  for (const build of builds) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `seglog-bench-groups-${build.label}-`))
+    const server = await startServer(dir, build.root)
+    started.push({ ...build, dir, server, port: server.port })
+    const admin = await RawClient.connect(server.port)
+    const created = await admin.request('CreateTopics', 4, {
+      topics: [{ name: 'bench-topic', numPartitions: 12, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+    })
+    assert.equal(created.topics[0].errorCode, 0)
+    admin.close()
+  }
+  console.log(
+    `seglog serve (flush ${FLUSH}), ${os.cpus().length} CPUs, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}; builds: ${started.map((build) => `${build.label} ${build.root}`).join(', ')}`,
+  )
+  for (const members of MEMBER_COUNTS) {
+    const samples = new Map(started.map((build) => [build.label, []]))
+    const clients = new Map()
+    for (const build of started)
+      clients.set(build.label, await Promise.all(Array.from({ length: members }, () => RawClient.connect(build.port))))
+    // Alternate the builds run by run, so both see the same load.
+    for (let run = 0; run < RUNS; run++)
+      for (const build of started) samples.get(build.label).push(await rawRebalance(clients.get(build.label), `raw-${members}-${run}`))
+    for (const build of started) {
+      clients.get(build.label).forEach((client) => client.close())
+      console.log(`[${build.label}] rebalance, raw clients, ${members} members, join -> Stable: ${summary(samples.get(build.label))}`)
+    }
+  }
+  for (const members of MEMBER_COUNTS) {
+    if (KAFKAJS_RUNS === 0) break
+    for (const build of started) {
+      const samples = []
+      for (let run = 0; run < KAFKAJS_RUNS; run++) samples.push(await kafkajsRebalance(build.port, members, `kafkajs-${members}-${run}`))
+      console.log(`[${build.label}] rebalance, KafkaJS consumers, ${members} members, run() -> all joined: ${summary(samples)}`)
+    }
+  }
+  const commits = new Map(started.map((build) => [build.label, { rates: [], latencies: [] }]))
+  for (let run = 0; run < COMMIT_RUNS; run++) {
+    for (const build of started) {
+      const result = await commitRun(build.port, `committer-${run}`)
+      commits.get(build.label).rates.push(result.perSecond)
+      commits.get(build.label).latencies.push(...result.latencies)
+    }
+  }
+  for (const build of started) {
+    const { rates, latencies } = commits.get(build.label)
+    latencies.sort((a, b) => a - b)
+    const fmt = (value) => Math.round(value).toLocaleString('en-US')
+    console.log(
+      `[${build.label}] commits, raw OffsetCommit v8, ${DEPTH} in flight, flush ${FLUSH}: median ${fmt(median(rates))} commits/s (min ${fmt(Math.min(...rates))}, max ${fmt(Math.max(...rates))}, ${COMMIT_RUNS} runs of ${COMMITS}), p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`,
+    )
+  }
 } finally {
-  await server.stop()
-  fs.rmSync(dir, { recursive: true, force: true })
+  for (const build of started) {
+    await build.server.stop()
+    fs.rmSync(build.dir, { recursive: true, force: true })
+  }
 }

@@ -126,6 +126,14 @@ export { DELAY_TOPIC, HEADER_DELAY_ID, HEADER_DELIVER_AT } from './engine/delay/
 export { TRACE_TOPIC, type TraceEvent, type TraceOutcome, type TraceQuery } from './engine/delay/consumption-trace.js'
 export type { DelayScheduler, DelayStats, DelayedMetadata } from './engine/delay/delay-scheduler.js'
 export { type CommittedOffset } from './format/offset-commit.js'
+export { type GroupMetadata, type GroupMetadataMember } from './format/group-metadata.js'
+export {
+  decodeConsumerSubscription,
+  decodeConsumerAssignment,
+  type ConsumerSubscription,
+  type ConsumerAssignment,
+  type TopicPartitions,
+} from './format/consumer-protocol.js'
 
 // The Kafka-protocol server (docs/server.md). src/server/ is built on this file's API and imports
 // nothing else, so this file must not import it statically (that would close a circle): it is

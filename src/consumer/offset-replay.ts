@@ -1,18 +1,28 @@
 import type { PartitionLog } from '../log/partition-log.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { BATCH_HEADER_SIZE, type RecordBatch } from '../record/record-batch.js'
-import { decodeOffsetKey, decodeOffsetValue, type CommittedOffset } from '../format/offset-commit.js'
+import { decodeOffsetKey, decodeOffsetValue, offsetsKeyVersion, type CommittedOffset } from '../format/offset-commit.js'
+import {
+  decodeGroupMetadataKey,
+  decodeGroupMetadataValue,
+  GROUP_METADATA_KEY_VERSION,
+  type GroupMetadata,
+} from '../format/group-metadata.js'
 
 /** Where a replay puts what it reads: the offset store's in-memory map. */
 export interface ReplayTarget {
   set(group: string, topic: string, partition: number, value: CommittedOffset): void
   remove(group: string, topic: string, partition: number): void
+  setGroupMetadata(group: string, metadata: GroupMetadata): void
+  removeGroupMetadata(group: string): void
 }
 
 /**
  * Replays every record of the offsets log, in order, into `target`: a value replaces its key's
- * commit, a null value (a tombstone) deletes it, records without a key and keys of other record
- * types are skipped. A damaged record stops the replay with CorruptRecordError naming the segment
+ * commit (or group metadata), a null value (a tombstone) deletes it, records without a key and
+ * keys of other record types (Kafka's newer group kinds) are skipped. A value of a version no
+ * schema defines fails the replay too ('unknown-version'): skipping it could bring back an older
+ * commit in its place. A damaged record stops the replay with CorruptRecordError naming the segment
  * file and byte: replaying past it would bring back stale offsets, or lose newer ones, without
  * anyone knowing.
  */
@@ -24,6 +34,13 @@ export async function replayOffsets(log: PartitionLog, target: ReplayTarget): Pr
       if (record.key === null) continue
       let field = record.key
       try {
+        if (offsetsKeyVersion(record.key) === GROUP_METADATA_KEY_VERSION) {
+          const group = decodeGroupMetadataKey(record.key)
+          field = record.value ?? field
+          if (record.value === null) target.removeGroupMetadata(group)
+          else target.setGroupMetadata(group, decodeGroupMetadataValue(record.value))
+          continue
+        }
         const key = decodeOffsetKey(record.key)
         if (key === null) continue
         field = record.value ?? field

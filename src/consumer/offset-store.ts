@@ -1,14 +1,16 @@
 import { InvalidArgumentError, UnknownTopicOrPartitionError } from '../errors.js'
 import { OffsetOutOfRangeError } from '../log/errors.js'
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type PartitionLog } from '../log/partition-log.js'
+import type { PartitionLog } from '../log/partition-log.js'
 import type { RecordInput } from '../record/record.js'
 import { encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from '../format/offset-commit.js'
+import { encodeGroupMetadataKey, encodeGroupMetadataValue, type GroupMetadata } from '../format/group-metadata.js'
 import { replayOffsets } from './offset-replay.js'
+import { checkGroup, checkGroupMetadata, copyGroupMetadata, restatedRecords } from './offset-store-checks.js'
+import { resolveTarget, type ResetTarget } from './reset-target.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 
-/** Where `reset` moves a group: the log start, the log end, a timestamp or an explicit offset. */
-export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number }
+export type { ResetTarget } from './reset-target.js'
 
 export interface OffsetCommit {
   topic: string
@@ -56,6 +58,8 @@ export class OffsetStore {
   private readonly log: PartitionLog
   private readonly partitionsOf: (topic: string) => readonly PartitionLog[]
   private readonly groups = new Map<string, Map<string, CommittedOffset & { topic: string; partition: number }>>()
+  /** Per group, its last stored membership (group-metadata records). */
+  private readonly memberships = new Map<string, GroupMetadata>()
   private readonly compactMinBytes: number
   private readonly compactMinRatio: number
   private readonly warn: (message: string) => void
@@ -84,6 +88,8 @@ export class OffsetStore {
     await replayOffsets(log, {
       set: (group, topic, partition, value) => store.set(group, topic, partition, value),
       remove: (group, topic, partition) => store.remove(group, topic, partition),
+      setGroupMetadata: (group, metadata) => store.memberships.set(group, copyGroupMetadata(metadata)),
+      removeGroupMetadata: (group) => store.memberships.delete(group),
     })
     store.clampToLogEnds()
     return store
@@ -230,9 +236,9 @@ export class OffsetStore {
   }
 
   /**
-   * Forgets every offset of a group (tombstones in one batch). The offsets are listed when the
-   * write's turn comes, after the commits queued before it, so every one of them gets a tombstone
-   * and the state a reopen replays is the state in memory.
+   * Forgets every offset of a group and its stored membership (tombstones in one batch). The
+   * offsets are listed when the write's turn comes, after the commits queued before it, so every
+   * one of them gets a tombstone and the state a reopen replays is the state in memory.
    */
   async deleteGroup(group: string): Promise<boolean> {
     checkGroup(group)
@@ -240,14 +246,58 @@ export class OffsetStore {
     await this.write(
       () => {
         const offsets = this.groups.get(group)
-        if (offsets === undefined) return []
-        return [...offsets.values()].map((value) => ({
+        const records: RecordInput[] = [...(offsets?.values() ?? [])].map((value) => ({
           key: encodeOffsetKey({ group, topic: value.topic, partition: value.partition }),
           value: null,
         }))
+        if (this.memberships.has(group)) records.push({ key: encodeGroupMetadataKey(group), value: null })
+        return records
       },
       () => {
         deleted = this.groups.delete(group)
+        deleted = this.memberships.delete(group) || deleted
+      },
+    )
+    return deleted
+  }
+
+  /**
+   * Stores a consumer group's membership as one group-metadata record (Kafka's GroupMetadataValue
+   * version 3): what a group coordinator writes after each completed rebalance, so that it knows
+   * its groups after a restart. The last one stored per group wins; durable as a commit is.
+   */
+  storeGroupMetadata(group: string, metadata: GroupMetadata): Promise<void> {
+    let copy: GroupMetadata
+    try {
+      checkGroup(group)
+      checkGroupMetadata(metadata)
+      copy = copyGroupMetadata(metadata)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const record = { key: encodeGroupMetadataKey(group), value: encodeGroupMetadataValue(copy), timestamp: Date.now() }
+    return this.write([record], () => void this.memberships.set(group, copy))
+  }
+
+  /** The group's last stored membership (a copy), or null. */
+  groupMetadata(group: string): GroupMetadata | null {
+    const metadata = this.memberships.get(group)
+    return metadata === undefined ? null : copyGroupMetadata(metadata)
+  }
+
+  /** Groups with a stored membership, sorted. */
+  listGroupMetadata(): string[] {
+    return [...this.memberships.keys()].sort()
+  }
+
+  /** Forgets a group's stored membership (a tombstone), keeping its offsets; false if it had none. */
+  async deleteGroupMetadata(group: string): Promise<boolean> {
+    checkGroup(group)
+    let deleted = false
+    await this.write(
+      () => (this.memberships.has(group) ? [{ key: encodeGroupMetadataKey(group), value: null }] : []),
+      () => {
+        deleted = this.memberships.delete(group)
       },
     )
     return deleted
@@ -313,7 +363,9 @@ export class OffsetStore {
   private async maybeCompact(): Promise<void> {
     if (this.compacting) return
     const records = this.log.logEndOffset - this.log.logStartOffset
-    if (this.log.sizeInBytes < this.compactMinBytes || records < this.compactMinRatio * Math.max(1, this.size)) return
+    // The size check first: counting the live values walks every group, too slow for every commit.
+    if (this.log.sizeInBytes < this.compactMinBytes) return
+    if (records < this.compactMinRatio * Math.max(1, this.size + this.memberships.size)) return
     await this.compactNow()
   }
 
@@ -332,16 +384,7 @@ export class OffsetStore {
     try {
       await this.log.rollNow()
       const start = this.log.logEndOffset
-      const records: RecordInput[] = []
-      for (const [group, offsets] of this.groups) {
-        for (const value of offsets.values()) {
-          records.push({
-            key: encodeOffsetKey({ group, topic: value.topic, partition: value.partition }),
-            value: encodeOffsetValue(value),
-            timestamp: value.commitTimestamp,
-          })
-        }
-      }
+      const records = restatedRecords(this.groups, this.memberships)
       const chunk = 4096
       for (let slot = 0; slot < records.length; slot += chunk)
         await this.log.appendRecords(records.slice(slot, slot + chunk), { compression: 'none' })
@@ -352,27 +395,4 @@ export class OffsetStore {
       this.compacting = false
     }
   }
-}
-
-function checkGroup(group: string): void {
-  if (typeof group !== 'string' || group.length === 0 || group.length > 32767)
-    throw new InvalidArgumentError('group must be a non-empty string')
-}
-
-async function resolveTarget(log: PartitionLog, to: ResetTarget): Promise<number> {
-  if (to === 'earliest') return log.logStartOffset
-  if (to === 'latest') return log.highWatermark
-  if (typeof to === 'object' && to !== null && 'offset' in to) {
-    if (!Number.isSafeInteger(to.offset) || to.offset < log.logStartOffset || to.offset > log.logEndOffset) {
-      throw new OffsetOutOfRangeError(to.offset, log.logStartOffset, log.logEndOffset, `cannot reset ${log.topic}-${log.partition}`)
-    }
-    return to.offset
-  }
-  if (typeof to === 'object' && to !== null && 'timestamp' in to) {
-    if (to.timestamp === EARLIEST_TIMESTAMP) return log.logStartOffset
-    if (to.timestamp === LATEST_TIMESTAMP) return log.highWatermark
-    const found = await log.offsetForTimestamp(to.timestamp)
-    return found === null ? log.highWatermark : found.offset
-  }
-  throw new InvalidArgumentError(`reset target must be 'earliest', 'latest', { timestamp } or { offset }, got ${JSON.stringify(to)}`)
 }

@@ -11,6 +11,8 @@ export type CorruptReason =
   | 'unsafe-int64'
   | 'bad-compression-frame'
   | 'unsupported-compression'
+  /** A record of a version its schema does not define (an offsets-log key or value from a newer Kafka). */
+  | 'unknown-version'
 
 /**
  * Bytes that are not a valid record batch. The pure codec only knows positions inside the buffer it

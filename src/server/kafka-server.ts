@@ -65,8 +65,17 @@ async function listen(
       maxSessionTimeoutMs: settings.groupMaxSessionTimeoutMs,
     },
     systemClock,
-    { hasOffsets: (groupId) => engine.offsets.describeGroup(groupId).length > 0, groupsWithOffsets: () => engine.offsets.listGroups() },
+    {
+      hasOffsets: (groupId) => engine.offsets.describeGroup(groupId).length > 0,
+      groupsWithOffsets: () => engine.offsets.listGroups(),
+      storedGroups: () =>
+        engine.offsets.listGroupMetadata().map((groupId) => ({ groupId, metadata: engine.offsets.groupMetadata(groupId)! })),
+      storeGroup: (groupId, metadata) => engine.offsets.storeGroupMetadata(groupId, metadata),
+    },
   )
+  // The offset store replayed its log when the engine opened: the groups load from memory, before
+  // the first connection is taken.
+  groups.load()
   const broker: Broker = {
     engine,
     settings,

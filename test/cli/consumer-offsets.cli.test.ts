@@ -218,8 +218,8 @@ describe('seglog dump --offsets-decoder', () => {
     const file = await copyOffsetsLog(offsetsDir)
     // Offset 0: the group length of billing's key becomes 0x7fff, far past the key's end.
     writeAt(file, positionOf(file, encodeOffsetKey(records[0]!.key)) + 2, Buffer.from([0x7f, 0xff]))
-    // Offset 3: audit-readers' key version becomes 2 (group metadata, which seglog does not decode).
-    writeAt(file, positionOf(file, encodeOffsetKey(records[3]!.key)), Buffer.from([0x00, 0x02]))
+    // Offset 3: audit-readers' key version becomes 9 (a record type seglog does not know).
+    writeAt(file, positionOf(file, encodeOffsetKey(records[3]!.key)), Buffer.from([0x00, 0x09]))
     // Offset 4: the value version becomes 9, which no Kafka ever wrote.
     writeAt(file, positionOf(file, encodeOffsetValue(records[4]!.value!)), Buffer.from([0x00, 0x09]))
     const result = await runCli(['dump', '--offsets-decoder', file])
@@ -233,8 +233,9 @@ describe('seglog dump --offsets-decoder', () => {
     const text = (offset: number): { key: string; payload: string | undefined } => ({ key: lines[offset]![5]!, payload: lines[offset]![6] })
     expect(text(0).key).toMatch(/^Error at offset 0, skipping\. the key does not decode \(truncated-record at byte \d+: .+\)$/)
     expect(text(0).payload).toBeUndefined()
-    expect(text(3)).toEqual({ key: 'Unknown record type 2 at offset 3, skipping.', payload: undefined })
-    expect(text(4).key).toMatch(/^Error at offset 4, skipping\. the value does not decode \(.*version 9.*\)$/)
+    expect(text(3)).toEqual({ key: 'Unknown record type 9 at offset 3, skipping.', payload: undefined })
+    // An unknown version is named as such, in Kafka's words, not as damage.
+    expect(text(4).key).toBe('Error at offset 4, skipping. Found an unknown record version 9 for 1 type')
     expect(text(4).payload).toBeUndefined()
     // The records around them still decode.
     for (const offset of [1, 2, 5, 6]) expect(JSON.parse(text(offset).key)).toEqual({ type: '1', data: records[offset]!.key })
@@ -242,6 +243,9 @@ describe('seglog dump --offsets-decoder', () => {
     const stderr = outputLines(result.stderr)
     expect(stderr).toContain(`seglog: ${file}: 3 batches failed the CRC check (isvalid: false), the first at byte 0`)
     expect(stderr).toContain(`seglog: ${file}: 2 records did not decode with --offsets-decoder, the first at offset 0`)
+    expect(stderr).toContain(
+      `seglog: ${file}: the record at offset 4 has an unknown version: offset commit value version 9; Kafka's schema defines 0-4`,
+    )
 
     const json = await runCli(['dump', '--json', '--offsets-decoder', file])
     expect(json.code).toBe(1)
@@ -256,7 +260,7 @@ describe('seglog dump --offsets-decoder', () => {
     expect(jsonRecords[3]).toMatchObject({
       offsetKey: null,
       offsetCommit: null,
-      offsetsError: 'Unknown record type 2 at offset 3, skipping.',
+      offsetsError: 'Unknown record type 9 at offset 3, skipping.',
     })
     expect(jsonRecords[4]).toMatchObject({
       offsetKey: records[4]!.key,

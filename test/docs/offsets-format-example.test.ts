@@ -1,6 +1,18 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue } from '../../src/format/offset-commit.js'
+import {
+  decodeOffsetCommitValue,
+  decodeOffsetKey,
+  decodeOffsetValue,
+  encodeOffsetKey,
+  encodeOffsetValue,
+} from '../../src/format/offset-commit.js'
+import {
+  decodeGroupMetadataKey,
+  decodeGroupMetadataValue,
+  encodeGroupMetadataKey,
+  encodeGroupMetadataValue,
+} from '../../src/format/group-metadata.js'
 
 /**
  * docs/format/offsets-topic.md is checked against the code: its hex dumps of a key and a value must
@@ -75,5 +87,38 @@ describe('docs/format/offsets-topic.md worked example', () => {
   it("the stated sizes match the dumps' lengths", () => {
     expect(DOC).toContain('The key, 23 bytes')
     expect(DOC).toContain('The value, 26 bytes')
+  })
+
+  it('the version 4 value dump decodes to the same commit, with its leader epoch', () => {
+    const bytes = checkPositions(hexDump('offsets-value-v4'))
+    expect(decodeOffsetCommitValue(bytes)).toEqual({ ...VALUE, version: 4, leaderEpoch: 7, expireTimestamp: null })
+  })
+
+  it('the group metadata dumps are what the encoders write for the example, and decode back', () => {
+    const metadata = {
+      protocolType: 'consumer',
+      generation: 1,
+      protocol: 'range',
+      leader: 'm',
+      currentStateTimestamp: 1_700_000_000_000,
+      members: [
+        {
+          memberId: 'm',
+          groupInstanceId: 'i',
+          clientId: 'c',
+          clientHost: '/h',
+          rebalanceTimeoutMs: 30_000,
+          sessionTimeoutMs: 10_000,
+          subscription: Buffer.from([0xaa]),
+          assignment: Buffer.from([0xbb, 0xcc]),
+        },
+      ],
+    }
+    const key = checkPositions(hexDump('group-metadata-key'))
+    expect(key.toString('hex')).toBe(encodeGroupMetadataKey('g').toString('hex'))
+    expect(decodeGroupMetadataKey(key)).toBe('g')
+    const value = checkPositions(hexDump('group-metadata-value'))
+    expect(value.toString('hex')).toBe(encodeGroupMetadataValue(metadata).toString('hex'))
+    expect(decodeGroupMetadataValue(value)).toEqual({ ...metadata, version: 3 })
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  decodeOffsetCommitValue,
   decodeOffsetKey,
   decodeOffsetValue,
   encodeOffsetKey,
@@ -118,13 +119,36 @@ describe('decodeOffsetValue reads every version Kafka wrote', () => {
     expect(decodeOffsetValue(hex(`0003 00000000 0000002a 00000007 0001 6d ${T_HEX}`))).toEqual(want)
   })
 
-  it('rejects v4 (flexible: compact strings and tagged fields) and unknown versions', () => {
-    // v4 with metadata "m": compact string length is varint(1 + 1) = 02, then an empty tag section.
-    const v4 = hex(`0004 00000000 0000002a ffffffff 02 6d ${T_HEX} 00`)
-    for (const bytes of [v4, hex(`0005 00000000 0000002a 0001 6d ${T_HEX}`), hex(`ffff 00000000 0000002a 0001 6d ${T_HEX}`)]) {
+  it('v4 (flexible): compact metadata string, then tagged fields, which are skipped', () => {
+    // Compact string length is the unsigned varint length + 1: "m" is 02 6d. An empty tag section is 00.
+    expect(decodeOffsetCommitValue(hex(`0004 00000000 0000002a 00000007 02 6d ${T_HEX} 00`))).toEqual({
+      ...want,
+      version: 4,
+      leaderEpoch: 7,
+      expireTimestamp: null,
+    })
+    // Two tagged fields no schema defines yet (tag 0, 3 bytes; tag 5, 0 bytes) are skipped whole.
+    expect(decodeOffsetValue(hex(`0004 00000000 0000002a ffffffff 02 6d ${T_HEX} 02 00 03 aabbcc 05 00`))).toEqual(want)
+    // A 130-byte metadata string takes a two-byte varint: 131 = 0x83 0x01.
+    const long = 'x'.repeat(130)
+    const bytes = hex(`0004 00000000 0000002a ffffffff 8301 ${Buffer.from(long).toString('hex')} ${T_HEX} 00`)
+    expect(decodeOffsetValue(bytes)).toEqual({ ...want, metadata: long })
+  })
+
+  it('v4 cut anywhere is truncated-record, never a misread value', () => {
+    const v4 = hex(`0004 00000000 0000002a ffffffff 02 6d ${T_HEX} 01 00 02 aabb`)
+    for (let length = 2; length < v4.length; length++) {
+      const error = catchError(() => decodeOffsetValue(v4.subarray(0, length)))
+      expect((error as CorruptRecordError).reason, `cut at ${length}`).toBe('truncated-record')
+    }
+  })
+
+  it('a version no schema defines is unknown-version at byte 0, not truncation', () => {
+    for (const bytes of [hex(`0005 00000000 0000002a 0001 6d ${T_HEX}`), hex(`ffff 00000000 0000002a 0001 6d ${T_HEX}`), hex('7fff')]) {
       const error = catchError(() => decodeOffsetValue(bytes))
       expect(error).toBeInstanceOf(CorruptRecordError)
       expect((error as CorruptRecordError).code).toBe('CORRUPT_RECORD')
+      expect((error as CorruptRecordError).reason).toBe('unknown-version')
       expect((error as CorruptRecordError).position).toBe(0)
     }
   })
@@ -165,6 +189,7 @@ describe('truncated and garbled input', () => {
       encodeOffsetValue({ offset: 99, metadata: 'meta', commitTimestamp: T }),
       hex(`0001 00000000 0000002a 0001 6d ${T_HEX} ffffffff ffffffff`),
       hex(`0000 00000000 0000002a 0000 ${T_HEX}`),
+      hex(`0004 00000000 0000002a ffffffff 02 6d ${T_HEX} 01 00 02 aabb`),
     ]
     let corrupt = 0
     for (let round = 0; round < 20_000; round++) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { KafkaErrorCode as K } from '../../src/server/error-codes.js'
 import { GroupCoordinator, type JoinRequest } from '../../src/server/groups/coordinator.js'
 import type { JoinResult, SyncResult } from '../../src/server/groups/group.js'
+import type { GroupMetadata } from '../../src/index.js'
 import { ManualClock } from './manual-clock.js'
 
 /**
@@ -14,14 +15,25 @@ const SESSION_MS = 10_000
 const REBALANCE_MS = 30_000
 const DELAY_MS = 3000
 
-function setup(offsetGroups: string[] = []) {
+function setup(offsetGroups: string[] = [], stored = new Map<string, GroupMetadata>()) {
   const clock = new ManualClock()
+  const writes: { groupId: string; metadata: GroupMetadata }[] = []
   const coordinator = new GroupCoordinator(
     { initialRebalanceDelayMs: DELAY_MS, minSessionTimeoutMs: 6000, maxSessionTimeoutMs: 60_000 },
     clock,
-    { hasOffsets: (groupId) => offsetGroups.includes(groupId), groupsWithOffsets: () => offsetGroups },
+    {
+      hasOffsets: (groupId) => offsetGroups.includes(groupId),
+      groupsWithOffsets: () => offsetGroups,
+      storedGroups: () => [...stored].map(([groupId, metadata]) => ({ groupId, metadata })),
+      storeGroup: (groupId, metadata) => {
+        writes.push({ groupId, metadata })
+        stored.set(groupId, metadata)
+        return Promise.resolve()
+      },
+    },
   )
-  return { clock, coordinator }
+  coordinator.load()
+  return { clock, coordinator, writes, stored }
 }
 
 function request(overrides: Partial<JoinRequest> = {}): JoinRequest {

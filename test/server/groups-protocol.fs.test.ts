@@ -7,7 +7,7 @@ import { closeAll, connect, startServer, startServerOnDir, stopServer, type Prot
  * The group APIs on the wire, old and flexible versions: the MEMBER_ID_REQUIRED dance from v4,
  * static membership across a reconnect with FENCED_INSTANCE_ID for the old member id, simple
  * commits and fetches (-1 for none, all offsets with null topics, several groups in v8),
- * OffsetDelete, and groups after a restart (offsets kept, membership gone).
+ * OffsetDelete, and groups after a restart (offsets and membership kept, stale generations refused).
  */
 
 afterEach(async () => {
@@ -15,7 +15,8 @@ afterEach(async () => {
   await removeTmpDirs()
 })
 
-const PROTOCOLS = [{ name: 'range', metadata: Buffer.from([0, 1, 0, 0, 0, 1, 0, 4, 0x77, 0x6f, 0x72, 0x6b, 0, 0, 0, 0]) }]
+// ConsumerProtocolSubscription v1: topics ["work"], empty user data, no owned partitions.
+const PROTOCOLS = [{ name: 'range', metadata: Buffer.from([0, 1, 0, 0, 0, 1, 0, 4, 0x77, 0x6f, 0x72, 0x6b, 0, 0, 0, 0, 0, 0, 0, 0]) }]
 
 function joinBody(memberId: string, groupInstanceId: string | null = null) {
   return {
@@ -244,47 +245,84 @@ describe('OffsetCommit, OffsetFetch, OffsetDelete on the wire', () => {
     expect(deleted.topics.map((topic) => topic.partitions[0]!.errorCode)).toEqual([K.GROUP_SUBSCRIBED_TO_TOPIC, K.NONE])
   })
 
-  it('after a restart the committed offsets are there, the group is Empty, and old members are unknown', async () => {
-    const started = await startServerOnDir(undefined, { groupInitialRebalanceDelayMs: 0 })
+  it('after a restart the group is back in its generation; stale commits are refused; silent members leave it Empty', async () => {
+    const settings = { groupInitialRebalanceDelayMs: 0, groupMinSessionTimeoutMs: 500 }
+    const started = await startServerOnDir(undefined, settings)
     const client = await connect(started.port)
     await withTopic(client)
-    const joined = await client.request('JoinGroup', 3, joinBody(''))
-    await client.request('SyncGroup', 3, {
+    const joined = await client.request('JoinGroup', 3, { ...joinBody(''), sessionTimeoutMs: 1500 })
+    const synced = await client.request('SyncGroup', 3, {
       groupId: 'g',
       generationId: 1,
       memberId: joined.memberId,
       groupInstanceId: null,
-      assignments: [],
+      assignments: [{ memberId: joined.memberId, assignment: Buffer.from('mine') }],
     })
+    expect(synced.errorCode).toBe(K.NONE)
     await started.engine.partition('work', 0).appendRecords([{ value: Buffer.from('a') }, { value: Buffer.from('b') }])
-    const commit = await client.request('OffsetCommit', 7, {
-      groupId: 'g',
-      generationIdOrMemberEpoch: 1,
-      memberId: joined.memberId,
-      groupInstanceId: null,
-      topics: [
-        { name: 'work', partitions: [{ partitionIndex: 0, committedOffset: 2, committedLeaderEpoch: -1, committedMetadata: null }] },
-      ],
-    })
-    expect(commit.topics[0]!.partitions[0]!.errorCode).toBe(K.NONE)
+    const commit = (generationIdOrMemberEpoch: number, committedOffset: number) =>
+      client.request('OffsetCommit', 7, {
+        groupId: 'g',
+        generationIdOrMemberEpoch,
+        memberId: joined.memberId,
+        groupInstanceId: null,
+        topics: [{ name: 'work', partitions: [{ partitionIndex: 0, committedOffset, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      })
+    expect((await commit(1, 2)).topics[0]!.partitions[0]!.errorCode).toBe(K.NONE)
     client.destroy()
     await stopServer(started)
 
-    const again = await startServerOnDir(started.dir, { groupInitialRebalanceDelayMs: 0 })
+    const again = await startServerOnDir(started.dir, settings)
     const next = await connect(again.port)
-    expect(
-      (await next.request('Heartbeat', 3, { groupId: 'g', generationId: 1, memberId: joined.memberId, groupInstanceId: null })).errorCode,
-    ).toBe(K.UNKNOWN_MEMBER_ID)
+    const ref = { groupId: 'g', memberId: joined.memberId, groupInstanceId: null }
     expect((await next.request('ListGroups', 4, { statesFilter: [] })).groups).toEqual([
-      { groupId: 'g', protocolType: '', groupState: 'Empty', groupType: '' },
+      { groupId: 'g', protocolType: 'consumer', groupState: 'Stable', groupType: '' },
     ])
+    const described = await next.request('DescribeGroups', 5, { groups: ['g'], includeAuthorizedOperations: false })
+    expect(described.groups[0]).toMatchObject({ groupState: 'Stable', protocolType: 'consumer', protocolData: 'range' })
+    expect(described.groups[0]!.members).toMatchObject([
+      {
+        memberId: joined.memberId,
+        clientHost: '/127.0.0.1',
+        memberMetadata: PROTOCOLS[0]!.metadata,
+        memberAssignment: Buffer.from('mine'),
+      },
+    ])
+    // The member carries on in generation 1; a commit naming generation 0 is stale.
+    expect((await next.request('Heartbeat', 3, { ...ref, generationId: 1 })).errorCode).toBe(K.NONE)
+    const staleCommit = await next.request('OffsetCommit', 7, {
+      ...ref,
+      generationIdOrMemberEpoch: 0,
+      topics: [
+        { name: 'work', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] },
+      ],
+    })
+    expect(staleCommit.topics[0]!.partitions[0]!.errorCode).toBe(K.ILLEGAL_GENERATION)
     const fetched = await next.request('OffsetFetch', 5, { groupId: 'g', topics: [{ name: 'work', partitionIndexes: [0] }] })
     expect(fetched.topics[0]!.partitions[0]!.committedOffset).toBe(2)
-    const deleted = await next.request('DeleteGroups', 2, { groupsNames: ['g', 'missing'] })
+
+    // It stops heartbeating: after its session the group is Empty, in generation 2, and stays so across a restart.
+    const deadline = Date.now() + 5000
+    while ((await next.request('ListGroups', 4, { statesFilter: ['Empty'] })).groups.length === 0) {
+      expect(Date.now()).toBeLessThan(deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect((await next.request('Heartbeat', 3, { ...ref, generationId: 1 })).errorCode).toBe(K.UNKNOWN_MEMBER_ID)
+    expect(again.engine.offsets.groupMetadata('g')).toMatchObject({ generation: 2, members: [] })
+    next.destroy()
+    await stopServer(again)
+
+    const third = await startServerOnDir(started.dir, settings)
+    const last = await connect(third.port)
+    expect((await last.request('ListGroups', 4, { statesFilter: [] })).groups).toEqual([
+      { groupId: 'g', protocolType: 'consumer', groupState: 'Empty', groupType: '' },
+    ])
+    const deleted = await last.request('DeleteGroups', 2, { groupsNames: ['g', 'missing'] })
     expect(deleted.results).toEqual([
       { groupId: 'g', errorCode: K.NONE },
       { groupId: 'missing', errorCode: K.GROUP_ID_NOT_FOUND },
     ])
-    expect(again.engine.offsets.listGroups()).toEqual([])
+    expect(third.engine.offsets.listGroups()).toEqual([])
+    expect(third.engine.offsets.listGroupMetadata()).toEqual([])
   })
 })

@@ -136,6 +136,8 @@ class LogFileDump {
   private lastRecordOffset = -1
   private readonly gaps: string[] = []
   private gapCount = 0
+  /** --offsets-decoder: the first record of an unknown version has been named on stderr. */
+  private hasReportedUnknownVersion = false
   /** --offsets-decoder: records whose key or value did not decode, and the first one's offset. */
   private undecodableCount = 0
   private firstUndecodableOffset = -1
@@ -232,6 +234,11 @@ class LogFileDump {
   private decodeOffsets(record: Pick<DecodedRecord, 'key' | 'value' | 'offset'>): OffsetsRecord {
     const decoded = decodeOffsetsRecord(record.key, record.value)
     if (decoded.kind === 'error') {
+      // A version no schema defines is named as such (a newer Kafka wrote it), not as damage.
+      if (decoded.unknownVersion !== null && !this.hasReportedUnknownVersion) {
+        this.out.problem(`${this.file}: the record at offset ${record.offset} has an unknown version: ${decoded.unknownVersion}`)
+        this.hasReportedUnknownVersion = true
+      }
       if (this.undecodableCount === 0) this.firstUndecodableOffset = record.offset
       this.undecodableCount++
       this.problemCount++

@@ -27,7 +27,7 @@ const OPTIONS = {
   'print-data-log': { type: 'boolean', description: 'also print record keys and values as UTF-8 (implies --deep-iteration)' },
   'offsets-decoder': {
     type: 'boolean',
-    description: "decode records as __consumer_offsets commits, in Kafka's JSON (implies --print-data-log)",
+    description: "decode records as __consumer_offsets commits and group metadata, in Kafka's JSON (implies --print-data-log)",
   },
   'max-bytes': { type: 'string', valueName: 'N', description: 'read only the first N bytes of each file (64k, 1m also work)' },
   'index-sanity-check': { type: 'boolean', description: "index files: only run the engine's sanity checks and say whether they pass" },
@@ -56,7 +56,7 @@ const HELP = formatHelp({
   ],
   notes: [
     'JSON lines: {"type":"file"} per file, {"type":"batch"} per batch, {"type":"record"} per record',
-    '(with --deep-iteration; with --offsets-decoder also offsetKey, offsetCommit and offsetsError),',
+    '(with --deep-iteration; with --offsets-decoder also offsetKey, offsetCommit, groupMetadata and offsetsError),',
     '{"type":"trailing"} for a partial batch at the end of a file, {"type":"index-entry"} and',
     '{"type":"time-index-entry"} per index entry, {"type":"producer"} per producer of a snapshot,',
     '{"type":"sanity-check"} with --index-sanity-check.',

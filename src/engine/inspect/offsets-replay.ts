@@ -56,7 +56,8 @@ export class OffsetsReplay {
 
   private applyRecord(key: Buffer, value: Buffer | null, where: string): void {
     const decoded = decodeOffsetsRecord(key, value)
-    if (decoded.kind === 'unknown-type') return
+    // Group metadata (membership) and later record types are not commits.
+    if (decoded.kind === 'unknown-type' || decoded.kind === 'group' || decoded.kind === 'group-delete') return
     if (decoded.kind === 'error') {
       this.onProblem(`${where}: ${decoded.message}; it is left out of the consumer groups`)
       return

@@ -43,7 +43,7 @@ export const describeGroupsHandler: ApiHandler<'DescribeGroups'> = {
   isExclusive: false,
   handle(request, context) {
     const groups = context.broker.groups
-    if (!groups.isRunning) return describeGroupsHandler.errorResponse(request, K.COORDINATOR_NOT_AVAILABLE, context)
+    if (groups.availabilityError() !== K.NONE) return describeGroupsHandler.errorResponse(request, groups.availabilityError(), context)
     return { throttleTimeMs: 0, groups: request.groups.map((groupId) => describe(groups, groupId)) }
   },
   errorResponse: (request, errorCode) => ({
@@ -59,7 +59,7 @@ export const listGroupsHandler: ApiHandler<'ListGroups'> = {
   isExclusive: false,
   handle(request, context) {
     const groups = context.broker.groups
-    if (!groups.isRunning) return { throttleTimeMs: 0, errorCode: K.COORDINATOR_NOT_AVAILABLE, groups: [] }
+    if (groups.availabilityError() !== K.NONE) return { throttleTimeMs: 0, errorCode: groups.availabilityError(), groups: [] }
     // Kafka matches states without regard to case.
     const states = new Set((context.apiVersion >= 4 ? request.statesFilter : []).map((state) => state.toLowerCase()))
     const listed = []

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { KafkaErrorCode } from '../error-codes.js'
 import type { Clock } from './clock.js'
 import { Group, joinError, Member, syncError, type JoinResult, type SyncResult } from './group.js'
-import { GroupTimers } from './group-timers.js'
+import type { GroupTimers } from './group-timers.js'
+import { Rebalancer } from './rebalance.js'
+import { GroupStore } from './group-store.js'
 import type { CoordinatorSettings, JoinRequest, MemberRef, OffsetGroups, SyncRequest } from './requests.js'
 
 export type { CoordinatorSettings, JoinRequest, MemberRef, OffsetGroups, SyncRequest } from './requests.js'
@@ -15,66 +17,81 @@ export type { CoordinatorSettings, JoinRequest, MemberRef, OffsetGroups, SyncReq
  * Offsets are not kept here: `checkCommit` says whether a commit may go to the offset store, and
  * the handlers write it.
  *
- * Group membership lives in memory only: after a restart every group starts Empty and its
- * clients, whose member ids are unknown now, rejoin.
+ * Each group's metadata (generation, protocol, leader, members with their subscriptions and
+ * assignments) is written to the offset store when a rebalance completes (before the members get
+ * their assignments) and when the group empties (group-store.ts). `load` reads it back when the
+ * server starts, as Kafka's coordinator loads its offsets partition: a group with members is
+ * Stable again and each member's session starts anew, so a client that reconnects and heartbeats
+ * in time carries on in its generation, and one that does not is removed as any silent member is.
+ * While loading, requests are answered COORDINATOR_LOAD_IN_PROGRESS.
  */
 
 const K = KafkaErrorCode
 
 export class GroupCoordinator {
-  private readonly groups = new Map<string, Group>()
+  private readonly groups: GroupStore
   private isActive = true
+  private isLoading = false
   private readonly timers: GroupTimers
+  private readonly rebalance: Rebalancer
 
   constructor(
     private readonly settings: CoordinatorSettings,
-    clock: Clock,
-    private readonly offsets: OffsetGroups,
+    private readonly clock: Clock,
+    offsets: OffsetGroups,
     private readonly log: (message: string) => void = () => undefined,
   ) {
-    this.timers = new GroupTimers(settings, clock, {
-      sessionExpired: (group, member) =>
-        this.removeMemberAndRebalance(group, member, `session of member ${member.memberId} timed out after ${member.sessionTimeoutMs} ms`),
-      joinDue: (group) => this.completeJoin(group),
-      pendingExpired: (group) => this.tryCompleteJoin(group),
-    })
+    this.groups = new GroupStore(offsets, () => clock.now(), log)
+    this.rebalance = new Rebalancer(settings, clock, this.groups, log)
+    this.timers = this.rebalance.timers
   }
 
   /** The group, also one that exists only through committed offsets (as Empty); undefined if none. */
   find(groupId: string): Group | undefined {
-    let group = this.groups.get(groupId)
-    if (group === undefined && this.offsets.hasOffsets(groupId)) group = this.create(groupId)
-    return group
+    return this.groups.find(groupId)
   }
 
-  private create(groupId: string): Group {
-    const group = new Group(groupId)
-    this.groups.set(groupId, group)
-    return group
+  /** Loads the stored groups (see the class comment); `beginLoading` first, if requests may arrive meanwhile. */
+  load(): void {
+    this.beginLoading()
+    for (const group of this.groups.loadStored()) {
+      for (const member of group.members.values()) this.timers.restartSession(group, member)
+    }
+    this.isLoading = false
+  }
+
+  beginLoading(): void {
+    this.isLoading = true
+  }
+
+  /** NONE when the coordinator answers group requests; else the code Kafka answers them with. */
+  availabilityError(): number {
+    if (!this.isActive) return K.COORDINATOR_NOT_AVAILABLE
+    return this.isLoading ? K.COORDINATOR_LOAD_IN_PROGRESS : K.NONE
   }
 
   /** Every group id known: those in memory and those with committed offsets. */
   groupIds(): string[] {
-    return [...new Set([...this.groups.keys(), ...this.offsets.groupsWithOffsets()])].sort()
+    return this.groups.groupIds()
   }
 
   join(request: JoinRequest): Promise<JoinResult> {
     const fail = (errorCode: number): Promise<JoinResult> => Promise.resolve(joinError(errorCode, request.memberId))
-    if (!this.isActive) return fail(K.COORDINATOR_NOT_AVAILABLE)
     if (request.groupId === '') return fail(K.INVALID_GROUP_ID)
+    if (this.availabilityError() !== K.NONE) return fail(this.availabilityError())
     if (request.sessionTimeoutMs < this.settings.minSessionTimeoutMs || request.sessionTimeoutMs > this.settings.maxSessionTimeoutMs)
       return fail(K.INVALID_SESSION_TIMEOUT)
     const isUnknown = request.memberId === ''
     let group = this.find(request.groupId)
     if (group === undefined) {
       if (!isUnknown) return fail(K.UNKNOWN_MEMBER_ID)
-      group = this.create(request.groupId)
+      group = this.groups.create(request.groupId)
     }
     const joined = group
     return new Promise((respond) => {
       if (isUnknown) this.joinNewMember(joined, request, respond)
       else this.joinKnownMember(joined, request, respond)
-      if (joined.state === 'PreparingRebalance') this.tryCompleteJoin(joined)
+      if (joined.state === 'PreparingRebalance') this.rebalance.tryCompleteJoin(joined)
     })
   }
 
@@ -136,7 +153,13 @@ export class GroupCoordinator {
       member.sessionTimeoutMs = request.sessionTimeoutMs
       member.rebalanceTimeoutMs = request.rebalanceTimeoutMs
       this.timers.restartSession(group, member)
-      return respond(group.joinResultFor(member, { skipAssignment: true }))
+      // The stored metadata must name the new member id before the member may act under it.
+      void this.groups
+        .store(group)
+        .then((errorCode) =>
+          respond(errorCode === K.NONE ? group.joinResultFor(member, { skipAssignment: true }) : joinError(errorCode, memberId)),
+        )
+      return
     }
     this.updateMemberAndRebalance(group, member, request, respond)
   }
@@ -155,7 +178,7 @@ export class GroupCoordinator {
     )
     group.add(member, respond)
     if (group.state === 'PreparingRebalance' && group.generationId === 0) group.hasNewMemberJoined = true
-    this.maybePrepareRebalance(group, `member ${memberId} joined`)
+    this.rebalance.maybePrepareRebalance(group, `member ${memberId} joined`)
   }
 
   private updateMemberAndRebalance(group: Group, member: Member, request: JoinRequest, respond: (result: JoinResult) => void): void {
@@ -164,54 +187,7 @@ export class GroupCoordinator {
     member.rebalanceTimeoutMs = request.rebalanceTimeoutMs > 0 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs
     member.awaitingJoin?.(joinError(K.UNKNOWN_MEMBER_ID, member.memberId))
     member.awaitingJoin = respond
-    this.maybePrepareRebalance(group, `member ${member.memberId} rejoined`)
-  }
-
-  private maybePrepareRebalance(group: Group, reason: string): void {
-    if (group.state === 'Stable' || group.state === 'CompletingRebalance' || group.state === 'Empty') this.prepareRebalance(group, reason)
-  }
-
-  private prepareRebalance(group: Group, reason: string): void {
-    if (group.state === 'CompletingRebalance') this.answerSyncs(group, K.REBALANCE_IN_PROGRESS)
-    const wasEmpty = group.state === 'Empty'
-    group.transitionTo('PreparingRebalance')
-    this.log(`group ${group.groupId}: rebalancing (generation ${group.generationId}): ${reason}`)
-    this.timers.stopJoin(group)
-    const rebalanceTimeoutMs = group.rebalanceTimeoutMs()
-    if (wasEmpty) {
-      this.timers.startInitialJoin(group, rebalanceTimeoutMs)
-    } else {
-      this.timers.startJoin(group, rebalanceTimeoutMs)
-      this.tryCompleteJoin(group)
-    }
-  }
-
-  /** Completes a (non-initial) rebalance as soon as every member has rejoined. */
-  private tryCompleteJoin(group: Group): void {
-    if (group.state === 'PreparingRebalance' && group.joinKind === 'normal' && group.hasAllMembersJoined()) this.completeJoin(group)
-  }
-
-  private completeJoin(group: Group): void {
-    this.timers.stopJoin(group)
-    // Dynamic members that did not rejoin in time are out; static ones stay until their session ends.
-    for (const member of [...group.members.values()]) {
-      if (member.awaitingJoin === null && !member.isStatic) this.removeMember(group, member)
-    }
-    if (!group.electJoinedLeader() && group.members.size > 0) {
-      // Only static members that have not rejoined: give them another rebalance timeout.
-      return this.timers.startJoin(group, group.rebalanceTimeoutMs())
-    }
-    group.initNextGeneration()
-    this.log(
-      `group ${group.groupId}: generation ${group.generationId} ${group.state === 'Empty' ? 'is empty' : `has ${group.members.size} member${group.members.size === 1 ? '' : 's'}`}`,
-    )
-    for (const member of group.members.values()) {
-      const respond = member.awaitingJoin
-      if (respond === null) continue
-      member.awaitingJoin = null
-      respond(group.joinResultFor(member))
-      this.timers.restartSession(group, member)
-    }
+    this.rebalance.maybePrepareRebalance(group, `member ${member.memberId} rejoined`)
   }
 
   sync(request: SyncRequest): Promise<SyncResult> {
@@ -229,7 +205,7 @@ export class GroupCoordinator {
         return Promise.resolve(syncError(K.REBALANCE_IN_PROGRESS))
       case 'Stable':
         this.timers.restartSession(group, member)
-        return Promise.resolve(this.syncResult(group, member))
+        return Promise.resolve(this.rebalance.syncResult(group, member))
       case 'CompletingRebalance':
         return new Promise((respond) => {
           member.awaitingSync?.(syncError(K.REBALANCE_IN_PROGRESS))
@@ -237,31 +213,16 @@ export class GroupCoordinator {
           if (!group.isLeader(member.memberId)) return
           const assignments = new Map(request.assignments.map((entry) => [entry.memberId, entry.assignment]))
           for (const each of group.members.values()) each.assignment = assignments.get(each.memberId) ?? Buffer.alloc(0)
-          group.transitionTo('Stable')
-          this.answerSyncs(group, K.NONE)
+          this.rebalance.completeSync(group)
         })
       default:
         return Promise.resolve(syncError(K.UNKNOWN_MEMBER_ID))
     }
   }
 
-  private syncResult(group: Group, member: Member): SyncResult {
-    return { errorCode: K.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment }
-  }
-
-  /** Answers every waiting SyncGroup: with its assignment, or with an error (and no assignment). */
-  private answerSyncs(group: Group, errorCode: number): void {
-    for (const member of group.members.values()) {
-      if (errorCode !== K.NONE) member.assignment = Buffer.alloc(0)
-      const respond = member.awaitingSync
-      if (respond === null) continue
-      member.awaitingSync = null
-      respond(errorCode === K.NONE ? this.syncResult(group, member) : syncError(errorCode))
-      this.timers.restartSession(group, member)
-    }
-  }
-
   heartbeat(request: MemberRef): number {
+    // Kafka answers heartbeats blindly while it loads: the member cannot be judged yet.
+    if (this.isActive && this.isLoading) return K.NONE
     const checked = this.checkMember(request)
     if (typeof checked === 'number') return checked
     const { group, member } = checked
@@ -272,7 +233,7 @@ export class GroupCoordinator {
 
   /** The checks SyncGroup and Heartbeat share, in Kafka's order; an error code or the member. */
   private checkMember(request: MemberRef): number | { group: Group; member: Member } {
-    if (!this.isActive) return K.COORDINATOR_NOT_AVAILABLE
+    if (this.availabilityError() !== K.NONE) return this.availabilityError()
     const group = this.find(request.groupId)
     if (group === undefined) return K.UNKNOWN_MEMBER_ID
     if (group.state === 'Dead') return K.COORDINATOR_NOT_AVAILABLE
@@ -287,7 +248,7 @@ export class GroupCoordinator {
     groupId: string,
     leaving: readonly { memberId: string; groupInstanceId: string | null }[],
   ): { errorCode: number; members: { memberId: string; groupInstanceId: string | null; errorCode: number }[] } {
-    if (!this.isActive) return { errorCode: K.COORDINATOR_NOT_AVAILABLE, members: [] }
+    if (this.availabilityError() !== K.NONE) return { errorCode: this.availabilityError(), members: [] }
     const group = this.find(groupId)
     if (group?.state === 'Dead') return { errorCode: K.COORDINATOR_NOT_AVAILABLE, members: [] }
     const members = leaving.map((identity) => ({
@@ -303,13 +264,13 @@ export class GroupCoordinator {
       if (current === undefined) return K.UNKNOWN_MEMBER_ID
       memberId = current
     } else if (this.timers.takePending(group, memberId)) {
-      this.tryCompleteJoin(group)
+      this.rebalance.tryCompleteJoin(group)
       return K.NONE
     }
     if (group.isFenced(groupInstanceId, memberId)) return K.FENCED_INSTANCE_ID
     const member = group.members.get(memberId)
     if (member === undefined) return K.UNKNOWN_MEMBER_ID
-    this.removeMemberAndRebalance(group, member, `member ${memberId} left`)
+    this.rebalance.removeMemberAndRebalance(group, member, `member ${memberId} left`)
     return K.NONE
   }
 
@@ -318,12 +279,12 @@ export class GroupCoordinator {
    * generation -1 from a client outside any group, taken while the group is Empty.
    */
   checkCommit(request: MemberRef): number {
-    if (!this.isActive) return K.COORDINATOR_NOT_AVAILABLE
     if (request.groupId === '') return K.INVALID_GROUP_ID
+    if (this.availabilityError() !== K.NONE) return this.availabilityError()
     let group = this.find(request.groupId)
     if (group === undefined) {
       if (request.generationId >= 0) return K.ILLEGAL_GENERATION
-      group = this.create(request.groupId)
+      group = this.groups.create(request.groupId)
     }
     if (group.state === 'Dead') return K.COORDINATOR_NOT_AVAILABLE
     if (group.isFenced(request.groupInstanceId, request.memberId)) return K.FENCED_INSTANCE_ID
@@ -338,8 +299,8 @@ export class GroupCoordinator {
 
   /** DeleteGroups' check: an Empty group becomes Dead and is forgotten (its offsets are the caller's). */
   deleteGroup(groupId: string): number {
-    if (!this.isActive) return K.COORDINATOR_NOT_AVAILABLE
     if (groupId === '') return K.INVALID_GROUP_ID
+    if (this.availabilityError() !== K.NONE) return this.availabilityError()
     const group = this.find(groupId)
     if (group === undefined || group.state === 'Dead') return K.GROUP_ID_NOT_FOUND
     if (group.state !== 'Empty') return K.NON_EMPTY_GROUP
@@ -353,34 +314,19 @@ export class GroupCoordinator {
     for (const member of [...group.members.values()]) {
       member.awaitingJoin?.(joinError(K.NOT_COORDINATOR, member.memberId))
       member.awaitingSync?.(syncError(K.NOT_COORDINATOR))
-      this.removeMember(group, member)
+      this.rebalance.removeMember(group, member)
     }
     group.transitionTo('Dead')
-    this.groups.delete(group.groupId)
+    this.groups.forget(group)
   }
 
   /** Stops: waiting calls are answered NOT_COORDINATOR (clients look for the coordinator again). */
   shutdown(): void {
     this.isActive = false
-    for (const group of [...this.groups.values()]) this.retire(group)
+    for (const group of this.groups.all()) this.retire(group)
   }
 
   get isRunning(): boolean {
     return this.isActive
-  }
-
-  private removeMember(group: Group, member: Member): void {
-    this.timers.stopSession(member)
-    group.remove(member.memberId)
-  }
-
-  private removeMemberAndRebalance(group: Group, member: Member, reason: string): void {
-    member.awaitingJoin?.(joinError(K.UNKNOWN_MEMBER_ID, member.memberId))
-    member.awaitingJoin = null
-    member.awaitingSync?.(syncError(K.UNKNOWN_MEMBER_ID))
-    member.awaitingSync = null
-    this.removeMember(group, member)
-    if (group.state === 'Stable' || group.state === 'CompletingRebalance') this.prepareRebalance(group, reason)
-    else if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group)
   }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert'
+import type { GroupMetadata } from '../../index.js'
 
 /**
  * One consumer group as Kafka's classic group coordinator keeps it (GroupMetadata): its state, its
@@ -111,12 +112,78 @@ export class Group {
   /** Time the initial delay may still be extended by, and whether a member joined during it. */
   initialRemainingMs = 0
   hasNewMemberJoined = false
+  /** When the group entered its state (ms since the epoch), as stored in its metadata record. */
+  currentStateTimestamp: number
 
-  constructor(readonly groupId: string) {}
+  constructor(
+    readonly groupId: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.currentStateTimestamp = now()
+  }
 
   transitionTo(state: GroupState): void {
     assert(VALID_PREVIOUS[state].includes(this.state), `group ${this.groupId}: no transition from ${this.state} to ${state}`)
     this.state = state
+    this.currentStateTimestamp = this.now()
+  }
+
+  /**
+   * The group as its metadata record stores it (Kafka's GroupMetadataValue): generation, protocol,
+   * leader, and each member with its subscription for the selected protocol and its assignment.
+   */
+  toMetadata(): GroupMetadata {
+    const protocol = this.protocolName
+    return {
+      protocolType: this.protocolType ?? '',
+      generation: this.generationId,
+      protocol,
+      leader: this.members.size === 0 ? null : this.leaderId,
+      currentStateTimestamp: this.currentStateTimestamp,
+      members: [...this.members.values()].map((member) => ({
+        memberId: member.memberId,
+        groupInstanceId: member.groupInstanceId,
+        clientId: member.clientId,
+        clientHost: member.clientHost,
+        rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+        sessionTimeoutMs: member.sessionTimeoutMs,
+        subscription: member.metadataFor(protocol ?? ''),
+        assignment: member.assignment,
+      })),
+    }
+  }
+
+  /**
+   * A group loaded from its metadata record, as Kafka loads one: Stable with its members (each
+   * knowing only the selected protocol) when it has any, else Empty; same generation and leader.
+   */
+  static fromMetadata(groupId: string, metadata: GroupMetadata, now: () => number = Date.now): Group {
+    const group = new Group(groupId, now)
+    group.generationId = metadata.generation
+    group.protocolType = metadata.protocolType === '' ? null : metadata.protocolType
+    group.protocolName = metadata.protocol
+    group.currentStateTimestamp = metadata.currentStateTimestamp >= 0 ? metadata.currentStateTimestamp : now()
+    for (const stored of metadata.members) {
+      const protocols = metadata.protocol === null ? [] : [{ name: metadata.protocol, metadata: stored.subscription }]
+      const member = new Member(
+        stored.memberId,
+        stored.groupInstanceId,
+        stored.clientId,
+        stored.clientHost,
+        stored.sessionTimeoutMs,
+        stored.rebalanceTimeoutMs,
+        metadata.protocolType,
+        protocols,
+      )
+      member.assignment = stored.assignment
+      group.members.set(member.memberId, member)
+      if (member.groupInstanceId !== null) group.staticMembers.set(member.groupInstanceId, member.memberId)
+    }
+    if (group.members.size > 0) {
+      group.state = 'Stable'
+      group.leaderId = metadata.leader !== null && group.members.has(metadata.leader) ? metadata.leader : group.members.keys().next().value!
+    }
+    return group
   }
 
   has(memberId: string): boolean {

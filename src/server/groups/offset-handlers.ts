@@ -3,7 +3,7 @@ import { KafkaErrorCode } from '../error-codes.js'
 import { kafkaCodeFor } from '../error-mapping.js'
 import { findPartition } from '../partitions.js'
 import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
-import { subscribedTopics } from './consumer-protocol.js'
+import { decodeConsumerSubscription } from '../../index.js'
 
 /**
  * OffsetCommit (v0-8), OffsetFetch (v0-8) and OffsetDelete (v0): consumer group offsets, stored in
@@ -160,8 +160,8 @@ export const offsetFetchHandler: ApiHandler<'OffsetFetch'> = {
   isExclusive: false,
   handle(request, context) {
     const broker = context.broker
-    const isRunning = broker.groups.isRunning
-    const errorCode = isRunning ? K.NONE : K.COORDINATOR_NOT_AVAILABLE
+    const errorCode = broker.groups.availabilityError()
+    const isRunning = errorCode === K.NONE
     if (context.apiVersion >= 8) {
       return {
         throttleTimeMs: 0,
@@ -190,7 +190,7 @@ export const offsetDeleteHandler: ApiHandler<'OffsetDelete'> = {
   async handle(request, context) {
     const broker = context.broker
     const fail = (errorCode: number): ResponseInputOf<'OffsetDelete'> => ({ errorCode, throttleTimeMs: 0, topics: [] })
-    if (!broker.groups.isRunning) return fail(K.COORDINATOR_NOT_AVAILABLE)
+    if (broker.groups.availabilityError() !== K.NONE) return fail(broker.groups.availabilityError())
     const group = broker.groups.find(request.groupId)
     if (group === undefined || group.state === 'Dead') return fail(K.GROUP_ID_NOT_FOUND)
     // A live consumer group keeps the offsets of topics it is subscribed to; other groups must be Empty.
@@ -198,7 +198,9 @@ export const offsetDeleteHandler: ApiHandler<'OffsetDelete'> = {
     if (group.state !== 'Empty') {
       if (group.protocolType !== 'consumer') return fail(K.NON_EMPTY_GROUP)
       for (const member of group.members.values()) {
-        const topics = group.protocolName === null ? null : subscribedTopics(member.metadataFor(group.protocolName))
+        // Bytes that are no consumer subscription (or of a version newer than 3) count as every topic.
+        const topics =
+          group.protocolName === null ? null : (decodeConsumerSubscription(member.metadataFor(group.protocolName))?.topics ?? null)
         if (topics === null) subscribed = null
         else for (const topic of topics) subscribed?.add(topic)
       }

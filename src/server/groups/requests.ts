@@ -1,3 +1,4 @@
+import type { GroupMetadata } from '../../index.js'
 import type { Protocol } from './group.js'
 
 /** What the group coordinator is given: its settings, what it asks of the offset store, and its calls' arguments. */
@@ -8,10 +9,17 @@ export interface CoordinatorSettings {
   maxSessionTimeoutMs: number
 }
 
-/** What the coordinator needs to know about committed offsets (groups that exist only through them). */
+/**
+ * What the coordinator needs of the offset store: which groups exist only through committed
+ * offsets, and the groups' metadata records (loaded at start, written after each rebalance).
+ */
 export interface OffsetGroups {
   hasOffsets(groupId: string): boolean
   groupsWithOffsets(): string[]
+  /** Every group's last stored metadata. */
+  storedGroups(): { groupId: string; metadata: GroupMetadata }[]
+  /** Stores a group's metadata; resolves once it is as durable as a commit. */
+  storeGroup(groupId: string, metadata: GroupMetadata): Promise<void>
 }
 
 export interface JoinRequest {
