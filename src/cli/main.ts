@@ -13,6 +13,8 @@ import { dumpCommand } from './commands/dump.js'
 import { inspectCommand } from './commands/inspect.js'
 import { verifyCommand } from './commands/verify.js'
 import { groupsCommand } from './commands/groups.js'
+import { topicsCommand } from './commands/topics.js'
+import { deleteRecordsCommand } from './commands/delete-records.js'
 import { CliError, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError } from './errors.js'
 import { guardStdout, isColorEnabled } from './output.js'
 
@@ -33,6 +35,8 @@ const COMMANDS: readonly Command[] = [
   benchCommand,
   demoCommand,
   groupsCommand,
+  topicsCommand,
+  deleteRecordsCommand,
 ]
 
 function findCommand(name: string): Command | undefined {
