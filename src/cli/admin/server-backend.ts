@@ -8,9 +8,8 @@ import { describeKafkaError } from './kafka-errors.js'
  * admin client. KafkaJS is loaded on the first use, so the commands that never reach a server do
  * not load it. Every KafkaJS failure becomes one CliError line naming the server.
  *
- * Offsets of a group without members are set with KafkaJS's setOffsets, which joins the group
- * for a moment to commit them; the caller checks first that the group has no members, as Kafka's
- * tool does, so the commit cannot take partitions from a running consumer.
+ * Offsets of a group without members are committed as Kafka's admin client commits them
+ * (offset-commit.ts); the caller checks first that the group has no members, as Kafka's tool does.
  */
 
 /** Kafka's DescribeConfigs resource type for topics, and its source for a topic's own setting. */
@@ -88,15 +87,10 @@ export class ServerBackend implements AdminBackend {
   }
 
   async commitOffsets(group: string, offsets: readonly PartitionOffset[]): Promise<void> {
-    const byTopic = new Map<string, { partition: number; offset: string }[]>()
-    for (const { topic, partition, offset } of offsets) {
-      const list = byTopic.get(topic) ?? []
-      list.push({ partition, offset: String(offset) })
-      byTopic.set(topic, list)
-    }
-    for (const [topic, partitions] of byTopic) {
-      await this.call(`commit offsets of group '${group}' on`, () => this.admin.setOffsets({ groupId: group, topic, partitions }))
-    }
+    const { commitGroupOffsets } = await import('./offset-commit.js')
+    const colon = this.target.lastIndexOf(':')
+    const host = this.target.slice(0, colon).replace(/^\[(.*)\]$/, '$1')
+    await commitGroupOffsets({ host, port: Number(this.target.slice(colon + 1)) }, group, offsets)
   }
 
   async deleteGroup(group: string): Promise<void> {
