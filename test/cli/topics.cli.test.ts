@@ -65,9 +65,10 @@ describe('seglog topics on a data directory', () => {
       '--delete-config',
       'retention.ms',
     )
-    const config = await withEngine(dir, (engine) => ({ partitions: engine.partitions('orders').length, ...engine.topicConfig('orders') }))
+    const config = await withEngine(dir, (engine) => ({ ...engine.topicConfig('orders'), logs: engine.partitions('orders').length }))
     expect(config).toMatchObject({
       partitions: 3,
+      logs: 3,
       retentionBytes: 50_000,
       segmentMs: 60_000,
       segmentBytes: 1_048_576,
