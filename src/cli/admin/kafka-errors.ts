@@ -1,7 +1,7 @@
 /**
  * One line for a KafkaJS failure. KafkaJS nests what went wrong: a retry error wraps the last
  * attempt's error (`originalError`, `cause`), a topic or group error lists one error per item
- * (`errors`, `groups`, `topicErrors`). This walks those shapes and keeps the innermost messages,
+ * (`errors`, `groups`, `topicErrors`, `partitions`). This walks those shapes and keeps the innermost messages,
  * which name the Kafka error (UNKNOWN_TOPIC_OR_PARTITION, NON_EMPTY_GROUP, …) or the socket's.
  */
 export function describeKafkaError(error: unknown): string {
@@ -18,6 +18,7 @@ interface KafkaJsErrorShape {
   errors?: unknown
   groups?: unknown
   topicErrors?: unknown
+  partitions?: unknown
   error?: unknown
 }
 
@@ -29,7 +30,10 @@ function collect(error: unknown, messages: Set<string>, depth: number): void {
   const shape = error as KafkaJsErrorShape
   const nested: unknown[] = []
   for (const inner of [shape.originalError, shape.cause, shape.error]) if (inner !== undefined && inner !== null) nested.push(inner)
-  for (const list of [shape.errors, shape.groups, shape.topicErrors]) if (Array.isArray(list)) nested.push(...(list as unknown[]))
+  for (const list of [shape.errors, shape.groups, shape.topicErrors, shape.partitions]) {
+    // Per-item lists (DeleteTopicRecords' partitions) hold items that did not fail too.
+    if (Array.isArray(list)) nested.push(...(list as unknown[]).filter((item) => !isItemWithoutError(item)))
+  }
   if (nested.length > 0) {
     for (const inner of nested) collect(inner, messages, depth + 1)
     return
@@ -38,4 +42,9 @@ function collect(error: unknown, messages: Set<string>, depth: number): void {
   const type = typeof shape.type === 'string' && !message.includes(shape.type) ? ` (${shape.type})` : ''
   if (message !== '' || type !== '') messages.add(`${message}${type}`)
   else messages.add(String(error))
+}
+
+/** `{ partition: 1, error: null }` and the like: a list item that did not fail. */
+function isItemWithoutError(item: unknown): boolean {
+  return item !== null && typeof item === 'object' && 'error' in item && (item as { error: unknown }).error == null
 }

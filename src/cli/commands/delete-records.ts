@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { parseTarget, withBackend } from '../admin/open-backend.js'
 import { checkTopicName, formatHelp, parseCommandArgs, parseIntegerOption, type OptionSpecs } from '../args.js'
 import type { Command } from '../command.js'
-import { EXIT_OK, UsageError } from '../errors.js'
+import { CliError, EXIT_OK, UsageError } from '../errors.js'
 import { Output } from '../output.js'
 
 /**
@@ -67,6 +67,9 @@ export const deleteRecordsCommand: Command = {
     const results: { topic: string; partition: number; lowWatermark: number }[] = []
     await withBackend(target, async (backend) => {
       for (const [topic, entries] of byTopic) {
+        const existing = new Set((await backend.partitionEnds(topic)).map((ends) => ends.partition))
+        const missing = entries.find((entry) => !existing.has(entry.partition))
+        if (missing !== undefined) throw new CliError('UNKNOWN_TOPIC', `partition ${missing.partition} of topic '${topic}' does not exist`)
         for (const ends of await backend.deleteRecords(topic, entries))
           results.push({ topic, partition: ends.partition, lowWatermark: ends.logStartOffset })
       }
