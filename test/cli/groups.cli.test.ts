@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process'
+import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { LogEngine } from '../../src/index.js'
-import { assertCliBuilt, outputLines, runCli } from '../helpers/cli.js'
+import { assertCliBuilt, outputLines, REPO_ROOT, runCli } from '../helpers/cli.js'
 import { openQuietEngine } from '../helpers/engine.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 
@@ -175,5 +177,24 @@ describe('seglog groups on a data directory', () => {
       expect(result.code).toBe(0)
       expect(result.stdout).toMatch(new RegExp(`^Usage: seglog groups ${subcommand} DIR_OR_SERVER`))
     }
+  })
+
+  it('refuses a directory another engine owns, naming its process, and changes nothing', async () => {
+    const dir = await dataDir()
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/cli/live-owner-child.mjs'), JSON.stringify({ dir, topic: 'orders' })])
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve())
+        child.once('close', (code) => reject(new Error(`owner exited with ${code}`)))
+      })
+      const result = await runCli(['groups', 'reset-offsets', dir, '--group', 'billing', '--topic', 'orders', '--to-latest', '--execute'])
+      expect(result.code).toBe(1)
+      expect(outputLines(result.stderr)).toHaveLength(1)
+      if (process.platform === 'linux') expect(result.stderr).toContain(`is locked by process ${child.pid} (a live seglog engine)`)
+    } finally {
+      child.kill('SIGKILL')
+      await new Promise((resolve) => child.once('close', resolve))
+    }
+    expect(await committed(dir)).toEqual([3, 1])
   })
 })
