@@ -107,7 +107,8 @@ describe('seglog topics on a data directory', () => {
       [['topics', 'alter', dir, '--topic', 'nope', '--partitions', '4'], 1, /topic 'nope' does not exist/],
       [['topics', 'describe', dir, '--topic', 'nope'], 1, /topic 'nope' does not exist/],
       [['topics', 'delete', dir, '--topic', 'nope'], 1, /topic 'nope' does not exist/],
-      [['topics', 'create', path.join(dir, 'missing'), '--topic', 'x'], 1, /no such file or directory/],
+      [['topics', 'list', path.join(dir, 'missing')], 1, /no such file or directory/],
+      [['topics', 'create', path.join(dir, 'orders-0'), '--topic', 'x'], 1, /is a partition directory/],
     ]
     for (const [args, code, message] of cases) {
       const result = await runCli(args)
@@ -120,6 +121,8 @@ describe('seglog topics on a data directory', () => {
       ['orders', 2],
     ])
     expect(await ok('topics', 'create', dir, '--topic', 'orders', '--if-not-exists')).toBe('Topic orders exists; nothing done.\n')
+    // A new directory becomes a data directory for create only.
+    expect(await ok('topics', 'create', path.join(dir, 'new'), '--topic', 'x')).toBe('Created topic x.\n')
   })
 })
 

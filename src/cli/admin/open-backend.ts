@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { describeDirArgument } from '../../engine/inspect/data-dir.js'
+import { describeDataDirProblem } from '../../engine/inspect/data-dir.js'
 import { CliError, UsageError } from '../errors.js'
 import type { AdminBackend } from './backend.js'
 import { DirectoryBackend } from './directory-backend.js'
@@ -28,20 +28,28 @@ export function parseTarget(command: string, positionals: readonly string[], boo
   return { kind: 'directory', dir: word }
 }
 
-export async function openBackend(target: AdminTarget): Promise<AdminBackend> {
+/**
+ * `mayCreate` (topics create) lets a missing or empty directory become a data directory; otherwise,
+ * and always for a non-empty directory of something else, seglog adds no files to it.
+ */
+export async function openBackend(target: AdminTarget, options: { mayCreate: boolean } = { mayCreate: false }): Promise<AdminBackend> {
   if (target.kind === 'server') {
     // Loaded here so that only the commands given a server load KafkaJS.
     const { ServerBackend } = await import('./server-backend.js')
     return ServerBackend.connect(target.address)
   }
-  const problem = describeDirArgument(target.dir)
+  const problem = describeDataDirProblem(target.dir, options)
   if (problem !== null) throw new CliError('ADMIN_REQUEST_FAILED', `${problem} (DIR_OR_SERVER is a data directory or HOST:PORT)`)
   return DirectoryBackend.open(target.dir)
 }
 
 /** Opens the backend, runs `work` and closes the backend whatever happens. */
-export async function withBackend<T>(target: AdminTarget, work: (backend: AdminBackend) => Promise<T>): Promise<T> {
-  const backend = await openBackend(target)
+export async function withBackend<T>(
+  target: AdminTarget,
+  work: (backend: AdminBackend) => Promise<T>,
+  options: { mayCreate: boolean } = { mayCreate: false },
+): Promise<T> {
+  const backend = await openBackend(target, options)
   try {
     return await work(backend)
   } finally {

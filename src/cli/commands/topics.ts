@@ -174,11 +174,15 @@ const SUBCOMMAND_RUNS: Record<Subcommand, (argv: readonly string[], out: Output)
     const partitions = values.partitions === undefined ? 1 : parseIntegerOption('topics create', 'partitions', values.partitions, 1)
     const configs = parseConfigs('topics create', 'config', values.config)
     const target = parseTarget('topics create', positionals, values['bootstrap-server'])
-    const created = await withBackend(target, async (backend) => {
-      if (values['if-not-exists'] && (await backend.describeTopic(topic)) !== null) return false
-      await backend.createTopic(topic, partitions, configs)
-      return true
-    })
+    const created = await withBackend(
+      target,
+      async (backend) => {
+        if (values['if-not-exists'] && (await backend.describeTopic(topic)) !== null) return false
+        await backend.createTopic(topic, partitions, configs)
+        return true
+      },
+      { mayCreate: true },
+    )
     out.line(created ? `Created topic ${topic}.` : `Topic ${topic} exists; nothing done.`)
   },
 
