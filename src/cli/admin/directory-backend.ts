@@ -31,7 +31,9 @@ export class DirectoryBackend implements AdminBackend {
 
   static async open(dir: string): Promise<DirectoryBackend> {
     try {
-      return new DirectoryBackend(await LogEngine.open({ dir, onWarning: () => {} }))
+      // Recovery's notes (a torn tail cut on open) go to stderr, apart from the command's output.
+      const onWarning = (message: string): void => void process.stderr.write(`seglog: ${message}\n`)
+      return new DirectoryBackend(await LogEngine.open({ dir, onWarning }))
     } catch (error) {
       if (error instanceof LogLockedError) throw new CliError('DIRECTORY_SERVED', describeLiveOwner(dir, error.pid))
       throw error
