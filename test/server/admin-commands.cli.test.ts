@@ -23,6 +23,7 @@ afterEach(async () => {
   await removeTmpDirs()
 })
 
+const T0 = 1_700_000_000_000
 const READY = /^seglog: listening on (\S+):(\d+) \(kafka\)/
 
 /** `seglog serve DIR` on an ephemeral port, resolved once it prints where it listens. */
@@ -81,7 +82,11 @@ describe('admin commands through a live seglog serve', () => {
     const admin = await connected(kafka.admin())
     await ok('topics', 'create', server.address, '--topic', 'jobs')
     const producer = await connected(kafka.producer())
-    await producer.send({ topic: 'jobs', acks: -1, messages: Array.from({ length: 10 }, (_, slot) => ({ value: String(slot) })) })
+    await producer.send({
+      topic: 'jobs',
+      acks: -1,
+      messages: Array.from({ length: 10 }, (_, slot) => ({ value: String(slot), timestamp: String(T0 + slot * 1000) })),
+    })
 
     const first = await startConsumer(kafka, 'workers')
     await waitFor(() => first.values.length === 10, 15_000, 'the first consumer to read 10 records')
@@ -117,6 +122,18 @@ describe('admin commands through a live seglog serve', () => {
 
     const dryRun = await ok('groups', 'reset-offsets', server.address, '--group', 'workers', '--topic', 'jobs', '--to-offset', '4')
     expect(outputLines(dryRun)[1]!.split(/\s+/)).toEqual(['workers', 'jobs', '0', '4'])
+    const byTime = await ok(
+      'groups',
+      'reset-offsets',
+      server.address,
+      '--group',
+      'workers',
+      '--topic',
+      'jobs',
+      '--to-datetime',
+      new Date(T0 + 6500).toISOString(),
+    )
+    expect(outputLines(byTime)[1]!.split(/\s+/)).toEqual(['workers', 'jobs', '0', '7'])
     expect(await committedOffset(admin, 'workers')).toBe(10)
 
     await ok(
