@@ -32,6 +32,12 @@ async function dataDir(): Promise<string> {
   return dir
 }
 
+async function ok(args: string[]): Promise<string> {
+  const result = await runCli(args)
+  expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0)
+  return result.stdout
+}
+
 async function withEngine<T>(dir: string, read: (engine: LogEngine) => T | Promise<T>): Promise<T> {
   const engine = await openQuietEngine(dir)
   try {
@@ -144,6 +150,23 @@ describe('seglog groups on a data directory', () => {
     expect(again.stderr).toBe("seglog: Consumer group 'billing' does not exist.\n")
   })
 
+  it('delete-offsets forgets the offsets of the partitions named', async () => {
+    const dir = await dataDir()
+    const result = await runCli(['groups', 'delete-offsets', dir, '--group', 'billing', '--topic', 'orders:1'])
+    expect(result.code).toBe(0)
+    expect(
+      outputLines(result.stdout)
+        .slice(1)
+        .map((line) => line.split(/\s+/)),
+    ).toEqual([
+      ['TOPIC', 'PARTITION', 'STATUS'],
+      ['orders', '1', 'Successful'],
+    ])
+    expect(await committed(dir)).toEqual([3, null])
+    await ok(['groups', 'delete-offsets', dir, '--group', 'billing', '--topic', 'orders'])
+    expect(await committed(dir)).toEqual([null, null])
+  })
+
   it('one line and exit 1 for an unknown group or topic, exit 2 for a bad command line', async () => {
     const dir = await dataDir()
     const unknownGroup = await runCli(['groups', 'describe', dir, '--group', 'nobody'])
@@ -172,7 +195,7 @@ describe('seglog groups on a data directory', () => {
   })
 
   it('every subcommand has its own help', async () => {
-    for (const subcommand of ['list', 'describe', 'reset-offsets', 'delete']) {
+    for (const subcommand of ['list', 'describe', 'reset-offsets', 'delete', 'delete-offsets']) {
       const result = await runCli(['groups', subcommand, '--help'])
       expect(result.code).toBe(0)
       expect(result.stdout).toMatch(new RegExp(`^Usage: seglog groups ${subcommand} DIR_OR_SERVER`))

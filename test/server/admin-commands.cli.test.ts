@@ -156,6 +156,9 @@ describe('admin commands through a live seglog serve', () => {
     await second.consumer.disconnect()
 
     expect(outputLines(await ok('groups', 'list', server.address, '--state'))).toEqual(['GROUP    STATE', 'workers  Empty'])
+    await ok('groups', 'delete-offsets', server.address, '--group', 'workers', '--topic', 'jobs')
+    expect(await committedOffset(admin, 'workers')).toBe(-1)
+    await ok('groups', 'reset-offsets', server.address, '--group', 'workers', '--topic', 'jobs', '--to-earliest', '--execute')
     await ok('groups', 'delete', server.address, '--group', 'workers')
     expect(await ok('groups', 'list', server.address)).toBe('')
     const gone = await runCli(['groups', 'describe', server.address, '--group', 'workers'])

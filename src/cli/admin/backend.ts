@@ -72,6 +72,8 @@ export interface AdminBackend {
   /** Commits offsets for a group without members (the group's state was checked by the caller). */
   commitOffsets(group: string, offsets: readonly PartitionOffset[]): Promise<void>
   deleteGroup(group: string): Promise<void>
+  /** Forgets the group's committed offsets of these partitions (Kafka's OffsetDelete). */
+  deleteOffsets(group: string, partitions: readonly TopicPartition[]): Promise<void>
   /** Topic names, internal ones included only when asked. */
   listTopics(includeInternal: boolean): Promise<string[]>
   /** Null when the topic does not exist. */

@@ -9,7 +9,15 @@ import {
   type KafkaConfigMap,
 } from '../../server/topic-configs.js'
 import { CliError } from '../errors.js'
-import type { AdminBackend, GroupDescription, GroupListing, PartitionEnds, PartitionOffset, TopicDetails } from './backend.js'
+import type {
+  AdminBackend,
+  GroupDescription,
+  GroupListing,
+  PartitionEnds,
+  PartitionOffset,
+  TopicDetails,
+  TopicPartition,
+} from './backend.js'
 import { describeLiveOwner } from './live-owner.js'
 
 /**
@@ -64,6 +72,10 @@ export class DirectoryBackend implements AdminBackend {
 
   async deleteGroup(group: string): Promise<void> {
     await this.engine.offsets.deleteGroup(group)
+  }
+
+  async deleteOffsets(group: string, partitions: readonly TopicPartition[]): Promise<void> {
+    await this.engine.offsets.deleteOffsets(group, partitions)
   }
 
   listTopics(includeInternal: boolean): Promise<string[]> {

@@ -1,6 +1,15 @@
 import type { Admin } from 'kafkajs'
 import { CliError } from '../errors.js'
-import type { AdminBackend, GroupDescription, GroupListing, GroupMember, PartitionEnds, PartitionOffset, TopicDetails } from './backend.js'
+import type {
+  AdminBackend,
+  GroupDescription,
+  GroupListing,
+  GroupMember,
+  PartitionEnds,
+  PartitionOffset,
+  TopicDetails,
+  TopicPartition,
+} from './backend.js'
 import { describeKafkaError } from './kafka-errors.js'
 
 /**
@@ -9,7 +18,7 @@ import { describeKafkaError } from './kafka-errors.js'
  * not load it. Every KafkaJS failure becomes one CliError line naming the server.
  *
  * Offsets of a group without members are committed as Kafka's admin client commits them
- * (offset-commit.ts); the caller checks first that the group has no members, as Kafka's tool does.
+ * (group-offsets-client.ts); the caller checks first that the group has no members, as Kafka's tool does.
  */
 
 /** Kafka's DescribeConfigs resource type for topics, and its source for a topic's own setting. */
@@ -87,14 +96,23 @@ export class ServerBackend implements AdminBackend {
   }
 
   async commitOffsets(group: string, offsets: readonly PartitionOffset[]): Promise<void> {
-    const { commitGroupOffsets } = await import('./offset-commit.js')
+    const { commitGroupOffsets } = await import('./group-offsets-client.js')
+    await commitGroupOffsets(this.address(), group, offsets)
+  }
+
+  /** The bootstrap address as host and port (an IPv6 host loses its brackets). */
+  private address(): { host: string; port: number } {
     const colon = this.target.lastIndexOf(':')
-    const host = this.target.slice(0, colon).replace(/^\[(.*)\]$/, '$1')
-    await commitGroupOffsets({ host, port: Number(this.target.slice(colon + 1)) }, group, offsets)
+    return { host: this.target.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(this.target.slice(colon + 1)) }
   }
 
   async deleteGroup(group: string): Promise<void> {
     await this.call(`delete group '${group}' on`, () => this.admin.deleteGroups([group]))
+  }
+
+  async deleteOffsets(group: string, partitions: readonly TopicPartition[]): Promise<void> {
+    const { deleteGroupOffsets } = await import('./group-offsets-client.js')
+    await deleteGroupOffsets(this.address(), group, partitions)
   }
 
   async listTopics(includeInternal: boolean): Promise<string[]> {
