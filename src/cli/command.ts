@@ -13,5 +13,7 @@ export interface Command {
   readonly summary: string
   /** The whole --help text: usage line, description, options, examples (see args.ts formatHelp). */
   readonly help: string
+  /** The help for `seglog <name> <words> --help` when it depends on the words (a subcommand's own help). */
+  readonly helpFor?: (argv: readonly string[]) => string
   run(argv: readonly string[]): Promise<number>
 }

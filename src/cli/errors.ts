@@ -27,7 +27,8 @@ export class UsageError extends Error {
 }
 
 /** Codes of the command line's own failures, kept out of the library's ErrorCode. */
-export type CliErrorCode = 'VERIFICATION_FAILED'
+export type CliErrorCode =
+  'VERIFICATION_FAILED' | 'UNKNOWN_GROUP' | 'UNKNOWN_TOPIC' | 'GROUP_NOT_EMPTY' | 'DIRECTORY_SERVED' | 'ADMIN_REQUEST_FAILED'
 
 /**
  * A command found a failure of its own (not of the data it read): main.ts prints its message as

@@ -16,6 +16,9 @@ import { serveCommand } from './commands/serve.js'
 import { dumpCommand } from './commands/dump.js'
 import { inspectCommand } from './commands/inspect.js'
 import { verifyCommand } from './commands/verify.js'
+import { groupsCommand } from './commands/groups.js'
+import { topicsCommand } from './commands/topics.js'
+import { deleteRecordsCommand } from './commands/delete-records.js'
 import { CliError, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError } from './errors.js'
 import { guardStdout, isColorEnabled } from './output.js'
 
@@ -39,6 +42,9 @@ const COMMANDS: readonly Command[] = [
   demoCommand,
   importCommand,
   mirrorCommand,
+  groupsCommand,
+  topicsCommand,
+  deleteRecordsCommand,
 ]
 
 function findCommand(name: string): Command | undefined {
@@ -99,7 +105,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const command = findCommand(first)
   if (command === undefined) throw new UsageError(`unknown command '${first}'`)
   if (wantsHelp(rest)) {
-    process.stdout.write(command.help)
+    process.stdout.write(command.helpFor?.(rest) ?? command.help)
     return EXIT_OK
   }
   return command.run(rest)
