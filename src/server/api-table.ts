@@ -83,12 +83,19 @@ export function handlerForKey(apiKey: number): AnyApiHandler | undefined {
   return BY_KEY.get(apiKey)
 }
 
-/** Every API served with its version range, ascending by key (docs/server.md lists the same). */
-export function servedApis(): { apiName: string; apiKey: number; minVersion: number; maxVersion: number }[] {
-  return HANDLERS.map((handler) => ({
+/**
+ * Every API served with its version range, ascending by key (docs/server.md lists the same). The
+ * SASL APIs are served only on a listener that asks for SASL (`isSasl`).
+ */
+export function servedApis(isSasl = false): { apiName: string; apiKey: number; minVersion: number; maxVersion: number }[] {
+  return HANDLERS.filter((handler) => isSasl || !isSaslApi(handler)).map((handler) => ({
     apiName: handler.apiName,
     apiKey: APIS[handler.apiName].apiKey,
     minVersion: handler.minVersion,
     maxVersion: handler.maxVersion,
   }))
+}
+
+function isSaslApi(handler: AnyApiHandler): boolean {
+  return handler.apiName === 'SaslHandshake' || handler.apiName === 'SaslAuthenticate'
 }
