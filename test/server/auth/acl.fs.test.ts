@@ -60,7 +60,7 @@ function fetchBody(topics: string[]) {
 
 const codesByName = (
   entries: {
-    name?: string
+    name?: string | null
     topic?: string
     errorCode?: number
     partitionResponses?: { errorCode: number }[]
