@@ -142,7 +142,8 @@ export class ScramServerExchange {
     private readonly mechanism: ScramMechanism,
     private readonly credential: ScramCredential,
     private readonly clientFirst: ClientFirst,
-    serverNonce: string = randomBytes(SERVER_NONCE_BYTES).toString('base64'),
+    // Letters and digits only, as Kafka's own nonces.
+    serverNonce: string = randomBytes(SERVER_NONCE_BYTES).toString('hex'),
   ) {
     this.nonce = clientFirst.clientNonce + serverNonce
     this.serverFirst = `r=${this.nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`
@@ -154,7 +155,9 @@ export class ScramServerExchange {
     if (proofAt < 0) throw new ScramError('malformed-message', 'client-final message lacks p=')
     const withoutProof = clientFinal.slice(0, proofAt)
     const attrs = attributes(withoutProof)
-    if (attrs.get('r') !== this.nonce) throw new ScramError('nonce-mismatch', 'the nonce is not the one the server sent')
+    // Kafka accepts a nonce that ends with the one it sent, not only an equal one: librdkafka 2.0
+    // sends its own nonce once more in front. The proof covers the message as sent either way.
+    if (!(attrs.get('r') ?? '').endsWith(this.nonce)) throw new ScramError('nonce-mismatch', 'the nonce is not the one the server sent')
     if (attrs.get('c') !== Buffer.from(this.clientFirst.gs2Header).toString('base64'))
       throw new ScramError('malformed-message', 'channel binding c= does not repeat the gs2 header')
     const proof = Buffer.from(clientFinal.slice(proofAt + 3), 'base64')
