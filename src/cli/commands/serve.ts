@@ -92,6 +92,8 @@ export const serveCommand: Command = {
     const out = new Output()
     const log = (message: string): void => out.notice(`seglog: ${message}`)
     const security = readSecurityOptions(values, dir)
+    if (config.superUsers !== undefined && security.superUsers === undefined) security.superUsers = config.superUsers
+    checkListenerProtocol(config.listenerProtocol, security)
     const engine = await LogEngine.open({
       dir,
       ...(flush !== undefined && { flush }),
@@ -223,5 +225,22 @@ function readFileOption(option: string, file: string): Buffer {
     return fs.readFileSync(file)
   } catch (error) {
     throw new UsageError(`cannot read --${option} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'serve')
+  }
+}
+
+/**
+ * A `listeners` entry that names SASL or SSL must be matched by the options that turn them on:
+ * serving PLAINTEXT where the config file asks for SASL_SSL would be a silent downgrade.
+ */
+function checkListenerProtocol(protocol: string | undefined, security: SecurityOptions): void {
+  if (protocol === undefined) return
+  const isSasl = security.usersFile !== undefined
+  const isTls = security.tls !== undefined
+  const actual = isSasl ? (isTls ? 'SASL_SSL' : 'SASL_PLAINTEXT') : isTls ? 'SSL' : 'PLAINTEXT'
+  if (actual !== protocol) {
+    throw new UsageError(
+      `listeners asks for ${protocol}, but the options give ${actual} (SASL needs --users or DIR/users.json, SSL needs --tls-cert and --tls-key)`,
+      'serve',
+    )
   }
 }

@@ -97,3 +97,16 @@ describe('seglog serve with users', () => {
     await expect(wrong.connect()).rejects.toThrow(/SASL/)
   })
 })
+
+describe('seglog serve security options', () => {
+  it('refuses a listeners protocol the options do not give, and options that do not go together (exit 2)', async () => {
+    const dir = await makeTmpDir('seglog-users-')
+    const downgrade = await runCli(['serve', dir, '--port', '0', '--override', 'listeners=SASL_SSL://127.0.0.1:0'])
+    expect(downgrade.code).toBe(2)
+    expect(downgrade.stderr).toContain('listeners asks for SASL_SSL, but the options give PLAINTEXT')
+    expect((await runCli(['serve', dir, '--port', '0', '--tls-cert', path.join(dir, 'none.pem')])).code).toBe(2)
+    expect((await runCli(['serve', dir, '--port', '0', '--super-users', 'admin'])).code).toBe(2)
+    const missingUsers = await runCli(['serve', dir, '--port', '0', '--users', path.join(dir, 'missing.json')])
+    expect(missingUsers.code).toBe(1)
+  })
+})
