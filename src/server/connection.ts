@@ -29,6 +29,11 @@ interface InFlight {
 
 const SIZE_PREFIX = 4
 const API_VERSIONS_KEY = APIS.ApiVersions.apiKey
+/**
+ * The largest frame a connection that has not authenticated may send (Kafka's
+ * sasl.server.max.receive.size): nobody without a password makes the server buffer 100 MB.
+ */
+const UNAUTHENTICATED_MAX_REQUEST_BYTES = 512 * 1024
 /** What a connection may send before it has authenticated, when the listener asks for SASL (as Kafka). */
 const BEFORE_AUTHENTICATION = new Set<number>([API_VERSIONS_KEY, APIS.SaslHandshake.apiKey, APIS.SaslAuthenticate.apiKey])
 
@@ -115,6 +120,10 @@ export class KafkaConnection {
             ? `negative request size ${size}`
             : `request of ${size} bytes is over socket.request.max.bytes (${this.broker.settings.maxRequestBytes})`,
         )
+        return
+      }
+      if (!this.session.isAuthenticated && size > UNAUTHENTICATED_MAX_REQUEST_BYTES) {
+        this.fail(`request of ${size} bytes before authenticating (at most ${UNAUTHENTICATED_MAX_REQUEST_BYTES})`)
         return
       }
       if (this.receivedBytes < SIZE_PREFIX + size) return

@@ -1,8 +1,17 @@
+import { createHmac, randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ApiHandler, RequestContext } from '../broker.js'
 import { KafkaErrorCode } from '../error-codes.js'
 import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
-import { parseClientFirst, ScramError, ScramServerExchange, verifyPassword, type ScramMechanism } from './scram.js'
+import {
+  MIN_ITERATIONS,
+  parseClientFirst,
+  ScramError,
+  ScramServerExchange,
+  verifyPassword,
+  type ScramCredential,
+  type ScramMechanism,
+} from './scram.js'
 import { SASL_MECHANISMS, type SaslMechanism } from './security.js'
 
 /**
@@ -16,6 +25,16 @@ import { SASL_MECHANISMS, type SaslMechanism } from './security.js'
 type AuthenticateResponse = ResponseInputOf<'SaslAuthenticate'>
 
 const INVALID_CREDENTIALS = 'Authentication failed: Invalid username or password'
+
+/** A per-process secret: decoy salts are stable for a name (as a real one is) but not predictable. */
+const DECOY_SECRET = randomBytes(32)
+
+/** A credential nobody's password matches, with the salt and rounds a real user would have. */
+function decoyCredential(mechanism: ScramMechanism, user: string): ScramCredential {
+  const length = mechanism === 'SCRAM-SHA-256' ? 32 : 64
+  const salt = createHmac('sha256', DECOY_SECRET).update(user).digest()
+  return { salt, iterations: MIN_ITERATIONS, storedKey: randomBytes(length), serverKey: randomBytes(length) }
+}
 
 export const saslHandshakeHandler: ApiHandler<'SaslHandshake'> = {
   apiName: 'SaslHandshake',
@@ -58,7 +77,7 @@ async function authenticate(request: RequestOf<'SaslAuthenticate'>, context: Req
     return await authenticateScram(mechanism, token, context)
   } catch (error) {
     if (!(error instanceof ScramError)) throw error
-    return await refuse(context, session.scramUser ?? '?', error.reason)
+    return await refuse(context, session.scramUser ?? '?', session.isScramDecoy ? 'unknown-user' : error.reason)
   }
 }
 
@@ -115,10 +134,13 @@ async function authenticateScram(mechanism: ScramMechanism, token: string, conte
     session.scramUser = first.user
     if (security.limiter.isBlocked(session.host)) return await refuse(context, first.user, 'peer-blocked')
     const credential = (await security.users!.fresh()).get(first.user)?.get(mechanism)
-    if (credential === undefined) return await refuse(context, first.user, 'unknown-user')
-    session.scram = new ScramServerExchange(mechanism, credential, first)
+    // An unknown user gets a server-first message like anyone's and fails only at the proof, so
+    // the exchange does not tell a guesser which user names exist.
+    session.scram = new ScramServerExchange(mechanism, credential ?? decoyCredential(mechanism, first.user), first)
+    session.isScramDecoy = credential === undefined
     return { errorCode: KafkaErrorCode.NONE, errorMessage: null, authBytes: Buffer.from(session.scram.serverFirst), sessionLifetimeMs: 0 }
   }
   const serverFinal = session.scram.finish(token)
+  if (session.isScramDecoy) return await refuse(context, session.scramUser!, 'unknown-user')
   return success(Buffer.from(serverFinal), context, session.scramUser!)
 }

@@ -43,6 +43,8 @@ export class ConnectionSession {
   /** A SCRAM exchange between its first and final message. */
   scram: ScramServerExchange | null = null
   scramUser: string | null = null
+  /** The SCRAM exchange runs against a decoy credential: the user does not exist. */
+  isScramDecoy = false
   /** Set when authentication failed: the connection closes once the answer is written. */
   hasFailed = false
 

@@ -104,4 +104,40 @@ describe('before authentication', () => {
     expect(refused.errorCode).toBe(KafkaErrorCode.SASL_AUTHENTICATION_FAILED)
     await waitFor(() => bad.isClosed)
   })
+
+  it('SCRAM for an unknown user looks like any other until the proof, so user names cannot be probed', async () => {
+    const { port, logs } = await saslServer()
+    const first = async (user: string) => {
+      const client = await connect(port)
+      await client.request('SaslHandshake', 1, { mechanism: 'SCRAM-SHA-256' })
+      const answer = await client.request('SaslAuthenticate', 1, { authBytes: Buffer.from(`n,,n=${user},r=clientnonce`) })
+      return { client, answer }
+    }
+    for (const user of ['alice', 'mallory']) {
+      const { client, answer } = await first(user)
+      expect(answer.errorCode).toBe(KafkaErrorCode.NONE)
+      const serverFirst = answer.authBytes.toString()
+      expect(serverFirst).toMatch(/^r=clientnonce[0-9a-f]{48},s=[A-Za-z0-9+/]{43}=,i=4096$/)
+      const nonce = /^r=([^,]+)/.exec(serverFirst)![1]!
+      const final = await client.request('SaslAuthenticate', 1, {
+        authBytes: Buffer.from(`c=biws,r=${nonce},p=${Buffer.alloc(32).toString('base64')}`),
+      })
+      expect(final.errorCode).toBe(KafkaErrorCode.SASL_AUTHENTICATION_FAILED)
+      expect(final.errorMessage).toBe('Authentication failed: Invalid username or password')
+    }
+    expect(logs.filter((line) => line.includes('authentication failed')).map((line) => /\((.+)\)$/.exec(line)![1])).toEqual([
+      'bad-proof',
+      'unknown-user',
+    ])
+  })
+
+  it('a frame over 512 KiB before authenticating closes the connection', async () => {
+    const { port, logs } = await saslServer()
+    const client = await connect(port)
+    const size = Buffer.alloc(4)
+    size.writeInt32BE(600 * 1024)
+    client.writeRaw(size)
+    await waitFor(() => client.isClosed)
+    expect(logs.some((line) => line.includes('before authenticating (at most 524288)'))).toBe(true)
+  })
 })
