@@ -237,6 +237,11 @@ describe('groups', () => {
     ])
     for (const topic of ['orders', 'secret']) await server.engine.partition(topic, 0).appendBatch(batch('r'))
     const bob = await login(port, 'bob', 'b')
+    const coordinator = await bob.request('FindCoordinator', 3, { key: 'payroll', keyType: 0 })
+    expect(coordinator.errorCode).toBe(K.GROUP_AUTHORIZATION_FAILED)
+    expect((await bob.request('FindCoordinator', 3, { key: 'billing', keyType: 0 })).errorCode).toBe(K.NONE)
+    const batched = await bob.request('FindCoordinator', 4, { keyType: 0, coordinatorKeys: ['billing', 'payroll'] })
+    expect(batched.coordinators.map((entry) => entry.errorCode)).toEqual([K.GROUP_AUTHORIZATION_FAILED, K.GROUP_AUTHORIZATION_FAILED])
     expect((await join(bob, 'payroll')).errorCode).toBe(K.GROUP_AUTHORIZATION_FAILED)
     expect((await join(bob, 'billing')).errorCode).toBe(K.MEMBER_ID_REQUIRED)
 
