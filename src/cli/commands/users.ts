@@ -1,3 +1,6 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { flockSync } from 'fs-ext'
 import { MIN_ITERATIONS, SCRAM_MECHANISMS, deriveCredential, type ScramMechanism } from '../../server/auth/scram.js'
 import { readUsersFile, usersFilePath, validateUserName, writeUsersFile } from '../../server/auth/users-file.js'
 import { checkPositionals, formatHelp, parseCommandArgs, parseIntegerOption, type OptionSpecs } from '../args.js'
@@ -61,49 +64,75 @@ export const usersCommand: Command = {
     const file = await usersFilePath(positionals[1]!)
     const mechanisms = parseMechanism(values.mechanism)
     const out = new Output()
-    const users = await readUsersFile(file)
-    if (action === 'list') {
-      for (const [name, byMechanism] of [...users].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        const described = [...byMechanism].map(([mechanism, credential]) => `${mechanism} (${credential.iterations} iterations)`)
-        out.line(`${name}\t${described.join(', ')}`)
-      }
-      await out.flush()
-      return EXIT_OK
-    }
-    const user = values.user
-    if (user === undefined) throw new UsageError(`${action} needs --user NAME`, 'users')
+    // Two `users` commands at once would each write its own change over the other's: they take
+    // turns on an flock of the file's directory (the kernel drops it if the process dies).
+    const unlock = lockDirectory(path.dirname(file))
     try {
-      validateUserName(user)
-    } catch (error) {
-      throw new UsageError((error as Error).message, 'users')
+      return await runLocked(action, file, values, mechanisms, out)
+    } finally {
+      unlock()
     }
-    if (action === 'remove') {
-      const byMechanism = users.get(user)
-      if (byMechanism === undefined) {
-        out.notice(`seglog: no user '${user}' in ${file}`)
-        await out.flush()
-        return EXIT_PROBLEMS
-      }
-      for (const mechanism of mechanisms) byMechanism.delete(mechanism)
-      if (byMechanism.size === 0) users.delete(user)
-      await writeUsersFile(file, users)
-      out.line(`removed ${user} (${mechanisms.join(', ')}) from ${file}`)
-      await out.flush()
-      return EXIT_OK
+  },
+}
+
+function lockDirectory(dir: string): () => void {
+  const fd = fs.openSync(dir, 'r')
+  flockSync(fd, 'ex')
+  return () => {
+    flockSync(fd, 'un')
+    fs.closeSync(fd)
+  }
+}
+
+async function runLocked(
+  action: (typeof ACTIONS)[number],
+  file: string,
+  values: { user: string | undefined; password: string | undefined; 'password-stdin': boolean; iterations: string | undefined },
+  mechanisms: ScramMechanism[],
+  out: Output,
+): Promise<number> {
+  const users = await readUsersFile(file)
+  if (action === 'list') {
+    for (const [name, byMechanism] of [...users].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const described = [...byMechanism].map(([mechanism, credential]) => `${mechanism} (${credential.iterations} iterations)`)
+      out.line(`${name}\t${described.join(', ')}`)
     }
-    const password = await readPassword(values.password, values['password-stdin'])
-    const iterations =
-      values.iterations === undefined
-        ? MIN_ITERATIONS
-        : parseIntegerOption('users', 'iterations', values.iterations, MIN_ITERATIONS, 10_000_000)
-    const byMechanism = users.get(user) ?? new Map()
-    for (const mechanism of mechanisms) byMechanism.set(mechanism, await deriveCredential(mechanism, password, iterations))
-    users.set(user, byMechanism)
-    await writeUsersFile(file, users)
-    out.line(`added ${user} (${mechanisms.join(', ')}) to ${file}`)
     await out.flush()
     return EXIT_OK
-  },
+  }
+  const user = values.user
+  if (user === undefined) throw new UsageError(`${action} needs --user NAME`, 'users')
+  try {
+    validateUserName(user)
+  } catch (error) {
+    throw new UsageError((error as Error).message, 'users')
+  }
+  if (action === 'remove') {
+    const byMechanism = users.get(user)
+    if (byMechanism === undefined) {
+      out.notice(`seglog: no user '${user}' in ${file}`)
+      await out.flush()
+      return EXIT_PROBLEMS
+    }
+    for (const mechanism of mechanisms) byMechanism.delete(mechanism)
+    if (byMechanism.size === 0) users.delete(user)
+    await writeUsersFile(file, users)
+    out.line(`removed ${user} (${mechanisms.join(', ')}) from ${file}`)
+    await out.flush()
+    return EXIT_OK
+  }
+  const password = await readPassword(values.password, values['password-stdin'])
+  const iterations =
+    values.iterations === undefined
+      ? MIN_ITERATIONS
+      : parseIntegerOption('users', 'iterations', values.iterations, MIN_ITERATIONS, 10_000_000)
+  const byMechanism = users.get(user) ?? new Map()
+  for (const mechanism of mechanisms) byMechanism.set(mechanism, await deriveCredential(mechanism, password, iterations))
+  users.set(user, byMechanism)
+  await writeUsersFile(file, users)
+  out.line(`added ${user} (${mechanisms.join(', ')}) to ${file}`)
+  await out.flush()
+  return EXIT_OK
 }
 
 function parseMechanism(value: string | undefined): ScramMechanism[] {

@@ -53,6 +53,20 @@ describe('seglog users', () => {
     expect(fs.readdirSync(dir)).toEqual(['users.json'])
   })
 
+  it('keeps every change when several run at once', async () => {
+    const dir = await makeTmpDir('seglog-users-')
+    const names = ['u1', 'u2', 'u3', 'u4', 'u5']
+    const results = await Promise.all(names.map((name) => runCli(['users', 'add', dir, '--user', name, '--password', name])))
+    expect(results.map((result) => result.code)).toEqual([0, 0, 0, 0, 0])
+    const listed = await runCli(['users', 'list', dir])
+    expect(
+      listed.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split('\t')[0]),
+    ).toEqual(names)
+  })
+
   it('refuses bad command lines with exit 2 and a damaged file with exit 1', async () => {
     const dir = await makeTmpDir('seglog-users-')
     expect((await runCli(['users', 'add', dir, '--password', 'x'])).code).toBe(2)
