@@ -28,13 +28,11 @@ const API_VERSIONS_MAX = 3
 function apiKeys(context: RequestContext): ResponseInputOf<'ApiVersions'>['apiKeys'] {
   // The SASL APIs are listed only on a listener that asks for SASL: clients take them as the sign to authenticate.
   const isSasl = context.broker.security.users !== null
-  return HANDLERS.filter((handler) => isSasl || (handler.apiName !== 'SaslHandshake' && handler.apiName !== 'SaslAuthenticate')).map(
-    (handler) => ({
-      apiKey: APIS[handler.apiName].apiKey,
-      minVersion: handler.minVersion,
-      maxVersion: handler.maxVersion,
-    }),
-  )
+  return HANDLERS.filter((handler) => isSasl || !isSaslApi(handler)).map((handler) => ({
+    apiKey: APIS[handler.apiName].apiKey,
+    minVersion: handler.minVersion,
+    maxVersion: handler.maxVersion,
+  }))
 }
 
 export const apiVersionsHandler: ApiHandler<'ApiVersions'> = {

@@ -4,7 +4,15 @@ import net from 'node:net'
 import tls from 'node:tls'
 import os from 'node:os'
 import path from 'node:path'
-import { InvalidArgumentError, IoError, LogEngine, type KafkaServer, type KafkaServerOptions, type KafkaServerSettings } from '../index.js'
+import {
+  InvalidArgumentError,
+  IoError,
+  LogEngine,
+  SeglogError,
+  type KafkaServer,
+  type KafkaServerOptions,
+  type KafkaServerSettings,
+} from '../index.js'
 import type { Broker } from './broker.js'
 import { KafkaConnection } from './connection.js'
 import { systemClock } from './groups/clock.js'
@@ -81,9 +89,9 @@ async function openSecurity(options: SecurityOptions, log: (message: string) => 
     try {
       return await ReloadingFile.open(file, parse, log)
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== undefined && !(error instanceof Error && 'file' in error))
-        throw new IoError('read', file, error as NodeJS.ErrnoException)
-      throw error
+      // A file that does not parse is already a CorruptMetadataError; a failing read becomes IO_FAILED.
+      if (error instanceof SeglogError) throw error
+      throw new IoError('read', file, error as NodeJS.ErrnoException)
     }
   }
   return {

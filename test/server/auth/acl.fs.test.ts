@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { encodeBatch } from '../../../src/index.js'
 import type { AclRule } from '../../../src/server/auth/acls.js'
 import { KafkaErrorCode as K } from '../../../src/server/index.js'
+import { rejection } from '../../helpers/errors.js'
 import { makeTmpDir, removeTmpDirs } from '../../helpers/tmp-dir.js'
 import { closeAll, connect, startServer, type ProtocolClient } from '../helpers.js'
 import { TEST_LIMITS, writeUsers } from './helpers.js'
@@ -307,5 +308,34 @@ describe('principals', () => {
     }
     expect(code).toBe(K.NONE)
     expect(logs.some((line) => line.includes(`reloaded ${aclFile}`))).toBe(true)
+  })
+})
+
+describe('startup', () => {
+  it('refuses to start on a missing users file (IO_FAILED) or an ACL file that does not parse (CORRUPT_METADATA)', async () => {
+    const dir = await makeTmpDir('seglog-acl-')
+    const missing = await rejection(startServer({ usersFile: path.join(dir, 'absent.json') }))
+    expect(missing.code).toBe('IO_FAILED')
+    const aclFile = path.join(dir, 'acls.json')
+    await fs.writeFile(
+      aclFile,
+      JSON.stringify({
+        version: 1,
+        acls: [{ principal: 'alice', operation: 'READ', resourceType: 'TOPIC', resourceName: 'x', permission: 'ALLOW' }],
+      }),
+    )
+    const bad = await rejection(startServer({ aclFile }))
+    expect(bad).toMatchObject({ code: 'CORRUPT_METADATA', file: aclFile, detail: 'acls[0].principal must be User:NAME or User:*' })
+    await fs.writeFile(
+      aclFile,
+      JSON.stringify({
+        version: 1,
+        acls: [{ principal: 'User:a', operation: 'EAT', resourceType: 'TOPIC', resourceName: 'x', permission: 'ALLOW' }],
+      }),
+    )
+    expect(await rejection(startServer({ aclFile }))).toMatchObject({
+      code: 'CORRUPT_METADATA',
+      detail: expect.stringMatching(/^acls\[0\]\.operation must be one of READ/),
+    })
   })
 })
