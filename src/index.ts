@@ -192,6 +192,41 @@ export interface KafkaServerOptions extends Partial<KafkaServerSettings> {
   engineOptions?: Omit<EngineOptions, 'dir'>
   /** Receives one line per notable event (a malformed frame, a topic created); console.warn by default. */
   onLog?: (message: string) => void
+  /**
+   * The SASL users file (`seglog users add` writes it; docs/format/users-file.md). When set, the
+   * listener asks for SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512): a connection may only send
+   * ApiVersions and SASL requests until it has authenticated. Edits are picked up while serving.
+   */
+  usersFile?: string
+  /** Serve over TLS (the SSL and SASL_SSL listeners) with this certificate and key. */
+  tls?: KafkaServerTlsOptions
+  /** The ACL file (docs/format/acl-file.md). Without one, every request is allowed. */
+  aclFile?: string
+  /** Principals (`User:admin`) allowed everything, whatever the ACLs say (Kafka's `super.users`). */
+  superUsers?: readonly string[]
+  /** How failed authentications are slowed down and refused, per client address (docs/server.md). */
+  failedAuthLimits?: Partial<FailedAuthLimits>
+}
+
+export interface KafkaServerTlsOptions {
+  /** The server's certificate chain and private key, PEM. */
+  cert: string | Buffer
+  key: string | Buffer
+  /** CA certificates (PEM) that client certificates are checked against. */
+  ca?: string | Buffer
+  /** Ask clients for a certificate: `none` (default), `requested` (checked if sent), `required`. */
+  clientAuth?: 'none' | 'requested' | 'required'
+}
+
+export interface FailedAuthLimits {
+  /** How long the answer to a failed authentication is held back (100). */
+  delayMs: number
+  /** Failed authentications from one address within windowMs that get it refused (10). */
+  maxFailures: number
+  /** (60000) */
+  windowMs: number
+  /** How long a refused address stays refused (60000). */
+  blockMs: number
 }
 
 export interface KafkaServer {
@@ -200,6 +235,8 @@ export interface KafkaServer {
   readonly engine: Engine
   /** Connections open now. */
   readonly connectionCount: number
+  /** The listener's security protocol as Kafka names it: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. */
+  readonly securityProtocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL'
   /**
    * Stops accepting connections, answers what is in flight (long-polling fetches at once), closes
    * every connection and, for an ephemeral server, closes the engine and removes its directory.

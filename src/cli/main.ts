@@ -13,6 +13,7 @@ import { consumeCommand } from './commands/consume.js'
 import { produceCommand } from './commands/produce.js'
 import { repairCommand } from './commands/repair.js'
 import { serveCommand } from './commands/serve.js'
+import { usersCommand } from './commands/users.js'
 import { dumpCommand } from './commands/dump.js'
 import { inspectCommand } from './commands/inspect.js'
 import { verifyCommand } from './commands/verify.js'
@@ -45,6 +46,7 @@ const COMMANDS: readonly Command[] = [
   groupsCommand,
   topicsCommand,
   deleteRecordsCommand,
+  usersCommand,
 ]
 
 function findCommand(name: string): Command | undefined {

@@ -13,6 +13,8 @@ import { describeClusterHandler, metadataHandler } from './handlers/metadata.js'
 import { produceHandler } from './handlers/produce.js'
 import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } from './handlers/topics.js'
 import { APIS, type ResponseInputOf } from './protocol/index.js'
+import { saslAuthenticateHandler, saslHandshakeHandler } from './auth/sasl-handlers.js'
+import type { RequestContext } from './broker.js'
 
 /**
  * The APIs the server speaks and the versions of each. ApiVersions advertises exactly this table,
@@ -23,8 +25,10 @@ import { APIS, type ResponseInputOf } from './protocol/index.js'
 /** Versions advertised: 3 is the first flexible one (KIP-511; librdkafka asks with it). */
 const API_VERSIONS_MAX = 3
 
-function apiKeys(): ResponseInputOf<'ApiVersions'>['apiKeys'] {
-  return HANDLERS.map((handler) => ({
+function apiKeys(context: RequestContext): ResponseInputOf<'ApiVersions'>['apiKeys'] {
+  // The SASL APIs are listed only on a listener that asks for SASL: clients take them as the sign to authenticate.
+  const isSasl = context.broker.security.users !== null
+  return HANDLERS.filter((handler) => isSasl || !isSaslApi(handler)).map((handler) => ({
     apiKey: APIS[handler.apiName].apiKey,
     minVersion: handler.minVersion,
     maxVersion: handler.maxVersion,
@@ -36,9 +40,9 @@ export const apiVersionsHandler: ApiHandler<'ApiVersions'> = {
   minVersion: 0,
   maxVersion: API_VERSIONS_MAX,
   isExclusive: false,
-  handle: () => ({ errorCode: KafkaErrorCode.NONE, apiKeys: apiKeys(), throttleTimeMs: 0 }),
+  handle: (_request, context) => ({ errorCode: KafkaErrorCode.NONE, apiKeys: apiKeys(context), throttleTimeMs: 0 }),
   // Also the answer to a version the server does not speak, written as v0 (see connection.ts).
-  errorResponse: (_request, errorCode) => ({ errorCode, apiKeys: apiKeys(), throttleTimeMs: 0 }),
+  errorResponse: (_request, errorCode, context) => ({ errorCode, apiKeys: apiKeys(context), throttleTimeMs: 0 }),
 }
 
 const HANDLERS: readonly AnyApiHandler[] = [
@@ -67,6 +71,8 @@ const HANDLERS: readonly AnyApiHandler[] = [
   listGroupsHandler,
   describeGroupsHandler,
   deleteGroupsHandler,
+  saslHandshakeHandler,
+  saslAuthenticateHandler,
 ].sort((a, b) => APIS[a.apiName].apiKey - APIS[b.apiName].apiKey)
 
 const BY_KEY = new Map<number, AnyApiHandler>(HANDLERS.map((handler) => [APIS[handler.apiName].apiKey, handler]))
@@ -75,12 +81,19 @@ export function handlerForKey(apiKey: number): AnyApiHandler | undefined {
   return BY_KEY.get(apiKey)
 }
 
-/** Every API served with its version range, ascending by key (docs/server.md lists the same). */
-export function servedApis(): { apiName: string; apiKey: number; minVersion: number; maxVersion: number }[] {
-  return HANDLERS.map((handler) => ({
+/**
+ * Every API served with its version range, ascending by key (docs/server.md lists the same). The
+ * SASL APIs are served only on a listener that asks for SASL (`isSasl`).
+ */
+export function servedApis(isSasl = false): { apiName: string; apiKey: number; minVersion: number; maxVersion: number }[] {
+  return HANDLERS.filter((handler) => isSasl || !isSaslApi(handler)).map((handler) => ({
     apiName: handler.apiName,
     apiKey: APIS[handler.apiName].apiKey,
     minVersion: handler.minVersion,
     maxVersion: handler.maxVersion,
   }))
+}
+
+function isSaslApi(handler: AnyApiHandler): boolean {
+  return handler.apiName === 'SaslHandshake' || handler.apiName === 'SaslAuthenticate'
 }

@@ -1,4 +1,5 @@
 import type { KafkaServerSettings, LogEngine } from '../index.js'
+import type { ConnectionSession, ServerSecurity } from './auth/security.js'
 import type { GroupCoordinator } from './groups/coordinator.js'
 import type { ApiName, RequestOf, ResponseInputOf } from './protocol/index.js'
 
@@ -18,6 +19,8 @@ export interface Broker {
   readonly groups: GroupCoordinator
   /** One line for the operator (the CLI prints it on stderr as `seglog: <line>`). */
   log(message: string): void
+  /** SASL, TLS and ACLs (src/server/auth/). */
+  readonly security: ServerSecurity
 }
 
 /** One request as a handler sees it. */
@@ -29,6 +32,8 @@ export interface RequestContext {
   readonly signal: AbortSignal
   /** Where the request came from, for log lines. */
   readonly peer: string
+  /** Who the connection is (its principal) and where its SASL exchange stands. */
+  readonly session: ConnectionSession
 }
 
 /** Returned by a handler whose client must learn of an error but gets no response (acks=0). */

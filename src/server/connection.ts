@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net'
 import { handlerForKey } from './api-table.js'
+import { handleAuthorized } from './auth/authorize.js'
+import { ANONYMOUS, ConnectionSession } from './auth/security.js'
 import { CLOSE_CONNECTION, type AnyApiHandler, type Broker, type RequestContext } from './broker.js'
 import { KafkaErrorCode } from './error-codes.js'
 import { APIS, decodeRequest, encodeResponse, ProtocolDecodeError, type ApiName, type DecodedRequest } from './protocol/index.js'
@@ -27,9 +29,18 @@ interface InFlight {
 
 const SIZE_PREFIX = 4
 const API_VERSIONS_KEY = APIS.ApiVersions.apiKey
+/**
+ * The largest frame a connection that has not authenticated may send (Kafka's
+ * sasl.server.max.receive.size): nobody without a password makes the server buffer 100 MB.
+ */
+const UNAUTHENTICATED_MAX_REQUEST_BYTES = 512 * 1024
+/** What a connection may send before it has authenticated, when the listener asks for SASL (as Kafka). */
+const BEFORE_AUTHENTICATION = new Set<number>([API_VERSIONS_KEY, APIS.SaslHandshake.apiKey, APIS.SaslAuthenticate.apiKey])
 
 export class KafkaConnection {
   readonly peer: string
+  /** Who is on the other end: its principal and where its SASL exchange stands. */
+  readonly session: ConnectionSession
   private readonly socket: Socket
   private readonly broker: Broker
   private readonly received: Buffer[] = []
@@ -52,10 +63,11 @@ export class KafkaConnection {
   /** Resolves when the socket has closed. */
   readonly closed: Promise<void>
 
-  constructor(socket: Socket, broker: Broker) {
+  constructor(socket: Socket, broker: Broker, transportPrincipal: string = ANONYMOUS) {
     this.socket = socket
     this.broker = broker
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    this.session = new ConnectionSession(socket.remoteAddress ?? '?', broker.security.users !== null, transportPrincipal)
     this.signal = AbortSignal.any([broker.closing, this.abort.signal])
     socket.setNoDelay(true)
     socket.setTimeout(broker.settings.idleTimeoutMs)
@@ -108,6 +120,10 @@ export class KafkaConnection {
             ? `negative request size ${size}`
             : `request of ${size} bytes is over socket.request.max.bytes (${this.broker.settings.maxRequestBytes})`,
         )
+        return
+      }
+      if (!this.session.isAuthenticated && size > UNAUTHENTICATED_MAX_REQUEST_BYTES) {
+        this.fail(`request of ${size} bytes before authenticating (at most ${UNAUTHENTICATED_MAX_REQUEST_BYTES})`)
         return
       }
       if (this.receivedBytes < SIZE_PREFIX + size) return
@@ -182,8 +198,13 @@ export class KafkaConnection {
       return
     }
     const handler = handlerForKey(request.apiKey)
-    if (handler === undefined) {
+    const isSaslApi = request.apiKey !== API_VERSIONS_KEY && BEFORE_AUTHENTICATION.has(request.apiKey)
+    if (handler === undefined || (isSaslApi && !this.session.isSaslRequired)) {
       this.fail(`${request.apiName} requests (api key ${request.apiKey}) are not supported`)
+      return
+    }
+    if (!this.session.isAuthenticated && !BEFORE_AUTHENTICATION.has(request.apiKey)) {
+      this.fail(`${request.apiName} request before authenticating (only ApiVersions and SASL are allowed)`)
       return
     }
     const context = this.contextFor(request.apiVersion, request.header.clientId)
@@ -225,7 +246,7 @@ export class KafkaConnection {
   }
 
   private contextFor(apiVersion: number, clientId: string | null): RequestContext {
-    return { broker: this.broker, apiVersion, clientId, signal: this.signal, peer: this.peer }
+    return { broker: this.broker, apiVersion, clientId, signal: this.signal, peer: this.peer, session: this.session }
   }
 
   private enqueue(): InFlight {
@@ -248,7 +269,7 @@ export class KafkaConnection {
     const correlationId = request.header.correlationId
     let result: unknown
     try {
-      result = handler.handle(request.body as never, context)
+      result = handleAuthorized(handler, request.body, context)
     } catch (error) {
       result = Promise.reject(error)
     }
@@ -277,6 +298,8 @@ export class KafkaConnection {
           this.fail(`closing after a failed ${apiName} request that asked for no response (acks=0)`, false)
           return
         }
+        // A failed authentication is answered, then the connection ends (as Kafka's does).
+        if (this.session.hasFailed) this.isClosing = true
         this.complete(entry, body === null ? null : this.encode(apiName, request.apiVersion, correlationId, body))
       })
       .catch(answerWithError)

@@ -17,6 +17,10 @@ export interface ServeConfig {
   retentionCheckIntervalMs?: number
   /** Keys present but not used by seglog, in file order. */
   ignored: string[]
+  /** The security protocol `listeners` names (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), when it names one. */
+  listenerProtocol?: string
+  /** `super.users`: principals allowed everything (`User:admin;User:ops`). */
+  superUsers?: string[]
 }
 
 /** Kafka's .properties syntax, the subset broker configs use: one `key=value` (or `key: value`) a line. */
@@ -54,6 +58,18 @@ export function serveConfigFrom(properties: ReadonlyMap<string, string>): ServeC
   const settings = config.settings
   const listen = listener('listeners')
   if (listen !== undefined) Object.assign(settings, listen)
+  const protocol = /^([A-Z_]+):\/\//.exec(get('listeners') ?? '')?.[1]
+  if (protocol !== undefined) {
+    if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol))
+      throw new InvalidArgumentError(`listeners: seglog serves PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got '${protocol}'`)
+    config.listenerProtocol = protocol
+  }
+  const superUsers = get('super.users')
+  if (superUsers !== undefined)
+    config.superUsers = superUsers
+      .split(';')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '')
   const advertised = listener('advertised.listeners')
   if (advertised !== undefined) {
     if (advertised.host !== undefined) settings.advertisedHost = advertised.host
@@ -149,4 +165,5 @@ export const SERVE_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'group.initial.rebalance.delay.ms',
   'group.min.session.timeout.ms',
   'group.max.session.timeout.ms',
+  'super.users',
 ])

@@ -1,5 +1,14 @@
 import fs from 'node:fs'
-import { createKafkaServer, InvalidArgumentError, LogEngine, type FlushPolicy, type KafkaServerSettings } from '../../index.js'
+import path from 'node:path'
+import {
+  createKafkaServer,
+  InvalidArgumentError,
+  LogEngine,
+  type FlushPolicy,
+  type KafkaServerOptions,
+  type KafkaServerSettings,
+} from '../../index.js'
+import { USERS_FILE_NAME } from '../../server/auth/users-file.js'
 import { parseProperties, serveConfigFrom, type ServeConfig } from '../../server/properties.js'
 import { checkPositionals, formatHelp, parseCommandArgs, parseIntegerOption, type OptionSpecs } from '../args.js'
 import type { Command } from '../command.js'
@@ -17,6 +26,26 @@ const OPTIONS = {
     description: 'a Kafka server.properties file (the keys seglog uses are in docs/server.md)',
   },
   override: { type: 'string', valueName: 'KEY=VALUE', multiple: true, description: 'set one config key, over the file (may be repeated)' },
+  users: {
+    type: 'string',
+    valueName: 'FILE',
+    description: 'SASL users file (seglog users add); default DIR/users.json when it exists. Clients must authenticate',
+  },
+  'tls-cert': { type: 'string', valueName: 'FILE', description: 'serve over TLS with this certificate (PEM); needs --tls-key' },
+  'tls-key': { type: 'string', valueName: 'FILE', description: 'the private key of --tls-cert (PEM)' },
+  'tls-ca': { type: 'string', valueName: 'FILE', description: 'CA certificates (PEM) client certificates are checked against' },
+  'tls-client-auth': {
+    type: 'string',
+    valueName: 'MODE',
+    description: 'none (default), requested or required: ask clients for a certificate',
+  },
+  'acl-file': { type: 'string', valueName: 'FILE', description: 'ACLs (docs/format/acl-file.md); without it every request is allowed' },
+  'super-users': {
+    type: 'string',
+    valueName: 'User:NAME',
+    multiple: true,
+    description: 'principals allowed everything (may be repeated, or ;-separated)',
+  },
 } as const satisfies OptionSpecs
 
 const HELP = formatHelp({
@@ -28,12 +57,14 @@ const HELP = formatHelp({
     'SIGINT or SIGTERM: it stops accepting, answers the requests in flight, closes the data',
     'directory cleanly and exits 0 (a second signal exits at once). One line on stderr per',
     'notable event: a topic created or deleted, a connection closed for a malformed request.',
-    'Not served yet: consumer groups, SASL/TLS, transactions.',
+    'Security: --users turns on SASL (PLAIN, SCRAM-SHA-256/512), --tls-cert/--tls-key TLS,',
+    '--acl-file per-user permissions (docs/server.md "Security"). Not served yet: transactions.',
   ].join('\n'),
   options: OPTIONS,
   examples: [
     'seglog serve data',
     'seglog serve data --port 0 --flush interval:1000',
+    'seglog serve data --users data/users.json --tls-cert server.pem --tls-key server.key --acl-file acls.json',
     'seglog serve --config server.properties --override num.partitions=3',
     'kcat -b 127.0.0.1:9092 -L',
   ],
@@ -60,6 +91,9 @@ export const serveCommand: Command = {
     const flush = values.flush === undefined ? config.flush : parseFlush(values.flush)
     const out = new Output()
     const log = (message: string): void => out.notice(`seglog: ${message}`)
+    const security = readSecurityOptions(values, dir)
+    if (config.superUsers !== undefined && security.superUsers === undefined) security.superUsers = config.superUsers
+    checkListenerProtocol(config.listenerProtocol, security)
     const engine = await LogEngine.open({
       dir,
       ...(flush !== undefined && { flush }),
@@ -69,13 +103,14 @@ export const serveCommand: Command = {
     })
     let server
     try {
-      server = await createKafkaServer({ ...settings, engine, onLog: log })
+      server = await createKafkaServer({ ...settings, ...security, engine, onLog: log })
     } catch (error) {
       await engine.close()
       throw error
     }
     if (config.ignored.length > 0) log(`config keys seglog does not use, ignored: ${config.ignored.join(', ')}`)
-    out.line(`seglog: listening on ${server.address.host}:${server.address.port} (kafka), data ${dir}`)
+    const protocol = server.securityProtocol === 'PLAINTEXT' ? '' : `, ${server.securityProtocol}`
+    out.line(`seglog: listening on ${server.address.host}:${server.address.port} (kafka${protocol}), data ${dir}`)
     await out.flush()
     await untilSignal(() => log('stopping at once'))
     await server.close()
@@ -135,5 +170,77 @@ function readText(file: string): string {
     return fs.readFileSync(file, 'utf8')
   } catch (error) {
     throw new UsageError(`cannot read --config ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'serve')
+  }
+}
+
+type SecurityOptions = Pick<KafkaServerOptions, 'usersFile' | 'tls' | 'aclFile' | 'superUsers'>
+
+interface SecurityValues {
+  users: string | undefined
+  'tls-cert': string | undefined
+  'tls-key': string | undefined
+  'tls-ca': string | undefined
+  'tls-client-auth': string | undefined
+  'acl-file': string | undefined
+  'super-users': string[]
+}
+
+/** The security options: files named on the command line are read here, so a missing one is a usage error. */
+function readSecurityOptions(values: SecurityValues, dir: string): SecurityOptions {
+  const options: SecurityOptions = {}
+  const defaultUsers = path.join(dir, USERS_FILE_NAME)
+  if (values.users !== undefined) options.usersFile = values.users
+  else if (fs.existsSync(defaultUsers)) options.usersFile = defaultUsers
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together', 'serve')
+  const clientAuth = values['tls-client-auth'] ?? 'none'
+  if (clientAuth !== 'none' && clientAuth !== 'requested' && clientAuth !== 'required')
+    throw new UsageError(`--tls-client-auth must be none, requested or required, got '${clientAuth}'`, 'serve')
+  if (clientAuth !== 'none' && values['tls-ca'] === undefined) throw new UsageError('--tls-client-auth needs --tls-ca', 'serve')
+  if (values['tls-cert'] !== undefined) {
+    options.tls = {
+      cert: readFileOption('tls-cert', values['tls-cert']),
+      key: readFileOption('tls-key', values['tls-key']!),
+      ...(values['tls-ca'] !== undefined && { ca: readFileOption('tls-ca', values['tls-ca']) }),
+      clientAuth,
+    }
+  } else if (values['tls-ca'] !== undefined) {
+    throw new UsageError('--tls-ca needs --tls-cert and --tls-key', 'serve')
+  }
+  if (values['acl-file'] !== undefined) options.aclFile = values['acl-file']
+  const superUsers = values['super-users']
+    .flatMap((value) => value.split(';'))
+    .map((value) => value.trim())
+    .filter((value) => value !== '')
+  for (const principal of superUsers) {
+    if (!principal.startsWith('User:') || principal.length === 5)
+      throw new UsageError(`--super-users takes User:NAME, got '${principal}'`, 'serve')
+  }
+  if (superUsers.length > 0) options.superUsers = superUsers
+  return options
+}
+
+function readFileOption(option: string, file: string): Buffer {
+  try {
+    return fs.readFileSync(file)
+  } catch (error) {
+    throw new UsageError(`cannot read --${option} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'serve')
+  }
+}
+
+/**
+ * A `listeners` entry that names SASL or SSL must be matched by the options that turn them on:
+ * serving PLAINTEXT where the config file asks for SASL_SSL would be a silent downgrade.
+ */
+function checkListenerProtocol(protocol: string | undefined, security: SecurityOptions): void {
+  if (protocol === undefined) return
+  const isSasl = security.usersFile !== undefined
+  const isTls = security.tls !== undefined
+  const actual = isSasl ? (isTls ? 'SASL_SSL' : 'SASL_PLAINTEXT') : isTls ? 'SSL' : 'PLAINTEXT'
+  if (actual !== protocol) {
+    throw new UsageError(
+      `listeners asks for ${protocol}, but the options give ${actual} (SASL needs --users or DIR/users.json, SSL needs --tls-cert and --tls-key)`,
+      'serve',
+    )
   }
 }
