@@ -12,6 +12,7 @@ import type { OpenPartitionOptions, PartitionLogConfig, PartitionLogOptions } fr
 import { restoreProducerState, type ProducerState } from './producer-state.js'
 import { SegmentList } from './segment-list.js'
 import { Segment } from './segment.js'
+import type { AbortedTxnIndex } from './txn-index.js'
 
 /**
  * Bringing a partition directory into memory (Kafka's LogLoader): creating an empty one, or opening
@@ -72,10 +73,12 @@ export function loadSegmentList(
  * the newest snapshot, replaying the batches after it (see restoreProducerState).
  */
 export async function replayProducerState(
-  log: { list: SegmentList; dir: string; fileSystem: LogFileSystem; producerState: ProducerState },
+  log: { list: SegmentList; dir: string; fileSystem: LogFileSystem; producerState: ProducerState; txnIndex?: AbortedTxnIndex },
   reader: LogReader,
 ): Promise<void> {
-  const { list } = log
+  const { list, txnIndex } = log
+  // The aborted-transaction index is rebuilt along: kept below the replay start, replayed above it.
+  const damagedFrom = txnIndex?.load(list.all.map((segment) => segment.baseOffset)) ?? null
   await restoreProducerState(
     log.producerState,
     log.dir,
@@ -88,6 +91,7 @@ export async function replayProducerState(
       return result
     },
     log.fileSystem,
+    { ...(damagedFrom === null ? {} : { snapshotLimit: damagedFrom }), beforeReplay: (from) => txnIndex?.truncateFrom(from) },
   )
 }
 

@@ -15,11 +15,13 @@ import type { AppendInfo, PartitionLogConfig, PartitionLogOptions, RetentionResu
 import { ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import { TruncationGate } from './truncation-gate.js'
+import { AbortedTxnIndex } from './txn-index.js'
 
 /** The parts of a partition log its modules share (appender, truncation, retention). */
 export interface LogParts extends AppendTarget {
   readonly name: string
   readonly truncation: TruncationGate
+  readonly txnIndex: AbortedTxnIndex
 }
 
 /** What the writer tells its partition log. */
@@ -71,7 +73,12 @@ export class LogWriter {
     })
     this.groupCommit.policy = options.flush ?? this.groupCommit.policy
     const producerState = new ProducerState(clock)
-    this.parts = { list, dir, name, config, clock, fileSystem, producerState, groupCommit: this.groupCommit, truncation }
+    const txnIndex = new AbortedTxnIndex(dir, fileSystem, {
+      baseOffsetFor: (offset) => list.all[list.slotFor(offset)]!.baseOffset,
+      firstBaseOffset: () => list.all[0]!.baseOffset,
+    })
+    producerState.onAbort = (txn) => txnIndex.append(txn)
+    this.parts = { list, dir, name, config, clock, fileSystem, producerState, groupCommit: this.groupCommit, truncation, txnIndex }
     this.retention = new SegmentRetention(
       { list, dir, name, config, fileSystem, advanceLogStart: (offset) => this.advanceLogStart(offset) },
       fileDeleteDelayMs,

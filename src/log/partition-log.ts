@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { InvalidArgumentError } from '../errors.js'
 import type { CompressionName } from '../compression/codec.js'
 import { type RecordBatch } from '../record/record-batch.js'
 import type { EncodeBatchOptions } from '../record/batch-encoder.js'
@@ -23,6 +24,17 @@ import type {
 import type { ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import type { Segment } from './segment.js'
+import type { OpenTransaction } from './ongoing-transactions.js'
+import { encodeTransactionMarker } from '../record/control-record.js'
+import {
+  type IsolationLevel,
+  checkIsolation,
+  committedBatches,
+  committedRecords,
+  lastStableOffset,
+  readCommitted,
+  type TransactionalSource,
+} from './transactions.js'
 
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './partition-types.js'
 export type {
@@ -71,6 +83,7 @@ export class PartitionLog {
   private readonly writer: LogWriter
   private readonly groupCommit: GroupCommit
   private readonly reader: LogReader
+  private readonly transactional: TransactionalSource
 
   private constructor(
     dir: string,
@@ -100,6 +113,7 @@ export class PartitionLog {
       ensureOpen: () => this.writer.ensureOpen(),
       retiredError: () => this.writer.retiredError(),
     })
+    this.transactional = { list, producerState: this.producerState, txnIndex: this.writer.parts.txnIndex, reader: this.reader }
   }
 
   /** Creates the directory of a new, empty partition. */
@@ -261,17 +275,55 @@ export class PartitionLog {
    * broker can send to Kafka clients unchanged), at least one if any is readable; see ReadRawResult.
    */
   readRaw(offset: number, options: ReadOptions = {}): Promise<ReadRawResult> {
-    return this.reader.readRaw(offset, options)
+    if (options?.isolation === undefined) return this.reader.readRaw(offset, options)
+    try {
+      if (checkIsolation(options.isolation, 'readRaw') === 'read_uncommitted') return this.reader.readRaw(offset, options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return readCommitted(this.transactional, offset, options)
   }
 
-  /** Decoded batches (control batches too) from the one holding `from` up to the high watermark or `to`. */
-  batches(options: { from: number; to?: number; maxBytes?: number }): AsyncGenerator<RecordBatch> {
+  /**
+   * Decoded batches (control batches too) from the one holding `from` up to the high watermark or
+   * `to`; at `read_committed` up to the LSO, without control batches and aborted transactions.
+   */
+  batches(options: { from: number; to?: number; maxBytes?: number; isolation?: IsolationLevel }): AsyncGenerator<RecordBatch> {
+    if (checkIsolation(options?.isolation, 'batches') === 'read_committed') return committedBatches(this.transactional, options)
     return this.reader.batches(options)
   }
 
-  /** Decoded records with offsets in [from, to), without control records. */
-  records(options: { from: number; to?: number }): AsyncGenerator<DecodedRecord> {
+  /** Decoded records with offsets in [from, to), without control records (nor aborted ones at `read_committed`). */
+  records(options: { from: number; to?: number; isolation?: IsolationLevel }): AsyncGenerator<DecodedRecord> {
+    if (checkIsolation(options?.isolation, 'records') === 'read_committed') return committedRecords(this.transactional, options)
     return this.reader.records(options)
+  }
+
+  /** The last stable offset: the first offset of the oldest open transaction, or the high watermark. */
+  get lastStableOffset(): number {
+    return lastStableOffset(this.transactional)
+  }
+
+  /** Transactions with records here and no marker yet, oldest first (what a coordinator times out). */
+  openTransactions(): OpenTransaction[] {
+    return this.producerState.transactions.list()
+  }
+
+  /**
+   * Ends producer `producerId`'s transaction here with a COMMIT or ABORT control batch (Kafka's
+   * WriteTxnMarkers on one partition). An abort is recorded in the segment's `.txnindex`. Refused
+   * with INVALID_PRODUCER_EPOCH when the producer has moved to a newer epoch.
+   */
+  writeTxnMarker(producerId: number, producerEpoch: number, result: 'commit' | 'abort', coordinatorEpoch: number): Promise<AppendInfo> {
+    try {
+      checkCount(producerId, 'producerId', 'writeTxnMarker')
+      checkCount(producerEpoch, 'producerEpoch', 'writeTxnMarker')
+      if (result !== 'commit' && result !== 'abort') throw new InvalidArgumentError(`writeTxnMarker: result must be 'commit' or 'abort'`)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const { key, value } = encodeTransactionMarker(result === 'commit' ? 'COMMIT' : 'ABORT', coordinatorEpoch)
+    return this.writer.appendRecords([{ key, value }], { producerId, producerEpoch, isTransactional: true, isControl: true })
   }
 
   /**
