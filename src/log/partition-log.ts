@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events'
-import { InvalidArgumentError } from '../errors.js'
 import type { CompressionName } from '../compression/codec.js'
 import { type RecordBatch } from '../record/record-batch.js'
 import type { EncodeBatchOptions } from '../record/batch-encoder.js'
@@ -25,16 +24,18 @@ import type { ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import type { Segment } from './segment.js'
 import type { OpenTransaction } from './ongoing-transactions.js'
-import { encodeTransactionMarker } from '../record/control-record.js'
+import { ReplicaControl } from './replication.js'
+import type { EpochEndOffset } from './leader-epoch-cache.js'
 import {
   type IsolationLevel,
   checkIsolation,
   committedBatches,
   committedRecords,
   lastStableOffset,
-  readCommitted,
-  type TransactionalSource,
+  readIsolated,
+  transactionMarker,
 } from './transactions.js'
+import type { TransactionalSource } from './transactions.js'
 
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './partition-types.js'
 export type {
@@ -84,6 +85,7 @@ export class PartitionLog {
   private readonly groupCommit: GroupCommit
   private readonly reader: LogReader
   private readonly transactional: TransactionalSource
+  private readonly replica: ReplicaControl
 
   private constructor(
     dir: string,
@@ -113,6 +115,7 @@ export class PartitionLog {
       ensureOpen: () => this.writer.ensureOpen(),
       retiredError: () => this.writer.retiredError(),
     })
+    this.replica = new ReplicaControl(this.writer)
     this.transactional = { list, producerState: this.producerState, txnIndex: this.writer.parts.txnIndex, reader: this.reader }
   }
 
@@ -275,19 +278,10 @@ export class PartitionLog {
    * broker can send to Kafka clients unchanged), at least one if any is readable; see ReadRawResult.
    */
   readRaw(offset: number, options: ReadOptions = {}): Promise<ReadRawResult> {
-    if (options?.isolation === undefined) return this.reader.readRaw(offset, options)
-    try {
-      if (checkIsolation(options.isolation, 'readRaw') === 'read_uncommitted') return this.reader.readRaw(offset, options)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return readCommitted(this.transactional, offset, options)
+    return readIsolated(this.transactional, offset, options)
   }
 
-  /**
-   * Decoded batches (control batches too) from the one holding `from` up to the high watermark or
-   * `to`; at `read_committed` up to the LSO, without control batches and aborted transactions.
-   */
+  /** Decoded batches (control ones too) from the one holding `from` to the high watermark or `to` (read_committed: transactions.ts). */
   batches(options: { from: number; to?: number; maxBytes?: number; isolation?: IsolationLevel }): AsyncGenerator<RecordBatch> {
     if (checkIsolation(options?.isolation, 'batches') === 'read_committed') return committedBatches(this.transactional, options)
     return this.reader.batches(options)
@@ -315,15 +309,13 @@ export class PartitionLog {
    * with INVALID_PRODUCER_EPOCH when the producer has moved to a newer epoch.
    */
   writeTxnMarker(producerId: number, producerEpoch: number, result: 'commit' | 'abort', coordinatorEpoch: number): Promise<AppendInfo> {
+    let marker: ReturnType<typeof transactionMarker>
     try {
-      checkCount(producerId, 'producerId', 'writeTxnMarker')
-      checkCount(producerEpoch, 'producerEpoch', 'writeTxnMarker')
-      if (result !== 'commit' && result !== 'abort') throw new InvalidArgumentError(`writeTxnMarker: result must be 'commit' or 'abort'`)
+      marker = transactionMarker(producerId, producerEpoch, result, coordinatorEpoch)
     } catch (error) {
       return Promise.reject(error)
     }
-    const { key, value } = encodeTransactionMarker(result === 'commit' ? 'COMMIT' : 'ABORT', coordinatorEpoch)
-    return this.writer.appendRecords([{ key, value }], { producerId, producerEpoch, isTransactional: true, isControl: true })
+    return this.writer.appendRecords(marker.records, marker.options)
   }
 
   /**
@@ -371,6 +363,31 @@ export class PartitionLog {
    */
   close(): Promise<void> {
     return this.writer.close()
+  }
+
+  /** Replication (replication.ts): a leader's epoch starts at `startOffset` (the log end by default) and is stamped into appends. */
+  assignEpochStartOffset(epoch: number, startOffset?: number): Promise<void> {
+    return this.replica.assignEpochStartOffset(epoch, startOffset)
+  }
+
+  /** The leader-epoch cache: (epoch, start offset) pairs, oldest first. */
+  leaderEpochs(): { epoch: number; startOffset: number }[] {
+    return this.replica.entries()
+  }
+
+  /** OffsetForLeaderEpoch: the largest epoch <= `epoch` and the offset where it ended (-1, -1 unknown). */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return this.replica.endOffsetForEpoch(epoch)
+  }
+
+  /** A diverged follower cuts its tail from the leader's OffsetForLeaderEpoch answer (KIP-101/KIP-279). */
+  truncateToEpochEnd(leader: EpochEndOffset, fallbackOffset?: number): Promise<{ truncatedTo: number; isComplete: boolean }> {
+    return this.replica.truncateToEpochEnd(leader, fallbackOffset)
+  }
+
+  /** A follower appends the leader's batches with their offsets and epochs unchanged. */
+  appendAsFollower(bytes: Buffer): Promise<AppendInfo> {
+    return this.replica.appendAsFollower(bytes)
   }
 
   /** Rebuilds producer state at open or after a truncation. */

@@ -306,7 +306,7 @@ export async function restoreProducerState(
   end: number,
   read: (offset: number) => Promise<{ bytes: Buffer; nextOffset: number }>,
   fileSystem: LogFileSystem,
-  replay: { snapshotLimit?: number; beforeReplay?: (from: number) => void } = {},
+  replay: { snapshotLimit?: number; beforeReplay?: (from: number) => void; onBatch?: (batch: RecordBatch) => void } = {},
 ): Promise<void> {
   state.clear()
   let from = logStart
@@ -327,7 +327,9 @@ export async function restoreProducerState(
     if (bytes.length === 0) break
     const scanner = new BatchScanner(bytes)
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
-      if (batch.lastOffset >= from) state.recordBatch(batch, batch.baseOffset, batch.lastOffset, batch.maxTimestamp)
+      if (batch.lastOffset < from) continue
+      state.recordBatch(batch, batch.baseOffset, batch.lastOffset, batch.maxTimestamp)
+      replay.onBatch?.(batch)
     }
     offset = nextOffset
   }

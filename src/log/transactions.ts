@@ -1,5 +1,7 @@
 import type { AbortedTxn } from '../format/txn-index.js'
-import { readControlRecord } from '../record/control-record.js'
+import { encodeTransactionMarker, readControlRecord } from '../record/control-record.js'
+import type { EncodeBatchOptions } from '../record/batch-encoder.js'
+import { checkCount } from './log-arguments.js'
 import type { RecordBatch } from '../record/record-batch.js'
 import type { DecodedRecord } from '../record/record.js'
 import { InvalidArgumentError } from '../errors.js'
@@ -40,6 +42,16 @@ export function checkIsolation(isolation: unknown, where: string): IsolationLeve
   if (isolation === undefined || isolation === 'read_uncommitted') return 'read_uncommitted'
   if (isolation === 'read_committed') return 'read_committed'
   throw new InvalidArgumentError(`${where}: isolation must be 'read_uncommitted' or 'read_committed', got ${String(isolation)}`)
+}
+
+/** PartitionLog.readRaw: at READ_UNCOMMITTED (the default) the reader's, at READ_COMMITTED `readCommitted`. */
+export function readIsolated(source: TransactionalSource, offset: number, options: ReadOptions): Promise<ReadRawResult> {
+  try {
+    if (checkIsolation(options?.isolation, 'readRaw') === 'read_uncommitted') return source.reader.readRaw(offset, options)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  return readCommitted(source, offset, options)
 }
 
 /**
@@ -112,4 +124,19 @@ export async function* committedRecords(
       yield record
     }
   }
+}
+
+/** The control batch's record and options for writeTxnMarker, its arguments checked. */
+export function transactionMarker(
+  producerId: number,
+  producerEpoch: number,
+  result: 'commit' | 'abort',
+  coordinatorEpoch: number,
+): { records: { key: Buffer; value: Buffer }[]; options: Omit<EncodeBatchOptions, 'compression'> } {
+  checkCount(producerId, 'producerId', 'writeTxnMarker')
+  checkCount(producerEpoch, 'producerEpoch', 'writeTxnMarker')
+  if (!Number.isSafeInteger(coordinatorEpoch)) throw new InvalidArgumentError(`writeTxnMarker: coordinatorEpoch must be an integer`)
+  if (result !== 'commit' && result !== 'abort') throw new InvalidArgumentError(`writeTxnMarker: result must be 'commit' or 'abort'`)
+  const { key, value } = encodeTransactionMarker(result === 'commit' ? 'COMMIT' : 'ABORT', coordinatorEpoch)
+  return { records: [{ key, value }], options: { producerId, producerEpoch, isTransactional: true, isControl: true } }
 }
