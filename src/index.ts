@@ -199,3 +199,11 @@ export type { EpochEntry } from './format/leader-epoch-checkpoint.js'
 export type { OpenTransaction } from './log/ongoing-transactions.js'
 export type { IsolationLevel } from './log/transactions.js'
 export { UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET, type EpochEndOffset } from './log/leader-epoch-cache.js'
+export {
+  TransactionalProducer,
+  ProducerFencedError,
+  TransactionStateError,
+  type TransactionalProducerOptions,
+  type TransactionOffset,
+} from './producer/transactional-producer.js'
+export { openTransactionalProducer } from './engine/transactional-ids.js'
