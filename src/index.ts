@@ -260,3 +260,18 @@ export async function createKafkaServer(options: KafkaServerOptions = {}): Promi
   const server = await import('./server/kafka-server.js')
   return server.createKafkaServer(options)
 }
+
+// Transactions and leader epochs (the storage side of KIP-98 and KIP-101).
+export type { AbortedTxn } from './format/txn-index.js'
+export type { EpochEntry } from './format/leader-epoch-checkpoint.js'
+export type { OpenTransaction } from './log/ongoing-transactions.js'
+export type { IsolationLevel } from './log/transactions.js'
+export { UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET, type EpochEndOffset } from './log/leader-epoch-cache.js'
+export {
+  TransactionalProducer,
+  ProducerFencedError,
+  TransactionStateError,
+  type TransactionalProducerOptions,
+  type TransactionOffset,
+} from './producer/transactional-producer.js'
+export { openTransactionalProducer } from './engine/transactional-ids.js'

@@ -11,6 +11,7 @@ import {
   parseOffsetFileName,
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
+  TXN_INDEX_SUFFIX,
 } from './segment-files.js'
 
 /**
@@ -68,7 +69,7 @@ export function cleanDirectory(dir: string, fileSystem: LogFileSystem): number[]
     const parsed = parseOffsetFileName(name)
     if (parsed === null) continue
     if (parsed.suffix === LOG_SUFFIX) logs.add(parsed.offset)
-    else if (parsed.suffix === INDEX_SUFFIX || parsed.suffix === TIME_INDEX_SUFFIX) indexes.push(name)
+    else if (parsed.suffix === INDEX_SUFFIX || parsed.suffix === TIME_INDEX_SUFFIX || parsed.suffix === TXN_INDEX_SUFFIX) indexes.push(name)
   }
   for (const name of indexes) {
     if (!logs.has(parseOffsetFileName(name)!.offset)) remove(name)

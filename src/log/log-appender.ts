@@ -8,6 +8,7 @@ import type { AppendInfo, PartitionLogConfig } from './partition-types.js'
 import { takeSnapshot, type ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import { Segment, type BatchMeta } from './segment.js'
+import type { LeaderEpochCache } from './leader-epoch-cache.js'
 
 /**
  * The write path of a partition log, run one append at a time in the log's queue: the
@@ -22,6 +23,8 @@ export interface AppendTarget {
   readonly fileSystem: LogFileSystem
   readonly producerState: ProducerState
   readonly groupCommit: GroupCommit
+  /** Leader epochs: its latest epoch is stamped into batches given offsets here; batches' epochs extend it. */
+  readonly epochs?: LeaderEpochCache
 }
 
 /**
@@ -53,7 +56,7 @@ export async function appendBatches(log: AppendTarget, batches: Buffer[], assign
     }
     const lastOffsetDelta = view.lastOffsetDelta
     if (assignOffsets) {
-      assignBaseOffset(batch, nextOffset)
+      assignBaseOffset(batch, nextOffset, log.epochs?.stampEpoch)
     } else if (view.baseOffset < nextOffset) {
       throw new InvalidArgumentError(`batch base offset ${view.baseOffset} is below the log end offset ${nextOffset}`)
     }
@@ -81,6 +84,7 @@ export async function appendBatches(log: AppendTarget, batches: Buffer[], assign
   }
   for (let slot = 0; slot < views.length; slot++)
     producerState.recordBatch(views[slot]!, metas[slot]!.baseOffset, metas[slot]!.lastOffset, metas[slot]!.maxTimestamp)
+  if (log.epochs !== undefined) for (const view of views) log.epochs.onBatch(view)
   return { baseOffset: first.baseOffset, lastOffset: last.lastOffset, maxTimestamp, size: totalBytes }
 }
 

@@ -12,6 +12,8 @@ import type { OpenPartitionOptions, PartitionLogConfig, PartitionLogOptions } fr
 import { restoreProducerState, type ProducerState } from './producer-state.js'
 import { SegmentList } from './segment-list.js'
 import { Segment } from './segment.js'
+import type { AbortedTxnIndex } from './txn-index.js'
+import type { LeaderEpochCache } from './leader-epoch-cache.js'
 
 /**
  * Bringing a partition directory into memory (Kafka's LogLoader): creating an empty one, or opening
@@ -72,10 +74,21 @@ export function loadSegmentList(
  * the newest snapshot, replaying the batches after it (see restoreProducerState).
  */
 export async function replayProducerState(
-  log: { list: SegmentList; dir: string; fileSystem: LogFileSystem; producerState: ProducerState },
+  log: {
+    list: SegmentList
+    dir: string
+    fileSystem: LogFileSystem
+    producerState: ProducerState
+    txnIndex?: AbortedTxnIndex
+    epochs?: LeaderEpochCache
+  },
   reader: LogReader,
 ): Promise<void> {
-  const { list } = log
+  const { list, txnIndex } = log
+  // The aborted-transaction index is rebuilt along: kept below the replay start, replayed above it.
+  const damagedFrom = txnIndex?.load(list.all.map((segment) => segment.baseOffset)) ?? null
+  // Epochs follow the records left (Kafka's load: entries at or after the log end go).
+  log.epochs?.truncateFromEnd(list.logEndOffset)
   await restoreProducerState(
     log.producerState,
     log.dir,
@@ -88,6 +101,11 @@ export async function replayProducerState(
       return result
     },
     log.fileSystem,
+    {
+      ...(damagedFrom === null ? {} : { snapshotLimit: damagedFrom }),
+      beforeReplay: (from) => txnIndex?.truncateFrom(from),
+      onBatch: (batch) => log.epochs?.onBatch(batch),
+    },
   )
 }
 

@@ -15,11 +15,15 @@ import type { AppendInfo, PartitionLogConfig, PartitionLogOptions, RetentionResu
 import { ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import { TruncationGate } from './truncation-gate.js'
+import { AbortedTxnIndex } from './txn-index.js'
+import { LeaderEpochCache } from './leader-epoch-cache.js'
 
 /** The parts of a partition log its modules share (appender, truncation, retention). */
 export interface LogParts extends AppendTarget {
   readonly name: string
   readonly truncation: TruncationGate
+  readonly txnIndex: AbortedTxnIndex
+  readonly epochs: LeaderEpochCache
 }
 
 /** What the writer tells its partition log. */
@@ -71,7 +75,13 @@ export class LogWriter {
     })
     this.groupCommit.policy = options.flush ?? this.groupCommit.policy
     const producerState = new ProducerState(clock)
-    this.parts = { list, dir, name, config, clock, fileSystem, producerState, groupCommit: this.groupCommit, truncation }
+    const txnIndex = new AbortedTxnIndex(dir, fileSystem, {
+      baseOffsetFor: (offset) => list.all[list.slotFor(offset)]!.baseOffset,
+      firstBaseOffset: () => list.all[0]!.baseOffset,
+    })
+    producerState.onAbort = (txn) => txnIndex.append(txn)
+    const epochs = LeaderEpochCache.load(dir, fileSystem)
+    this.parts = { list, dir, name, config, clock, fileSystem, producerState, groupCommit: this.groupCommit, truncation, txnIndex, epochs }
     this.retention = new SegmentRetention(
       { list, dir, name, config, fileSystem, advanceLogStart: (offset) => this.advanceLogStart(offset) },
       fileDeleteDelayMs,
@@ -213,6 +223,14 @@ export class LogWriter {
   ensureWritable(): void {
     this.ensureOpen()
     if (this.groupCommit.failure !== null) throw this.groupCommit.failedError()
+  }
+
+  /** Runs `task` in the write queue once the log is writable (leader-epoch changes, ordered with appends). */
+  exclusive<T>(task: () => T | Promise<T>): Promise<T> {
+    return this.enqueue(async () => {
+      this.ensureWritable()
+      return task()
+    })
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {

@@ -23,6 +23,19 @@ import type {
 import type { ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import type { Segment } from './segment.js'
+import type { OpenTransaction } from './ongoing-transactions.js'
+import { ReplicaControl } from './replication.js'
+import type { EpochEndOffset } from './leader-epoch-cache.js'
+import {
+  type IsolationLevel,
+  checkIsolation,
+  committedBatches,
+  committedRecords,
+  lastStableOffset,
+  readIsolated,
+  transactionMarker,
+} from './transactions.js'
+import type { TransactionalSource } from './transactions.js'
 
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './partition-types.js'
 export type {
@@ -71,6 +84,8 @@ export class PartitionLog {
   private readonly writer: LogWriter
   private readonly groupCommit: GroupCommit
   private readonly reader: LogReader
+  private readonly transactional: TransactionalSource
+  private readonly replica: ReplicaControl
 
   private constructor(
     dir: string,
@@ -100,6 +115,8 @@ export class PartitionLog {
       ensureOpen: () => this.writer.ensureOpen(),
       retiredError: () => this.writer.retiredError(),
     })
+    this.replica = new ReplicaControl(this.writer)
+    this.transactional = { list, producerState: this.producerState, txnIndex: this.writer.parts.txnIndex, reader: this.reader }
   }
 
   /** Creates the directory of a new, empty partition. */
@@ -261,17 +278,44 @@ export class PartitionLog {
    * broker can send to Kafka clients unchanged), at least one if any is readable; see ReadRawResult.
    */
   readRaw(offset: number, options: ReadOptions = {}): Promise<ReadRawResult> {
-    return this.reader.readRaw(offset, options)
+    return readIsolated(this.transactional, offset, options)
   }
 
-  /** Decoded batches (control batches too) from the one holding `from` up to the high watermark or `to`. */
-  batches(options: { from: number; to?: number; maxBytes?: number }): AsyncGenerator<RecordBatch> {
+  /** Decoded batches (control ones too) from the one holding `from` to the high watermark or `to` (read_committed: transactions.ts). */
+  batches(options: { from: number; to?: number; maxBytes?: number; isolation?: IsolationLevel }): AsyncGenerator<RecordBatch> {
+    if (checkIsolation(options?.isolation, 'batches') === 'read_committed') return committedBatches(this.transactional, options)
     return this.reader.batches(options)
   }
 
-  /** Decoded records with offsets in [from, to), without control records. */
-  records(options: { from: number; to?: number }): AsyncGenerator<DecodedRecord> {
+  /** Decoded records with offsets in [from, to), without control records (nor aborted ones at `read_committed`). */
+  records(options: { from: number; to?: number; isolation?: IsolationLevel }): AsyncGenerator<DecodedRecord> {
+    if (checkIsolation(options?.isolation, 'records') === 'read_committed') return committedRecords(this.transactional, options)
     return this.reader.records(options)
+  }
+
+  /** The last stable offset: the first offset of the oldest open transaction, or the high watermark. */
+  get lastStableOffset(): number {
+    return lastStableOffset(this.transactional)
+  }
+
+  /** Transactions with records here and no marker yet, oldest first (what a coordinator times out). */
+  openTransactions(): OpenTransaction[] {
+    return this.producerState.transactions.list()
+  }
+
+  /**
+   * Ends producer `producerId`'s transaction here with a COMMIT or ABORT control batch (Kafka's
+   * WriteTxnMarkers on one partition). An abort is recorded in the segment's `.txnindex`. Refused
+   * with INVALID_PRODUCER_EPOCH when the producer has moved to a newer epoch.
+   */
+  writeTxnMarker(producerId: number, producerEpoch: number, result: 'commit' | 'abort', coordinatorEpoch: number): Promise<AppendInfo> {
+    let marker: ReturnType<typeof transactionMarker>
+    try {
+      marker = transactionMarker(producerId, producerEpoch, result, coordinatorEpoch)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.writer.appendRecords(marker.records, marker.options)
   }
 
   /**
@@ -319,6 +363,31 @@ export class PartitionLog {
    */
   close(): Promise<void> {
     return this.writer.close()
+  }
+
+  /** Replication (replication.ts): a leader's epoch starts at `startOffset` (the log end by default) and is stamped into appends. */
+  assignEpochStartOffset(epoch: number, startOffset?: number): Promise<void> {
+    return this.replica.assignEpochStartOffset(epoch, startOffset)
+  }
+
+  /** The leader-epoch cache: (epoch, start offset) pairs, oldest first. */
+  leaderEpochs(): { epoch: number; startOffset: number }[] {
+    return this.replica.entries()
+  }
+
+  /** OffsetForLeaderEpoch: the largest epoch <= `epoch` and the offset where it ended (-1, -1 unknown). */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return this.replica.endOffsetForEpoch(epoch)
+  }
+
+  /** A diverged follower cuts its tail from the leader's OffsetForLeaderEpoch answer (KIP-101/KIP-279). */
+  truncateToEpochEnd(leader: EpochEndOffset, fallbackOffset?: number): Promise<{ truncatedTo: number; isComplete: boolean }> {
+    return this.replica.truncateToEpochEnd(leader, fallbackOffset)
+  }
+
+  /** A follower appends the leader's batches with their offsets and epochs unchanged. */
+  appendAsFollower(bytes: Buffer): Promise<AppendInfo> {
+    return this.replica.appendAsFollower(bytes)
   }
 
   /** Rebuilds producer state at open or after a truncation. */

@@ -3,6 +3,7 @@ import type { LogFileSystem } from './file-system.js'
 import type { FlushPolicy } from './flush-policy.js'
 import type { RetentionReason } from './retention.js'
 import type { SegmentConfig } from './segment.js'
+import type { AbortedTxn } from '../format/txn-index.js'
 
 /** The public shapes of a partition log's configuration, results and options. */
 
@@ -50,6 +51,8 @@ export interface ReadRawResult {
   firstOffset: number
   /** Offset after the last batch returned: where the next read continues. */
   nextOffset: number
+  /** With `isolation: 'read_committed'`: the aborted transactions overlapping [offset, nextOffset). */
+  abortedTransactions?: AbortedTxn[]
 }
 
 export interface ReadOptions {
@@ -57,6 +60,8 @@ export interface ReadOptions {
   maxBytes?: number
   /** Exclusive upper bound; the high watermark by default. Batches reaching it are not returned. */
   maxOffset?: number
+  /** 'read_committed' stops at the last stable offset and reports aborted transactions (Kafka's isolation level). */
+  isolation?: 'read_uncommitted' | 'read_committed'
 }
 
 /** How a partition log is set up; every field has a default. */

@@ -3,6 +3,9 @@ import { SeglogError } from '../errors.js'
 import { decodeProducerSnapshot, encodeProducerSnapshot, type SnapshotEntry } from '../format/producer-snapshot.js'
 import { BatchScanner } from '../record/batch-scanner.js'
 import { sequenceAfter, type RecordBatch } from '../record/record-batch.js'
+import { readControlRecord } from '../record/control-record.js'
+import type { AbortedTxn } from '../format/txn-index.js'
+import { OngoingTransactions } from './ongoing-transactions.js'
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-file.js'
 import { systemClock, type Clock } from './clock.js'
 import { wrapIo } from './errors.js'
@@ -62,6 +65,10 @@ export const SNAPSHOT_SUFFIX = '.snapshot'
 export class ProducerState {
   private readonly producers = new Map<number, ProducerEntry>()
   private readonly clock: Clock
+  /** Open transactions and coordinator epochs (ongoing-transactions.ts). */
+  readonly transactions = new OngoingTransactions()
+  /** Called, in offset order, for every ABORT marker recorded: the partition's `.txnindex` takes it. */
+  onAbort: ((txn: AbortedTxn) => void) | null = null
 
   constructor(clock: Clock = systemClock) {
     this.clock = clock
@@ -108,13 +115,28 @@ export class ProducerState {
 
   /** For an idempotent batch: the earlier copy if it is a retry; throws if its sequence is off. */
   checkBatch(batch: RecordBatch): ProducerBatch | null {
+    if (batch.isControl && batch.producerId >= 0) this.checkMarker(batch.producerId, batch.producerEpoch)
     if (!isIdempotent(batch)) return null
     return this.check(batch.producerId, batch.producerEpoch, batch.baseSequence, batch.lastSequence)
   }
 
-  /** Remembers an idempotent batch now in the log at `baseOffset..lastOffset`. */
+  /**
+   * A transaction marker from producer `producerId` at `epoch` (writeTxnMarker): refused with
+   * InvalidProducerEpochError if the producer has moved to a newer epoch (a zombie's coordinator).
+   */
+  checkMarker(producerId: number, epoch: number): void {
+    const entry = this.producers.get(producerId)
+    if (entry !== undefined && epoch < entry.epoch) throw new InvalidProducerEpochError(producerId, entry.epoch, epoch)
+  }
+
+  /** Remembers a batch now in the log at `baseOffset..lastOffset`: idempotent batches and transaction markers. */
   recordBatch(batch: RecordBatch, baseOffset: number, lastOffset: number, maxTimestamp: number): void {
+    if (batch.isControl) {
+      if (batch.producerId >= 0 && batch.isTransactional) this.recordMarker(batch, baseOffset)
+      return
+    }
     if (!isIdempotent(batch)) return
+    if (batch.isTransactional) this.transactions.onDataBatch(batch.producerId, batch.producerEpoch, baseOffset, maxTimestamp)
     this.update(batch.producerId, batch.producerEpoch, {
       firstSequence: batch.baseSequence,
       lastSequence: batch.lastSequence,
@@ -124,8 +146,26 @@ export class ProducerState {
     })
   }
 
+  /** A COMMIT or ABORT marker: ends the producer's transaction; an abort goes to the `.txnindex`. */
+  private recordMarker(batch: RecordBatch, offset: number): void {
+    let marker: ReturnType<typeof readControlRecord> | null = null
+    for (const record of batch.records()) marker = readControlRecord(record)
+    if (marker === null || (marker.type !== 'ABORT' && marker.type !== 'COMMIT')) return
+    const { producerId, producerEpoch } = batch
+    let entry = this.producers.get(producerId)
+    if (entry === undefined || producerEpoch > entry.epoch) {
+      // A marker at a bumped epoch (an abort that fenced the producer) starts its sequences anew.
+      entry = { epoch: producerEpoch, batches: [], lastSeenMs: this.clock.nowMs() }
+      this.producers.set(producerId, entry)
+    }
+    entry.lastSeenMs = this.clock.nowMs()
+    const completed = this.transactions.onMarker(producerId, marker.type === 'ABORT', marker.coordinatorEpoch ?? -1, offset)
+    if (completed.isAborted) this.onAbort?.(this.transactions.abortedEntry(completed))
+  }
+
   clear(): void {
     this.producers.clear()
+    this.transactions.clear()
   }
 
   /**
@@ -136,8 +176,10 @@ export class ProducerState {
   expireBefore(cutoffMs: number): number {
     let expired = 0
     for (const [producerId, entry] of this.producers) {
-      if (entry.lastSeenMs < cutoffMs) {
+      // A producer with an open transaction stays: its first offset holds the LSO back.
+      if (entry.lastSeenMs < cutoffMs && this.transactions.get(producerId) === undefined) {
         this.producers.delete(producerId)
+        this.transactions.forget(producerId)
         expired++
       }
     }
@@ -155,8 +197,8 @@ export class ProducerState {
       entries.push({
         producerId,
         producerEpoch: entry.epoch,
-        coordinatorEpoch: -1,
-        currentTxnFirstOffset: null,
+        coordinatorEpoch: this.transactions.coordinatorEpochOf(producerId),
+        currentTxnFirstOffset: this.transactions.get(producerId)?.firstOffset ?? null,
         lastTimestamp: last?.maxTimestamp ?? -1,
         batch:
           last === undefined
@@ -175,7 +217,7 @@ export class ProducerState {
 
   /** Loads a snapshot; returns false (state left empty) when it is damaged. */
   loadSnapshot(buf: Buffer): boolean {
-    this.producers.clear()
+    this.clear()
     let entries: SnapshotEntry[]
     try {
       entries = decodeProducerSnapshot(buf)
@@ -184,7 +226,8 @@ export class ProducerState {
       throw error
     }
     const nowMs = this.clock.nowMs()
-    for (const { producerId, producerEpoch, batch } of entries) {
+    for (const { producerId, producerEpoch, batch, coordinatorEpoch, currentTxnFirstOffset, lastTimestamp } of entries) {
+      this.transactions.restore(producerId, producerEpoch, coordinatorEpoch, currentTxnFirstOffset, lastTimestamp)
       const entry: ProducerEntry = { epoch: producerEpoch, batches: [], lastSeenMs: nowMs }
       if (batch !== null) {
         entry.batches.push({
@@ -263,24 +306,30 @@ export async function restoreProducerState(
   end: number,
   read: (offset: number) => Promise<{ bytes: Buffer; nextOffset: number }>,
   fileSystem: LogFileSystem,
+  replay: { snapshotLimit?: number; beforeReplay?: (from: number) => void; onBatch?: (batch: RecordBatch) => void } = {},
 ): Promise<void> {
   state.clear()
   let from = logStart
+  const limit = Math.min(end, replay.snapshotLimit ?? end)
   for (const offset of listSnapshots(dir, fileSystem).reverse()) {
     const file = snapshotPath(dir, offset)
-    if (offset <= end && offset >= logStart && state.loadSnapshot(wrapIo('read', file, () => fileSystem.readFileSync(file)))) {
+    if (offset <= limit && offset >= logStart && state.loadSnapshot(wrapIo('read', file, () => fileSystem.readFileSync(file)))) {
       from = offset
       break
     }
     wrapIo('unlink', file, () => fileSystem.unlinkSync(file))
   }
+  // What the replay derives again (the aborted-transaction index) is dropped from `from` on first.
+  replay.beforeReplay?.(from)
   let offset = from
   while (offset < end) {
     const { bytes, nextOffset } = await read(offset)
     if (bytes.length === 0) break
     const scanner = new BatchScanner(bytes, { acceptLegacy: true })
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
-      if (batch.lastOffset >= from) state.recordBatch(batch, batch.baseOffset, batch.lastOffset, batch.maxTimestamp)
+      if (batch.lastOffset < from) continue
+      state.recordBatch(batch, batch.baseOffset, batch.lastOffset, batch.maxTimestamp)
+      replay.onBatch?.(batch)
     }
     offset = nextOffset
   }

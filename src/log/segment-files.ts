@@ -10,6 +10,8 @@ import type { LogFileSystem } from './file-system.js'
 export const LOG_SUFFIX = '.log'
 export const INDEX_SUFFIX = '.index'
 export const TIME_INDEX_SUFFIX = '.timeindex'
+/** Aborted transactions whose ABORT marker lies in the segment (only when there are any). */
+export const TXN_INDEX_SUFFIX = '.txnindex'
 export const DELETED_SUFFIX = '.deleted'
 export const CLEANED_SUFFIX = '.cleaned'
 export const SWAP_SUFFIX = '.swap'
@@ -26,6 +28,7 @@ export interface SegmentPaths {
   log: string
   index: string
   timeIndex: string
+  txnIndex: string
 }
 
 export function segmentPaths(dir: string, baseOffset: number): SegmentPaths {
@@ -33,6 +36,7 @@ export function segmentPaths(dir: string, baseOffset: number): SegmentPaths {
     log: path.join(dir, offsetFileName(baseOffset, LOG_SUFFIX)),
     index: path.join(dir, offsetFileName(baseOffset, INDEX_SUFFIX)),
     timeIndex: path.join(dir, offsetFileName(baseOffset, TIME_INDEX_SUFFIX)),
+    txnIndex: path.join(dir, offsetFileName(baseOffset, TXN_INDEX_SUFFIX)),
   }
 }
 
@@ -58,11 +62,11 @@ export function isQuarantineFile(name: string): boolean {
 }
 
 /**
- * Renames the three files of a segment to `<name><suffix>` (a file already gone is skipped) and
+ * Renames the files of a segment to `<name><suffix>` (a file already gone is skipped) and
  * points `paths` at the new names. The caller fsyncs the directory.
  */
 export function renameSegmentFiles(fileSystem: LogFileSystem, paths: SegmentPaths, suffix: string): void {
-  for (const key of ['log', 'index', 'timeIndex'] as const) {
+  for (const key of ['log', 'index', 'timeIndex', 'txnIndex'] as const) {
     const file = paths[key]
     const target = file + suffix
     wrapIo('rename', file, () => {
@@ -76,7 +80,7 @@ export function renameSegmentFiles(fileSystem: LogFileSystem, paths: SegmentPath
   }
 }
 
-/** Removes the three files of a segment (those still there). */
+/** Removes the files of a segment (those still there). */
 export function removeSegmentFiles(fileSystem: LogFileSystem, paths: SegmentPaths): void {
-  for (const file of [paths.log, paths.index, paths.timeIndex]) wrapIo('unlink', file, () => fileSystem.unlinkSync(file))
+  for (const file of [paths.log, paths.index, paths.timeIndex, paths.txnIndex]) wrapIo('unlink', file, () => fileSystem.unlinkSync(file))
 }

@@ -9,6 +9,7 @@ import { fetchHandler } from './handlers/fetch.js'
 import { findCoordinatorHandler } from './handlers/find-coordinator.js'
 import { initProducerIdHandler } from './handlers/init-producer-id.js'
 import { listOffsetsHandler } from './handlers/list-offsets.js'
+import { offsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.js'
 import { describeClusterHandler, metadataHandler } from './handlers/metadata.js'
 import { produceHandler } from './handlers/produce.js'
 import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } from './handlers/topics.js'
@@ -73,6 +74,7 @@ const HANDLERS: readonly AnyApiHandler[] = [
   deleteGroupsHandler,
   saslHandshakeHandler,
   saslAuthenticateHandler,
+  offsetForLeaderEpochHandler,
 ].sort((a, b) => APIS[a.apiName].apiKey - APIS[b.apiName].apiKey)
 
 const BY_KEY = new Map<number, AnyApiHandler>(HANDLERS.map((handler) => [APIS[handler.apiName].apiKey, handler]))

@@ -77,6 +77,13 @@ const RULES: { readonly [N in ApiName]: Rule } = {
   Produce: { kind: 'per-entry', requestKey: 'topicData', responseKey: 'responses', operation: 'WRITE', resourceOf: topicNamed('name') },
   Fetch: { kind: 'per-entry', requestKey: 'topics', responseKey: 'responses', operation: 'READ', resourceOf: topicNamed('topic') },
   ListOffsets: { kind: 'per-entry', requestKey: 'topics', responseKey: 'topics', operation: 'DESCRIBE', resourceOf: topicNamed('name') },
+  OffsetForLeaderEpoch: {
+    kind: 'per-entry',
+    requestKey: 'topics',
+    responseKey: 'topics',
+    operation: 'DESCRIBE',
+    resourceOf: topicNamed('topic'),
+  },
   DeleteRecords: { kind: 'per-entry', requestKey: 'topics', responseKey: 'topics', operation: 'DELETE', resourceOf: topicNamed('name') },
   CreateTopics: {
     kind: 'per-entry',

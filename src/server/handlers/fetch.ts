@@ -16,8 +16,10 @@ import { AppendWatcher } from './append-watcher.js'
  * fit. When fewer than min_bytes are ready, the request waits up to max_wait_ms and reads again
  * whenever one of its partitions appends (the log's 'append' event).
  *
- * No transactions yet: read_committed reads what read_uncommitted reads, and the last stable
- * offset is the high watermark. Fetch sessions (KIP-227, v7+) are not kept: a request to create one
+ * read_committed (isolation level 1) reads up to the partition's last stable offset and lists the
+ * aborted transactions the records overlap, which the client drops. A current_leader_epoch (v9+)
+ * other than -1 is checked against the partition's latest leader epoch: older is
+ * FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH, as Kafka answers. Fetch sessions (KIP-227, v7+) are not kept: a request to create one
  * gets session id 0, which tells the client to go on with full fetch requests.
  */
 
@@ -32,6 +34,7 @@ interface Target {
   topic: string
   partition: number
   fetchOffset: number
+  currentLeaderEpoch: number
   partitionMaxBytes: number
   log: PartitionLog | null
 }
@@ -56,6 +59,7 @@ async function handleFetch(request: FetchRequest, context: RequestContext): Prom
         topic: topic.topic,
         partition: partition.partition,
         fetchOffset: partition.fetchOffset,
+        currentLeaderEpoch: partition.currentLeaderEpoch,
         partitionMaxBytes: partition.partitionMaxBytes,
         log: findPartition(engine, topic.topic, partition.partition),
       })
@@ -112,31 +116,37 @@ async function readPartition(
   const log = target.log
   if (log === null) return partitionError(target.partition, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   try {
+    const epochError = leaderEpochError(log, target.currentLeaderEpoch)
+    if (epochError !== KafkaErrorCode.NONE) return partitionError(target.partition, epochError)
     const logStartOffset = log.logStartOffset
     const highWatermark = log.highWatermark
+    const lastStableOffset = log.lastStableOffset
     // Kafka answers OFFSET_OUT_OF_RANGE past the log end; between the high watermark and the log
     // end (appended, not yet visible) the fetch just finds nothing yet.
     if (target.fetchOffset < logStartOffset || target.fetchOffset > log.logEndOffset) {
       return {
         ...partitionError(target.partition, KafkaErrorCode.OFFSET_OUT_OF_RANGE),
         highWatermark,
-        lastStableOffset: highWatermark,
+        lastStableOffset,
         logStartOffset,
       }
     }
     const budget = Math.min(target.partitionMaxBytes, remaining)
     let records: Buffer = NO_RECORDS
+    let aborted: { producerId: number; firstOffset: number }[] = []
     if (budget > 0) {
-      const raw = await log.readRaw(target.fetchOffset, { maxBytes: budget, maxOffset: highWatermark })
+      const isolation = isReadCommitted ? 'read_committed' : 'read_uncommitted'
+      const raw = await log.readRaw(target.fetchOffset, { maxBytes: budget, maxOffset: highWatermark, isolation })
       if (raw.bytes.length <= budget || isFirstWithData) records = raw.bytes
+      if (records.length > 0) aborted = (raw.abortedTransactions ?? []).map(({ producerId, firstOffset }) => ({ producerId, firstOffset }))
     }
     return {
       partitionIndex: target.partition,
       errorCode: KafkaErrorCode.NONE,
       highWatermark,
-      lastStableOffset: highWatermark,
+      lastStableOffset,
       logStartOffset: log.logStartOffset,
-      abortedTransactions: isReadCommitted ? [] : null,
+      abortedTransactions: isReadCommitted ? aborted : null,
       preferredReadReplica: -1,
       records,
     }
@@ -146,6 +156,15 @@ async function readPartition(
       context.broker.log(`fetch from ${target.topic}-${target.partition} at ${target.fetchOffset} failed: ${(error as Error).message}`)
     return partitionError(target.partition, errorCode)
   }
+}
+
+/** Kafka's check of a fetcher's current_leader_epoch against the partition's (-1: not checked). */
+export function leaderEpochError(log: PartitionLog, currentLeaderEpoch: number): number {
+  if (currentLeaderEpoch < 0) return KafkaErrorCode.NONE
+  const latest = log.leaderEpochs().at(-1)?.epoch ?? -1
+  if (currentLeaderEpoch < latest) return KafkaErrorCode.FENCED_LEADER_EPOCH
+  if (currentLeaderEpoch > latest) return KafkaErrorCode.UNKNOWN_LEADER_EPOCH
+  return KafkaErrorCode.NONE
 }
 
 function partitionError(partitionIndex: number, errorCode: number): PartitionData {

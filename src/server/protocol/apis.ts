@@ -1,5 +1,6 @@
 import * as admin from './definitions/admin.js'
 import * as configs from './definitions/configs.js'
+import * as epochs from './definitions/epochs.js'
 import * as groups from './definitions/groups.js'
 import * as metadata from './definitions/metadata.js'
 import * as offsets from './definitions/offsets.js'
@@ -28,6 +29,7 @@ export const APIS = {
   DeleteTopics: { apiKey: 20, request: admin.DeleteTopicsRequest, response: admin.DeleteTopicsResponse },
   DeleteRecords: { apiKey: 21, request: admin.DeleteRecordsRequest, response: admin.DeleteRecordsResponse },
   InitProducerId: { apiKey: 22, request: metadata.InitProducerIdRequest, response: metadata.InitProducerIdResponse },
+  OffsetForLeaderEpoch: { apiKey: 23, request: epochs.OffsetForLeaderEpochRequest, response: epochs.OffsetForLeaderEpochResponse },
   DescribeConfigs: { apiKey: 32, request: configs.DescribeConfigsRequest, response: configs.DescribeConfigsResponse },
   AlterConfigs: { apiKey: 33, request: configs.AlterConfigsRequest, response: configs.AlterConfigsResponse },
   SaslAuthenticate: { apiKey: 36, request: metadata.SaslAuthenticateRequest, response: metadata.SaslAuthenticateResponse },

@@ -571,4 +571,19 @@ export const PINNED_REQUESTS: PinnedRequest[] = [
       '6f6e73756d65720213526f756e64526f62696e41737369676e65720300010000',
     ].join(''),
   },
+  {
+    api: 'OffsetForLeaderEpoch',
+    version: 3,
+    // No installed client encodes this API: assembled field by field from Kafka's protocol guide.
+    source: 'Kafka protocol guide (assembled by hand)',
+    header: { requestApiKey: 23, requestApiVersion: 3, correlationId: 305419896, clientId: 'pinned-client' },
+    body: { replicaId: -1, topics: [{ topic: 'orders', partitions: [{ partition: 0, currentLeaderEpoch: 2, leaderEpoch: 1 }] }] },
+    hex: [
+      '00000037', // frame size 55
+      '0017000312345678000d70696e6e65642d636c69656e74', // key 23, v3, correlation id, client id
+      'ffffffff', // replica id -1 (a consumer)
+      '00000001' + '00066f7264657273', // one topic, 'orders'
+      '00000001' + '00000000' + '00000002' + '00000001', // one partition: 0, current epoch 2, epoch 1
+    ].join(''),
+  },
 ]

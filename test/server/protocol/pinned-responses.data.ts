@@ -417,4 +417,16 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
     },
     hex: '00000029123456780000000000020862696c6c696e67000000010a6c6f63616c686f7374000023840000000000',
   },
+  {
+    api: 'OffsetForLeaderEpoch',
+    version: 3,
+    source: 'Kafka protocol guide (assembled by hand)',
+    body: { throttleTimeMs: 0, topics: [{ topic: 'orders', partitions: [{ errorCode: 0, partition: 0, leaderEpoch: 1, endOffset: 2 }] }] },
+    hex: [
+      '0000002a12345678', // frame size 42, correlation id
+      '00000000', // throttle time
+      '00000001' + '00066f7264657273', // one topic, 'orders'
+      '00000001' + '0000' + '00000000' + '00000001' + '0000000000000002', // error 0, partition 0, epoch 1, end offset 2
+    ].join(''),
+  },
 ]

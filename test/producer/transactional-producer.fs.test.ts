@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { LogEngine } from '../../src/engine/log-engine.js'
+import { openTransactionalProducer } from '../../src/engine/transactional-ids.js'
+import type { PartitionLog } from '../../src/log/partition-log.js'
+import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
+
+/** The embedded producer in transactional mode: commit, abort, offsets with the commit, fencing, a crash left open. */
+
+afterEach(removeTmpDirs)
+
+async function committed(log: PartitionLog): Promise<string[]> {
+  const values: string[] = []
+  for await (const record of log.records({ from: 0, isolation: 'read_committed' })) values.push(record.value!.toString())
+  return values
+}
+
+async function openEngine(dir: string): Promise<LogEngine> {
+  return LogEngine.open({ dir, flush: 'os', onWarning: () => {} })
+}
+
+describe('transactional producer', () => {
+  it('shows committed transactions to read_committed readers and never aborted ones; offsets go with the commit', async () => {
+    const dir = await makeTmpDir()
+    const engine = await openEngine(dir)
+    await engine.createTopic('orders', { partitions: 2 })
+    const producer = await openTransactionalProducer(engine, { transactionalId: 'writer' })
+    producer.beginTransaction()
+    await producer.send('orders', [
+      { value: 'a', partition: 0 },
+      { value: 'b', partition: 1 },
+    ])
+    producer.sendOffsets('billing', [{ topic: 'orders', partition: 0, offset: 1 }])
+    expect(engine.partition('orders', 0).lastStableOffset).toBe(0)
+    expect(engine.offsets.fetch('billing', 'orders', 0)).toBeNull()
+    await producer.commitTransaction()
+    expect(engine.offsets.fetch('billing', 'orders', 0)?.offset).toBe(1)
+    producer.beginTransaction()
+    await producer.send('orders', [{ value: 'never', partition: 0 }])
+    producer.sendOffsets('billing', [{ topic: 'orders', partition: 0, offset: 2 }])
+    await producer.abortTransaction()
+    expect(engine.offsets.fetch('billing', 'orders', 0)?.offset).toBe(1)
+    expect(await committed(engine.partition('orders', 0))).toEqual(['a'])
+    expect(await committed(engine.partition('orders', 1))).toEqual(['b'])
+    expect(() => producer.sendOffsets('g', [])).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    await engine.close()
+  })
+
+  it('fences the older producer with the same transactional id and aborts what it left open', async () => {
+    const dir = await makeTmpDir()
+    const engine = await openEngine(dir)
+    await engine.createTopic('t')
+    const old = await openTransactionalProducer(engine, { transactionalId: 'x' })
+    old.beginTransaction()
+    await old.send('t', [{ value: 'zombie' }])
+    const fresh = await openTransactionalProducer(engine, { transactionalId: 'x' })
+    expect(fresh.producerId).toBe(old.producerId)
+    expect(fresh.producerEpoch).toBe(old.producerEpoch + 1)
+    await expect(old.send('t', [{ value: 'late' }])).rejects.toMatchObject({ code: 'INVALID_PRODUCER_EPOCH' })
+    await expect(old.commitTransaction()).rejects.toMatchObject({ code: 'INVALID_PRODUCER_EPOCH' })
+    const log = engine.partition('t', 0)
+    expect(log.openTransactions()).toEqual([])
+    fresh.beginTransaction()
+    await fresh.send('t', [{ value: 'kept' }])
+    await fresh.commitTransaction()
+    expect(await committed(log)).toEqual(['kept'])
+    await engine.close()
+  })
+
+  it('after a restart mid-transaction, the next producer with the id aborts it', async () => {
+    const dir = await makeTmpDir()
+    let engine = await openEngine(dir)
+    await engine.createTopic('t')
+    const before = await openTransactionalProducer(engine, { transactionalId: 'y' })
+    before.beginTransaction()
+    await before.send('t', [{ value: 'half' }])
+    await engine.close()
+    engine = await openEngine(dir)
+    const log = engine.partition('t', 0)
+    expect(log.openTransactions().map((txn) => txn.producerId)).toEqual([before.producerId])
+    expect(log.lastStableOffset).toBe(0)
+    const after = await openTransactionalProducer(engine, { transactionalId: 'y' })
+    expect(after.producerEpoch).toBe(before.producerEpoch + 1)
+    expect(log.openTransactions()).toEqual([])
+    expect(log.lastStableOffset).toBe(log.logEndOffset)
+    expect(await committed(log)).toEqual([])
+    await engine.close()
+  })
+})
