@@ -60,6 +60,11 @@ export interface LogFileSystem {
   /** Creates a directory and its missing parents. */
   mkdirSync(dir: string): void
   readFileSync(file: string): Buffer
+  /**
+   * Size and modification time of a file by its path, without opening it (a partition opens its
+   * closed segments this way). Optional: without it the file is opened, fstat'ed and closed.
+   */
+  statSync?(file: string): FileStats
 }
 
 const OPEN_FLAGS: Record<OpenMode, string | number> = {
@@ -142,4 +147,5 @@ export const nodeFileSystem: LogFileSystem = Object.freeze({
     fs.mkdirSync(dir, { recursive: true })
   },
   readFileSync: (file: string): Buffer => fs.readFileSync(file),
+  statSync: (file: string): FileStats => fs.statSync(file),
 })

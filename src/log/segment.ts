@@ -296,6 +296,8 @@ export class Segment {
    * it is dropped silently) and the damage is thrown.
    */
   cutAt(location: BatchLocation): void {
+    // The segment cut is the log's last from now on: the active one, kept open.
+    this.log.pin()
     this.log.truncateSync(location.position)
     // It takes appends again: active, so its fsyncs skip the indexes.
     this.hasUnsyncedIndexes = false
@@ -332,6 +334,18 @@ export class Segment {
   seal(): void {
     this.indexer.appendClosingEntry()
     this.hasUnsyncedIndexes = true
+    // No longer active: its descriptor may be closed while idle, and opened again by a read.
+    this.log.unpin()
+  }
+
+  /** Keeps the log file open whatever the open-file bound (the active segment, after open). */
+  keepOpen(): void {
+    this.log.pin()
+  }
+
+  /** Whether the log file's descriptor is open now (the open-file cache may have closed it). */
+  get isFileOpen(): boolean {
+    return this.log.isOpen
   }
 
   /** Writes staged index entries and closes the log file: at once, or when the last read holding it ends. */
