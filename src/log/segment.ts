@@ -1,9 +1,10 @@
 import { CorruptRecordError } from '../record/errors.js'
+import { RecordBatch } from '../record/record-batch.js'
 import { CorruptIndexError } from './errors.js'
 import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import type { OffsetIndex } from './offset-index.js'
 import { DELETED_SUFFIX, removeSegmentFiles, renameSegmentFiles, segmentPaths, type SegmentPaths } from './segment-files.js'
-import { findBatch, type BatchLocation } from './segment-headers.js'
+import { findBatch, HeaderWalk, type BatchLocation } from './segment-headers.js'
 import { checkClosedIndexes, loadTail, type CheckedLog } from './segment-index-check.js'
 import { SegmentIndexer, type BatchMeta } from './segment-indexer.js'
 import { SegmentLogFile, type SegmentRead } from './segment-log-file.js'
@@ -289,6 +290,16 @@ export class Segment {
     return this.log.readFrom(location, this.size, maxBytes, maxOffset)
   }
 
+  /** A walk over batch headers from `position` (a batch start) to the segment's end. The caller holds the segment. */
+  walkHeaders(position: number): HeaderWalk {
+    return new HeaderWalk(this.log.file, this.paths.log, position, this.size)
+  }
+
+  /** The batch at `location`, CRC-checked, in a buffer shared by such reads (`SegmentLogFile.readBatchSync`). */
+  readBatchSync(location: BatchLocation): RecordBatch {
+    return new RecordBatch(this.log.readBatchSync(location))
+  }
+
   /**
    * Cuts the segment at `location` (found by `findBatch`): that batch and everything after it go,
    * and the cut is fsynced. Synchronous, so no reader or fsync round runs in the middle of it.
@@ -296,8 +307,7 @@ export class Segment {
    * it is dropped silently) and the damage is thrown.
    */
   cutAt(location: BatchLocation): void {
-    // The segment cut is the log's last from now on: the active one, kept open.
-    this.log.pin()
+    this.keepOpen() // the log's last segment from now on: the active one
     this.log.truncateSync(location.position)
     // It takes appends again: active, so its fsyncs skip the indexes.
     this.hasUnsyncedIndexes = false
@@ -343,7 +353,7 @@ export class Segment {
     this.log.pin()
   }
 
-  /** Whether the log file's descriptor is open now (the open-file cache may have closed it). */
+  /** Whether the log file's descriptor is open now (the open-file cache may close it while idle). */
   get isFileOpen(): boolean {
     return this.log.isOpen
   }
