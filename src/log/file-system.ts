@@ -65,6 +65,8 @@ export interface LogFileSystem {
    * closed segments this way). Optional: without it the file is opened, fstat'ed and closed.
    */
   statSync?(file: string): FileStats
+  /** `renameSync` through the thread pool. Optional: without it the rename is synchronous. */
+  rename?(from: string, to: string): Promise<void>
 }
 
 const OPEN_FLAGS: Record<OpenMode, string | number> = {
@@ -148,4 +150,5 @@ export const nodeFileSystem: LogFileSystem = Object.freeze({
   },
   readFileSync: (file: string): Buffer => fs.readFileSync(file),
   statSync: (file: string): FileStats => fs.statSync(file),
+  rename: (from: string, to: string): Promise<void> => fs.promises.rename(from, to),
 })

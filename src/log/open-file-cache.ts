@@ -118,8 +118,9 @@ export function withOpenFileLimit(fileSystem: LogFileSystem, maxOpenFiles: numbe
     mkdirSync: (dir: string) => fileSystem.mkdirSync(dir),
     readFileSync: (file: string) => fileSystem.readFileSync(file),
   }
-  const { statSync } = fileSystem
+  const { statSync, rename } = fileSystem
   if (statSync !== undefined) bounded.statSync = (file: string) => statSync.call(fileSystem, file)
+  if (rename !== undefined) bounded.rename = (from: string, to: string) => rename.call(fileSystem, from, to)
   Object.freeze(bounded)
   caches.set(bounded, new OpenFileCache(maxOpenFiles))
   return bounded
