@@ -33,9 +33,9 @@ export interface LogEngineOptions {
   /** How the partition logs reach the disk; the real file system by default (tests wrap it). */
   fileSystem?: LogFileSystem
   /**
-   * Segment `.log` files kept open at once across all partitions (default 256): older segments are
+   * `.log` files of closed segments kept open at once across all partitions (default 256): they are
    * opened when read and closed again, least recently used first, once more than this are open.
-   * Each partition's active segment stays open whatever the bound, and so does a file a read is using.
+   * Each partition's active segment stays open outside the bound, and a file a read is using stays too.
    */
   maxOpenSegmentFiles?: number
 }

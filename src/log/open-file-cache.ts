@@ -18,10 +18,11 @@ export interface CachedFile {
  * A bound on the segment descriptors open at once, shared by every partition log that opens its
  * files through the same LogFileSystem object (an engine gives its logs one of their own, with
  * its `maxOpenSegmentFiles`). Opening a segment file beyond the bound closes the least recently
- * used one that no read or fsync holds and that is not pinned: an active segment is pinned (its
- * appends must not pay an open), and a pinned file counts towards the bound but is never closed
- * here. When every open file is held or pinned the bound is exceeded rather than a read refused;
- * it returns under the bound as holds end and files are opened again.
+ * used one that no read or fsync holds. Active segments are pinned (their appends must not pay an
+ * open): they stay open outside the bound, which counts the files of closed segments only, so a
+ * process with more partitions than the bound still keeps that many closed segments open for
+ * reads. When every file in the bound is held, the bound is exceeded rather than a read refused;
+ * it returns under the bound as holds end.
  *
  * Single-threaded: called on the event loop only, and only from synchronous code, so a file a
  * caller is using synchronously is never closed under it unless that caller opens another.
@@ -36,17 +37,23 @@ export class OpenFileCache {
     this.maxOpenFiles = maxOpenFiles
   }
 
-  /** Descriptors this cache counts as open now (pinned, held and idle ones). */
+  /** Descriptors open now (pinned, held and idle ones). */
   get openCount(): number {
     return this.openFiles
+  }
+
+  /** Descriptors open now that the bound counts (every one but the pinned). */
+  get boundedCount(): number {
+    return this.unpinned.size
   }
 
   /** A descriptor was just opened: counts it and closes idle ones beyond the bound. */
   opened(file: CachedFile, isPinned: boolean): void {
     this.openFiles++
+    if (isPinned) return
+    this.unpinned.set(file, true)
     // The file just opened is about to be used: it is not a candidate, whatever else is held.
     this.evictBeyondBound(file)
-    if (!isPinned) this.unpinned.set(file, true)
   }
 
   /** A descriptor was used: it becomes the most recently used. */
@@ -78,9 +85,9 @@ export class OpenFileCache {
   }
 
   private evictBeyondBound(spared: CachedFile | null): void {
-    if (this.openFiles <= this.maxOpenFiles) return
+    if (this.unpinned.size <= this.maxOpenFiles) return
     for (const file of this.unpinned.keys()) {
-      if (this.openFiles <= this.maxOpenFiles) return
+      if (this.unpinned.size <= this.maxOpenFiles) return
       // A held file is in use by a read or an fsync right now: it stays, and the next one goes.
       if (!file.isHeld && file !== spared) file.evict()
     }

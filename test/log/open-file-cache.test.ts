@@ -46,32 +46,35 @@ describe('OpenFileCache', () => {
     expect(cache.openCount).toBe(2)
   })
 
-  it('goes over its bound rather than close a held or pinned file, and comes back once they are free', () => {
-    const cache = new OpenFileCache(2)
+  it('goes over its bound rather than close a held file, and comes back once holds end', () => {
+    const cache = new OpenFileCache(1)
     const pinned = openFiles(cache, 1, true)
     const held = openFiles(cache, 1)
     held[0]!.isHeld = true
     const more = openFiles(cache, 1)
     more[0]!.isHeld = true
-    expect(cache.openCount).toBe(3)
+    expect(cache.boundedCount).toBe(2)
     expect([...pinned, ...held, ...more].every((file) => file.isOpen)).toBe(true)
     held[0]!.isHeld = false
     more[0]!.isHeld = false
-    openFiles(cache, 1)
+    cache.released()
+    expect(cache.boundedCount).toBe(1)
     expect(cache.openCount).toBe(2)
     expect(pinned[0]!.isOpen).toBe(true)
   })
 
-  it('counts pinned files towards the bound and evicts a file once it is unpinned', () => {
+  it('keeps pinned files outside the bound, and evicts a file once it is unpinned and beyond it', () => {
     const cache = new OpenFileCache(2)
     const [active] = openFiles(cache, 1)
     cache.pinned(active!)
     const others = openFiles(cache, 2)
-    expect(others.map((file) => file.isOpen)).toEqual([false, true])
+    expect(others.map((file) => file.isOpen)).toEqual([true, true])
+    expect(cache.openCount).toBe(3)
+    expect(cache.boundedCount).toBe(2)
+    // Unpinned, it is the most recently used: the least recently used idle file goes.
     cache.unpinnedFile(active!)
-    // Unpinned, it is the most recently used: the older idle file goes when the next one opens.
-    openFiles(cache, 1)
     expect(active!.isOpen).toBe(true)
-    expect(others[1]!.isOpen).toBe(false)
+    expect(others.map((file) => file.isOpen)).toEqual([false, true])
+    expect(cache.boundedCount).toBe(2)
   })
 })
