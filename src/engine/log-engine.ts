@@ -4,7 +4,8 @@ import { InvalidArgumentError, UnknownTopicOrPartitionError } from '../errors.js
 import { LogClosedError, wrapIo } from '../log/errors.js'
 import { fsyncDirSync } from '../log/file-io.js'
 import { systemClock, type Clock } from '../log/clock.js'
-import type { LogFileSystem } from '../log/file-system.js'
+import { nodeFileSystem } from '../log/file-system.js'
+import { DEFAULT_MAX_OPEN_SEGMENT_FILES, withOpenFileLimit } from '../log/open-file-cache.js'
 import { resolveFlushPolicy, type FlushPolicy } from '../log/flush-policy.js'
 import type { PartitionLog, PartitionLogOptions, RecoveryEvent, RetentionResult } from '../log/partition-log.js'
 import { checkpointKey } from './checkpoint-file.js'
@@ -12,7 +13,7 @@ import { CheckpointWriter } from './engine-checkpoints.js'
 import { writeFileAtomicSync } from '../log/atomic-file.js'
 import { Producer, type ProducerOptions } from '../producer/producer.js'
 import { Consumer, type ConsumerOptions } from '../consumer/consumer.js'
-import { OffsetStore, OFFSETS_TOPIC, type OffsetStoreOptions } from '../consumer/offset-store.js'
+import { OffsetStore, OFFSETS_TOPIC } from '../consumer/offset-store.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { DirLock } from './dir-lock.js'
 import { withRepairHint } from './repair-hint.js'
@@ -20,40 +21,13 @@ import { internalTopicWriteError, isInternalTopic } from './internal-topic.js'
 import type { DelayScheduler } from './delay/delay-scheduler.js'
 import { DelayedDelivery, runnerHooks } from './delay/engine-delay.js'
 import type { TraceEvent, TraceQuery } from './delay/consumption-trace.js'
-import { positiveOption } from './engine-options.js'
 import { resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
 import { TopicCatalog, type TopicConfigChanges, type TopicDescription } from './topic-catalog.js'
 import { TOPICS_FILE } from './topics-file.js'
+import { positiveOption, type LogEngineOptions } from './engine-options.js'
 
-export { TOPICS_FILE, type TopicConfigChanges, type TopicDescription }
+export { TOPICS_FILE, type LogEngineOptions, type TopicConfigChanges, type TopicDescription }
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown'
-
-export interface LogEngineOptions {
-  dir: string
-  /**
-   * When appends are fsynced: 'sync' (default; an append resolves after fdatasync, with group
-   * commit), { mode: 'interval', ms, messages }, or 'os'. Topics may override it.
-   */
-  flush?: FlushPolicy | FlushPolicy['mode']
-  /** How often the background task checks interval flushes (ms). */
-  tickMs?: number
-  /** How often retention runs (ms); Kafka's log.retention.check.interval.ms. */
-  retentionCheckIntervalMs?: number
-  /** How often recovery points and log start offsets are checkpointed (ms). */
-  checkpointIntervalMs?: number
-  /** How long deleted segments' files stay (renamed `.deleted`) for in-flight reads (ms). */
-  fileDeleteDelayMs?: number
-  /** When the consumer-offset store compacts its log. */
-  offsetStore?: OffsetStoreOptions
-  /** Defaults for topics created without a setting. */
-  topicDefaults?: Partial<Omit<TopicConfig, 'partitions'>>
-  /** Warnings (recovery cut a tail, a leftover was removed); console.warn by default. */
-  onWarning?: (message: string, detail?: RecoveryEvent) => void
-  /** The time the background task goes by (interval flushes, retention, checkpoints); the system clock by default. */
-  clock?: Clock
-  /** How the partition logs reach the disk; the real file system by default (tests wrap it). */
-  fileSystem?: LogFileSystem
-}
 
 /**
  * The owner of one data directory: its lock, its topics and their partition logs. Only one engine
@@ -99,7 +73,11 @@ export class LogEngine implements AsyncDisposable {
     const logOptions: PartitionLogOptions = {
       fileDeleteDelayMs: positiveOption(options.fileDeleteDelayMs, 'fileDeleteDelayMs', 1_000, 0),
       clock: this.clock,
-      ...(options.fileSystem && { fileSystem: options.fileSystem }),
+      // The engine's own bound on open segment files, shared by its partitions.
+      fileSystem: withOpenFileLimit(
+        options.fileSystem ?? nodeFileSystem,
+        positiveOption(options.maxOpenSegmentFiles, 'maxOpenSegmentFiles', DEFAULT_MAX_OPEN_SEGMENT_FILES),
+      ),
     }
     this.topicDefaults = resolveTopicConfig(options.topicDefaults)
     this.topics = new TopicCatalog({
@@ -383,7 +361,7 @@ export class LogEngine implements AsyncDisposable {
       await this.delay.close()
       await this.topics.settled()
       const logs = this.allLogs()
-      await Promise.all(logs.map((log) => log.close()))
+      await closeConcurrently(logs)
       this.writeCheckpoints()
       // Only a directory whose every partition closed without an I/O failure counts as clean.
       if (!logs.some((log) => log.hasFailed)) {
@@ -397,4 +375,25 @@ export class LogEngine implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+/**
+ * Partitions closed at once. A close is mostly fsyncs (segment, indexes, producer snapshot, the
+ * directory), which run in libuv's thread pool: a few dozen in flight keep its threads busy
+ * without queueing thousands of requests (and their buffers) behind them.
+ */
+const CLOSE_CONCURRENCY = 32
+
+/** Closes every log, at most CLOSE_CONCURRENCY at a time; rejects with the first failure once all have ended. */
+async function closeConcurrently(logs: readonly PartitionLog[]): Promise<void> {
+  let next = 0
+  const failures: unknown[] = []
+  const worker = async (): Promise<void> => {
+    while (next < logs.length) {
+      const log = logs[next++]!
+      await log.close().catch((error: unknown) => failures.push(error))
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(CLOSE_CONCURRENCY, logs.length) }, worker))
+  if (failures.length > 0) throw failures[0]
 }

@@ -36,7 +36,10 @@ export async function writeFileAtomic(file: string, content: Buffer, fileSystem:
     } finally {
       handle.closeSync()
     }
-    fileSystem.renameSync(tmp, file)
+    // Through the thread pool where the file system can: a rename waits on the journal, which the
+    // fsyncs of partitions closing alongside keep busy, and the event loop has their work to do.
+    if (fileSystem.rename === undefined) fileSystem.renameSync(tmp, file)
+    else await fileSystem.rename(tmp, file)
   } catch (error) {
     throw new IoError('write', file, error)
   }

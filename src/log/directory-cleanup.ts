@@ -14,12 +14,19 @@ import {
   TXN_INDEX_SUFFIX,
 } from './segment-files.js'
 
+/** A partition directory once cleaned: its segments' base offsets, ascending, and the names of the files left. */
+export interface CleanedDirectory {
+  baseOffsets: number[]
+  /** Lets the loader see which index files exist without a system call per segment. */
+  names: ReadonlySet<string>
+}
+
 /**
- * Removes what interrupted operations leave behind (as Kafka's loader does) and returns the base
- * offsets of the segments, ascending: `.deleted` and `.cleaned` files and temp files are removed,
- * `.swap` files complete their swap, and index files without a `.log` are orphans.
+ * Removes what interrupted operations leave behind (as Kafka's loader does) and returns the
+ * segments: `.deleted` and `.cleaned` files and temp files are removed, `.swap` files complete
+ * their swap, and index files without a `.log` are orphans.
  */
-export function cleanDirectory(dir: string, fileSystem: LogFileSystem): number[] {
+export function cleanDirectory(dir: string, fileSystem: LogFileSystem): CleanedDirectory {
   const names = wrapIo('list', dir, () => fileSystem.readdirSync(dir))
   const remove = (name: string): void => wrapIo('unlink', path.join(dir, name), () => fileSystem.unlinkSync(path.join(dir, name)))
   // Kafka's order: temp, deleted and cleaner files go first, remembering the smallest `.cleaned`
@@ -71,10 +78,13 @@ export function cleanDirectory(dir: string, fileSystem: LogFileSystem): number[]
     if (parsed.suffix === LOG_SUFFIX) logs.add(parsed.offset)
     else if (parsed.suffix === INDEX_SUFFIX || parsed.suffix === TIME_INDEX_SUFFIX || parsed.suffix === TXN_INDEX_SUFFIX) indexes.push(name)
   }
+  const kept = new Set(rest)
   for (const name of indexes) {
-    if (!logs.has(parseOffsetFileName(name)!.offset)) remove(name)
+    if (logs.has(parseOffsetFileName(name)!.offset)) continue
+    remove(name)
+    kept.delete(name)
   }
-  return [...logs].sort((a, b) => a - b)
+  return { baseOffsets: [...logs].sort((a, b) => a - b), names: kept }
 }
 
 /** The offset after the last whole batch of a log file (its base offset when it has none). */

@@ -62,6 +62,13 @@ export interface LogFileSystem {
   /** Creates a directory and its missing parents. */
   mkdirSync(dir: string): void
   readFileSync(file: string): Buffer
+  /**
+   * Size and modification time of a file by its path, without opening it (a partition opens its
+   * closed segments this way). Optional: without it the file is opened, fstat'ed and closed.
+   */
+  statSync?(file: string): FileStats
+  /** `renameSync` through the thread pool. Optional: without it the rename is synchronous. */
+  rename?(from: string, to: string): Promise<void>
 }
 
 const OPEN_FLAGS: Record<OpenMode, string | number> = {
@@ -148,4 +155,6 @@ export const nodeFileSystem: LogFileSystem = Object.freeze({
     fs.mkdirSync(dir, { recursive: true })
   },
   readFileSync: (file: string): Buffer => fs.readFileSync(file),
+  statSync: (file: string): FileStats => fs.statSync(file),
+  rename: (from: string, to: string): Promise<void> => fs.promises.rename(from, to),
 })

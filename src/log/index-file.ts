@@ -13,6 +13,9 @@ import type { LogFileSystem } from './file-system.js'
  * Unlike Kafka we never preallocate index files, so there is no zero-filled tail to trim or to
  * mistake for entries.
  */
+/** Staging space of an index that has staged nothing yet: allocated on the first entry. */
+const NO_PENDING = Buffer.alloc(0)
+
 export abstract class IndexFile {
   readonly file: string
   readonly baseOffset: number
@@ -41,7 +44,7 @@ export abstract class IndexFile {
     this.entrySize = entrySize
     this.maxEntries = Math.max(2, Math.floor(maxIndexBytes / entrySize))
     this.loaded = isNew
-    this.pending = Buffer.allocUnsafe(entrySize * 64)
+    this.pending = NO_PENDING
   }
 
   get entries(): number {
@@ -68,7 +71,7 @@ export abstract class IndexFile {
   protected stagedPosition(): number {
     const position = (this.count - 1 - this.written) * this.entrySize
     if (position + this.entrySize > this.pending.length) {
-      const grown = Buffer.allocUnsafe(this.pending.length * 2)
+      const grown = Buffer.allocUnsafe(Math.max(this.entrySize * 64, this.pending.length * 2))
       this.pending.copy(grown, 0, 0, position)
       this.pending = grown
     }

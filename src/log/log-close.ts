@@ -2,7 +2,7 @@ import type { Clock } from './clock.js'
 import type { LogFileSystem } from './file-system.js'
 import type { GroupCommit } from './group-commit.js'
 import type { SegmentRetention } from './log-retention.js'
-import { takeSnapshot, writeSnapshotSync, type ProducerState } from './producer-state.js'
+import { takeSnapshot, writeSnapshot, type ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 
 export interface ClosingLog {
@@ -43,8 +43,9 @@ async function sealLog(log: ClosingLog): Promise<void> {
   const { list } = log
   await log.groupCommit.flushForClose()
   // Written even when empty (as Kafka does at shutdown): without a snapshot at the log end the
-  // next open replays, and CRC-checks, the whole log to rebuild producer state.
-  writeSnapshotSync(log.dir, list.logEndOffset, takeSnapshot(log.producerState, log.clock.nowMs()), log.fileSystem)
+  // next open replays, and CRC-checks, the whole log to rebuild producer state. Its fsyncs go
+  // through the thread pool, so an engine closing many partitions at once overlaps them.
+  await writeSnapshot(log.dir, list.logEndOffset, takeSnapshot(log.producerState, log.clock.nowMs()), log.fileSystem)
   log.retention.removeDue(Infinity)
   for (const segment of list.all) segment.close()
 }

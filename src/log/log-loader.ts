@@ -14,6 +14,7 @@ import { SegmentList } from './segment-list.js'
 import { Segment } from './segment.js'
 import type { AbortedTxnIndex } from './txn-index.js'
 import type { LeaderEpochCache } from './leader-epoch-cache.js'
+import { INDEX_SUFFIX, offsetFileName, TIME_INDEX_SUFFIX } from './segment-files.js'
 
 /**
  * Bringing a partition directory into memory (Kafka's LogLoader): creating an empty one, or opening
@@ -61,6 +62,7 @@ export function loadSegmentList(
   const opened: Segment[] = []
   try {
     const kept = openSegments(dir, config, options, env, opened)
+    kept[kept.length - 1]!.keepOpen()
     const end = kept[kept.length - 1]!.nextOffset
     const logStart = Math.max(options.logStartOffset, kept[0]!.baseOffset)
     return new SegmentList(kept, Math.min(logStart, end), end)
@@ -139,11 +141,13 @@ export function openSegments(
   opened: Segment[],
 ): Segment[] {
   const { fileSystem } = env
-  for (const baseOffset of cleanDirectory(dir, fileSystem)) opened.push(Segment.open(dir, baseOffset, config, fileSystem))
+  const { baseOffsets, names } = cleanDirectory(dir, fileSystem)
+  for (const baseOffset of baseOffsets) opened.push(Segment.open(dir, baseOffset, config, fileSystem))
   const segments = opened.slice()
   for (let slot = 0; slot < segments.length - 1; slot++) segments[slot]!.setClosedEnd(segments[slot + 1]!.baseOffset)
   for (const [slot, segment] of segments.entries()) {
-    if (!fileSystem.existsSync(segment.paths.index) || !fileSystem.existsSync(segment.paths.timeIndex)) {
+    const base = segment.baseOffset
+    if (!names.has(offsetFileName(base, INDEX_SUFFIX)) || !names.has(offsetFileName(base, TIME_INDEX_SUFFIX))) {
       segment.offsetIndex.createIfMissing()
       segment.timeIndex.createIfMissing()
       // Only a segment wholly below the recovery point is rebuilt here; the rest (the last one

@@ -28,10 +28,14 @@ import { floorSlot } from './index-search.js'
  * to position 0. In memory the entries are two Int32Array columns; a lookup allocates nothing but
  * its result. See docs/format/offset-index.md.
  */
+/** Shared by every index without entries; never written (growColumn copies it into a new array). */
+const NO_ENTRIES = new Int32Array(0)
+
 export class OffsetIndex extends IndexFile {
   static readonly ENTRY_SIZE = OFFSET_ENTRY_SIZE
-  private relativeOffsets = new Int32Array(16)
-  private positions = new Int32Array(16)
+  // Grown on the first entry (growColumn): a partition of thousands of segments allocates nothing per index at open.
+  private relativeOffsets = NO_ENTRIES
+  private positions = NO_ENTRIES
 
   constructor(file: string, baseOffset: number, maxIndexBytes: number, isNew: boolean, fileSystem: LogFileSystem = nodeFileSystem) {
     super(file, baseOffset, OffsetIndex.ENTRY_SIZE, maxIndexBytes, isNew, fileSystem)

@@ -32,12 +32,9 @@ export interface SegmentPaths {
 }
 
 export function segmentPaths(dir: string, baseOffset: number): SegmentPaths {
-  return {
-    log: path.join(dir, offsetFileName(baseOffset, LOG_SUFFIX)),
-    index: path.join(dir, offsetFileName(baseOffset, INDEX_SUFFIX)),
-    timeIndex: path.join(dir, offsetFileName(baseOffset, TIME_INDEX_SUFFIX)),
-    txnIndex: path.join(dir, offsetFileName(baseOffset, TXN_INDEX_SUFFIX)),
-  }
+  // One join (it normalizes): the names differ only in their suffix.
+  const stem = path.join(dir, offsetFileName(baseOffset, ''))
+  return { log: stem + LOG_SUFFIX, index: stem + INDEX_SUFFIX, timeIndex: stem + TIME_INDEX_SUFFIX, txnIndex: stem + TXN_INDEX_SUFFIX }
 }
 
 /** The base offset in a file name like `00000000000000524288.log`, or null if it is not one. */

@@ -1,9 +1,16 @@
 import { cutWholeBatches } from './batch-bytes.js'
 import { IoError, wrapIo } from './errors.js'
 import { FileHandle } from './file-handle.js'
-import { fdatasync, openFile, readBytes, writevAt } from './file-io.js'
+import { fdatasync, openFile, readAtSync, readBytes, writevAt } from './file-io.js'
 import type { LogFileSystem } from './file-system.js'
+import { openFileCacheFor } from './open-file-cache.js'
 import type { BatchLocation } from './segment-headers.js'
+
+/**
+ * One buffer for every synchronous single-batch read (time lookups): what it holds is only read
+ * before the next such read starts, and nothing read into it is handed out.
+ */
+let scratch = Buffer.allocUnsafe(128 * 1024)
 
 /** Whole batches read from a segment (see `Segment.read`). */
 export interface SegmentRead {
@@ -13,13 +20,12 @@ export interface SegmentRead {
 }
 
 /**
- * A segment's `.log` file: its shared descriptor (FileHandle) and the I/O on it. A write never
- * leaves part of a batch behind where it can be cut off, and a read hands out no batch whose CRC
- * was not checked since open. The segment decides where its whole batches end (`size`).
+ * A segment's `.log` file: its shared descriptor (FileHandle, opened again on demand after the
+ * file system's OpenFileCache closed it) and the I/O on it. A write never leaves part of a batch
+ * behind where it can be cut off, and a read hands out no batch whose CRC was not checked since
+ * open. The segment decides where its whole batches end (`size`).
  */
 export class SegmentLogFile extends FileHandle {
-  /** The file's path, naming it in errors. */
-  readonly name: string
   readonly fileSystem: LogFileSystem
   /** Created here rather than opened (a new segment's indexes start empty and agree with it). */
   readonly isNew: boolean
@@ -29,8 +35,15 @@ export class SegmentLogFile extends FileHandle {
   hasUncutTail = false
 
   private constructor(fileSystem: LogFileSystem, name: string, create: boolean) {
-    super(create ? openFile(fileSystem, name, 'create-new', 'create') : openFile(fileSystem, name, 'update'))
-    this.name = name
+    // A new file is the active segment's: open and pinned. An existing one opens on first use and
+    // may be closed while idle; either opens again read-write, since a truncation may cut any segment.
+    super(
+      name,
+      openFileCacheFor(fileSystem),
+      () => openFile(fileSystem, name, 'update'),
+      create ? openFile(fileSystem, name, 'create-new', 'create') : null,
+      create,
+    )
     this.fileSystem = fileSystem
     this.isNew = create
   }
@@ -40,11 +53,14 @@ export class SegmentLogFile extends FileHandle {
     return new SegmentLogFile(fileSystem, name, true)
   }
 
-  /** Opens an existing log file, with its size and modification time. */
+  /**
+   * An existing log file, with its size and modification time, read without opening it when the
+   * file system can (a clean open of thousands of segments then opens none but the active one).
+   */
   static open(fileSystem: LogFileSystem, name: string): { log: SegmentLogFile; size: number; mtimeMs: number } {
     const log = new SegmentLogFile(fileSystem, name, false)
-    const { size, mtimeMs } = wrapIo('stat', name, () => log.file.statSync())
-    return { log, size, mtimeMs }
+    const stats = wrapIo('stat', name, () => (fileSystem.statSync === undefined ? log.file.statSync() : fileSystem.statSync(name)))
+    return { log, size: stats.size, mtimeMs: stats.mtimeMs }
   }
 
   /**
@@ -53,6 +69,8 @@ export class SegmentLogFile extends FileHandle {
    */
   async writeAt(buffers: Buffer[], position: number): Promise<void> {
     if (this.hasUncutTail) throw new IoError('append to', this.name, new Error('an earlier failed write could not be cut back'))
+    // Only the active segment takes writes (also one a truncation made active): it stays open.
+    this.pin()
     try {
       await writevAt(this.file, this.name, buffers, position)
     } catch (error) {
@@ -85,6 +103,26 @@ export class SegmentLogFile extends FileHandle {
     // An append or a rebuild during the read knows better.
     if (this.verifiedSize === verifiedSize) this.verifiedSize = cut.verifiedSize
     return { bytes: cut.bytes, firstOffset: cut.firstOffset, nextOffset: cut.nextOffset }
+  }
+
+  /**
+   * The one batch at `location`, read synchronously into a buffer every such read shares and
+   * CRC-checked as `readFrom` checks: valid only until the next call, so the caller uses it and
+   * keeps nothing of it (a time lookup keeps an offset and a timestamp). It saves the fresh
+   * allocation per read (a 100 KB batch each) that a read handed to the caller needs.
+   */
+  readBatchSync(location: BatchLocation): Buffer {
+    if (scratch.length < location.size) scratch = Buffer.allocUnsafe(Math.max(location.size, scratch.length * 2))
+    const got = readAtSync(this.file, this.name, scratch, 0, location.size, location.position)
+    const verifiedSize = this.verifiedSize
+    const cut = cutWholeBatches(
+      scratch.subarray(0, got),
+      { file: this.name, position: location.position, baseOffset: location.baseOffset, verifiedSize },
+      1,
+      Infinity,
+    )
+    if (this.verifiedSize === verifiedSize) this.verifiedSize = cut.verifiedSize
+    return cut.bytes
   }
 
   /** Cuts the file at `position` and fsyncs the cut. */

@@ -1,9 +1,10 @@
 import { CorruptRecordError } from '../record/errors.js'
+import { RecordBatch } from '../record/record-batch.js'
 import { CorruptIndexError } from './errors.js'
 import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import type { OffsetIndex } from './offset-index.js'
 import { DELETED_SUFFIX, removeSegmentFiles, renameSegmentFiles, segmentPaths, type SegmentPaths } from './segment-files.js'
-import { findBatch, type BatchLocation } from './segment-headers.js'
+import { findBatch, HeaderWalk, type BatchLocation } from './segment-headers.js'
 import { checkClosedIndexes, loadTail, type CheckedLog } from './segment-index-check.js'
 import { SegmentIndexer, type BatchMeta } from './segment-indexer.js'
 import { SegmentLogFile, type SegmentRead } from './segment-log-file.js'
@@ -289,6 +290,16 @@ export class Segment {
     return this.log.readFrom(location, this.size, maxBytes, maxOffset)
   }
 
+  /** A walk over batch headers from `position` (a batch start) to the segment's end. The caller holds the segment. */
+  walkHeaders(position: number): HeaderWalk {
+    return new HeaderWalk(this.log.file, this.paths.log, position, this.size)
+  }
+
+  /** The batch at `location`, CRC-checked, in a buffer shared by such reads (`SegmentLogFile.readBatchSync`). */
+  readBatchSync(location: BatchLocation): RecordBatch {
+    return new RecordBatch(this.log.readBatchSync(location))
+  }
+
   /**
    * Cuts the segment at `location` (found by `findBatch`): that batch and everything after it go,
    * and the cut is fsynced. Synchronous, so no reader or fsync round runs in the middle of it.
@@ -296,6 +307,7 @@ export class Segment {
    * it is dropped silently) and the damage is thrown.
    */
   cutAt(location: BatchLocation): void {
+    this.keepOpen() // the log's last segment from now on: the active one
     this.log.truncateSync(location.position)
     // It takes appends again: active, so its fsyncs skip the indexes.
     this.hasUnsyncedIndexes = false
@@ -317,8 +329,8 @@ export class Segment {
       await this.log.datasync()
       if (syncsIndexes && this.hasUnsyncedIndexes && !this.isDeleted) {
         this.hasUnsyncedIndexes = false
-        await this.offsetIndex.datasync()
-        await this.timeIndex.datasync()
+        // Independent files: their fsyncs overlap in the thread pool.
+        await Promise.all([this.offsetIndex.datasync(), this.timeIndex.datasync()])
       }
     } finally {
       this.release()
@@ -332,6 +344,18 @@ export class Segment {
   seal(): void {
     this.indexer.appendClosingEntry()
     this.hasUnsyncedIndexes = true
+    // No longer active: its descriptor may be closed while idle, and opened again by a read.
+    this.log.unpin()
+  }
+
+  /** Keeps the log file open whatever the open-file bound (the active segment, after open). */
+  keepOpen(): void {
+    this.log.pin()
+  }
+
+  /** Whether the log file's descriptor is open now (the open-file cache may close it while idle). */
+  get isFileOpen(): boolean {
+    return this.log.isOpen
   }
 
   /** Writes staged index entries and closes the log file: at once, or when the last read holding it ends. */

@@ -29,10 +29,15 @@ import { floorSlot } from './index-search.js'
  * last entry of every inactive segment carries the segment's largest timestamp (Kafka derives
  * retention and time lookups from it). See docs/format/time-index.md.
  */
+/** Shared by every index without entries; never written (growColumn copies them into new arrays). */
+const NO_TIMESTAMPS = new Float64Array(0)
+const NO_OFFSETS = new Int32Array(0)
+
 export class TimeIndex extends IndexFile {
   static readonly ENTRY_SIZE = TIME_ENTRY_SIZE
-  private timestamps = new Float64Array(16)
-  private relativeOffsets = new Int32Array(16)
+  // Grown on the first entry (growColumn): a partition of thousands of segments allocates nothing per index at open.
+  private timestamps = NO_TIMESTAMPS
+  private relativeOffsets = NO_OFFSETS
 
   constructor(file: string, baseOffset: number, maxIndexBytes: number, isNew: boolean, fileSystem: LogFileSystem = nodeFileSystem) {
     super(file, baseOffset, TimeIndex.ENTRY_SIZE, maxIndexBytes, isNew, fileSystem)

@@ -1,4 +1,3 @@
-import type { RecordBatch } from '../record/record-batch.js'
 import type { DecodedRecord } from '../record/record.js'
 import type { TimestampLookup } from './partition-types.js'
 import type { Segment } from './segment.js'
@@ -16,7 +15,6 @@ export interface TimestampSource {
   readonly logStartOffset: number
   readonly logEndOffset: number
   readonly highWatermark: number
-  batches(options: { from: number; to?: number; maxBytes?: number }): AsyncGenerator<RecordBatch>
 }
 
 /** The first record (in offset order) whose timestamp is >= `timestamp`, below the high watermark. */
@@ -28,12 +26,12 @@ export async function findOffsetForTimestamp(log: TimestampSource, timestamp: nu
     if (segment.isRetired || segment.largestTimestamp < timestamp) continue
     const floor = segment.timeIndex.lookup(timestamp)
     const from = segment.offsetIndex.lookup(Math.max(floor.offset, log.logStartOffset)).offset
-    const found = await scanSegment(
+    const found = scanSegment(
       log,
       segments,
       slot,
       from,
-      (batch) => batch.maxTimestamp >= timestamp,
+      (maxTimestamp) => maxTimestamp >= timestamp,
       (record) => record.timestamp >= timestamp,
     )
     if (found === null) continue
@@ -56,39 +54,55 @@ export async function findMaxTimestampOffset(log: TimestampSource): Promise<Time
   const target = segment.largestTimestamp
   // The time index names the last offset of the batch that set the maximum: start in that batch.
   const from = Math.max(segment.offsetOfMaxTimestampSoFar, segment.baseOffset)
-  const found = await scanSegment(
+  const found = scanSegment(
     log,
     segments,
     best,
     from,
-    (batch) => batch.maxTimestamp >= target,
+    (maxTimestamp) => maxTimestamp >= target,
     (record) => record.timestamp === target,
   )
   return found !== null && found.offset < log.highWatermark ? found : null
 }
 
 /**
- * Scans segment `slot` from the batch holding `from` for the first record matching, decoding only
- * batches whose max timestamp could hold it.
+ * Scans segment `slot` from the batch holding `from` for the first record matching. Only batch
+ * headers are read until one's max timestamp could hold a match; that batch alone is read (into a
+ * buffer every lookup shares, since only numbers are kept) and its records decoded. Synchronous
+ * once the segment is held, so nothing can change the segment in the middle of it. A segment
+ * retired meanwhile is passed over (null), as its records are gone.
  */
-async function scanSegment(
+function scanSegment(
   log: TimestampSource,
   segments: readonly Segment[],
   slot: number,
   from: number,
-  /** Batch-level filter from the header's max timestamp, so most batches are not decoded. */
-  batchMayMatch: (batch: RecordBatch) => boolean,
+  /** Batch-level filter from the header's max timestamp, so most batches are not read. */
+  batchMayMatch: (maxTimestamp: number) => boolean,
   matches: (record: DecodedRecord) => boolean,
-): Promise<TimestampLookup | null> {
+): TimestampLookup | null {
   const start = Math.max(from, log.logStartOffset)
-  const end = segments[slot + 1]?.baseOffset ?? log.logEndOffset
+  const end = Math.min(segments[slot + 1]?.baseOffset ?? log.logEndOffset, log.highWatermark)
   if (start >= end) return null
-  // Small reads: the record sought is almost always in the first batch or two.
-  for await (const batch of log.batches({ from: start, to: end, maxBytes: 1 })) {
-    if (batch.isControl || !batchMayMatch(batch)) continue
-    for (const record of batch.records()) {
-      if (record.offset >= log.logStartOffset && matches(record)) return { offset: record.offset, timestamp: record.timestamp }
+  const segment = segments[slot]!
+  if (!segment.acquire()) return null
+  try {
+    const first = segment.findBatch(start)
+    if (first === null) return null
+    const walk = segment.walkHeaders(first.position)
+    while (walk.next()) {
+      const { baseOffset, lastOffset } = walk
+      // As readRaw: no batch reaching the bound (the high watermark) is read.
+      if (lastOffset >= end) return null
+      if (!batchMayMatch(walk.maxTimestamp())) continue
+      const batch = segment.readBatchSync({ position: walk.position, size: walk.size, baseOffset, lastOffset })
+      if (batch.isControl) continue
+      for (const record of batch.records()) {
+        if (record.offset >= log.logStartOffset && matches(record)) return { offset: record.offset, timestamp: record.timestamp }
+      }
     }
+    return null
+  } finally {
+    segment.release()
   }
-  return null
 }

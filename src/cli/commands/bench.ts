@@ -4,6 +4,7 @@ import type { FlushMode } from '../../log/flush-policy.js'
 import { formatHelp, parseByteSizeOption, parseCommandArgs, parseIntegerOption, checkPositionals, type OptionSpecs } from '../args.js'
 import { runDurabilitySuite } from '../bench/durability-suite.js'
 import { runLogSuite } from '../bench/log-suite.js'
+import { formatScaleSuite, runScaleSuite } from '../bench/scale-suite.js'
 import { runProduceConsume, type ProduceConsumeParams, type ProduceConsumeResult } from '../bench/produce-consume.js'
 import { kafkaStyleLines, reportHtml, summarize, summaryTable, type PointSummary } from '../bench/produce-summary.js'
 import { formatDurabilitySuite, formatLogSuite } from '../bench/suite-tables.js'
@@ -19,7 +20,7 @@ const OPTIONS = {
     type: 'string',
     valueName: 'NAME',
     description:
-      'produce (default: produce and consume through the engine), log (the partition log alone) or durability (flush modes and recovery)',
+      'produce (default: produce and consume through the engine), log (the partition log alone), durability (flush modes and recovery) or scale (many partitions and segments)',
   },
   records: { type: 'string', valueName: 'N', description: 'records to produce (default 1000000; log suite too)' },
   'record-size': { type: 'string', valueName: 'BYTES', description: 'bytes per record value (default 100)' },
@@ -56,13 +57,16 @@ const OPTIONS = {
   json: { type: 'boolean', description: 'print the results as one JSON document' },
   'value-bytes': { type: 'string', valueName: 'BYTES', description: 'log suite: bytes per record value (default 100; as --record-size)' },
   'key-bytes': { type: 'string', valueName: 'BYTES', description: 'log suite: bytes per record key (default 0: no key)' },
+  'partition-counts': { type: 'string', valueName: 'N,N', description: 'scale suite: partition counts (default 16,256)' },
+  segments: { type: 'string', valueName: 'N', description: 'scale suite: segments of the one-partition log (default 1000; 0 skips)' },
+  full: { type: 'boolean', description: 'scale suite: the large sizes (partitions 16,256,1000,10000; 10000 segments)' },
 } as const satisfies OptionSpecs
 
 const HELP = formatHelp({
   usage: [
     'seglog bench [options]',
     'seglog bench --sweep batch-bytes=16k,64k,1m --report sweep.html',
-    'seglog bench --suite log|durability',
+    'seglog bench --suite log|durability|scale',
   ],
   description: [
     'Measure seglog on this machine. The default suite produces records through the producer',
@@ -120,10 +124,20 @@ export const benchCommand: Command = {
         ...(values.dir !== undefined && { dir: values.dir }),
       })
       out.line(values.json ? JSON.stringify({ suite, result }, null, 2) : formatDurabilitySuite(result))
+    } else if (suite === 'scale') {
+      const full = values.full === true
+      const counts = values['partition-counts'] ?? (full ? '16,256,1000,10000' : '16,256')
+      const result = await runScaleSuite({
+        partitionCounts: counts.split(',').map((word) => parseIntegerOption('bench', 'partition-counts', word, 1, 100_000)),
+        segments: int(values.segments, 'segments', full ? 10_000 : 1_000, 0),
+        runs: int(values.runs, 'runs', 1, 1),
+        ...(values.dir !== undefined && { dir: values.dir }),
+      })
+      out.line(values.json ? JSON.stringify({ suite, result }, null, 2) : formatScaleSuite(result))
     } else if (suite === 'produce') {
       await runProduceSuite(values, out)
     } else {
-      throw new UsageError(`unknown suite '${suite}' (produce, log or durability)`, 'bench')
+      throw new UsageError(`unknown suite '${suite}' (produce, log, durability or scale)`, 'bench')
     }
     await out.flush()
     return EXIT_OK
@@ -157,6 +171,7 @@ const SUITE_OPTIONS: Record<string, readonly string[]> = {
   ],
   log: ['records', 'record-size', 'lookups', 'dir', 'force', 'json', 'value-bytes', 'key-bytes'],
   durability: ['appends', 'record-size', 'concurrency', 'recovery-bytes', 'dir', 'force', 'json'],
+  scale: ['partition-counts', 'segments', 'full', 'runs', 'dir', 'force', 'json'],
 }
 
 /**
