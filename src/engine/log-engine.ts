@@ -25,6 +25,8 @@ import { internalTopicWriteError } from './internal-topic.js'
 import { resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
 import { TopicCatalog, type TopicConfigChanges, type TopicDescription } from './topic-catalog.js'
 import { TOPICS_FILE } from './topics-file.js'
+import { positiveOption, readTextIfExists } from './engine-options.js'
+import { LogCleaner, type LogCleanerOptions } from './log-cleaner.js'
 
 export { TOPICS_FILE, type TopicConfigChanges, type TopicDescription }
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown'
@@ -54,6 +56,8 @@ export interface LogEngineOptions {
   clock?: Clock
   /** How the partition logs reach the disk; the real file system by default (tests wrap it). */
   fileSystem?: LogFileSystem
+  /** Log compaction of topics with cleanupPolicy 'compact' (docs/compaction.md). */
+  cleaner?: LogCleanerOptions
 }
 
 /**
@@ -67,6 +71,8 @@ export class LogEngine implements AsyncDisposable {
   private readonly topics: TopicCatalog
   /** The settings a topic gets for what it does not set itself (the `topicDefaults` option filled in). */
   readonly topicDefaults: TopicConfig
+  /** Log compaction: runs from the background task; `cleaner.cleanNow()` runs a pass at once. */
+  readonly cleaner: LogCleaner
   private readonly warn: (message: string, detail?: RecoveryEvent) => void
   /** Whether the previous owner closed the directory cleanly (no recovery was needed). */
   readonly wasCleanShutdown: boolean
@@ -109,6 +115,8 @@ export class LogEngine implements AsyncDisposable {
       configure: (log, config) => this.configure(log, config),
       writeCheckpoints: () => this.writeCheckpoints(),
     })
+    const logs = () => this.allLogs().map((log) => ({ log, config: this.topics.require(log.topic).config }))
+    this.cleaner = new LogCleaner(dir, logs, options.cleaner, this.warn)
   }
 
   /**
@@ -133,7 +141,13 @@ export class LogEngine implements AsyncDisposable {
       // Retention of either kind would delete live commits: only the store's compaction trims this
       // log, so both are pinned off rather than taken from topicDefaults.
       if (!engine.topics.has(OFFSETS_TOPIC))
-        await engine.topics.create(OFFSETS_TOPIC, { partitions: 1, segmentBytes: 16 * 1024 * 1024, retentionMs: -1, retentionBytes: -1 })
+        await engine.topics.create(OFFSETS_TOPIC, {
+          partitions: 1,
+          segmentBytes: 16 * 1024 * 1024,
+          retentionMs: -1,
+          retentionBytes: -1,
+          cleanupPolicy: 'delete',
+        })
       // The store writes the log itself; everyone else gets a view that refuses writes.
       const offsetsLog = engine.topics.require(OFFSETS_TOPIC).logs[0]!
       engine.offsetStore = await OffsetStore.open(offsetsLog, (topic) => engine.partitions(topic), {
@@ -358,6 +372,7 @@ export class LogEngine implements AsyncDisposable {
       await this.applyRetention(nowMs)
     }
     if (nowMs - this.lastCheckpointMs >= this.checkpointIntervalMs) this.writeCheckpoints()
+    this.cleaner.kick(nowMs)
   }
 
   /** Flushes and closes every partition, writes checkpoints and the clean-shutdown marker, unlocks. */
@@ -370,6 +385,7 @@ export class LogEngine implements AsyncDisposable {
       await this.topics.settled()
       const logs = this.allLogs()
       await Promise.all(logs.map((log) => log.close()))
+      await this.cleaner.stop()
       this.writeCheckpoints()
       // Only a directory whose every partition closed without an I/O failure counts as clean.
       if (!logs.some((log) => log.hasFailed)) {
@@ -383,18 +399,4 @@ export class LogEngine implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
-}
-
-function readTextIfExists(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8')
-  } catch {
-    return '\u0000missing'
-  }
-}
-
-function positiveOption(value: number | undefined, name: string, fallback: number, min = 1): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${value}`)
-  return value
 }

@@ -183,6 +183,14 @@ export class LogWriter {
     })
   }
 
+  /** Runs `task` in the write queue while the log is writable (the cleaner's swap). */
+  exclusive<T>(task: () => T | Promise<T>): Promise<T> {
+    return this.enqueue(async () => {
+      this.ensureWritable()
+      return task()
+    })
+  }
+
   /** Flushes, seals the active segment and closes every file (log-close.ts). */
   async close(): Promise<void> {
     if (this.closed) return

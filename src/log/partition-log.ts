@@ -23,6 +23,7 @@ import type {
 import type { ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import type { Segment } from './segment.js'
+import { compactPartition, type CompactionOptions, type CompactionResult } from './cleaner/compaction-pass.js'
 
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './partition-types.js'
 export type {
@@ -311,6 +312,20 @@ export class PartitionLog {
    */
   rollNow(): Promise<void> {
     return this.writer.rollNow()
+  }
+
+  /**
+   * One log-compaction pass (src/log/cleaner/compaction-pass.ts): keeps the last record of each
+   * key in the segments below the active one. The engine's cleaner calls it for compacted topics.
+   */
+  compact(options: CompactionOptions): Promise<CompactionResult> {
+    try {
+      this.writer.ensureWritable()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const target = { ...this.writer.parts, retention: this.writer.retention, exclusive: this.writer.exclusive.bind(this.writer) }
+    return compactPartition(target, options)
   }
 
   /**
