@@ -6,6 +6,7 @@ import { DEFAULT_DEDUPE_BUFFER_BYTES, type CompactionResult } from '../log/clean
 import { cleanableEnd, dirtyBytes, safeLargestTimestamp } from '../log/cleaner/dirty-range.js'
 import type { SwapStep } from '../log/cleaner/segment-swap.js'
 import { LogClosedError } from '../log/errors.js'
+import { systemClock, type Clock } from '../log/clock.js'
 import type { PartitionLog } from '../log/partition-log.js'
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js'
 import type { TopicConfig } from './topic-config.js'
@@ -21,6 +22,17 @@ export interface LogCleanerOptions {
   backoffMs?: number
   /** For crash tests: called at each step of a swap (see SwapStep). */
   onSwapStep?: (step: SwapStep) => void
+}
+
+export interface CleanNowOptions {
+  /** Only this topic's partitions. */
+  topic?: string
+  /** Clean every compacted partition with dirty bytes, whatever its dirty ratio. */
+  ignoreDirtyRatio?: boolean
+  /** The time the dirty ratio and lags are judged at; the engine's clock by default. */
+  nowMs?: number
+  /** This pass's map budget instead of the engine's. */
+  dedupeBufferBytes?: number
 }
 
 /** A compacted partition's state as the cleaner sees it. */
@@ -42,6 +54,7 @@ export class LogCleaner {
   private readonly logs: () => { log: PartitionLog; config: TopicConfig }[]
   private readonly options: LogCleanerOptions
   private readonly warn: (message: string) => void
+  private readonly clock: Clock
   private readonly checkpoints: Map<string, number>
   private running: Promise<unknown> | null = null
   private nextTryMs = 0
@@ -52,7 +65,9 @@ export class LogCleaner {
     logs: () => { log: PartitionLog; config: TopicConfig }[],
     options: LogCleanerOptions = {},
     warn: (message: string) => void = () => undefined,
+    clock: Clock = systemClock,
   ) {
+    this.clock = clock
     this.dir = dir
     this.logs = logs
     this.options = options
@@ -109,7 +124,7 @@ export class LogCleaner {
    * Cleans every compacted partition due for it now (its dirty ratio reached, or overdue), or
    * every one with dirty bytes with `ignoreDirtyRatio`; one pass each, dirtiest first.
    */
-  async cleanNow(options: { topic?: string; ignoreDirtyRatio?: boolean; nowMs?: number } = {}): Promise<CompactionResult[]> {
+  async cleanNow(options: CleanNowOptions = {}): Promise<CompactionResult[]> {
     await this.running
     const run = this.cleanDue(options)
     this.running = run.catch(() => undefined)
@@ -135,13 +150,8 @@ export class LogCleaner {
     await this.running
   }
 
-  private async cleanDue(options: {
-    topic?: string
-    ignoreDirtyRatio?: boolean
-    nowMs?: number
-    limit?: number
-  }): Promise<CompactionResult[]> {
-    const nowMs = options.nowMs ?? Date.now()
+  private async cleanDue(options: CleanNowOptions & { limit?: number }): Promise<CompactionResult[]> {
+    const nowMs = options.nowMs ?? this.clock.nowMs()
     const due = this.cleanableLogs(nowMs).filter(
       (candidate) =>
         (options.topic === undefined || candidate.log.topic === options.topic) &&
@@ -151,19 +161,19 @@ export class LogCleaner {
     const results: CompactionResult[] = []
     for (const candidate of due.slice(0, options.limit ?? due.length)) {
       if (this.stopped) break
-      const result = await this.cleanOne(candidate)
+      const result = await this.cleanOne(candidate, options.dedupeBufferBytes)
       if (result !== null) results.push(result)
     }
     return results
   }
 
-  private async cleanOne(candidate: CleanableLog): Promise<CompactionResult | null> {
+  private async cleanOne(candidate: CleanableLog, dedupeBufferBytes?: number): Promise<CompactionResult | null> {
     const { log, settings } = candidate
     let result: CompactionResult
     try {
       result = await log.compact({
         firstDirtyOffset: candidate.firstDirtyOffset,
-        dedupeBufferBytes: this.options.dedupeBufferBytes ?? DEFAULT_DEDUPE_BUFFER_BYTES,
+        dedupeBufferBytes: dedupeBufferBytes ?? this.options.dedupeBufferBytes ?? DEFAULT_DEDUPE_BUFFER_BYTES,
         ioMaxBytesPerSecond: this.options.ioMaxBytesPerSecond,
         deleteRetentionMs: settings.deleteRetentionMs,
         minCompactionLagMs: settings.minCompactionLagMs,

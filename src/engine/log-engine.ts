@@ -116,7 +116,7 @@ export class LogEngine implements AsyncDisposable {
       writeCheckpoints: () => this.writeCheckpoints(),
     })
     const logs = () => this.allLogs().map((log) => ({ log, config: this.topics.require(log.topic).config }))
-    this.cleaner = new LogCleaner(dir, logs, options.cleaner, this.warn)
+    this.cleaner = new LogCleaner(dir, logs, options.cleaner, this.warn, this.clock)
   }
 
   /**

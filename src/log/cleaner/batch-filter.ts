@@ -6,6 +6,12 @@ import type { OffsetMap } from './offset-map.js'
 export interface FilterContext {
   /** Key → offset of its last record in the dirty section mapped this pass. */
   readonly map: OffsetMap
+  /**
+   * Where the map ends (a batch boundary). Batches from here on were not mapped: they pass
+   * unchanged, tombstones included, so no tombstone loses its horizon before it has been mapped
+   * (and the older records of its key removed).
+   */
+  readonly mapEnd: number
   readonly nowMs: number
   readonly deleteRetentionMs: number
   /**
@@ -33,7 +39,8 @@ export interface FilteredBatch {
  * cleaned range), when it stays as a 61-byte header with its offsets and sequence numbers.
  */
 export function filterBatch(batch: RecordBatch, context: FilterContext, mustKeep: boolean): FilteredBatch {
-  if (batch.isControl) return { bytes: batch.buffer, recordsKept: batch.recordCount, recordsRemoved: 0 }
+  if (batch.isControl || batch.baseOffset >= context.mapEnd)
+    return { bytes: batch.buffer, recordsKept: batch.recordCount, recordsRemoved: 0 }
   const records = storedRecords(batch)
   const aborted = batch.isTransactional && context.isAborted?.(batch) === true
   const kept: StoredRecord[] = []

@@ -107,7 +107,7 @@ export async function compactPartition(log: CompactionTarget, options: Compactio
     throw error
   }
   result.mapEntries = map.size
-  const context: FilterContext = { map, nowMs, deleteRetentionMs: options.deleteRetentionMs, isAborted: options.isAborted }
+  const context: FilterContext = { map, mapEnd, nowMs, deleteRetentionMs: options.deleteRetentionMs, isAborted: options.isAborted }
   const lastOffsets = log.producerState.lastOffsets()
   const toClean = segments.filter((segment, slot) => slot < segments.length - 1 && segment.baseOffset < mapEnd)
   for (const group of groupSegments(toClean, segments, log.config.segmentBytes)) {
@@ -154,9 +154,11 @@ export async function compactPartition(log: CompactionTarget, options: Compactio
 }
 
 /**
- * Maps key → offset of its last record over the dirty section [start, end), batch by batch, until
- * the map is full; returns where it stopped: `end`, or the offset of the first record left out.
- * Records without keys and control batches are not mapped.
+ * Maps key → offset of its last record over the dirty section [start, end), whole batches at a
+ * time, until the next batch might not fit; returns where it stopped: `end`, or that batch's base
+ * offset. A first batch with more records than the map holds is mapped as far as it fits and
+ * counts as mapped (its other records then stay, like records below the dirty section), so a pass
+ * always moves on. Records without keys and control batches are not mapped.
  */
 async function buildOffsetMap(
   segments: readonly Segment[],
@@ -172,9 +174,9 @@ async function buildOffsetMap(
     if (segment.baseOffset >= end) break
     for await (const batch of segmentBatches(segment, start, segmentEnd, onChunk)) {
       if (batch.isControl) continue
+      if (batch.recordCount > map.room && map.size > 0) return Math.max(batch.baseOffset, start)
       for (const record of batch.records()) {
-        if (record.offset < start || record.key === null) continue
-        if (!map.put(record.key, record.offset)) return record.offset
+        if (record.offset >= start && record.key !== null) map.put(record.key, record.offset)
       }
     }
   }

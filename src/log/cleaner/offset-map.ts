@@ -42,6 +42,11 @@ export class OffsetMap {
     return this.slots.length + this.used.length
   }
 
+  /** How many more keys fit. */
+  get room(): number {
+    return this.maxEntries - this.entries
+  }
+
   get isFull(): boolean {
     return this.entries >= this.maxEntries
   }
