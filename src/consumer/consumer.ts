@@ -219,9 +219,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
       for (const record of batch.recordsAs(make)) if (record.offset >= position) records.push(record)
     }
     if (records.length === 0) {
-      // Only control records or compacted gaps: step past them.
-      if (raw.nextOffset > assignment.position) assignment.position = raw.nextOffset
-      return false
+      // Only control records or compacted gaps: step past them and read on (what follows may
+      // be records; false would make the caller wait for an append that may never come).
+      if (raw.nextOffset <= assignment.position) return false
+      assignment.position = raw.nextOffset
+      return this.fill(assignment)
     }
     assignment.buffer = records
     assignment.next = 0

@@ -77,4 +77,34 @@ describe('compaction', () => {
     expect(log.logEndOffset).toBe(0)
     await engine.close()
   })
+
+  it('every reader steps over the gaps: readRaw, batches, records and the consumer', async () => {
+    const { engine, log } = await openCompacted(await makeTmpDir())
+    await writeUpdates(log, 300, 7)
+    await engine.cleaner.cleanNow({ ignoreDirtyRatio: true })
+    const live = await liveRecords(log)
+    expect(live.length).toBeLessThan(100)
+    const liveOffsets = live.map((record) => record.offset)
+    for (let offset = 0; offset < log.logEndOffset; offset++) {
+      const firstAtOrAfter = liveOffsets.find((live) => live >= offset)
+      const raw = await log.readRaw(offset)
+      expect(raw.nextOffset).toBeGreaterThan(offset)
+      const fromBatches = []
+      for await (const batch of log.batches({ from: offset }))
+        for (const record of batch.records()) if (record.offset >= offset) fromBatches.push(record.offset)
+      expect(fromBatches[0]).toBe(firstAtOrAfter)
+      const fromRecords = []
+      for await (const record of log.records({ from: offset })) fromRecords.push(record.offset)
+      expect(fromRecords).toEqual(liveOffsets.filter((live) => live >= offset))
+    }
+    const consumer = await engine.consumer({ group: 'g', topics: ['kv'], maxBytes: 256, from: 'earliest' })
+    const consumed: number[] = []
+    for await (const message of consumer) {
+      consumed.push(message.offset)
+      if (consumed.length === live.length) break
+    }
+    await consumer.close()
+    expect(consumed).toEqual(liveOffsets)
+    await engine.close()
+  })
 })
