@@ -23,6 +23,7 @@ import type {
 import type { ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import type { Segment } from './segment.js'
+import { lookupKey, type KeyLookupOptions } from './key-lookup.js'
 import { compactPartition, type CompactionOptions, type CompactionResult } from './cleaner/compaction-pass.js'
 
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './partition-types.js'
@@ -312,6 +313,16 @@ export class PartitionLog {
    */
   rollNow(): Promise<void> {
     return this.writer.rollNow()
+  }
+
+  /** The records of `key`, newest first, by a scan of the partition (key-lookup.ts). */
+  lookupKey(key: Buffer, options: KeyLookupOptions = {}): Promise<DecodedRecord[]> {
+    try {
+      this.writer.ensureOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return lookupKey(this, key, options)
   }
 
   /**
