@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /** Bytes of one slot: the key's 16-byte MD5, then the offset as a float64 (offsets are safe integers). */
 const HASH_SIZE = 16
@@ -82,7 +82,8 @@ export class OffsetMap {
 
   /** The slot holding the key's digest, or the empty slot where it would go; leaves the digest in `this.digest`. */
   private findSlot(key: Buffer): number {
-    createHash('md5').update(key).digest().copy(this.digest)
+    // The one-shot form: half the cost of createHash().update().digest() per key.
+    hash('md5', key, 'buffer').copy(this.digest)
     let slot = this.digest.readUInt32BE(0) % this.capacity
     for (;;) {
       if (this.used[slot] === 0) return slot
