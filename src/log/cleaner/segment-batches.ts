@@ -4,6 +4,11 @@ import type { Segment } from '../segment.js'
 
 /** Bytes read from a segment at a time. */
 const CHUNK_BYTES = 1024 * 1024
+/**
+ * The cleaner's work between batches is CPU (hashing, decoding, rewriting) on the event loop that
+ * appends and reads share: it yields to them after about this many bytes of batches.
+ */
+const YIELD_EVERY_BYTES = 32 * 1024
 
 /** Raised when a segment being cleaned was deleted or closed under the cleaner: the pass stops. */
 export class SegmentGoneError extends Error {
@@ -36,7 +41,15 @@ export async function* segmentBatches(
     if (read === null || read.bytes.length === 0) return
     await onChunk(read.bytes.length)
     const scanner = new BatchScanner(read.bytes)
-    for (let batch = scanner.next(); batch !== null; batch = scanner.next()) yield batch
+    let sinceYield = 0
+    for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
+      yield batch
+      sinceYield += batch.sizeInBytes
+      if (sinceYield >= YIELD_EVERY_BYTES) {
+        sinceYield = 0
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    }
     offset = read.nextOffset
   }
 }
