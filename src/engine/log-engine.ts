@@ -25,7 +25,7 @@ import { internalTopicWriteError } from './internal-topic.js'
 import { resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
 import { TopicCatalog, type TopicConfigChanges, type TopicDescription } from './topic-catalog.js'
 import { TOPICS_FILE } from './topics-file.js'
-import { positiveOption, readTextIfExists } from './engine-options.js'
+import { OFFSETS_TOPIC_SETTINGS, positiveOption, readTextIfExists } from './engine-options.js'
 import { LogCleaner, type LogCleanerOptions } from './log-cleaner.js'
 
 export { TOPICS_FILE, type TopicConfigChanges, type TopicDescription }
@@ -140,14 +140,7 @@ export class LogEngine implements AsyncDisposable {
       await engine.topics.load(wasClean)
       // Retention of either kind would delete live commits: only the store's compaction trims this
       // log, so both are pinned off rather than taken from topicDefaults.
-      if (!engine.topics.has(OFFSETS_TOPIC))
-        await engine.topics.create(OFFSETS_TOPIC, {
-          partitions: 1,
-          segmentBytes: 16 * 1024 * 1024,
-          retentionMs: -1,
-          retentionBytes: -1,
-          cleanupPolicy: 'delete',
-        })
+      if (!engine.topics.has(OFFSETS_TOPIC)) await engine.topics.create(OFFSETS_TOPIC, OFFSETS_TOPIC_SETTINGS)
       // The store writes the log itself; everyone else gets a view that refuses writes.
       const offsetsLog = engine.topics.require(OFFSETS_TOPIC).logs[0]!
       engine.offsetStore = await OffsetStore.open(offsetsLog, (topic) => engine.partitions(topic), {
