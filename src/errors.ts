@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'CORRUPT_MESSAGE'
   /** A well-formed Kafka-protocol frame naming an API, version or value the server does not speak. */
   | 'INVALID_REQUEST'
+  /** A record a topic refuses by its settings (a keyless record on a compacted topic): Kafka's INVALID_RECORD. */
+  | 'INVALID_RECORD'
 
 export class SeglogError extends Error {
   readonly code: ErrorCode

@@ -65,6 +65,19 @@ export { nodeFileSystem, type LogFileSystem, type SegmentFile } from './log/file
 export { OffsetOutOfRangeError, CorruptIndexError, LogClosedError, IoError } from './log/errors.js'
 export { OutOfOrderSequenceError, InvalidProducerEpochError } from './log/producer-state.js'
 
+// Log compaction and lookup by key (docs/compaction.md).
+export {
+  type CleanupPolicy,
+  type CompactionSettings,
+  DEFAULT_COMPACTION_SETTINGS,
+  compactionSettings,
+} from './log/cleaner/compaction-config.js'
+export type { CompactionResult } from './log/cleaner/compaction-pass.js'
+export { RecordWithoutKeyError } from './log/cleaner/keyed-records.js'
+export { LogCleaner, type LogCleanerOptions, type CleanNowOptions, type CleanableLog } from './engine/log-cleaner.js'
+export type { KeyLookupOptions } from './log/key-lookup.js'
+export { lookupKeyInTopic, type KeyedRecord } from './engine/key-lookup.js'
+
 // Producer.
 export {
   Producer,

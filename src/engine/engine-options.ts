@@ -6,6 +6,7 @@ import type { FlushPolicy } from '../log/flush-policy.js'
 import type { RecoveryEvent } from '../log/partition-log.js'
 import type { OffsetStoreOptions } from '../consumer/offset-store.js'
 import type { TopicConfig } from './topic-config.js'
+import type { LogCleanerOptions } from './log-cleaner.js'
 
 /** How a LogEngine is opened (LogEngine.open); only `dir` is required. */
 export interface LogEngineOptions {
@@ -33,6 +34,8 @@ export interface LogEngineOptions {
   clock?: Clock
   /** How the partition logs reach the disk; the real file system by default (tests wrap it). */
   fileSystem?: LogFileSystem
+  /** Log compaction of topics with cleanupPolicy 'compact' (docs/compaction.md). */
+  cleaner?: LogCleanerOptions
   /**
    * `.log` files of closed segments kept open at once across all partitions (default 256): they are
    * opened when read and closed again, least recently used first, once more than this are open.
@@ -49,6 +52,21 @@ export function positiveOption(value: number | undefined, name: string, fallback
 }
 
 /** A file's text, or a marker no file holds when it cannot be read (checkpoint change detection). */
+
+/** Small helpers of the engine's option handling and checkpoint comparison. */
+
+/**
+ * The internal offsets topic's fixed settings: retention of either kind would delete live commits
+ * (only the store's own compaction trims its log), and its records have no keys for the cleaner.
+ */
+export const OFFSETS_TOPIC_SETTINGS = {
+  partitions: 1,
+  segmentBytes: 16 * 1024 * 1024,
+  retentionMs: -1,
+  retentionBytes: -1,
+  cleanupPolicy: 'delete',
+} as const
+
 export function readTextIfExists(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8')

@@ -24,7 +24,9 @@ import type { TraceEvent, TraceQuery } from './delay/consumption-trace.js'
 import { resolveTopicConfig, validateTopicName, type TopicConfig } from './topic-config.js'
 import { TopicCatalog, type TopicConfigChanges, type TopicDescription } from './topic-catalog.js'
 import { TOPICS_FILE } from './topics-file.js'
-import { positiveOption, type LogEngineOptions } from './engine-options.js'
+import { OFFSETS_TOPIC_SETTINGS, positiveOption, type LogEngineOptions } from './engine-options.js'
+import { LogCleaner } from './log-cleaner.js'
+import { closeConcurrently } from './close-logs.js'
 
 export { TOPICS_FILE, type LogEngineOptions, type TopicConfigChanges, type TopicDescription }
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown'
@@ -40,6 +42,8 @@ export class LogEngine implements AsyncDisposable {
   private readonly topics: TopicCatalog
   /** The settings a topic gets for what it does not set itself (the `topicDefaults` option filled in). */
   readonly topicDefaults: TopicConfig
+  /** Log compaction: runs from the background task; `cleaner.cleanNow()` runs a pass at once. */
+  readonly cleaner: LogCleaner
   private readonly warn: (message: string, detail?: RecoveryEvent) => void
   /** Whether the previous owner closed the directory cleanly (no recovery was needed). */
   readonly wasCleanShutdown: boolean
@@ -95,6 +99,8 @@ export class LogEngine implements AsyncDisposable {
       partitions: (topic) => this.partitions(topic),
       warn: (message) => this.warn(message),
     })
+    const logs = () => this.allLogs().map((log) => ({ log, config: this.topics.require(log.topic).config }))
+    this.cleaner = new LogCleaner(dir, logs, options.cleaner, this.warn, this.clock)
   }
 
   /**
@@ -118,8 +124,7 @@ export class LogEngine implements AsyncDisposable {
       await engine.topics.load(wasClean)
       // Retention of either kind would delete live commits: only the store's compaction trims this
       // log, so both are pinned off rather than taken from topicDefaults.
-      if (!engine.topics.has(OFFSETS_TOPIC))
-        await engine.topics.create(OFFSETS_TOPIC, { partitions: 1, segmentBytes: 16 * 1024 * 1024, retentionMs: -1, retentionBytes: -1 })
+      if (!engine.topics.has(OFFSETS_TOPIC)) await engine.topics.create(OFFSETS_TOPIC, OFFSETS_TOPIC_SETTINGS)
       // The store writes the log itself; everyone else gets a view that refuses writes.
       const offsetsLog = engine.topics.require(OFFSETS_TOPIC).logs[0]!
       engine.offsetStore = await OffsetStore.open(offsetsLog, (topic) => engine.partitions(topic), {
@@ -349,6 +354,7 @@ export class LogEngine implements AsyncDisposable {
       await this.applyRetention(nowMs)
     }
     if (nowMs - this.lastCheckpointMs >= this.checkpointIntervalMs) this.writeCheckpoints()
+    this.cleaner.kick(nowMs)
   }
 
   /** Flushes and closes every partition, writes checkpoints and the clean-shutdown marker, unlocks. */
@@ -361,6 +367,7 @@ export class LogEngine implements AsyncDisposable {
       await this.delay.close()
       await this.topics.settled()
       const logs = this.allLogs()
+      await this.cleaner.stop()
       await closeConcurrently(logs)
       this.writeCheckpoints()
       // Only a directory whose every partition closed without an I/O failure counts as clean.
@@ -375,25 +382,4 @@ export class LogEngine implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
-}
-
-/**
- * Partitions closed at once. A close is mostly fsyncs (segment, indexes, producer snapshot, the
- * directory), which run in libuv's thread pool: a few dozen in flight keep its threads busy
- * without queueing thousands of requests (and their buffers) behind them.
- */
-const CLOSE_CONCURRENCY = 32
-
-/** Closes every log, at most CLOSE_CONCURRENCY at a time; rejects with the first failure once all have ended. */
-async function closeConcurrently(logs: readonly PartitionLog[]): Promise<void> {
-  let next = 0
-  const failures: unknown[] = []
-  const worker = async (): Promise<void> => {
-    while (next < logs.length) {
-      const log = logs[next++]!
-      await log.close().catch((error: unknown) => failures.push(error))
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(CLOSE_CONCURRENCY, logs.length) }, worker))
-  if (failures.length > 0) throw failures[0]
 }

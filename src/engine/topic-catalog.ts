@@ -7,6 +7,7 @@ import { PartitionLog, type RecoveryEvent } from '../log/partition-log.js'
 import { TOPIC_DELETED_EVENT } from '../consumer/consumer.js'
 import { isInternalTopic, withoutClientWrites } from './internal-topic.js'
 import { resolveTopicConfig, type TopicConfig } from './topic-config.js'
+import { COMPACTION_SETTING_KEYS } from '../log/cleaner/compaction-config.js'
 import { snapshotPath } from '../log/producer-state.js'
 import { doomedDirName, doomPartitionDirs, newStamp, removeDoomedDirs } from './topic-dirs.js'
 import { loadTopics, type TopicLoadOwner } from './topic-load.js'
@@ -309,6 +310,7 @@ export class TopicCatalog {
       Object.assign(topic.config, resolved)
       if (resolved.flush === undefined) topic.config.flush = undefined
       if (resolved.timestampType === undefined) topic.config.timestampType = undefined
+      for (const key of COMPACTION_SETTING_KEYS) if (!(key in resolved)) delete (topic.config as unknown as Record<string, unknown>)[key]
       try {
         this.saveTopics()
       } catch (error) {

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { resolveFlushPolicy, type FlushPolicy } from '../log/flush-policy.js'
 import type { PartitionLogConfig } from '../log/partition-log.js'
 import type { TimestampType } from '../record/record-batch.js'
+import { checkCompactionSetting, COMPACTION_SETTING_KEYS } from '../log/cleaner/compaction-config.js'
 
 /** Per-topic settings, named after Kafka's topic configs (segment.bytes → segmentBytes, …). */
 export interface TopicConfig extends PartitionLogConfig {
@@ -15,7 +16,17 @@ export interface TopicConfig extends PartitionLogConfig {
   timestampType?: TimestampType
 }
 
-type NumericSetting = Exclude<keyof TopicConfig, 'flush' | 'timestampType'>
+type NumericSetting = Exclude<
+  keyof TopicConfig,
+  | 'flush'
+  | 'timestampType'
+  | 'cleanupPolicy'
+  | 'deleteRetentionMs'
+  | 'minCompactionLagMs'
+  | 'maxCompactionLagMs'
+  | 'minCleanableDirtyRatio'
+  | 'keyIndex'
+>
 
 export const DEFAULT_TOPIC_CONFIG: TopicConfig = Object.freeze({
   partitions: 1,
@@ -54,8 +65,14 @@ export function resolveTopicConfig(input: Partial<TopicConfig> | undefined, base
       config.timestampType = value
       continue
     }
+    if (COMPACTION_SETTING_KEYS.includes(key)) {
+      ;(config as unknown as Record<string, unknown>)[key] = checkCompactionSetting(key, value)
+      continue
+    }
     if (!(key in LIMITS))
-      throw new InvalidArgumentError(`unknown topic setting '${key}' (known: ${Object.keys(LIMITS).join(', ')}, flush, timestampType)`)
+      throw new InvalidArgumentError(
+        `unknown topic setting '${key}' (known: ${Object.keys(LIMITS).join(', ')}, flush, timestampType, ${COMPACTION_SETTING_KEYS.join(', ')})`,
+      )
     const limit = LIMITS[key as NumericSetting]
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < limit.min || value > limit.max) {
       throw new InvalidArgumentError(`topic setting ${key} must be an integer in [${limit.min}, ${limit.max}], got ${String(value)}`)

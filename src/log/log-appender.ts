@@ -9,6 +9,8 @@ import { takeSnapshot, type ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 import { Segment, type BatchMeta } from './segment.js'
 import type { LeaderEpochCache } from './leader-epoch-cache.js'
+import { isCompacted } from './cleaner/compaction-config.js'
+import { checkKeyedRecords } from './cleaner/keyed-records.js'
 
 /**
  * The write path of a partition log, run one append at a time in the log's queue: the
@@ -43,6 +45,7 @@ export async function appendBatches(log: AppendTarget, batches: Buffer[], assign
     if (batch.length > config.maxBatchBytes)
       throw new InvalidArgumentError(`batch of ${batch.length} bytes exceeds maxBatchBytes ${config.maxBatchBytes}`)
     const view = new RecordBatch(batch)
+    if (isCompacted(config)) checkKeyedRecords(view)
     const duplicate = producerState.checkBatch(view)
     if (duplicate !== null) {
       if (batches.length > 1) throw new InvalidArgumentError('a retried (duplicate) batch must be appended on its own')

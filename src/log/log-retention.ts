@@ -4,6 +4,7 @@ import type { PartitionLogConfig, RetentionResult } from './partition-types.js'
 import { decideRetention } from './retention.js'
 import type { SegmentList } from './segment-list.js'
 import type { Segment } from './segment.js'
+import { hasDeleteRetention } from './cleaner/compaction-config.js'
 
 /** A segment renamed to `.deleted`, waiting for in-flight reads before its files go. */
 interface PendingDeletion {
@@ -54,8 +55,9 @@ export class SegmentRetention {
       modifiedMs: segment.modifiedMs(),
     }))
     const decision = decideRetention(summaries, {
-      retentionMs: config.retentionMs,
-      retentionBytes: config.retentionBytes,
+      // cleanupPolicy 'compact' alone: only the log start offset deletes segments.
+      retentionMs: hasDeleteRetention(config) ? config.retentionMs : -1,
+      retentionBytes: hasDeleteRetention(config) ? config.retentionBytes : -1,
       logStartOffset: list.logStartOffset,
       highWatermark: list.highWatermark,
       nowMs,
@@ -84,6 +86,11 @@ export class SegmentRetention {
     }
     this.removeDue(nowMs)
     return { segments: count, bytes, reason: decision.reason, logStartOffset: list.logStartOffset }
+  }
+
+  /** Segments already renamed `.deleted` by someone else (the cleaner's swap), unlinked after the delay. */
+  scheduleDeletion(segments: readonly Segment[], nowMs: number): void {
+    for (const segment of segments) this.pending.push({ segment, dueMs: nowMs + this.fileDeleteDelayMs })
   }
 
   /** Unlinks deleted segments whose delay has passed (all of them when `nowMs` is Infinity). */

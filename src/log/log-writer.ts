@@ -193,6 +193,14 @@ export class LogWriter {
     })
   }
 
+  /** Runs `task` in the write queue while the log is writable (the cleaner's swap, leader-epoch changes). */
+  exclusive<T>(task: () => T | Promise<T>): Promise<T> {
+    return this.enqueue(async () => {
+      this.ensureWritable()
+      return task()
+    })
+  }
+
   /** Flushes, seals the active segment and closes every file (log-close.ts). */
   async close(): Promise<void> {
     if (this.closed) return
@@ -223,14 +231,6 @@ export class LogWriter {
   ensureWritable(): void {
     this.ensureOpen()
     if (this.groupCommit.failure !== null) throw this.groupCommit.failedError()
-  }
-
-  /** Runs `task` in the write queue once the log is writable (leader-epoch changes, ordered with appends). */
-  exclusive<T>(task: () => T | Promise<T>): Promise<T> {
-    return this.enqueue(async () => {
-      this.ensureWritable()
-      return task()
-    })
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {

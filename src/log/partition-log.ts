@@ -26,16 +26,9 @@ import type { Segment } from './segment.js'
 import type { OpenTransaction } from './ongoing-transactions.js'
 import { ReplicaControl } from './replication.js'
 import type { EpochEndOffset } from './leader-epoch-cache.js'
-import {
-  type IsolationLevel,
-  checkIsolation,
-  committedBatches,
-  committedRecords,
-  lastStableOffset,
-  readIsolated,
-  transactionMarker,
-} from './transactions.js'
-import type { TransactionalSource } from './transactions.js'
+import * as txn from './transactions.js'
+import { lookupKey, type KeyLookupOptions } from './key-lookup.js'
+import { compactPartition, type CompactionOptions, type CompactionResult } from './cleaner/compaction-pass.js'
 
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './partition-types.js'
 export type {
@@ -74,17 +67,15 @@ export class PartitionLog {
   /** Idempotent producers' recent batches, for deduplicating retries. */
   readonly producerState: ProducerState
   /**
-   * Called (synchronously) when the log start offset or the recovery point move in a way the
-   * checkpoints must record before anything else happens: when the log start advances, before any
-   * segment below it is renamed away; and after a truncation, which may lower both, once it is
-   * durable and before any later append. The engine writes its checkpoints there.
+   * Called (synchronously) when the checkpoints must record a move of the log start (before any
+   * segment below it is renamed away) or a truncation (once durable, before any later append).
    */
   onLogStartAdvance: ((log: PartitionLog) => void) | null = null
   private readonly list: SegmentList
   private readonly writer: LogWriter
   private readonly groupCommit: GroupCommit
   private readonly reader: LogReader
-  private readonly transactional: TransactionalSource
+  private readonly transactional: txn.TransactionalSource
   private readonly replica: ReplicaControl
 
   private constructor(
@@ -120,13 +111,7 @@ export class PartitionLog {
   }
 
   /** Creates the directory of a new, empty partition. */
-  static async create(
-    dir: string,
-    topic: string,
-    partition: number,
-    config: PartitionLogConfig,
-    options: PartitionLogOptions = {},
-  ): Promise<PartitionLog> {
+  static async create(dir: string, topic: string, partition: number, config: PartitionLogConfig, options: PartitionLogOptions = {}) {
     const list = createSegmentList(dir, config, checkedOptions(options))
     return new PartitionLog(dir, topic, partition, config, list, options)
   }
@@ -278,24 +263,24 @@ export class PartitionLog {
    * broker can send to Kafka clients unchanged), at least one if any is readable; see ReadRawResult.
    */
   readRaw(offset: number, options: ReadOptions = {}): Promise<ReadRawResult> {
-    return readIsolated(this.transactional, offset, options)
+    return txn.readIsolated(this.transactional, offset, options)
   }
 
   /** Decoded batches (control ones too) from the one holding `from` to the high watermark or `to` (read_committed: transactions.ts). */
-  batches(options: { from: number; to?: number; maxBytes?: number; isolation?: IsolationLevel }): AsyncGenerator<RecordBatch> {
-    if (checkIsolation(options?.isolation, 'batches') === 'read_committed') return committedBatches(this.transactional, options)
+  batches(options: { from: number; to?: number; maxBytes?: number; isolation?: txn.IsolationLevel }): AsyncGenerator<RecordBatch> {
+    if (txn.checkIsolation(options?.isolation, 'batches') === 'read_committed') return txn.committedBatches(this.transactional, options)
     return this.reader.batches(options)
   }
 
   /** Decoded records with offsets in [from, to), without control records (nor aborted ones at `read_committed`). */
-  records(options: { from: number; to?: number; isolation?: IsolationLevel }): AsyncGenerator<DecodedRecord> {
-    if (checkIsolation(options?.isolation, 'records') === 'read_committed') return committedRecords(this.transactional, options)
+  records(options: { from: number; to?: number; isolation?: txn.IsolationLevel }): AsyncGenerator<DecodedRecord> {
+    if (txn.checkIsolation(options?.isolation, 'records') === 'read_committed') return txn.committedRecords(this.transactional, options)
     return this.reader.records(options)
   }
 
   /** The last stable offset: the first offset of the oldest open transaction, or the high watermark. */
   get lastStableOffset(): number {
-    return lastStableOffset(this.transactional)
+    return txn.lastStableOffset(this.transactional)
   }
 
   /** Transactions with records here and no marker yet, oldest first (what a coordinator times out). */
@@ -309,13 +294,10 @@ export class PartitionLog {
    * with INVALID_PRODUCER_EPOCH when the producer has moved to a newer epoch.
    */
   writeTxnMarker(producerId: number, producerEpoch: number, result: 'commit' | 'abort', coordinatorEpoch: number): Promise<AppendInfo> {
-    let marker: ReturnType<typeof transactionMarker>
-    try {
-      marker = transactionMarker(producerId, producerEpoch, result, coordinatorEpoch)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.writer.appendRecords(marker.records, marker.options)
+    return Promise.resolve().then(() => {
+      const marker = txn.transactionMarker(producerId, producerEpoch, result, coordinatorEpoch)
+      return this.writer.appendRecords(marker.records, marker.options)
+    })
   }
 
   /**
@@ -355,6 +337,23 @@ export class PartitionLog {
    */
   rollNow(): Promise<void> {
     return this.writer.rollNow()
+  }
+
+  /** The records of `key`, newest first, by a scan of the partition (key-lookup.ts). */
+  lookupKey(key: Buffer, options: KeyLookupOptions = {}): Promise<DecodedRecord[]> {
+    return Promise.resolve().then(() => (this.writer.ensureOpen(), lookupKey(this, key, options)))
+  }
+
+  /**
+   * One log-compaction pass (src/log/cleaner/compaction-pass.ts): keeps the last record of each
+   * key in the segments below the active one. The engine's cleaner calls it for compacted topics.
+   */
+  compact(options: CompactionOptions): Promise<CompactionResult> {
+    const { writer } = this
+    return Promise.resolve().then(() => {
+      writer.ensureWritable()
+      return compactPartition({ ...writer.parts, retention: writer.retention, exclusive: writer.exclusive.bind(writer) }, options)
+    })
   }
 
   /**

@@ -4,10 +4,13 @@ import type { FlushPolicy } from './flush-policy.js'
 import type { RetentionReason } from './retention.js'
 import type { SegmentConfig } from './segment.js'
 import type { AbortedTxn } from '../format/txn-index.js'
+import type { CompactionSettings } from './cleaner/compaction-config.js'
 
 /** The public shapes of a partition log's configuration, results and options. */
 
-export interface PartitionLogConfig extends SegmentConfig {
+export interface PartitionLogConfig extends SegmentConfig, Partial<CompactionSettings> {
+  /** Keep a `.keyindex` per segment for lookups by key (lookupKey). */
+  keyIndex?: boolean
   /** Largest batch accepted by an append (Kafka's max.message.bytes). */
   maxBatchBytes: number
   /** Delete segments whose newest record is older than this; -1 keeps them forever. */

@@ -163,6 +163,16 @@ export class ProducerState {
     if (completed.isAborted) this.onAbort?.(this.transactions.abortedEntry(completed))
   }
 
+  /** Per producer, the last offset of its newest batch (the cleaner keeps that batch, maybe emptied). */
+  lastOffsets(): Map<number, number> {
+    const offsets = new Map<number, number>()
+    for (const [producerId, entry] of this.producers) {
+      const last = entry.batches[entry.batches.length - 1]
+      if (last !== undefined) offsets.set(producerId, last.lastOffset)
+    }
+    return offsets
+  }
+
   clear(): void {
     this.producers.clear()
     this.transactions.clear()

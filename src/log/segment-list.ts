@@ -137,6 +137,15 @@ export class SegmentList {
     return removed
   }
 
+  /** The cleaner's swap: `segment` replaces the `count` segments from `slot` (none of them the active one). */
+  replaceSegments(slot: number, count: number, segment: Segment): Segment[] {
+    assert(slot + count < this.segments.length, 'the cleaner never replaces the active segment')
+    const removed = this.segments.slice(slot, slot + count)
+    this.segments = [...this.segments.slice(0, slot), segment, ...this.segments.slice(slot + count)]
+    this.changed()
+    return removed
+  }
+
   /** Truncation: drops every segment from slot `keep` on and returns them. */
   removeNewest(keep: number): Segment[] {
     const removed = this.segments.slice(keep)

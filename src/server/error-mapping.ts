@@ -31,6 +31,8 @@ export function kafkaCodeFor(error: unknown): number {
       return error.cause === undefined ? KafkaErrorCode.NOT_LEADER_OR_FOLLOWER : KafkaErrorCode.KAFKA_STORAGE_ERROR
     case 'INVALID_ARGUMENT':
       return KafkaErrorCode.INVALID_REQUEST
+    case 'INVALID_RECORD':
+      return KafkaErrorCode.INVALID_RECORD
     default:
       return KafkaErrorCode.UNKNOWN_SERVER_ERROR
   }

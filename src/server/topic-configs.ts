@@ -52,8 +52,8 @@ export const TOPIC_CONFIG_NAMES: readonly TopicConfigName[] = [
   {
     name: 'cleanup.policy',
     type: ConfigType.LIST,
-    fixed: 'delete',
-    documentation: 'Only delete is supported: old segments are deleted by retention (no compaction).',
+    documentation:
+      'delete: retention deletes old segments; compact: the log cleaner keeps the last record of each key; compact,delete: both.',
   },
   {
     name: 'compression.type',
@@ -107,6 +107,9 @@ export const TOPIC_CONFIG_NAMES: readonly TopicConfigName[] = [
   { name: 'segment.ms', type: ConfigType.LONG, key: 'segmentMs', documentation: 'Roll a segment this old.' },
 ]
 
+/** Kafka's cleanup.policy values (a list: the two words in either order). */
+const CLEANUP_POLICIES: readonly string[] = ['delete', 'compact', 'compact,delete', 'delete,compact']
+
 const BY_NAME = new Map(TOPIC_CONFIG_NAMES.map((entry) => [entry.name, entry]))
 
 /** A topic's configs as Kafka names them: name -> value as a string. */
@@ -123,6 +126,7 @@ export function kafkaConfigsOf(config: TopicConfig, engineFlush: FlushPolicy): K
   map.set('flush.messages', flushMessages)
   map.set('flush.ms', flushMs)
   map.set('message.timestamp.type', config.timestampType ?? 'CreateTime')
+  map.set('cleanup.policy', config.cleanupPolicy ?? 'delete')
   return map
 }
 
@@ -167,6 +171,8 @@ export function checkTopicConfig(name: string, value: string | null): void {
   if (name === 'message.timestamp.type' && value !== 'CreateTime' && value !== 'LogAppendTime') {
     throw new TopicConfigError(`message.timestamp.type must be CreateTime or LogAppendTime, got '${value}'`)
   }
+  if (name === 'cleanup.policy' && !CLEANUP_POLICIES.includes(value))
+    throw new TopicConfigError(`cleanup.policy must be delete, compact or compact,delete, got '${value}'`)
   if (name === 'flush.messages' || name === 'flush.ms') parseLong(name, value, 1)
   if (entry.key !== undefined) parseSetting(entry, value)
 }
@@ -195,6 +201,8 @@ export function topicChangesFromKafka(map: KafkaConfigMap, defaults: KafkaConfig
     flushMessages === defaults.get('flush.messages') && flushMs === defaults.get('flush.ms') ? null : flushFromKafka(flushMessages, flushMs)
   const timestampType = map.get('message.timestamp.type') ?? 'CreateTime'
   changes.timestampType = timestampType === 'CreateTime' ? null : 'LogAppendTime'
+  const cleanupPolicy = map.get('cleanup.policy') ?? 'delete'
+  changes.cleanupPolicy = cleanupPolicy === 'delete' ? null : cleanupPolicy === 'compact' ? 'compact' : 'compact,delete'
   return changes
 }
 

@@ -126,7 +126,7 @@ describe('CreateTopics, DeleteTopics, CreatePartitions', () => {
         { name: 'rf3', numPartitions: 1, replicationFactor: 3 },
         { name: 'p0', numPartitions: 0, replicationFactor: 1 },
         { name: 'bad name', numPartitions: 1, replicationFactor: 1 },
-        { name: 'compact', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'cleanup.policy', value: 'compact' }] },
+        { name: 'compact', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'cleanup.policy', value: 'shred' }] },
         { name: 'tiny', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'segment.bytes', value: '5' }] },
         { name: 'elsewhere', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1] }] },
         {
@@ -325,7 +325,7 @@ describe('DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => {
     }
     const refused = await client.request('AlterConfigs', 1, {
       resources: [
-        { resourceType: 2, resourceName: 't', configs: [{ name: 'cleanup.policy', value: 'compact' }] },
+        { resourceType: 2, resourceName: 't', configs: [{ name: 'cleanup.policy', value: 'shred' }] },
         { resourceType: 2, resourceName: 'nope', configs: [] },
         { resourceType: 4, resourceName: '0', configs: [{ name: 'num.partitions', value: '3' }] },
         { resourceType: 2, resourceName: '__consumer_offsets', configs: [] },
@@ -377,7 +377,7 @@ describe('DescribeConfigs, AlterConfigs, IncrementalAlterConfigs', () => {
     const refused = await client.request('IncrementalAlterConfigs', 0, {
       resources: [
         { resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', configOperation: 2, value: '5' }] },
-        { resourceType: 2, resourceName: 't', configs: [{ name: 'cleanup.policy', configOperation: 2, value: 'compact' }] },
+        { resourceType: 2, resourceName: 't', configs: [{ name: 'cleanup.policy', configOperation: 2, value: 'shred' }] },
         { resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', configOperation: 9, value: '5' }] },
         { resourceType: 2, resourceName: 't', configs: [{ name: 'cleanup.policy', configOperation: 2, value: 'delete' }] },
       ],

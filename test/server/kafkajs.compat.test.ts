@@ -166,9 +166,12 @@ describe('KafkaJS admin', () => {
 
     await expect(admin.createTopics({ topics: [{ topic: 'managed' }] })).resolves.toBe(false)
     const refused = await admin
-      .createTopics({ topics: [{ topic: 'compacted', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
+      .createTopics({ topics: [{ topic: 'shredded', configEntries: [{ name: 'cleanup.policy', value: 'shred' }] }] })
       .catch((error: { errors: { type: string }[] }) => error)
     expect(refused.errors.map((error: { type: string }) => error.type)).toEqual(['INVALID_CONFIG'])
+    // Compaction is a topic setting like any other (docs/compaction.md).
+    await admin.createTopics({ topics: [{ topic: 'compacted', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
+    expect(server.engine.topicConfig('compacted').cleanupPolicy).toBe('compact')
     await admin.deleteTopics({ topics: ['managed'] })
     expect(server.engine.hasTopic('managed')).toBe(false)
   })

@@ -89,7 +89,7 @@ describe('topic configs under Kafka names', () => {
   })
 
   it('refuse what seglog cannot honour, naming it', () => {
-    expect(configError(() => checkTopicConfig('cleanup.policy', 'compact')).message).toContain('cleanup.policy')
+    expect(configError(() => checkTopicConfig('cleanup.policy', 'shred')).message).toContain('cleanup.policy')
     expect(configError(() => checkTopicConfig('min.insync.replicas', '2')).message).toContain('min.insync.replicas')
     expect(configError(() => checkTopicConfig('no.such.config', '1')).message).toContain('no.such.config')
     expect(configError(() => checkTopicConfig('retention.ms', 'soon')).message).toContain('retention.ms')

@@ -3,6 +3,7 @@ import { checkPositionals, checkTopicName, formatHelp, parseCommandArgs, parseIn
 import type { Command } from '../command.js'
 import { PrintedPositions } from '../consume-commits.js'
 import { consumeReadOnly, type ConsumeSettings } from '../consume-read-only.js'
+import { consumeKey } from '../consume-key.js'
 import { describeDataDirProblem, readLockState, readTopicsFile } from '../../engine/inspect/data-dir.js'
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from '../errors.js'
 import { openEngine } from '../open-engine.js'
@@ -30,6 +31,12 @@ const OPTIONS = {
   follow: { type: 'boolean', short: 'f', description: 'keep waiting for new records (stop with Ctrl-C)' },
   'print-key': { type: 'boolean', description: 'print the key and a TAB before each value' },
   json: { type: 'boolean', description: 'one JSON object per record: topic, partition, offset, timestamp, key, value, headers (UTF-8)' },
+  key: {
+    type: 'string',
+    short: 'k',
+    valueName: 'KEY',
+    description: 'only the records with this key (UTF-8), newest first; scans the topic',
+  },
 } as const satisfies OptionSpecs
 
 /** The group's commit is brought up to what stdout has written at least this often. */
@@ -58,6 +65,7 @@ const HELP = formatHelp({
     'seglog consume data --topic orders --group billing --max 100 --print-key',
     'seglog consume data --topic orders --partition 2 --offset 500 --json | jq .value',
     'seglog consume data --topic events --group audit --timestamp 1700000000000',
+    'seglog consume data --topic users --key user-42 --max 5 --json',
   ],
   notes: [
     'Exit status: 0 done (also after Ctrl-C or SIGTERM, once the commit is written); 1 a problem',
@@ -99,6 +107,11 @@ export const consumeCommand: Command = {
       format: values.json ? jsonLine : values['print-key'] ? keyValueLine : valueLine,
     }
     if (settings.group === '') throw new UsageError('--group must not be empty', 'consume')
+    if (
+      values.key !== undefined &&
+      (settings.group !== null || settings.follow || values.from !== undefined || values['from-beginning'] || offset !== undefined)
+    )
+      throw new UsageError('--key takes --partition, --timestamp (from), --max and the output options only', 'consume')
 
     // Smaller chunks than other commands write: a record counts as delivered once the chunk that
     // holds its line is written whole, so this is the granularity of what a commit can cover.
@@ -127,6 +140,7 @@ export const consumeCommand: Command = {
     try {
       const engine = await openUnlessOwned(dir, settings, out)
       if (engine === null) {
+        if (values.key !== undefined) throw new UsageError('--key needs the directory not owned by another process', 'consume')
         if (topicsFile.error !== null) {
           out.problem(topicsFile.error)
           return EXIT_PROBLEMS
@@ -135,7 +149,9 @@ export const consumeCommand: Command = {
         await consumeReadOnly(dir, settings, partitionCount, interrupt.signal, out)
       } else {
         try {
-          await consumeTopic(engine, settings, dir, interrupt.signal, out)
+          checkTopicAndPartition(engine.hasTopic(topic) ? engine.partitions(topic).length : undefined, settings, dir)
+          if (values.key !== undefined) await consumeKey(engine, settings, values.key, out)
+          else await consumeTopic(engine, settings, dir, interrupt.signal, out)
         } finally {
           await engine.close()
         }
