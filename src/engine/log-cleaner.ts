@@ -92,7 +92,7 @@ export class LogCleaner {
       const stored = this.checkpoints.get(checkpointKey(log.topic, log.partition)) ?? first
       // A truncation below the checkpoint makes it stale: start over from the first segment.
       const firstDirtyOffset = stored > log.logEndOffset || stored < first ? first : stored
-      const end = cleanableEnd(segments, Math.min(log.highWatermark, log.recoveryPoint), nowMs, settings.minCompactionLagMs)
+      const end = cleanableEnd(segments, log.highWatermark, nowMs, settings.minCompactionLagMs)
       const bytes = dirtyBytes(segments, firstDirtyOffset, end)
       const total = bytes.clean + bytes.dirty
       const firstDirtySegment =

@@ -350,8 +350,10 @@ export class PartitionLog {
    */
   compact(options: CompactionOptions): Promise<CompactionResult> {
     const { writer } = this
-    return Promise.resolve().then(() => {
+    // The dirty section is made durable first: the cleaner stays below the recovery point.
+    return Promise.resolve().then(async () => {
       writer.ensureWritable()
+      await this.flush()
       return compactPartition({ ...writer.parts, retention: writer.retention, exclusive: writer.exclusive.bind(writer) }, options)
     })
   }
