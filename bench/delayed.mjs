@@ -61,7 +61,8 @@ async function schedule(engine, count, dueOf) {
 
 /** Calls `onRecord(record, nowMs)` for every record of topic t until `count` were seen. */
 async function tail(engine, count, onRecord) {
-  const consumer = await engine.consumer({ group: `tail-${Math.random()}`, topics: ['t'], from: 'latest' })
+  // From the start of the (fresh) topic: deliveries may begin before scheduling has finished.
+  const consumer = await engine.consumer({ group: `tail-${Math.random()}`, topics: ['t'], from: 'earliest' })
   let seen = 0
   for await (const batch of consumer.batches()) {
     const now = Date.now()
