@@ -1,6 +1,6 @@
 // Delayed delivery and consumer.run: how fast, how late, how much memory.
 //
-//   npm run build && node --expose-gc bench/delayed.mjs [--pending 100000] [--burst 100000]
+//   npm run build && node --expose-gc bench/delayed.mjs [--pending 100000] [--burst 100000] [--only burst,lateness,memory,consume]
 //        [--memory 1000000] [--run-records 200000] [--runs 3]
 //
 // 1. burst: --burst records all due at one moment T (scheduled before T); the time from T until a
@@ -32,6 +32,7 @@ const { values } = parseArgs({
     memory: { type: 'string', default: '1000000' },
     'run-records': { type: 'string', default: '200000' },
     runs: { type: 'string', default: '3' },
+    only: { type: 'string', default: 'burst,lateness,memory,consume' },
   },
 })
 const RUNS = Number(values.runs)
@@ -166,9 +167,10 @@ async function repeat(fn) {
 // The scheduler's timer does not keep a process alive (as the engine's own): this does.
 const keepAlive = setInterval(() => undefined, 1000)
 console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${RUNS} runs each, flush os`)
-const bursts = await repeat(() => burst(Number(values.burst)))
+const parts = new Set(values.only.split(','))
+const bursts = !parts.has('burst') ? [0] : await repeat(() => burst(Number(values.burst)))
 console.log(`burst of ${values.burst} due at once: ${summary(bursts, 'records/s')}`)
-const lates = await repeat(() => lateness(Number(values.pending)))
+const lates = !parts.has('lateness') ? [{ p50: 0, p99: 0, max: 0 }] : await repeat(() => lateness(Number(values.pending)))
 console.log(
   `lateness, ${values.pending} pending over 20 s: p50 ${summary(
     lates.map((l) => l.p50),
@@ -181,7 +183,7 @@ console.log(
     'ms',
   )}`,
 )
-const mems = await repeat(() => memory(Number(values.memory)))
+const mems = !parts.has('memory') ? [{ heapMiB: 0, files: 0 }] : await repeat(() => memory(Number(values.memory)))
 console.log(
   `memory with ${values.memory} pending 1-3 h ahead: heap +${summary(
     mems.map((m) => m.heapMiB),
@@ -193,7 +195,8 @@ const n = Number(values['run-records'])
 const plain = await repeat(() => runThroughput(n, null))
 const run0 = await repeat(() => runThroughput(n, 0))
 const run1 = await repeat(() => runThroughput(n, 100))
+const traced = await repeat(() => runThroughput(n, 0, true))
 console.log(
-  `consume ${n}: iterator ${summary(plain, 'rec/s')}; run, 0 % failing ${summary(run0, 'rec/s')}; run, 1 % failing once ${summary(run1, 'rec/s')}`,
+  `consume ${n}: iterator ${summary(plain, 'rec/s')}; run, 0 % failing ${summary(run0, 'rec/s')}; run, 1 % failing once ${summary(run1, 'rec/s')}; run with the trace, 0 % failing ${summary(traced, 'rec/s')}`,
 )
 clearInterval(keepAlive)
