@@ -29,6 +29,8 @@ export function formatLeaderEpochCheckpoint(entries: readonly EpochEntry[]): str
 
 /** Parses the file; a malformed one is a CorruptMetadataError naming the file and line. */
 export function parseLeaderEpochCheckpoint(text: string, file: string): EpochEntry[] {
+  // An empty file holds no entries: Kafka brokers leave such files (its reader returns none too).
+  if (text === '') return []
   const lines = text.split('\n')
   if (lines[lines.length - 1] === '') lines.pop()
   const fail = (line: number, detail: string): never => {

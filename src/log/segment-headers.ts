@@ -62,6 +62,11 @@ export class HeaderWalk {
     assert(activeWalk === this, 'header walks share one buffer and must not interleave')
     const position = this.nextPosition
     if (position >= this.end) return false
+    if (this.end - position < BATCH_PREFIX_SIZE) {
+      // Not even a prefix (offset, length, epoch, magic) is left: a batch cut in its first bytes.
+      const left = this.end - position
+      throw new CorruptRecordError('truncated-record', position, `${left} bytes where a batch must start`, this.name)
+    }
     let at = position - this.chunkPosition
     if (this.chunkLength === 0 || at + Math.min(BATCH_HEADER_SIZE, this.end - position) > this.chunkLength) {
       this.fill(position)

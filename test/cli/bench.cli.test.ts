@@ -181,7 +181,7 @@ describe('seglog bench (produce suite)', () => {
     // Small sizes throughout, so a check that went missing shows as a failure, not a long run.
     const small = ['--records', '1000', '--runs', '1', '--warmup', '0']
     const cases: [string[], RegExp][] = [
-      [['--suite', 'nope', ...small], /unknown suite 'nope' \(produce, log or durability\)/],
+      [['--suite', 'nope', ...small], /unknown suite 'nope' \(produce, log, durability or scale\)/],
       [['--compression', 'nope', ...small], /--compression must be one of none, gzip, snappy, lz4, zstd, got 'nope'/],
       [['--sweep', 'foo=1', ...small], /--sweep expects PARAM=V1,V2,\.\.\. with PARAM one of batch-bytes/],
       [['--sweep', 'compression=none,nope', ...small], /--compression must be one of .*, got 'nope'/],

@@ -29,6 +29,10 @@ describe('leader-epoch-checkpoint', () => {
     expect(parseLeaderEpochCheckpoint(text, 'f')).toEqual(entries)
   })
 
+  it('reads an empty file (Kafka brokers leave them) as no entries, as Kafka does', () => {
+    expect(parseLeaderEpochCheckpoint('', 'f')).toEqual([])
+  })
+
   it('names the line of a damaged file', () => {
     expect(failure('1\n0\n')).toMatchObject({ code: 'CORRUPT_METADATA', line: 1 })
     expect(failure('0\n2\n0 0\n')).toMatchObject({ line: 2 })
