@@ -185,8 +185,15 @@ describe('seglog consume on a directory another process owns', () => {
     const dir = path.join(await makeTmpDir(), 'data')
     const owner = await startOwner(dir)
     await owner.send('append 30')
-    // The owner is idle (no interval flushes or checkpoints within the test): nothing changes under it.
-    const before = fileStates(dir)
+    // The owner goes idle (no interval flushes or checkpoints within the test) once the background
+    // flushes of the segments its appends rolled have ended: wait for the files to settle.
+    let before = fileStates(dir)
+    for (let settled = 0; settled < 3;) {
+      await sleep(150)
+      const now = fileStates(dir)
+      settled = JSON.stringify(now) === JSON.stringify(before) ? settled + 1 : 0
+      before = now
+    }
     expect(outputLines((await runCli(['consume', dir, '--topic', TOPIC])).stdout)).toHaveLength(30)
     const reader = follow(dir, ['--timestamp', '0'])
     await waitUntil(() => wholeLines(reader.stdout()).length >= 30, 'the records')
