@@ -57,7 +57,12 @@ export async function truncateLog(log: TruncationTarget, offset: number): Promis
 
 /** Finds what a truncation to `offset` removes, reading only. */
 function planTruncation(list: SegmentList, offset: number): TruncationPlan {
-  if (offset <= list.all[0]!.baseOffset) return { keep: 0, cut: null }
+  const first = list.all[0]!
+  if (offset < first.baseOffset) return { keep: 0, cut: null }
+  // To the first segment's base: that segment is emptied rather than replaced, so a crash part way
+  // never leaves a directory without segments (which would reopen at the checkpointed log start,
+  // or 0 when the log start was the first base and so had no checkpoint entry).
+  if (offset === first.baseOffset) return { keep: 1, cut: first.findBatch(offset) }
   // Segments whose base offset is below `offset` stay; the last of them is cut.
   const keep = list.slotFor(offset - 1) + 1
   return { keep, cut: list.all[keep - 1]!.findBatch(offset) }
