@@ -95,7 +95,9 @@ describe('lookupKey with the key index', () => {
   it(`equals brute force while appending, after reopening, and with index files deleted or damaged (seed ${SEED})`, async () => {
     const random = seededRandom(SEED)
     const dir = await makeTmpDir()
-    let { engine, log, partitionDir } = await openIndexedTopic(dir)
+    const opened = await openIndexedTopic(dir)
+    const partitionDir = opened.partitionDir
+    let { engine, log } = opened
     try {
       for (let round = 0; round < 5; round++) {
         await appendRandom(log, random, 30, `r${round}-`)
