@@ -25,6 +25,8 @@ export class SegmentKeyIndex {
   coveredRelativeOffset = 0
   lastBatchRelativeOffset = -1
   lastBatchCrc = 0
+  /** The `.keyindex` file holds what this index holds. */
+  isWritten = false
 
   add(hash: number, relativeOffset: number, batchRelativeOffset: number): void {
     this.hashes.push(hash)
@@ -80,20 +82,22 @@ export function forgetKeyIndex(segment: Segment): void {
  */
 export async function keyIndexOf(segment: Segment, isActive: boolean, context: KeyIndexContext): Promise<SegmentKeyIndex> {
   let index = loaded.get(segment) ?? null
-  let changed = false
-  if (index !== null && !stillMatches(segment, index)) index = null
+  // An index in memory followed every batch of this Segment object, and a cut forgets it
+  // (forgetKeyIndex): only one reaching past the end would be stale.
+  if (index !== null && segment.baseOffset + index.coveredRelativeOffset > segment.nextOffset) index = null
   if (index === null) {
     // The active segment's file may predate a truncation into it: only closed segments read theirs.
     const fromFile = isActive ? null : readIndexFile(segment, context)
     index = fromFile !== null && stillMatches(segment, fromFile) ? fromFile : null
-    if (index === null) {
-      index = new SegmentKeyIndex()
-      changed = true
-    }
+    if (index === null) index = new SegmentKeyIndex()
     loaded.set(segment, index)
   }
-  if (indexTail(segment, index, context.hash)) changed = true
-  if (changed && !isActive && !segment.isRetired) await writeFileAtomic(segment.paths.keyIndex, index.encode(), context.fileSystem)
+  if (segment.baseOffset + index.coveredRelativeOffset < segment.nextOffset && indexTail(segment, index, context.hash))
+    index.isWritten = false
+  if (!index.isWritten && !isActive && !segment.isRetired) {
+    index.isWritten = true
+    await writeFileAtomic(segment.paths.keyIndex, index.encode(), context.fileSystem)
+  }
   return index
 }
 
@@ -110,6 +114,7 @@ function readIndexFile(segment: Segment, context: KeyIndexContext): SegmentKeyIn
     index.coveredRelativeOffset = header.coveredRelativeOffset
     index.lastBatchRelativeOffset = header.lastBatchRelativeOffset
     index.lastBatchCrc = header.lastBatchCrc
+    index.isWritten = true
     return index
   } catch {
     return null // derived data: a damaged file is rebuilt, never trusted
