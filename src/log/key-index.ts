@@ -169,8 +169,8 @@ export async function lookupInSegment(
   const found: DecodedRecord[] = []
   if (offsets === undefined) return found
   let batch: RecordBatch | null = null
-  let records: DecodedRecord[] = []
-  let cursor = 0
+  let records: Iterator<DecodedRecord> | null = null
+  let record: DecodedRecord | undefined
   for (const relativeOffset of offsets) {
     const offset = segment.baseOffset + relativeOffset
     if (offset < range.from || offset >= range.to) continue
@@ -179,12 +179,11 @@ export async function lookupInSegment(
       if (location === null) break
       // A copy: the read buffer is shared, and the records handed out keep slices of it.
       batch = new RecordBatch(Buffer.from(segment.readBatchSync(location).buffer))
-      records = batch.isControl ? [] : [...batch.records()]
-      cursor = 0
+      records = batch.isControl ? null : batch.records()
+      record = records?.next().value
     }
-    // Offsets ascend, and so do the records of a batch: one forward walk per batch.
-    while (cursor < records.length && records[cursor]!.offset < offset) cursor++
-    const record = records[cursor]
+    // Offsets ascend, and so do a batch's records: decoded once each, and only up to the last wanted.
+    while (record !== undefined && record.offset < offset) record = records!.next().value
     if (record !== undefined && record.offset === offset && record.key !== null && record.key.equals(key)) found.push(record)
   }
   return found
