@@ -28,10 +28,10 @@ function summary(records: readonly DecodedRecord[]): [number, string | null, str
   return records.map((record) => [record.offset, record.key?.toString() ?? null, record.value?.toString() ?? null, record.timestamp])
 }
 
-async function appendRandom(log: PartitionLog, random: () => number, batches: number, tag: string): Promise<void> {
+async function appendRandom(log: PartitionLog, random: () => number, batches: number, tag: string, keyless = true): Promise<void> {
   for (let batch = 0; batch < batches; batch++) {
     const records = Array.from({ length: 1 + Math.floor(random() * 4) }, () => {
-      const draw = Math.floor(random() * (KEYS.length + 1))
+      const draw = Math.floor(random() * (keyless ? KEYS.length + 1 : KEYS.length))
       return {
         key: draw === KEYS.length ? null : KEYS[draw]!,
         value: random() < 0.1 ? null : Buffer.from(`${tag}${batch}`),
@@ -183,6 +183,30 @@ describe('lookupKey with the key index', () => {
       for (const name of keyIndexFiles(partitionDir)) expect(logFiles(partitionDir)).toContain(name.replace('.keyindex', '.log'))
       expect(keyIndexFiles(partitionDir)).not.toContain(`${String(segments[0]).padStart(20, '0')}.keyindex`)
       await checkAgainstBruteForce(log, random, 30)
+    } finally {
+      await engine.close()
+    }
+  })
+
+  it(`follows a compaction pass, which replaces segments under their .keyindex files (seed ${SEED})`, async () => {
+    const random = seededRandom(SEED + 3)
+    const dir = await makeTmpDir()
+    let engine = await openQuietEngine(dir, { tickMs: 60_000, fileDeleteDelayMs: 0 })
+    try {
+      await engine.createTopic('c', { partitions: 1, segmentBytes: 1024, keyIndex: true, cleanupPolicy: 'compact' })
+      let log = engine.partition('c', 0)
+      await appendRandom(log, random, 100, 'v', false)
+      await checkEveryKey(log) // every segment indexed, closed ones written
+      const [pass] = await engine.cleaner.cleanNow({ ignoreDirtyRatio: true })
+      expect(pass?.recordsRemoved).toBeGreaterThan(0)
+      await checkEveryKey(log)
+      await appendRandom(log, random, 20, 'w', false)
+      await checkEveryKey(log)
+      await engine.close()
+      engine = await openQuietEngine(dir, { tickMs: 60_000, fileDeleteDelayMs: 0 })
+      log = engine.partition('c', 0)
+      await checkEveryKey(log)
+      await checkAgainstBruteForce(log, random, 20)
     } finally {
       await engine.close()
     }
