@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLEAN_SHUTDOWN_FILE, type LogEngine } from '../../src/engine/log-engine.js'
+import { verifyDirectory } from '../../src/engine/verify-directory.js'
 import { nodeFileSystem } from '../../src/log/file-system.js'
 import { lookupKey } from '../../src/log/key-lookup.js'
 import type { PartitionLog } from '../../src/log/partition-log.js'
@@ -143,6 +144,10 @@ describe('lookupKey with the key index', () => {
       await checkAgainstBruteForce(log, random, 30)
       expect(keyIndexFiles(partitionDir)).toContain(files[0])
       expect(fs.statSync(path.join(partitionDir, files[1]!)).size).toBeGreaterThan(24)
+      // The read-only checker takes a directory with key indexes as healthy.
+      await engine.close()
+      expect((await verifyDirectory(dir)).problems).toEqual([])
+      ;({ engine, log } = await openIndexedTopic(dir))
     } finally {
       await engine.close()
     }
