@@ -28,6 +28,9 @@ export class SegmentKeyIndex {
   /** The `.keyindex` file holds what this index holds. */
   isWritten = false
 
+  /** `hash`: what the entries were hashed with (keyHash, the only one written to files). */
+  constructor(readonly hash: KeyHasher) {}
+
   add(hash: number, relativeOffset: number, batchRelativeOffset: number): void {
     this.hashes.push(hash)
     this.relativeOffsets.push(relativeOffset)
@@ -37,8 +40,8 @@ export class SegmentKeyIndex {
     else offsets.push(relativeOffset)
   }
 
-  static fromColumns(columns: KeyIndexColumns): SegmentKeyIndex {
-    const index = new SegmentKeyIndex()
+  static fromColumns(columns: KeyIndexColumns, hash: KeyHasher): SegmentKeyIndex {
+    const index = new SegmentKeyIndex(hash)
     for (let slot = 0; slot < columns.count; slot++)
       index.add(columns.hashes[slot]!, columns.relativeOffsets[slot]!, columns.batchRelativeOffsets[slot]!)
     return index
@@ -82,19 +85,21 @@ export function forgetKeyIndex(segment: Segment): void {
  */
 export async function keyIndexOf(segment: Segment, isActive: boolean, context: KeyIndexContext): Promise<SegmentKeyIndex> {
   let index = loaded.get(segment) ?? null
+  // An injected hash (tests) never shares an index with the standard one, nor writes files.
+  if (index !== null && index.hash !== context.hash) index = null
   // An index in memory followed every batch of this Segment object, and a cut forgets it
   // (forgetKeyIndex): only one reaching past the end would be stale.
   if (index !== null && segment.baseOffset + index.coveredRelativeOffset > segment.nextOffset) index = null
   if (index === null) {
     // The active segment's file may predate a truncation into it: only closed segments read theirs.
-    const fromFile = isActive ? null : readIndexFile(segment, context)
+    const fromFile = isActive || context.hash !== keyHash ? null : readIndexFile(segment, context)
     index = fromFile !== null && stillMatches(segment, fromFile) ? fromFile : null
-    if (index === null) index = new SegmentKeyIndex()
+    if (index === null) index = new SegmentKeyIndex(context.hash)
     loaded.set(segment, index)
   }
   if (segment.baseOffset + index.coveredRelativeOffset < segment.nextOffset && indexTail(segment, index, context.hash))
     index.isWritten = false
-  if (!index.isWritten && !isActive && !segment.isRetired) {
+  if (!index.isWritten && !isActive && !segment.isRetired && context.hash === keyHash) {
     index.isWritten = true
     await writeFileAtomic(segment.paths.keyIndex, index.encode(), context.fileSystem)
   }
@@ -110,7 +115,7 @@ function readIndexFile(segment: Segment, context: KeyIndexContext): SegmentKeyIn
   }
   try {
     const { header, columns } = decodeKeyIndex(bytes)
-    const index = SegmentKeyIndex.fromColumns(columns)
+    const index = SegmentKeyIndex.fromColumns(columns, keyHash)
     index.coveredRelativeOffset = header.coveredRelativeOffset
     index.lastBatchRelativeOffset = header.lastBatchRelativeOffset
     index.lastBatchCrc = header.lastBatchCrc
