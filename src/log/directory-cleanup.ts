@@ -7,6 +7,7 @@ import {
   CLEANED_SUFFIX,
   DELETED_SUFFIX,
   INDEX_SUFFIX,
+  KEY_INDEX_SUFFIX,
   LOG_SUFFIX,
   parseOffsetFileName,
   SWAP_SUFFIX,
@@ -76,7 +77,13 @@ export function cleanDirectory(dir: string, fileSystem: LogFileSystem): CleanedD
     const parsed = parseOffsetFileName(name)
     if (parsed === null) continue
     if (parsed.suffix === LOG_SUFFIX) logs.add(parsed.offset)
-    else if (parsed.suffix === INDEX_SUFFIX || parsed.suffix === TIME_INDEX_SUFFIX || parsed.suffix === TXN_INDEX_SUFFIX) indexes.push(name)
+    else if (
+      parsed.suffix === INDEX_SUFFIX ||
+      parsed.suffix === TIME_INDEX_SUFFIX ||
+      parsed.suffix === TXN_INDEX_SUFFIX ||
+      parsed.suffix === KEY_INDEX_SUFFIX
+    )
+      indexes.push(name)
   }
   const kept = new Set(rest)
   for (const name of indexes) {

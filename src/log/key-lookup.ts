@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { RecordBatch } from '../record/record-batch.js'
 import type { DecodedRecord } from '../record/record.js'
+import { lookupInSegment, type KeyIndexContext } from './key-index.js'
 import type { Segment } from './segment.js'
 
 export interface KeyLookupOptions {
@@ -25,8 +26,15 @@ export interface KeyLookupSource {
  * It scans: every segment from the newest back, skipping segments wholly outside the time range
  * (by their largest timestamp), until `limit` records are found. Its cost is a read of the
  * partition, so it suits occasional questions ("where are this key's records?"), not a hot path.
+ * With `keyIndex` (topics with keyIndex: true) each segment is searched through its key index
+ * instead (key-index.ts): a few reads per segment holding the key.
  */
-export async function lookupKey(source: KeyLookupSource, key: Buffer, options: KeyLookupOptions = {}): Promise<DecodedRecord[]> {
+export async function lookupKey(
+  source: KeyLookupSource,
+  key: Buffer,
+  options: KeyLookupOptions = {},
+  keyIndex: KeyIndexContext | null = null,
+): Promise<DecodedRecord[]> {
   if (!Buffer.isBuffer(key)) throw new InvalidArgumentError('lookupKey: key must be a Buffer')
   const fromTimestamp = options.fromTimestamp ?? -Infinity
   const toTimestamp = options.toTimestamp ?? Infinity
@@ -41,16 +49,38 @@ export async function lookupKey(source: KeyLookupSource, key: Buffer, options: K
     const to = Math.min(segments[slot + 1]?.baseOffset ?? bound, bound)
     if (from >= to || segment.isRetired) continue
     if (fromTimestamp > -Infinity && segment.largestTimestamp < fromTimestamp && segment.largestTimestamp >= 0) continue
-    const inSegment: DecodedRecord[] = []
-    for await (const batch of source.batches({ from, to })) {
-      if (batch.isControl || batch.maxTimestamp < fromTimestamp) continue
-      for (const record of batch.records()) {
-        if (record.offset < from || record.offset >= to) continue
-        if (record.timestamp < fromTimestamp || record.timestamp >= toTimestamp) continue
-        if (record.key !== null && record.key.equals(key)) inSegment.push(record)
+    const indexed = keyIndex ? await lookupIndexed(segment, slot === segments.length - 1, key, { from, to }, keyIndex) : null
+    const inSegment: DecodedRecord[] = indexed === null ? [] : inTimeRange(indexed, fromTimestamp, toTimestamp)
+    if (indexed === null)
+      for await (const batch of source.batches({ from, to })) {
+        if (batch.isControl || batch.maxTimestamp < fromTimestamp) continue
+        for (const record of batch.records()) {
+          if (record.offset < from || record.offset >= to) continue
+          if (record.timestamp < fromTimestamp || record.timestamp >= toTimestamp) continue
+          if (record.key !== null && record.key.equals(key)) inSegment.push(record)
+        }
       }
-    }
     for (let at = inSegment.length - 1; at >= 0 && found.length < limit; at--) found.push(inSegment[at]!)
   }
   return found
+}
+
+/** The segment's matching records through its key index, or null when it was retired meanwhile (scanned instead). */
+async function lookupIndexed(
+  segment: Segment,
+  isActive: boolean,
+  key: Buffer,
+  range: { from: number; to: number },
+  context: KeyIndexContext,
+): Promise<DecodedRecord[] | null> {
+  if (!segment.acquire()) return null
+  try {
+    return await lookupInSegment(segment, isActive, key, range, context)
+  } finally {
+    segment.release()
+  }
+}
+
+function inTimeRange(records: DecodedRecord[], fromTimestamp: number, toTimestamp: number): DecodedRecord[] {
+  return records.filter((record) => record.timestamp >= fromTimestamp && record.timestamp < toTimestamp)
 }

@@ -27,6 +27,7 @@ import type { OpenTransaction } from './ongoing-transactions.js'
 import { ReplicaControl } from './replication.js'
 import type { EpochEndOffset } from './leader-epoch-cache.js'
 import * as txn from './transactions.js'
+import { keyIndexContextOf } from './key-index.js'
 import { lookupKey, type KeyLookupOptions } from './key-lookup.js'
 import { compactPartition, type CompactionOptions, type CompactionResult } from './cleaner/compaction-pass.js'
 
@@ -339,9 +340,9 @@ export class PartitionLog {
     return this.writer.rollNow()
   }
 
-  /** The records of `key`, newest first, by a scan of the partition (key-lookup.ts). */
+  /** The records of `key`, newest first, by a scan or the key index (key-lookup.ts). */
   lookupKey(key: Buffer, options: KeyLookupOptions = {}): Promise<DecodedRecord[]> {
-    return Promise.resolve().then(() => (this.writer.ensureOpen(), lookupKey(this, key, options)))
+    return Promise.resolve().then(() => (this.writer.ensureOpen(), lookupKey(this, key, options, keyIndexContextOf(this.writer.parts))))
   }
 
   /**

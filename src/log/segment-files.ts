@@ -12,6 +12,8 @@ export const INDEX_SUFFIX = '.index'
 export const TIME_INDEX_SUFFIX = '.timeindex'
 /** Aborted transactions whose ABORT marker lies in the segment (only when there are any). */
 export const TXN_INDEX_SUFFIX = '.txnindex'
+/** The optional key index (topics with keyIndex: true; docs/format/key-index.md). */
+export const KEY_INDEX_SUFFIX = '.keyindex'
 export const DELETED_SUFFIX = '.deleted'
 export const CLEANED_SUFFIX = '.cleaned'
 export const SWAP_SUFFIX = '.swap'
@@ -29,12 +31,19 @@ export interface SegmentPaths {
   index: string
   timeIndex: string
   txnIndex: string
+  keyIndex: string
 }
 
 export function segmentPaths(dir: string, baseOffset: number): SegmentPaths {
   // One join (it normalizes): the names differ only in their suffix.
   const stem = path.join(dir, offsetFileName(baseOffset, ''))
-  return { log: stem + LOG_SUFFIX, index: stem + INDEX_SUFFIX, timeIndex: stem + TIME_INDEX_SUFFIX, txnIndex: stem + TXN_INDEX_SUFFIX }
+  return {
+    log: stem + LOG_SUFFIX,
+    index: stem + INDEX_SUFFIX,
+    timeIndex: stem + TIME_INDEX_SUFFIX,
+    txnIndex: stem + TXN_INDEX_SUFFIX,
+    keyIndex: stem + KEY_INDEX_SUFFIX,
+  }
 }
 
 /** The base offset in a file name like `00000000000000524288.log`, or null if it is not one. */
@@ -63,7 +72,7 @@ export function isQuarantineFile(name: string): boolean {
  * points `paths` at the new names. The caller fsyncs the directory.
  */
 export function renameSegmentFiles(fileSystem: LogFileSystem, paths: SegmentPaths, suffix: string): void {
-  for (const key of ['log', 'index', 'timeIndex', 'txnIndex'] as const) {
+  for (const key of ['log', 'index', 'timeIndex', 'txnIndex', 'keyIndex'] as const) {
     const file = paths[key]
     const target = file + suffix
     wrapIo('rename', file, () => {
@@ -79,5 +88,6 @@ export function renameSegmentFiles(fileSystem: LogFileSystem, paths: SegmentPath
 
 /** Removes the files of a segment (those still there). */
 export function removeSegmentFiles(fileSystem: LogFileSystem, paths: SegmentPaths): void {
-  for (const file of [paths.log, paths.index, paths.timeIndex, paths.txnIndex]) wrapIo('unlink', file, () => fileSystem.unlinkSync(file))
+  for (const file of [paths.log, paths.index, paths.timeIndex, paths.txnIndex, paths.keyIndex])
+    wrapIo('unlink', file, () => fileSystem.unlinkSync(file))
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert'
+import { forgetKeyIndex } from './key-index.js'
 import type { BatchLocation, BatchMeta, Segment } from './segment.js'
 
 /**
@@ -165,6 +166,7 @@ export class SegmentList {
 
   /** Truncation inside the active segment (see Segment.cutAt, which may throw after cutting). */
   cutActive(location: BatchLocation): void {
+    forgetKeyIndex(this.active)
     try {
       this.active.cutAt(location)
     } finally {

@@ -117,7 +117,8 @@ function copyToQuarantine(fileSystem: LogFileSystem, file: SegmentFile, name: st
 export function moveToQuarantine(fileSystem: LogFileSystem, paths: SegmentPaths): string {
   const target = uniqueFile(fileSystem, quarantineFileName(paths.log, 0))
   wrapIo('rename', paths.log, () => fileSystem.renameSync(paths.log, target))
-  for (const index of [paths.index, paths.timeIndex, paths.txnIndex]) wrapIo('unlink', index, () => fileSystem.unlinkSync(index))
+  for (const index of [paths.index, paths.timeIndex, paths.txnIndex, paths.keyIndex])
+    wrapIo('unlink', index, () => fileSystem.unlinkSync(index))
   return target
 }
 

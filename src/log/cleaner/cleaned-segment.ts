@@ -33,6 +33,8 @@ export class CleanedSegment {
       timeIndex: final.timeIndex + CLEANED_SUFFIX,
       // Not written: the aborted-transaction index is rebuilt from the log at open.
       txnIndex: final.txnIndex + CLEANED_SUFFIX,
+      // Not written either: the key index is rebuilt from the cleaned log on the next lookup.
+      keyIndex: final.keyIndex + CLEANED_SUFFIX,
     }
     this.fileSystem = fileSystem
     this.file = fileSystem.openSync(this.paths.log, 'replace')
