@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HEADER_ATTEMPT, HEADER_ERROR_MESSAGE } from '../../src/consumer/record-runner.js'
 import { assertDistBuilt, DIST_INDEX } from '../helpers/paths.js'
 import { openQuietEngine } from '../helpers/engine.js'
+import { spawnJsonChild } from '../helpers/json-child.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 
 /**
@@ -29,25 +29,16 @@ interface Call {
   ok: boolean
 }
 
-function runChild(dir: string, killAfterMs: number): Promise<{ calls: Call[]; fatal: string | null }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CHILD, JSON.stringify({ dir })], { stdio: ['ignore', 'pipe', 'inherit'] })
-    const calls: Call[] = []
-    let fatal: string | null = null
-    let buffer = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      let newline: number
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const message = JSON.parse(buffer.slice(0, newline)) as Call & { t: string; message?: string }
-        buffer = buffer.slice(newline + 1)
-        if (message.t === 'call') calls.push({ value: message.value, attempt: message.attempt, ok: message.ok })
-        if (message.t === 'fatal') fatal = message.message!
-        if (message.t === 'ready') setTimeout(() => child.kill('SIGKILL'), killAfterMs)
-      }
-    })
-    child.on('exit', () => resolve({ calls, fatal }))
+async function runChild(dir: string, killAfterMs: number): Promise<{ calls: Call[]; fatal: string | null }> {
+  const calls: Call[] = []
+  let fatal: string | null = null
+  const { exited } = spawnJsonChild<Call & { t: string; message?: string }>(CHILD, { dir }, (message, child) => {
+    if (message.t === 'call') calls.push({ value: message.value, attempt: message.attempt, ok: message.ok })
+    if (message.t === 'fatal') fatal = message.message!
+    if (message.t === 'ready') setTimeout(() => child.kill('SIGKILL'), killAfterMs)
   })
+  await exited
+  return { calls, fatal }
 }
 
 describe('consumer.run across kill -9', () => {

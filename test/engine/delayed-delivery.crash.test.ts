@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HEADER_DELAY_ID } from '../../src/engine/delay/delay-records.js'
 import { assertDistBuilt, DIST_INDEX } from '../helpers/paths.js'
 import { openQuietEngine } from '../helpers/engine.js'
+import { spawnJsonChild } from '../helpers/json-child.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 
 /**
@@ -21,26 +21,17 @@ const CYCLES = Number(process.env.SEGLOG_DELAY_CYCLES ?? 12)
 beforeAll(() => assertDistBuilt(DIST_INDEX, ['engine', 'producer']))
 afterAll(removeTmpDirs)
 
-function runChild(config: object, killAfterMs: number): Promise<{ acked: string[]; fatal: string | null }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CHILD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] })
-    const acked: string[] = []
-    let fatal: string | null = null
-    let buffer = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      let newline: number
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const message = JSON.parse(buffer.slice(0, newline)) as { t: string; ids?: string[]; message?: string }
-        buffer = buffer.slice(newline + 1)
-        if (message.t === 'ack') acked.push(...message.ids!)
-        if (message.t === 'fatal') fatal = message.message!
-        // The kill clock starts once the engine is open (opening takes long on a loaded machine).
-        if (message.t === 'ready') setTimeout(() => child.kill('SIGKILL'), killAfterMs)
-      }
-    })
-    child.on('exit', () => resolve({ acked, fatal }))
+async function runChild(config: object, killAfterMs: number): Promise<{ acked: string[]; fatal: string | null }> {
+  const acked: string[] = []
+  let fatal: string | null = null
+  const { exited } = spawnJsonChild<{ t: string; ids?: string[]; message?: string }>(CHILD, config, (message, child) => {
+    if (message.t === 'ack') acked.push(...message.ids!)
+    if (message.t === 'fatal') fatal = message.message!
+    // The kill clock starts once the engine is open (opening takes long on a loaded machine).
+    if (message.t === 'ready') setTimeout(() => child.kill('SIGKILL'), killAfterMs)
   })
+  await exited
+  return { acked, fatal }
 }
 
 describe('delayed delivery across kill -9', () => {

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assertEngineBuilt } from '../../durability/helpers.js'
 import { openQuietEngine } from '../../helpers/engine.js'
+import { spawnJsonChild } from '../../helpers/json-child.js'
 import { makeTmpDir, removeTmpDirs } from '../../helpers/tmp-dir.js'
 
 /**
@@ -25,30 +25,18 @@ afterAll(removeTmpDirs)
 type ChildMessage = { t: 'steps'; count: number } | { t: 'done' } | { t: 'fatal'; message: string }
 
 function runChild(config: { dir: string; killAt: number | null }): Promise<{ messages: ChildMessage[]; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env }
-    delete env.NODE_OPTIONS
-    const child = spawn(process.execPath, [CHILD, JSON.stringify(config)], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    const messages: ChildMessage[] = []
-    let stdout = ''
-    let stderr = ''
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-      for (let newline = stdout.indexOf('\n'); newline >= 0; newline = stdout.indexOf('\n')) {
-        const message = JSON.parse(stdout.slice(0, newline)) as ChildMessage
-        stdout = stdout.slice(newline + 1)
-        messages.push(message)
-        if (message.t === 'done') child.kill('SIGKILL')
-        if (message.t === 'fatal') reject(new Error(message.message + stderr))
-      }
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-    child.on('error', reject)
-    child.on('close', (_code, signal) => {
-      clearTimeout(timer)
-      resolve({ messages, signal })
-    })
+  const messages: ChildMessage[] = []
+  let fatal: string | null = null
+  const { child, exited } = spawnJsonChild<ChildMessage>(CHILD, config, (message, running) => {
+    messages.push(message)
+    if (message.t === 'done') running.kill('SIGKILL')
+    if (message.t === 'fatal') fatal = message.message
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  return exited.then(({ signal, stderr }) => {
+    clearTimeout(timer)
+    if (fatal !== null) throw new Error(fatal + stderr)
+    return { messages, signal }
   })
 }
 
