@@ -1,6 +1,7 @@
 // Consumer throughput end to end, and offset-commit rates.
 //
 //   npm run build && node bench/consumer-e2e.mjs [--records 1000000] [--compression lz4] [--dir DIR] [--skip-commits]
+//                                               [--dist DIST] (another build, e.g. one from before a change)
 //
 // 1. Produces 1 M records of 100 bytes (seeded, text-like, so lz4 has something to do) with lz4
 //    into 4 partitions, flush 'os'.
@@ -18,7 +19,9 @@ import path from 'node:path'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
-const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+const distArg = process.argv.indexOf('--dist')
+const distDir = distArg < 0 ? fileURLToPath(new URL('../dist', import.meta.url)) : path.resolve(process.argv[distArg + 1])
+const distIndex = path.join(distDir, 'index.js')
 if (!fs.existsSync(distIndex)) {
   console.error(`${distIndex} is missing: run \`npm run build\` first`)
   process.exit(1)
@@ -39,7 +42,7 @@ const root = path.resolve(option('dir', null) ?? fs.mkdtempSync(path.join(os.tmp
 const quiet = { onWarning: () => {} }
 
 // The project's one seeded generator (src/seeded-random.ts), built.
-const { seededRandom: prng } = await import(new URL('../dist/seeded-random.js', import.meta.url).href)
+const { seededRandom: prng } = await import(path.join(distDir, 'seeded-random.js'))
 
 const random = prng(42)
 const WORDS = [
