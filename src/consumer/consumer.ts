@@ -1,9 +1,10 @@
 import { InvalidArgumentError, SeglogError } from '../errors.js'
 import { OffsetOutOfRangeError } from '../log/errors.js'
 import type { PartitionLog } from '../log/partition-log.js'
-import type { RecordFactory } from '../record/record.js'
 import { BatchScanner } from '../record/batch-scanner.js'
+import { consumerRecordsOf, tagFilter, type TagFilter } from './batch-records.js'
 import type { OffsetStore } from './offset-store.js'
+import { ConsumerRecordIterator } from './record-iterator.js'
 import { RecordRunner, type RecordHandler, type RunMetrics, type RunnerHooks, type RunOptions } from './record-runner.js'
 import {
   assignPartitions,
@@ -154,33 +155,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     return this.assignments.map((a) => ({ topic: a.topic, partition: a.partition, offset: a.position }))
   }
 
-  /**
-   * Records one at a time. A hand-written iterator rather than an async generator: with records
-   * already read ahead, `next()` is one resolved promise, where a generator's yield costs several
-   * times that, and this loop runs once per record.
-   */
+  /** Records one at a time (record-iterator.ts). */
   [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
-    let assignment: Assignment | null = null
-    let list: ConsumerRecord[] = []
-    let index = 0
-    const done: IteratorReturnResult<undefined> = { done: true, value: undefined }
-    const next = async (): Promise<IteratorResult<ConsumerRecord>> => {
-      // A seek replaces the buffer: what was read ahead no longer applies.
-      while (assignment === null || index >= list.length || assignment.buffer !== list) {
-        if (this.closed) return done
-        const records = await this.nextRecords()
-        if (records === null) return done
-        ;[assignment, list, index] = records
-      }
-      if (this.closed) return done
-      const record = list[index++]!
-      // The position moves as each record is handed out, so commit() right after processing a
-      // record commits exactly up to it.
-      assignment.next = index
-      assignment.position = record.offset + 1
-      return { done: false, value: record }
-    }
-    return { next }
+    return new ConsumerRecordIterator({ isClosed: () => this.closed, nextRecords: () => this.nextRecords() })
   }
 
   /**
@@ -267,21 +244,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
   private decodeNext(assignment: Assignment): boolean {
     const scanner = assignment.pending
     if (scanner === null) return false
-    const { topic, partition, position } = assignment
-    const make: RecordFactory<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({
-      topic,
-      partition,
-      offset,
-      timestamp,
-      key,
-      value,
-      headers,
-    })
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
-      if (batch.isControl || batch.lastOffset < position) continue
-      const records: ConsumerRecord[] = []
-      for (const record of batch.recordsAs(make))
-        if (record.offset >= position && (this.tags === null || this.tags(record))) records.push(record)
+      if (batch.isControl || batch.lastOffset < assignment.position) continue
+      const records = consumerRecordsOf(batch, assignment.topic, assignment.partition, assignment.position, this.tags)
       if (records.length === 0) continue
       assignment.buffer = records
       assignment.next = 0
@@ -377,19 +342,5 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
-  }
-}
-
-type TagFilter = (record: ConsumerRecord) => boolean
-
-function tagFilter(tags: readonly string[] | undefined, tagHeader = 'tag'): TagFilter | null {
-  if (tags === undefined) return null
-  if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string'))
-    throw new InvalidArgumentError('tags must be an array of strings')
-  const wanted = new Set(tags)
-  return (record) => {
-    for (const header of record.headers)
-      if (header.key === tagHeader && header.value !== null && wanted.has(header.value.toString())) return true
-    return false
   }
 }

@@ -237,9 +237,18 @@ export class RecordBatch {
     return new RecordIterator(this, maxDecompressedBytes, make)
   }
 
+  /**
+   * Every record, built by `make`, as an array: for readers that take a batch at once (the
+   * consumer), with no iterator step and result object per record.
+   */
+  recordArrayAs<T>(make: RecordFactory<T>, maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): T[] {
+    const iterator = this.recordsAs(make, maxDecompressedBytes)
+    return iterator instanceof RecordIterator ? iterator.toArray() : Array.from(iterator)
+  }
+
   /** All records as an array (convenience for tests and small batches). */
   toArray(): DecodedRecord[] {
-    return Array.from(this.records())
+    return this.recordArrayAs(makeDecodedRecord)
   }
 }
 
@@ -272,15 +281,7 @@ export class RecordIterator<T = DecodedRecord> implements IterableIterator<T> {
 
   next(): IteratorResult<T> {
     if (this.remaining === 0) {
-      if (this.cursor.position !== this.area.length) {
-        throw this.positioned(
-          new CorruptRecordError(
-            'bad-length',
-            this.cursor.position,
-            `${this.area.length - this.cursor.position} bytes left after the last record`,
-          ),
-        )
-      }
+      this.checkEnd()
       return { done: true, value: undefined }
     }
     this.remaining--
@@ -292,6 +293,35 @@ export class RecordIterator<T = DecodedRecord> implements IterableIterator<T> {
     } catch (error) {
       if (error instanceof CorruptRecordError) throw this.positioned(error)
       throw error
+    }
+  }
+
+  /** The records not yet iterated, as an array (the same checks as `next`). */
+  toArray(): T[] {
+    const records: T[] = []
+    const { area, cursor, baseOffset, baseTimestamp, logAppendTime, make } = this
+    const end = area.length
+    try {
+      for (; this.remaining > 0; this.remaining--)
+        records.push(readRecord(area, cursor, end, baseOffset, baseTimestamp, logAppendTime, make))
+    } catch (error) {
+      if (error instanceof CorruptRecordError) throw this.positioned(error)
+      throw error
+    }
+    this.checkEnd()
+    return records
+  }
+
+  /** After the last record the area must be used up exactly. */
+  private checkEnd(): void {
+    if (this.cursor.position !== this.area.length) {
+      throw this.positioned(
+        new CorruptRecordError(
+          'bad-length',
+          this.cursor.position,
+          `${this.area.length - this.cursor.position} bytes left after the last record`,
+        ),
+      )
     }
   }
 
