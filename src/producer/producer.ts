@@ -4,7 +4,7 @@ import { codecForName } from '../compression/registry.js'
 import { InvalidArgumentError, SeglogError } from '../errors.js'
 import type { PartitionLog } from '../log/partition-log.js'
 import type { RecordInput } from '../record/record.js'
-import { normalizeRecord, type RecordLike } from '../record/record-input.js'
+import { markChecked, normalizeRecord, type RecordLike } from '../record/record-input.js'
 import { estimateSize, PartitionBatch, PendingSend, type RecordMetadata } from './accumulator.js'
 import { isDelayedSend, sendDelayed, type DelayedSends, type SendOptions } from './delayed-send.js'
 import { LatencyHistogram } from './latency-histogram.js'
@@ -253,6 +253,8 @@ export class Producer implements AsyncDisposable {
     if (batch.records.length === 0) return
     if (batch.timer !== null) clearTimeout(batch.timer)
     state.batches[partition] = new PartitionBatch()
+    // Every record in it went through normalizeRecord in `send`: the encoder need not check again.
+    markChecked(batch.records)
     const baseSequence = state.sequences[partition]!
     if (this.producerId >= 0) state.sequences[partition] = (baseSequence + batch.records.length) % 0x80000000
     state.appending[partition]!++

@@ -53,11 +53,23 @@ export function normalizeRecord(input: unknown, slot: number, name = 'records'):
 }
 
 /**
+ * Lists whose records all came out of `normalizeRecord` (the producer's batches, built from records
+ * it checked as they were sent): the encoder does not check them a second time.
+ */
+const checkedLists = new WeakSet<readonly RecordInput[]>()
+
+/** Marks a list of `normalizeRecord` results as checked; the caller must not add anything else to it. */
+export function markChecked(records: readonly RecordInput[]): void {
+  checkedLists.add(records)
+}
+
+/**
  * Checks every record of a list; returns the list itself when none needed converting (no
  * allocation), otherwise a copy with the converted ones in place.
  */
 export function normalizeRecords(records: unknown, name = 'records'): readonly RecordInput[] {
   if (!Array.isArray(records)) throw new InvalidArgumentError(`${name} must be an array of records, got ${describe(records)}`)
+  if (checkedLists.has(records)) return records as RecordInput[]
   let converted: RecordInput[] | null = null
   for (let slot = 0; slot < records.length; slot++) {
     const record = records[slot] as unknown

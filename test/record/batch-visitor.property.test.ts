@@ -59,6 +59,11 @@ function viaRecords(batch: RecordBatch): Seen[] {
   }))
 }
 
+/** `recordArrayAs`, the consumer's one-pass decode into an array. */
+function viaArray(batch: RecordBatch): Seen[] {
+  return batch.recordArrayAs((offset, timestamp, key, value, headers) => ({ offset, timestamp, key, value, headers: [...headers] }))
+}
+
 /** The error (reason, position) or the records a reader gives. */
 function outcome(read: () => Seen[]): unknown {
   try {
@@ -69,7 +74,7 @@ function outcome(read: () => Seen[]): unknown {
   }
 }
 
-describe('visitRecords against records()', () => {
+describe('visitRecords and recordArrayAs against records()', () => {
   it('sees the same records', () => {
     fc.assert(
       fc.property(
@@ -85,7 +90,9 @@ describe('visitRecords against records()', () => {
               ...(logAppendTime && { timestampType: 'LogAppendTime' as const, logAppendTime: 1_800_000_000_000 }),
             }),
           )
-          expect(viaVisitor(batch)).toEqual(viaRecords(batch))
+          const expected = viaRecords(batch)
+          expect(viaVisitor(batch)).toEqual(expected)
+          expect(viaArray(batch)).toEqual(expected)
         },
       ),
       replayParameters(150),
@@ -100,7 +107,9 @@ describe('visitRecords against records()', () => {
         bytes[position] = byte
         writeBatchCrc(bytes)
         const batch = new RecordBatch(bytes)
-        expect(outcome(() => viaVisitor(batch))).toEqual(outcome(() => viaRecords(batch)))
+        const expected = outcome(() => viaRecords(batch))
+        expect(outcome(() => viaVisitor(batch))).toEqual(expected)
+        expect(outcome(() => viaArray(batch))).toEqual(expected)
       }),
       replayParameters(300),
     )

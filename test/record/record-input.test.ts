@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { SeglogError } from '../../src/errors.js'
 import { RecordBatch } from '../../src/record/record-batch.js'
 import { encodeBatch } from '../../src/record/batch-encoder.js'
-import { normalizeRecord, normalizeRecords } from '../../src/record/record-input.js'
+import { markChecked, normalizeRecord, normalizeRecords } from '../../src/record/record-input.js'
 import type { RecordInput } from '../../src/record/record.js'
 
 /**
@@ -158,6 +158,17 @@ describe('normalizeRecord', () => {
       timestamp: undefined,
     })
     expect(record).toEqual({ value: 'text', headers: { h: 'v' } })
+  })
+
+  it('does not check a list marked as checked again, and still checks every other list', () => {
+    const checked = [normalizeRecord({ value: Buffer.from('x') }, 0)]
+    markChecked(checked)
+    // What a marked list holds is trusted: a later change to it (which its owner must not make) goes unnoticed.
+    ;(checked[0] as { value: unknown }).value = 'not converted'
+    expect(normalizeRecords(checked)).toBe(checked)
+    const unmarked = [{ value: 'text' }]
+    expect(normalizeRecords(unmarked)).not.toBe(unmarked)
+    expect(() => normalizeRecords([{ value: 1 }])).toThrow(SeglogError)
   })
 
   it('names the list it was given', () => {
