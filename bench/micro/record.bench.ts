@@ -2,6 +2,7 @@ import { Bench } from 'tinybench'
 import { crc32c, crc32cImplementation, crc32cJs } from '../../src/record/crc32c.js'
 import { RecordBatch } from '../../src/record/record-batch.js'
 import { encodeBatch } from '../../src/record/batch-encoder.js'
+import { RecordView, visitRecords } from '../../src/record/batch-visitor.js'
 import type { RecordInput } from '../../src/record/record.js'
 import { readVarint, writeVarint } from '../../src/record/varint.js'
 import { seededRandom } from '../../src/seeded-random.js'
@@ -112,6 +113,18 @@ export async function run(): Promise<void> {
   })
   add('decode + iterate 1000 x 100 B, lz4', batchInfo, () => {
     for (const record of new RecordBatch(lz4).records()) sink += record.value === null ? 0 : record.value.length
+  })
+  // The consumer's path: one pass into an array, no iterator result per record.
+  add('decode into an array 1000 x 100 B, none', batchInfo, () => {
+    for (const record of new RecordBatch(plain).toArray()) sink += record.value === null ? 0 : record.value.length
+  })
+  // Positions only, no object or Buffer per record.
+  const view = new RecordView()
+  const visit = (record: RecordView): void => {
+    sink += record.valueLength
+  }
+  add('visit 1000 x 100 B, none', batchInfo, () => {
+    visitRecords(new RecordBatch(plain), visit, undefined, view)
   })
   // The dispatching crc32c (native above a threshold) against the JavaScript table alone.
   add(`crc32c 1 MiB (crc32c, ${crc32cImplementation})`, { records: 0, bytes: CRC_INPUT_SIZE }, () => {
