@@ -199,7 +199,10 @@ export class RecordRunner {
   private async loop(consumer: RunnableConsumer): Promise<void> {
     for await (const batch of consumer.batches()) {
       let lastCommitMs = Date.now()
-      for (const [slot, record] of batch.records.entries()) {
+      const records = batch.records
+      // An index loop: entries() would make a [slot, record] pair per record.
+      for (let slot = 0; slot < records.length; slot++) {
+        const record = records[slot]!
         // A handler that returns no promise costs no await (most records of a healthy run).
         const pending = this.handle(record)
         if (pending !== undefined) await pending
