@@ -46,6 +46,8 @@ export interface TxnModelRecord {
   key: string
   value: string
   fate: TxnFate
+  /** The writer's producer id, -1 for a plain writer. */
+  producerId: number
 }
 
 /** The records appended so far, their fates, and the open transactions. */
@@ -88,7 +90,8 @@ export class TxnHistory {
       info = await log.appendRecords(input)
     }
     const fate: TxnFate = op.isTransactional ? 'open' : 'plain'
-    const added = op.keys.map((key, slot) => ({ offset: info.baseOffset + slot, key: `k${key}`, value: values[slot]!, fate }))
+    const producerId = op.isTransactional ? txnProducerId(op.producer) : -1
+    const added = op.keys.map((key, slot) => ({ offset: info.baseOffset + slot, key: `k${key}`, value: values[slot]!, fate, producerId }))
     this.records.push(...added)
     if (op.isTransactional) this.open.set(op.producer, [...(this.open.get(op.producer) ?? []), ...added])
   }
@@ -98,6 +101,11 @@ export class TxnHistory {
     let stable = logEndOffset
     for (const records of this.open.values()) stable = Math.min(stable, records[0]!.offset)
     return stable
+  }
+
+  /** Ends every open transaction (with `result`), oldest producer first. */
+  async endAll(log: PartitionLog, result: 'commit' | 'abort'): Promise<void> {
+    for (const producer of [...this.open.keys()].sort()) await this.apply(log, { kind: 'marker', producer, result })
   }
 
   /** What a read_committed reader sees below `stableOffset`: plain and committed records. */
