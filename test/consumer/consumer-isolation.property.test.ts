@@ -20,7 +20,7 @@ import { sleep } from './helpers.js'
 
 afterEach(removeTmpDirs)
 
-const RUNS = Number(process.env.SEGLOG_PROPERTY_RUNS ?? 15)
+const RUNS = Number(process.env.SEGLOG_PROPERTY_RUNS ?? 10)
 
 type Path = 'iterator' | 'batches' | 'run'
 
@@ -75,6 +75,45 @@ describe('consumer isolation levels', () => {
         expect(await readUpTo(engine, path, 6, { isolation: 'read_committed', maxBytes: 1 << 20 })).toEqual(['v2', 'v3'])
         expect(await readUpTo(engine, path, log.highWatermark, { maxBytes: 1 << 20 })).toEqual(['v0', 'v1', 'v2', 'v3', 'v4', 'v5'])
       }
+    } finally {
+      await engine.close()
+    }
+  })
+
+  it("starts 'latest' at the last stable offset with read_committed, at the high watermark without", async () => {
+    const { engine, log } = await openTopic()
+    try {
+      const history = new TxnHistory()
+      await history.apply(log, { kind: 'send', producer: 0, keys: [1], isTransactional: false })
+      await history.apply(log, { kind: 'send', producer: 1, keys: [2, 3], isTransactional: true })
+      await history.apply(log, { kind: 'send', producer: 0, keys: [4], isTransactional: false })
+      const committed = await engine.consumer({ group: 'a', topics: ['tx'], from: 'latest', isolation: 'read_committed' })
+      const uncommitted = await engine.consumer({ group: 'b', topics: ['tx'], from: 'latest' })
+      expect([committed.positions()[0]!.offset, uncommitted.positions()[0]!.offset]).toEqual([1, 4])
+      await committed.close()
+      await uncommitted.close()
+    } finally {
+      await engine.close()
+    }
+  })
+
+  it('a read_committed consumer waiting at the last stable offset wakes when the transaction commits', async () => {
+    const { engine, log } = await openTopic()
+    try {
+      const history = new TxnHistory()
+      await history.apply(log, { kind: 'send', producer: 1, keys: [1, 2], isTransactional: true })
+      await history.apply(log, { kind: 'send', producer: 0, keys: [3], isTransactional: false })
+      const consumer = await engine.consumer({ group: 'w', topics: ['tx'], isolation: 'read_committed' })
+      const iterator = consumer[Symbol.asyncIterator]()
+      const first = iterator.next()
+      await sleep(50)
+      expect(consumer.positions()[0]!.offset).toBe(0)
+      await history.apply(log, { kind: 'marker', producer: 1, result: 'commit' })
+      const values = [(await first).value, (await iterator.next()).value, (await iterator.next()).value].map((record) =>
+        (record as ConsumerRecord).value!.toString(),
+      )
+      expect(values).toEqual(['v0', 'v1', 'v2'])
+      await consumer.close()
     } finally {
       await engine.close()
     }
