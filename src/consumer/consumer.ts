@@ -1,8 +1,7 @@
 import { InvalidArgumentError, SeglogError } from '../errors.js'
-import { OffsetOutOfRangeError } from '../log/errors.js'
 import type { PartitionLog } from '../log/partition-log.js'
-import { BatchScanner } from '../record/batch-scanner.js'
-import { consumerRecordsOf, tagFilter, type TagFilter } from './batch-records.js'
+import { tagFilter } from './batch-records.js'
+import type { IsolationLevel } from '../log/transactions.js'
 import type { OffsetStore } from './offset-store.js'
 import { ConsumerRecordIterator } from './record-iterator.js'
 import { RecordRunner, type RecordHandler, type RunMetrics, type RunnerHooks, type RunOptions } from './record-runner.js'
@@ -14,6 +13,7 @@ import {
   type ConsumerRecord,
   type StartPosition,
 } from './partition-assignment.js'
+import { checkIsolation, decodeNext, readableEnd, readInto, type ReadSettings } from './partition-read.js'
 
 export { TOPIC_DELETED_EVENT, type ConsumerRecord, type StartPosition } from './partition-assignment.js'
 
@@ -41,6 +41,12 @@ export interface ConsumerOptions {
   tags?: readonly string[]
   /** The header holding a record's tag ('tag' by default). */
   tagHeader?: string
+  /**
+   * 'read_committed' hands out only records of committed transactions (and plain records), up to
+   * the last stable offset; 'read_uncommitted' (the default, as Kafka's) every record up to the
+   * high watermark. Control records are never handed out.
+   */
+  isolation?: IsolationLevel
 }
 
 /**
@@ -54,7 +60,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
   readonly group: string
   private readonly store: OffsetStore
   private readonly assignments: Assignment[] = []
-  private readonly maxBytes: number
+  private readonly settings: ReadSettings
   private readonly offsetReset: 'earliest' | 'latest'
   private readonly warn: (message: string) => void
   private closed = false
@@ -65,23 +71,23 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
   private autoCommitTimer: NodeJS.Timeout | null = null
   private cursor = 0
   private readonly signal: AbortSignal | undefined
-  private readonly tags: TagFilter | null
   private hooks: RunnerHooks | null = null
   private runner: RecordRunner | null = null
   private readonly onAbort = (): void => void this.close()
+  private readonly reset = (assignment: Assignment): void => this.resetPosition(assignment)
 
   private constructor(store: OffsetStore, options: ConsumerOptions) {
     this.group = options.group
     this.store = store
-    this.maxBytes = options.maxBytes ?? 1024 * 1024
-    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1)
+    const maxBytes = options.maxBytes ?? 1024 * 1024
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
       throw new InvalidArgumentError(`maxBytes must be a positive integer, got ${options.maxBytes}`)
     this.offsetReset = options.offsetReset ?? 'earliest'
     if (this.offsetReset !== 'earliest' && this.offsetReset !== 'latest')
       throw new InvalidArgumentError(`offsetReset must be 'earliest' or 'latest'`)
     this.warn = options.onWarning ?? ((message) => console.warn(`seglog: ${message}`))
     this.signal = options.signal
-    this.tags = tagFilter(options.tags, options.tagHeader)
+    this.settings = { maxBytes, isolation: checkIsolation(options.isolation, 'consumer'), tags: tagFilter(options.tags, options.tagHeader) }
   }
 
   /** Builds a consumer; `partitionsOf` resolves a topic to its partition logs. */
@@ -192,7 +198,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
           this.cursor = (this.cursor + step) % count
           return [assignment, assignment.buffer, assignment.next]
         }
-        if (this.decodeNext(assignment) || (await this.fill(assignment))) {
+        if (decodeNext(assignment, this.settings.tags) || (await this.fill(assignment))) {
           this.cursor = (this.cursor + step + 1) % count
           return [assignment, assignment.buffer, 0]
         }
@@ -205,61 +211,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
   private async fill(assignment: Assignment): Promise<boolean> {
     // Reads that hold only skipped records (control records, other tags) move on to the next.
     for (;;) {
-      const read = await this.readInto(assignment)
+      const read = await readInto(assignment, this.settings, this.reset)
       if (read !== 'skipped') return read
     }
   }
 
-  private async readInto(assignment: Assignment): Promise<boolean | 'skipped'> {
-    const log = assignment.log
-    if (assignment.position < log.logStartOffset || assignment.position > log.logEndOffset) this.resetPosition(assignment)
-    if (assignment.position >= log.highWatermark) return false
-    let raw
-    try {
-      raw = await log.readRaw(assignment.position, { maxBytes: this.maxBytes })
-    } catch (error) {
-      // The topic was deleted while the read ran: its files closed under it.
-      if (assignment.isDeleted) throw deletedError(assignment)
-      if (!(error instanceof OffsetOutOfRangeError)) throw error
-      this.resetPosition(assignment)
-      return false
-    }
-    // Bytes read while the topic's files were being closed are not trusted.
-    if (assignment.isDeleted) throw deletedError(assignment)
-    assignment.pending = new BatchScanner(raw.bytes, { acceptLegacy: true })
-    assignment.pendingEnd = raw.nextOffset
-    const before = assignment.position
-    if (this.decodeNext(assignment)) return true
-    // Only control records, compacted gaps or records of other tags: read on past them.
-    return assignment.position > before ? 'skipped' : false
-  }
-
-  /**
-   * Decodes the next batch of the last read that holds records at or after the position into the
-   * partition's buffer. One batch at a time, so what is decoded at once is one batch's records,
-   * not a whole read's (a read of lz4 batches can hold tens of thousands of them): fewer live
-   * objects for the garbage collector to trace. False once the read is used up; the position then
-   * moves past trailing control batches and compacted gaps.
-   */
-  private decodeNext(assignment: Assignment): boolean {
-    const scanner = assignment.pending
-    if (scanner === null) return false
-    for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
-      if (batch.isControl || batch.lastOffset < assignment.position) continue
-      const records = consumerRecordsOf(batch, assignment.topic, assignment.partition, assignment.position, this.tags)
-      if (records.length === 0) continue
-      assignment.buffer = records
-      assignment.next = 0
-      return true
-    }
-    assignment.pending = null
-    if (assignment.pendingEnd > assignment.position) assignment.position = assignment.pendingEnd
-    return false
-  }
-
   private resetPosition(assignment: Assignment): void {
     const log = assignment.log
-    const target = this.offsetReset === 'earliest' ? log.logStartOffset : log.highWatermark
+    const target = this.offsetReset === 'earliest' ? log.logStartOffset : readableEnd(log, this.settings.isolation)
     this.warn(
       `${this.group}: position ${assignment.position} of ${assignment.topic}-${assignment.partition} is outside [${log.logStartOffset}, ${log.logEndOffset}]; resetting to the ${this.offsetReset} offset ${target}`,
     )
@@ -267,6 +226,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     assignment.buffer = []
     assignment.next = 0
     assignment.pending = null
+    assignment.pendingFilter = null
   }
 
   private waitForAppend(): Promise<void> {
@@ -311,6 +271,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord>, AsyncDisposable 
     a.buffer = []
     a.next = 0
     a.pending = null
+    a.pendingFilter = null
     this.wakeUp()
   }
 

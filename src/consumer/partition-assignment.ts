@@ -3,6 +3,7 @@ import type { PartitionLog } from '../log/partition-log.js'
 import type { RecordHeader } from '../record/record.js'
 import type { OffsetStore } from './offset-store.js'
 import type { BatchScanner } from '../record/batch-scanner.js'
+import type { CommittedFilter, IsolationLevel } from '../log/transactions.js'
 
 /**
  * Emitted on a partition log's `events` by the engine when the log's topic is deleted, just before
@@ -40,6 +41,8 @@ export interface Assignment {
   next: number
   /** The batches of the last read not decoded yet (decoded one at a time), and that read's end offset. */
   pending: BatchScanner | null
+  /** At read_committed: drops the last read's batches of aborted transactions (null otherwise). */
+  pendingFilter: CommittedFilter | null
   pendingEnd: number
   /** The topic was deleted: reading ends with UnknownTopicOrPartitionError. */
   isDeleted: boolean
@@ -52,6 +55,7 @@ export interface AssignmentRequest {
   topics: readonly string[]
   partitions?: readonly number[]
   from?: StartPosition
+  isolation?: IsolationLevel
 }
 
 /**
@@ -88,6 +92,7 @@ export async function assignPartitions(
         buffer: [],
         next: 0,
         pending: null,
+        pendingFilter: null,
         pendingEnd: 0,
         isDeleted: false,
         onDeleted: () => {
@@ -101,7 +106,7 @@ export async function assignPartitions(
     }
   }
   for (const assignment of assignments) {
-    if (assignment.committed < 0) assignment.position = await startOffset(assignment.log, request.from ?? 'earliest')
+    if (assignment.committed < 0) assignment.position = await startOffset(assignment.log, request.from ?? 'earliest', request.isolation)
   }
   for (const [topic, logs] of topicLogs) {
     // Deleted (or deleted and created again) while positions were looked up.
@@ -124,9 +129,10 @@ export function deletedError(assignment: Assignment): UnknownTopicOrPartitionErr
   )
 }
 
-async function startOffset(log: PartitionLog, from: StartPosition): Promise<number> {
+async function startOffset(log: PartitionLog, from: StartPosition, isolation: IsolationLevel | undefined): Promise<number> {
   if (from === 'earliest') return log.logStartOffset
-  if (from === 'latest') return log.highWatermark
+  // Kafka's ListOffsets LATEST at READ_COMMITTED is the last stable offset.
+  if (from === 'latest') return isolation === 'read_committed' ? log.lastStableOffset : log.highWatermark
   if (typeof from === 'object' && from !== null && Number.isSafeInteger(from.timestamp)) {
     const found = await log.offsetForTimestamp(from.timestamp)
     return found === null ? log.highWatermark : found.offset

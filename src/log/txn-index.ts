@@ -119,6 +119,16 @@ export class AbortedTxnIndex {
   }
 
   /**
+   * After a cleaning pass swapped in a segment for [from, to): the entries whose markers lie
+   * there become `entries` (those whose markers the cleaner kept; its `.txnindex` holds them).
+   */
+  replaceEntries(from: number, to: number, entries: readonly AbortedTxn[]): void {
+    const before = this.entries.filter((entry) => entry.lastOffset < from)
+    const after = this.entries.filter((entry) => entry.lastOffset >= to)
+    this.entries = [...before, ...entries.map((entry) => ({ ...entry })), ...after]
+  }
+
+  /**
    * The aborted transactions overlapping [from, upperBound): marker at or after `from`, first
    * record before `upperBound` (what a read_committed fetch returns beside the records).
    */

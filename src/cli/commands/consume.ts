@@ -31,6 +31,11 @@ const OPTIONS = {
   follow: { type: 'boolean', short: 'f', description: 'keep waiting for new records (stop with Ctrl-C)' },
   'print-key': { type: 'boolean', description: 'print the key and a TAB before each value' },
   json: { type: 'boolean', description: 'one JSON object per record: topic, partition, offset, timestamp, key, value, headers (UTF-8)' },
+  'isolation-level': {
+    type: 'string',
+    valueName: 'LEVEL',
+    description: "read_committed: only committed transactions' records, up to the last stable offset; read_uncommitted (default): all",
+  },
   key: {
     type: 'string',
     short: 'k',
@@ -66,6 +71,7 @@ const HELP = formatHelp({
     'seglog consume data --topic orders --partition 2 --offset 500 --json | jq .value',
     'seglog consume data --topic events --group audit --timestamp 1700000000000',
     'seglog consume data --topic users --key user-42 --max 5 --json',
+    'seglog consume data --topic payments --isolation-level read_committed',
   ],
   notes: [
     'Exit status: 0 done (also after Ctrl-C or SIGTERM, once the commit is written); 1 a problem',
@@ -107,6 +113,11 @@ export const consumeCommand: Command = {
       format: values.json ? jsonLine : values['print-key'] ? keyValueLine : valueLine,
     }
     if (settings.group === '') throw new UsageError('--group must not be empty', 'consume')
+    const isolation = values['isolation-level'] ?? 'read_uncommitted'
+    if (isolation !== 'read_uncommitted' && isolation !== 'read_committed')
+      throw new UsageError(`--isolation-level must be read_committed or read_uncommitted, got '${isolation}'`, 'consume')
+    if (isolation === 'read_committed' && values.key !== undefined)
+      throw new UsageError('--key reads every record: it takes no --isolation-level read_committed', 'consume')
     if (
       values.key !== undefined &&
       (settings.group !== null || settings.follow || values.from !== undefined || values['from-beginning'] || offset !== undefined)
@@ -141,6 +152,9 @@ export const consumeCommand: Command = {
       const engine = await openUnlessOwned(dir, settings, out)
       if (engine === null) {
         if (values.key !== undefined) throw new UsageError('--key needs the directory not owned by another process', 'consume')
+        // The transaction state (open transactions, aborted ranges) lives in the owner's memory.
+        if (isolation === 'read_committed')
+          throw new UsageError('--isolation-level read_committed needs the directory not owned by another process', 'consume')
         if (topicsFile.error !== null) {
           out.problem(topicsFile.error)
           return EXIT_PROBLEMS
@@ -151,7 +165,7 @@ export const consumeCommand: Command = {
         try {
           checkTopicAndPartition(engine.hasTopic(topic) ? engine.partitions(topic).length : undefined, settings, dir)
           if (values.key !== undefined) await consumeKey(engine, settings, values.key, out)
-          else await consumeTopic(engine, settings, dir, interrupt.signal, out)
+          else await consumeTopic(engine, { ...settings, isolation }, dir, interrupt.signal, out)
         } finally {
           await engine.close()
         }
@@ -198,7 +212,13 @@ function checkTopicAndPartition(partitionCount: number | undefined, settings: Co
   }
 }
 
-async function consumeTopic(engine: LogEngine, settings: ConsumeSettings, dir: string, interrupt: AbortSignal, out: Output): Promise<void> {
+async function consumeTopic(
+  engine: LogEngine,
+  settings: ConsumeSettings & { isolation: 'read_uncommitted' | 'read_committed' },
+  dir: string,
+  interrupt: AbortSignal,
+  out: Output,
+): Promise<void> {
   const { topic } = settings
   checkTopicAndPartition(engine.hasTopic(topic) ? engine.partitions(topic).length : undefined, settings, dir)
   // Ends the consumer's wait for appends: at the end of the data (without --follow) or on interrupt.
@@ -211,6 +231,7 @@ async function consumeTopic(engine: LogEngine, settings: ConsumeSettings, dir: s
     ...(settings.partition !== undefined && { partitions: [settings.partition] }),
     from: settings.from,
     signal: done.signal,
+    isolation: settings.isolation,
   })
   let commitTimer: NodeJS.Timeout | undefined
   let watch: NodeJS.Timeout | undefined
@@ -222,8 +243,11 @@ async function consumeTopic(engine: LogEngine, settings: ConsumeSettings, dir: s
         printed.commit().catch((error: unknown) => out.problem(`commit failed: ${(error as Error).message}`))
       }, COMMIT_INTERVAL_MS)
     }
-    // Without --follow, read up to the end as it is now.
-    const ends = new Map(engine.partitions(topic).map((log) => [log.partition, log.highWatermark]))
+    // Without --follow, read up to the end as it is now (at read_committed: the last stable offset,
+    // since nothing of a transaction still open is handed out).
+    const endOf = (log: { highWatermark: number; lastStableOffset: number }): number =>
+      settings.isolation === 'read_committed' ? log.lastStableOffset : log.highWatermark
+    const ends = new Map(engine.partitions(topic).map((log) => [log.partition, endOf(log)]))
     const caughtUp = (): boolean => consumer.positions().every((position) => position.offset >= (ends.get(position.partition) ?? 0))
     if (!settings.follow && caughtUp()) done.abort()
     // The consumer waits for appends without holding the event loop open, and steps past control

@@ -8,6 +8,9 @@ import { Output } from '../output.js'
 import { dumpOffsetIndexFile, dumpTimeIndexFile } from './dump-index.js'
 import { dumpLogFile, dumpQuarantineFile, type DumpOptions, type FileDumper } from './dump-log.js'
 import { dumpSnapshotFile } from './dump-snapshot.js'
+import { dumpTxnIndexFile } from './dump-txn-index.js'
+import { dumpKeyIndexFile } from './dump-key-index.js'
+import { dumpLeaderEpochFile } from './dump-leader-epochs.js'
 
 /**
  * `seglog dump FILE...`: prints segment files the way Kafka's kafka-dump-log.sh does. Files are
@@ -20,6 +23,13 @@ const DUMPERS: Readonly<Record<string, FileDumper>> = {
   '.timeindex': dumpTimeIndexFile,
   '.snapshot': dumpSnapshotFile,
   '.quarantine': dumpQuarantineFile,
+  '.txnindex': dumpTxnIndexFile,
+  '.keyindex': dumpKeyIndexFile,
+}
+
+/** Files without a suffix, dispatched by name. */
+const DUMPERS_BY_NAME: Readonly<Record<string, FileDumper>> = {
+  'leader-epoch-checkpoint': dumpLeaderEpochFile,
 }
 
 const OPTIONS = {
@@ -53,20 +63,24 @@ const HELP = formatHelp({
     'seglog dump --json data/orders-0/00000000000000000000.log | jq -c \'select(.type == "batch")\'',
     'seglog dump data/orders-0/00000000000000000000.index data/orders-0/00000000000000000000.timeindex',
     'seglog dump --verify-index-only data/orders-0/*.index data/orders-0/*.timeindex',
+    'seglog dump data/orders-0/*.txnindex data/orders-0/leader-epoch-checkpoint data/orders-0/*.keyindex',
   ],
   notes: [
     'JSON lines: {"type":"file"} per file, {"type":"batch"} per batch, {"type":"record"} per record',
     '(with --deep-iteration; with --offsets-decoder also offsetKey, offsetCommit, groupMetadata and offsetsError),',
     '{"type":"trailing"} for a partial batch at the end of a file, {"type":"index-entry"} and',
     '{"type":"time-index-entry"} per index entry, {"type":"producer"} per producer of a snapshot,',
-    '{"type":"sanity-check"} with --index-sanity-check.',
+    '{"type":"sanity-check"} with --index-sanity-check, {"type":"aborted-txn"} per .txnindex entry,',
+    '{"type":"leader-epochs"} then {"type":"leader-epoch"} per epoch, {"type":"key-index"} then',
+    '{"type":"key-hash"} per key hash of a .keyindex.',
     '',
     "Exit status: 0 every file dumped cleanly (a partial batch at the very end of a partition's",
     'last segment is reported but is not a failure: it is what a crash mid-append leaves, and',
     'recovery cuts it); 1 a bad CRC, corrupt data, a partial batch that is not such a torn write',
     '(in a segment that other segments follow, below the recovery point or after a clean shutdown,',
     'or followed by a valid batch), an index entry that disagrees with its log, a failed sanity',
-    'check, a record --offsets-decoder cannot decode, a missing or unreadable file; 2 a usage error',
+    'check, a record --offsets-decoder cannot decode, a corrupt or truncated .txnindex, .keyindex or',
+    'leader-epoch-checkpoint, a missing or unreadable file; 2 a usage error',
     '(also: a directory given as FILE).',
   ].join('\n'),
 })
@@ -104,7 +118,7 @@ export const dumpCommand: Command = {
         hasProblems = true
         continue
       }
-      const dumper = DUMPERS[path.extname(file)]
+      const dumper = DUMPERS_BY_NAME[path.basename(file)] ?? DUMPERS[path.extname(file)]
       if (dumper === undefined) {
         if (!options.json) out.line(`Dumping ${file}`)
         out.notice(`Ignoring unknown file ${file}`)
@@ -116,7 +130,7 @@ export const dumpCommand: Command = {
     }
     await out.flush()
     if (dumpedCount === 0) {
-      out.problem(`nothing to dump: seglog dump reads ${Object.keys(DUMPERS).join(', ')} files`)
+      out.problem(`nothing to dump: seglog dump reads ${[...Object.keys(DUMPERS), ...Object.keys(DUMPERS_BY_NAME)].join(', ')} files`)
       return EXIT_PROBLEMS
     }
     return hasProblems ? EXIT_PROBLEMS : EXIT_OK

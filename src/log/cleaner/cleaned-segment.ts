@@ -1,3 +1,5 @@
+import { encodeTxnIndex, type AbortedTxn } from '../../format/txn-index.js'
+import { wrapIo } from '../errors.js'
 import { writevAt, fdatasync } from '../file-io.js'
 import type { LogFileSystem, SegmentFile } from '../file-system.js'
 import { CLEANED_SUFFIX, segmentPaths, type SegmentPaths } from '../segment-files.js'
@@ -31,7 +33,7 @@ export class CleanedSegment {
       log: final.log + CLEANED_SUFFIX,
       index: final.index + CLEANED_SUFFIX,
       timeIndex: final.timeIndex + CLEANED_SUFFIX,
-      // Not written: the aborted-transaction index is rebuilt from the log at open.
+      // Written by finish when aborted transactions keep their markers here.
       txnIndex: final.txnIndex + CLEANED_SUFFIX,
       // Not written either: the key index is rebuilt from the cleaned log on the next lookup.
       keyIndex: final.keyIndex + CLEANED_SUFFIX,
@@ -60,8 +62,12 @@ export class CleanedSegment {
     if (this.pendingBytes >= WRITE_CHUNK_BYTES) await this.writePending()
   }
 
-  /** Writes what is gathered, the closing time-index entry and the indexes, and fsyncs all three. */
-  async finish(): Promise<void> {
+  /**
+   * Writes what is gathered, the closing time-index entry and the indexes, and fsyncs them; with
+   * `abortedTxns` (the aborted transactions whose ABORT markers stay in this segment, in marker
+   * order) the `.txnindex` too, as Kafka's cleaner writes the cleaned segment's.
+   */
+  async finish(abortedTxns: readonly AbortedTxn[] = []): Promise<void> {
     await this.writePending()
     this.indexer.appendClosingEntry()
     this.indexer.flush()
@@ -69,6 +75,21 @@ export class CleanedSegment {
     await this.indexer.offsetIndex.datasync()
     await this.indexer.timeIndex.datasync()
     this.file.closeSync()
+    if (abortedTxns.length > 0) this.writeTxnIndex(abortedTxns)
+  }
+
+  private writeTxnIndex(abortedTxns: readonly AbortedTxn[]): void {
+    const file = this.paths.txnIndex
+    const bytes = encodeTxnIndex(abortedTxns)
+    const handle = wrapIo('open', file, () => this.fileSystem.openSync(file, 'replace'))
+    try {
+      wrapIo('write', file, () => {
+        handle.writeSync(bytes, 0, bytes.length, 0)
+        handle.datasyncSync()
+      })
+    } finally {
+      handle.closeSync()
+    }
   }
 
   /** Closes and removes the files (a pass that stopped part way). */
@@ -78,7 +99,7 @@ export class CleanedSegment {
     } catch {
       // Already closed.
     }
-    for (const file of [this.paths.log, this.paths.index, this.paths.timeIndex]) {
+    for (const file of [this.paths.log, this.paths.index, this.paths.timeIndex, this.paths.txnIndex]) {
       try {
         this.fileSystem.unlinkSync(file)
       } catch {

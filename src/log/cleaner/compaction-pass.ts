@@ -6,8 +6,11 @@ import type { SegmentRetention } from '../log-retention.js'
 import type { ProducerState } from '../producer-state.js'
 import type { SegmentList } from '../segment-list.js'
 import type { Segment, SegmentConfig } from '../segment.js'
+import { lastStableOffset } from '../transactions.js'
+import type { AbortedTxnIndex } from '../txn-index.js'
 import { filterBatch, type FilterContext } from './batch-filter.js'
 import { CleanedSegment } from './cleaned-segment.js'
+import { CleanedTransactions } from './cleaned-transactions.js'
 import { cleanableEnd } from './dirty-range.js'
 import { OffsetMap } from './offset-map.js'
 import { segmentBatches, SegmentGoneError } from './segment-batches.js'
@@ -23,6 +26,8 @@ export interface CompactionTarget {
   readonly clock: Clock
   readonly fileSystem: LogFileSystem
   readonly producerState: ProducerState
+  /** The aborted transactions: their records go, and the cleaned segments' `.txnindex` keeps what stays. */
+  readonly txnIndex: AbortedTxnIndex
   readonly retention: SegmentRetention
   /** Runs `task` in the log's write queue (no append, truncation or retention meanwhile). */
   exclusive<T>(task: () => T | Promise<T>): Promise<T>
@@ -39,8 +44,6 @@ export interface CompactionOptions {
   deleteRetentionMs: number
   /** Records younger than this are not cleaned. */
   minCompactionLagMs: number
-  /** Transactions hook: see FilterContext.isAborted. */
-  isAborted?: (batch: RecordBatch) => boolean
   /** Crash tests stop the process at a step of the swap. */
   onSwapStep?: (step: SwapStep) => void
 }
@@ -80,8 +83,10 @@ export async function compactPartition(log: CompactionTarget, options: Compactio
   const first = segments[0]!.baseOffset
   const start = Math.max(options.firstDirtyOffset ?? first, first)
   // Below the recovery point too: a cleaned segment may end short of the next one, which recovery
-  // reads as a lost tail above the recovery point (log-loader.ts) but leaves alone below it.
-  const end = cleanableEnd(segments, Math.min(log.list.highWatermark, log.list.recoveryPoint), nowMs, options.minCompactionLagMs)
+  // reads as a lost tail above the recovery point (log-loader.ts) but leaves alone below it. And
+  // below the last stable offset: an open transaction's records are not known to be kept or not.
+  const limit = Math.min(lastStableOffset(log), log.list.recoveryPoint)
+  const end = cleanableEnd(segments, limit, nowMs, options.minCompactionLagMs)
   const result: CompactionResult = {
     firstDirtyOffset: Math.min(start, log.list.logEndOffset),
     cleaned: false,
@@ -103,13 +108,15 @@ export async function compactPartition(log: CompactionTarget, options: Compactio
   }
   let mapEnd: number
   try {
-    mapEnd = await buildOffsetMap(segments, start, end, map, onChunk)
+    mapEnd = await buildOffsetMap(segments, start, end, map, new CleanedTransactions(log.txnIndex.collect(start, end)), onChunk)
   } catch (error) {
     if (error instanceof SegmentGoneError) return result
     throw error
   }
   result.mapEntries = map.size
-  const context: FilterContext = { map, mapEnd, nowMs, deleteRetentionMs: options.deleteRetentionMs, isAborted: options.isAborted }
+  // One walk over every cleaned segment, in order, for all the groups (as Kafka's pass).
+  const transactions = new CleanedTransactions(log.txnIndex.collect(first, end))
+  const context: FilterContext = { map, mapEnd, nowMs, deleteRetentionMs: options.deleteRetentionMs, transactions }
   const lastOffsets = log.producerState.lastOffsets()
   const toClean = segments.filter((segment, slot) => slot < segments.length - 1 && segment.baseOffset < mapEnd)
   for (const group of groupSegments(toClean, segments, log.config.segmentBytes)) {
@@ -136,8 +143,14 @@ export async function compactPartition(log: CompactionTarget, options: Compactio
         }
       }
       if (held !== null) await write(held, true)
-      await cleaned.finish()
-      isSwapped = await log.exclusive(() => swapIn(log, group, cleaned, log.clock.nowMs(), options.onSwapStep))
+      const keptAborts = transactions.takeRetained()
+      await cleaned.finish(keptAborts)
+      const groupEnd = segments[segments.indexOf(group[group.length - 1]!) + 1]!.baseOffset
+      isSwapped = await log.exclusive(() => {
+        const swapped = swapIn(log, group, cleaned, log.clock.nowMs(), options.onSwapStep)
+        if (swapped) log.txnIndex.replaceEntries(cleaned.baseOffset, groupEnd, keptAborts)
+        return swapped
+      })
     } catch (error) {
       if (!(error instanceof SegmentGoneError)) throw error
     } finally {
@@ -160,13 +173,15 @@ export async function compactPartition(log: CompactionTarget, options: Compactio
  * time, until the next batch might not fit; returns where it stopped: `end`, or that batch's base
  * offset. A first batch with more records than the map holds is mapped as far as it fits and
  * counts as mapped (its other records then stay, like records below the dirty section), so a pass
- * always moves on. Records without keys and control batches are not mapped.
+ * always moves on. Records without keys, control batches and the records of aborted transactions
+ * are not mapped (an aborted write must not make the key's committed record look superseded).
  */
 async function buildOffsetMap(
   segments: readonly Segment[],
   start: number,
   end: number,
   map: OffsetMap,
+  transactions: CleanedTransactions,
   onChunk: (bytes: number) => Promise<void>,
 ): Promise<number> {
   for (let slot = 0; slot < segments.length - 1; slot++) {
@@ -175,7 +190,11 @@ async function buildOffsetMap(
     if (segmentEnd <= start) continue
     if (segment.baseOffset >= end) break
     for await (const batch of segmentBatches(segment, start, segmentEnd, onChunk)) {
-      if (batch.isControl) continue
+      if (batch.isControl) {
+        transactions.onControlBatch(batch)
+        continue
+      }
+      if (transactions.onDataBatch(batch)) continue
       if (batch.recordCount > map.room && map.size > 0) return Math.max(batch.baseOffset, start)
       for (const record of batch.records()) {
         if (record.offset >= start && record.key !== null) map.put(record.key, record.offset)

@@ -42,7 +42,9 @@ export function swapIn(
   const slot = segments.indexOf(group[0]!)
   const isIntact = slot >= 0 && slot + group.length < segments.length && group.every((segment, at) => segments[slot + at] === segment)
   if (!isIntact || group.some((segment) => segment.isRetired)) return false
-  const cleanedFiles = [cleaned.paths.log, cleaned.paths.index, cleaned.paths.timeIndex].filter((file) => fileSystem.existsSync(file))
+  const cleanedFiles = [cleaned.paths.log, cleaned.paths.index, cleaned.paths.timeIndex, cleaned.paths.txnIndex].filter((file) =>
+    fileSystem.existsSync(file),
+  )
   const swapFiles = cleanedFiles.map((file) => file.slice(0, -CLEANED_SUFFIX.length) + SWAP_SUFFIX)
   cleanedFiles.forEach((file, at) => wrapIo('rename', file, () => fileSystem.renameSync(file, swapFiles[at]!)))
   fsyncDirSync(dir, fileSystem)
