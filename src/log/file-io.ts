@@ -81,7 +81,7 @@ async function readAtAsync(
 export function writevAt(file: SegmentFile, name: string, buffers: Buffer[], position: number): Promise<void> {
   let total = 0
   for (const buffer of buffers) total += buffer.length
-  if (total <= SYNC_WRITE_MAX_BYTES && file.writevSync !== undefined && takeSyncWriteTurn()) {
+  if (total <= SYNC_WRITE_MAX_BYTES && file.writevSync !== undefined && takeSyncWriteTurn(total)) {
     try {
       writevAtSync(file, name, buffers, position, total)
       return Promise.resolve()
@@ -99,20 +99,24 @@ export function writevAt(file: SegmentFile, name: string, buffers: Buffer[], pos
 }
 
 /**
- * Appends up to this many bytes are written synchronously. For a small append the thread-pool
- * round trip (about 40 µs here, plus a promise and a wake-up of the event loop) is most of its
- * cost: single-record appends ran 2–4× faster written synchronously, and 8 KiB batches 2×. Around
- * 32 KiB both ways were even, and 110 KiB batches were 2× slower synchronously (measured with
- * `seglog bench --suite durability` and `--suite log`; see docs/performance.md), so larger writes
- * stay in the thread pool. The order of appends is the log's queue either way, and what makes a
- * `sync` append durable (the fsync) is unchanged. SEGLOG_SYNC_WRITE_MAX_BYTES overrides it for
- * measurements (0 sends every write through the thread pool).
+ * Appends up to this many bytes are written synchronously. A write through libuv's thread pool
+ * costs more CPU than the same `pwritev` on the calling thread (a hand-off, a wake-up of the event
+ * loop, a promise), and in CPU time the synchronous write won at every size measured up to 1 MiB:
+ * plain 120 KB writes 1.5×, 1 MB writes 1.15×, pre-encoded `appendBatch` of 120 KB batches 1.5×
+ * and `appendRecords` of 1000 × 100 B 1.3× (`bench/ab-log.mjs`, see docs/performance.md). An
+ * earlier limit of 64 KiB came from wall-clock runs on a machine loaded 10× over its cores, where
+ * 110 KiB batches measured 2× slower synchronously; the in-process runs since did not repeat it.
+ * Above 1 MiB a write would hold the event loop for more than about a millisecond, so it goes to the
+ * thread pool, and so does any write once SYNC_WRITE_BYTES_PER_TURN were written in this turn. The
+ * order of appends is the log's queue either way, and what makes a `sync` append durable (the
+ * fsync) is unchanged. SEGLOG_SYNC_WRITE_MAX_BYTES overrides it for measurements (0 sends every
+ * write through the thread pool).
  */
 export const SYNC_WRITE_MAX_BYTES = syncWriteLimit(process.env.SEGLOG_SYNC_WRITE_MAX_BYTES)
 
 function syncWriteLimit(setting: string | undefined): number {
   const bytes = setting === undefined || setting === '' ? Number.NaN : Number(setting)
-  return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : 64 * 1024
+  return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : 1024 * 1024
 }
 
 /**
@@ -123,19 +127,28 @@ function syncWriteLimit(setting: string | undefined): number {
  */
 export const SYNC_WRITES_PER_TURN = 64
 
+/**
+ * Bytes written synchronously before the event loop turns: with writes of up to 1 MiB, 64 of them
+ * would hold the loop for tens of milliseconds; this bounds a turn's synchronous writing to a few.
+ */
+export const SYNC_WRITE_BYTES_PER_TURN = 4 * 1024 * 1024
+
 let syncWritesThisTurn = 0
+let syncBytesThisTurn = 0
 let turnWatchPending = false
 
-function takeSyncWriteTurn(): boolean {
+function takeSyncWriteTurn(bytes: number): boolean {
   if (!turnWatchPending) {
     turnWatchPending = true
     setImmediate(() => {
       turnWatchPending = false
       syncWritesThisTurn = 0
+      syncBytesThisTurn = 0
     })
   }
-  if (syncWritesThisTurn >= SYNC_WRITES_PER_TURN) return false
+  if (syncWritesThisTurn >= SYNC_WRITES_PER_TURN || syncBytesThisTurn + bytes > SYNC_WRITE_BYTES_PER_TURN) return false
   syncWritesThisTurn++
+  syncBytesThisTurn += bytes
   return true
 }
 

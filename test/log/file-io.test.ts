@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readAt, SYNC_WRITE_MAX_BYTES, SYNC_WRITES_PER_TURN, writevAt } from '../../src/log/file-io.js'
+import { readAt, SYNC_WRITE_BYTES_PER_TURN, SYNC_WRITE_MAX_BYTES, SYNC_WRITES_PER_TURN, writevAt } from '../../src/log/file-io.js'
 import type { SegmentFile } from '../../src/log/file-system.js'
 
 /**
@@ -117,6 +117,20 @@ describe('synchronous writes per turn of the event loop', () => {
     await new Promise<void>((resolve) => setImmediate(resolve))
     await writevAt(memory.file, 'f.log', [Buffer.from('y')], 0)
     expect(memory.syncWrites()).toBe(SYNC_WRITES_PER_TURN + 1)
+  })
+  it('after SYNC_WRITE_BYTES_PER_TURN bytes written synchronously without a turn, the next write goes through the thread pool', async () => {
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    const memory = memoryFile({ withWritevSync: true })
+    const large = Buffer.alloc(SYNC_WRITE_MAX_BYTES, 'z')
+    const fitting = Math.floor(SYNC_WRITE_BYTES_PER_TURN / large.length)
+    expect(fitting).toBeLessThan(SYNC_WRITES_PER_TURN)
+    const writes: Promise<void>[] = []
+    for (let slot = 0; slot <= fitting; slot++) writes.push(writevAt(memory.file, 'f.log', [large], 0))
+    await Promise.all(writes)
+    expect([memory.calls(), memory.syncWrites()]).toEqual([fitting + 1, fitting])
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    await writevAt(memory.file, 'f.log', [large], 0)
+    expect(memory.syncWrites()).toBe(fitting + 1)
   })
 })
 
