@@ -16,6 +16,14 @@
 //   records  batches() + records() over what the round appended
 //   visitor  batches() + visitRecords over the same (A's run uses B's visitRecords if A has none)
 //   single64 single-record appends from 64 concurrent appenders
+//   recovery (with --recovery-bytes) opening a partition of that many bytes after an unclean
+//            shutdown with a recovery point of 0, so every batch is read and CRC-checked (MB/s);
+//            its batches hold --recovery-batch-records records of the round's size
+//   readRaw  (with --read-raw N) N random readRaw(offset, { maxBytes: 1 }) over the batches the
+//            round appended: p50 and p99 wall-clock latency in microseconds (lower is better, so
+//            the ratio printed is A over B: above 1 still means B is faster); --read-raw-buffer
+//            passes one reused 1 MiB buffer as readRaw's `buffer` option (a build without the
+//            option ignores it and allocates per read)
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -35,6 +43,7 @@ const useWall = process.argv.includes('--wall')
 const recoveryBytes = byteCount(option('recovery-bytes', '0'))
 const recoveryBatchRecords = Number(option('recovery-batch-records', 1000))
 const readRawCount = Number(option('read-raw', 0))
+const readBuffer = process.argv.includes('--read-raw-buffer') ? Buffer.alloc(1024 * 1024) : undefined
 
 function byteCount(text) {
   const match = /^(\d+)([kmg]?)$/i.exec(text)
@@ -108,7 +117,7 @@ async function measureReadRaw(log, from, end) {
   for (let probe = 0; probe < readRawCount; probe++) {
     const offset = from + Math.floor(random() * (end - from))
     const start = performance.now()
-    await log.readRaw(offset, { maxBytes: 1 })
+    await log.readRaw(offset, { maxBytes: 1, buffer: readBuffer })
     latencies.push((performance.now() - start) * 1000)
   }
   latencies.sort((x, y) => x - y)

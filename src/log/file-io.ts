@@ -36,6 +36,12 @@ export async function readBytes(file: SegmentFile, name: string, position: numbe
   return got === buf.length ? buf : buf.subarray(0, got)
 }
 
+/** Reads up to `length` bytes at `position` into the start of `buf`: the part of `buf` filled. */
+export async function readInto(file: SegmentFile, name: string, buf: Buffer, position: number, length: number): Promise<Buffer> {
+  const got = await readAt(file, name, buf, 0, length, position)
+  return buf.subarray(0, got)
+}
+
 /** `readAt`, always synchronous. */
 export function readAtSync(file: SegmentFile, name: string, buf: Buffer, offset: number, length: number, position: number): number {
   let done = 0
