@@ -118,6 +118,17 @@ export class FileBatchReader {
    * The batch is a view into the reader's buffer, valid until the next call.
    */
   next(): RecordBatch | null {
+    const start = this.nextStart()
+    return start < 0 ? null : batchView(this.buffer.subarray(start, start + this.position - this.batchPosition))
+  }
+
+  /**
+   * `next()` without the view: moves to the next whole batch and returns where it starts in
+   * `chunk` (its size is `position - batchPosition`), or -1 once fewer bytes than a whole batch
+   * remain. For scans that read the header by position (recovery) and make no object per batch.
+   * The same framing checks as `next()`; the position is valid until the next call.
+   */
+  nextStart(): number {
     const position = this.position
     const remaining = this.limit - position
     if (remaining < BATCH_PREFIX_SIZE || !this.fill(BATCH_PREFIX_SIZE)) return this.stop()
@@ -141,10 +152,14 @@ export class FileBatchReader {
       )
     }
     if (size > remaining || !this.fill(size)) return this.stop()
-    const batchStart = position - this.bufferFilePosition
     this.batchPosition = position
     this.position = position + size
-    return batchView(this.buffer.subarray(batchStart, batchStart + size))
+    return position - this.bufferFilePosition
+  }
+
+  /** The reader's buffer, which `nextStart()` positions point into; replaced when a batch outgrows it. */
+  get chunk(): Buffer {
+    return this.buffer
   }
 
   /** Closes the file if the reader opened it; a reader over a caller's file leaves it open. */
@@ -155,9 +170,9 @@ export class FileBatchReader {
     wrapIo('close', this.file, () => this.handle.closeSync())
   }
 
-  private stop(): null {
+  private stop(): -1 {
     this.trailingBytes = this.limit - this.position
-    return null
+    return -1
   }
 
   /**

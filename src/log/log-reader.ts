@@ -73,7 +73,10 @@ export class LogReader {
       const { maxBytes, maxOffset } = checkOptions(options, 'readRaw')
       const byteBudget = optionalCount(maxBytes, 'maxBytes', 'readRaw', DEFAULT_READ_BYTES)
       const bound = maxOffset === undefined ? undefined : checkCount(maxOffset, 'maxOffset', 'readRaw')
-      return this.source.truncation.read(() => this.readOnce(offset, byteBudget, bound), this.checkOpen)
+      const { buffer } = options
+      if (buffer !== undefined && !Buffer.isBuffer(buffer))
+        throw new InvalidArgumentError(`readRaw: buffer must be a Buffer, got ${describe(buffer)}`)
+      return this.source.truncation.read(() => this.readOnce(offset, byteBudget, bound, buffer), this.checkOpen)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -84,7 +87,7 @@ export class LogReader {
    * read, so deleting or closing it meanwhile does not pull its file away. Null when a segment it
    * reached had been retired meanwhile (by retention or a truncation): read again.
    */
-  async readOnce(offset: number, maxBytes: number, maxOffsetOption: number | undefined): Promise<ReadRawResult | null> {
+  async readOnce(offset: number, maxBytes: number, maxOffsetOption: number | undefined, buffer?: Buffer): Promise<ReadRawResult | null> {
     const list = this.list
     this.checkRange(offset, 'readRaw')
     const maxOffset = Math.min(maxOffsetOption ?? list.highWatermark, list.logEndOffset)
@@ -98,7 +101,7 @@ export class LogReader {
         return null
       }
       try {
-        const result = await segment.read(offset, maxBytes, maxOffset)
+        const result = await segment.read(offset, maxBytes, maxOffset, buffer)
         if (result !== null) return result
       } finally {
         segment.release()

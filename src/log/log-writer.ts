@@ -3,6 +3,7 @@ import { encodeBatch, type EncodeBatchOptions } from '../record/batch-encoder.js
 import type { RecordInput } from '../record/record.js'
 import type { RecordLike } from '../record/record-input.js'
 import { splitBatches } from './batch-bytes.js'
+import { markPreEncoded } from './file-io.js'
 import { LogClosedError, OffsetOutOfRangeError } from './errors.js'
 import { GroupCommit } from './group-commit.js'
 import { appendBatches, roll, type AppendTarget } from './log-appender.js'
@@ -115,7 +116,7 @@ export class LogWriter {
     try {
       assignOffsets = checkBatchBytes(bytes, options)
       this.ensureWritable()
-      batches = splitBatches(bytes, this.parts.config.maxBatchBytes)
+      batches = markPreEncoded(splitBatches(bytes, this.parts.config.maxBatchBytes))
     } catch (error) {
       return Promise.reject(error)
     }

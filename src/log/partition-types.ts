@@ -65,6 +65,13 @@ export interface ReadOptions {
   maxOffset?: number
   /** 'read_committed' stops at the last stable offset and reports aborted transactions (Kafka's isolation level). */
   isolation?: 'read_uncommitted' | 'read_committed'
+  /**
+   * A buffer the read fills instead of allocating one, for callers that use the bytes and then
+   * read again (a fetch written to a socket, a scan): when the first batch fits, `bytes` is a view
+   * of `buffer` (as many whole batches as fit within `maxBytes` and the buffer), valid until the
+   * buffer is reused; otherwise the read allocates as without it. read_committed reads allocate.
+   */
+  buffer?: Buffer
 }
 
 /** How a partition log is set up; every field has a default. */

@@ -1,7 +1,7 @@
 import { cutWholeBatches } from './batch-bytes.js'
 import { IoError, wrapIo } from './errors.js'
 import { FileHandle } from './file-handle.js'
-import { fdatasync, openFile, readAtSync, readBytes, writevAt } from './file-io.js'
+import { fdatasync, openFile, readAtSync, readBytes, readInto, writevAt } from './file-io.js'
 import type { LogFileSystem } from './file-system.js'
 import { openFileCacheFor } from './open-file-cache.js'
 import type { BatchLocation } from './segment-headers.js'
@@ -88,11 +88,14 @@ export class SegmentLogFile extends FileHandle {
   /**
    * Whole batches from the one at `location`, below `size`: that batch even if it is larger than
    * `maxBytes`, then more while within `maxBytes`, none reaching `maxOffset`. A batch past the part
-   * read before is CRC-checked once.
+   * read before is CRC-checked once. Into `buffer` when the first batch fits (as much as fits).
    */
-  async readFrom(location: BatchLocation, size: number, maxBytes: number, maxOffset: number): Promise<SegmentRead> {
+  async readFrom(location: BatchLocation, size: number, maxBytes: number, maxOffset: number, buffer?: Buffer): Promise<SegmentRead> {
     const end = Math.min(size, location.position + Math.max(maxBytes, location.size))
-    const chunk = await readBytes(this.file, this.name, location.position, end - location.position)
+    const chunk =
+      buffer !== undefined && buffer.length >= location.size
+        ? await readInto(this.file, this.name, buffer, location.position, Math.min(end - location.position, buffer.length))
+        : await readBytes(this.file, this.name, location.position, end - location.position)
     const verifiedSize = this.verifiedSize
     const cut = cutWholeBatches(
       chunk,

@@ -1,11 +1,13 @@
 import { CorruptRecordError } from '../record/errors.js'
-import type { RecordBatch } from '../record/record-batch.js'
+import { CURRENT_MAGIC, MAGIC_OFFSET, type RecordBatch } from '../record/record-batch.js'
+import { batchView } from '../record/batch-scanner.js'
+import { checkBatchCrcAt, readBatchHeaderAt, type BatchHeaderFields } from '../record/batch-header-at.js'
 import { wrapIo } from './errors.js'
 import { FileBatchReader } from './file-batch-reader.js'
 import { openFile, readAtSync, writeAllSync } from './file-io.js'
 import type { LogFileSystem, SegmentFile } from './file-system.js'
 import { quarantineFileName, type SegmentPaths } from './segment-files.js'
-import type { SegmentIndexer } from './segment-indexer.js'
+import type { BatchMeta, SegmentIndexer } from './segment-indexer.js'
 import { MAX_RELATIVE_OFFSET } from '../format/index-entry.js'
 
 /**
@@ -53,24 +55,45 @@ export function checkRecoveredBatch(
   }
   return lastOffset
 }
-const RECOVERY_CHUNK_BYTES = 8 * 1024 * 1024
+/**
+ * Read size of a recovery scan: 2–4 MiB read 5–10 % faster than 8 MiB here (the chunk just read is
+ * still in the CPU's cache when its CRCs run), and a larger batch grows the buffer anyway.
+ */
+const RECOVERY_CHUNK_BYTES = 4 * 1024 * 1024
 
 /**
  * Scans every batch of the log from the start, checking framing, CRC and ascending offsets, and
  * rebuilds both indexes through `indexer`. Stops at the first bad byte; the file keeps its bytes
- * (the caller decides whether to cut them).
+ * (the caller decides whether to cut them). Bound by the CRC and the read's copy: batches are
+ * judged by their position in the reader's one buffer, so a scan of small batches makes no object
+ * per batch (legacy entries, rare, go through their view).
  */
 export function scanAndIndex(file: SegmentFile, name: string, indexer: SegmentIndexer): RecoverResult {
   indexer.reset()
   const fileSize = wrapIo('stat', name, () => file.statSync().size)
   const reader = new FileBatchReader(file, name, { end: fileSize, chunkBytes: RECOVERY_CHUNK_BYTES })
+  const header: BatchHeaderFields = { baseOffset: 0, lastOffsetDelta: 0, maxTimestamp: 0 }
+  const meta: BatchMeta = { baseOffset: 0, lastOffset: 0, maxTimestamp: 0, size: 0 }
   let validBytes = 0
   let error: CorruptRecordError | null = null
   try {
-    for (let batch = reader.next(); batch !== null; batch = reader.next()) {
+    for (let start = reader.nextStart(); start >= 0; start = reader.nextStart()) {
       const position = reader.batchPosition
-      const lastOffset = checkRecoveredBatch(batch, position, name, indexer.nextOffset, indexer.baseOffset)
-      indexer.indexBatch({ baseOffset: batch.baseOffset, lastOffset, maxTimestamp: batch.maxTimestamp, size: batch.sizeInBytes }, position)
+      const size = reader.position - position
+      const chunk = reader.chunk
+      if (chunk[start + MAGIC_OFFSET] === CURRENT_MAGIC) {
+        checkBatchAt(chunk, start, size, position, name, indexer, header)
+        meta.baseOffset = header.baseOffset
+        meta.lastOffset = header.baseOffset + header.lastOffsetDelta
+        meta.maxTimestamp = header.maxTimestamp
+      } else {
+        const batch = batchView(chunk.subarray(start, start + size))
+        meta.lastOffset = checkRecoveredBatch(batch, position, name, indexer.nextOffset, indexer.baseOffset)
+        meta.baseOffset = batch.baseOffset
+        meta.maxTimestamp = batch.maxTimestamp
+      }
+      meta.size = size
+      indexer.indexBatch(meta, position)
       validBytes = reader.position
     }
     if (reader.trailingBytes > 0) {
@@ -83,6 +106,37 @@ export function scanAndIndex(file: SegmentFile, name: string, indexer: SegmentIn
   indexer.appendClosingEntry()
   indexer.flush()
   return { validBytes, invalidBytes: fileSize - validBytes, error }
+}
+
+/**
+ * `checkRecoveredBatch` for a v2 batch at `start` of `chunk` (file position `position`), reading
+ * its header into `header`: the same checks and errors, without a view.
+ */
+function checkBatchAt(
+  chunk: Buffer,
+  start: number,
+  size: number,
+  position: number,
+  name: string,
+  indexer: SegmentIndexer,
+  header: BatchHeaderFields,
+): void {
+  try {
+    checkBatchCrcAt(chunk, start, size)
+    readBatchHeaderAt(chunk, start, header)
+  } catch (cause) {
+    throw cause instanceof CorruptRecordError ? cause.inFile(name, position - start) : cause
+  }
+  const { baseOffset } = header
+  const lastOffset = baseOffset + header.lastOffsetDelta
+  if (baseOffset < indexer.nextOffset || lastOffset < baseOffset || lastOffset - indexer.baseOffset > MAX_RELATIVE_OFFSET) {
+    throw new CorruptRecordError(
+      'bad-offset',
+      position,
+      `batch offsets ${baseOffset}..${lastOffset} do not follow ${indexer.nextOffset - 1} in a segment based at ${indexer.baseOffset}`,
+      name,
+    )
+  }
 }
 
 /**

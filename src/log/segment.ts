@@ -283,11 +283,11 @@ export class Segment {
    * when no batch of this segment reaches `offset`; empty when the first one reaches `maxOffset`.
    * A batch past the part read before is CRC-checked once. The caller holds the segment.
    */
-  async read(offset: number, maxBytes: number, maxOffset: number): Promise<SegmentRead | null> {
+  async read(offset: number, maxBytes: number, maxOffset: number, buffer?: Buffer): Promise<SegmentRead | null> {
     const location = this.findBatch(offset)
     if (location === null) return null
     if (location.lastOffset >= maxOffset) return { bytes: NO_BYTES, firstOffset: offset, nextOffset: offset }
-    return this.log.readFrom(location, this.size, maxBytes, maxOffset)
+    return this.log.readFrom(location, this.size, maxBytes, maxOffset, buffer)
   }
 
   /** A walk over batch headers from `position` (a batch start) to the segment's end. The caller holds the segment. */

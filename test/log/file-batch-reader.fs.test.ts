@@ -99,6 +99,21 @@ describe('FileBatchReader', () => {
     expect(count).toBe(50)
   })
 
+  it('nextStart gives each batch by its position in the reader buffer, as next() gives views, across chunks and growth', async () => {
+    const batches = [...makeBatches(40, 300), ...makeBatches(1, 5000, 2), ...makeBatches(30, 300, 3)]
+    const file = await writeSegment(batches)
+    const reader = FileBatchReader.openSync(file, { chunkBytes: 1024 })
+    const seen: { position: number; bytes: Buffer }[] = []
+    for (let start = reader.nextStart(); start >= 0; start = reader.nextStart()) {
+      const size = reader.position - reader.batchPosition
+      seen.push({ position: reader.batchPosition, bytes: Buffer.from(reader.chunk.subarray(start, start + size)) })
+    }
+    expect(reader.trailingBytes).toBe(0)
+    reader.close()
+    expect(seen.map((batch) => batch.position)).toEqual(positionsOf(batches))
+    expect(seen.every((batch, slot) => batch.bytes.equals(batches[slot]!))).toBe(true)
+  })
+
   it('grows the buffer for a batch larger than the chunk and keeps going', async () => {
     const small = makeBatches(5, 100)
     const large = encodeBatch([{ value: Buffer.alloc(50_000, 7), timestamp: 1 }], { baseOffset: 100 })

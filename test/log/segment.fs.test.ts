@@ -3,7 +3,8 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Segment, type SegmentConfig } from '../../src/log/segment.js'
 import { segmentPaths } from '../../src/log/segment-files.js'
-import { RecordBatch } from '../../src/record/record-batch.js'
+import { ATTRIBUTES_OFFSET, CRC_OFFSET, MAX_TIMESTAMP_OFFSET, RecordBatch } from '../../src/record/record-batch.js'
+import { crc32c } from '../../src/record/crc32c.js'
 import { encodeBatch } from '../../src/record/batch-encoder.js'
 import { modelIndexEntries, parseOffsetIndex, parseTimeIndex } from '../helpers/build-log.js'
 import { FSYNC_CALLS, spyFileSystem } from '../helpers/file-system-spy.js'
@@ -230,6 +231,24 @@ describe('recovery', () => {
     const below = Segment.open(dir, 10, CONFIG)
     expect(below.recover().error).toMatchObject({ reason: 'bad-offset', position: 0 })
     below.close()
+  })
+
+  it('reports a maxTimestamp outside the safe range under a valid CRC as unsafe-int64 at its place in the file', async () => {
+    const dir = await makeTmpDir()
+    const good = encodeBatch([{ value: Buffer.from('a'), timestamp: T0 }], { baseOffset: 0 })
+    const odd = encodeBatch([{ value: Buffer.from('b'), timestamp: T0 }], { baseOffset: 1 })
+    odd.writeBigInt64BE(0x7fff_ffff_ffff_ffffn, MAX_TIMESTAMP_OFFSET)
+    odd.writeUInt32BE(crc32c(odd.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET)
+    fs.writeFileSync(segmentPaths(dir, 0).log, Buffer.concat([good, odd]))
+    const segment = Segment.open(dir, 0, CONFIG)
+    const result = segment.recover()
+    expect(result.validBytes).toBe(good.length)
+    expect(result.error).toMatchObject({
+      reason: 'unsafe-int64',
+      file: segmentPaths(dir, 0).log,
+      position: good.length + MAX_TIMESTAMP_OFFSET,
+    })
+    segment.close()
   })
 
   it('reports a torn tail as truncated-record at the last whole batch', async () => {
