@@ -12,7 +12,9 @@ import type { DecodedRecord } from '../../record/record.js'
  * |----------|---------------------------------------------------------------------------|
  * | `next`   | the next source offset to copy                                            |
  * | `dest`   | the destination's next offset once everything up to `next` is there       |
- * | `copied` | runs of copied records, oldest first: `[sourceStart, sourceEnd, destStart]` (end exclusive); a run holds consecutive source offsets that landed on consecutive destination offsets |
+ * | `copied` | runs of copied records, oldest first: `[sourceStart, sourceEnd, destStart]`, end exclusive |
+ *
+ * A run holds consecutive source offsets that landed on consecutive destination offsets.
  *
  * A partition copied without gaps is one run. Gaps (compacted or control records on the source)
  * start new runs; past MAX_RUNS the oldest are dropped, and a commit below the runs kept then
