@@ -184,6 +184,121 @@ describe('seglog mirror', () => {
     }
   }, 120_000)
 
+  it('follows a directory another seglog serve owns, through a SIGKILL and a restart, carries group commits meanwhile, and stops on SIGINT', async () => {
+    const source = await sourceDir()
+    const sourcePort = await serve(source)
+    const targetPort = await serve(await makeTmpDir('seglog-mirror-dst-'))
+    const target = `127.0.0.1:${targetPort}`
+
+    // Another process (the source's serve) appends all along, through a KafkaJS producer.
+    const producer = kafkaFor(sourcePort).producer()
+    await producer.connect()
+    let appending = true
+    let appended = 0
+    const appender = (async () => {
+      while (appending) {
+        const partition = appended % 2
+        const messages = Array.from({ length: 50 }, (_, n) => ({
+          key: n % 7 === 0 ? null : `live-${appended + n}`,
+          value: `live-value-${appended + n}`,
+          headers: { at: String(appended + n) },
+          timestamp: String(1_800_000_000_000 + appended + n),
+          partition,
+        }))
+        await producer.send({ topic: 'orders', messages })
+        appended += messages.length
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    })()
+
+    const follow = (): {
+      child: ChildProcessWithoutNullStreams
+      exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+      stdout: () => string
+    } => {
+      const child = spawn(process.execPath, [CLI_PATH, 'mirror', source, '--to', target, '--follow'], { cwd: REPO_ROOT })
+      children.push(child)
+      let stdout = ''
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+      const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+        child.on('close', (code, signal) => done({ code, signal })),
+      )
+      return { child, exit, stdout: () => stdout }
+    }
+    const waitFor = async (what: string, condition: () => Promise<boolean>): Promise<void> => {
+      for (let tries = 0; tries < 600; tries++) {
+        if (await condition()) return
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      throw new Error(`timed out waiting for ${what}`)
+    }
+
+    const first = follow()
+    await waitFor('a first part on the target', async () => (await highWatermarks(targetPort)) >= 5000)
+    first.child.kill('SIGKILL')
+    expect((await first.exit).signal).toBe('SIGKILL')
+
+    const second = follow()
+    await waitFor('the initial records on the target', async () => (await highWatermarks(targetPort)) > 2 * RECORDS_PER_PARTITION)
+    // A group commit on the source while the mirror follows reaches the target, translated.
+    const sourceAdmin = kafkaFor(sourcePort).admin()
+    await sourceAdmin.connect()
+    await sourceAdmin.setOffsets({
+      groupId: 'live',
+      topic: 'orders',
+      partitions: [{ partition: 0, offset: String(RECORDS_PER_PARTITION + 10) }],
+    })
+    await sourceAdmin.disconnect()
+    const targetAdmin = kafkaFor(targetPort).admin()
+    await targetAdmin.connect()
+    const committedOnTarget = async (): Promise<string | undefined> =>
+      (await targetAdmin.fetchOffsets({ groupId: 'live', topics: ['orders'] }))[0]?.partitions.find(
+        (entry: { partition: number }) => entry.partition === 0,
+      )?.offset
+    await waitFor('the group commit on the target', async () => (await committedOnTarget()) === String(RECORDS_PER_PARTITION + 10))
+    await targetAdmin.disconnect()
+
+    appending = false
+    await appender
+    await producer.disconnect()
+    const sourceTotal = await highWatermarks(sourcePort)
+    expect(sourceTotal).toBe(2 * RECORDS_PER_PARTITION + appended)
+    await waitFor('the target to catch up', async () => (await highWatermarks(targetPort)) === sourceTotal)
+    second.child.kill('SIGINT')
+    const stopped = await second.exit
+    expect(second.stdout()).toMatch(/^mirrored \d+ records/m)
+    expect(stopped.code).toBe(0)
+    expect(second.stdout()).toMatch(/^checksum sha256:[0-9a-f]{64}$/m)
+
+    // Record for record: keys, values, headers, timestamps; nothing lost, nothing twice.
+    for (const partition of [0, 1]) {
+      const copied = await remoteRecords(targetPort, partition)
+      expect(copied).toEqual(await remoteRecords(sourcePort, partition))
+    }
+    // A KafkaJS consumer of the group resumes at the record it committed on the source.
+    const expected = (await remoteRecords(sourcePort, 0))[RECORDS_PER_PARTITION + 10]!
+    const consumer = kafkaFor(targetPort).consumer({ groupId: 'live', maxWaitTimeInMs: 100 })
+    await consumer.connect()
+    await consumer.subscribe({ topic: 'orders', fromBeginning: true })
+    const firstOnPartition0 = await new Promise<string>((resolve) => {
+      void consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }: EachMessagePayload) => {
+          if (partition !== 0) return
+          resolve(
+            line({
+              ...message,
+              headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([key, value]) => [key, value?.toString()])),
+            }),
+          )
+        },
+      })
+    })
+    await consumer.disconnect()
+    expect(firstOnPartition0).toBe(expected)
+  }, 180_000)
+
   it('says what is wrong with its arguments', async () => {
     const dir = await makeTmpDir()
     expect((await runCli(['mirror', dir])).code).toBe(2)
