@@ -45,7 +45,7 @@ function serve(dir: string): Promise<number> {
 async function sourceDir(): Promise<string> {
   const dir = await makeTmpDir('seglog-mirror-src-')
   const engine = await LogEngine.open({ dir, flush: 'os', onWarning: () => undefined })
-  await engine.createTopic('orders', { partitions: 2, retentionMs: 3_600_000 })
+  await engine.createTopic('orders', { partitions: 2, retentionMs: 3_600_000, segmentBytes: 4 << 20, maxBatchBytes: 500_000 })
   for (const partition of [0, 1]) {
     const records = Array.from({ length: RECORDS_PER_PARTITION }, (_, n) => ({
       key: n % 5 === 0 ? null : Buffer.from(`k${n}`),
@@ -108,6 +108,22 @@ async function highWatermarks(port: number): Promise<number> {
   }
 }
 
+async function describedConfigs(port: number, topic: string): Promise<Record<string, string>> {
+  const admin = kafkaFor(port).admin()
+  await admin.connect()
+  try {
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: topic }] })
+    return Object.fromEntries(
+      described.resources[0].configEntries.map((entry: { configName: string; configValue: string }) => [
+        entry.configName,
+        entry.configValue,
+      ]),
+    )
+  } finally {
+    await admin.disconnect()
+  }
+}
+
 describe('seglog mirror', () => {
   it('mirrors out, survives SIGKILL midway, resumes without loss or duplicates, translates group offsets, and mirrors back in', async () => {
     const source = await sourceDir()
@@ -132,6 +148,13 @@ describe('seglog mirror', () => {
     expect(resumed.code).toBe(0)
     expect(resumed.stdout).toMatch(/^checksum sha256:[0-9a-f]{64}$/m)
     for (const partition of [0, 1]) expect(await remoteRecords(port, partition)).toEqual(await localRecords(source, partition))
+    // The destination topic was created with the source topic's configs.
+    expect(await describedConfigs(port, 'orders')).toMatchObject({
+      'retention.ms': '3600000',
+      'segment.bytes': String(4 << 20),
+      'max.message.bytes': '500000',
+      'cleanup.policy': 'delete',
+    })
 
     // A KafkaJS consumer of the group starts where the group stood in seglog.
     const kafka = kafkaFor(port)
@@ -177,6 +200,8 @@ describe('seglog mirror', () => {
     for (const partition of [0, 1]) expect(await localRecords(back, partition)).toEqual(await localRecords(source, partition))
     const engine = await openIdleEngine(back)
     try {
+      // Created locally with the configs the cluster describes (DescribeConfigs).
+      expect(engine.topicConfig('orders')).toMatchObject({ retentionMs: 3_600_000, segmentBytes: 4 << 20, maxBatchBytes: 500_000 })
       expect(engine.offsets.fetch('billing', 'orders', 0)?.offset).toBe(12_345)
       expect(engine.offsets.fetch('audit', 'orders', 0)?.offset).toBe(0)
     } finally {

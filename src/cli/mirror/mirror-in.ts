@@ -1,6 +1,6 @@
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs'
 import type { LogEngine } from '../../engine/log-engine.js'
-import type { RecordHeader, RecordInput } from '../../record/record.js'
+import type { RecordHeader } from '../../record/record.js'
 import {
   decodeProgress,
   destinationOffsetOf,
@@ -13,6 +13,7 @@ import {
 } from './mirror-progress.js'
 import type { MirrorReport } from './mirror-out.js'
 import { topicSettingsOfSource } from './source-configs.js'
+import { nextChunkSize } from './chunks.js'
 
 /**
  * `seglog mirror --from HOST:PORT DIR`: brings a cluster's topics and its consumer groups' offsets
@@ -236,19 +237,26 @@ async function append(
   // A killed run may have appended records after its last progress commit: count them off.
   const delivered = Math.max(0, log.logEndOffset - state.progress.dest)
   const skip = Math.min(delivered, messages.length)
-  const records: RecordInput[] = messages
-    .slice(skip)
-    .map((message) => ({ key: message.key, value: message.value, timestamp: Number(message.timestamp), headers: headersOf(message) }))
-  for (const record of records)
-    checksum.add(state.topic, state.partition, {
-      key: record.key ?? null,
-      value: record.value,
-      timestamp: record.timestamp!,
-      headers: record.headers as RecordHeader[],
-    })
+  const records = messages.slice(skip).map((message) => ({
+    key: message.key ?? null,
+    value: message.value,
+    timestamp: Number(message.timestamp),
+    headers: headersOf(message),
+  }))
+  for (const record of records) checksum.add(state.topic, state.partition, record)
   // messages[0] lands (or landed, in the killed run) at the recorded local end.
   const destBase = state.progress.dest
-  if (records.length > 0) await log.appendRecords(records)
+  // Cut to the topic's batch limit; a run killed between the appends counts off what landed.
+  const { maxBatchBytes } = engine.topicConfig(state.topic)
+  for (let from = 0, size = 0; from < records.length; from += size) {
+    size = nextChunkSize(
+      records as { key: Buffer | null; value: Buffer | null; headers: RecordHeader[] }[],
+      from,
+      records.length,
+      maxBatchBytes,
+    )
+    await log.appendRecords(records.slice(from, from + size))
+  }
   recordCopied(
     state.progress,
     messages.map((message) => Number(message.offset)),

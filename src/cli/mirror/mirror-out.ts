@@ -9,6 +9,7 @@ import { resolveTopicConfig, type TopicConfig } from '../../engine/topic-config.
 import { kafkaConfigsOf } from '../../server/topic-configs.js'
 import { LivePartitionReader } from '../live-reader.js'
 import { MIRROR_GROUP_PREFIX, MirrorChecksum, newProgress, recordCopied, type PartitionProgress } from './mirror-progress.js'
+import { nextChunkSize } from './chunks.js'
 import { GroupOffsetSync } from './group-sync.js'
 import { MirrorProgressFile } from './progress-file.js'
 
@@ -108,7 +109,16 @@ export async function mirrorOut(options: MirrorOutOptions): Promise<MirrorReport
           warn: note,
         })
         const { progress, isResumed } = progressFile.of(topic.name, partition, () => newProgress(reader.range().startOffset, destHigh))
-        copies.push(new PartitionCopy(producer, reader, progress, isResumed ? Math.max(0, destHigh - progress.dest) : 0, checksum))
+        copies.push(
+          new PartitionCopy(
+            producer,
+            reader,
+            progress,
+            isResumed ? Math.max(0, destHigh - progress.dest) : 0,
+            topic.config.maxBatchBytes,
+            checksum,
+          ),
+        )
       }
     }
     progressFile.save()
@@ -193,6 +203,8 @@ class PartitionCopy {
     readonly progress: PartitionProgress,
     /** Records on the destination beyond the saved progress: a killed run delivered them. */
     private toSkip: number,
+    /** The topic's max.message.bytes: the destination was created with it. */
+    private readonly maxBatchBytes: number,
     private readonly checksum: MirrorChecksum,
   ) {
     const { startOffset } = reader.range()
@@ -204,7 +216,10 @@ class PartitionCopy {
   async step(): Promise<number> {
     const records = this.reader.poll()
     for (let from = 0; from < records.length;) {
-      const size = this.toSkip > 0 ? Math.min(this.toSkip, MIRROR_CHUNK_RECORDS) : MIRROR_CHUNK_RECORDS
+      const size =
+        this.toSkip > 0
+          ? Math.min(this.toSkip, MIRROR_CHUNK_RECORDS)
+          : nextChunkSize(records, from, MIRROR_CHUNK_RECORDS, this.maxBatchBytes)
       const chunk = records.slice(from, from + size)
       if (this.toSkip > 0) {
         recordCopied(
