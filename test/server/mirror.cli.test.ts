@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { EachMessagePayload } from 'kafkajs'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { LogEngine } from '../../src/index.js'
+import { LivePartitionReader } from '../../src/cli/live-reader.js'
 import { assertCliBuilt, CLI_PATH, REPO_ROOT, runCli } from '../helpers/cli.js'
 import { openIdleEngine } from '../helpers/engine.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
@@ -323,6 +324,67 @@ describe('seglog mirror', () => {
     await consumer.disconnect()
     expect(firstOnPartition0).toBe(expected)
   }, 180_000)
+
+  it('follows a cluster into a directory with --from --follow, carries a group commit made meanwhile, and stops on SIGINT', async () => {
+    const sourcePort = await serve(await sourceDir())
+    const back = path.join(await makeTmpDir(), 'back')
+    const child = spawn(
+      process.execPath,
+      [CLI_PATH, 'mirror', '--from', `127.0.0.1:${sourcePort}`, back, '--follow', '--topics', 'orders'],
+      {
+        cwd: REPO_ROOT,
+      },
+    )
+    children.push(child)
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    const exit = new Promise<number | null>((done) => child.on('close', (code) => done(code)))
+    // The directory is the mirror's (locked): its files are read the way `seglog consume` reads them.
+    const localEnd = (partition: number): number => {
+      const dir = path.join(back, `orders-${partition}`)
+      return fs.existsSync(dir)
+        ? new LivePartitionReader({ topic: 'orders', partition, dir, warn: () => undefined }).scanEnd().nextOffset
+        : 0
+    }
+    const waitFor = async (what: string, condition: () => boolean): Promise<void> => {
+      for (let tries = 0; tries < 600 && !condition(); tries++) await new Promise((resolve) => setTimeout(resolve, 50))
+      if (!condition()) throw new Error(`timed out waiting for ${what}`)
+    }
+    await waitFor('the first records', () => localEnd(0) + localEnd(1) === 2 * RECORDS_PER_PARTITION)
+
+    const producer = kafkaFor(sourcePort).producer()
+    await producer.connect()
+    for (const partition of [0, 1])
+      await producer.send({
+        topic: 'orders',
+        messages: Array.from({ length: 100 }, (_, n) => ({
+          key: `new-${n}`,
+          value: `new-${partition}-${n}`,
+          headers: { n: String(n) },
+          partition,
+        })),
+      })
+    await producer.disconnect()
+    const admin = kafkaFor(sourcePort).admin()
+    await admin.connect()
+    await admin.setOffsets({ groupId: 'live', topic: 'orders', partitions: [{ partition: 1, offset: String(RECORDS_PER_PARTITION + 50) }] })
+    await admin.disconnect()
+    await waitFor('the new records', () => localEnd(0) + localEnd(1) === 2 * RECORDS_PER_PARTITION + 200)
+    // The group sync runs every second: give it two.
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    child.kill('SIGINT')
+    expect(await exit).toBe(0)
+    expect(output).toMatch(/^checksum sha256:[0-9a-f]{64}$/m)
+
+    for (const partition of [0, 1]) expect(await localRecords(back, partition)).toEqual(await remoteRecords(sourcePort, partition))
+    const engine = await openIdleEngine(back)
+    try {
+      expect(engine.offsets.fetch('live', 'orders', 1)?.offset).toBe(RECORDS_PER_PARTITION + 50)
+      expect(engine.offsets.fetch('billing', 'orders', 0)?.offset).toBe(12_345)
+    } finally {
+      await engine.close()
+    }
+  }, 120_000)
 
   it('says what is wrong with its arguments', async () => {
     const dir = await makeTmpDir()

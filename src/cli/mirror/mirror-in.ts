@@ -62,9 +62,11 @@ export async function mirrorIn(options: MirrorInOptions): Promise<MirrorReport> 
     const topics = (await admin.listTopics())
       .filter((name) => !name.startsWith('__') && (options.topics === undefined || options.topics.includes(name)))
       .sort()
-    const groups = (await admin.listGroups()).groups
-      .map((group) => group.groupId)
-      .filter((group) => !group.startsWith('seglog-mirror') && (options.groups === undefined || options.groups.includes(group)))
+    const listGroups = async (): Promise<string[]> =>
+      (await admin.listGroups()).groups
+        .map((group) => group.groupId)
+        .filter((group) => !group.startsWith('seglog-mirror') && (options.groups === undefined || options.groups.includes(group)))
+    const groups = await listGroups()
     const note = options.onNote ?? (() => undefined)
     const states = await prepare(admin, engine, topics, groups, mirrorGroup, note)
     const follow = options.follow === true
@@ -76,6 +78,8 @@ export async function mirrorIn(options: MirrorInOptions): Promise<MirrorReport> 
       resumedSkips += Math.max(0, engine.partition(state.topic, state.partition).logEndOffset - state.progress.dest)
     if (pending.some((state) => state.progress.sourceNext < state.end)) {
       const syncGroups = async (): Promise<void> => {
+        // Groups that first commit while the mirror follows are carried too.
+        for (const group of await listGroups()) if (!groups.includes(group)) groups.push(group)
         await refreshCommits(admin, states, groups)
         await commitGroups(engine, states, groups, true)
       }
