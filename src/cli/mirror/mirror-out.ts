@@ -26,7 +26,8 @@ import { MirrorProgressFile } from './progress-file.js'
  * Exactly once, when the mirror is the only writer of the destination topics: records go out in
  * chunks, one produce request per partition chunk (one batch, written whole or not at all), through
  * an idempotent producer (so a retried request is not written twice). After each acknowledged
- * chunk the progress file is replaced. A run killed between a chunk's acknowledgement and that
+ * chunk the progress is updated, and the file replaced at most every PROGRESS_SAVE_MS and at the
+ * end (each save is two fsyncs). A run killed between a chunk's acknowledgement and the next
  * save finds the destination further on than its progress says: it counts the records that got
  * there (destination end minus the recorded end) and skips exactly as many, instead of sending
  * them again.
@@ -140,7 +141,7 @@ export async function mirrorOut(options: MirrorOutOptions): Promise<MirrorReport
         if (ends !== null && copies[slot]!.reader.hasReached(ends[slot]!)) continue
         if ((await copies[slot]!.step()) > 0) {
           moved = true
-          progressFile.save()
+          progressFile.saveIfDue()
           options.onProgress?.(checksum.count + resumedSkipsOf(), total)
         }
       }
@@ -148,7 +149,13 @@ export async function mirrorOut(options: MirrorOutOptions): Promise<MirrorReport
       if (options.follow === true) await sync.syncIfDue({ onlyCopied: true })
       if (!moved) await pause(POLL_MS, signal)
     }
-    groups = await sync.syncNow({ onlyCopied: options.follow === true })
+    progressFile.save()
+    // A commit past what was copied waits for the next run, unless this one copied everything there was.
+    groups = await sync.syncNow({ onlyCopied: options.follow === true || signal.aborted })
+  } catch (error) {
+    // What was acknowledged before the failure is not sent again by the next run.
+    if (copies.length > 0) progressFile.save()
+    throw error
   } finally {
     await producer.disconnect().catch(() => undefined)
     await admin.disconnect().catch(() => undefined)
