@@ -1,7 +1,10 @@
 // Throughput of `seglog mirror` to a `seglog serve` on loopback, and the time `seglog import` takes
 // per GiB of segments, copying and hard-linking.
 //
-//   npm run build && node bench/mirror-import.mjs [--records 200000] [--import-mib 256] [--runs 5]
+//   npm run build && node bench/mirror-import.mjs [--records 200000] [--import-mib 256] [--runs 5] [--base DIR] [--no-import]
+//
+// --base DIR (a build of an earlier version, e.g. /work/base-dist) times its mirror too, run for
+// run alternating with this one, so both see the same machine load.
 //
 // Mirror: a source directory with --records records of 100 bytes (seeded, text-like, keys of 8
 // bytes) on a 4-partition topic and no consumer group (setting a group's offsets through KafkaJS
@@ -18,6 +21,9 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cli = path.join(root, 'dist/cli/main.js')
+const baseAt = process.argv.indexOf('--base')
+const baseCli = baseAt < 0 ? null : path.join(path.resolve(process.argv[baseAt + 1]), 'cli/main.js')
+const withImport = !process.argv.includes('--no-import')
 if (!fs.existsSync(cli)) {
   console.error(`${cli} is missing: run \`npm run build\` first`)
   process.exit(1)
@@ -70,9 +76,9 @@ function serve(dir) {
   })
 }
 
-function timed(args) {
+function timed(args, program = cli) {
   const start = process.hrtime.bigint()
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
+  const result = spawnSync(process.execPath, [program, ...args], { encoding: 'utf8' })
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
   if (result.status !== 0) throw new Error(`seglog ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
   return seconds
@@ -97,29 +103,37 @@ try {
   await writeSource(source, RECORDS, 1 << 30)
   const payloadBytes = RECORDS * (8 + VALUE_BYTES)
   const mirrorSeconds = []
+  const baseSeconds = []
   for (let run = 0; run < RUNS; run++) {
-    const copy = path.join(work, `source-${run}`)
-    fs.cpSync(source, copy, { recursive: true })
-    const { child, port } = await serve(path.join(work, `dest-${run}`))
-    try {
-      mirrorSeconds.push(timed(['mirror', copy, '--to', `127.0.0.1:${port}`]))
-    } finally {
-      child.kill('SIGTERM')
-      await new Promise((done) => child.on('close', done))
-      fs.rmSync(copy, { recursive: true, force: true })
-      fs.rmSync(path.join(work, `dest-${run}`), { recursive: true, force: true })
+    for (const [program, seconds] of baseCli === null
+      ? [[cli, mirrorSeconds]]
+      : [
+          [baseCli, baseSeconds],
+          [cli, mirrorSeconds],
+        ]) {
+      const copy = path.join(work, `source-${run}`)
+      fs.cpSync(source, copy, { recursive: true })
+      const { child, port } = await serve(path.join(work, `dest-${run}`))
+      try {
+        seconds.push(timed(['mirror', copy, '--to', `127.0.0.1:${port}`], program))
+      } finally {
+        child.kill('SIGTERM')
+        await new Promise((done) => child.on('close', done))
+        fs.rmSync(copy, { recursive: true, force: true })
+        fs.rmSync(path.join(work, `dest-${run}`), { recursive: true, force: true })
+      }
     }
   }
 
   // Import: a Kafka log directory is the partition directories alone.
   const kafkaDir = path.join(work, 'kafka-logs')
   const importRecords = Math.floor((IMPORT_MIB * 1024 * 1024) / (VALUE_BYTES + 8 + 12))
-  await writeSource(kafkaDir, importRecords, 64 << 20)
-  for (const name of fs.readdirSync(kafkaDir))
+  if (withImport) await writeSource(kafkaDir, importRecords, 64 << 20)
+  for (const name of withImport ? fs.readdirSync(kafkaDir) : [])
     if (!/^events-\d+$/.test(name)) fs.rmSync(path.join(kafkaDir, name), { recursive: true, force: true })
-  const importBytes = dirBytes(kafkaDir)
+  const importBytes = withImport ? dirBytes(kafkaDir) : 0
   const importSeconds = { copy: [], link: [] }
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < (withImport ? RUNS : 0); run++) {
     for (const mode of ['copy', 'link']) {
       const dest = path.join(work, `imported-${mode}-${run}`)
       importSeconds[mode].push(timed(['import', ...(mode === 'link' ? ['--link'] : []), kafkaDir, dest]))
@@ -145,8 +159,22 @@ try {
     )}`,
   )
   console.log(`  seconds    ${summary(mirrorSeconds, (v) => v.toFixed(2))}`)
-  console.log(`import of ${mib(importBytes).toFixed(0)} MiB of segments (${importRecords} records), seconds per GiB:`)
-  for (const mode of ['copy', 'link']) {
+  if (baseCli !== null) {
+    console.log(
+      `  base build ${baseCli}: records/s ${summary(
+        baseSeconds.map((s) => RECORDS / s),
+        (v) => Math.round(v).toString(),
+      )}`,
+    )
+    console.log(
+      `  ratio this/base (time per run, paired): ${summary(
+        mirrorSeconds.map((s, run) => baseSeconds[run] / s),
+        (v) => v.toFixed(2),
+      )}`,
+    )
+  }
+  if (withImport) console.log(`import of ${mib(importBytes).toFixed(0)} MiB of segments (${importRecords} records), seconds per GiB:`)
+  for (const mode of withImport ? ['copy', 'link'] : []) {
     console.log(
       `  ${mode.padEnd(5)}  ${summary(
         importSeconds[mode].map((s) => (s * 1024) / mib(importBytes)),

@@ -5,6 +5,7 @@ import { wrapIo } from '../log/errors.js'
 import { FileBatchReader } from '../log/file-batch-reader.js'
 import { OffsetsReplay, type GroupCommit } from './inspect/offsets-replay.js'
 import { OFFSETS_TOPIC } from '../consumer/offset-store.js'
+import { writeRestoredCommits } from '../consumer/offset-restore.js'
 import { CLEAN_SHUTDOWN_FILE, LogEngine } from './log-engine.js'
 import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, parseCheckpoint } from '../format/checkpoint.js'
 import { parsePartitionDirName, type TopicConfig } from './topic-config.js'
@@ -15,7 +16,8 @@ import { verifyDirectory, type VerifyReport } from './verify-directory.js'
  * partition directory names, every segment's `.log` kept byte for byte (copied, or hard-linked),
  * the producer snapshots and leader-epoch checkpoints carried over, and every `__consumer_offsets-N`
  * partition replayed into seglog's one offsets log (per group, topic and partition the latest
- * commit wins; a tombstone removes it). The offset and time indexes are not carried over: the
+ * commit wins; a tombstone removes it), each commit keeping the commit timestamp and metadata
+ * Kafka stored (offset-restore.ts). The offset and time indexes are not carried over: the
  * destination opens without a clean-shutdown marker, so the engine rescans every segment (CRCs
  * and offsets) and rebuilds them, and a read-only verify of the result follows.
  *
@@ -89,6 +91,17 @@ export async function importKafkaLogDir(source: string, dest: string, options: I
       options.onProgress?.(bytes, totalBytes),
     )
 
+  // Groups also commit to partitions another broker's log directory holds.
+  const carried = new Set(all.map((entry) => `${entry.topic}-${entry.partition}`))
+  const kept = commits.filter((commit) => {
+    const isCarried = carried.has(`${commit.topic}-${commit.partition}`)
+    if (!isCarried)
+      note(`group ${commit.group}: its commit to ${commit.topic}-${commit.partition} is left out: that partition is not in ${source}`)
+    return isCarried
+  })
+  // Replayed by the open below, which recovers every segment (there is no clean-shutdown marker).
+  writeRestoredCommits(dest, kept)
+
   const reopened = await LogEngine.open({ dir: dest, flush: 'os', onWarning: note })
   try {
     // Records Kafka deleted (DeleteRecords, retention inside a segment) stay deleted. Removing a
@@ -99,24 +112,16 @@ export async function importKafkaLogDir(source: string, dest: string, options: I
       const log = reopened.partition(entry.topic, entry.partition)
       if (logStart !== undefined && logStart > log.logStartOffset) await log.deleteRecordsBefore(Math.min(logStart, log.highWatermark))
     }
-    const known = new Map(all.map((entry) => [`${entry.topic}-${entry.partition}`, reopened.partition(entry.topic, entry.partition)]))
-    for (const [group, entries] of groupCommits(commits)) {
-      const kept = []
-      for (const entry of entries) {
-        const log = known.get(`${entry.topic}-${entry.partition}`)
-        if (log === undefined) {
-          // Groups also commit to partitions another broker's log directory holds.
-          note(`group ${group}: its commit to ${entry.topic}-${entry.partition} is left out: that partition is not in ${source}`)
-          continue
-        }
-        // Kafka keeps commits below the log start (the consumer then resets); seglog's store
-        // takes offsets within the log, so such a commit moves to the log start, as a reset would.
-        const offset = Math.min(Math.max(entry.offset, log.logStartOffset), log.logEndOffset)
-        if (offset !== entry.offset)
-          note(`group ${group}: its commit ${entry.offset} to ${entry.topic}-${entry.partition} is outside the log and becomes ${offset}`)
-        kept.push({ ...entry, offset })
-      }
-      if (kept.length > 0) await reopened.offsets.commitMany(group, kept)
+    for (const commit of kept) {
+      // Kafka keeps commits below the log start (the consumer then resets); seglog's store
+      // takes offsets within the log, so such a commit moves to the log start, as a reset would.
+      const log = reopened.partition(commit.topic, commit.partition)
+      const offset = Math.min(Math.max(commit.offset, log.logStartOffset), log.logEndOffset)
+      if (offset === commit.offset) continue
+      note(
+        `group ${commit.group}: its commit ${commit.offset} to ${commit.topic}-${commit.partition} is outside the log and becomes ${offset}`,
+      )
+      await reopened.offsets.commit(commit.group, commit.topic, commit.partition, offset, commit.metadata)
     }
   } finally {
     await reopened.close()
@@ -193,18 +198,6 @@ function replayOffsets(partitions: readonly SourcePartition[], note: (message: s
     commits.push(...replay.commitsInOrder())
   }
   return commits
-}
-
-function groupCommits(
-  commits: readonly GroupCommit[],
-): Map<string, { topic: string; partition: number; offset: number; metadata: string }[]> {
-  const groups = new Map<string, { topic: string; partition: number; offset: number; metadata: string }[]>()
-  for (const commit of commits) {
-    const entries = groups.get(commit.group) ?? []
-    entries.push({ topic: commit.topic, partition: commit.partition, offset: commit.offset, metadata: commit.metadata })
-    groups.set(commit.group, entries)
-  }
-  return groups
 }
 
 /** Replaces the empty partition `createTopic` made with the source partition's files. */

@@ -85,6 +85,9 @@ describe('seglog import', () => {
           expect([0, 1, 2].map((partition) => engine.offsets.fetch('my-first-application', 'first_topic', partition)?.offset)).toEqual([
             11, 12, 18,
           ])
+          // The commit timestamp Kafka stored (dump --offsets-decoder shows it at offset 495 of
+          // __consumer_offsets-32), not the time of the import.
+          expect(engine.offsets.fetch('my-first-application', 'first_topic', 0)?.commitTimestamp).toBe(1_587_583_335_220)
         }
       } finally {
         await engine.close()
@@ -111,7 +114,7 @@ describe('seglog import', () => {
     await mkdir(offsets)
     const commit = (group: string, partition: number, offset: number | null): { key: Buffer; value: Buffer | null } => ({
       key: encodeOffsetKey({ group, topic: 'orders', partition }),
-      value: offset === null ? null : encodeOffsetValue({ offset, metadata: `m${offset}`, commitTimestamp: 1 }),
+      value: offset === null ? null : encodeOffsetValue({ offset, metadata: `m${offset}`, commitTimestamp: 1_600_000_000_000 + offset }),
     })
     const records = [
       commit('billing', 0, 5),
@@ -144,8 +147,9 @@ describe('seglog import', () => {
     const engine = await openIdleEngine(dest)
     try {
       expect(engine.offsets.listGroups()).toEqual(['billing'])
-      expect(engine.offsets.fetch('billing', 'orders', 0)).toMatchObject({ offset: 9, metadata: 'm9' })
-      expect(engine.offsets.fetch('billing', 'orders', 1)).toMatchObject({ offset: 0 })
+      // Each commit keeps the timestamp and metadata Kafka stored with it.
+      expect(engine.offsets.fetch('billing', 'orders', 0)).toEqual({ offset: 9, metadata: 'm9', commitTimestamp: 1_600_000_000_009 })
+      expect(engine.offsets.fetch('billing', 'orders', 1)).toEqual({ offset: 0, metadata: 'm0', commitTimestamp: 1_600_000_000_000 })
       expect(engine.topicConfig('orders')).toMatchObject({ retentionMs: -1, segmentBytes: 1_048_576 })
       expect(engine.partition('orders', 0).logStartOffset).toBe(2)
       const values = (await importedRecords(engine, 'orders', 0)).map((line) => Buffer.from(line.split(' ')[3]!, 'hex').toString())

@@ -2,79 +2,108 @@ import { createHash, type Hash } from 'node:crypto'
 import type { DecodedRecord } from '../../record/record.js'
 
 /**
- * What `seglog mirror` remembers per partition between runs, kept as the metadata string of a
- * commit in seglog's offset store (group `MIRROR_GROUP_PREFIX` + the other side's address), so an
- * interrupted mirror resumes where its last acknowledged chunk ended. The committed offset is the
- * next source offset to copy; the metadata is JSON:
+ * What `seglog mirror` remembers per partition between runs, so an interrupted mirror resumes
+ * where its last acknowledged chunk ended and a consumer group's committed offset can be
+ * translated to the other side at any time (also while `--follow` keeps copying). Going out it is
+ * kept in a progress file beside the data (progress-file.ts), coming in as the metadata of a
+ * commit in the local offset store (group `MIRROR_GROUP_PREFIX` + the other side's address). JSON:
  *
  * | field    | meaning                                                                   |
  * |----------|---------------------------------------------------------------------------|
- * | `dest`   | the destination's next offset once everything up to the commit is there   |
- * | `from`   | the source offset the copy began at                                       |
- * | `start`  | the destination offset it began at (groups committed at or below `from` map here) |
- * | `groups` | group -> destination offset, for the groups whose commit fell inside copied records |
+ * | `next`   | the next source offset to copy                                            |
+ * | `dest`   | the destination's next offset once everything up to `next` is there       |
+ * | `copied` | runs of copied records, oldest first: `[sourceStart, sourceEnd, destStart]`, end exclusive |
+ *
+ * A run holds consecutive source offsets that landed on consecutive destination offsets.
+ *
+ * A partition copied without gaps is one run. Gaps (compacted or control records on the source)
+ * start new runs; past MAX_RUNS the oldest are dropped, and a commit below the runs kept then
+ * translates to the first one's start.
  */
 
 export const MIRROR_GROUP_PREFIX = 'seglog-mirror:'
+/** Runs kept per partition: enough for any log but a heavily compacted one, small enough to rewrite after every chunk. */
+export const MAX_RUNS = 4096
+
+export type CopiedRun = [sourceStart: number, sourceEnd: number, destStart: number]
 
 export interface PartitionProgress {
   /** Next source offset to copy. */
   sourceNext: number
-  from: number
+  /** The destination's next offset once everything below `sourceNext` is there. */
   dest: number
-  start: number
-  groups: Record<string, number>
+  copied: CopiedRun[]
+}
+
+export function newProgress(sourceNext: number, dest: number): PartitionProgress {
+  return { sourceNext, dest, copied: [] }
 }
 
 export function encodeProgress(progress: PartitionProgress): string {
-  return JSON.stringify({ from: progress.from, dest: progress.dest, start: progress.start, groups: progress.groups })
+  return JSON.stringify(progressJson(progress))
 }
 
-/** The progress a commit holds, or null when there is none (or it is not ours). */
-export function decodeProgress(offset: number, metadata: string): PartitionProgress | null {
+export function progressJson(progress: PartitionProgress): { next: number; dest: number; copied: CopiedRun[] } {
+  return { next: progress.sourceNext, dest: progress.dest, copied: progress.copied }
+}
+
+/**
+ * The progress a commit's metadata (or a progress file's entry) holds, or null when there is none
+ * or it is not ours. `offset` is the commit's offset, used when the JSON has no `next`. The layout
+ * of earlier releases (`from`, `start`, `dest`) is read as one run.
+ */
+export function decodeProgress(offset: number, metadata: string | unknown): PartitionProgress | null {
+  let parsed: Record<string, unknown>
   try {
-    const parsed = JSON.parse(metadata) as Partial<PartitionProgress>
-    if (
-      typeof parsed.from !== 'number' ||
-      typeof parsed.dest !== 'number' ||
-      typeof parsed.start !== 'number' ||
-      typeof parsed.groups !== 'object' ||
-      parsed.groups === null
-    )
-      return null
-    return { sourceNext: offset, from: parsed.from, dest: parsed.dest, start: parsed.start, groups: { ...parsed.groups } }
+    parsed = (typeof metadata === 'string' ? JSON.parse(metadata) : metadata) as Record<string, unknown>
   } catch {
     return null
+  }
+  if (typeof parsed !== 'object' || parsed === null || typeof parsed.dest !== 'number') return null
+  const sourceNext = typeof parsed.next === 'number' ? parsed.next : offset
+  if (Array.isArray(parsed.copied) && parsed.copied.every(isRun))
+    return { sourceNext, dest: parsed.dest, copied: parsed.copied.map((run) => [...run] as CopiedRun) }
+  if (typeof parsed.from === 'number' && typeof parsed.start === 'number') {
+    const copied: CopiedRun[] = sourceNext > parsed.from ? [[parsed.from, sourceNext, parsed.start]] : []
+    return { sourceNext, dest: parsed.dest, copied }
+  }
+  return null
+}
+
+function isRun(value: unknown): value is CopiedRun {
+  return Array.isArray(value) && value.length === 3 && value.every((item) => Number.isSafeInteger(item))
+}
+
+/**
+ * Records that the records at `sourceOffsets` (ascending) landed at `destBase`, `destBase + 1`, …,
+ * and moves `sourceNext` and `dest` past them.
+ */
+export function recordCopied(progress: PartitionProgress, sourceOffsets: readonly number[], destBase: number): void {
+  const runs = progress.copied
+  for (let slot = 0; slot < sourceOffsets.length; slot++) {
+    const source = sourceOffsets[slot]!
+    const destination = destBase + slot
+    const last = runs[runs.length - 1]
+    if (last !== undefined && last[1] === source && last[2] + (last[1] - last[0]) === destination) last[1] = source + 1
+    else runs.push([source, source + 1, destination])
+  }
+  if (runs.length > MAX_RUNS) runs.splice(0, runs.length - MAX_RUNS)
+  if (sourceOffsets.length > 0) {
+    progress.sourceNext = sourceOffsets[sourceOffsets.length - 1]! + 1
+    progress.dest = destBase + sourceOffsets.length
   }
 }
 
 /**
- * Records the destination offset of every group commit that falls on a record being copied: a
- * group committed at source offset C resumes at the first record at or after C, which lands at
- * destination offset `destBase + slot`. `commits` is group -> committed source offset.
+ * Where a group that committed source offset `committed` resumes on the destination: at the
+ * destination offset of the first copied record at or after it, or at `dest` when none is.
  */
-export function translateChunk(
-  progress: PartitionProgress,
-  commits: ReadonlyMap<string, number>,
-  sourceOffsets: readonly number[],
-  destBase: number,
-): void {
-  if (sourceOffsets.length === 0) return
-  const first = sourceOffsets[0]!
-  const last = sourceOffsets[sourceOffsets.length - 1]!
-  for (const [group, committed] of commits) {
-    if (group in progress.groups || committed > last || committed < progress.sourceNext) continue
-    let slot = 0
-    while (committed > first && sourceOffsets[slot]! < committed) slot++
-    progress.groups[group] = destBase + slot
+export function destinationOffsetOf(progress: PartitionProgress, committed: number): number {
+  for (const [sourceStart, sourceEnd, destStart] of progress.copied) {
+    if (committed <= sourceStart) return destStart
+    if (committed < sourceEnd) return destStart + (committed - sourceStart)
   }
-}
-
-/** Where a group committed at `committed` resumes on the destination once the copy is done. */
-export function destinationOffsetOf(progress: PartitionProgress, group: string, committed: number): number {
-  const translated = progress.groups[group]
-  if (translated !== undefined) return translated
-  return committed <= progress.from ? progress.start : progress.dest
+  return progress.dest
 }
 
 /**

@@ -3,34 +3,69 @@ import {
   decodeProgress,
   destinationOffsetOf,
   encodeProgress,
-  translateChunk,
-  type PartitionProgress,
+  MAX_RUNS,
+  newProgress,
+  recordCopied,
 } from '../../../src/cli/mirror/mirror-progress.js'
 
 describe('mirror progress', () => {
   it('translates a commit to the destination offset of the first record at or after it, across gaps', () => {
-    const progress: PartitionProgress = { sourceNext: 10, from: 10, dest: 100, start: 100, groups: {} }
-    const commits = new Map([
-      ['at-first', 10],
-      ['in-gap', 13],
-      ['on-record', 15],
-      ['later', 40],
-    ])
+    const progress = newProgress(10, 100)
     // Source offsets 10, 11, 12, then a gap (compacted or control records), then 15, 16.
-    translateChunk(progress, commits, [10, 11, 12, 15, 16], 100)
-    expect(progress.groups).toEqual({ 'at-first': 100, 'in-gap': 103, 'on-record': 103 })
-    progress.sourceNext = 17
-    progress.dest = 105
-    expect(destinationOffsetOf(progress, 'later', 40)).toBe(105)
-    expect(destinationOffsetOf(progress, 'below-start', 3)).toBe(100)
+    recordCopied(progress, [10, 11, 12, 15, 16], 100)
+    expect(progress).toEqual({
+      sourceNext: 17,
+      dest: 105,
+      copied: [
+        [10, 13, 100],
+        [15, 17, 103],
+      ],
+    })
+    expect(destinationOffsetOf(progress, 10)).toBe(100)
+    expect(destinationOffsetOf(progress, 12)).toBe(102)
+    expect(destinationOffsetOf(progress, 13)).toBe(103)
+    expect(destinationOffsetOf(progress, 15)).toBe(103)
+    expect(destinationOffsetOf(progress, 16)).toBe(104)
+    expect(destinationOffsetOf(progress, 17)).toBe(105)
+    expect(destinationOffsetOf(progress, 40)).toBe(105)
+    expect(destinationOffsetOf(progress, 3)).toBe(100)
   })
 
-  it('keeps a translation once made and round-trips through the commit metadata', () => {
-    const progress: PartitionProgress = { sourceNext: 0, from: 0, dest: 0, start: 0, groups: { g: 7 } }
-    translateChunk(progress, new Map([['g', 0]]), [0, 1], 50)
-    expect(progress.groups.g).toBe(7)
+  it('starts a new run where the destination jumped, and merges consecutive chunks into one run', () => {
+    const progress = newProgress(0, 0)
+    recordCopied(progress, [0, 1], 0)
+    recordCopied(progress, [2, 3], 2)
+    recordCopied(progress, [4], 9)
+    expect(progress.copied).toEqual([
+      [0, 4, 0],
+      [4, 5, 9],
+    ])
+    expect(destinationOffsetOf(progress, 4)).toBe(9)
+  })
+
+  it('keeps at most MAX_RUNS runs, dropping the oldest', () => {
+    const progress = newProgress(0, 0)
+    recordCopied(
+      progress,
+      Array.from({ length: MAX_RUNS + 10 }, (_, n) => n * 2),
+      0,
+    )
+    expect(progress.copied.length).toBe(MAX_RUNS)
+    expect(progress.copied[0]).toEqual([20, 21, 10])
+    expect(destinationOffsetOf(progress, 0)).toBe(10)
+  })
+
+  it('round-trips through JSON, reads the earlier layout as one run, and refuses what is not progress', () => {
+    const progress = newProgress(0, 50)
+    recordCopied(progress, [0, 1, 2], 50)
     expect(decodeProgress(0, encodeProgress(progress))).toEqual(progress)
+    expect(decodeProgress(6000, JSON.stringify({ from: 0, dest: 6000, start: 0, groups: {} }))).toEqual({
+      sourceNext: 6000,
+      dest: 6000,
+      copied: [[0, 6000, 0]],
+    })
     expect(decodeProgress(5, 'not json')).toBeNull()
     expect(decodeProgress(5, '{"dest":1}')).toBeNull()
+    expect(decodeProgress(5, '{"dest":1,"copied":[[1,2]]}')).toBeNull()
   })
 })
