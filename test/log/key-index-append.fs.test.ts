@@ -2,10 +2,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CLEAN_SHUTDOWN_FILE, type LogEngine } from '../../src/engine/log-engine.js'
-import { decodeKeyIndex, keyHash } from '../../src/format/key-index.js'
 import type { PartitionLog } from '../../src/log/partition-log.js'
 import { seededRandom } from '../../src/seeded-random.js'
 import { openQuietEngine } from '../helpers/engine.js'
+import { keyIndexFileEntries, scannedKeyIndexEntries } from '../helpers/key-index-files.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 
 /**
@@ -34,25 +34,6 @@ function fileName(baseOffset: number): string {
   return `${String(baseOffset).padStart(20, '0')}.keyindex`
 }
 
-/** The entries a scan of the segment gives, as the file stores them: [hash, relative offset, relative batch base]. */
-async function scannedEntries(log: PartitionLog, baseOffset: number, nextOffset: number): Promise<number[][]> {
-  const entries: number[][] = []
-  for await (const batch of log.batches({ from: baseOffset, to: nextOffset })) {
-    if (batch.baseOffset >= nextOffset || batch.isControl) continue
-    for (const record of batch.records())
-      if (record.key !== null) entries.push([keyHash(record.key), record.offset - baseOffset, batch.baseOffset - baseOffset])
-  }
-  return entries
-}
-
-function fileEntries(file: string): { covered: number; entries: number[][] } {
-  const { header, columns } = decodeKeyIndex(fs.readFileSync(file))
-  const entries: number[][] = []
-  for (let slot = 0; slot < columns.count; slot++)
-    entries.push([columns.hashes[slot]!, columns.relativeOffsets[slot]!, columns.batchRelativeOffsets[slot]!])
-  return { covered: header.coveredRelativeOffset, entries }
-}
-
 /** Every segment's `.keyindex` holds exactly what a scan of the segment gives (the active one too, when `withActive`). */
 async function expectFilesMatchLog(log: PartitionLog, partitionDir: string, withActive: boolean): Promise<void> {
   const segments = log.segmentList
@@ -61,9 +42,9 @@ async function expectFilesMatchLog(log: PartitionLog, partitionDir: string, with
     const base = segments[slot]!.baseOffset
     const file = path.join(partitionDir, fileName(base))
     expect(fs.existsSync(file), `${fileName(base)} exists`).toBe(true)
-    const { covered, entries } = fileEntries(file)
+    const { covered, entries } = keyIndexFileEntries(file)
     expect(covered, `${fileName(base)} covers its segment`).toBe(ends[slot]! - base)
-    expect(entries, fileName(base)).toEqual(await scannedEntries(log, base, ends[slot]!))
+    expect(entries, fileName(base)).toEqual(await scannedKeyIndexEntries(log, base, ends[slot]!))
   }
 }
 
@@ -118,7 +99,7 @@ describe('the key index written as records are appended', () => {
       fs.truncateSync(path.join(partitionDir, files[1]!), 24 + 12) // cut: the count disagrees
       const stale = path.join(partitionDir, files[2]!)
       const bytes = fs.readFileSync(stale)
-      bytes.writeUInt32BE(bytes.readUInt32BE(16) ^ 1, 16) // the last batch's CRC no longer matches
+      bytes.writeUInt32BE((bytes.readUInt32BE(16) ^ 1) >>> 0, 16) // the last batch's CRC no longer matches
       fs.writeFileSync(stale, bytes)
       fs.truncateSync(path.join(partitionDir, files[files.length - 1]!), 10) // the active one's
       // Unclean, from the start: every segment is recovered.
