@@ -6,7 +6,9 @@
 //
 //   npm run build && cp -r dist /tmp/seglog-before   (then make the change and build again)
 //   node bench/ab-log.mjs --a /tmp/seglog-before --b dist [--value-bytes 100] [--key-bytes 10]
-//                         [--rounds 9] [--round-records 300000] [--wall]
+//                         [--rounds 9] [--round-records 300000] [--wall] [--key-index a|b|both]
+//   --key-index   that side's topics get keyIndex: true (e.g. `--a dist --b dist --key-index b`
+//                 measures what the key index costs appends)
 //
 // Figures (records/s or MB/s per CPU second; --wall for wall-clock time):
 //   append   appendRecords of batches near 1 MiB (at most 1000 records)
@@ -31,6 +33,7 @@ const keyBytes = Number(option('key-bytes', 10))
 const rounds = Number(option('rounds', 9))
 const roundRecords = Number(option('round-records', 300_000))
 const useWall = process.argv.includes('--wall')
+const keyIndexSides = option('key-index', '')
 
 const batchRecords = Math.max(1, Math.min(1000, Math.floor((1024 * 1024) / (valueBytes + keyBytes + 16))))
 const batchesPerRound = Math.max(2, Math.floor(roundRecords / batchRecords))
@@ -47,11 +50,13 @@ const clock = useWall
       return (usage.user + usage.system) / 1000
     }
 
-async function openSide(dist) {
+async function openSide(dist, side) {
+  const keyIndex = keyIndexSides === 'both' || keyIndexSides === side
   const seglog = await import(path.join(dist, 'index.js'))
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-ab-'))
   const engine = await seglog.LogEngine.open({ dir, flush: 'os', onWarning: () => {} })
-  for (const topic of ['append', 'batch', 'single']) await engine.createTopic(topic, { partitions: 1, segmentBytes: 256 * 1024 * 1024 })
+  for (const topic of ['append', 'batch', 'single'])
+    await engine.createTopic(topic, { partitions: 1, segmentBytes: 256 * 1024 * 1024, ...(keyIndex ? { keyIndex } : {}) })
   return {
     seglog,
     dir,
@@ -61,8 +66,8 @@ async function openSide(dist) {
   }
 }
 
-const a = await openSide(distA)
-const b = await openSide(distB)
+const a = await openSide(distA, 'a')
+const b = await openSide(distB, 'b')
 const visitRecords = b.seglog.visitRecords ?? a.seglog.visitRecords
 
 async function round(side) {

@@ -1,7 +1,7 @@
 import { decodeKeyIndex, encodeKeyIndex, keyHash, keyHashAt } from '../format/key-index.js'
-import { visitRecords, RecordView } from '../record/batch-visitor.js'
 import { CorruptRecordError } from '../record/errors.js'
 import type { RecordBatch } from '../record/record-batch.js'
+import { visitKeys } from '../record/record-keys.js'
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-file.js'
 import type { LogFileSystem } from './file-system.js'
 import { KeyIndexTable } from './key-index-table.js'
@@ -88,39 +88,34 @@ export function dropKeyIndex(segment: Segment, fileSystem: LogFileSystem): void 
   }
 }
 
-/** Hashes the keys of appended batches in place: one RecordView and one bound visitor for all. */
+/** Hashes the keys of appended batches in place (record-keys.ts): one bound visitor for all. */
 class AppendIndexer {
-  private readonly view = new RecordView()
   private index: SegmentKeyIndex | null = null
-  private base = 0
   private batchRelativeOffset = 0
-  private readonly visit = (record: RecordView): void => {
-    if (record.keyLength < 0) return
-    const hash = keyHashAt(record.buffer, record.keyStart, record.keyStart + record.keyLength)
-    this.index!.add(hash, record.offset - this.base, this.batchRelativeOffset)
+  private readonly visit = (buffer: Buffer, offsetDelta: number, keyStart: number, keyLength: number): void => {
+    if (keyLength < 0) return
+    const relativeOffset = this.batchRelativeOffset + offsetDelta
+    this.index!.add(keyHashAt(buffer, keyStart, keyStart + keyLength), relativeOffset, this.batchRelativeOffset)
   }
 
   addBatch(index: SegmentKeyIndex, batch: RecordBatch, lastOffset: number, base: number): void {
     if (!batch.isControl) {
       this.index = index
-      this.base = base
       this.batchRelativeOffset = batch.baseOffset - base
       try {
-        visitRecords(batch, this.visit, undefined, this.view)
+        visitKeys(batch, this.visit)
       } catch (error) {
         // A batch whose CRC holds but whose records do not parse keeps the entries before the
         // damage; lookups that reach it meet the damage themselves. Appends go on.
         if (!(error instanceof CorruptRecordError)) throw error
       } finally {
         this.index = null
-        this.view.buffer = NO_BYTES
       }
     }
     index.coverBatch(batch, lastOffset, base)
   }
 }
 
-const NO_BYTES = Buffer.alloc(0)
 const appendIndexer = new AppendIndexer()
 
 /**
