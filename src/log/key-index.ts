@@ -169,8 +169,11 @@ export async function keyIndexOf(segment: Segment, isActive: boolean, context: K
   if (pending !== undefined) await pending
   const index = currentIndex(segment, context)
   if (!index.isWritten && !isActive && !segment.isRetired && context.hash === keyHash) {
-    index.isWritten = true
-    await writeFileAtomic(segment.paths.keyIndex, index.encode(), context.fileSystem)
+    // A failed write (a full disk) fails no lookup: the index in memory answers, and the file
+    // is tried again by the next lookup or close.
+    await writeIndexFile(segment, index, context.fileSystem).catch(() => {
+      index.isWritten = false
+    })
   }
   return index
 }
@@ -210,11 +213,28 @@ async function writeIndex(segment: Segment, fileSystem: LogFileSystem): Promise<
   try {
     index = currentIndex(segment, { fileSystem, hash: keyHash })
     if (index.isWritten) return
-    // Marked first: a lookup meanwhile must not start a second write of the same `.tmp`.
-    index.isWritten = true
-    await writeFileAtomic(segment.paths.keyIndex, index.encode(), fileSystem)
+    await writeIndexFile(segment, index, fileSystem)
   } catch {
     if (index !== null) index.isWritten = false
+  }
+}
+
+/**
+ * Writes `index` as the segment's `.keyindex`, marking it written first (a lookup meanwhile must
+ * not start a second write of the same `.tmp`). If the segment was deleted, or its index dropped
+ * (a truncation into it), while the write ran, the file it renamed into place describes a history
+ * that is gone: it is removed again, so it never stands beside another segment of that name.
+ */
+async function writeIndexFile(segment: Segment, index: SegmentKeyIndex, fileSystem: LogFileSystem): Promise<void> {
+  const file = segment.paths.keyIndex
+  index.isWritten = true
+  await writeFileAtomic(file, index.encode(), fileSystem)
+  if (!segment.isRetired && loaded.get(segment) === index) return
+  index.isWritten = false
+  try {
+    fileSystem.unlinkSync(file)
+  } catch {
+    // Already gone.
   }
 }
 
