@@ -81,6 +81,8 @@ export function forgetKeyIndex(segment: Segment): void {
  */
 export function dropKeyIndex(segment: Segment, fileSystem: LogFileSystem): void {
   loaded.delete(segment)
+  cachedEntries -= recentlyUsed.get(segment) ?? 0
+  recentlyUsed.delete(segment)
   try {
     fileSystem.unlinkSync(segment.paths.keyIndex)
   } catch {
@@ -175,7 +177,49 @@ export async function keyIndexOf(segment: Segment, isActive: boolean, context: K
       index.isWritten = false
     })
   }
+  if (!isActive && context.hash === keyHash) touchClosed(segment, index)
   return index
+}
+
+/** Entries of closed segments' indexes kept in memory by default, process-wide (about 20 bytes each). */
+export const DEFAULT_KEY_INDEX_CACHE_ENTRIES = 16 * 1024 * 1024
+
+/**
+ * Closed segments whose index a lookup used, least recently used first, with their entry counts.
+ * Past the budget the oldest are dropped from memory (a later lookup loads the file again); an
+ * index whose file does not hold it yet stays. The active segments' indexes are not counted: they
+ * follow the appends.
+ */
+const recentlyUsed = new Map<Segment, number>()
+let cachedEntries = 0
+let cacheBudget = DEFAULT_KEY_INDEX_CACHE_ENTRIES
+
+/** Sets how many entries of closed segments' indexes stay in memory (process-wide). */
+export function setKeyIndexCacheEntries(entries: number): void {
+  cacheBudget = entries
+  evictLeastRecentlyUsed()
+}
+
+function touchClosed(segment: Segment, index: SegmentKeyIndex): void {
+  const previous = recentlyUsed.get(segment)
+  if (previous !== undefined) {
+    recentlyUsed.delete(segment)
+    cachedEntries -= previous
+  }
+  recentlyUsed.set(segment, index.table.count)
+  cachedEntries += index.table.count
+  evictLeastRecentlyUsed()
+}
+
+function evictLeastRecentlyUsed(): void {
+  for (const [segment, entries] of recentlyUsed) {
+    if (cachedEntries <= cacheBudget) return
+    const index = loaded.get(segment)
+    if (index !== undefined && !index.isWritten && !segment.isRetired) continue
+    recentlyUsed.delete(segment)
+    cachedEntries -= entries
+    loaded.delete(segment)
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CLEAN_SHUTDOWN_FILE, type LogEngine } from '../../src/engine/log-engine.js'
+import { DEFAULT_KEY_INDEX_CACHE_ENTRIES, setKeyIndexCacheEntries } from '../../src/log/key-index.js'
 import type { PartitionLog } from '../../src/log/partition-log.js'
 import { seededRandom } from '../../src/seeded-random.js'
 import { openQuietEngine } from '../helpers/engine.js'
@@ -137,6 +138,31 @@ describe('the key index written as records are appended', () => {
       )
       await expectFilesMatchLog(log, partitionDir, false)
     } finally {
+      await engine.close()
+    }
+  })
+
+  it(`answers as a scan does when the memory budget drops closed segments' indexes (seed ${SEED})`, async () => {
+    const random = seededRandom(SEED + 3)
+    const { engine, log } = await openTopic(await makeTmpDir())
+    setKeyIndexCacheEntries(40) // a segment or two: most lookups load files again
+    try {
+      for (let round = 0; round < 4; round++) {
+        await appendRandom(log, random, 25)
+        const all = []
+        for await (const record of log.records({ from: log.logStartOffset })) all.push(record)
+        for (const key of KEYS) {
+          const expected = all.filter((record) => record.key !== null && record.key.equals(key)).map((record) => record.offset)
+          expect(
+            (await log.lookupKey(key)).map((record) => record.offset),
+            `round ${round} key ${key.toString()}`,
+          ).toEqual(expected.reverse())
+          const limited = (await log.lookupKey(key, { limit: 2 })).map((record) => record.offset)
+          expect(limited, `round ${round} key ${key.toString()} limit 2`).toEqual(expected.slice(0, 2))
+        }
+      }
+    } finally {
+      setKeyIndexCacheEntries(DEFAULT_KEY_INDEX_CACHE_ENTRIES)
       await engine.close()
     }
   })
