@@ -6,8 +6,10 @@
 //
 //   npm run build && cp -r dist /tmp/seglog-before   (then make the change and build again)
 //   node bench/ab-log.mjs --a /tmp/seglog-before --b dist [--value-bytes 100] [--key-bytes 10]
-//                         [--rounds 9] [--round-records 300000] [--wall]
+//                         [--rounds 9] [--round-records 300000] [--wall] [--key-index a|b|both]
 //                         [--recovery-bytes 256m] [--recovery-batch-records 1000] [--read-raw 2000]
+//   --key-index   that side's topics get keyIndex: true (e.g. `--a dist --b dist --key-index b`
+//                 measures what the key index costs appends)
 //
 // Figures (records/s or MB/s per CPU second; --wall for wall-clock time):
 //   append   appendRecords of batches near 1 MiB (at most 1000 records)
@@ -50,6 +52,7 @@ function byteCount(text) {
   if (match === null) throw new Error(`not a byte count: ${text}`)
   return Number(match[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2].toLowerCase()]
 }
+const keyIndexSides = option('key-index', '')
 
 const batchRecords = Math.max(1, Math.min(1000, Math.floor((1024 * 1024) / (valueBytes + keyBytes + 16))))
 const batchesPerRound = Math.max(2, Math.floor(roundRecords / batchRecords))
@@ -66,11 +69,13 @@ const clock = useWall
       return (usage.user + usage.system) / 1000
     }
 
-async function openSide(dist) {
+async function openSide(dist, side) {
+  const keyIndex = keyIndexSides === 'both' || keyIndexSides === side
   const seglog = await import(path.join(dist, 'index.js'))
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-ab-'))
   const engine = await seglog.LogEngine.open({ dir, flush: 'os', onWarning: () => {} })
-  for (const topic of ['append', 'batch', 'single']) await engine.createTopic(topic, { partitions: 1, segmentBytes: 256 * 1024 * 1024 })
+  for (const topic of ['append', 'batch', 'single'])
+    await engine.createTopic(topic, { partitions: 1, segmentBytes: 256 * 1024 * 1024, ...(keyIndex ? { keyIndex } : {}) })
   return {
     seglog,
     dir,
@@ -124,8 +129,8 @@ async function measureReadRaw(log, from, end) {
   return [latencies[Math.floor(latencies.length * 0.5)], latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]]
 }
 
-const a = await openSide(distA)
-const b = await openSide(distB)
+const a = await openSide(distA, 'a')
+const b = await openSide(distB, 'b')
 const visitRecords = b.seglog.visitRecords ?? a.seglog.visitRecords
 
 async function round(side) {

@@ -8,6 +8,7 @@ import type { SwapStep } from '../log/cleaner/segment-swap.js'
 import { LogClosedError } from '../log/errors.js'
 import { systemClock, type Clock } from '../log/clock.js'
 import type { PartitionLog } from '../log/partition-log.js'
+import { isActiveSegmentOverdue } from '../log/compaction-lag.js'
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js'
 import type { TopicConfig } from './topic-config.js'
 
@@ -152,6 +153,7 @@ export class LogCleaner {
 
   private async cleanDue(options: CleanNowOptions & { limit?: number }): Promise<CompactionResult[]> {
     const nowMs = options.nowMs ?? this.clock.nowMs()
+    await this.rollOverdue(nowMs, options.topic)
     const due = this.cleanableLogs(nowMs).filter(
       (candidate) =>
         (options.topic === undefined || candidate.log.topic === options.topic) &&
@@ -165,6 +167,24 @@ export class LogCleaner {
       if (result !== null) results.push(result)
     }
     return results
+  }
+
+  /**
+   * maxCompactionLagMs: an active segment whose first batch is older than the lag is rolled, so
+   * its records become cleanable (the partition is then overdue, cleaned whatever its dirty ratio)
+   * even when no append comes to roll it.
+   */
+  private async rollOverdue(nowMs: number, topic: string | undefined): Promise<void> {
+    for (const { log, config } of this.logs()) {
+      if (!isCompacted(config) || (topic !== undefined && log.topic !== topic)) continue
+      if (!isActiveSegmentOverdue(log.segmentList, nowMs, compactionSettings(config).maxCompactionLagMs)) continue
+      try {
+        await log.rollNow()
+      } catch (error) {
+        // Deleted, closing or failed meanwhile: nothing to roll.
+        if (!(error instanceof LogClosedError)) throw error
+      }
+    }
   }
 
   private async cleanOne(candidate: CleanableLog, dedupeBufferBytes?: number): Promise<CompactionResult | null> {

@@ -67,8 +67,13 @@ const FNV_PRIME = 0x01000193
 
 /** 32-bit FNV-1a of the key bytes, unsigned: the hash the key index stores. */
 export function keyHash(key: Uint8Array): number {
+  return keyHashAt(key, 0, key.length)
+}
+
+/** `keyHash` of the key at bytes [start, end) of `buffer`, so an append hashes keys in place. */
+export function keyHashAt(buffer: Uint8Array, start: number, end: number): number {
   let hash = FNV_OFFSET_BASIS
-  for (let at = 0; at < key.length; at++) hash = Math.imul(hash ^ key[at]!, FNV_PRIME)
+  for (let at = start; at < end; at++) hash = Math.imul(hash ^ buffer[at]!, FNV_PRIME)
   return hash >>> 0
 }
 

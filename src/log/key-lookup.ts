@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { RecordBatch } from '../record/record-batch.js'
 import type { DecodedRecord } from '../record/record.js'
-import { lookupInSegment, type KeyIndexContext } from './key-index.js'
+import type { KeyIndexContext } from './key-index.js'
+import { lookupInSegment, type SegmentKeyQuery } from './key-index-lookup.js'
 import type { Segment } from './segment.js'
 
 export interface KeyLookupOptions {
@@ -49,38 +50,35 @@ export async function lookupKey(
     const to = Math.min(segments[slot + 1]?.baseOffset ?? bound, bound)
     if (from >= to || segment.isRetired) continue
     if (fromTimestamp > -Infinity && segment.largestTimestamp < fromTimestamp && segment.largestTimestamp >= 0) continue
-    const indexed = keyIndex ? await lookupIndexed(segment, slot === segments.length - 1, key, { from, to }, keyIndex) : null
-    const inSegment: DecodedRecord[] = indexed === null ? [] : inTimeRange(indexed, fromTimestamp, toTimestamp)
-    if (indexed === null)
-      for await (const batch of source.batches({ from, to })) {
-        if (batch.isControl || batch.maxTimestamp < fromTimestamp) continue
-        for (const record of batch.records()) {
-          if (record.offset < from || record.offset >= to) continue
-          if (record.timestamp < fromTimestamp || record.timestamp >= toTimestamp) continue
-          if (record.key !== null && record.key.equals(key)) inSegment.push(record)
-        }
+    const query = { key, from, to, fromTimestamp, toTimestamp, limit }
+    if (keyIndex && (await lookupIndexed(segment, slot === segments.length - 1, query, keyIndex, found))) continue
+    const inSegment: DecodedRecord[] = []
+    for await (const batch of source.batches({ from, to })) {
+      if (batch.isControl || batch.maxTimestamp < fromTimestamp) continue
+      for (const record of batch.records()) {
+        if (record.offset < from || record.offset >= to) continue
+        if (record.timestamp < fromTimestamp || record.timestamp >= toTimestamp) continue
+        if (record.key !== null && record.key.equals(key)) inSegment.push(record)
       }
+    }
     for (let at = inSegment.length - 1; at >= 0 && found.length < limit; at--) found.push(inSegment[at]!)
   }
   return found
 }
 
-/** The segment's matching records through its key index, or null when it was retired meanwhile (scanned instead). */
+/** Adds the segment's matching records to `found` through its key index; false when it was retired meanwhile (scanned instead). */
 async function lookupIndexed(
   segment: Segment,
   isActive: boolean,
-  key: Buffer,
-  range: { from: number; to: number },
+  query: SegmentKeyQuery,
   context: KeyIndexContext,
-): Promise<DecodedRecord[] | null> {
-  if (!segment.acquire()) return null
+  found: DecodedRecord[],
+): Promise<boolean> {
+  if (!segment.acquire()) return false
   try {
-    return await lookupInSegment(segment, isActive, key, range, context)
+    await lookupInSegment(segment, isActive, query, context, found)
+    return true
   } finally {
     segment.release()
   }
-}
-
-function inTimeRange(records: DecodedRecord[], fromTimestamp: number, toTimestamp: number): DecodedRecord[] {
-  return records.filter((record) => record.timestamp >= fromTimestamp && record.timestamp < toTimestamp)
 }

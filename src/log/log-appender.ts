@@ -11,6 +11,7 @@ import { Segment, type BatchMeta } from './segment.js'
 import type { LeaderEpochCache } from './leader-epoch-cache.js'
 import { isCompacted } from './cleaner/compaction-config.js'
 import { checkKeyedRecords } from './cleaner/keyed-records.js'
+import { indexAppended, writeKeyIndexOnRoll } from './key-index.js'
 
 /**
  * The write path of a partition log, run one append at a time in the log's queue: the
@@ -85,6 +86,7 @@ export async function appendBatches(log: AppendTarget, batches: Buffer[], assign
     if (list.active.hasUncutTail) log.groupCommit.fail(error as Error)
     throw error
   }
+  if (config.keyIndex === true) indexAppended(list.active, views, metas, log.fileSystem)
   for (let slot = 0; slot < views.length; slot++)
     producerState.recordBatch(views[slot]!, metas[slot]!.baseOffset, metas[slot]!.lastOffset, metas[slot]!.maxTimestamp)
   if (log.epochs !== undefined) for (const view of views) log.epochs.onBatch(view)
@@ -98,6 +100,7 @@ export async function appendBatches(log: AppendTarget, batches: Buffer[], assign
  */
 export function roll(log: AppendTarget, baseOffset: number, nowMs: number): void {
   const { list, producerState } = log
+  writeKeyIndexOnRoll(list.active, log.fileSystem)
   list.active.seal()
   list.addSegment(Segment.create(log.dir, baseOffset, log.config, nowMs, log.fileSystem))
   const snapshot = producerState.size > 0 ? takeSnapshot(producerState, nowMs) : null

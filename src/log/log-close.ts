@@ -4,6 +4,7 @@ import type { GroupCommit } from './group-commit.js'
 import type { SegmentRetention } from './log-retention.js'
 import { takeSnapshot, writeSnapshot, type ProducerState } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
+import { writeKeyIndexesOnClose } from './key-index.js'
 
 export interface ClosingLog {
   readonly list: SegmentList
@@ -42,6 +43,7 @@ export async function closeLog(log: ClosingLog, closedError: () => Error): Promi
 async function sealLog(log: ClosingLog): Promise<void> {
   const { list } = log
   await log.groupCommit.flushForClose()
+  await writeKeyIndexesOnClose(list.all, log.fileSystem)
   // Written even when empty (as Kafka does at shutdown): without a snapshot at the log end the
   // next open replays, and CRC-checks, the whole log to rebuild producer state. Its fsyncs go
   // through the thread pool, so an engine closing many partitions at once overlaps them.

@@ -15,6 +15,7 @@ import { Segment } from './segment.js'
 import type { AbortedTxnIndex } from './txn-index.js'
 import type { LeaderEpochCache } from './leader-epoch-cache.js'
 import { INDEX_SUFFIX, offsetFileName, TIME_INDEX_SUFFIX } from './segment-files.js'
+import { openKeyIndexes } from './key-index.js'
 
 /**
  * Bringing a partition directory into memory (Kafka's LogLoader): creating an empty one, or opening
@@ -62,6 +63,7 @@ export function loadSegmentList(
   const opened: Segment[] = []
   try {
     const kept = openSegments(dir, config, options, env, opened)
+    if (config.keyIndex === true) openKeyIndexes(kept, options.isClean ? Infinity : options.recoveryPoint, env.fileSystem)
     kept[kept.length - 1]!.keepOpen()
     const end = kept[kept.length - 1]!.nextOffset
     const logStart = Math.max(options.logStartOffset, kept[0]!.baseOffset)

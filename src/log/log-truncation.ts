@@ -7,6 +7,7 @@ import type { PartitionLogConfig } from './partition-types.js'
 import type { SegmentList } from './segment-list.js'
 import { Segment, type BatchLocation } from './segment.js'
 import type { TruncationGate } from './truncation-gate.js'
+import { dropKeyIndex } from './key-index.js'
 
 /** What a truncation removes: the segments from `keep` on, and in the last kept one the batches from `cut` on. */
 interface TruncationPlan {
@@ -86,6 +87,7 @@ function applyTruncation(log: TruncationTarget, offset: number, plan: Truncation
     list.replaceAll(Segment.create(log.dir, offset, log.config, log.clock.nowMs(), log.fileSystem))
   } else {
     deleteNewestFirst(list.removeNewest(plan.keep))
+    if (plan.cut !== null) dropKeyIndex(list.active, log.fileSystem)
     if (plan.cut !== null) list.cutActive(plan.cut)
   }
   fsyncDirSync(log.dir, log.fileSystem)

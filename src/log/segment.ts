@@ -11,6 +11,7 @@ import { SegmentLogFile, type SegmentRead } from './segment-log-file.js'
 import { cutTail, moveToQuarantine, scanAndIndex, type RecoverResult } from './segment-recovery.js'
 import type { TimeIndex } from './time-index.js'
 import { MAX_RELATIVE_OFFSET } from '../format/index-entry.js'
+import { rollMs } from './cleaner/compaction-config.js'
 
 export type { BatchMeta } from './segment-indexer.js'
 export type { BatchLocation } from './segment-headers.js'
@@ -164,7 +165,7 @@ export class Segment {
     if (this.size + incomingBytes > this.config.segmentBytes) return true
     const first = this.indexer.firstBatchTimestamp
     const waited = first !== null && first >= 0 ? incomingMaxTimestamp - first : nowMs - this.createdMs
-    if (waited > this.config.segmentMs) return true
+    if (waited > rollMs(this.config)) return true
     return this.indexer.isFull()
   }
 
@@ -337,10 +338,7 @@ export class Segment {
     }
   }
 
-  /**
-   * Makes the segment inactive: the final time-index entry that carries the segment's largest
-   * timestamp (Kafka reads it for retention). Its next `flush` makes that and its indexes durable.
-   */
+  /** Makes the segment inactive: the final time-index entry carries its largest timestamp (for retention); the next `flush` syncs it. */
   seal(): void {
     this.indexer.appendClosingEntry()
     this.hasUnsyncedIndexes = true

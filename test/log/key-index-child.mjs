@@ -1,7 +1,8 @@
 // A keyed writer for key-index.crash.test.ts. Plain ESM importing the BUILT engine (dist/).
-// Appends keyed records to topic `t` (keyIndex: true, small segments) and looks keys up between
-// appends, so `.keyindex` files are being written when the parent's SIGKILL lands.
-// Usage: node key-index-child.mjs '<json {dir, seed}>'; forked with an IPC channel; sends
+// Appends keyed records to topic `t` (keyIndex: true, small segments), so the index grows with the
+// appends and `.keyindex` files are written at each roll when the parent's SIGKILL lands; with
+// `lookups` it also looks keys up between appends.
+// Usage: node key-index-child.mjs '<json {dir, seed, lookups}>'; forked with an IPC channel; sends
 // { t: 'ready' } once the engine is open.
 const { LogEngine } = await import(new URL('../../dist/engine/log-engine.js', import.meta.url).href)
 const { seededRandom } = await import(new URL('../../dist/seeded-random.js', import.meta.url).href)
@@ -18,5 +19,5 @@ for (let batch = 0; ; batch++) {
     value: Buffer.from(`v${batch}`),
   }))
   await log.appendRecords(records)
-  if (batch % 5 === 0) await log.lookupKey(Buffer.from(`k-${Math.floor(random() * 12)}`))
+  if (cfg.lookups && batch % 5 === 0) await log.lookupKey(Buffer.from(`k-${Math.floor(random() * 12)}`))
 }

@@ -80,3 +80,14 @@ export function isCompacted(config: { cleanupPolicy?: CleanupPolicy }): boolean 
 export function hasDeleteRetention(config: { cleanupPolicy?: CleanupPolicy }): boolean {
   return config.cleanupPolicy !== 'compact'
 }
+
+/**
+ * How old a segment's first batch may get before the segment rolls: segmentMs, or for a compacted
+ * topic maxCompactionLagMs when that is sooner (Kafka's rule), so no key waits longer than that
+ * in the active segment, which the cleaner never touches.
+ */
+export function rollMs(config: { segmentMs: number; cleanupPolicy?: CleanupPolicy; maxCompactionLagMs?: number }): number {
+  return isCompacted(config) && config.maxCompactionLagMs !== undefined
+    ? Math.min(config.segmentMs, config.maxCompactionLagMs)
+    : config.segmentMs
+}
