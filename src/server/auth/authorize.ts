@@ -152,6 +152,24 @@ const RULES: { readonly [N in ApiName]: Rule } = {
   Metadata: { kind: 'filtered', handle: (handler, body, context, allows) => filterMetadata(handler, body, context, allows) },
   ListGroups: { kind: 'filtered', handle: (handler, body, context, allows) => filterListGroups(handler, body, context, allows) },
   OffsetFetch: { kind: 'filtered', handle: (handler, body, context, allows) => filterOffsetFetch(handler, body, context, allows) },
+  // Transactions: the topics and groups they touch are checked; seglog's ACLs have no TRANSACTIONAL_ID resource.
+  AddPartitionsToTxn: {
+    kind: 'whole',
+    check: (allows, body) =>
+      ((body.v3AndBelowTopics ?? []) as { name: string }[]).every((topic) => allows('WRITE', 'TOPIC', topic.name))
+        ? KafkaErrorCode.NONE
+        : KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  },
+  AddOffsetsToTxn: groupCheck('READ', groupId),
+  EndTxn: { kind: 'none' },
+  TxnOffsetCommit: {
+    kind: 'whole',
+    check: (allows, body) => {
+      if (!allows('READ', 'GROUP', body.groupId as string)) return KafkaErrorCode.GROUP_AUTHORIZATION_FAILED
+      const topics = body.topics as { name: string }[]
+      return topics.every((topic) => allows('READ', 'TOPIC', topic.name)) ? KafkaErrorCode.NONE : KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED
+    },
+  },
 }
 
 function deniedCode(type: ResourceType): number {
