@@ -22,8 +22,10 @@ import { TxnLogRecordError } from './txn-errors.js'
  * | ProducerId                        | int64 |                                                        |
  * | ProducerEpoch                     | int16 |                                                        |
  * | TransactionTimeoutMs              | int32 |                                                        |
- * | TransactionStatus                 | int8  | 0 Empty, 1 Ongoing, 2 PrepareCommit, 3 PrepareAbort, 4 CompleteCommit, 5 CompleteAbort, 6 Dead, 7 PrepareEpochFence |
- * | TransactionPartitions             | int32 count (-1 null) of { Topic: int16 + n, PartitionIds: int32 count of int32 } | null when Empty |
+ * | TransactionStatus                 | int8  | a TXN_STATES index: 0 Empty, 1 Ongoing, 2 PrepareCommit, 3 PrepareAbort,  |
+ * |                                   |       | 4 CompleteCommit, 5 CompleteAbort, 6 Dead, 7 PrepareEpochFence             |
+ * | TransactionPartitions             | array | int32 count (-1: null, when Empty) of { Topic: int16 length + UTF-8,      |
+ * |                                   |       | PartitionIds: int32 count of int32 }                                       |
  * | TransactionLastUpdateTimestampMs  | int64 |                                                        |
  * | TransactionStartTimestampMs       | int64 | -1 outside a transaction                               |
  */
