@@ -33,6 +33,8 @@ import { TxnLogRecordError } from './txn-errors.js'
 const VERSION_SIZE = 2
 const KEY_VERSION = 0
 const VALUE_VERSION = 0
+/** TransactionStatus's byte: after the version, ProducerId, ProducerEpoch and TransactionTimeoutMs. */
+const STATUS_POSITION = VERSION_SIZE + 8 + 2 + 4
 
 function withVersion(version: number, chunks: Buffer[]): Buffer {
   const prefix = Buffer.alloc(VERSION_SIZE)
@@ -88,7 +90,7 @@ export function decodeTxnLogValue(transactionalId: string, buf: Buffer | null): 
     throw TxnLogRecordError.wrap('value', error)
   }
   const state = txnStateOf(value.transactionStatus)
-  if (state === null) throw new TxnLogRecordError('value', VERSION_SIZE + 14, `unknown transaction status ${value.transactionStatus}`)
+  if (state === null) throw new TxnLogRecordError('value', STATUS_POSITION, `unknown transaction status ${value.transactionStatus}`)
   const partitions = new Map<string, Set<number>>()
   if (state !== 'Empty') for (const entry of value.transactionPartitions ?? []) partitions.set(entry.topic, new Set(entry.partitionIds))
   return {
