@@ -134,8 +134,13 @@ const RULES: { readonly [N in ApiName]: Rule } = {
   SyncGroup: groupCheck('READ', groupId),
   Heartbeat: groupCheck('READ', groupId),
   LeaveGroup: groupCheck('READ', groupId),
+  // Key type 1 names a transactional id, not a group: there is no TRANSACTIONAL_ID resource to check.
   FindCoordinator: groupCheck('DESCRIBE', (body) =>
-    Array.isArray(body.coordinatorKeys) && body.coordinatorKeys.length > 0 ? (body.coordinatorKeys as string[]) : [body.key as string],
+    body.keyType === 1
+      ? []
+      : Array.isArray(body.coordinatorKeys) && body.coordinatorKeys.length > 0
+        ? (body.coordinatorKeys as string[])
+        : [body.key as string],
   ),
   DescribeGroups: { kind: 'per-entry', requestKey: 'groups', responseKey: 'groups', operation: 'DESCRIBE', resourceOf: groupString },
   DeleteGroups: { kind: 'per-entry', requestKey: 'groupsNames', responseKey: 'results', operation: 'DELETE', resourceOf: groupString },

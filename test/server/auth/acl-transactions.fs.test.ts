@@ -37,6 +37,8 @@ it('checks WRITE on the topics of AddPartitionsToTxn and READ on the group of Ad
   const { server, port } = await startServer({ usersFile, aclFile, failedAuthLimits: TEST_LIMITS })
   for (const topic of ['orders', 'secret']) await server.engine.createTopic(topic)
   const alice = await login(port, 'alice', 'a')
+  // The transaction coordinator is found without DESCRIBE on a group named like the transactional id.
+  expect(await alice.request('FindCoordinator', 3, { key: 'tx', keyType: 1 })).toMatchObject({ errorCode: K.NONE, port })
   const { producerId, producerEpoch } = await alice.request('InitProducerId', 1, { transactionalId: 'tx', transactionTimeoutMs: 10_000 })
   const add = (topic: string) =>
     alice.request('AddPartitionsToTxn', 1, {
