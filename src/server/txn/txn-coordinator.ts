@@ -10,6 +10,9 @@ import { TransactionStateLog } from './txn-topic.js'
 
 const K = KafkaErrorCode
 
+/** How long a timed-out transaction whose abort could not be written waits before the next try. */
+const RETRY_MS = 1000
+
 /** Kafka's transaction.max.timeout.ms: the longest transaction timeout a producer may ask for. */
 export const MAX_TRANSACTION_TIMEOUT_MS = 900_000
 
@@ -339,7 +342,9 @@ export class TransactionCoordinator {
       this.host.log(`transactional id ${meta.transactionalId}: transaction open past ${meta.transactionTimeoutMs} ms, aborting it`)
       return this.beginEnd(entry, 'abort', true)
     }).catch((error: unknown) => {
+      // The PrepareAbort could not be written: the transaction stays Ongoing, and the timer tries again.
       this.writeError(entry.meta.transactionalId, error)
+      if (!this.isClosed) entry.timeoutTimer = this.host.clock.setTimeout(() => void this.abortExpired(entry, producerEpoch), RETRY_MS)
       return null
     })
     if (started !== null) await started.waitFor
