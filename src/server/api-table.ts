@@ -16,6 +16,7 @@ import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } fro
 import { APIS, type ResponseInputOf } from './protocol/index.js'
 import { saslAuthenticateHandler, saslHandshakeHandler } from './auth/sasl-handlers.js'
 import type { RequestContext } from './broker.js'
+import { addOffsetsToTxnHandler, addPartitionsToTxnHandler, endTxnHandler, txnOffsetCommitHandler } from './txn/txn-handlers.js'
 
 /**
  * The APIs the server speaks and the versions of each. ApiVersions advertises exactly this table,
@@ -75,6 +76,10 @@ const HANDLERS: readonly AnyApiHandler[] = [
   saslHandshakeHandler,
   saslAuthenticateHandler,
   offsetForLeaderEpochHandler,
+  addPartitionsToTxnHandler,
+  addOffsetsToTxnHandler,
+  endTxnHandler,
+  txnOffsetCommitHandler,
 ].sort((a, b) => APIS[a.apiName].apiKey - APIS[b.apiName].apiKey)
 
 const BY_KEY = new Map<number, AnyApiHandler>(HANDLERS.map((handler) => [APIS[handler.apiName].apiKey, handler]))

@@ -2,6 +2,7 @@ import type { KafkaServerSettings, LogEngine } from '../index.js'
 import type { ConnectionSession, ServerSecurity } from './auth/security.js'
 import type { GroupCoordinator } from './groups/coordinator.js'
 import type { ApiName, RequestOf, ResponseInputOf } from './protocol/index.js'
+import type { TransactionCoordinator } from './txn/txn-coordinator.js'
 
 /**
  * What every handler shares: the engine, the server's settings, where clients reach it, and a
@@ -17,6 +18,8 @@ export interface Broker {
   readonly closing: AbortSignal
   /** Consumer groups: membership, rebalances, and whether commits are allowed. */
   readonly groups: GroupCoordinator
+  /** Transactional ids and their transactions (src/server/txn/). */
+  readonly transactions: TransactionCoordinator
   /** One line for the operator (the CLI prints it on stderr as `seglog: <line>`). */
   log(message: string): void
   /** SASL, TLS and ACLs (src/server/auth/). */

@@ -17,6 +17,7 @@ import type { Broker } from './broker.js'
 import { KafkaConnection } from './connection.js'
 import { systemClock } from './groups/clock.js'
 import { GroupCoordinator } from './groups/coordinator.js'
+import { TransactionCoordinator } from './txn/txn-coordinator.js'
 import { resolveSettings } from './settings.js'
 import { parseAclFile } from './auth/acls.js'
 import { DEFAULT_FAILED_AUTH_LIMITS, FailedAuthLimiter } from './auth/failed-auth-limiter.js'
@@ -136,9 +137,19 @@ async function listen(
         })
   // A client that fails the TLS handshake (no or a bad certificate, not TLS at all) is only logged.
   server.on('tlsClientError', (error, socket) => log(`TLS handshake with ${socket.remoteAddress ?? '?'} failed: ${error.message}`))
+  // Transactions a crash left in the middle are completed before the server listens.
+  const transactions = await TransactionCoordinator.open({
+    engine,
+    clock: systemClock,
+    log,
+    commitOffsets: (groupId, offsets) => engine.offsets.commitMany(groupId, offsets),
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => reject(new IoError('listen on', `${settings.host}:${settings.port}`, error)))
     server.listen({ host: settings.host, port: settings.port, exclusive: true }, () => resolve())
+  }).catch(async (error: unknown) => {
+    await transactions.close()
+    throw error
   })
   server.on('error', (error) => log(`server error: ${error.message}`))
   const bound = server.address() as net.AddressInfo
@@ -168,6 +179,7 @@ async function listen(
     clusterId: settings.clusterId ?? clusterIdFor(engine.dir),
     closing: closing.signal,
     groups,
+    transactions,
     log,
     security,
   }
@@ -201,6 +213,7 @@ async function listen(
         const deadlineMs = Date.now() + settings.shutdownTimeoutMs
         await Promise.all([...connections].map((connection) => connection.shutdown(deadlineMs)))
         await stopped
+        await transactions.close()
         await afterClose()
       })()
       return closed

@@ -11,7 +11,10 @@ export function findPartition(engine: LogEngine, topic: string, partition: numbe
   }
 }
 
-/** Whether a topic is seglog's own (the offsets log): listed as internal, never written by clients. */
+/** The transaction coordinator's log (src/server/txn/txn-topic.ts), named as Kafka names it. */
+const TRANSACTION_STATE_TOPIC = '__transaction_state'
+
+/** Whether a topic is seglog's own (the offsets log, the transaction log): listed as internal, never written by clients. */
 export function isInternalTopic(topic: string): boolean {
-  return topic === OFFSETS_TOPIC
+  return topic === OFFSETS_TOPIC || topic === TRANSACTION_STATE_TOPIC
 }

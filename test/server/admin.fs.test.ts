@@ -87,7 +87,9 @@ describe('FindCoordinator', () => {
       ['b', 3, 0],
     ])
     const transaction = await client.request('FindCoordinator', 3, { key: 'tx', keyType: 1 })
-    expect(transaction.errorCode).toBe(KafkaErrorCode.INVALID_REQUEST)
+    expect(transaction).toMatchObject({ errorCode: 0, nodeId: 3, host: '127.0.0.1', port })
+    const unknownKeyType = await client.request('FindCoordinator', 3, { key: 'x', keyType: 2 })
+    expect(unknownKeyType.errorCode).toBe(KafkaErrorCode.INVALID_REQUEST)
   })
 })
 

@@ -22,7 +22,7 @@ describe('ApiVersions', () => {
     const client = await connect(port)
     const served = servedApis().map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion }))
     expect(served.map(({ apiKey }) => apiKey)).toEqual([
-      0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23, 32, 33, 37, 42, 44, 47, 60,
+      0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23, 24, 25, 26, 28, 32, 33, 37, 42, 44, 47, 60,
     ])
     for (let version = 0; version <= 3; version++) {
       const response = await client.request('ApiVersions', version, { clientSoftwareName: 'test', clientSoftwareVersion: '1' })

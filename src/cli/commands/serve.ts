@@ -58,7 +58,7 @@ const HELP = formatHelp({
     'directory cleanly and exits 0 (a second signal exits at once). One line on stderr per',
     'notable event: a topic created or deleted, a connection closed for a malformed request.',
     'Security: --users turns on SASL (PLAIN, SCRAM-SHA-256/512), --tls-cert/--tls-key TLS,',
-    '--acl-file per-user permissions (docs/server.md "Security"). Not served yet: transactions.',
+    '--acl-file per-user permissions (docs/server.md "Security"). Transactions: docs/server.md.',
   ].join('\n'),
   options: OPTIONS,
   examples: [

@@ -134,8 +134,13 @@ const RULES: { readonly [N in ApiName]: Rule } = {
   SyncGroup: groupCheck('READ', groupId),
   Heartbeat: groupCheck('READ', groupId),
   LeaveGroup: groupCheck('READ', groupId),
+  // Key type 1 names a transactional id, not a group: there is no TRANSACTIONAL_ID resource to check.
   FindCoordinator: groupCheck('DESCRIBE', (body) =>
-    Array.isArray(body.coordinatorKeys) && body.coordinatorKeys.length > 0 ? (body.coordinatorKeys as string[]) : [body.key as string],
+    body.keyType === 1
+      ? []
+      : Array.isArray(body.coordinatorKeys) && body.coordinatorKeys.length > 0
+        ? (body.coordinatorKeys as string[])
+        : [body.key as string],
   ),
   DescribeGroups: { kind: 'per-entry', requestKey: 'groups', responseKey: 'groups', operation: 'DESCRIBE', resourceOf: groupString },
   DeleteGroups: { kind: 'per-entry', requestKey: 'groupsNames', responseKey: 'results', operation: 'DELETE', resourceOf: groupString },
@@ -152,6 +157,24 @@ const RULES: { readonly [N in ApiName]: Rule } = {
   Metadata: { kind: 'filtered', handle: (handler, body, context, allows) => filterMetadata(handler, body, context, allows) },
   ListGroups: { kind: 'filtered', handle: (handler, body, context, allows) => filterListGroups(handler, body, context, allows) },
   OffsetFetch: { kind: 'filtered', handle: (handler, body, context, allows) => filterOffsetFetch(handler, body, context, allows) },
+  // Transactions: the topics and groups they touch are checked; seglog's ACLs have no TRANSACTIONAL_ID resource.
+  AddPartitionsToTxn: {
+    kind: 'whole',
+    check: (allows, body) =>
+      ((body.v3AndBelowTopics ?? []) as { name: string }[]).every((topic) => allows('WRITE', 'TOPIC', topic.name))
+        ? KafkaErrorCode.NONE
+        : KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  },
+  AddOffsetsToTxn: groupCheck('READ', groupId),
+  EndTxn: { kind: 'none' },
+  TxnOffsetCommit: {
+    kind: 'whole',
+    check: (allows, body) => {
+      if (!allows('READ', 'GROUP', body.groupId as string)) return KafkaErrorCode.GROUP_AUTHORIZATION_FAILED
+      const topics = body.topics as { name: string }[]
+      return topics.every((topic) => allows('READ', 'TOPIC', topic.name)) ? KafkaErrorCode.NONE : KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED
+    },
+  },
 }
 
 function deniedCode(type: ResourceType): number {

@@ -3,9 +3,9 @@ import { KafkaErrorCode } from '../error-codes.js'
 import type { ResponseInputOf } from '../protocol/index.js'
 
 /**
- * FindCoordinator (v0-4). A single broker coordinates every consumer group, so the answer for a
- * group key is always this broker (src/server/groups/ serves the group APIs). Transaction
- * coordinators are refused: no transactions yet.
+ * FindCoordinator (v0-4). A single broker coordinates every consumer group and every transactional
+ * id, so the answer for a group key (0) or a transaction key (1) is always this broker
+ * (src/server/groups/ serves the group APIs, src/server/txn/ the transaction APIs).
  *
  * librdkafka also reads it as a version marker: it enables LZ4 compression only with brokers that
  * list FindCoordinator (it stands for "Kafka 0.8.2 or later" there).
@@ -14,13 +14,14 @@ import type { ResponseInputOf } from '../protocol/index.js'
 type FindCoordinatorResponse = ResponseInputOf<'FindCoordinator'>
 
 const GROUP_KEY = 0
+const TRANSACTION_KEY = 1
 
 function answer(
   broker: Broker,
   keyType: number,
 ): { errorCode: number; errorMessage: string | null; nodeId: number; host: string; port: number } {
-  if (keyType !== GROUP_KEY)
-    return { errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: 'transactions are not supported', nodeId: -1, host: '', port: -1 }
+  if (keyType !== GROUP_KEY && keyType !== TRANSACTION_KEY)
+    return { errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: `unknown key type ${keyType}`, nodeId: -1, host: '', port: -1 }
   return {
     errorCode: KafkaErrorCode.NONE,
     errorMessage: null,

@@ -7,7 +7,9 @@ import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
 
 /**
  * Produce (record batch v2 only). Each partition's batch is checked (one batch, magic 2, the
- * topic's max.message.bytes, not a control or transactional batch), stamped with LogAppendTime when
+ * topic's max.message.bytes, not a control batch; a transactional batch only in a request naming
+ * its transactional id, from the id's current producer, to a partition added to its open
+ * transaction: the transaction coordinator says), stamped with LogAppendTime when
  * the topic asks for it, and appended as it came with `appendBatch`, which checks its CRC, assigns
  * offsets in place and deduplicates idempotent retries. Every append is issued before the handler
  * first waits, so pipelined produce requests reach each partition in the order they arrived.
@@ -38,6 +40,7 @@ function checkBatch(
   records: Buffer | null,
   maxBatchBytes: number,
   apiVersion: number,
+  transactionalId: string | null,
 ): RecordBatch | { errorCode: number; errorMessage: string } {
   if (records === null || records.length === 0)
     return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'a produce request must carry one record batch per partition' }
@@ -64,7 +67,14 @@ function checkBatch(
       errorMessage: `batch of ${batch.sizeInBytes} bytes exceeds max.message.bytes ${maxBatchBytes}`,
     }
   if (batch.isControl) return { errorCode: KafkaErrorCode.INVALID_RECORD, errorMessage: 'clients cannot produce control batches' }
-  if (batch.isTransactional) return { errorCode: KafkaErrorCode.INVALID_TXN_STATE, errorMessage: 'transactions are not supported' }
+  if (batch.isTransactional !== (transactionalId !== null))
+    return {
+      errorCode: KafkaErrorCode.INVALID_TXN_STATE,
+      errorMessage:
+        transactionalId === null
+          ? 'a transactional batch needs the transactional id in its request'
+          : 'a transactional request carries transactional batches',
+    }
   return batch
 }
 
@@ -76,14 +86,19 @@ function appendPartition(
   records: Buffer | null,
   acks: number,
   nowMs: number,
+  transactionalId: string | null,
 ): Promise<PartitionResult> | PartitionResult {
   const engine = context.broker.engine
   const log = findPartition(engine, topic, index)
   if (log === null) return failed(index, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   if (isInternalTopic(topic)) return failed(index, KafkaErrorCode.INVALID_TOPIC_EXCEPTION, `'${topic}' is internal`)
   const config = engine.topicConfig(topic)
-  const checked = checkBatch(records, config.maxBatchBytes, context.apiVersion)
+  const checked = checkBatch(records, config.maxBatchBytes, context.apiVersion, transactionalId)
   if (!('buffer' in checked)) return failed(index, checked.errorCode, checked.errorMessage)
+  if (transactionalId !== null) {
+    const code = context.broker.transactions.produceError(transactionalId, checked.producerId, checked.producerEpoch, topic, index)
+    if (code !== KafkaErrorCode.NONE) return failed(index, code)
+  }
   let logAppendTimeMs = -1
   if (config.timestampType === 'LogAppendTime') {
     try {
@@ -124,10 +139,11 @@ function appended(index: number, info: AppendInfo, log: PartitionLog, logAppendT
 async function handleProduce(request: ProduceRequest, context: RequestContext): Promise<ProduceResponse | null | typeof CLOSE_CONNECTION> {
   const acks = request.acks
   if (acks !== 0 && acks !== 1 && acks !== -1) return errorResponse(request, KafkaErrorCode.INVALID_REQUIRED_ACKS)
-  if (request.transactionalId !== null) return errorResponse(request, KafkaErrorCode.INVALID_TXN_STATE)
   const nowMs = Date.now()
   const pending = request.topicData.map((topic) =>
-    topic.partitionData.map((partition) => appendPartition(context, topic.name, partition.index, partition.records, acks, nowMs)),
+    topic.partitionData.map((partition) =>
+      appendPartition(context, topic.name, partition.index, partition.records, acks, nowMs, request.transactionalId),
+    ),
   )
   const responses = await Promise.all(
     pending.map(async (partitions, slot) => ({ name: request.topicData[slot]!.name, partitionResponses: await Promise.all(partitions) })),

@@ -5,6 +5,7 @@ import * as groups from './definitions/groups.js'
 import * as metadata from './definitions/metadata.js'
 import * as offsets from './definitions/offsets.js'
 import * as produceFetch from './definitions/produce-fetch.js'
+import * as txn from './definitions/txn.js'
 import { parseVersions, type MessageDef, type VersionRange } from './schema.js'
 import type { MessageInput, MessageValue } from './types.js'
 
@@ -30,6 +31,10 @@ export const APIS = {
   DeleteRecords: { apiKey: 21, request: admin.DeleteRecordsRequest, response: admin.DeleteRecordsResponse },
   InitProducerId: { apiKey: 22, request: metadata.InitProducerIdRequest, response: metadata.InitProducerIdResponse },
   OffsetForLeaderEpoch: { apiKey: 23, request: epochs.OffsetForLeaderEpochRequest, response: epochs.OffsetForLeaderEpochResponse },
+  AddPartitionsToTxn: { apiKey: 24, request: txn.AddPartitionsToTxnRequest, response: txn.AddPartitionsToTxnResponse },
+  AddOffsetsToTxn: { apiKey: 25, request: txn.AddOffsetsToTxnRequest, response: txn.AddOffsetsToTxnResponse },
+  EndTxn: { apiKey: 26, request: txn.EndTxnRequest, response: txn.EndTxnResponse },
+  TxnOffsetCommit: { apiKey: 28, request: txn.TxnOffsetCommitRequest, response: txn.TxnOffsetCommitResponse },
   DescribeConfigs: { apiKey: 32, request: configs.DescribeConfigsRequest, response: configs.DescribeConfigsResponse },
   AlterConfigs: { apiKey: 33, request: configs.AlterConfigsRequest, response: configs.AlterConfigsResponse },
   SaslAuthenticate: { apiKey: 36, request: metadata.SaslAuthenticateRequest, response: metadata.SaslAuthenticateResponse },

@@ -39,7 +39,8 @@ export interface StructDef {
 export interface MessageDef {
   /** `ProduceRequest`, `FetchResponse`, `RequestHeader`: Kafka's file name without `.json`. */
   readonly name: string
-  readonly type: 'request' | 'response' | 'header'
+  /** `data`: a record stored in an internal topic (TransactionLogKey), not a request or response. */
+  readonly type: 'request' | 'response' | 'header' | 'data'
   readonly apiKey?: number
   readonly validVersions: string
   /** Versions Kafka has deprecated (KIP-896) and later releases drop; still defined here. */

@@ -586,4 +586,66 @@ export const PINNED_REQUESTS: PinnedRequest[] = [
       '00000001' + '00000000' + '00000002' + '00000001', // one partition: 0, current epoch 2, epoch 1
     ].join(''),
   },
+  {
+    api: 'AddPartitionsToTxn',
+    version: 1,
+    source: 'KafkaJS 2.2.4',
+    header: { requestApiKey: 24, requestApiVersion: 1, correlationId: 305419896, clientId: 'pinned-client' },
+    body: {
+      transactions: [],
+      v3AndBelowTransactionalId: 'tx-1',
+      v3AndBelowProducerId: 1000,
+      v3AndBelowProducerEpoch: 2,
+      v3AndBelowTopics: [{ name: 'orders', partitions: [0, 2] }],
+    },
+    hex: '0000003f0018000112345678000d70696e6e65642d636c69656e74000474782d3100000000000003e800020000000100066f7264657273000000020000000000000002',
+  },
+  {
+    api: 'AddOffsetsToTxn',
+    version: 1,
+    source: 'KafkaJS 2.2.4',
+    header: { requestApiKey: 25, requestApiVersion: 1, correlationId: 305419896, clientId: 'pinned-client' },
+    body: { transactionalId: 'tx-1', producerId: 1000, producerEpoch: 2, groupId: 'billing' },
+    hex: '000000300019000112345678000d70696e6e65642d636c69656e74000474782d3100000000000003e80002000762696c6c696e67',
+  },
+  {
+    api: 'EndTxn',
+    version: 1,
+    source: 'KafkaJS 2.2.4',
+    header: { requestApiKey: 26, requestApiVersion: 1, correlationId: 305419896, clientId: 'pinned-client' },
+    body: { transactionalId: 'tx-1', producerId: 1000, producerEpoch: 2, committed: true },
+    hex: '00000028001a000112345678000d70696e6e65642d636c69656e74000474782d3100000000000003e8000201',
+  },
+  {
+    api: 'EndTxn',
+    version: 3,
+    source: 'Kafka protocol guide (assembled by hand)',
+    header: { requestApiKey: 26, requestApiVersion: 3, correlationId: 305419896, clientId: 'pinned-client' },
+    body: { transactionalId: 'tx-1', producerId: 1000, producerEpoch: 2, committed: false },
+    hex: [
+      '00000029001a000312345678', // frame size 41, api 26, version 3, correlation id
+      '000d70696e6e65642d636c69656e74' + '00', // client id (int16 length even in header v2), no tagged fields
+      '0574782d31', // compact string 'tx-1' (length + 1)
+      '00000000000003e8' + '0002' + '00' + '00', // producer id 1000, epoch 2, committed false, no tagged fields
+    ].join(''),
+  },
+  {
+    api: 'TxnOffsetCommit',
+    version: 1,
+    source: 'KafkaJS 2.2.4',
+    header: { requestApiKey: 28, requestApiVersion: 1, correlationId: 305419896, clientId: 'pinned-client' },
+    body: {
+      transactionalId: 'tx-1',
+      groupId: 'billing',
+      producerId: 1000,
+      producerEpoch: 2,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [
+        { name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 42, committedLeaderEpoch: -1, committedMetadata: null }] },
+      ],
+    },
+    hex: '0000004e001c000112345678000d70696e6e65642d636c69656e74000474782d31000762696c6c696e6700000000000003e800020000000100066f72646572730000000100000000000000000000002affff',
+  },
 ]

@@ -429,4 +429,43 @@ export const PINNED_RESPONSES: PinnedResponse[] = [
       '00000001' + '0000' + '00000000' + '00000001' + '0000000000000002', // error 0, partition 0, epoch 1, end offset 2
     ].join(''),
   },
+  {
+    api: 'AddPartitionsToTxn',
+    version: 1,
+    source: 'KafkaJS 2.2.4 decodes it',
+    body: {
+      throttleTimeMs: 0,
+      resultsByTopicV3AndBelow: [
+        {
+          name: 'orders',
+          resultsByPartition: [
+            { partitionIndex: 0, partitionErrorCode: 0 },
+            { partitionIndex: 2, partitionErrorCode: 0 },
+          ],
+        },
+      ],
+    },
+    hex: '0000002412345678000000000000000100066f726465727300000002000000000000000000020000',
+  },
+  {
+    api: 'AddOffsetsToTxn',
+    version: 1,
+    source: 'KafkaJS 2.2.4 decodes it',
+    body: { throttleTimeMs: 0, errorCode: 0 },
+    hex: '0000000a12345678000000000000',
+  },
+  {
+    api: 'EndTxn',
+    version: 1,
+    source: 'KafkaJS 2.2.4 decodes it',
+    body: { throttleTimeMs: 0, errorCode: 0 },
+    hex: '0000000a12345678000000000000',
+  },
+  {
+    api: 'TxnOffsetCommit',
+    version: 1,
+    source: 'KafkaJS 2.2.4 decodes it',
+    body: { throttleTimeMs: 0, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0 }] }] },
+    hex: '0000001e12345678000000000000000100066f726465727300000001000000000000',
+  },
 ]

@@ -1,0 +1,152 @@
+import type { ApiHandler, Broker } from '../broker.js'
+import { KafkaErrorCode } from '../error-codes.js'
+import { findPartition } from '../partitions.js'
+import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
+
+/**
+ * The transaction APIs a producer sends to its coordinator: AddPartitionsToTxn (v0-3; v4+ is the
+ * brokers' batched form), AddOffsetsToTxn, EndTxn and TxnOffsetCommit (v0-3). The coordinator
+ * (src/server/txn/txn-coordinator.ts) decides; these turn its codes into responses. From v2 on,
+ * a fenced producer is told PRODUCER_FENCED instead of INVALID_PRODUCER_EPOCH, as Kafka does.
+ */
+
+const K = KafkaErrorCode
+
+function fencedAs(code: number, apiVersion: number, sinceVersion: number): number {
+  return code === K.INVALID_PRODUCER_EPOCH && apiVersion >= sinceVersion ? K.PRODUCER_FENCED : code
+}
+
+function addPartitionsResponse(
+  topics: RequestOf<'AddPartitionsToTxn'>['v3AndBelowTopics'],
+  codeAt: (slot: number) => number,
+): ResponseInputOf<'AddPartitionsToTxn'> {
+  let slot = 0
+  return {
+    throttleTimeMs: 0,
+    resultsByTopicV3AndBelow: topics.map((topic) => ({
+      name: topic.name,
+      resultsByPartition: topic.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: codeAt(slot++) })),
+    })),
+  }
+}
+
+export const addPartitionsToTxnHandler: ApiHandler<'AddPartitionsToTxn'> = {
+  apiName: 'AddPartitionsToTxn',
+  minVersion: 0,
+  maxVersion: 3,
+  isExclusive: false,
+  async handle(request, context) {
+    const partitions = request.v3AndBelowTopics.flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.name, partition })))
+    const codes = await context.broker.transactions.addPartitions(
+      request.v3AndBelowTransactionalId,
+      request.v3AndBelowProducerId,
+      request.v3AndBelowProducerEpoch,
+      partitions,
+    )
+    return addPartitionsResponse(request.v3AndBelowTopics, (slot) => fencedAs(codes[slot]!, context.apiVersion, 2))
+  },
+  errorResponse: (request, errorCode) => addPartitionsResponse(request.v3AndBelowTopics, () => errorCode),
+}
+
+export const addOffsetsToTxnHandler: ApiHandler<'AddOffsetsToTxn'> = {
+  apiName: 'AddOffsetsToTxn',
+  minVersion: 0,
+  maxVersion: 3,
+  isExclusive: false,
+  async handle(request, context) {
+    const code = await context.broker.transactions.addOffsets(
+      request.transactionalId,
+      request.producerId,
+      request.producerEpoch,
+      request.groupId,
+    )
+    return { throttleTimeMs: 0, errorCode: fencedAs(code, context.apiVersion, 2) }
+  },
+  errorResponse: (_request, errorCode) => ({ throttleTimeMs: 0, errorCode }),
+}
+
+export const endTxnHandler: ApiHandler<'EndTxn'> = {
+  apiName: 'EndTxn',
+  minVersion: 0,
+  maxVersion: 3,
+  isExclusive: false,
+  async handle(request, context) {
+    const code = await context.broker.transactions.endTxn(
+      request.transactionalId,
+      request.producerId,
+      request.producerEpoch,
+      request.committed,
+    )
+    return { throttleTimeMs: 0, errorCode: fencedAs(code, context.apiVersion, 2) }
+  },
+  errorResponse: (_request, errorCode) => ({ throttleTimeMs: 0, errorCode }),
+}
+
+type TxnOffsetCommitRequest = RequestOf<'TxnOffsetCommit'>
+
+function offsetCommitResponse(request: TxnOffsetCommitRequest, codeOf: (topic: string, partition: number) => number) {
+  return {
+    throttleTimeMs: 0,
+    topics: request.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((partition) => ({
+        partitionIndex: partition.partitionIndex,
+        errorCode: codeOf(topic.name, partition.partitionIndex),
+      })),
+    })),
+  }
+}
+
+/** A partition's offset the offset store would refuse (it keeps commits inside the log). */
+function offsetError(broker: Broker, topic: string, partition: number, offset: number): number {
+  const log = findPartition(broker.engine, topic, partition)
+  if (log === null) return K.UNKNOWN_TOPIC_OR_PARTITION
+  return offset < log.logStartOffset || offset > log.logEndOffset ? K.OFFSET_OUT_OF_RANGE : K.NONE
+}
+
+export const txnOffsetCommitHandler: ApiHandler<'TxnOffsetCommit'> = {
+  apiName: 'TxnOffsetCommit',
+  minVersion: 0,
+  maxVersion: 3,
+  isExclusive: false,
+  async handle(request, context) {
+    const broker = context.broker
+    // v3+ name the member: a commit from a consumer that lost its generation is refused, as OffsetCommit's is.
+    if (request.generationId >= 0) {
+      const groupError = broker.groups.checkCommit({
+        groupId: request.groupId,
+        generationId: request.generationId,
+        memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId,
+      })
+      if (groupError !== K.NONE) return offsetCommitResponse(request, () => groupError)
+    }
+    const codes = new Map<string, number>()
+    const staged = []
+    for (const topic of request.topics) {
+      for (const partition of topic.partitions) {
+        const code = offsetError(broker, topic.name, partition.partitionIndex, partition.committedOffset)
+        codes.set(`${topic.name}\u0000${partition.partitionIndex}`, code)
+        if (code === K.NONE)
+          staged.push({
+            topic: topic.name,
+            partition: partition.partitionIndex,
+            offset: partition.committedOffset,
+            metadata: partition.committedMetadata ?? '',
+          })
+      }
+    }
+    const stageCode = await broker.transactions.stageOffsets(
+      request.transactionalId,
+      request.producerId,
+      request.producerEpoch,
+      request.groupId,
+      staged,
+    )
+    return offsetCommitResponse(request, (topic, partition) => {
+      const code = codes.get(`${topic}\u0000${partition}`)!
+      return code === K.NONE ? stageCode : code
+    })
+  },
+  errorResponse: (request, errorCode) => offsetCommitResponse(request, () => errorCode),
+}
