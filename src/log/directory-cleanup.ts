@@ -3,6 +3,7 @@ import { CorruptRecordError } from '../record/errors.js'
 import { wrapIo } from './errors.js'
 import { FileBatchReader } from './file-batch-reader.js'
 import type { LogFileSystem } from './file-system.js'
+import { SNAPSHOT_SUFFIX } from './producer-state.js'
 import {
   CLEANED_SUFFIX,
   DELETED_SUFFIX,
@@ -20,6 +21,10 @@ export interface CleanedDirectory {
   baseOffsets: number[]
   /** Lets the loader see which index files exist without a system call per segment. */
   names: ReadonlySet<string>
+  /** What else the open needs from the same listing: producer snapshots' offsets, ascending. */
+  snapshotOffsets: number[]
+  /** Base offsets of the segments that have a `.txnindex` (few do). */
+  txnIndexOffsets: number[]
 }
 
 /**
@@ -73,10 +78,12 @@ export function cleanDirectory(dir: string, fileSystem: LogFileSystem): CleanedD
   }
   const logs = new Set<number>()
   const indexes: string[] = []
+  const snapshotOffsets: number[] = []
   for (const name of rest) {
     const parsed = parseOffsetFileName(name)
     if (parsed === null) continue
     if (parsed.suffix === LOG_SUFFIX) logs.add(parsed.offset)
+    else if (parsed.suffix === SNAPSHOT_SUFFIX) snapshotOffsets.push(parsed.offset)
     else if (
       parsed.suffix === INDEX_SUFFIX ||
       parsed.suffix === TIME_INDEX_SUFFIX ||
@@ -86,12 +93,23 @@ export function cleanDirectory(dir: string, fileSystem: LogFileSystem): CleanedD
       indexes.push(name)
   }
   const kept = new Set(rest)
+  const txnIndexOffsets: number[] = []
   for (const name of indexes) {
-    if (logs.has(parseOffsetFileName(name)!.offset)) continue
+    const offset = parseOffsetFileName(name)!.offset
+    if (logs.has(offset)) {
+      if (name.endsWith(TXN_INDEX_SUFFIX)) txnIndexOffsets.push(offset)
+      continue
+    }
     remove(name)
     kept.delete(name)
   }
-  return { baseOffsets: [...logs].sort((a, b) => a - b), names: kept }
+  const ascending = (a: number, b: number): number => a - b
+  return {
+    baseOffsets: [...logs].sort(ascending),
+    names: kept,
+    snapshotOffsets: snapshotOffsets.sort(ascending),
+    txnIndexOffsets: txnIndexOffsets.sort(ascending),
+  }
 }
 
 /** The offset after the last whole batch of a log file (its base offset when it has none). */

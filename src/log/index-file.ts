@@ -1,6 +1,6 @@
 import { IoError, wrapIo } from './errors.js'
-import { writeAllSync } from './file-io.js'
-import type { LogFileSystem } from './file-system.js'
+import { writeAllSync, writevAt } from './file-io.js'
+import type { LogFileSystem, SegmentFile } from './file-system.js'
 
 /**
  * The file behind an index: fixed-size big-endian entries, no header, no checksum. Entries live in
@@ -28,6 +28,8 @@ export abstract class IndexFile {
   protected loaded: boolean
   /** Encoded entries not yet in the file. */
   protected pending: Buffer
+  /** A new index's file is created by its first flush, even an empty one (a roll creates one file, not three). */
+  private isFileMissing: boolean
   private readonly fileSystem: LogFileSystem
 
   protected constructor(
@@ -45,6 +47,7 @@ export abstract class IndexFile {
     this.maxEntries = Math.max(2, Math.floor(maxIndexBytes / entrySize))
     this.loaded = isNew
     this.pending = NO_PENDING
+    this.isFileMissing = isNew
   }
 
   get entries(): number {
@@ -80,7 +83,7 @@ export abstract class IndexFile {
 
   /** Writes staged entries to the file. Does not fsync: the segment decides when. */
   flush(): void {
-    if (!this.loaded || this.written === this.count) return
+    if (!this.loaded || (this.written === this.count && !this.isFileMissing)) return
     const bytes = (this.count - this.written) * this.entrySize
     const filePosition = this.written * this.entrySize
     const handle = this.open('create-or-update', 'write')
@@ -91,6 +94,43 @@ export abstract class IndexFile {
       handle.closeSync()
     }
     this.written = this.count
+    this.isFileMissing = false
+  }
+
+  /**
+   * `flush()` then `datasync()` with one descriptor, opened through the thread pool where the file
+   * system can: a sealed segment's indexes in a background round, whose file creation and fsync
+   * then keep off the event loop (creating a file waits for the journal while fsyncs run). Nothing
+   * appends to a sealed index meanwhile, and rounds never overlap a truncation or a retention pass.
+   */
+  async flushAndSync(): Promise<void> {
+    const open = this.fileSystem.open
+    if (open === undefined || !this.loaded) {
+      this.flush()
+      return this.datasync()
+    }
+    const { written, count, entrySize } = this
+    const isWhole = this.isFileMissing && written === 0
+    let handle: SegmentFile
+    try {
+      handle = await open.call(this.fileSystem, this.file, isWhole ? 'replace' : 'create-or-update')
+    } catch (error) {
+      throw new IoError('open', this.file, error)
+    }
+    try {
+      if (count > written || this.isFileMissing) {
+        const bytes = (count - written) * entrySize
+        if (bytes > 0) await writevAt(handle, this.file, [this.pending.subarray(0, bytes)], written * entrySize)
+        if (!isWhole) wrapIo('truncate', this.file, () => handle.truncateSync(count * entrySize))
+        this.written = count
+        this.isFileMissing = false
+      }
+      await handle.datasync()
+    } catch (error) {
+      throw error instanceof IoError ? error : new IoError('fsync', this.file, error)
+    } finally {
+      handle.closeSync()
+    }
   }
 
   /** fsyncs the file synchronously (after flush). */
@@ -141,6 +181,7 @@ export abstract class IndexFile {
     this.written = 0
     this.loaded = true
     this.open('replace', 'truncate').closeSync()
+    this.isFileMissing = false
   }
 
   /** Writes an empty file if none exists, so every segment has both index files. */

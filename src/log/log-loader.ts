@@ -10,7 +10,7 @@ import { checkCount } from './log-arguments.js'
 import { DEFAULT_READ_BYTES, type LogReader } from './log-reader.js'
 import type { OpenPartitionOptions, PartitionLogConfig, PartitionLogOptions } from './partition-types.js'
 import { restoreProducerState, type ProducerState } from './producer-state.js'
-import { SegmentList } from './segment-list.js'
+import { SegmentList, type ListingAtOpen } from './segment-list.js'
 import { Segment } from './segment.js'
 import type { AbortedTxnIndex } from './txn-index.js'
 import type { LeaderEpochCache } from './leader-epoch-cache.js'
@@ -61,11 +61,14 @@ export function loadSegmentList(
 ): SegmentList {
   const opened: Segment[] = []
   try {
-    const kept = openSegments(dir, config, options, env, opened)
+    const listing: ListingAtOpen = { snapshotOffsets: [], txnIndexOffsets: [] }
+    const kept = openSegments(dir, config, options, env, opened, listing)
     kept[kept.length - 1]!.keepOpen()
     const end = kept[kept.length - 1]!.nextOffset
     const logStart = Math.max(options.logStartOffset, kept[0]!.baseOffset)
-    return new SegmentList(kept, Math.min(logStart, end), end)
+    const list = new SegmentList(kept, Math.min(logStart, end), end)
+    list.listingAtOpen = listing
+    return list
   } catch (error) {
     throw failedOpen(error, opened, dir, topic, partition)
   }
@@ -87,8 +90,12 @@ export async function replayProducerState(
   reader: LogReader,
 ): Promise<void> {
   const { list, txnIndex } = log
+  const listing = list.listingAtOpen
+  list.listingAtOpen = null
   // The aborted-transaction index is rebuilt along: kept below the replay start, replayed above it.
-  const damagedFrom = txnIndex?.load(list.all.map((segment) => segment.baseOffset)) ?? null
+  // Right after open the listing says which segments have a file (there, and in no quarantined segment).
+  const kept = new Set(list.all.map((segment) => segment.baseOffset))
+  const damagedFrom = txnIndex?.load(listing?.txnIndexOffsets.filter((offset) => kept.has(offset)) ?? [...kept]) ?? null
   // Epochs follow the records left (Kafka's load: entries at or after the log end go).
   log.epochs?.truncateFromEnd(list.logEndOffset)
   await restoreProducerState(
@@ -108,6 +115,7 @@ export async function replayProducerState(
       beforeReplay: (from) => txnIndex?.truncateFrom(from),
       onBatch: (batch) => log.epochs?.onBatch(batch),
     },
+    ...(listing === null ? [] : [listing.snapshotOffsets]),
   )
 }
 
@@ -139,9 +147,11 @@ export function openSegments(
   options: OpenPartitionOptions,
   env: LoadEnvironment,
   opened: Segment[],
+  listing?: { snapshotOffsets: readonly number[]; txnIndexOffsets: readonly number[] },
 ): Segment[] {
   const { fileSystem } = env
-  const { baseOffsets, names } = cleanDirectory(dir, fileSystem)
+  const { baseOffsets, names, snapshotOffsets, txnIndexOffsets } = cleanDirectory(dir, fileSystem)
+  if (listing !== undefined) Object.assign(listing, { snapshotOffsets, txnIndexOffsets })
   for (const baseOffset of baseOffsets) opened.push(Segment.open(dir, baseOffset, config, fileSystem))
   const segments = opened.slice()
   for (let slot = 0; slot < segments.length - 1; slot++) segments[slot]!.setClosedEnd(segments[slot + 1]!.baseOffset)

@@ -2,7 +2,7 @@ import { cutWholeBatches } from './batch-bytes.js'
 import { IoError, wrapIo } from './errors.js'
 import { FileHandle } from './file-handle.js'
 import { fdatasync, openFile, readAtSync, readBytes, writevAt } from './file-io.js'
-import type { LogFileSystem } from './file-system.js'
+import type { FileStats, LogFileSystem } from './file-system.js'
 import { openFileCacheFor } from './open-file-cache.js'
 import type { BatchLocation } from './segment-headers.js'
 
@@ -54,13 +54,17 @@ export class SegmentLogFile extends FileHandle {
   }
 
   /**
-   * An existing log file, with its size and modification time, read without opening it when the
-   * file system can (a clean open of thousands of segments then opens none but the active one).
+   * An existing log file, neither opened nor stat'ed: a clean open of thousands of segments then
+   * touches none but the active one (a closed segment's size is read on first use, `stat`).
    */
-  static open(fileSystem: LogFileSystem, name: string): { log: SegmentLogFile; size: number; mtimeMs: number } {
-    const log = new SegmentLogFile(fileSystem, name, false)
-    const stats = wrapIo('stat', name, () => (fileSystem.statSync === undefined ? log.file.statSync() : fileSystem.statSync(name)))
-    return { log, size: stats.size, mtimeMs: stats.mtimeMs }
+  static open(fileSystem: LogFileSystem, name: string): SegmentLogFile {
+    return new SegmentLogFile(fileSystem, name, false)
+  }
+
+  /** Size and modification time, by path without opening the file when the file system can. */
+  stat(): FileStats {
+    const { fileSystem } = this
+    return wrapIo('stat', this.name, () => (fileSystem.statSync === undefined ? this.file.statSync() : fileSystem.statSync(this.name)))
   }
 
   /**
