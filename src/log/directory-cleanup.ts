@@ -30,10 +30,11 @@ export interface CleanedDirectory {
 /**
  * Removes what interrupted operations leave behind (as Kafka's loader does) and returns the
  * segments: `.deleted` and `.cleaned` files and temp files are removed, `.swap` files complete
- * their swap, and index files without a `.log` are orphans.
+ * their swap, and index files without a `.log` are orphans. `listed`: the directory's names, if
+ * the caller has just listed it.
  */
-export function cleanDirectory(dir: string, fileSystem: LogFileSystem): CleanedDirectory {
-  const names = wrapIo('list', dir, () => fileSystem.readdirSync(dir))
+export function cleanDirectory(dir: string, fileSystem: LogFileSystem, listed?: readonly string[]): CleanedDirectory {
+  const names = listed ?? wrapIo('list', dir, () => fileSystem.readdirSync(dir))
   const remove = (name: string): void => wrapIo('unlink', path.join(dir, name), () => fileSystem.unlinkSync(path.join(dir, name)))
   // Kafka's order: temp, deleted and cleaner files go first, remembering the smallest `.cleaned`
   // offset; a `.swap` at or above it belongs to a clean that did not finish and goes too.

@@ -28,8 +28,11 @@ export abstract class IndexFile {
   protected loaded: boolean
   /** Encoded entries not yet in the file. */
   protected pending: Buffer
-  /** A new index's file is created by its first flush, even an empty one (a roll creates one file, not three). */
-  private isFileMissing: boolean
+  /**
+   * The file is missing (a new index: a roll creates one file, not three) or its bytes are not the
+   * index's (after `reset`): the next flush writes it whole, even with no entries.
+   */
+  private isFileStale: boolean
   private readonly fileSystem: LogFileSystem
 
   protected constructor(
@@ -47,7 +50,7 @@ export abstract class IndexFile {
     this.maxEntries = Math.max(2, Math.floor(maxIndexBytes / entrySize))
     this.loaded = isNew
     this.pending = NO_PENDING
-    this.isFileMissing = isNew
+    this.isFileStale = isNew
   }
 
   get entries(): number {
@@ -83,7 +86,7 @@ export abstract class IndexFile {
 
   /** Writes staged entries to the file. Does not fsync: the segment decides when. */
   flush(): void {
-    if (!this.loaded || (this.written === this.count && !this.isFileMissing)) return
+    if (!this.loaded || (this.written === this.count && !this.isFileStale)) return
     const bytes = (this.count - this.written) * this.entrySize
     const filePosition = this.written * this.entrySize
     const handle = this.open('create-or-update', 'write')
@@ -94,7 +97,7 @@ export abstract class IndexFile {
       handle.closeSync()
     }
     this.written = this.count
-    this.isFileMissing = false
+    this.isFileStale = false
   }
 
   /**
@@ -110,7 +113,7 @@ export abstract class IndexFile {
       return this.datasync()
     }
     const { written, count, entrySize } = this
-    const isWhole = this.isFileMissing && written === 0
+    const isWhole = this.isFileStale && written === 0
     let handle: SegmentFile
     try {
       handle = await open.call(this.fileSystem, this.file, isWhole ? 'replace' : 'create-or-update')
@@ -118,12 +121,12 @@ export abstract class IndexFile {
       throw new IoError('open', this.file, error)
     }
     try {
-      if (count > written || this.isFileMissing) {
+      if (count > written || this.isFileStale) {
         const bytes = (count - written) * entrySize
         if (bytes > 0) await writevAt(handle, this.file, [this.pending.subarray(0, bytes)], written * entrySize)
         if (!isWhole) wrapIo('truncate', this.file, () => handle.truncateSync(count * entrySize))
         this.written = count
-        this.isFileMissing = false
+        this.isFileStale = false
       }
       await handle.datasync()
     } catch (error) {
@@ -175,13 +178,12 @@ export abstract class IndexFile {
     }
   }
 
-  /** Empties the index (before a rebuild), in memory and on disk. */
+  /** Empties the index (before a rebuild); the file follows at the next flush. */
   reset(): void {
     this.count = 0
     this.written = 0
     this.loaded = true
-    this.open('replace', 'truncate').closeSync()
-    this.isFileMissing = false
+    this.isFileStale = true
   }
 
   /** Writes an empty file if none exists, so every segment has both index files. */

@@ -150,7 +150,7 @@ export function openSegments(
   listing?: { snapshotOffsets: readonly number[]; txnIndexOffsets: readonly number[] },
 ): Segment[] {
   const { fileSystem } = env
-  const { baseOffsets, names, snapshotOffsets, txnIndexOffsets } = cleanDirectory(dir, fileSystem)
+  const { baseOffsets, names, snapshotOffsets, txnIndexOffsets } = cleanDirectory(dir, fileSystem, options.fileNames)
   if (listing !== undefined) Object.assign(listing, { snapshotOffsets, txnIndexOffsets })
   for (const baseOffset of baseOffsets) opened.push(Segment.open(dir, baseOffset, config, fileSystem))
   const segments = opened.slice()
