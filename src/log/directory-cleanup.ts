@@ -21,6 +21,8 @@ export interface CleanedDirectory {
   baseOffsets: number[]
   /** Lets the loader see which index files exist without a system call per segment. */
   names: ReadonlySet<string>
+  /** Base offsets whose `.index` and `.timeindex` both exist (the same, without a name per segment). */
+  indexedOffsets: ReadonlySet<number>
   /** What else the open needs from the same listing: producer snapshots' offsets, ascending. */
   snapshotOffsets: number[]
   /** Base offsets of the segments that have a `.txnindex` (few do). */
@@ -95,10 +97,17 @@ export function cleanDirectory(dir: string, fileSystem: LogFileSystem, listed?: 
   }
   const kept = new Set(rest)
   const txnIndexOffsets: number[] = []
+  const withIndex = new Set<number>()
+  const indexedOffsets = new Set<number>()
   for (const name of indexes) {
-    const offset = parseOffsetFileName(name)!.offset
+    const { offset, suffix } = parseOffsetFileName(name)!
     if (logs.has(offset)) {
-      if (name.endsWith(TXN_INDEX_SUFFIX)) txnIndexOffsets.push(offset)
+      if (suffix === TXN_INDEX_SUFFIX) txnIndexOffsets.push(offset)
+      else if (suffix === INDEX_SUFFIX || suffix === TIME_INDEX_SUFFIX) {
+        // The second of the two for this offset makes it indexed.
+        if (withIndex.has(offset)) indexedOffsets.add(offset)
+        else withIndex.add(offset)
+      }
       continue
     }
     remove(name)
@@ -108,6 +117,7 @@ export function cleanDirectory(dir: string, fileSystem: LogFileSystem, listed?: 
   return {
     baseOffsets: [...logs].sort(ascending),
     names: kept,
+    indexedOffsets,
     snapshotOffsets: snapshotOffsets.sort(ascending),
     txnIndexOffsets: txnIndexOffsets.sort(ascending),
   }

@@ -14,7 +14,6 @@ import { SegmentList, type ListingAtOpen } from './segment-list.js'
 import { Segment } from './segment.js'
 import type { AbortedTxnIndex } from './txn-index.js'
 import type { LeaderEpochCache } from './leader-epoch-cache.js'
-import { INDEX_SUFFIX, offsetFileName, TIME_INDEX_SUFFIX } from './segment-files.js'
 
 /**
  * Bringing a partition directory into memory (Kafka's LogLoader): creating an empty one, or opening
@@ -94,8 +93,10 @@ export async function replayProducerState(
   list.listingAtOpen = null
   // The aborted-transaction index is rebuilt along: kept below the replay start, replayed above it.
   // Right after open the listing says which segments have a file (there, and in no quarantined segment).
-  const kept = new Set(list.all.map((segment) => segment.baseOffset))
-  const damagedFrom = txnIndex?.load(listing?.txnIndexOffsets.filter((offset) => kept.has(offset)) ?? [...kept]) ?? null
+  const baseOffsets = (): number[] => list.all.map((segment) => segment.baseOffset)
+  const withTxnIndex =
+    listing === null ? baseOffsets() : listing.txnIndexOffsets.length === 0 ? [] : keptOf(listing.txnIndexOffsets, baseOffsets())
+  const damagedFrom = txnIndex?.load(withTxnIndex) ?? null
   // Epochs follow the records left (Kafka's load: entries at or after the log end go).
   log.epochs?.truncateFromEnd(list.logEndOffset)
   await restoreProducerState(
@@ -117,6 +118,12 @@ export async function replayProducerState(
     },
     ...(listing === null ? [] : [listing.snapshotOffsets]),
   )
+}
+
+/** The offsets of `offsets` that are in `kept`. */
+function keptOf(offsets: readonly number[], kept: readonly number[]): number[] {
+  const keptSet = new Set(kept)
+  return offsets.filter((offset) => keptSet.has(offset))
 }
 
 /**
@@ -150,14 +157,13 @@ export function openSegments(
   listing?: { snapshotOffsets: readonly number[]; txnIndexOffsets: readonly number[] },
 ): Segment[] {
   const { fileSystem } = env
-  const { baseOffsets, names, snapshotOffsets, txnIndexOffsets } = cleanDirectory(dir, fileSystem, options.fileNames)
+  const { baseOffsets, indexedOffsets, snapshotOffsets, txnIndexOffsets } = cleanDirectory(dir, fileSystem, options.fileNames)
   if (listing !== undefined) Object.assign(listing, { snapshotOffsets, txnIndexOffsets })
   for (const baseOffset of baseOffsets) opened.push(Segment.open(dir, baseOffset, config, fileSystem))
   const segments = opened.slice()
   for (let slot = 0; slot < segments.length - 1; slot++) segments[slot]!.setClosedEnd(segments[slot + 1]!.baseOffset)
   for (const [slot, segment] of segments.entries()) {
-    const base = segment.baseOffset
-    if (!names.has(offsetFileName(base, INDEX_SUFFIX)) || !names.has(offsetFileName(base, TIME_INDEX_SUFFIX))) {
+    if (!indexedOffsets.has(segment.baseOffset)) {
       segment.offsetIndex.createIfMissing()
       segment.timeIndex.createIfMissing()
       // Only a segment wholly below the recovery point is rebuilt here; the rest (the last one

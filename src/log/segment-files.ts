@@ -34,9 +34,18 @@ export interface SegmentPaths {
   keyIndex: string
 }
 
+/** The last directory `segmentPaths` normalized, and its normal form with a trailing separator. */
+let lastDir = ''
+let lastDirPrefix = ''
+
 export function segmentPaths(dir: string, baseOffset: number): SegmentPaths {
-  // One join (it normalizes): the names differ only in their suffix.
-  const stem = path.join(dir, offsetFileName(baseOffset, ''))
+  // The names differ only in their suffix, and the segments of a partition share their directory:
+  // it is normalized (as path.join does) once, not once per segment.
+  if (dir !== lastDir) {
+    lastDirPrefix = path.join(dir, '_').slice(0, -1)
+    lastDir = dir
+  }
+  const stem = lastDirPrefix + offsetFileName(baseOffset, '')
   return {
     log: stem + LOG_SUFFIX,
     index: stem + INDEX_SUFFIX,
