@@ -61,10 +61,24 @@ export class SegmentLogFile extends FileHandle {
     return new SegmentLogFile(fileSystem, name, false)
   }
 
-  /** Size and modification time, by path without opening the file when the file system can. */
+  /**
+   * Size and modification time: of the open descriptor if there is one (the path may have been
+   * renamed or removed under a reader), else by path without opening the file when the file
+   * system can.
+   */
   stat(): FileStats {
     const { fileSystem } = this
-    return wrapIo('stat', this.name, () => (fileSystem.statSync === undefined ? this.file.statSync() : fileSystem.statSync(this.name)))
+    const byPath = !this.isOpen && fileSystem.statSync !== undefined
+    return wrapIo('stat', this.name, () => (byPath ? fileSystem.statSync!(this.name) : this.file.statSync()))
+  }
+
+  /** `stat()`, or null when it fails (a segment being removed reads its size while it can). */
+  statQuietly(): FileStats | null {
+    try {
+      return this.stat()
+    } catch {
+      return null
+    }
   }
 
   /**

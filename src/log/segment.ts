@@ -368,7 +368,7 @@ export class Segment {
    * The file stays open so in-flight reads finish.
    */
   markDeleted(): void {
-    this.knownSize = this.size // read while the path still names the file
+    this.knownSize ??= this.log.statQuietly()?.size ?? 0 // while the path still names the file
     this.isDeleted = true
     renameSegmentFiles(this.log.fileSystem, this.paths, DELETED_SUFFIX)
   }
@@ -390,6 +390,7 @@ export class Segment {
 
   /** Closes the segment and removes its three files (reads holding it still finish). */
   deleteFiles(): void {
+    this.knownSize ??= this.log.statQuietly()?.size ?? 0 // while the path still names the file
     this.isDeleted = true
     this.close()
     removeSegmentFiles(this.log.fileSystem, this.paths)
