@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { PartitionLog, type PartitionLogOptions, type RecoveryEvent } from '../log/partition-log.js'
+import { IoError } from '../log/errors.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { withRepairHint } from './repair-hint.js'
 import { checkpointKey, LOG_START_OFFSET_CHECKPOINT, readCheckpointFile, RECOVERY_POINT_CHECKPOINT } from './checkpoint-file.js'
@@ -39,12 +40,16 @@ export async function loadTopics(
   const recoveryPoints = readCheckpointFile(path.join(dir, RECOVERY_POINT_CHECKPOINT))
   const logStartOffsets = readCheckpointFile(path.join(dir, LOG_START_OFFSET_CHECKPOINT))
   const loaded: LoadedTopic[] = []
+  const readdir = owner.logOptions.fileSystem?.readdir?.bind(owner.logOptions.fileSystem)
   for (const [name, config] of Object.entries(stored)) {
     const resolved = resolveTopicConfig(config, owner.topicDefaults)
     const logs: PartitionLog[] = []
+    const dirs = Array.from({ length: resolved.partitions }, (_, partition) => path.join(dir, `${name}-${partition}`))
+    const listings = readdir === undefined ? null : listAhead(readdir, dirs)
     for (let partition = 0; partition < resolved.partitions; partition++) {
-      const partitionDir = path.join(dir, `${name}-${partition}`)
-      if (!fs.existsSync(partitionDir)) {
+      const partitionDir = dirs[partition]!
+      const fileNames = listings === null ? undefined : await listings[partition]!
+      if (fileNames === null || (fileNames === undefined && !fs.existsSync(partitionDir))) {
         logs.push(owner.configure(await PartitionLog.create(partitionDir, name, partition, resolved, owner.logOptions), resolved))
         continue
       }
@@ -55,6 +60,7 @@ export async function loadTopics(
         recoveryPoint: recoveryPoints.get(key) ?? 0,
         logStartOffset: logStartOffsets.get(key) ?? 0,
         onRecovery,
+        ...(fileNames !== undefined && { fileNames }),
       }).catch((error: unknown) => {
         throw error instanceof CorruptRecordError ? withRepairHint(error, dir, name, partition) : error
       })
@@ -70,6 +76,36 @@ export async function loadTopics(
     }
   }
   return loaded
+}
+
+/** Partition directories listed ahead of their open, at most this many at once in the thread pool. */
+const LISTING_CONCURRENCY = 8
+
+/**
+ * Lists `dirs` through the thread pool, LISTING_CONCURRENCY at a time, in order, so the engine
+ * opens one partition (synchronous work on the event loop) while the next are listed, and waits
+ * on slow directory reads side by side rather than one after another. A missing directory lists
+ * as null. Every listing has a handler: one left unread after a failed open rejects quietly.
+ */
+function listAhead(readdir: (dir: string) => Promise<string[]>, dirs: readonly string[]): Promise<string[] | null>[] {
+  const settle: ((listing: Promise<string[] | null>) => void)[] = []
+  const listings = dirs.map(() => new Promise<string[] | null>((resolve) => settle.push(resolve)))
+  for (const listing of listings) listing.catch(() => undefined)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < dirs.length) {
+      const slot = next++
+      const dir = dirs[slot]!
+      const listing = readdir(dir).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+        throw new IoError('list', dir, error)
+      })
+      settle[slot]!(listing)
+      await listing.catch(() => undefined)
+    }
+  }
+  for (let count = 0; count < Math.min(LISTING_CONCURRENCY, dirs.length); count++) void worker()
+  return listings
 }
 
 /**

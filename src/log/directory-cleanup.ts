@@ -3,6 +3,7 @@ import { CorruptRecordError } from '../record/errors.js'
 import { wrapIo } from './errors.js'
 import { FileBatchReader } from './file-batch-reader.js'
 import type { LogFileSystem } from './file-system.js'
+import { SNAPSHOT_SUFFIX } from './producer-state.js'
 import {
   CLEANED_SUFFIX,
   DELETED_SUFFIX,
@@ -20,15 +21,22 @@ export interface CleanedDirectory {
   baseOffsets: number[]
   /** Lets the loader see which index files exist without a system call per segment. */
   names: ReadonlySet<string>
+  /** Base offsets whose `.index` and `.timeindex` both exist (the same, without a name per segment). */
+  indexedOffsets: ReadonlySet<number>
+  /** What else the open needs from the same listing: producer snapshots' offsets, ascending. */
+  snapshotOffsets: number[]
+  /** Base offsets of the segments that have a `.txnindex` (few do). */
+  txnIndexOffsets: number[]
 }
 
 /**
  * Removes what interrupted operations leave behind (as Kafka's loader does) and returns the
  * segments: `.deleted` and `.cleaned` files and temp files are removed, `.swap` files complete
- * their swap, and index files without a `.log` are orphans.
+ * their swap, and index files without a `.log` are orphans. `listed`: the directory's names, if
+ * the caller has just listed it.
  */
-export function cleanDirectory(dir: string, fileSystem: LogFileSystem): CleanedDirectory {
-  const names = wrapIo('list', dir, () => fileSystem.readdirSync(dir))
+export function cleanDirectory(dir: string, fileSystem: LogFileSystem, listed?: readonly string[]): CleanedDirectory {
+  const names = listed ?? wrapIo('list', dir, () => fileSystem.readdirSync(dir))
   const remove = (name: string): void => wrapIo('unlink', path.join(dir, name), () => fileSystem.unlinkSync(path.join(dir, name)))
   // Kafka's order: temp, deleted and cleaner files go first, remembering the smallest `.cleaned`
   // offset; a `.swap` at or above it belongs to a clean that did not finish and goes too.
@@ -73,10 +81,12 @@ export function cleanDirectory(dir: string, fileSystem: LogFileSystem): CleanedD
   }
   const logs = new Set<number>()
   const indexes: string[] = []
+  const snapshotOffsets: number[] = []
   for (const name of rest) {
     const parsed = parseOffsetFileName(name)
     if (parsed === null) continue
     if (parsed.suffix === LOG_SUFFIX) logs.add(parsed.offset)
+    else if (parsed.suffix === SNAPSHOT_SUFFIX) snapshotOffsets.push(parsed.offset)
     else if (
       parsed.suffix === INDEX_SUFFIX ||
       parsed.suffix === TIME_INDEX_SUFFIX ||
@@ -86,12 +96,31 @@ export function cleanDirectory(dir: string, fileSystem: LogFileSystem): CleanedD
       indexes.push(name)
   }
   const kept = new Set(rest)
+  const txnIndexOffsets: number[] = []
+  const withIndex = new Set<number>()
+  const indexedOffsets = new Set<number>()
   for (const name of indexes) {
-    if (logs.has(parseOffsetFileName(name)!.offset)) continue
+    const { offset, suffix } = parseOffsetFileName(name)!
+    if (logs.has(offset)) {
+      if (suffix === TXN_INDEX_SUFFIX) txnIndexOffsets.push(offset)
+      else if (suffix === INDEX_SUFFIX || suffix === TIME_INDEX_SUFFIX) {
+        // The second of the two for this offset makes it indexed.
+        if (withIndex.has(offset)) indexedOffsets.add(offset)
+        else withIndex.add(offset)
+      }
+      continue
+    }
     remove(name)
     kept.delete(name)
   }
-  return { baseOffsets: [...logs].sort((a, b) => a - b), names: kept }
+  const ascending = (a: number, b: number): number => a - b
+  return {
+    baseOffsets: [...logs].sort(ascending),
+    names: kept,
+    indexedOffsets,
+    snapshotOffsets: snapshotOffsets.sort(ascending),
+    txnIndexOffsets: txnIndexOffsets.sort(ascending),
+  }
 }
 
 /** The offset after the last whole batch of a log file (its base offset when it has none). */

@@ -69,6 +69,10 @@ export interface LogFileSystem {
   statSync?(file: string): FileStats
   /** `renameSync` through the thread pool. Optional: without it the rename is synchronous. */
   rename?(from: string, to: string): Promise<void>
+  /** `openSync` through the thread pool. Optional: without it the file opens synchronously. */
+  open?(file: string, mode: OpenMode): Promise<SegmentFile>
+  /** `readdirSync` through the thread pool. Optional: without it directories are listed synchronously. */
+  readdir?(dir: string): Promise<string[]>
 }
 
 const OPEN_FLAGS: Record<OpenMode, string | number> = {
@@ -157,4 +161,9 @@ export const nodeFileSystem: LogFileSystem = Object.freeze({
   readFileSync: (file: string): Buffer => fs.readFileSync(file),
   statSync: (file: string): FileStats => fs.statSync(file),
   rename: (from: string, to: string): Promise<void> => fs.promises.rename(from, to),
+  readdir: (dir: string): Promise<string[]> => fs.promises.readdir(dir),
+  open: (file: string, mode: OpenMode): Promise<SegmentFile> =>
+    new Promise((resolve, reject) => {
+      fs.open(file, OPEN_FLAGS[mode], 0o644, (error, fd) => (error ? reject(error) : resolve(new NodeSegmentFile(fd))))
+    }),
 })

@@ -1,6 +1,6 @@
 import { IoError, wrapIo } from './errors.js'
-import { writeAllSync } from './file-io.js'
-import type { LogFileSystem } from './file-system.js'
+import { writeAllSync, writevAt } from './file-io.js'
+import type { LogFileSystem, SegmentFile } from './file-system.js'
 
 /**
  * The file behind an index: fixed-size big-endian entries, no header, no checksum. Entries live in
@@ -28,6 +28,11 @@ export abstract class IndexFile {
   protected loaded: boolean
   /** Encoded entries not yet in the file. */
   protected pending: Buffer
+  /**
+   * The file is missing (a new index: a roll creates one file, not three) or its bytes are not the
+   * index's (after `reset`): the next flush writes it whole, even with no entries.
+   */
+  private isFileStale: boolean
   private readonly fileSystem: LogFileSystem
 
   protected constructor(
@@ -45,6 +50,7 @@ export abstract class IndexFile {
     this.maxEntries = Math.max(2, Math.floor(maxIndexBytes / entrySize))
     this.loaded = isNew
     this.pending = NO_PENDING
+    this.isFileStale = isNew
   }
 
   get entries(): number {
@@ -80,7 +86,7 @@ export abstract class IndexFile {
 
   /** Writes staged entries to the file. Does not fsync: the segment decides when. */
   flush(): void {
-    if (!this.loaded || this.written === this.count) return
+    if (!this.loaded || (this.written === this.count && !this.isFileStale)) return
     const bytes = (this.count - this.written) * this.entrySize
     const filePosition = this.written * this.entrySize
     const handle = this.open('create-or-update', 'write')
@@ -91,6 +97,43 @@ export abstract class IndexFile {
       handle.closeSync()
     }
     this.written = this.count
+    this.isFileStale = false
+  }
+
+  /**
+   * `flush()` then `datasync()` with one descriptor, opened through the thread pool where the file
+   * system can: a sealed segment's indexes in a background round, whose file creation and fsync
+   * then keep off the event loop (creating a file waits for the journal while fsyncs run). Nothing
+   * appends to a sealed index meanwhile, and rounds never overlap a truncation or a retention pass.
+   */
+  async flushAndSync(): Promise<void> {
+    const open = this.fileSystem.open
+    if (open === undefined || !this.loaded) {
+      this.flush()
+      return this.datasync()
+    }
+    const { written, count, entrySize } = this
+    const isWhole = this.isFileStale && written === 0
+    let handle: SegmentFile
+    try {
+      handle = await open.call(this.fileSystem, this.file, isWhole ? 'replace' : 'create-or-update')
+    } catch (error) {
+      throw new IoError('open', this.file, error)
+    }
+    try {
+      if (count > written || this.isFileStale) {
+        const bytes = (count - written) * entrySize
+        if (bytes > 0) await writevAt(handle, this.file, [this.pending.subarray(0, bytes)], written * entrySize)
+        if (!isWhole) wrapIo('truncate', this.file, () => handle.truncateSync(count * entrySize))
+        this.written = count
+        this.isFileStale = false
+      }
+      await handle.datasync()
+    } catch (error) {
+      throw error instanceof IoError ? error : new IoError('fsync', this.file, error)
+    } finally {
+      handle.closeSync()
+    }
   }
 
   /** fsyncs the file synchronously (after flush). */
@@ -135,12 +178,12 @@ export abstract class IndexFile {
     }
   }
 
-  /** Empties the index (before a rebuild), in memory and on disk. */
+  /** Empties the index (before a rebuild); the file follows at the next flush. */
   reset(): void {
     this.count = 0
     this.written = 0
     this.loaded = true
-    this.open('replace', 'truncate').closeSync()
+    this.isFileStale = true
   }
 
   /** Writes an empty file if none exists, so every segment has both index files. */

@@ -10,11 +10,10 @@ import { checkCount } from './log-arguments.js'
 import { DEFAULT_READ_BYTES, type LogReader } from './log-reader.js'
 import type { OpenPartitionOptions, PartitionLogConfig, PartitionLogOptions } from './partition-types.js'
 import { restoreProducerState, type ProducerState } from './producer-state.js'
-import { SegmentList } from './segment-list.js'
+import { SegmentList, type ListingAtOpen } from './segment-list.js'
 import { Segment } from './segment.js'
 import type { AbortedTxnIndex } from './txn-index.js'
 import type { LeaderEpochCache } from './leader-epoch-cache.js'
-import { INDEX_SUFFIX, offsetFileName, TIME_INDEX_SUFFIX } from './segment-files.js'
 import { openKeyIndexes } from './key-index.js'
 
 /**
@@ -62,12 +61,15 @@ export function loadSegmentList(
 ): SegmentList {
   const opened: Segment[] = []
   try {
-    const kept = openSegments(dir, config, options, env, opened)
+    const listing: ListingAtOpen = { snapshotOffsets: [], txnIndexOffsets: [] }
+    const kept = openSegments(dir, config, options, env, opened, listing)
     if (config.keyIndex === true) openKeyIndexes(kept, options.isClean ? Infinity : options.recoveryPoint, env.fileSystem)
     kept[kept.length - 1]!.keepOpen()
     const end = kept[kept.length - 1]!.nextOffset
     const logStart = Math.max(options.logStartOffset, kept[0]!.baseOffset)
-    return new SegmentList(kept, Math.min(logStart, end), end)
+    const list = new SegmentList(kept, Math.min(logStart, end), end)
+    list.listingAtOpen = listing
+    return list
   } catch (error) {
     throw failedOpen(error, opened, dir, topic, partition)
   }
@@ -89,8 +91,14 @@ export async function replayProducerState(
   reader: LogReader,
 ): Promise<void> {
   const { list, txnIndex } = log
+  const listing = list.listingAtOpen
+  list.listingAtOpen = null
   // The aborted-transaction index is rebuilt along: kept below the replay start, replayed above it.
-  const damagedFrom = txnIndex?.load(list.all.map((segment) => segment.baseOffset)) ?? null
+  // Right after open the listing says which segments have a file (there, and in no quarantined segment).
+  const baseOffsets = (): number[] => list.all.map((segment) => segment.baseOffset)
+  const withTxnIndex =
+    listing === null ? baseOffsets() : listing.txnIndexOffsets.length === 0 ? [] : keptOf(listing.txnIndexOffsets, baseOffsets())
+  const damagedFrom = txnIndex?.load(withTxnIndex) ?? null
   // Epochs follow the records left (Kafka's load: entries at or after the log end go).
   log.epochs?.truncateFromEnd(list.logEndOffset)
   await restoreProducerState(
@@ -110,7 +118,14 @@ export async function replayProducerState(
       beforeReplay: (from) => txnIndex?.truncateFrom(from),
       onBatch: (batch) => log.epochs?.onBatch(batch),
     },
+    ...(listing === null ? [] : [listing.snapshotOffsets]),
   )
+}
+
+/** The offsets of `offsets` that are in `kept`. */
+function keptOf(offsets: readonly number[], kept: readonly number[]): number[] {
+  const keptSet = new Set(kept)
+  return offsets.filter((offset) => keptSet.has(offset))
 }
 
 /**
@@ -141,15 +156,16 @@ export function openSegments(
   options: OpenPartitionOptions,
   env: LoadEnvironment,
   opened: Segment[],
+  listing?: { snapshotOffsets: readonly number[]; txnIndexOffsets: readonly number[] },
 ): Segment[] {
   const { fileSystem } = env
-  const { baseOffsets, names } = cleanDirectory(dir, fileSystem)
+  const { baseOffsets, indexedOffsets, snapshotOffsets, txnIndexOffsets } = cleanDirectory(dir, fileSystem, options.fileNames)
+  if (listing !== undefined) Object.assign(listing, { snapshotOffsets, txnIndexOffsets })
   for (const baseOffset of baseOffsets) opened.push(Segment.open(dir, baseOffset, config, fileSystem))
   const segments = opened.slice()
   for (let slot = 0; slot < segments.length - 1; slot++) segments[slot]!.setClosedEnd(segments[slot + 1]!.baseOffset)
   for (const [slot, segment] of segments.entries()) {
-    const base = segment.baseOffset
-    if (!names.has(offsetFileName(base, INDEX_SUFFIX)) || !names.has(offsetFileName(base, TIME_INDEX_SUFFIX))) {
+    if (!indexedOffsets.has(segment.baseOffset)) {
       segment.offsetIndex.createIfMissing()
       segment.timeIndex.createIfMissing()
       // Only a segment wholly below the recovery point is rebuilt here; the rest (the last one

@@ -125,9 +125,11 @@ export function withOpenFileLimit(fileSystem: LogFileSystem, maxOpenFiles: numbe
     mkdirSync: (dir: string) => fileSystem.mkdirSync(dir),
     readFileSync: (file: string) => fileSystem.readFileSync(file),
   }
-  const { statSync, rename } = fileSystem
+  const { statSync, rename, open, readdir } = fileSystem
   if (statSync !== undefined) bounded.statSync = (file: string) => statSync.call(fileSystem, file)
   if (rename !== undefined) bounded.rename = (from: string, to: string) => rename.call(fileSystem, from, to)
+  if (open !== undefined) bounded.open = (file: string, mode: OpenMode) => open.call(fileSystem, file, mode)
+  if (readdir !== undefined) bounded.readdir = (dir: string) => readdir.call(fileSystem, dir)
   Object.freeze(bounded)
   caches.set(bounded, new OpenFileCache(maxOpenFiles))
   return bounded

@@ -98,6 +98,8 @@ export interface OpenPartitionOptions extends PartitionLogOptions {
   logStartOffset: number
   /** Called with what recovery cut, so the engine can report it. */
   onRecovery?: (event: RecoveryEvent) => void
+  /** The partition directory's file names, when the caller listed it just before (an engine lists many at once). */
+  fileNames?: readonly string[]
 }
 
 /** What recovery cut from a log: `bytes` from `position` of `file`, now kept in `quarantineFile`. */

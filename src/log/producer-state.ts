@@ -317,11 +317,13 @@ export async function restoreProducerState(
   read: (offset: number) => Promise<{ bytes: Buffer; nextOffset: number }>,
   fileSystem: LogFileSystem,
   replay: { snapshotLimit?: number; beforeReplay?: (from: number) => void; onBatch?: (batch: RecordBatch) => void } = {},
+  /** The snapshots' offsets, ascending, when the caller has just listed the directory. */
+  snapshotOffsets: readonly number[] = listSnapshots(dir, fileSystem),
 ): Promise<void> {
   state.clear()
   let from = logStart
   const limit = Math.min(end, replay.snapshotLimit ?? end)
-  for (const offset of listSnapshots(dir, fileSystem).reverse()) {
+  for (const offset of snapshotOffsets.toReversed()) {
     const file = snapshotPath(dir, offset)
     if (offset <= limit && offset >= logStart && state.loadSnapshot(wrapIo('read', file, () => fileSystem.readFileSync(file)))) {
       from = offset

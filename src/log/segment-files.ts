@@ -34,9 +34,18 @@ export interface SegmentPaths {
   keyIndex: string
 }
 
+/** The last directory `segmentPaths` normalized, and its normal form with a trailing separator. */
+let lastDir = ''
+let lastDirPrefix = ''
+
 export function segmentPaths(dir: string, baseOffset: number): SegmentPaths {
-  // One join (it normalizes): the names differ only in their suffix.
-  const stem = path.join(dir, offsetFileName(baseOffset, ''))
+  // The names differ only in their suffix, and the segments of a partition share their directory:
+  // it is normalized (as path.join does) once, not once per segment.
+  if (dir !== lastDir) {
+    lastDirPrefix = path.join(dir, '_').slice(0, -1)
+    lastDir = dir
+  }
+  const stem = lastDirPrefix + offsetFileName(baseOffset, '')
   return {
     log: stem + LOG_SUFFIX,
     index: stem + INDEX_SUFFIX,
@@ -46,13 +55,22 @@ export function segmentPaths(dir: string, baseOffset: number): SegmentPaths {
   }
 }
 
+/** `.log`, `.log.deleted`, …: one or more dot-led lower-case words. */
+const SUFFIX_PATTERN = /^(?:\.[a-z]+)+$/
+
 /** The base offset in a file name like `00000000000000524288.log`, or null if it is not one. */
 export function parseOffsetFileName(name: string): { offset: number; suffix: string } | null {
-  const match = /^(\d{20})(\.[a-z]+(?:\.[a-z]+)*)$/.exec(name)
-  if (match === null) return null
-  const offset = Number(match[1])
+  // Runs for every file of every partition at open: digits checked by hand, the suffix by a pattern.
+  if (name.length <= OFFSET_DIGITS + 1 || name.charCodeAt(OFFSET_DIGITS) !== 0x2e) return null
+  for (let at = 0; at < OFFSET_DIGITS; at++) {
+    const code = name.charCodeAt(at)
+    if (code < 0x30 || code > 0x39) return null
+  }
+  const suffix = name.slice(OFFSET_DIGITS)
+  if (!SUFFIX_PATTERN.test(suffix)) return null
+  const offset = Number(name.slice(0, OFFSET_DIGITS))
   if (!Number.isSafeInteger(offset)) return null
-  return { offset, suffix: match[2] as string }
+  return { offset, suffix }
 }
 
 /**

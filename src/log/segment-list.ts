@@ -2,6 +2,12 @@ import assert from 'node:assert'
 import { forgetKeyIndex } from './key-index.js'
 import type { BatchLocation, BatchMeta, Segment } from './segment.js'
 
+/** Files of a partition directory found by the listing at open (see CleanedDirectory). */
+export interface ListingAtOpen {
+  snapshotOffsets: readonly number[]
+  txnIndexOffsets: readonly number[]
+}
+
 /**
  * Checked on every change when SEGLOG_CHECK_INVARIANTS=1 (the test suite sets it). Each check is a
  * handful of comparisons plus one pass over the base offsets.
@@ -29,6 +35,12 @@ export class SegmentList {
   /** Under the `sync` flush mode readers see only what is durable. */
   private isHighWatermarkDurable = false
   private readonly checksInvariants: boolean
+  /**
+   * What the directory listing at open showed beyond the segments, for the producer-state replay
+   * that follows at once (so a partition is listed once per open); cleared by it, as later replays
+   * (after a truncation) must list again.
+   */
+  listingAtOpen: ListingAtOpen | null = null
 
   constructor(segments: Segment[], logStartOffset: number, recoveryPoint: number, checksInvariants = CHECKS_INVARIANTS) {
     this.segments = segments

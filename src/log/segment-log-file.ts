@@ -2,7 +2,7 @@ import { cutWholeBatches } from './batch-bytes.js'
 import { IoError, wrapIo } from './errors.js'
 import { FileHandle } from './file-handle.js'
 import { fdatasync, openFile, readAtSync, readBytes, readInto, writevAt } from './file-io.js'
-import type { LogFileSystem } from './file-system.js'
+import type { FileStats, LogFileSystem } from './file-system.js'
 import { openFileCacheFor } from './open-file-cache.js'
 import type { BatchLocation } from './segment-headers.js'
 
@@ -54,13 +54,31 @@ export class SegmentLogFile extends FileHandle {
   }
 
   /**
-   * An existing log file, with its size and modification time, read without opening it when the
-   * file system can (a clean open of thousands of segments then opens none but the active one).
+   * An existing log file, neither opened nor stat'ed: a clean open of thousands of segments then
+   * touches none but the active one (a closed segment's size is read on first use, `stat`).
    */
-  static open(fileSystem: LogFileSystem, name: string): { log: SegmentLogFile; size: number; mtimeMs: number } {
-    const log = new SegmentLogFile(fileSystem, name, false)
-    const stats = wrapIo('stat', name, () => (fileSystem.statSync === undefined ? log.file.statSync() : fileSystem.statSync(name)))
-    return { log, size: stats.size, mtimeMs: stats.mtimeMs }
+  static open(fileSystem: LogFileSystem, name: string): SegmentLogFile {
+    return new SegmentLogFile(fileSystem, name, false)
+  }
+
+  /**
+   * Size and modification time: of the open descriptor if there is one (the path may have been
+   * renamed or removed under a reader), else by path without opening the file when the file
+   * system can.
+   */
+  stat(): FileStats {
+    const { fileSystem } = this
+    const byPath = !this.isOpen && fileSystem.statSync !== undefined
+    return wrapIo('stat', this.name, () => (byPath ? fileSystem.statSync!(this.name) : this.file.statSync()))
+  }
+
+  /** `stat()`, or null when it fails (a segment being removed reads its size while it can). */
+  statQuietly(): FileStats | null {
+    try {
+      return this.stat()
+    } catch {
+      return null
+    }
   }
 
   /**

@@ -43,54 +43,51 @@ export class Segment {
   private readonly indexer: SegmentIndexer
   private readonly config: SegmentConfig
   private readonly log: SegmentLogFile
-  /** Bytes of whole batches; readers never look past it. */
-  size: number
-  readonly createdMs: number
+  /** `size` and `createdMs` once known: a segment opened closed stats its file on first use. */
+  private knownSize: number | null
+  private knownCreatedMs: number | null
   /** Renamed to `.deleted` or unlinked: its index files must not be read or written again. */
   private isDeleted = false
-  /**
-   * Damage a rebuild of the indexes met in this (durable) log. The segment keeps its extent, so a
-   * read reaching the damage fails instead of skipping it; time queries fail with it, since the
-   * largest timestamp of the damaged part is unknown.
-   */
+  /** Damage a rebuild met in this durable log: reads reaching it and time queries fail with it (see keepExtent). */
   private damage: CorruptRecordError | null = null
   /** Whether the indexes are known to agree with the log (always, for segments built here). */
   private indexesChecked: boolean
   /** Sealed, and its index files not fsynced since: the next flush fsyncs them too. */
   private hasUnsyncedIndexes = false
 
-  private constructor(dir: string, baseOffset: number, config: SegmentConfig, log: SegmentLogFile, size: number, nowMs: number) {
+  private constructor(dir: string, baseOffset: number, config: SegmentConfig, log: SegmentLogFile, nowMs: number | null) {
     this.baseOffset = baseOffset
     this.paths = segmentPaths(dir, baseOffset)
     this.config = config
     this.log = log
-    this.size = size
+    this.knownSize = nowMs === null ? null : 0
     this.indexer = new SegmentIndexer(this.paths, baseOffset, config, log.isNew, log.fileSystem)
-    this.createdMs = nowMs
+    this.knownCreatedMs = nowMs
     this.indexesChecked = log.isNew
   }
 
-  /** Creates the three files of a new, empty segment. The caller fsyncs the directory. */
-  static create(
-    dir: string,
-    baseOffset: number,
-    config: SegmentConfig,
-    nowMs: number,
-    fileSystem: LogFileSystem = nodeFileSystem,
-  ): Segment {
-    const log = SegmentLogFile.create(fileSystem, segmentPaths(dir, baseOffset).log)
-    const segment = new Segment(dir, baseOffset, config, log, 0, nowMs)
-    segment.indexer.reset()
-    return segment
+  /** Creates a new, empty segment: its log file now, its index files on their first flush. The caller fsyncs the directory. */
+  static create(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number, fileSystem = nodeFileSystem): Segment {
+    return new Segment(dir, baseOffset, config, SegmentLogFile.create(fileSystem, segmentPaths(dir, baseOffset).log), nowMs)
   }
 
-  /**
-   * Opens an existing segment without reading its batches. The caller then either recovers it
-   * (`recover`) or trusts it after a clean shutdown (`loadTail`).
-   */
+  /** Opens an existing segment without reading (or stat'ing) it; the caller recovers it or trusts it (`loadTail`). */
   static open(dir: string, baseOffset: number, config: SegmentConfig, fileSystem: LogFileSystem = nodeFileSystem): Segment {
-    const { log, size, mtimeMs } = SegmentLogFile.open(fileSystem, segmentPaths(dir, baseOffset).log)
-    return new Segment(dir, baseOffset, config, log, size, mtimeMs)
+    return new Segment(dir, baseOffset, config, SegmentLogFile.open(fileSystem, segmentPaths(dir, baseOffset).log), null)
+  }
+
+  /** Bytes of whole batches; readers never look past it. */
+  get size(): number {
+    return (this.knownSize ??= this.log.stat().size)
+  }
+
+  set size(bytes: number) {
+    this.knownSize = bytes
+  }
+
+  /** Creation time (the file's modification time for a segment opened from disk), for time-based rolls. */
+  get createdMs(): number {
+    return (this.knownCreatedMs ??= this.log.stat().mtimeMs)
   }
 
   get offsetIndex(): OffsetIndex {
@@ -325,13 +322,13 @@ export class Segment {
   async flush(): Promise<void> {
     if (!this.acquire()) return
     try {
-      this.indexer.flush()
       const syncsIndexes = this.hasUnsyncedIndexes
+      if (!syncsIndexes) this.indexer.flush()
       await this.log.datasync()
       if (syncsIndexes && this.hasUnsyncedIndexes && !this.isDeleted) {
         this.hasUnsyncedIndexes = false
-        // Independent files: their fsyncs overlap in the thread pool.
-        await Promise.all([this.offsetIndex.datasync(), this.timeIndex.datasync()])
+        // Independent files, written and fsynced side by side in the thread pool.
+        await Promise.all([this.offsetIndex.flushAndSync(), this.timeIndex.flushAndSync()])
       }
     } finally {
       this.release()
@@ -369,6 +366,7 @@ export class Segment {
    * The file stays open so in-flight reads finish.
    */
   markDeleted(): void {
+    this.knownSize ??= this.log.statQuietly()?.size ?? 0 // while the path still names the file
     this.isDeleted = true
     renameSegmentFiles(this.log.fileSystem, this.paths, DELETED_SUFFIX)
   }
@@ -390,6 +388,7 @@ export class Segment {
 
   /** Closes the segment and removes its three files (reads holding it still finish). */
   deleteFiles(): void {
+    this.knownSize ??= this.log.statQuietly()?.size ?? 0 // while the path still names the file
     this.isDeleted = true
     this.close()
     removeSegmentFiles(this.log.fileSystem, this.paths)

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { systemClock } from '../../src/log/clock.js'
 import type { LogFileSystem } from '../../src/log/file-system.js'
 import { loadSegmentList } from '../../src/log/log-loader.js'
+import { PartitionLog } from '../../src/log/partition-log.js'
 import type { OpenPartitionOptions, RecoveryEvent } from '../../src/log/partition-types.js'
 import type { SegmentList } from '../../src/log/segment-list.js'
 import {
@@ -199,6 +200,28 @@ describe('the recovery point', () => {
     for (const segment of built.segments.slice(0, -1)) expect(spy.count(['read', 'readSync', 'readFileSync'], segment.file)).toBe(0)
     expect(list.logEndOffset).toBe(built.model.logEndOffset)
     closeAll(list)
+  })
+
+  it("after a clean shutdown the directory is listed once and no closed segment is opened, stat'ed or looked for a txn index", async () => {
+    const built = await closedPartition()
+    expect(built.segments.length).toBeGreaterThan(3)
+    const spy = spyFileSystem()
+    const log = await PartitionLog.open(built.dir, 't', 0, built.config, {
+      isClean: true,
+      recoveryPoint: 0,
+      logStartOffset: 0,
+      fileSystem: spy.fileSystem,
+    })
+    expect(spy.count('readdirSync', built.dir)).toBe(1)
+    for (const segment of built.segments.slice(0, -1)) {
+      expect(spy.count(['openSync', 'statSync'], segment.file)).toBe(0)
+      expect(spy.count('existsSync', segment.file.replace(/\.log$/, '.txnindex'))).toBe(0)
+    }
+    // A closed segment's size is read on first use, and is its file's.
+    const first = log.segmentList[0]!
+    expect(first.size).toBe(fs.statSync(built.segments[0]!.file).size)
+    expect(log.logEndOffset).toBe(built.model.logEndOffset)
+    await log.close()
   })
 
   it('keeps the checkpointed log start when it lies inside the first segment, and the first base offset when below it', async () => {

@@ -342,8 +342,38 @@ describe('seal, flush and delete', () => {
     segment.close()
   })
 
+  it('creates its log file alone; the index files come with the first flush, even empty ones once sealed', async () => {
+    const dir = await makeTmpDir()
+    const segment = Segment.create(dir, 0, CONFIG, T0)
+    expect(fs.readdirSync(dir)).toEqual(['00000000000000000000.log'])
+    await appendOne(segment, [], 1, T0 + 5)
+    segment.seal()
+    await segment.flush()
+    expect(fs.readdirSync(dir).sort()).toEqual(['00000000000000000000.index', '00000000000000000000.log', '00000000000000000000.timeindex'])
+    expect(fs.statSync(segment.paths.index).size).toBe(0)
+    expect(parseTimeIndex(fs.readFileSync(segment.paths.timeIndex), 0)).toEqual([{ timestamp: T0 + 5, offset: 0 }])
+    segment.close()
+  })
+
+  it('a sealed segment whose index files an earlier flush began gets the rest of its entries on its flush', async () => {
+    const timestamp = (batch: number): number => T0 + ((batch * 7) % 13) * 100
+    const { segment, batches } = await build(30, { timestamp })
+    await segment.flush()
+    const early = parseOffsetIndex(fs.readFileSync(segment.paths.index), 0).length
+    for (let batch = 30; batch < 60; batch++) await appendOne(segment, batches, 1 + (batch % 3), timestamp(batch))
+    segment.seal()
+    await segment.flush()
+    const expected = modelIndexEntries(batches, CONFIG.indexIntervalBytes)
+    expect(expected.offsetEntries.length).toBeGreaterThan(early)
+    expect(early).toBeGreaterThan(0)
+    expect(parseOffsetIndex(fs.readFileSync(segment.paths.index), 0)).toEqual(expected.offsetEntries)
+    expect(parseTimeIndex(fs.readFileSync(segment.paths.timeIndex), 0)).toEqual(expected.timeEntries)
+    segment.close()
+  })
+
   it('a read holding the segment finishes after it is renamed .deleted and unlinked', async () => {
     const { dir, segment, batches } = await build(10)
+    await segment.flush() // writes the index files
     expect(segment.acquire()).toBe(true)
     segment.markDeleted()
     expect(fs.readdirSync(dir).sort()).toEqual([
