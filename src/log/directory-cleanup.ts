@@ -65,7 +65,8 @@ export function cleanDirectory(dir: string, fileSystem: LogFileSystem, listed?: 
       const end = Math.max(nextOffsetOfLog(fileSystem, path.join(dir, name), parsed.offset), parsed.offset + 1)
       rest = rest.filter((other) => {
         const covered = parseOffsetFileName(other)
-        const isSegmentFile = covered !== null && [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX].includes(covered.suffix)
+        const isSegmentFile =
+          covered !== null && [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, KEY_INDEX_SUFFIX].includes(covered.suffix)
         if (!isSegmentFile || covered.offset < parsed.offset || covered.offset >= end || swaps.includes(other + SWAP_SUFFIX)) return true
         remove(other)
         return false

@@ -316,4 +316,21 @@ describe('leftovers of interrupted operations', () => {
     expect(list.logEndOffset).toBe(built.model.logEndOffset)
     closeAll(list)
   })
+
+  it('a completed .swap takes the key index of every segment it replaces', async () => {
+    const built = await closedPartition()
+    const [first, second] = built.segments
+    // A cleaned group of the first two segments, swapped in under the first one's name: the old
+    // segments' key indexes describe batches the cleaned file may no longer hold.
+    const keyIndexOf = (file: string): string => file.replace(/\.log$/, '.keyindex')
+    fs.writeFileSync(keyIndexOf(first!.file), 'old key index of the first segment')
+    fs.writeFileSync(keyIndexOf(second!.file), 'old key index of the second segment')
+    fs.writeFileSync(`${first!.file}.swap`, Buffer.concat([fs.readFileSync(first!.file), fs.readFileSync(second!.file)]))
+    const list = load(built, { isClean: true })
+    expect(fs.existsSync(keyIndexOf(first!.file))).toBe(false)
+    expect(fs.existsSync(keyIndexOf(second!.file))).toBe(false)
+    expect(fs.existsSync(second!.file)).toBe(false)
+    expect(list.logEndOffset).toBe(built.model.logEndOffset)
+    closeAll(list)
+  })
 })
