@@ -355,7 +355,8 @@ export class ChaosModel {
         const from = offset < before.start ? 0 : Math.min(intent.b as number, offset)
         model.maybeGoneFrom = Math.min(model.maybeGoneFrom, from)
         model.minEnd = Math.min(model.minEnd, from)
-        if (offset < model.minStart) model.minStart = from
+        // A cut below the log start (inside the batch holding it) brings the log start down to the cut.
+        if (from < model.minStart) model.minStart = from
         this.markTruncated(topicName, intent.p as number, from)
         break
       }
