@@ -90,6 +90,8 @@ export class TransactionalProducer {
   /** sendOffsets writes not yet awaited by the caller: the commit waits for them. */
   private offsetWrites: Promise<void>[] = []
   private hasOffsets = false
+  /** A commit whose decision is written but whose markers failed: only a retried commit may end it. */
+  private isCommitDecided = false
   private state: 'ready' | 'in-transaction' | 'closed' = 'ready'
 
   private constructor(host: TransactionalProducerHost, options: TransactionalProducerOptions, identity: ProducerIdentity) {
@@ -181,12 +183,14 @@ export class TransactionalProducer {
   /** Writes ABORT markers: read_committed readers never see the transaction's records; its offsets are dropped. */
   async abortTransaction(): Promise<void> {
     this.checkInTransaction('abortTransaction')
+    if (this.isCommitDecided) throw new TransactionStateError('abortTransaction: the commit is decided; retry commitTransaction')
     await this.endTransaction('abort')
   }
 
   /** Aborts an open transaction (unless fenced) and refuses every later call. */
   async close(): Promise<void> {
-    if (this.state === 'in-transaction' && !this.isFenced()) await this.abortTransaction()
+    // A decided commit is left to the next producer with the id, which finishes it.
+    if (this.state === 'in-transaction' && !this.isFenced() && !this.isCommitDecided) await this.abortTransaction()
     this.state = 'closed'
   }
 
@@ -194,9 +198,14 @@ export class TransactionalProducer {
     await Promise.all(this.offsetWrites)
     // One log's marker is atomic by itself; more need the decision written first (see the class comment).
     const isDecided = result === 'commit' && this.touched.size + (this.hasOffsets ? 1 : 0) > 1
-    if (isDecided) this.host.setCommitting(this.transactionalId, true)
+    if (isDecided) {
+      this.host.setCommitting(this.transactionalId, true)
+      this.isCommitDecided = true
+    }
+    // Markers go only where the transaction is still open: a retried commit repeats nothing.
     await writeMarkers(this.host, [...this.touched], this.identity, result)
     if (isDecided) this.host.setCommitting(this.transactionalId, false)
+    this.isCommitDecided = false
     this.touched.clear()
     this.offsetWrites = []
     this.hasOffsets = false
