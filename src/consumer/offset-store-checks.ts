@@ -3,9 +3,16 @@ import { encodeGroupMetadataKey, encodeGroupMetadataValue, type GroupMetadata } 
 import { encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from '../format/offset-commit.js'
 import type { PartitionLog } from '../log/partition-log.js'
 import type { RecordInput } from '../record/record.js'
-import type { OffsetCommit } from './offset-store.js'
 
 /** The offset store's argument checks and its compaction's records: pure helpers of offset-store.ts. */
+
+/** One offset to commit: the next offset the group will read from the partition. */
+export interface OffsetCommit {
+  topic: string
+  partition: number
+  offset: number
+  metadata?: string
+}
 
 export function checkGroup(group: string): void {
   if (typeof group !== 'string' || group.length === 0 || group.length > 32767)

@@ -14,6 +14,7 @@ import {
   offsetRecords,
   restatedRecords,
   rewriteLog,
+  type OffsetCommit,
   type WriteRecords,
   type WriteTransaction,
 } from './offset-store-checks.js'
@@ -25,12 +26,7 @@ export type { ResetTarget } from './reset-target.js'
 export type { PartitionLag } from './offset-lag.js'
 export type { PendingTransaction, TransactionResult } from './transactional-offsets.js'
 
-export interface OffsetCommit {
-  topic: string
-  partition: number
-  offset: number
-  metadata?: string
-}
+export type { OffsetCommit } from './offset-store-checks.js'
 
 export interface OffsetStoreOptions {
   /** Compact when the offsets log is larger than this… */

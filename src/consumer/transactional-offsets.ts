@@ -1,8 +1,7 @@
 import { InvalidArgumentError } from '../errors.js'
 import { InvalidProducerEpochError } from '../log/producer-state.js'
 import type { CommittedOffset } from '../format/offset-commit.js'
-import { offsetRecords, type WriteRecords, type WriteTransaction } from './offset-store-checks.js'
-import type { OffsetCommit } from './offset-store.js'
+import { offsetRecords, type OffsetCommit, type WriteRecords, type WriteTransaction } from './offset-store-checks.js'
 
 /** A commit as the offset store holds it: with the log offset of the record that wrote it. */
 export interface StoredOffset extends CommittedOffset {
