@@ -92,6 +92,7 @@ export class TransactionalProducer {
   private hasOffsets = false
   /** A commit whose decision is written but whose markers failed: only a retried commit may end it. */
   private isCommitDecided = false
+  private failedOffsetWrite: Error | null = null
   private state: 'ready' | 'in-transaction' | 'closed' = 'ready'
 
   private constructor(host: TransactionalProducerHost, options: TransactionalProducerOptions, identity: ProducerIdentity) {
@@ -170,7 +171,8 @@ export class TransactionalProducer {
     if (offsets.length === 0) return Promise.resolve()
     this.hasOffsets = true
     const write = this.host.offsets.commitInTransaction(this.identity.producerId, this.identity.producerEpoch, group, offsets)
-    this.offsetWrites.push(write.catch(() => undefined))
+    // A failed write leaves the transaction abortable only: committing it would lose those offsets.
+    this.offsetWrites.push(write.catch((error: unknown) => void (this.failedOffsetWrite ??= error as Error)))
     return write
   }
 
@@ -196,6 +198,8 @@ export class TransactionalProducer {
 
   private async endTransaction(result: 'commit' | 'abort'): Promise<void> {
     await Promise.all(this.offsetWrites)
+    if (result === 'commit' && this.failedOffsetWrite !== null)
+      throw new TransactionStateError(`commitTransaction: sendOffsets failed (${this.failedOffsetWrite.message}); abort the transaction`)
     // One log's marker is atomic by itself; more need the decision written first (see the class comment).
     const isDecided = result === 'commit' && this.touched.size + (this.hasOffsets ? 1 : 0) > 1
     if (isDecided) {
@@ -209,6 +213,7 @@ export class TransactionalProducer {
     this.touched.clear()
     this.offsetWrites = []
     this.hasOffsets = false
+    this.failedOffsetWrite = null
     this.state = 'ready'
   }
 

@@ -91,6 +91,28 @@ describe('transactional producer', () => {
     await engine.close()
   })
 
+  it('refuses to commit a transaction whose sendOffsets failed; it can be aborted', async () => {
+    const dir = await makeTmpDir()
+    const engine = await openEngine(dir)
+    await engine.createTopic('t')
+    const producer = await openTransactionalProducer(engine, { transactionalId: 'v' })
+    producer.beginTransaction()
+    await producer.send('t', [{ value: 'x' }])
+    await expect(producer.sendOffsets('g', [{ topic: 't', partition: 0, offset: 99 }])).rejects.toMatchObject({
+      code: 'OFFSET_OUT_OF_RANGE',
+    })
+    await expect(producer.commitTransaction()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await producer.abortTransaction()
+    expect(await committed(engine.partition('t', 0))).toEqual([])
+    producer.beginTransaction()
+    await producer.send('t', [{ value: 'y' }])
+    await producer.sendOffsets('g', [{ topic: 't', partition: 0, offset: 1 }])
+    await producer.commitTransaction()
+    expect(await committed(engine.partition('t', 0))).toEqual(['y'])
+    expect(engine.offsets.fetch('g', 't', 0)?.offset).toBe(1)
+    await engine.close()
+  })
+
   it('after a restart mid-transaction, its offsets are dropped with it', async () => {
     const dir = await makeTmpDir()
     let engine = await openEngine(dir)
