@@ -116,6 +116,7 @@ export {
   type OffsetStoreOptions,
 } from './consumer/offset-store.js'
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type StartPosition } from './consumer/consumer.js'
+export type { PendingTransaction, TransactionResult } from './consumer/transactional-offsets.js'
 
 // Delayed delivery, consumer.run with retries and dead letters (docs/delayed-delivery.md).
 export type { SendOptions } from './producer/delayed-send.js'

@@ -1,6 +1,7 @@
 import type { PartitionLog } from '../log/partition-log.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { BATCH_HEADER_SIZE, type RecordBatch } from '../record/record-batch.js'
+import { readControlRecord } from '../record/control-record.js'
 import { decodeOffsetKey, decodeOffsetValue, offsetsKeyVersion, type CommittedOffset } from '../format/offset-commit.js'
 import {
   decodeGroupMetadataKey,
@@ -11,7 +12,19 @@ import {
 
 /** Where a replay puts what it reads: the offset store's in-memory map. */
 export interface ReplayTarget {
-  set(group: string, topic: string, partition: number, value: CommittedOffset): void
+  set(group: string, topic: string, partition: number, value: CommittedOffset, logOffset: number): void
+  /** An offset committed inside producer `producerId`'s transaction (a transactional batch). */
+  stage(
+    producerId: number,
+    producerEpoch: number,
+    group: string,
+    topic: string,
+    partition: number,
+    value: CommittedOffset,
+    logOffset: number,
+  ): void
+  /** The producer's COMMIT or ABORT marker. */
+  complete(producerId: number, result: 'commit' | 'abort'): void
   remove(group: string, topic: string, partition: number): void
   setGroupMetadata(group: string, metadata: GroupMetadata): void
   removeGroupMetadata(group: string): void
@@ -25,11 +38,21 @@ export interface ReplayTarget {
  * commit in its place. A damaged record stops the replay with CorruptRecordError naming the segment
  * file and byte: replaying past it would bring back stale offsets, or lose newer ones, without
  * anyone knowing.
+ *
+ * Offsets in a transactional batch are staged for their producer until its COMMIT or ABORT marker
+ * (transactional-offsets.ts); a transaction without a marker at the end of the log stays open.
  */
 export async function replayOffsets(log: PartitionLog, target: ReplayTarget): Promise<void> {
   const end = log.logEndOffset
   for await (const batch of log.batches({ from: log.logStartOffset, to: end })) {
-    if (batch.isControl) continue
+    if (batch.isControl) {
+      for (const record of batch.records()) {
+        const control = readControlRecord(record)
+        if (control.type === 'COMMIT' || control.type === 'ABORT')
+          target.complete(batch.producerId, control.type === 'COMMIT' ? 'commit' : 'abort')
+      }
+      continue
+    }
     for (const record of batch.records()) {
       if (record.key === null) continue
       let field = record.key
@@ -44,8 +67,20 @@ export async function replayOffsets(log: PartitionLog, target: ReplayTarget): Pr
         const key = decodeOffsetKey(record.key)
         if (key === null) continue
         field = record.value ?? field
-        if (record.value === null) target.remove(key.group, key.topic, key.partition)
-        else target.set(key.group, key.topic, key.partition, decodeOffsetValue(record.value))
+        if (batch.isTransactional) {
+          // Kafka writes no transactional tombstones; one would delete nothing, so it is skipped.
+          if (record.value !== null)
+            target.stage(
+              batch.producerId,
+              batch.producerEpoch,
+              key.group,
+              key.topic,
+              key.partition,
+              decodeOffsetValue(record.value),
+              record.offset,
+            )
+        } else if (record.value === null) target.remove(key.group, key.topic, key.partition)
+        else target.set(key.group, key.topic, key.partition, decodeOffsetValue(record.value), record.offset)
       } catch (error) {
         if (!(error instanceof CorruptRecordError)) throw error
         throw await inSegmentFile(log, error, batch, field, record.offset)

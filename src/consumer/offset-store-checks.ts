@@ -1,9 +1,18 @@
 import { InvalidArgumentError } from '../errors.js'
 import { encodeGroupMetadataKey, encodeGroupMetadataValue, type GroupMetadata } from '../format/group-metadata.js'
 import { encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from '../format/offset-commit.js'
+import type { PartitionLog } from '../log/partition-log.js'
 import type { RecordInput } from '../record/record.js'
 
 /** The offset store's argument checks and its compaction's records: pure helpers of offset-store.ts. */
+
+/** One offset to commit: the next offset the group will read from the partition. */
+export interface OffsetCommit {
+  topic: string
+  partition: number
+  offset: number
+  metadata?: string
+}
 
 export function checkGroup(group: string): void {
   if (typeof group !== 'string' || group.length === 0 || group.length > 32767)
@@ -88,4 +97,39 @@ export function restatedRecords(
     records.push({ key: encodeGroupMetadataKey(group), value: encodeGroupMetadataValue(metadata), timestamp })
   }
   return records
+}
+
+/** What the store's write appends: records, its transaction marker, or either, decided when the write's turn comes. */
+export type WriteRecords = RecordInput[] | 'marker' | (() => RecordInput[] | 'marker')
+
+/** The producer of a transactional write, and the marker a 'marker' write appends. */
+export interface WriteTransaction {
+  producerId: number
+  producerEpoch: number
+  isTransactional?: boolean
+  marker?: 'commit' | 'abort'
+}
+
+/** Offset-commit records of one group, all with one commit time. */
+export function offsetRecords(group: string, entries: readonly OffsetCommit[], commitTimestamp: number): RecordInput[] {
+  return entries.map((entry) => ({
+    key: encodeOffsetKey({ group, topic: entry.topic, partition: entry.partition }),
+    value: encodeOffsetValue({ offset: entry.offset, metadata: entry.metadata ?? '', commitTimestamp }),
+    timestamp: commitTimestamp,
+  }))
+}
+
+/**
+ * Compaction's rewrite: `records` (the live values) go into a fresh segment, made durable, then
+ * every older segment is deleted. Until the deletion the old records are still there and the new
+ * ones follow them, so a crash at any moment replays to the same state.
+ */
+export async function rewriteLog(log: PartitionLog, records: RecordInput[]): Promise<void> {
+  await log.rollNow()
+  const start = log.logEndOffset
+  const chunk = 4096
+  for (let slot = 0; slot < records.length; slot += chunk)
+    await log.appendRecords(records.slice(slot, slot + chunk), { compression: 'none' })
+  await log.flush()
+  await log.deleteRecordsBefore(start)
 }

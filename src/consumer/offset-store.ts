@@ -2,33 +2,31 @@ import { InvalidArgumentError, UnknownTopicOrPartitionError } from '../errors.js
 import { OffsetOutOfRangeError } from '../log/errors.js'
 import type { PartitionLog } from '../log/partition-log.js'
 import type { RecordInput } from '../record/record.js'
-import { encodeOffsetKey, encodeOffsetValue, type CommittedOffset } from '../format/offset-commit.js'
+import { encodeOffsetKey, type CommittedOffset } from '../format/offset-commit.js'
 import { encodeGroupMetadataKey, encodeGroupMetadataValue, type GroupMetadata } from '../format/group-metadata.js'
 import { replayOffsets } from './offset-replay.js'
-import { checkGroup, checkGroupMetadata, copyGroupMetadata, restatedRecords } from './offset-store-checks.js'
+import { clampToLogEnds, lagRows, type PartitionLag } from './offset-lag.js'
+import { TransactionalOffsets, type PendingTransaction, type StoredOffset, type TransactionResult } from './transactional-offsets.js'
+import {
+  checkGroup,
+  checkGroupMetadata,
+  copyGroupMetadata,
+  offsetRecords,
+  restatedRecords,
+  rewriteLog,
+  type OffsetCommit,
+  type WriteRecords,
+  type WriteTransaction,
+} from './offset-store-checks.js'
 import { resolveTarget, type ResetTarget } from './reset-target.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 
 export type { ResetTarget } from './reset-target.js'
+export type { PartitionLag } from './offset-lag.js'
+export type { PendingTransaction, TransactionResult } from './transactional-offsets.js'
 
-export interface OffsetCommit {
-  topic: string
-  partition: number
-  offset: number
-  metadata?: string
-}
-
-export interface PartitionLag {
-  topic: string
-  partition: number
-  committedOffset: number | null
-  logEndOffset: number
-  /** Records between the commit (or the log start, without one) and the high watermark. */
-  lag: number
-  metadata: string | null
-  commitTimestamp: number | null
-}
+export type { OffsetCommit } from './offset-store-checks.js'
 
 export interface OffsetStoreOptions {
   /** Compact when the offsets log is larger than this… */
@@ -57,7 +55,14 @@ function partitionKey(topic: string, partition: number): string {
 export class OffsetStore {
   private readonly log: PartitionLog
   private readonly partitionsOf: (topic: string) => readonly PartitionLog[]
-  private readonly groups = new Map<string, Map<string, CommittedOffset & { topic: string; partition: number }>>()
+  private readonly groups = new Map<string, Map<string, StoredOffset>>()
+  /** Offsets of open transactions, waiting for their producer's marker. */
+  private readonly transactions = new TransactionalOffsets({
+    write: (records, apply, txn) => this.write(records, apply, txn),
+    check: (group, entries) => this.checkCommits('commitInTransaction', group, entries),
+    current: (group, topic, partition) => this.groups.get(group)?.get(partitionKey(topic, partition)),
+    set: (offset) => this.set(offset.group, offset.topic, offset.partition, offset, offset.logOffset),
+  })
   /** Per group, its last stored membership (group-metadata records). */
   private readonly memberships = new Map<string, GroupMetadata>()
   private readonly compactMinBytes: number
@@ -86,16 +91,19 @@ export class OffsetStore {
     const store = new OffsetStore(log, partitionsOf, options)
     // Arrow functions, not the methods themselves: set and remove stay private to the store.
     await replayOffsets(log, {
-      set: (group, topic, partition, value) => store.set(group, topic, partition, value),
+      set: (group, topic, partition, value, logOffset) => store.set(group, topic, partition, value, logOffset),
       remove: (group, topic, partition) => store.remove(group, topic, partition),
+      stage: (producerId, epoch, group, topic, partition, value, logOffset) =>
+        store.transactions.stage(producerId, epoch, { ...value, group, topic, partition, logOffset }),
+      complete: (producerId, result) => store.transactions.applyMarker(producerId, result),
       setGroupMetadata: (group, metadata) => store.memberships.set(group, copyGroupMetadata(metadata)),
       removeGroupMetadata: (group) => store.memberships.delete(group),
     })
-    store.clampToLogEnds()
+    clampToLogEnds(store.groups, (topic, partition) => store.partitionLog(topic, partition), store.warn)
     return store
   }
 
-  private set(group: string, topic: string, partition: number, value: CommittedOffset): void {
+  private set(group: string, topic: string, partition: number, value: CommittedOffset, logOffset: number): void {
     let offsets = this.groups.get(group)
     if (offsets === undefined) {
       offsets = new Map()
@@ -109,10 +117,12 @@ export class OffsetStore {
       commitTimestamp: value.commitTimestamp,
       topic,
       partition,
+      logOffset,
     })
   }
 
   private remove(group: string, topic: string, partition: number): void {
+    this.transactions.drop(group, topic, partition)
     const offsets = this.groups.get(group)
     if (offsets === undefined) return
     offsets.delete(partitionKey(topic, partition))
@@ -127,22 +137,50 @@ export class OffsetStore {
   /** Commits several offsets as one batch: on disk all of them or none. */
   commitMany(group: string, entries: readonly OffsetCommit[]): Promise<void> {
     try {
-      checkGroup(group)
-      if (entries.length === 0) throw new InvalidArgumentError('commitMany needs at least one offset')
-      for (const entry of entries) this.checkCommit(entry)
+      this.checkCommits('commitMany', group, entries)
     } catch (error) {
       return Promise.reject(error)
     }
     const commitTimestamp = Date.now()
-    const records: RecordInput[] = entries.map((entry) => ({
-      key: encodeOffsetKey({ group, topic: entry.topic, partition: entry.partition }),
-      value: encodeOffsetValue({ offset: entry.offset, metadata: entry.metadata ?? '', commitTimestamp }),
-      timestamp: commitTimestamp,
-    }))
-    return this.write(records, () => {
-      for (const entry of entries)
-        this.set(group, entry.topic, entry.partition, { offset: entry.offset, metadata: entry.metadata ?? '', commitTimestamp })
+    return this.write(offsetRecords(group, entries, commitTimestamp), (base) => {
+      entries.forEach((entry, slot) =>
+        this.set(
+          group,
+          entry.topic,
+          entry.partition,
+          { offset: entry.offset, metadata: entry.metadata ?? '', commitTimestamp },
+          base + slot,
+        ),
+      )
     })
+  }
+
+  /**
+   * Commits offsets inside producer `producerId`'s transaction (Kafka's TxnOffsetCommit): written
+   * at once as a transactional batch, visible only once completeTransaction writes the COMMIT
+   * marker, dropped by an ABORT. A crash in between leaves them pending (transactional-offsets.ts).
+   */
+  commitInTransaction(producerId: number, producerEpoch: number, group: string, entries: readonly OffsetCommit[]): Promise<void> {
+    return this.transactions.commit(producerId, producerEpoch, group, entries)
+  }
+
+  /**
+   * Writes producer `producerId`'s COMMIT or ABORT marker on the offsets log, applying or dropping
+   * its pending offsets; false, and nothing written, when it has none (so repeating it is harmless).
+   */
+  completeTransaction(producerId: number, producerEpoch: number, result: TransactionResult): Promise<boolean> {
+    return this.transactions.end(producerId, producerEpoch, result)
+  }
+
+  /** Producers whose transaction holds offsets and has no marker yet (what a restart must complete). */
+  pendingTransactions(): PendingTransaction[] {
+    return this.transactions.list()
+  }
+
+  private checkCommits(where: string, group: string, entries: readonly OffsetCommit[]): void {
+    checkGroup(group)
+    if (entries.length === 0) throw new InvalidArgumentError(`${where} needs at least one offset`)
+    for (const entry of entries) this.checkCommit(entry)
   }
 
   private checkCommit(entry: OffsetCommit): void {
@@ -170,14 +208,18 @@ export class OffsetStore {
   /**
    * Appends records and applies them to the map once the append resolved (durable under 'sync'),
    * serialized with other writes. `records` may be a function, called when the write's turn comes;
-   * when it returns none, nothing is written or applied.
+   * when it returns none, nothing is written or applied; 'marker' writes the transaction marker
+   * `txn` names. `apply` gets the first record's offset.
    */
-  private write(records: RecordInput[] | (() => RecordInput[]), apply: () => void): Promise<void> {
+  private write(records: WriteRecords, apply: (baseOffset: number) => void, txn?: WriteTransaction): Promise<void> {
     const run = this.tail.then(async () => {
       const list = typeof records === 'function' ? records() : records
       if (list.length === 0) return
-      await this.log.appendRecords(list, { compression: 'none' })
-      apply()
+      const info =
+        list === 'marker'
+          ? await this.log.writeTxnMarker(txn!.producerId, txn!.producerEpoch, txn!.marker!, 0)
+          : await this.log.appendRecords(list, { compression: 'none', ...txn })
+      apply(info.baseOffset)
     })
     // A failed commit rejects its caller only; a failed compaction is reported, and the old
     // segments simply stay until the next try.
@@ -202,29 +244,7 @@ export class OffsetStore {
   /** Per committed partition of the group: its commit, the log end and the lag. */
   describeGroup(group: string): PartitionLag[] {
     const offsets = this.groups.get(group)
-    if (offsets === undefined) return []
-    const rows: PartitionLag[] = []
-    for (const value of offsets.values()) {
-      let end = -1
-      let start = 0
-      try {
-        const log = this.partitionLog(value.topic, value.partition)
-        end = log.highWatermark
-        start = log.logStartOffset
-      } catch {
-        // The topic was deleted since the commit: report the commit without a lag.
-      }
-      rows.push({
-        topic: value.topic,
-        partition: value.partition,
-        committedOffset: value.offset,
-        logEndOffset: end,
-        lag: end < 0 ? 0 : Math.max(0, end - Math.max(value.offset, start)),
-        metadata: value.metadata,
-        commitTimestamp: value.commitTimestamp,
-      })
-    }
-    return rows.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
+    return offsets === undefined ? [] : lagRows(offsets.values(), (topic, partition) => this.partitionLog(topic, partition))
   }
 
   /** Moves the group's offsets for every partition of `topic` (one batch). */
@@ -243,10 +263,11 @@ export class OffsetStore {
   async deleteGroup(group: string): Promise<boolean> {
     checkGroup(group)
     let deleted = false
+    let listed: StoredOffset[] = []
     await this.write(
       () => {
-        const offsets = this.groups.get(group)
-        const records: RecordInput[] = [...(offsets?.values() ?? [])].map((value) => ({
+        listed = [...(this.groups.get(group)?.values() ?? [])]
+        const records: RecordInput[] = listed.map((value) => ({
           key: encodeOffsetKey({ group, topic: value.topic, partition: value.partition }),
           value: null,
         }))
@@ -254,7 +275,8 @@ export class OffsetStore {
         return records
       },
       () => {
-        deleted = this.groups.delete(group)
+        deleted = listed.length > 0
+        for (const value of listed) this.remove(group, value.topic, value.partition)
         deleted = this.memberships.delete(group) || deleted
       },
     )
@@ -332,36 +354,14 @@ export class OffsetStore {
   }
 
   /**
-   * A committed offset past its partition's log end (the partition was truncated, or lost an
-   * unflushed tail in a crash) is lowered to the log end, and reported: a commit must never point
-   * beyond what exists. The lowered value is written by the next commit of that partition.
-   */
-  private clampToLogEnds(): void {
-    for (const [group, offsets] of this.groups) {
-      for (const value of offsets.values()) {
-        let end: number
-        try {
-          end = this.partitionLog(value.topic, value.partition).logEndOffset
-        } catch {
-          continue // the topic is gone; describeGroup reports the commit without a lag
-        }
-        if (value.offset > end) {
-          this.warn(
-            `group ${group}: committed offset ${value.offset} of ${value.topic}-${value.partition} is past its log end ${end}; using ${end}`,
-          )
-          value.offset = end
-        }
-      }
-    }
-  }
-
-  /**
    * Compacts when the log holds much more than the live offsets. Runs inside the write chain
    * (`tail`), so it calls compactNow directly: going through compact() would queue behind the
    * chain it is part of and never start.
    */
   private async maybeCompact(): Promise<void> {
-    if (this.compacting) return
+    // An open transaction's records must stay, and restating them would reorder them against later
+    // plain commits: compaction waits until every transaction on the log has its marker.
+    if (this.compacting || this.transactions.size > 0) return
     const records = this.log.logEndOffset - this.log.logStartOffset
     // The size check first: counting the live values walks every group, too slow for every commit.
     if (this.log.sizeInBytes < this.compactMinBytes) return
@@ -371,7 +371,8 @@ export class OffsetStore {
 
   /**
    * Writes every live offset into a new segment, makes it durable, then deletes all older
-   * segments. Exposed for tests and for operators who want it now.
+   * segments. Exposed for tests and for operators who want it now. Skipped while a transaction
+   * holds offsets (see maybeCompact).
    */
   compact(): Promise<void> {
     const run = this.tail.then(() => this.compactNow())
@@ -380,16 +381,10 @@ export class OffsetStore {
   }
 
   private async compactNow(): Promise<void> {
+    if (this.transactions.size > 0) return
     this.compacting = true
     try {
-      await this.log.rollNow()
-      const start = this.log.logEndOffset
-      const records = restatedRecords(this.groups, this.memberships)
-      const chunk = 4096
-      for (let slot = 0; slot < records.length; slot += chunk)
-        await this.log.appendRecords(records.slice(slot, slot + chunk), { compression: 'none' })
-      await this.log.flush()
-      await this.log.deleteRecordsBefore(start)
+      await rewriteLog(this.log, restatedRecords(this.groups, this.memberships))
       this.compactions++
     } finally {
       this.compacting = false

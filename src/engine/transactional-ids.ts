@@ -39,6 +39,15 @@ export class TransactionalIds {
     return { ...next }
   }
 
+  /** Records (durably) that the id's current transaction is committing, or that its commit is done. */
+  setCommitting(transactionalId: string, isCommitting: boolean): void {
+    const entry = this.ids.get(transactionalId)
+    if (entry === undefined) return
+    if (isCommitting) entry.committing = true
+    else delete entry.committing
+    writeFileAtomicSync(this.file, formatTransactionalIds(this.ids))
+  }
+
   current(transactionalId: string): TransactionalIdEntry | undefined {
     const entry = this.ids.get(transactionalId)
     return entry === undefined ? undefined : { ...entry }
@@ -64,7 +73,8 @@ export function openTransactionalProducer(engine: LogEngine, options: Transactio
       allPartitions: () => engine.listTopics().flatMap((topic) => engine.partitions(topic.name)),
       initProducerId: (id) => registry.initProducerId(id),
       currentIdentity: (id) => registry.current(id),
-      commitOffset: (group, topic, partition, offset) => engine.offsets.commit(group, topic, partition, offset),
+      setCommitting: (id, isCommitting) => registry.setCommitting(id, isCommitting),
+      offsets: engine.offsets,
     },
     options,
   )

@@ -8,6 +8,9 @@ import { CorruptMetadataError } from '../errors.js'
  * ```json
  * { "version": 1, "ids": { "orders-writer": { "producerId": 81234, "producerEpoch": 3 } } }
  * ```
+ *
+ * `"committing": true` on an id marks a commit whose markers are being written: a producer opened
+ * with that id after a crash finishes it instead of aborting (absent otherwise; older readers ignore it).
  */
 export const TRANSACTIONAL_IDS_FILE = 'transactional-ids.json'
 const VERSION = 1
@@ -15,6 +18,7 @@ const VERSION = 1
 export interface TransactionalIdEntry {
   producerId: number
   producerEpoch: number
+  committing?: boolean
 }
 
 export function formatTransactionalIds(ids: ReadonlyMap<string, TransactionalIdEntry>): string {
@@ -40,10 +44,15 @@ export function parseTransactionalIds(text: string, file: string): Map<string, T
       entry.producerId! < 0 ||
       !Number.isInteger(entry.producerEpoch) ||
       entry.producerEpoch! < 0 ||
-      entry.producerEpoch! > 0x7fff
+      entry.producerEpoch! > 0x7fff ||
+      (entry.committing !== undefined && entry.committing !== true)
     )
-      throw new CorruptMetadataError(file, `transactional id ${JSON.stringify(id)}: bad producerId or producerEpoch`)
-    ids.set(id, { producerId: entry.producerId!, producerEpoch: entry.producerEpoch! })
+      throw new CorruptMetadataError(file, `transactional id ${JSON.stringify(id)}: bad producerId, producerEpoch or committing`)
+    ids.set(id, {
+      producerId: entry.producerId!,
+      producerEpoch: entry.producerEpoch!,
+      ...(entry.committing === true ? { committing: true } : {}),
+    })
   }
   return ids
 }

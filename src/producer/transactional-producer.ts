@@ -28,6 +28,17 @@ export interface ProducerIdentity {
   producerEpoch: number
 }
 
+/** The id's stored identity; `committing` while a commit's markers are being written (its decision). */
+export interface StoredIdentity extends ProducerIdentity {
+  committing?: boolean
+}
+
+/** The engine's offsets log, where offsets committed in a transaction wait for its marker (the offset store). */
+export interface TransactionOffsetLog {
+  commitInTransaction(producerId: number, producerEpoch: number, group: string, offsets: readonly TransactionOffset[]): Promise<void>
+  completeTransaction(producerId: number, producerEpoch: number, result: 'commit' | 'abort'): Promise<boolean>
+}
+
 /** What a transactional producer needs of its engine. */
 export interface TransactionalProducerHost {
   resolveTopic(topic: string): readonly PartitionLog[]
@@ -36,8 +47,10 @@ export interface TransactionalProducerHost {
   /** Kafka's InitProducerId: the id's producer id with its epoch bumped (durably), which fences older instances. */
   initProducerId(transactionalId: string): ProducerIdentity
   /** The id's current identity, to notice being fenced. */
-  currentIdentity(transactionalId: string): ProducerIdentity | undefined
-  commitOffset(group: string, topic: string, partition: number, offset: number): Promise<void>
+  currentIdentity(transactionalId: string): StoredIdentity | undefined
+  /** Durably records (or clears) that the id's transaction is committing: what a restart rolls forward. */
+  setCommitting(transactionalId: string, isCommitting: boolean): void
+  readonly offsets: TransactionOffsetLog
 }
 
 export interface TransactionalProducerOptions {
@@ -58,10 +71,14 @@ export interface TransactionOffset {
  * `beginTransaction` and `commitTransaction` become visible to read_committed readers together, or
  * never (`abortTransaction`, or a crash: the next producer with the same transactional id aborts what
  * an earlier one left open). Each `send` appends one transactional batch per partition it touches,
- * resolving once the batch is in the log. Offsets given to `sendOffsets` are committed to the offset
- * store after the COMMIT markers are written (an abort drops them): a crash between the two leaves
- * the records committed and those offsets not, so they are consumed again (at least once, never
- * lost). One caller at a time: calls must not overlap.
+ * resolving once the batch is in the log. Offsets given to `sendOffsets` are written at once to
+ * the offsets log inside the transaction and take effect with its COMMIT marker (an ABORT drops
+ * them), so records and offsets commit together: exactly once for a consume-transform-produce loop.
+ *
+ * The decision to commit is the `committing` flag of the id (transactional-ids.json), written before
+ * the first marker when the transaction has more than one log to mark and cleared after the last.
+ * A producer opened after a crash finishes a commit it finds flagged (COMMIT markers on what is still
+ * open, at the old epoch) and aborts anything else left open. One caller at a time: calls must not overlap.
  */
 export class TransactionalProducer {
   readonly transactionalId: string
@@ -70,7 +87,12 @@ export class TransactionalProducer {
   private identity: ProducerIdentity
   private readonly sequences = new Map<PartitionLog, number>()
   private readonly touched = new Set<PartitionLog>()
-  private offsets = new Map<string, { group: string } & TransactionOffset>()
+  /** sendOffsets writes not yet awaited by the caller: the commit waits for them. */
+  private offsetWrites: Promise<void>[] = []
+  private hasOffsets = false
+  /** A commit whose decision is written but whose markers failed: only a retried commit may end it. */
+  private isCommitDecided = false
+  private failedOffsetWrite: Error | null = null
   private state: 'ready' | 'in-transaction' | 'closed' = 'ready'
 
   private constructor(host: TransactionalProducerHost, options: TransactionalProducerOptions, identity: ProducerIdentity) {
@@ -84,11 +106,13 @@ export class TransactionalProducer {
   static async init(host: TransactionalProducerHost, options: TransactionalProducerOptions): Promise<TransactionalProducer> {
     if (typeof options?.transactionalId !== 'string' || options.transactionalId === '')
       throw new InvalidArgumentError('transactional producer: transactionalId must be a non-empty string')
+    const previous = host.currentIdentity(options.transactionalId)
+    // A commit decided before a crash is finished before the epoch moves on, at the epoch it began with.
+    if (previous?.committing === true) await writeMarkers(host, host.allPartitions(), previous, 'commit')
     const identity = host.initProducerId(options.transactionalId)
-    for (const log of host.allPartitions()) {
-      for (const txn of log.openTransactions()) {
-        if (txn.producerId === identity.producerId) await log.writeTxnMarker(txn.producerId, identity.producerEpoch, 'abort', 0)
-      }
+    if (previous !== undefined) {
+      const epoch = previous.producerId === identity.producerId ? identity.producerEpoch : previous.producerEpoch
+      await writeMarkers(host, host.allPartitions(), { producerId: previous.producerId, producerEpoch: epoch }, 'abort')
     }
     return new TransactionalProducer(host, options, identity)
   }
@@ -137,36 +161,59 @@ export class TransactionalProducer {
     return result
   }
 
-  /** Consumer offsets that are committed with the transaction and dropped with an abort (Kafka's TxnOffsetCommit). */
-  sendOffsets(group: string, offsets: readonly TransactionOffset[]): void {
+  /**
+   * Consumer offsets committed with the transaction and dropped with an abort (Kafka's
+   * TxnOffsetCommit): written to the offsets log at once, resolving once they are there (the
+   * commit waits for them too). Throws at once when no transaction is begun.
+   */
+  sendOffsets(group: string, offsets: readonly TransactionOffset[]): Promise<void> {
     this.checkInTransaction('sendOffsets')
-    for (const entry of offsets) this.offsets.set(`${entry.topic}\u0000${entry.partition}\u0000${group}`, { group, ...entry })
+    if (offsets.length === 0) return Promise.resolve()
+    this.hasOffsets = true
+    const write = this.host.offsets.commitInTransaction(this.identity.producerId, this.identity.producerEpoch, group, offsets)
+    // A failed write leaves the transaction abortable only: committing it would lose those offsets.
+    this.offsetWrites.push(write.catch((error: unknown) => void (this.failedOffsetWrite ??= error as Error)))
+    return write
   }
 
-  /** Writes COMMIT markers on every partition the transaction touched, then commits its offsets. */
+  /** Writes COMMIT markers on every partition the transaction touched and on the offsets log. */
   async commitTransaction(): Promise<void> {
     this.checkInTransaction('commitTransaction')
     await this.endTransaction('commit')
-    for (const { group, topic, partition, offset } of this.offsets.values()) await this.host.commitOffset(group, topic, partition, offset)
-    this.offsets = new Map()
   }
 
   /** Writes ABORT markers: read_committed readers never see the transaction's records; its offsets are dropped. */
   async abortTransaction(): Promise<void> {
     this.checkInTransaction('abortTransaction')
-    this.offsets = new Map()
+    if (this.isCommitDecided) throw new TransactionStateError('abortTransaction: the commit is decided; retry commitTransaction')
     await this.endTransaction('abort')
   }
 
   /** Aborts an open transaction (unless fenced) and refuses every later call. */
   async close(): Promise<void> {
-    if (this.state === 'in-transaction' && !this.isFenced()) await this.abortTransaction()
+    // A decided commit is left to the next producer with the id, which finishes it.
+    if (this.state === 'in-transaction' && !this.isFenced() && !this.isCommitDecided) await this.abortTransaction()
     this.state = 'closed'
   }
 
   private async endTransaction(result: 'commit' | 'abort'): Promise<void> {
-    for (const log of this.touched) await log.writeTxnMarker(this.identity.producerId, this.identity.producerEpoch, result, 0)
+    await Promise.all(this.offsetWrites)
+    if (result === 'commit' && this.failedOffsetWrite !== null)
+      throw new TransactionStateError(`commitTransaction: sendOffsets failed (${this.failedOffsetWrite.message}); abort the transaction`)
+    // One log's marker is atomic by itself; more need the decision written first (see the class comment).
+    const isDecided = result === 'commit' && this.touched.size + (this.hasOffsets ? 1 : 0) > 1
+    if (isDecided) {
+      this.host.setCommitting(this.transactionalId, true)
+      this.isCommitDecided = true
+    }
+    // Markers go only where the transaction is still open: a retried commit repeats nothing.
+    await writeMarkers(this.host, [...this.touched], this.identity, result)
+    if (isDecided) this.host.setCommitting(this.transactionalId, false)
+    this.isCommitDecided = false
     this.touched.clear()
+    this.offsetWrites = []
+    this.hasOffsets = false
+    this.failedOffsetWrite = null
     this.state = 'ready'
   }
 
@@ -193,4 +240,18 @@ function choosePartition(record: ProducerRecord, count: number, slot: number): n
   const key = record.key
   if (key === null || key === undefined) return slot % count
   return partitionForKey(typeof key === 'string' ? Buffer.from(key) : key, count)
+}
+
+/** Ends producer `identity`'s transaction on every log of `logs` where it is open, then on the offsets log. */
+async function writeMarkers(
+  host: TransactionalProducerHost,
+  logs: readonly PartitionLog[],
+  identity: ProducerIdentity,
+  result: 'commit' | 'abort',
+): Promise<void> {
+  for (const log of logs) {
+    if (log.openTransactions().some((txn) => txn.producerId === identity.producerId))
+      await log.writeTxnMarker(identity.producerId, identity.producerEpoch, result, 0)
+  }
+  await host.offsets.completeTransaction(identity.producerId, identity.producerEpoch, result)
 }

@@ -142,7 +142,6 @@ async function listen(
     engine,
     clock: systemClock,
     log,
-    commitOffsets: (groupId, offsets) => engine.offsets.commitMany(groupId, offsets),
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => reject(new IoError('listen on', `${settings.host}:${settings.port}`, error)))

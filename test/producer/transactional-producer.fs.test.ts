@@ -1,10 +1,15 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LogEngine } from '../../src/engine/log-engine.js'
 import { openTransactionalProducer } from '../../src/engine/transactional-ids.js'
 import type { PartitionLog } from '../../src/log/partition-log.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 
-/** The embedded producer in transactional mode: commit, abort, offsets with the commit, fencing, a crash left open. */
+/**
+ * The embedded producer in transactional mode: commit, abort, offsets with the commit, fencing, a
+ * crash left open (aborted, offsets too), a crash after the commit was decided (finished).
+ */
 
 afterEach(removeTmpDirs)
 
@@ -29,7 +34,7 @@ describe('transactional producer', () => {
       { value: 'a', partition: 0 },
       { value: 'b', partition: 1 },
     ])
-    producer.sendOffsets('billing', [{ topic: 'orders', partition: 0, offset: 1 }])
+    await producer.sendOffsets('billing', [{ topic: 'orders', partition: 0, offset: 1 }])
     expect(engine.partition('orders', 0).lastStableOffset).toBe(0)
     expect(engine.offsets.fetch('billing', 'orders', 0)).toBeNull()
     await producer.commitTransaction()
@@ -83,6 +88,77 @@ describe('transactional producer', () => {
     expect(log.openTransactions()).toEqual([])
     expect(log.lastStableOffset).toBe(log.logEndOffset)
     expect(await committed(log)).toEqual([])
+    await engine.close()
+  })
+
+  it('refuses to commit a transaction whose sendOffsets failed; it can be aborted', async () => {
+    const dir = await makeTmpDir()
+    const engine = await openEngine(dir)
+    await engine.createTopic('t')
+    const producer = await openTransactionalProducer(engine, { transactionalId: 'v' })
+    producer.beginTransaction()
+    await producer.send('t', [{ value: 'x' }])
+    await expect(producer.sendOffsets('g', [{ topic: 't', partition: 0, offset: 99 }])).rejects.toMatchObject({
+      code: 'OFFSET_OUT_OF_RANGE',
+    })
+    await expect(producer.commitTransaction()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await producer.abortTransaction()
+    expect(await committed(engine.partition('t', 0))).toEqual([])
+    producer.beginTransaction()
+    await producer.send('t', [{ value: 'y' }])
+    await producer.sendOffsets('g', [{ topic: 't', partition: 0, offset: 1 }])
+    await producer.commitTransaction()
+    expect(await committed(engine.partition('t', 0))).toEqual(['y'])
+    expect(engine.offsets.fetch('g', 't', 0)?.offset).toBe(1)
+    await engine.close()
+  })
+
+  it('after a restart mid-transaction, its offsets are dropped with it', async () => {
+    const dir = await makeTmpDir()
+    let engine = await openEngine(dir)
+    await engine.createTopic('t', { partitions: 2 })
+    await engine.partition('t', 0).appendRecords([{ value: 'input' }])
+    const before = await openTransactionalProducer(engine, { transactionalId: 'z' })
+    before.beginTransaction()
+    await before.send('t', [{ value: 'half', partition: 1 }])
+    await before.sendOffsets('g', [{ topic: 't', partition: 0, offset: 1 }])
+    await engine.close()
+    engine = await openEngine(dir)
+    expect(engine.offsets.pendingTransactions().map((txn) => txn.producerId)).toEqual([before.producerId])
+    await openTransactionalProducer(engine, { transactionalId: 'z' })
+    expect(engine.offsets.pendingTransactions()).toEqual([])
+    expect(engine.offsets.fetch('g', 't', 0)).toBeNull()
+    expect(await committed(engine.partition('t', 1))).toEqual([])
+    await engine.close()
+  })
+
+  it('a commit decided before a crash is finished by the next producer with the id, offsets and all', async () => {
+    const dir = await makeTmpDir()
+    let engine = await openEngine(dir)
+    await engine.createTopic('t', { partitions: 3 })
+    await engine.partition('t', 0).appendRecords([{ value: 'input' }])
+    const before = await openTransactionalProducer(engine, { transactionalId: 'w' })
+    before.beginTransaction()
+    await before.send('t', [
+      { value: 'out-1', partition: 1 },
+      { value: 'out-2', partition: 2 },
+    ])
+    await before.sendOffsets('g', [{ topic: 't', partition: 0, offset: 1 }])
+    // The crash comes after the decision and the first marker: partition 1 committed, the rest open.
+    await engine.partition('t', 1).writeTxnMarker(before.producerId, before.producerEpoch, 'commit', 0)
+    await engine.close()
+    const file = path.join(dir, 'transactional-ids.json')
+    const ids = JSON.parse(fs.readFileSync(file, 'utf8')) as { ids: Record<string, { committing?: boolean }> }
+    ids.ids.w!.committing = true
+    fs.writeFileSync(file, JSON.stringify(ids))
+    engine = await openEngine(dir)
+    expect(engine.offsets.fetch('g', 't', 0)).toBeNull()
+    const after = await openTransactionalProducer(engine, { transactionalId: 'w' })
+    expect(after.producerEpoch).toBe(before.producerEpoch + 1)
+    expect(await committed(engine.partition('t', 1))).toEqual(['out-1'])
+    expect(await committed(engine.partition('t', 2))).toEqual(['out-2'])
+    expect(engine.offsets.fetch('g', 't', 0)?.offset).toBe(1)
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).ids.w.committing).toBeUndefined()
     await engine.close()
   })
 })

@@ -9,7 +9,8 @@ import { closeAll, connect, startServer, startServerOnDir } from './helpers.js'
 /**
  * The transaction coordinator through the protocol, at the flexible versions KafkaJS does not use:
  * epochs and fencing, error codes, CONCURRENT_TRANSACTIONS while an EndTxn completes, and the load
- * of `__transaction_state` at start (prepared transactions finished, expired ones aborted).
+ * of `__transaction_state` at start (prepared transactions finished, expired ones aborted, with
+ * the offsets their TxnOffsetCommit left in the offsets log applied or dropped accordingly).
  */
 
 afterEach(async () => {
@@ -124,6 +125,8 @@ describe('loading __transaction_state at start', () => {
     ]
     for (const [transactionalId, producerId, state, transactionTimeoutMs] of cases) {
       await log.appendBatch(transactionalBatch(producerId, 3, 0, transactionalId))
+      // What TxnOffsetCommit left in the offsets log, waiting for the transaction's marker there.
+      await engine.offsets.commitInTransaction(producerId, 3, transactionalId, [{ topic: 't', partition: 0, offset: 1 }])
       const meta: TxnMetadata = {
         transactionalId,
         producerId,
@@ -145,6 +148,9 @@ describe('loading __transaction_state at start', () => {
     const committed = []
     for await (const record of reopened.records({ from: 0, isolation: 'read_committed' })) committed.push(record.value!.toString())
     expect(committed).toEqual(['prepared-commit'])
+    const groupOffsets = () => cases.map(([transactionalId]) => server.engine.offsets.fetch(transactionalId, 't', 0)?.offset ?? null)
+    expect(groupOffsets()).toEqual([1, null, null, null])
+    expect(server.engine.offsets.pendingTransactions().map((txn) => txn.producerId)).toEqual([74])
     // Each id kept its producer id; the expired one was fenced by an epoch bump.
     const client = await connect(port)
     const init = (transactionalId: string) => client.request('InitProducerId', 4, { transactionalId, transactionTimeoutMs: 10_000 })
@@ -153,5 +159,7 @@ describe('loading __transaction_state at start', () => {
     // The open one is aborted before its id is handed on, fencing the old producer.
     expect(await init('open')).toMatchObject({ errorCode: K.NONE, producerId: 74, producerEpoch: 5 })
     expect(reopened.openTransactions()).toEqual([])
+    expect(server.engine.offsets.pendingTransactions()).toEqual([])
+    expect(groupOffsets()).toEqual([1, null, null, null])
   })
 })

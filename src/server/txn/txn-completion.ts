@@ -3,7 +3,7 @@ import type { Clock } from '../groups/clock.js'
 import { findPartition } from '../partitions.js'
 import { partitionList, type TxnMetadata, type TxnState } from './txn-metadata.js'
 
-/** An offset TxnOffsetCommit staged for a group, committed with the transaction. */
+/** An offset TxnOffsetCommit writes for a group inside the transaction. */
 export interface StagedOffset {
   readonly topic: string
   readonly partition: number
@@ -15,11 +15,9 @@ export interface Completion {
   readonly engine: LogEngine
   readonly clock: Clock
   log(message: string): void
-  commitOffsets(groupId: string, offsets: readonly StagedOffset[]): Promise<void>
   isClosed(): boolean
   /** The transaction in PrepareCommit or PrepareAbort. */
   readonly meta: TxnMetadata
-  readonly offsets: ReadonlyMap<string, ReadonlyMap<string, StagedOffset>>
   /** Records CompleteCommit/CompleteAbort in `__transaction_state`. */
   writeComplete(state: TxnState): Promise<void>
 }
@@ -30,10 +28,10 @@ const RETRY_MS = 1000
 const COORDINATOR_EPOCH = 0
 
 /**
- * The second phase of ending a transaction, after PrepareCommit/PrepareAbort is in the log: a
- * commit first makes the staged offsets visible (the offset store's commit), then every partition
- * where the producer has records without a marker gets the COMMIT or ABORT marker, then the
- * Complete state is written. Each step can be repeated after a crash (partitions that already have
+ * The second phase of ending a transaction, after PrepareCommit/PrepareAbort is in the log: every
+ * partition where the producer has records without a marker gets the COMMIT or ABORT marker, and so
+ * does the offsets log when TxnOffsetCommit left offsets of the producer there (which the marker
+ * applies or drops), then the Complete state is written. Each step can be repeated after a crash (partitions that already have
  * their marker have no open transaction left), which is what the load at start relies on. A failed
  * step is logged and the whole phase retried until it succeeds or the server closes.
  */
@@ -42,16 +40,13 @@ export async function completeTransaction(completion: Completion): Promise<void>
   const result = meta.state === 'PrepareCommit' ? 'commit' : 'abort'
   for (;;) {
     try {
-      if (result === 'commit') {
-        for (const [groupId, staged] of completion.offsets)
-          if (staged.size > 0) await completion.commitOffsets(groupId, [...staged.values()])
-      }
       for (const { topic, partition } of partitionList(meta)) {
         const log = findPartition(completion.engine, topic, partition)
         if (log === null) continue // deleted since: nothing left to mark
         if (log.openTransactions().some((txn) => txn.producerId === meta.producerId))
           await log.writeTxnMarker(meta.producerId, meta.producerEpoch, result, COORDINATOR_EPOCH)
       }
+      await completion.engine.offsets.completeTransaction(meta.producerId, meta.producerEpoch, result)
       await completion.writeComplete(result === 'commit' ? 'CompleteCommit' : 'CompleteAbort')
       return
     } catch (error) {

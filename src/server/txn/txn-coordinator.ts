@@ -20,14 +20,12 @@ export interface TxnCoordinatorHost {
   readonly engine: LogEngine
   readonly clock: Clock
   log(message: string): void
-  /** Makes a committed transaction's offsets visible to the group (the offset store's commit). */
-  commitOffsets(groupId: string, offsets: readonly StagedOffset[]): Promise<void>
 }
 
 interface Entry {
   meta: TxnMetadata
-  /** TxnOffsetCommit's offsets, by group, then `topic\0partition`: staged until the commit. */
-  readonly offsets: Map<string, Map<string, StagedOffset>>
+  /** Groups added by AddOffsetsToTxn to the open transaction (their offsets wait in the offsets log). */
+  readonly groups: Set<string>
   /** Every change of this id runs here, one at a time, in arrival order. */
   queue: Promise<unknown>
   timeoutTimer: unknown
@@ -118,7 +116,7 @@ export class TransactionCoordinator {
         } else next.producerEpoch = meta.producerEpoch + 1
         Object.assign(next, { transactionTimeoutMs, state: 'Empty', partitions: new Map(), startTimestampMs: -1 })
         await this.persist(entry, next)
-        entry.offsets.clear()
+        entry.groups.clear()
         return { errorCode: K.NONE, producerId: next.producerId, producerEpoch: next.producerEpoch }
       }).catch((error: unknown) => fail(this.writeError(transactionalId, error)))
       if (!isWaiting(result)) return result
@@ -163,13 +161,16 @@ export class TransactionCoordinator {
     return this.serialize(entry, async () => {
       const code = this.producerError(entry.meta, producerId, producerEpoch)
       if (code !== K.NONE) return code
-      if (!entry.offsets.has(groupId)) entry.offsets.set(groupId, new Map())
+      entry.groups.add(groupId)
       if (entry.meta.state !== 'Ongoing') await this.persistOngoing(entry, this.ongoing(entry.meta))
       return K.NONE
     }).catch((error: unknown) => this.writeError(transactionalId, error))
   }
 
-  /** TxnOffsetCommit: stages offsets, made visible by the commit and dropped by an abort. */
+  /**
+   * TxnOffsetCommit: writes the offsets at once to the offsets log inside the transaction (the
+   * offset store's commitInTransaction); its COMMIT marker there makes them visible, ABORT drops them.
+   */
   async stageOffsets(
     transactionalId: string,
     producerId: number,
@@ -179,15 +180,14 @@ export class TransactionCoordinator {
   ): Promise<number> {
     const entry = this.entries.get(transactionalId)
     if (entry === undefined) return K.INVALID_PRODUCER_ID_MAPPING
-    return this.serialize(entry, () => {
+    return this.serialize(entry, async () => {
       const code = this.producerError(entry.meta, producerId, producerEpoch)
       if (code !== K.NONE) return code
-      const staged = entry.offsets.get(groupId)
       // AddOffsetsToTxn comes first: it is what puts the group into the transaction.
-      if (entry.meta.state !== 'Ongoing' || staged === undefined) return K.INVALID_TXN_STATE
-      for (const offset of offsets) staged.set(`${offset.topic}\u0000${offset.partition}`, offset)
+      if (entry.meta.state !== 'Ongoing' || !entry.groups.has(groupId)) return K.INVALID_TXN_STATE
+      if (offsets.length > 0) await this.host.engine.offsets.commitInTransaction(producerId, producerEpoch, groupId, offsets)
       return K.NONE
-    })
+    }).catch((error: unknown) => this.writeError(transactionalId, error))
   }
 
   /** EndTxn: commits or aborts the open transaction; resolves once its markers are written. */
@@ -243,7 +243,7 @@ export class TransactionCoordinator {
         startTimestampMs: -1,
         lastUpdateTimestampMs: -1,
       }
-      entry = { meta, offsets: new Map(), queue: Promise.resolve(), timeoutTimer: undefined, completion: null }
+      entry = { meta, groups: new Set(), queue: Promise.resolve(), timeoutTimer: undefined, completion: null }
       this.entries.set(transactionalId, entry)
     }
     return entry
@@ -303,16 +303,14 @@ export class TransactionCoordinator {
       engine: this.host.engine,
       clock: this.host.clock,
       log: (message) => this.host.log(message),
-      commitOffsets: (groupId, offsets) => this.host.commitOffsets(groupId, offsets),
       isClosed: () => this.isClosed,
       meta: entry.meta,
-      offsets: entry.offsets,
       writeComplete: (state) =>
         this.serialize(entry, async () => {
           const next = copyMetadata(entry.meta)
           Object.assign(next, { state, partitions: new Map(), startTimestampMs: -1 })
           await this.persist(entry, next)
-          entry.offsets.clear()
+          entry.groups.clear()
         }),
     }).finally(() => {
       if (entry.completion === completion) entry.completion = null
