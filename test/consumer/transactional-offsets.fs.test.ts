@@ -4,6 +4,10 @@ import type { OffsetStore } from '../../src/consumer/offset-store.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
 import { openQuietEngine, type EngineOptions } from '../helpers/engine.js'
 import { fill } from './helpers.js'
+import fs from 'node:fs'
+import path from 'node:path'
+import { OffsetsReplay } from '../../src/engine/inspect/offsets-replay.js'
+import { FileBatchReader } from '../../src/log/file-batch-reader.js'
 
 /**
  * Offsets committed inside a transaction (commitInTransaction) against a model of Kafka's rules:
@@ -100,6 +104,30 @@ function producers(store: OffsetStore): number[] {
     .sort((a, b) => a - b)
 }
 
+/**
+ * The commits `seglog inspect`, `seglog import` and `seglog mirror` see: OffsetsReplay over the
+ * offsets log's files, read without the engine (the directory is closed).
+ */
+function committedInFiles(dir: string): (number | null)[] {
+  const partitionDir = path.join(dir, '__consumer_offsets-0')
+  const replay = new OffsetsReplay(0, (problem) => {
+    throw new Error(problem)
+  })
+  for (const name of fs
+    .readdirSync(partitionDir)
+    .filter((file) => file.endsWith('.log'))
+    .sort()) {
+    const reader = FileBatchReader.openSync(path.join(partitionDir, name))
+    try {
+      for (let batch = reader.next(); batch !== null; batch = reader.next()) replay.applyBatch(name, batch, reader.batchPosition)
+    } finally {
+      reader.close()
+    }
+  }
+  const commits = replay.commitsInOrder().filter((commit) => commit.group === GROUP)
+  return Array.from({ length: PARTITIONS }, (_, partition) => commits.find((commit) => commit.partition === partition)?.offset ?? null)
+}
+
 async function openWithTopic(options: EngineOptions = {}) {
   const dir = await makeTmpDir('seglog-txn-offsets-')
   const engine = await openQuietEngine(dir, options)
@@ -122,6 +150,7 @@ describe('transactional offsets against a model', () => {
         expect(committed(engine.offsets)).toEqual(model.committed())
         expect(producers(engine.offsets)).toEqual(model.producers())
         await engine.close()
+        expect(committedInFiles(dir)).toEqual(model.committed())
         // Reopened: open transactions are still open, and the rest of the operations carry on from there.
         let reopened = await openQuietEngine(dir)
         expect(committed(reopened.offsets)).toEqual(model.committed())
@@ -132,6 +161,7 @@ describe('transactional offsets against a model', () => {
         }
         expect(committed(reopened.offsets)).toEqual(model.committed())
         await reopened.close()
+        expect(committedInFiles(dir)).toEqual(model.committed())
         reopened = await openQuietEngine(dir)
         expect(committed(reopened.offsets)).toEqual(model.committed())
         expect(producers(reopened.offsets)).toEqual(model.producers())
