@@ -3,7 +3,7 @@
 //
 //   npm run build && node bench/mirror-import.mjs [--records 200000] [--import-mib 256] [--runs 5] [--base DIR] [--no-import]
 //
-// --base DIR (a build of an earlier version, e.g. /work/base-dist) times its mirror too, run for
+// --base DIR (a build of an earlier version, e.g. a copy of dist/ made before a change) times its mirror too, run for
 // run alternating with this one, so both see the same machine load.
 //
 // Mirror: a source directory with --records records of 100 bytes (seeded, text-like, keys of 8
