@@ -40,6 +40,44 @@ function partitionCommitError(broker: Broker, topic: string, partition: number, 
   return K.NONE
 }
 
+/** The partitions of an OffsetCommit or TxnOffsetCommit request. */
+type CommitTopics = readonly {
+  name: string
+  partitions: readonly { partitionIndex: number; committedOffset: number; committedMetadata: string | null }[]
+}[]
+
+/**
+ * Checks each partition of a commit request: the error code per `topic\0partition`, and the
+ * entries that may be written (those whose code is NONE).
+ */
+export function checkCommits(
+  broker: Broker,
+  topics: CommitTopics,
+): { codes: Map<string, number>; entries: { topic: string; partition: number; offset: number; metadata: string }[] } {
+  const codes = new Map<string, number>()
+  const entries = []
+  for (const topic of topics) {
+    for (const partition of topic.partitions) {
+      const code = partitionCommitError(
+        broker,
+        topic.name,
+        partition.partitionIndex,
+        partition.committedOffset,
+        partition.committedMetadata,
+      )
+      codes.set(`${topic.name}\u0000${partition.partitionIndex}`, code)
+      if (code === K.NONE)
+        entries.push({
+          topic: topic.name,
+          partition: partition.partitionIndex,
+          offset: partition.committedOffset,
+          metadata: partition.committedMetadata ?? '',
+        })
+    }
+  }
+  return { codes, entries }
+}
+
 export const offsetCommitHandler: ApiHandler<'OffsetCommit'> = {
   apiName: 'OffsetCommit',
   minVersion: 0,
@@ -54,27 +92,7 @@ export const offsetCommitHandler: ApiHandler<'OffsetCommit'> = {
       groupInstanceId: request.groupInstanceId,
     })
     if (groupError !== K.NONE) return commitResponse(request, () => groupError)
-    const codes = new Map<string, number>()
-    const entries = []
-    for (const topic of request.topics) {
-      for (const partition of topic.partitions) {
-        const code = partitionCommitError(
-          broker,
-          topic.name,
-          partition.partitionIndex,
-          partition.committedOffset,
-          partition.committedMetadata,
-        )
-        codes.set(`${topic.name}\u0000${partition.partitionIndex}`, code)
-        if (code === K.NONE)
-          entries.push({
-            topic: topic.name,
-            partition: partition.partitionIndex,
-            offset: partition.committedOffset,
-            metadata: partition.committedMetadata ?? '',
-          })
-      }
-    }
+    const { codes, entries } = checkCommits(broker, request.topics)
     let writeError: number = K.NONE
     if (entries.length > 0) {
       try {

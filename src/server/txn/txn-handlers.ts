@@ -1,6 +1,6 @@
-import type { ApiHandler, Broker } from '../broker.js'
+import type { ApiHandler } from '../broker.js'
 import { KafkaErrorCode } from '../error-codes.js'
-import { findPartition } from '../partitions.js'
+import { checkCommits } from '../groups/offset-handlers.js'
 import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
 
 /**
@@ -97,13 +97,6 @@ function offsetCommitResponse(request: TxnOffsetCommitRequest, codeOf: (topic: s
   }
 }
 
-/** A partition's offset the offset store would refuse (it keeps commits inside the log). */
-function offsetError(broker: Broker, topic: string, partition: number, offset: number): number {
-  const log = findPartition(broker.engine, topic, partition)
-  if (log === null) return K.UNKNOWN_TOPIC_OR_PARTITION
-  return offset < log.logStartOffset || offset > log.logEndOffset ? K.OFFSET_OUT_OF_RANGE : K.NONE
-}
-
 export const txnOffsetCommitHandler: ApiHandler<'TxnOffsetCommit'> = {
   apiName: 'TxnOffsetCommit',
   minVersion: 0,
@@ -121,21 +114,7 @@ export const txnOffsetCommitHandler: ApiHandler<'TxnOffsetCommit'> = {
       })
       if (groupError !== K.NONE) return offsetCommitResponse(request, () => groupError)
     }
-    const codes = new Map<string, number>()
-    const staged = []
-    for (const topic of request.topics) {
-      for (const partition of topic.partitions) {
-        const code = offsetError(broker, topic.name, partition.partitionIndex, partition.committedOffset)
-        codes.set(`${topic.name}\u0000${partition.partitionIndex}`, code)
-        if (code === K.NONE)
-          staged.push({
-            topic: topic.name,
-            partition: partition.partitionIndex,
-            offset: partition.committedOffset,
-            metadata: partition.committedMetadata ?? '',
-          })
-      }
-    }
+    const { codes, entries: staged } = checkCommits(broker, request.topics)
     const stageCode = await broker.transactions.stageOffsets(
       request.transactionalId,
       request.producerId,
