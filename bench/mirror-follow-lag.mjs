@@ -14,6 +14,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { startServe } from './lib/serve.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cli = path.join(root, 'dist/cli/main.js')
@@ -35,18 +36,7 @@ const SEND = 10
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-follow-'))
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-function serve(dir) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'serve', dir, '--port', '0', '--override', 'group.initial.rebalance.delay.ms=0'])
-    let out = ''
-    child.stdout.on('data', (chunk) => {
-      out += chunk
-      const match = /listening on \S+:(\d+)/.exec(out)
-      if (match) resolve({ child, port: Number(match[1]) })
-    })
-    child.on('close', (code) => reject(new Error(`serve exited with ${code}`)))
-  })
-}
+const serve = (dir) => startServe(cli, dir, ['--override', 'group.initial.rebalance.delay.ms=0'])
 
 async function stop(child, signal = 'SIGTERM') {
   const closed = new Promise((done) => child.on('close', done))

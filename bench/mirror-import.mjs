@@ -13,11 +13,12 @@
 // timed as the whole command (start-up, connecting, topic creation). Import: a Kafka-style log
 // directory of --import-mib MiB (4 partitions of 64 MiB segments, no topics.json) imported whole,
 // with and without --link. Prints medians of --runs runs with min-max.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startServe } from './lib/serve.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cli = path.join(root, 'dist/cli/main.js')
@@ -63,18 +64,7 @@ async function writeSource(dir, records, segmentBytes) {
   await engine.close()
 }
 
-function serve(dir) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'serve', dir, '--port', '0', '--override', 'group.initial.rebalance.delay.ms=0'])
-    let out = ''
-    child.stdout.on('data', (chunk) => {
-      out += chunk
-      const match = /listening on \S+:(\d+)/.exec(out)
-      if (match) resolve({ child, port: Number(match[1]) })
-    })
-    child.on('close', (code) => reject(new Error(`serve exited with ${code}`)))
-  })
-}
+const serve = (dir) => startServe(cli, dir, ['--override', 'group.initial.rebalance.delay.ms=0'])
 
 function timed(args, program = cli) {
   const start = process.hrtime.bigint()

@@ -15,12 +15,12 @@
 // coordinator's and the protocol's cost rather than fsync waits. Asserts that every record is in
 // the log (by the partition's end offset, one marker per transaction counted).
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startServe } from './lib/serve.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cli = path.join(root, 'dist/cli/main.js')
@@ -47,16 +47,7 @@ const SEND_MAX = 1000
 const VALUE = 'x'.repeat(100)
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-txn-'))
-const child = spawn(process.execPath, [cli, 'serve', dir, '--port', '0', '--flush', FLUSH], { stdio: ['ignore', 'pipe', 'ignore'] })
-const port = await new Promise((resolve, reject) => {
-  let stdout = ''
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk
-    const match = /listening on \S+:(\d+)/.exec(stdout)
-    if (match !== null) resolve(Number(match[1]))
-  })
-  child.on('close', (code) => reject(new Error(`seglog serve exited with ${code}`)))
-})
+const { child, port } = await startServe(cli, dir, ['--flush', FLUSH], ['ignore', 'pipe', 'ignore'])
 
 const kafka = new Kafka({ clientId: 'bench', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING })
 const admin = kafka.admin()
