@@ -32,6 +32,7 @@ interface TxnModel {
 
 type ChildMessage =
   | { t: 'ready' }
+  | { t: 'appending'; txn: string; producerId: number }
   | { t: 'sent'; txn: string; producerId: number; values: string[] }
   | { t: 'marking'; txn: string; producerId: number; result: 'commit' | 'abort' }
   | { t: 'marked'; txn: string }
@@ -50,7 +51,10 @@ async function runChild(dir: string, seed: number, cycle: number, killAfterMs: n
   const ready = new Promise<void>((resolve, reject) => {
     child.on('message', (message: ChildMessage) => {
       if (message.t === 'ready') resolve()
-      else if (message.t === 'sent') {
+      else if (message.t === 'appending') {
+        // Known before its first append lands: a kill between the append and its 'sent' leaves it open.
+        if (!txns.has(message.txn)) txns.set(message.txn, { producerId: message.producerId, values: [], result: null, isMarked: false })
+      } else if (message.t === 'sent') {
         const txn = txns.get(message.txn) ?? { producerId: message.producerId, values: [], result: null, isMarked: false }
         txn.values.push(...message.values)
         txns.set(message.txn, txn)
