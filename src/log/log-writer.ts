@@ -1,5 +1,5 @@
 import type { CompressionName } from '../compression/codec.js'
-import { encodeBatch, type EncodeBatchOptions } from '../record/batch-encoder.js'
+import { encodeBatchInto, type EncodeBatchOptions } from '../record/batch-encoder.js'
 import type { RecordInput } from '../record/record.js'
 import type { RecordLike } from '../record/record-input.js'
 import { splitBatches } from './batch-bytes.js'
@@ -8,6 +8,7 @@ import { LogClosedError, OffsetOutOfRangeError } from './errors.js'
 import { GroupCommit } from './group-commit.js'
 import { appendBatches, roll, type AppendTarget } from './log-appender.js'
 import { closeLog } from './log-close.js'
+import { EncodeSpace } from './encode-space.js'
 import { checkBatchBytes, checkCount, checkRecords, checkTimeMs } from './log-arguments.js'
 import { checkedOptions } from './log-loader.js'
 import { SegmentRetention } from './log-retention.js'
@@ -99,14 +100,22 @@ export class LogWriter {
     options: Omit<EncodeBatchOptions, 'baseOffset'> & { compression?: CompressionName },
   ): Promise<AppendInfo> {
     let batch: Buffer
+    const space = new EncodeSpace()
     try {
       checkRecords(records, options)
       this.ensureWritable()
-      batch = encodeBatch(records, options)
+      batch = encodeBatchInto(records, options, space.allocate)
     } catch (error) {
+      space.release()
       return Promise.reject(error)
     }
-    return this.enqueue(() => this.append([batch], true)).then((info) => this.afterAppend(info))
+    const appended = this.enqueue(() => this.append([batch], true))
+    // The batch's bytes are in the file (or the append failed) once its turn has run.
+    appended.then(
+      () => space.release(),
+      () => space.release(),
+    )
+    return appended.then((info) => this.afterAppend(info))
   }
 
   /** Appends pre-encoded batches, CRC-checked, assigning offsets or keeping them (see PartitionLog). */

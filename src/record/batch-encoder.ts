@@ -68,6 +68,18 @@ let scratchSizes = new Int32Array(1024)
  * record is checked first (see record-input.ts): a bad one is an INVALID_ARGUMENT naming it.
  */
 export function encodeBatch(input: readonly (RecordInput | RecordLike)[], options: EncodeBatchOptions = {}): Buffer {
+  return encodeBatchInto(input, options, Buffer.allocUnsafe)
+}
+
+/**
+ * `encodeBatch` into the bytes `allocate(size)` returns (exactly `size` long), for a caller that
+ * recycles its buffers once a batch is written: the log's appends (see log/encode-space.ts).
+ */
+export function encodeBatchInto(
+  input: readonly (RecordInput | RecordLike)[],
+  options: EncodeBatchOptions,
+  allocate: (size: number) => Buffer,
+): Buffer {
   const records = normalizeRecords(input)
   const count = records.length
   const now = options.now ?? Date.now()
@@ -89,14 +101,14 @@ export function encodeBatch(input: readonly (RecordInput | RecordLike)[], option
   const codec = resolveCodec(options.compression)
   let batch: Buffer
   if (codec === null) {
-    batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + areaSize)
+    batch = allocate(BATCH_HEADER_SIZE + areaSize)
     writeRecords(batch, BATCH_HEADER_SIZE, records, sizes, baseTimestamp, now)
   } else {
     if (scratchArea.length < areaSize) scratchArea = Buffer.allocUnsafe(Math.max(areaSize, scratchArea.length * 2))
     writeRecords(scratchArea, 0, records, sizes, baseTimestamp, now)
     const compressed = codec.compress(scratchArea.subarray(0, areaSize))
-    batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + compressed.length)
-    compressed.copy(batch, BATCH_HEADER_SIZE)
+    batch = allocate(BATCH_HEADER_SIZE + compressed.length)
+    batch.set(compressed, BATCH_HEADER_SIZE)
   }
 
   const timestampType = options.timestampType ?? 'CreateTime'

@@ -73,7 +73,7 @@ const EMPTY_HEADERS = Object.freeze([]) as unknown as RecordHeader[]
  * builtin with a smaller fixed cost, and a loop of a few bytes costs less than either (measured
  * with bench/micro/copy.bench.ts; keys are usually this short).
  */
-export const LOOP_COPY_MAX_BYTES = 8
+export const LOOP_COPY_MAX_BYTES = 16
 
 /** Bytes of a zigzag varint of `value` (an int32): branches instead of a loop. */
 function varintBytes(value: number): number {
@@ -85,7 +85,10 @@ function varintBytes(value: number): number {
 export function sizeOfRecordBody(record: RecordInput, offsetDelta: number, timestampDelta: number): number {
   const key = record.key
   const value = record.value
-  let size = 1 + sizeOfVarlong(timestampDelta) + varintBytes(offsetDelta)
+  // Timestamp deltas are almost always int32: the branchy count, not the varlong loop.
+  const timestampBytes =
+    timestampDelta >= -0x40000000 && timestampDelta < 0x40000000 ? varintBytes(timestampDelta) : sizeOfVarlong(timestampDelta)
+  let size = 1 + timestampBytes + varintBytes(offsetDelta)
   size += key == null ? 1 : varintBytes(key.length) + key.length
   size += value === null ? 1 : varintBytes(value.length) + value.length
   const headers = record.headers
@@ -116,9 +119,15 @@ export function writeRecord(
   offsetDelta: number,
   timestampDelta: number,
 ): number {
-  position = writeVarint(buf, bodySize, position)
+  // The length of a small record takes two bytes, its deltas one: written without a call.
+  if (bodySize < 0x40) buf[position++] = bodySize << 1
+  else if (bodySize < 0x2000) {
+    buf[position++] = ((bodySize << 1) & 0x7f) | 0x80
+    buf[position++] = bodySize >>> 6
+  } else position = writeVarint(buf, bodySize, position)
   buf[position++] = 0
-  position = writeVarlong(buf, timestampDelta, position)
+  if (timestampDelta >= -0x40 && timestampDelta < 0x40) buf[position++] = (timestampDelta << 1) ^ (timestampDelta >> 31)
+  else position = writeVarlong(buf, timestampDelta, position)
   if (offsetDelta < 0x40) buf[position++] = offsetDelta << 1
   else position = writeVarint(buf, offsetDelta, position)
   const key = record.key
@@ -150,7 +159,14 @@ function writeBytes(buf: Buffer, position: number, bytes: Buffer): number {
   if (length < 0x40) buf[position++] = length << 1
   else position = writeVarint(buf, length, position)
   if (length <= LOOP_COPY_MAX_BYTES) {
-    for (let at = 0; at < length; at++) buf[position + at] = bytes[at]!
+    let at = 0
+    for (; at + 4 <= length; at += 4) {
+      buf[position + at] = bytes[at]!
+      buf[position + at + 1] = bytes[at + 1]!
+      buf[position + at + 2] = bytes[at + 2]!
+      buf[position + at + 3] = bytes[at + 3]!
+    }
+    for (; at < length; at++) buf[position + at] = bytes[at]!
   } else {
     buf.set(bytes, position)
   }
