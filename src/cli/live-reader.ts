@@ -4,10 +4,10 @@ import type { ConsumerRecord } from '../index.js'
 import { CorruptRecordError, UnknownTopicOrPartitionError } from '../index.js'
 import { IoError } from '../log/errors.js'
 import { FileBatchReader } from '../log/file-batch-reader.js'
-import type { RecordFactory } from '../record/record.js'
 import { batchView } from '../record/batch-scanner.js'
 import type { RecordBatch } from '../record/record-batch.js'
 import { LOG_SUFFIX, offsetFileName, parseOffsetFileName } from '../log/segment-files.js'
+import { consumerRecordFactory } from '../consumer/batch-records.js'
 
 /**
  * Reads one partition's segment files while another process (the engine that holds the lock)
@@ -230,16 +230,7 @@ export class LivePartitionReader {
 
   private readBatches(reader: FileBatchReader): ReadResult {
     const records: ConsumerRecord[] = []
-    const { topic, partition } = this
-    const make: RecordFactory<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({
-      topic,
-      partition,
-      offset,
-      timestamp,
-      key,
-      value,
-      headers,
-    })
+    const make = consumerRecordFactory(this.topic, this.partition)
     let bytes = 0
     for (;;) {
       let batch: RecordBatch | null

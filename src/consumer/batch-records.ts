@@ -18,18 +18,14 @@ export function consumerRecordsOf(
   position: number,
   tags: TagFilter | null,
 ): ConsumerRecord[] {
-  const make: RecordFactory<ConsumerRecord> = (offset, timestamp, key, value, headers) => ({
-    topic,
-    partition,
-    offset,
-    timestamp,
-    key,
-    value,
-    headers,
-  })
-  const records = batch.recordArrayAs(make)
+  const records = batch.recordArrayAs(consumerRecordFactory(topic, partition))
   if (tags === null && isAllFrom(records, position)) return records
   return records.filter((record) => record.offset >= position && (tags === null || tags(record)))
+}
+
+/** Builds each decoded record of `topic`/`partition` as a ConsumerRecord, in one allocation. */
+export function consumerRecordFactory(topic: string, partition: number): RecordFactory<ConsumerRecord> {
+  return (offset, timestamp, key, value, headers) => ({ topic, partition, offset, timestamp, key, value, headers })
 }
 
 function isAllFrom(records: readonly ConsumerRecord[], position: number): boolean {
