@@ -226,7 +226,8 @@ export class RecordBatch {
 
   /**
    * Decodes every record. Record offsets and timestamps are absolute; for LogAppendTime batches
-   * every record reports the batch's maxTimestamp, as Kafka does.
+   * every record reports the batch's maxTimestamp, as Kafka does. Each record is a new object; the
+   * iterator's result object (`{ done, value }`) is one, filled again by every `next()`.
    */
   records(maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): IterableIterator<DecodedRecord> {
     return new RecordIterator(this, maxDecompressedBytes, makeDecodedRecord)
