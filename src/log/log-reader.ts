@@ -124,22 +124,17 @@ export class LogReader {
     this.source.ensureOpen()
     this.checkRange(from, 'batches')
     let pending = this.readChunk(from, to, byteBudget)
-    try {
-      while (pending !== null) {
-        const { bytes, nextOffset } = await pending
-        // readRaw steps over gaps between segments; empty means nothing more is readable below the bound.
-        if (bytes.length === 0) return
-        pending = this.readChunk(nextOffset, to, byteBudget)
-        const scanner = new BatchScanner(bytes, { acceptLegacy: true })
-        for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
-          if (to !== undefined && batch.baseOffset >= to) return
-          yield batch
-        }
-        pending ??= this.readChunk(nextOffset, to, byteBudget)
+    while (pending !== null) {
+      const { bytes, nextOffset } = await pending
+      // readRaw steps over gaps between segments; empty means nothing more is readable below the bound.
+      if (bytes.length === 0) return
+      pending = this.readChunk(nextOffset, to, byteBudget)
+      const scanner = new BatchScanner(bytes, { acceptLegacy: true })
+      for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
+        if (to !== undefined && batch.baseOffset >= to) return
+        yield batch
       }
-    } finally {
-      // A caller that stops early leaves a read ahead running: its outcome is not anyone's error.
-      pending?.catch(ignore)
+      pending ??= this.readChunk(nextOffset, to, byteBudget)
     }
   }
 
@@ -151,9 +146,13 @@ export class LogReader {
   private readChunk(offset: number, to: number | undefined, maxBytes: number): Promise<ReadRawResult> | null {
     const list = this.list
     if (offset >= Math.min(to ?? Infinity, list.highWatermark)) return null
-    if (offset < list.logStartOffset)
-      return Promise.reject(new OffsetOutOfRangeError(offset, list.logStartOffset, list.logEndOffset, `${this.source.name} batches`))
-    return this.readRaw(offset, { maxBytes, maxOffset: list.highWatermark })
+    const read =
+      offset < list.logStartOffset
+        ? Promise.reject(new OffsetOutOfRangeError(offset, list.logStartOffset, list.logEndOffset, `${this.source.name} batches`))
+        : this.readRaw(offset, { maxBytes, maxOffset: list.highWatermark })
+    // A caller may stop early or drop the iterator: a read ahead nobody awaits must not fail the process.
+    read.catch(ignore)
+    return read
   }
 
   /** PartitionLog.records. */

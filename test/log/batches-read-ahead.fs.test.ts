@@ -74,6 +74,26 @@ describe('batches() with a read ahead', () => {
     expect(unhandled).toEqual([])
   })
 
+  it('leaves no unhandled failure behind a caller that drops the iterator while a read ahead fails', async () => {
+    const { log } = await buildPartition({ batches: simpleBatches(20, 2, 200) })
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const generator = log.batches({ from: 0, maxBytes: 1 })
+      expect((await generator.next()).value?.baseOffset).toBe(0)
+      await log.deleteRecordsBefore(30)
+      // Hands out the chunk read ahead before the deletion, and starts the next read, which fails.
+      expect((await generator.next()).value?.baseOffset).toBe(2)
+      // Dropped without return(): nothing awaits the failed read ahead.
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+    expect(unhandled).toEqual([])
+    await log.close()
+  })
+
   it('fails with OFFSET_OUT_OF_RANGE only after the batches read before the log start moved past the reader', async () => {
     const { log } = await buildPartition({ segmentBytes: 2048, batches: simpleBatches(40, 2, 200) })
     const seen: number[] = []
