@@ -39,9 +39,9 @@ export interface RequestContext {
   readonly session: ConnectionSession
   /**
    * Runs `callback` once the response to this request has been written to the socket (or the
-   * write failed), when nothing reads the response's buffers any more: a handler lends buffers
-   * the response points into (Fetch's read buffers) and takes them back here. It may never run
-   * if the connection goes away first. Absent where nothing writes a response (tests calling a
+   * write failed), or will never be because the connection has closed: when nothing reads the
+   * response's buffers any more. A handler lends buffers the response points into (Fetch's read
+   * buffers) and takes them back here. Absent where nothing writes a response (tests calling a
    * handler directly): the handler then lends nothing.
    */
   readonly afterResponse?: (callback: () => void) => void

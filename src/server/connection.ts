@@ -324,7 +324,11 @@ export class KafkaConnection {
    * until the current tick ends, so responses finished together go out in one writev.
    */
   private writeReady(): void {
-    if (this.isClosed) return
+    if (this.isClosed) {
+      // Responses that will never be written: what their handlers lent them is free again.
+      while (this.queue[0]?.isDone) runEach(this.queue.shift()!.afterWrite)
+      return
+    }
     if (this.queue[0]?.isDone) {
       if (!this.isCorked) {
         this.isCorked = true

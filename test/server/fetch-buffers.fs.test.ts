@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { BatchScanner } from '../../src/index.js'
 import { KafkaErrorCode } from '../../src/server/index.js'
-import { fetchBuffers } from '../../src/server/handlers/fetch-buffers.js'
+import { FetchBufferPool, fetchBuffers } from '../../src/server/handlers/fetch-buffers.js'
 import { removeTmpDirs } from '../helpers/tmp-dir.js'
-import { closeAll, connect, startServer, type ProtocolClient } from './helpers.js'
+import { closeAll, connect, startServer, waitFor, type ProtocolClient } from './helpers.js'
 
 /**
  * Fetch reads into buffers lent by a pool and given back once the response is written. A buffer
@@ -75,8 +75,8 @@ describe('Fetch read buffers', () => {
 
     const slow: ProtocolClient = await connect(port)
     slow.socket.pause()
-    // Far more than the kernel's socket buffers hold: most of these responses wait in the server.
-    const slowOffsets = Array.from({ length: 60 }, (_, slot) => (slot * 37) % total)
+    // More than the kernel's socket buffers hold (most wait in the server), fewer than the pool lends.
+    const slowOffsets = Array.from({ length: 20 }, (_, slot) => (slot * 37) % total)
     const slowResponses = slowOffsets.map((offset) => slow.request('Fetch', 11, fetchBody(offset, maxBytes)))
 
     const fast = await connect(port)
@@ -87,7 +87,8 @@ describe('Fetch read buffers', () => {
       expect(partition.errorCode).toBe(KafkaErrorCode.NONE)
       expect(checkRecords(partition.records!, offset)).toBeGreaterThan(0)
     }
-    // The fast client's reads reused buffers the whole time.
+    // Responses to the slow client still hold their buffers; the fast client's reads reused the others.
+    expect(fetchBuffers.lentCount).toBeGreaterThan(0)
     expect(fetchBuffers.idleCount).toBeGreaterThan(0)
 
     slow.socket.resume()
@@ -97,6 +98,38 @@ describe('Fetch read buffers', () => {
       expect(partition.errorCode).toBe(KafkaErrorCode.NONE)
       expect(checkRecords(partition.records!, slowOffsets[slot]!)).toBeGreaterThan(0)
     })
+    // Every response has been written: every buffer is back.
+    await waitFor(() => fetchBuffers.lentCount === 0, 5000, 'every lent buffer back')
+  })
+
+  it('takes back the buffers of responses a closed connection will never send', async () => {
+    const { port, server } = await startServer()
+    await server.engine.createTopic('t')
+    const log = server.engine.partition('t', 0)
+    for (let batch = 0; batch < 40; batch++) {
+      const base = batch * RECORDS_PER_BATCH
+      await log.appendRecords(Array.from({ length: RECORDS_PER_BATCH }, (_, slot) => ({ value: valueFor(base + slot) })))
+    }
+    const client = await connect(port)
+    client.socket.pause()
+    for (let slot = 0; slot < 40; slot++) void client.request('Fetch', 11, fetchBody(slot * 10, 512 * 1024)).catch(() => undefined)
+    await waitFor(() => fetchBuffers.lentCount > 0, 5000, 'buffers lent to unsent responses')
+    client.destroy()
+    await waitFor(() => fetchBuffers.lentCount === 0, 5000, 'every lent buffer back after the close')
+  })
+
+  it('lends at most its bound, then nothing until a buffer comes back', () => {
+    const pool = new FetchBufferPool(1024, 3)
+    const taken = [pool.take(), pool.take(), pool.take()]
+    expect(taken.every((buffer) => buffer !== undefined && buffer.length === 1024)).toBe(true)
+    expect(new Set(taken).size).toBe(3)
+    expect(pool.take()).toBeUndefined()
+    expect(pool.lentCount).toBe(3)
+    pool.giveBack([taken[1]!])
+    expect(pool.take()).toBe(taken[1])
+    expect(pool.take()).toBeUndefined()
+    pool.giveBack([taken[0]!, taken[1]!, taken[2]!])
+    expect([pool.lentCount, pool.idleCount]).toEqual([0, 3])
   })
 
   it('gives a long poll’s buffers back when it reads again, and answers with what arrived', async () => {
