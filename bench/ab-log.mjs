@@ -4,8 +4,8 @@
 // waiting for a busy CPU does not inflate. Prints per figure the median of each build and the
 // median (min-max) of the per-round ratio B/A.
 //
-//   npm run build && cp -r dist /tmp/seglog-before   (then make the change and build again)
-//   node bench/ab-log.mjs --a /tmp/seglog-before --b dist [--value-bytes 100] [--key-bytes 10]
+//   npm run build && cp -r dist tmp/seglog-before   (then make the change and build again)
+//   node bench/ab-log.mjs --a tmp/seglog-before --b dist [--value-bytes 100] [--key-bytes 10]
 //                         [--rounds 9] [--round-records 300000] [--wall] [--key-index a|b|both]
 //                         [--recovery-bytes 256m] [--recovery-batch-records 1000] [--read-raw 2000]
 //   --key-index   that side's topics get keyIndex: true (e.g. `--a dist --b dist --key-index b`

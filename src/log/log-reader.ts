@@ -111,29 +111,48 @@ export class LogReader {
     return { bytes: NO_BYTES, firstOffset: maxOffset, nextOffset: maxOffset }
   }
 
-  /** PartitionLog.batches. */
+  /**
+   * PartitionLog.batches. While the caller works through one chunk's batches the next chunk is
+   * already being read (the copy runs in the thread pool beside the caller's decoding), so a
+   * sequential reader does not wait for each read in turn. The read ahead stops at the high
+   * watermark as it was when it started; one found nothing to read then is tried again, after
+   * the chunk, against the high watermark of that moment.
+   */
   async *batches(options: { from: number; to?: number; maxBytes?: number }): AsyncGenerator<RecordBatch> {
     const { from, to, maxBytes } = checkRangeOptions(options, 'batches')
     const byteBudget = optionalCount(maxBytes, 'maxBytes', 'batches', DEFAULT_READ_BYTES)
-    const list = this.list
     this.source.ensureOpen()
-    let offset = from
-    this.checkRange(offset, 'batches')
-    for (;;) {
-      const limit = Math.min(to ?? Infinity, list.highWatermark)
-      if (offset >= limit) return
-      if (offset < list.logStartOffset)
-        throw new OffsetOutOfRangeError(offset, list.logStartOffset, list.logEndOffset, `${this.source.name} batches`)
+    this.checkRange(from, 'batches')
+    let pending = this.readChunk(from, to, byteBudget)
+    while (pending !== null) {
+      const { bytes, nextOffset } = await pending
       // readRaw steps over gaps between segments; empty means nothing more is readable below the bound.
-      const { bytes, nextOffset } = await this.readRaw(offset, { maxBytes: byteBudget, maxOffset: list.highWatermark })
       if (bytes.length === 0) return
+      pending = this.readChunk(nextOffset, to, byteBudget)
       const scanner = new BatchScanner(bytes, { acceptLegacy: true })
       for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
         if (to !== undefined && batch.baseOffset >= to) return
         yield batch
       }
-      offset = nextOffset
+      pending ??= this.readChunk(nextOffset, to, byteBudget)
     }
+  }
+
+  /**
+   * The next chunk of `batches` from `offset`, or null when nothing is readable below the bound
+   * now. Failures come as a rejected promise, so they surface where the chunk is awaited (after
+   * the batches before it), as they did when chunks were read one after another.
+   */
+  private readChunk(offset: number, to: number | undefined, maxBytes: number): Promise<ReadRawResult> | null {
+    const list = this.list
+    if (offset >= Math.min(to ?? Infinity, list.highWatermark)) return null
+    const read =
+      offset < list.logStartOffset
+        ? Promise.reject(new OffsetOutOfRangeError(offset, list.logStartOffset, list.logEndOffset, `${this.source.name} batches`))
+        : this.readRaw(offset, { maxBytes, maxOffset: list.highWatermark })
+    // A caller may stop early or drop the iterator: a read ahead nobody awaits must not fail the process.
+    read.catch(ignore)
+    return read
   }
 
   /** PartitionLog.records. */
@@ -172,6 +191,8 @@ export class LogReader {
     }
   }
 }
+
+function ignore(): void {}
 
 /** The `{ from, to }` options of batches() and records(), checked. */
 function checkRangeOptions<T extends { from: number; to?: number }>(options: T, where: string): T {

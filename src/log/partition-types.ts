@@ -69,7 +69,7 @@ export interface ReadOptions {
    * A buffer the read fills instead of allocating one, for callers that use the bytes and then
    * read again (a fetch written to a socket, a scan): when the first batch fits, `bytes` is a view
    * of `buffer` (as many whole batches as fit within `maxBytes` and the buffer), valid until the
-   * buffer is reused; otherwise the read allocates as without it. read_committed reads allocate.
+   * buffer is reused; otherwise the read allocates as without it. read_committed reads too.
    */
   buffer?: Buffer
 }

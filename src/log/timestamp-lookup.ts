@@ -1,4 +1,5 @@
-import type { DecodedRecord } from '../record/record.js'
+import { RecordView, visitRecords } from '../record/batch-visitor.js'
+import type { RecordBatch } from '../record/record-batch.js'
 import type { TimestampLookup } from './partition-types.js'
 import type { Segment } from './segment.js'
 
@@ -32,7 +33,7 @@ export async function findOffsetForTimestamp(log: TimestampSource, timestamp: nu
       slot,
       from,
       (maxTimestamp) => maxTimestamp >= timestamp,
-      (record) => record.timestamp >= timestamp,
+      (recordTimestamp) => recordTimestamp >= timestamp,
     )
     if (found === null) continue
     return found.offset < bound ? found : null
@@ -60,7 +61,7 @@ export async function findMaxTimestampOffset(log: TimestampSource): Promise<Time
     best,
     from,
     (maxTimestamp) => maxTimestamp >= target,
-    (record) => record.timestamp === target,
+    (recordTimestamp) => recordTimestamp === target,
   )
   return found !== null && found.offset < log.highWatermark ? found : null
 }
@@ -68,7 +69,7 @@ export async function findMaxTimestampOffset(log: TimestampSource): Promise<Time
 /**
  * Scans segment `slot` from the batch holding `from` for the first record matching. Only batch
  * headers are read until one's max timestamp could hold a match; that batch alone is read (into a
- * buffer every lookup shares, since only numbers are kept) and its records decoded. Synchronous
+ * buffer every lookup shares, since only numbers are kept) and its records visited. Synchronous
  * once the segment is held, so nothing can change the segment in the middle of it. A segment
  * retired meanwhile is passed over (null), as its records are gone.
  */
@@ -79,7 +80,7 @@ function scanSegment(
   from: number,
   /** Batch-level filter from the header's max timestamp, so most batches are not read. */
   batchMayMatch: (maxTimestamp: number) => boolean,
-  matches: (record: DecodedRecord) => boolean,
+  matches: (recordTimestamp: number) => boolean,
 ): TimestampLookup | null {
   const start = Math.max(from, log.logStartOffset)
   const end = Math.min(segments[slot + 1]?.baseOffset ?? log.logEndOffset, log.highWatermark)
@@ -97,12 +98,35 @@ function scanSegment(
       if (!batchMayMatch(walk.maxTimestamp())) continue
       const batch = segment.readBatchSync({ position: walk.position, size: walk.size, baseOffset, lastOffset })
       if (batch.isControl) continue
-      for (const record of batch.records()) {
-        if (record.offset >= log.logStartOffset && matches(record)) return { offset: record.offset, timestamp: record.timestamp }
-      }
+      const found = firstMatch(batch, log.logStartOffset, matches)
+      if (found !== null) return found
     }
     return null
   } finally {
     segment.release()
   }
+}
+
+/** Lookups are synchronous from the batch read on, so one view serves them all. */
+const view = new RecordView()
+
+/**
+ * The first record of `batch` at or above `logStartOffset` whose timestamp matches. Records are
+ * visited as positions in the batch (visitRecords), not decoded into objects: a lookup passes
+ * over half a batch of records on average, and objects for them were most of its time and all of
+ * its garbage.
+ */
+function firstMatch(batch: RecordBatch, logStartOffset: number, matches: (recordTimestamp: number) => boolean): TimestampLookup | null {
+  let found: TimestampLookup | null = null
+  visitRecords(
+    batch,
+    (record) => {
+      if (record.offset < logStartOffset || !matches(record.timestamp)) return true
+      found = { offset: record.offset, timestamp: record.timestamp }
+      return false
+    },
+    undefined,
+    view,
+  )
+  return found
 }

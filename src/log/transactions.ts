@@ -63,6 +63,7 @@ export async function readCommitted(source: TransactionalSource, offset: number,
   const maxOffset = Math.min(options.maxOffset ?? stable, stable)
   const result = await source.reader.readRaw(offset, {
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+    ...(options.buffer === undefined ? {} : { buffer: options.buffer }),
     maxOffset,
   })
   return { ...result, abortedTransactions: source.txnIndex.collect(offset, result.nextOffset) }

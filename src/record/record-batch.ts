@@ -226,7 +226,8 @@ export class RecordBatch {
 
   /**
    * Decodes every record. Record offsets and timestamps are absolute; for LogAppendTime batches
-   * every record reports the batch's maxTimestamp, as Kafka does.
+   * every record reports the batch's maxTimestamp, as Kafka does. Each record is a new object; the
+   * iterator's result object (`{ done, value }`) is one, filled again by every `next()`.
    */
   records(maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): IterableIterator<DecodedRecord> {
     return new RecordIterator(this, maxDecompressedBytes, makeDecodedRecord)
@@ -266,6 +267,11 @@ export class RecordIterator<T = DecodedRecord> implements IterableIterator<T> {
   private readonly logAppendTime: number
   private readonly make: RecordFactory<T>
   private remaining: number
+  /**
+   * The one result object `next()` fills and returns: `for...of`, spreading and `Array.from` read
+   * it before the next step, and a result object per record was one allocation per record more.
+   */
+  private readonly result: { done: boolean; value: T | undefined } = { done: false, value: undefined }
 
   constructor(batch: RecordBatch, maxDecompressedBytes: number, make: RecordFactory<T>) {
     const count = batch.recordCount
@@ -286,10 +292,17 @@ export class RecordIterator<T = DecodedRecord> implements IterableIterator<T> {
     }
     this.remaining--
     try {
-      return {
-        done: false,
-        value: readRecord(this.area, this.cursor, this.area.length, this.baseOffset, this.baseTimestamp, this.logAppendTime, this.make),
-      }
+      const result = this.result
+      result.value = readRecord(
+        this.area,
+        this.cursor,
+        this.area.length,
+        this.baseOffset,
+        this.baseTimestamp,
+        this.logAppendTime,
+        this.make,
+      )
+      return result as IteratorResult<T>
     } catch (error) {
       if (error instanceof CorruptRecordError) throw this.positioned(error)
       throw error

@@ -37,6 +37,14 @@ export interface RequestContext {
   readonly peer: string
   /** Who the connection is (its principal) and where its SASL exchange stands. */
   readonly session: ConnectionSession
+  /**
+   * Runs `callback` once the response to this request has been written to the socket (or the
+   * write failed), or will never be because the connection has closed: when nothing reads the
+   * response's buffers any more. A handler lends buffers the response points into (Fetch's read
+   * buffers) and takes them back here. Absent where nothing writes a response (tests calling a
+   * handler directly): the handler then lends nothing.
+   */
+  readonly afterResponse?: (callback: () => void) => void
 }
 
 /** Returned by a handler whose client must learn of an error but gets no response (acks=0). */

@@ -25,6 +25,8 @@ interface InFlight {
   isDone: boolean
   done: Promise<void>
   markDone: () => void
+  /** Run once `chunks` have been written (RequestContext.afterResponse). */
+  afterWrite: (() => void)[]
 }
 
 const SIZE_PREFIX = 4
@@ -254,7 +256,7 @@ export class KafkaConnection {
     const done = new Promise<void>((resolve) => {
       markDone = resolve
     })
-    const entry: InFlight = { chunks: null, isDone: false, done, markDone }
+    const entry: InFlight = { chunks: null, isDone: false, done, markDone, afterWrite: [] }
     this.queue.push(entry)
     return entry
   }
@@ -269,7 +271,8 @@ export class KafkaConnection {
     const correlationId = request.header.correlationId
     let result: unknown
     try {
-      result = handleAuthorized(handler, request.body, context)
+      const afterResponse = (callback: () => void): void => void entry.afterWrite.push(callback)
+      result = handleAuthorized(handler, request.body, { ...context, afterResponse })
     } catch (error) {
       result = Promise.reject(error)
     }
@@ -321,7 +324,11 @@ export class KafkaConnection {
    * until the current tick ends, so responses finished together go out in one writev.
    */
   private writeReady(): void {
-    if (this.isClosed) return
+    if (this.isClosed) {
+      // Responses that will never be written: what their handlers lent them is free again.
+      while (this.queue[0]?.isDone) runEach(this.queue.shift()!.afterWrite)
+      return
+    }
     if (this.queue[0]?.isDone) {
       if (!this.isCorked) {
         this.isCorked = true
@@ -329,8 +336,14 @@ export class KafkaConnection {
         process.nextTick(this.uncork)
       }
       while (this.queue[0]?.isDone) {
-        const chunks = this.queue.shift()!.chunks
-        if (chunks !== null) for (const chunk of chunks) this.socket.write(chunk)
+        const { chunks, afterWrite } = this.queue.shift()!
+        const last = chunks === null ? -1 : chunks.length - 1
+        for (let slot = 0; slot < last; slot++) this.socket.write(chunks![slot]!)
+        // The last chunk's callback runs once the whole response is written (or failed to be).
+        if (afterWrite.length === 0) {
+          if (last >= 0) this.socket.write(chunks![last]!)
+        } else if (last >= 0) this.socket.write(chunks![last]!, () => runEach(afterWrite))
+        else runEach(afterWrite)
       }
     }
     if (this.isClosing && this.queue.length === 0) this.socket.end()
@@ -361,4 +374,8 @@ export class KafkaConnection {
     this.receivedBytes = 0
     this.socket.destroy()
   }
+}
+
+function runEach(callbacks: readonly (() => void)[]): void {
+  for (const callback of callbacks) callback()
 }

@@ -68,6 +68,24 @@ describe('transactions on a partition log', () => {
     await log.close()
   })
 
+  it('readRaw at read_committed fills a given buffer, with the same bytes and aborted transactions', async () => {
+    sequences.clear()
+    const { log } = await buildPartition()
+    await sendTxn(log, 7, ['x'])
+    await log.writeTxnMarker(7, 0, 'abort', 0)
+    await log.appendRecords([{ value: Buffer.from('plain') }])
+    await sendTxn(log, 8, ['y'])
+    const buffer = Buffer.alloc(64 * 1024)
+    const plain = await log.readRaw(0, { isolation: 'read_committed' })
+    const into = await log.readRaw(0, { isolation: 'read_committed', buffer })
+    expect(into.bytes.equals(plain.bytes)).toBe(true)
+    expect(into.bytes.buffer === buffer.buffer && into.bytes.byteOffset === buffer.byteOffset).toBe(true)
+    expect([into.firstOffset, into.nextOffset]).toEqual([plain.firstOffset, plain.nextOffset])
+    expect(into.nextOffset).toBe(3)
+    expect(into.abortedTransactions).toEqual(plain.abortedTransactions)
+    await log.close()
+  })
+
   it('writes the abort to the segment .txnindex and rebuilds the state on clean and unclean reopen', async () => {
     sequences.clear()
     const { log, dir, config } = await buildPartition()

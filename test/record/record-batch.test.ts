@@ -140,6 +140,25 @@ describe('record batch v2', () => {
     expect(batch.toArray()).toEqual(records.map((record, slot) => ({ headers: [], ...record, offset: 100 + slot })))
   })
 
+  it('yields a fresh record object per step from records(), whichever way it is iterated', () => {
+    const bytes = encodeBatch(
+      [0, 1, 2, 3].map((slot) => ({ key: Buffer.from(`k${slot}`), value: Buffer.from(`v${slot}`), timestamp: 10 + slot })),
+      { baseOffset: 50 },
+    )
+    const spread = [...new RecordBatch(bytes).records()]
+    const collected: unknown[] = []
+    for (const record of new RecordBatch(bytes).records()) collected.push(record)
+    const manual = new RecordBatch(bytes).records()
+    const values: unknown[] = []
+    for (let step = manual.next(); step.done !== true; step = manual.next()) values.push(step.value)
+    for (const records of [spread, collected, values, Array.from(new RecordBatch(bytes).records())]) {
+      expect(new Set(records).size).toBe(4)
+      expect(records.map((record) => (record as { offset: number }).offset)).toEqual([50, 51, 52, 53])
+      expect(records.map((record) => String((record as { value: Buffer }).value))).toEqual(['v0', 'v1', 'v2', 'v3'])
+    }
+    expect(manual.next()).toEqual({ done: true, value: undefined })
+  })
+
   it('reports LogAppendTime batches with the batch time on every record', () => {
     const bytes = encodeBatch(
       [

@@ -1,14 +1,17 @@
-import type { PartitionLog } from '../../index.js'
+import type { PartitionLog, ReadRawResult } from '../../index.js'
 import type { ApiHandler, RequestContext } from '../broker.js'
 import { KafkaErrorCode } from '../error-codes.js'
 import { isUnexpected, kafkaCodeFor } from '../error-mapping.js'
 import { findPartition } from '../partitions.js'
 import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
 import { AppendWatcher } from './append-watcher.js'
+import { fetchBuffers } from './fetch-buffers.js'
 
 /**
  * Fetch (v4-12). Record sets are whole stored batches from `readRaw`, passed to the socket without
  * being copied or re-encoded; a batch holding the fetch offset is sent whole, as Kafka sends it.
+ * They are read into buffers lent by `fetchBuffers` for partition budgets up to its buffer size,
+ * and given back once the response has been written (fetch-buffers.ts).
  *
  * Size limits follow KIP-74: partitions are read in request order within the response's max_bytes
  * (capped by the broker's fetch.max.bytes) and each partition's partition_max_bytes; the first
@@ -43,6 +46,8 @@ interface ReadResult {
   response: FetchResponse
   bytes: number
   hasError: boolean
+  /** Buffers from `fetchBuffers` the response's record sets point into. */
+  lent: Buffer[]
 }
 
 async function handleFetch(request: FetchRequest, context: RequestContext): Promise<FetchResponse> {
@@ -67,7 +72,7 @@ async function handleFetch(request: FetchRequest, context: RequestContext): Prom
   }
   const maxBytes = Math.min(request.maxBytes, context.broker.settings.fetchMaxBytes)
   const isReadCommitted = request.isolationLevel === READ_COMMITTED
-  if (request.maxWaitMs <= 0) return (await readAll(targets, maxBytes, isReadCommitted, context)).response
+  if (request.maxWaitMs <= 0) return untilWritten(await readAll(targets, maxBytes, isReadCommitted, context), context)
   // Armed before the first read, so an append that lands while it runs still wakes the wait.
   const watcher = new AppendWatcher(targets.map((target) => target.log).filter((log): log is PartitionLog => log !== null))
   try {
@@ -75,12 +80,20 @@ async function handleFetch(request: FetchRequest, context: RequestContext): Prom
     for (;;) {
       watcher.reset()
       const result = await readAll(targets, maxBytes, isReadCommitted, context)
-      if (result.bytes >= request.minBytes || result.hasError) return result.response
-      if (!(await watcher.wait(deadlineMs, context.signal))) return result.response
+      if (result.bytes >= request.minBytes || result.hasError) return untilWritten(result, context)
+      if (!(await watcher.wait(deadlineMs, context.signal))) return untilWritten(result, context)
+      // Read again: nothing holds this attempt's bytes.
+      fetchBuffers.giveBack(result.lent)
     }
   } finally {
     watcher.close()
   }
+}
+
+/** The response, its lent buffers given back once the connection has written it. */
+function untilWritten(result: ReadResult, context: RequestContext): FetchResponse {
+  if (result.lent.length > 0) context.afterResponse!(() => fetchBuffers.giveBack(result.lent))
+  return result.response
 }
 
 async function readAll(
@@ -93,8 +106,9 @@ async function readAll(
   let remaining = maxBytes
   let bytes = 0
   let hasError = false
+  const lent: Buffer[] = []
   for (const target of targets) {
-    const data = await readPartition(target, remaining, bytes === 0, isReadCommitted, context)
+    const data = await readPartition(target, remaining, bytes === 0, isReadCommitted, context, lent)
     const size = (data.records as Buffer).length
     remaining -= size
     bytes += size
@@ -103,7 +117,7 @@ async function readAll(
     if (last !== undefined && last.topic === target.topic) last.partitions.push(data)
     else topics.push({ topic: target.topic, partitions: [data] })
   }
-  return { response: { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, sessionId: 0, responses: topics }, bytes, hasError }
+  return { response: { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, sessionId: 0, responses: topics }, bytes, hasError, lent }
 }
 
 async function readPartition(
@@ -112,6 +126,8 @@ async function readPartition(
   isFirstWithData: boolean,
   isReadCommitted: boolean,
   context: RequestContext,
+  /** Where a buffer lent for this read goes when the records it returns point into it. */
+  lent: Buffer[],
 ): Promise<PartitionData> {
   const log = target.log
   if (log === null) return partitionError(target.partition, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
@@ -136,8 +152,21 @@ async function readPartition(
     let aborted: { producerId: number; firstOffset: number }[] = []
     if (budget > 0) {
       const isolation = isReadCommitted ? 'read_committed' : 'read_uncommitted'
-      const raw = await log.readRaw(target.fetchOffset, { maxBytes: budget, maxOffset: highWatermark, isolation })
+      // Lent only where the connection says when the response is written (afterResponse).
+      const buffer = context.afterResponse !== undefined && budget <= fetchBuffers.bufferBytes ? fetchBuffers.take() : undefined
+      let raw: ReadRawResult
+      try {
+        raw = await log.readRaw(target.fetchOffset, { maxBytes: budget, maxOffset: highWatermark, isolation, buffer })
+      } catch (error) {
+        if (buffer !== undefined) fetchBuffers.giveBack([buffer])
+        throw error
+      }
       if (raw.bytes.length <= budget || isFirstWithData) records = raw.bytes
+      if (buffer !== undefined) {
+        // A first batch larger than the buffer was read into a fresh one: the lent one holds nothing sent.
+        if (records.length > 0 && records.buffer === buffer.buffer) lent.push(buffer)
+        else fetchBuffers.giveBack([buffer])
+      }
       if (records.length > 0) aborted = (raw.abortedTransactions ?? []).map(({ producerId, firstOffset }) => ({ producerId, firstOffset }))
     }
     return {
