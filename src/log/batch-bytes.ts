@@ -49,11 +49,13 @@ export interface ChunkSource {
   baseOffset: number
   /** Bytes of the segment below which every CRC has been checked. */
   verifiedSize: number
+  /** Bytes from here on were written, and so checked, by this process (Infinity: none). */
+  writtenFrom: number
 }
 
 /**
  * Cuts `chunk` to whole batches below `maxOffset` within `maxBytes` (the first batch always, if it
- * is below `maxOffset`), checking the CRC of every batch past `verifiedSize` and that offsets
+ * is below `maxOffset`), checking the CRC of every batch past `verifiedSize` (and before `writtenFrom`) and that offsets
  * ascend. A chunk that does not begin with the whole batch expected is damage (or bytes a
  * concurrent truncation changed, which the caller tells apart): it throws CorruptRecordError
  * with the file and position, and never returns an empty cut for it.
@@ -81,10 +83,12 @@ export function cutWholeBatches(chunk: Buffer, source: ChunkSource, maxBytes: nu
       if (lastOffset >= maxOffset) break
       if (end > 0 && scanner.position > maxBytes) break
       if (batchPosition + batch.sizeInBytes > verifiedSize) {
-        try {
-          batch.ensureValid()
-        } catch (error) {
-          throw error instanceof CorruptRecordError ? error.shifted(scanner.batchPosition) : error
+        if (batchPosition < source.writtenFrom) {
+          try {
+            batch.ensureValid()
+          } catch (error) {
+            throw error instanceof CorruptRecordError ? error.shifted(scanner.batchPosition) : error
+          }
         }
         if (batchPosition <= verifiedSize) verifiedSize = batchPosition + batch.sizeInBytes
       }

@@ -31,6 +31,12 @@ export class SegmentLogFile extends FileHandle {
   readonly isNew: boolean
   /** Bytes below which every batch's CRC has been checked since open. */
   verifiedSize = 0
+  /**
+   * Where the bytes this process appended begin when they do not continue `verifiedSize` (an
+   * append after a clean open, before anything older was read): they were checked before they
+   * were written, so reads skip their CRC, while the unchecked bytes before them still get one.
+   */
+  writtenFrom = Infinity
   /** A failed write left bytes past the segment's end that could not be cut off. */
   hasUncutTail = false
 
@@ -91,6 +97,7 @@ export class SegmentLogFile extends FileHandle {
     this.pin()
     try {
       await writevAt(this.file, this.name, buffers, position)
+      this.noteWritten(position, buffers)
     } catch (error) {
       try {
         this.file.truncateSync(position)
@@ -101,6 +108,13 @@ export class SegmentLogFile extends FileHandle {
       }
       throw error
     }
+  }
+
+  private noteWritten(position: number, buffers: readonly Buffer[]): void {
+    let end = position
+    for (const buffer of buffers) end += buffer.length
+    if (this.verifiedSize >= position) this.verifiedSize = Math.max(this.verifiedSize, end)
+    else this.writtenFrom = Math.min(this.writtenFrom, position)
   }
 
   /**
@@ -117,7 +131,7 @@ export class SegmentLogFile extends FileHandle {
     const verifiedSize = this.verifiedSize
     const cut = cutWholeBatches(
       chunk,
-      { file: this.name, position: location.position, baseOffset: location.baseOffset, verifiedSize },
+      { file: this.name, position: location.position, baseOffset: location.baseOffset, verifiedSize, writtenFrom: this.writtenFrom },
       maxBytes,
       maxOffset,
     )
@@ -138,7 +152,7 @@ export class SegmentLogFile extends FileHandle {
     const verifiedSize = this.verifiedSize
     const cut = cutWholeBatches(
       scratch.subarray(0, got),
-      { file: this.name, position: location.position, baseOffset: location.baseOffset, verifiedSize },
+      { file: this.name, position: location.position, baseOffset: location.baseOffset, verifiedSize, writtenFrom: this.writtenFrom },
       1,
       Infinity,
     )

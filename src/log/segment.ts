@@ -180,7 +180,6 @@ export class Segment {
       position += meta.size
     }
     this.size = position
-    this.log.verifiedSize = position
   }
 
   /**
