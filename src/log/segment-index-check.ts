@@ -83,6 +83,8 @@ export function loadWholeTail(log: CheckedLog, indexer: SegmentIndexer): boolean
       if (walk.isLegacy || walk.baseOffset < nextOffset || lastOffset < walk.baseOffset || lastOffset - baseOffset > MAX_RELATIVE_OFFSET) {
         return false
       }
+      // The file held fewer bytes than its size said (cut under us): loadTail says what is wrong.
+      if (!walk.isBatchRead) return false
       walk.checkCrc()
       const timestamp = walk.maxTimestamp()
       firstBatchTimestamp ??= timestamp
