@@ -341,8 +341,8 @@ export class Segment {
 
   /** Makes the segment inactive: the final time-index entry carries its largest timestamp (for retention); the next `flush` syncs it. */
   seal(): void {
-    if (this.indexesChecked) this.indexer.appendClosingEntry() // else unchanged since a clean close wrote it
-    this.hasUnsyncedIndexes = true
+    if (this.indexesChecked) this.indexer.appendClosingEntry()
+    this.hasUnsyncedIndexes = this.indexesChecked // else untouched since the last close wrote and fsynced them
     // No longer active: its descriptor may be closed while idle, and opened again by a read.
     this.log.unpin()
   }

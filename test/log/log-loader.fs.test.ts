@@ -244,7 +244,17 @@ describe('the recovery point', () => {
     // The listing shows there is no leader-epoch checkpoint: no probe for it.
     expect(spy.count('existsSync', path.join(built.dir, 'leader-epoch-checkpoint'))).toBe(0)
     expect(log.logEndOffset).toBe(built.model.logEndOffset)
+    // Closed unused, the index files are still as the last close wrote and fsynced them: not touched.
+    const indexBytes = fs.readFileSync(active.file.replace(/\.log$/, '.timeindex'))
     await log.close()
+    for (const suffix of ['.index', '.timeindex']) {
+      expect(spy.count(['openSync', 'open', 'readFileSync'], active.file.replace(/\.log$/, suffix))).toBe(0)
+    }
+    expect(fs.readFileSync(active.file.replace(/\.log$/, '.timeindex')).equals(indexBytes)).toBe(true)
+    const reopened = await reopenPartition(built.dir, built.config, true)
+    const last = active.batches.at(-1)!
+    expect(await reopened.offsetForTimestamp(last.maxTimestamp)).toMatchObject({ offset: last.baseOffset })
+    await reopened.close()
   })
 
   it("after a clean shutdown the active segment's indexes are checked on first use: garbage is rebuilt before the append", async () => {
