@@ -6,7 +6,10 @@
 // start-up and module loading included, so only the difference between builds says much).
 //
 //   npm run build && cp -r /work/base-dist .base
-//   node bench/open-partitions.mjs --a .base --b dist [--partitions 1000] [--runs 5] [--strace]
+//   node bench/open-partitions.mjs --a .base --b dist [--partitions 1000] [--runs 5] [--strace] [--close]
+//
+// --close: each child closes the engine right after its open, with nothing written in between, and
+// times the close too (the opens then follow a close, whose writeback may still run).
 //
 // The directory is written once, by build A, and closed cleanly. Each child opens it and exits
 // without closing (the process's exit releases the lock), so no close's writeback competes with
@@ -25,6 +28,8 @@ function option(name, fallback) {
 }
 
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown'
+/** --close: each child also closes the engine right after the open (nothing written in between) and times that. */
+const closes = process.argv.includes('--close')
 const quiet = { flush: 'os', onWarning: () => undefined }
 
 async function importEngine(dist) {
@@ -40,7 +45,13 @@ async function child(dist, dir) {
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9
   const cpu = process.cpuUsage(cpuBefore)
   const partitions = engine.partitions('s').length
-  process.stdout.write(JSON.stringify({ wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, partitions }) + '\n')
+  let closeSeconds = null
+  if (process.argv.includes('--close')) {
+    const closeStarted = process.hrtime.bigint()
+    await engine.close()
+    closeSeconds = Number(process.hrtime.bigint() - closeStarted) / 1e9
+  }
+  process.stdout.write(JSON.stringify({ wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, partitions, closeSeconds }) + '\n')
   process.exit(0)
 }
 
@@ -54,14 +65,15 @@ async function writeDirectory(dist, dir, partitions) {
 
 function runChild(dist, dir, stracePath) {
   const script = new URL(import.meta.url).pathname
-  const nodeArgs = [script, '--child', '--dist', dist, '--dir', dir]
+  const nodeArgs = [script, '--child', '--dist', dist, '--dir', dir, ...(closes && stracePath === null ? ['--close'] : [])]
   const result =
     stracePath === null
       ? spawnSync(process.execPath, nodeArgs, { encoding: 'utf8' })
       : spawnSync('strace', ['-f', '-y', '-o', stracePath, process.execPath, ...nodeArgs], { encoding: 'utf8' })
   if (result.status !== 0) throw new Error(`open with ${dist} failed: ${result.stderr}`)
-  // The open removed the marker; nothing else it changed differs from the closed state.
-  fs.writeFileSync(path.join(dir, CLEAN_SHUTDOWN_FILE), JSON.stringify({ version: 0, closedAt: Date.now() }) + '\n')
+  // The open removed the marker (a close writes it back); nothing else it changed differs from the closed state.
+  if (!closes || stracePath !== null)
+    fs.writeFileSync(path.join(dir, CLEAN_SHUTDOWN_FILE), JSON.stringify({ version: 0, closedAt: Date.now() }) + '\n')
   return JSON.parse(result.stdout.trim().split('\n').pop())
 }
 
@@ -103,18 +115,20 @@ async function main() {
   try {
     await writeDirectory(builds.a, dir, partitions)
     execFileSync('sync')
-    const figures = { a: { wall: [], cpu: [] }, b: { wall: [], cpu: [] } }
+    const figures = { a: { wall: [], cpu: [], close: [] }, b: { wall: [], cpu: [], close: [] } }
     for (let run = 0; run < runs; run++) {
       for (const side of run % 2 === 0 ? ['a', 'b'] : ['b', 'a']) {
         const result = runChild(builds[side], dir, null)
         if (result.partitions !== partitions) throw new Error(`${builds[side]} opened ${result.partitions} partitions`)
         figures[side].wall.push(result.wallSeconds)
         figures[side].cpu.push(result.cpuSeconds)
+        if (result.closeSeconds !== null) figures[side].close.push(result.closeSeconds)
       }
     }
     console.log(`clean open of ${partitions} partitions, ${runs} runs each, median (min–max)`)
     for (const side of ['a', 'b']) {
-      console.log(`${side} ${builds[side]}: wall ${spread(figures[side].wall, 3)} s, CPU ${spread(figures[side].cpu, 3)} s`)
+      const close = closes ? `; then close, wall ${spread(figures[side].close, 3)} s` : ''
+      console.log(`${side} ${builds[side]}: wall ${spread(figures[side].wall, 3)} s, CPU ${spread(figures[side].cpu, 3)} s${close}`)
     }
     if (process.argv.includes('--strace')) {
       const traces = {}
