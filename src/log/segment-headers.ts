@@ -107,7 +107,8 @@ export class HeaderWalk {
 
   /**
    * Continues the walk from `position` (a batch start, earlier or later), keeping the bytes read
-   * so far: checks that look at the same batches one after another read them once.
+   * so far: checks that look at the same batches one after another, in one synchronous run (the
+   * file cannot change in between), read them once.
    */
   restart(position: number): void {
     // Claims the buffer back; its bytes are this walk's only while no other walk has read into it.

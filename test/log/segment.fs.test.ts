@@ -21,6 +21,8 @@ afterEach(removeTmpDirs)
 
 const CONFIG: SegmentConfig = { segmentBytes: 64 * 1024, segmentMs: 60_000, segmentIndexBytes: 10 * 1024, indexIntervalBytes: 400 }
 const T0 = 1_700_000_000_000
+/** Batches of `build` whose log is larger than one read (64 KiB): the clean open walks from the index. */
+const LARGE_LOG_BATCHES = 250
 
 interface Appended {
   baseOffset: number
@@ -71,6 +73,20 @@ function holding(batches: readonly Appended[], offset: number): Appended {
 }
 
 describe('append and read', () => {
+  it('a header walk restarted earlier or later reads the right batches, also after another walk used the shared buffer', async () => {
+    const { segment, batches } = await build(LARGE_LOG_BATCHES)
+    const walk = segment.walkHeaders(batches[200]!.position)
+    expect(walk.next() && walk.baseOffset).toBe(batches[200]!.baseOffset)
+    walk.restart(batches[3]!.position)
+    expect(walk.next() && walk.baseOffset).toBe(batches[3]!.baseOffset)
+    expect(walk.next() && walk.baseOffset).toBe(batches[4]!.baseOffset)
+    const other = segment.walkHeaders(batches[100]!.position)
+    expect(other.next() && other.baseOffset).toBe(batches[100]!.baseOffset)
+    walk.restart(batches[5]!.position)
+    expect(walk.next() && [walk.baseOffset, walk.maxTimestamp()]).toEqual([batches[5]!.baseOffset, batches[5]!.maxTimestamp])
+    expect(() => other.next()).toThrow(/must not interleave/)
+  })
+
   it('reads whole batches from the one holding the offset, at least one, within maxBytes and below maxOffset', async () => {
     const { segment, batches } = await build(30)
     for (const offset of [0, 1, 17, batches.at(-1)!.lastOffset]) {
@@ -263,9 +279,6 @@ describe('recovery', () => {
     reopened.close()
   })
 })
-
-/** Batches of `build` whose log is larger than one read (64 KiB): the clean open walks from the index. */
-const LARGE_LOG_BATCHES = 250
 
 describe('clean open', () => {
   it.each([
