@@ -39,12 +39,17 @@ export class LeaderEpochCache {
     this.entries = entries
   }
 
-  /** Reads `leader-epoch-checkpoint` in `dir` (empty when absent); a damaged file is CORRUPT_METADATA. */
-  static load(dir: string, fileSystem: LogFileSystem): LeaderEpochCache {
+  /**
+   * Reads `leader-epoch-checkpoint` in `dir` (empty when absent); a damaged file is CORRUPT_METADATA.
+   * `isListed`: whether the directory listing an open has just made shows the file, which then
+   * needs no probe of its own.
+   */
+  static load(dir: string, fileSystem: LogFileSystem, isListed?: boolean): LeaderEpochCache {
     const file = path.join(dir, LEADER_EPOCH_CHECKPOINT)
-    const entries = fileSystem.existsSync(file)
-      ? parseLeaderEpochCheckpoint(wrapIo('read', file, () => fileSystem.readFileSync(file)).toString('utf8'), file)
-      : []
+    const entries =
+      (isListed ?? fileSystem.existsSync(file))
+        ? parseLeaderEpochCheckpoint(wrapIo('read', file, () => fileSystem.readFileSync(file)).toString('utf8'), file)
+        : []
     return new LeaderEpochCache(file, fileSystem, entries)
   }
 

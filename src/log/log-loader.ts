@@ -15,6 +15,7 @@ import { Segment } from './segment.js'
 import type { AbortedTxnIndex } from './txn-index.js'
 import type { LeaderEpochCache } from './leader-epoch-cache.js'
 import { openKeyIndexes } from './key-index.js'
+import { LEADER_EPOCH_CHECKPOINT } from '../format/leader-epoch-checkpoint.js'
 
 /**
  * Bringing a partition directory into memory (Kafka's LogLoader): creating an empty one, or opening
@@ -61,7 +62,7 @@ export function loadSegmentList(
 ): SegmentList {
   const opened: Segment[] = []
   try {
-    const listing: ListingAtOpen = { snapshotOffsets: [], txnIndexOffsets: [] }
+    const listing: ListingAtOpen = { snapshotOffsets: [], txnIndexOffsets: [], hasLeaderEpochCheckpoint: false }
     const kept = openSegments(dir, config, options, env, opened, listing)
     if (config.keyIndex === true) openKeyIndexes(kept, options.isClean ? Infinity : options.recoveryPoint, env.fileSystem)
     kept[kept.length - 1]!.keepOpen()
@@ -156,11 +157,13 @@ export function openSegments(
   options: OpenPartitionOptions,
   env: LoadEnvironment,
   opened: Segment[],
-  listing?: { snapshotOffsets: readonly number[]; txnIndexOffsets: readonly number[] },
+  listing?: ListingAtOpen,
 ): Segment[] {
   const { fileSystem } = env
-  const { baseOffsets, indexedOffsets, snapshotOffsets, txnIndexOffsets } = cleanDirectory(dir, fileSystem, options.fileNames)
-  if (listing !== undefined) Object.assign(listing, { snapshotOffsets, txnIndexOffsets })
+  const { baseOffsets, indexedOffsets, snapshotOffsets, txnIndexOffsets, names } = cleanDirectory(dir, fileSystem, options.fileNames)
+  if (listing !== undefined) {
+    Object.assign(listing, { snapshotOffsets, txnIndexOffsets, hasLeaderEpochCheckpoint: names.has(LEADER_EPOCH_CHECKPOINT) })
+  }
   for (const baseOffset of baseOffsets) opened.push(Segment.open(dir, baseOffset, config, fileSystem))
   const segments = opened.slice()
   for (let slot = 0; slot < segments.length - 1; slot++) segments[slot]!.setClosedEnd(segments[slot + 1]!.baseOffset)

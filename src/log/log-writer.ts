@@ -82,7 +82,8 @@ export class LogWriter {
       firstBaseOffset: () => list.all[0]!.baseOffset,
     })
     producerState.onAbort = (txn) => txnIndex.append(txn)
-    const epochs = LeaderEpochCache.load(dir, fileSystem)
+    // Right after open, the directory's listing says whether the checkpoint exists.
+    const epochs = LeaderEpochCache.load(dir, fileSystem, list.listingAtOpen?.hasLeaderEpochCheckpoint)
     this.parts = { list, dir, name, config, clock, fileSystem, producerState, groupCommit: this.groupCommit, truncation, txnIndex, epochs }
     this.retention = new SegmentRetention(
       { list, dir, name, config, fileSystem, advanceLogStart: (offset) => this.advanceLogStart(offset) },

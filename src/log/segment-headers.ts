@@ -1,4 +1,5 @@
 import assert from 'node:assert'
+import { checkBatchCrcAt } from '../record/batch-header-at.js'
 import { readBatchPrefix, readLastOffsetDelta } from '../record/batch-scanner.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { readSafeInt64BE } from '../record/int64.js'
@@ -9,7 +10,8 @@ import type { SegmentFile } from './file-system.js'
 
 /** The batch wanted usually starts at or just after an indexed position: read a little first. */
 const FIRST_CHUNK_BYTES = 4 * 1024
-const MAX_CHUNK_BYTES = 64 * 1024
+/** The largest read of a walk, and of a whole log a walk may take in one read (`readsWhole`). */
+export const MAX_CHUNK_BYTES = 64 * 1024
 
 /** One buffer for every walk: walks are synchronous and never interleave (asserted). */
 const scratch = Buffer.allocUnsafe(MAX_CHUNK_BYTES)
@@ -46,12 +48,17 @@ export class HeaderWalk {
   private chunkLength = 0
   private chunkBytes = FIRST_CHUNK_BYTES
 
-  /** Walks the batches from `position` (a batch start) up to `end`, exclusive. */
-  constructor(file: SegmentFile, name: string, position: number, end: number) {
+  /**
+   * Walks the batches from `position` (a batch start) up to `end`, exclusive. `readsWhole`: the
+   * first read takes everything up to `end` (at most MAX_CHUNK_BYTES), for a walk that will visit
+   * every batch of a small log.
+   */
+  constructor(file: SegmentFile, name: string, position: number, end: number, readsWhole = false) {
     this.file = file
     this.name = name
     this.nextPosition = position
     this.end = end
+    if (readsWhole) this.chunkBytes = MAX_CHUNK_BYTES
     // Module state, not an alias: it records which walk owns the shared buffer (checked in next()).
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     activeWalk = this
@@ -68,7 +75,7 @@ export class HeaderWalk {
       throw new CorruptRecordError('truncated-record', position, `${left} bytes where a batch must start`, this.name)
     }
     let at = position - this.chunkPosition
-    if (this.chunkLength === 0 || at + Math.min(BATCH_HEADER_SIZE, this.end - position) > this.chunkLength) {
+    if (this.chunkLength === 0 || at < 0 || at + Math.min(BATCH_HEADER_SIZE, this.end - position) > this.chunkLength) {
       this.fill(position)
       at = 0
     }
@@ -96,6 +103,38 @@ export class HeaderWalk {
     this.lastOffset = this.isLegacy ? this.baseOffset : this.baseOffset + readLastOffsetDelta(scratch, at)
     this.nextPosition = position + size
     return true
+  }
+
+  /**
+   * Continues the walk from `position` (a batch start, earlier or later), keeping the bytes read
+   * so far: checks that look at the same batches one after another, in one synchronous run (the
+   * file cannot change in between), read them once.
+   */
+  restart(position: number): void {
+    // Claims the buffer back; its bytes are this walk's only while no other walk has read into it.
+    if (activeWalk !== this) this.chunkLength = 0
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    activeWalk = this
+    this.nextPosition = position
+  }
+
+  /** Whether the current batch's bytes are all in the chunk read (then `checkCrc` needs no read). */
+  get isBatchRead(): boolean {
+    return this.position + this.size <= this.chunkPosition + this.chunkLength
+  }
+
+  /**
+   * Checks the CRC of the current v2 batch, which must lie wholly in the chunk read
+   * (`isBatchRead`): throws CorruptRecordError ('bad-crc') positioned in the file.
+   */
+  checkCrc(): void {
+    assert(activeWalk === this, 'header walks share one buffer and must not interleave')
+    assert(!this.isLegacy && this.isBatchRead, 'a CRC is checked over a whole v2 batch already read')
+    try {
+      checkBatchCrcAt(scratch, this.position - this.chunkPosition, this.size)
+    } catch (error) {
+      throw error instanceof CorruptRecordError ? error.inFile(this.name, this.chunkPosition) : error
+    }
   }
 
   /** Max timestamp of the current batch, from its header. */

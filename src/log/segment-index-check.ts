@@ -1,8 +1,8 @@
-import { OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE } from '../format/index-entry.js'
 import { CorruptRecordError } from '../record/errors.js'
 import { CorruptIndexError } from './errors.js'
 import type { SegmentFile } from './file-system.js'
-import { HeaderWalk } from './segment-headers.js'
+import { MAX_RELATIVE_OFFSET, OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE } from '../format/index-entry.js'
+import { HeaderWalk, MAX_CHUNK_BYTES } from './segment-headers.js'
 import type { SegmentIndexer } from './segment-indexer.js'
 
 /**
@@ -22,17 +22,19 @@ export interface CheckedLog {
  * The active segment after a clean shutdown: runs the sanity checks, finds the next offset by
  * scanning headers from the last index entry, and takes the largest timestamp from the time index
  * and the last batch, restoring every counter of `indexer` as the appends left it. Throws
- * CorruptRecordError when the tail is not whole batches.
+ * CorruptRecordError when the tail is not whole batches. The checks share one walk, so bytes
+ * several of them look at (the batch the last index entry names, the first batch) are read once.
  */
 export function loadTail(log: CheckedLog, indexer: SegmentIndexer): void {
   indexer.offsetIndex.sanityCheck(log.size, null)
-  checkLastOffsetEntry(log, indexer)
   const last = indexer.offsetIndex.lastEntry()
+  const walk = new HeaderWalk(log.file, log.name, last?.position ?? 0, log.size)
+  checkLastOffsetEntry(walk, indexer)
   let nextOffset = indexer.baseOffset
   let lastBatchMaxTimestamp = -1
   let lastBatchOffset = -1
   let bytesSinceLastIndexEntry = 0
-  const walk = new HeaderWalk(log.file, log.name, last?.position ?? 0, log.size)
+  walk.restart(last?.position ?? 0)
   while (walk.next()) {
     nextOffset = walk.lastOffset + 1
     lastBatchMaxTimestamp = walk.maxTimestamp()
@@ -42,13 +44,13 @@ export function loadTail(log: CheckedLog, indexer: SegmentIndexer): void {
   }
   if (last === null) bytesSinceLastIndexEntry = log.size
   if (log.size > 0) {
-    const first = new HeaderWalk(log.file, log.name, 0, log.size)
-    if (first.next()) indexer.firstBatchTimestamp = first.maxTimestamp()
+    walk.restart(0)
+    if (walk.next()) indexer.firstBatchTimestamp = walk.maxTimestamp()
   }
   indexer.nextOffset = nextOffset
   indexer.offsetIndex.sanityCheck(log.size, nextOffset)
   indexer.timeIndex.sanityCheck(nextOffset)
-  checkLastTimeEntry(log, indexer)
+  checkLastTimeEntry(walk, log.size, indexer)
   const lastTime = indexer.timeIndex.lastEntry()
   if (lastTime !== null) indexer.noteTimestamp(lastTime.timestamp, lastTime.offset)
   indexer.noteTimestamp(lastBatchMaxTimestamp, lastBatchOffset)
@@ -56,16 +58,69 @@ export function loadTail(log: CheckedLog, indexer: SegmentIndexer): void {
 }
 
 /**
- * A closed segment on first use: the sanity checks and the last-entry checks, given its next
- * offset (the next segment's base offset); the largest timestamp comes from the time index.
+ * The active segment after a clean shutdown, when its whole log fits in one read: reads it in one
+ * call and judges every batch as recovery does (framing, CRC, offsets that ascend within the
+ * segment's range), then restores the counters `loadTail` would (next offset, first and largest
+ * timestamp) from the batches themselves, without reading either index. Returns false, having
+ * changed nothing, when the log is larger or holds anything else (a legacy entry, damage): the
+ * caller then takes `loadTail`'s way, which judges it exactly as before.
+ *
+ * The indexes are checked on first use instead (`checkIndexes`, from the segment's
+ * `ensureIndexes`), and rebuilt if a check fails; the log was just found whole and valid, so
+ * such a rebuild ends where this open did.
  */
-export function checkClosedIndexes(log: CheckedLog, indexer: SegmentIndexer): void {
+export function loadWholeTail(log: CheckedLog, indexer: SegmentIndexer): boolean {
+  if (log.size > MAX_CHUNK_BYTES) return false
+  const { baseOffset } = indexer
+  let nextOffset = baseOffset
+  let firstBatchTimestamp: number | null = null
+  let maxTimestamp = -1
+  let offsetOfMaxTimestamp = -1
+  const walk = new HeaderWalk(log.file, log.name, 0, log.size, true)
+  try {
+    while (walk.next()) {
+      const { lastOffset } = walk
+      if (walk.isLegacy || walk.baseOffset < nextOffset || lastOffset < walk.baseOffset || lastOffset - baseOffset > MAX_RELATIVE_OFFSET) {
+        return false
+      }
+      // The file held fewer bytes than its size said (cut under us): loadTail says what is wrong.
+      if (!walk.isBatchRead) return false
+      walk.checkCrc()
+      const timestamp = walk.maxTimestamp()
+      firstBatchTimestamp ??= timestamp
+      // The first batch to reach the largest timestamp, as the appends' running maximum kept it.
+      if (timestamp > maxTimestamp) {
+        maxTimestamp = timestamp
+        offsetOfMaxTimestamp = lastOffset
+      }
+      nextOffset = lastOffset + 1
+    }
+  } catch (error) {
+    if (error instanceof CorruptRecordError) return false
+    throw error
+  }
+  indexer.nextOffset = nextOffset
+  indexer.firstBatchTimestamp = firstBatchTimestamp
+  indexer.noteTimestamp(maxTimestamp, offsetOfMaxTimestamp)
+  return true
+}
+
+/**
+ * A segment's indexes on first use, once its next offset is known (a closed segment's is the next
+ * segment's base offset; an active one's was found at open by `loadWholeTail`): the sanity checks
+ * and the last-entry checks; the largest timestamp comes from the time index, and the bytes since
+ * the last offset entry (the index-entry rule's counter, for appends) from the log's size.
+ */
+export function checkIndexes(log: CheckedLog, indexer: SegmentIndexer): void {
   indexer.offsetIndex.sanityCheck(log.size, indexer.nextOffset)
   indexer.timeIndex.sanityCheck(indexer.nextOffset)
-  checkLastOffsetEntry(log, indexer)
-  checkLastTimeEntry(log, indexer)
+  const walk = new HeaderWalk(log.file, log.name, 0, log.size)
+  checkLastOffsetEntry(walk, indexer)
+  checkLastTimeEntry(walk, log.size, indexer)
   const last = indexer.timeIndex.lastEntry()
   if (last !== null) indexer.noteTimestamp(last.timestamp, last.offset)
+  // Every batch from the last entry's on was counted since it (that batch resets the counter).
+  indexer.bytesSinceLastIndexEntry = log.size - (indexer.offsetIndex.lastEntry()?.position ?? 0)
 }
 
 /**
@@ -74,11 +129,11 @@ export function checkClosedIndexes(log: CheckedLog, indexer: SegmentIndexer): vo
  * of each index is also checked against the log: the offset entry must name the batch starting
  * at its position.
  */
-function checkLastOffsetEntry(log: CheckedLog, indexer: SegmentIndexer): void {
+function checkLastOffsetEntry(walk: HeaderWalk, indexer: SegmentIndexer): void {
   const index = indexer.offsetIndex
   const last = index.lastEntry()
   if (last === null) return
-  const walk = new HeaderWalk(log.file, log.name, last.position, log.size)
+  walk.restart(last.position)
   if (!nextHeader(walk) || walk.lastOffset !== last.offset) {
     throw new CorruptIndexError(
       index.file,
@@ -93,14 +148,14 @@ function checkLastOffsetEntry(log: CheckedLog, indexer: SegmentIndexer): void {
  * non-empty segment must have one: seal and recovery always write it when the segment has
  * timestamps (so a segment without any gets rebuilt on first use, which finds none again).
  */
-function checkLastTimeEntry(log: CheckedLog, indexer: SegmentIndexer): void {
+function checkLastTimeEntry(walk: HeaderWalk, logSize: number, indexer: SegmentIndexer): void {
   const index = indexer.timeIndex
   const last = index.lastEntry()
   if (last === null) {
-    if (log.size > 0) throw new CorruptIndexError(index.file, 0, 'no entry for a non-empty segment')
+    if (logSize > 0) throw new CorruptIndexError(index.file, 0, 'no entry for a non-empty segment')
     return
   }
-  const walk = new HeaderWalk(log.file, log.name, indexer.offsetIndex.lookup(last.offset).position, log.size)
+  walk.restart(indexer.offsetIndex.lookup(last.offset).position)
   while (nextHeader(walk) && walk.lastOffset <= last.offset) {
     if (walk.lastOffset === last.offset && walk.maxTimestamp() === last.timestamp) return
   }

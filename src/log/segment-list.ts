@@ -6,6 +6,7 @@ import type { BatchLocation, BatchMeta, Segment } from './segment.js'
 export interface ListingAtOpen {
   snapshotOffsets: readonly number[]
   txnIndexOffsets: readonly number[]
+  hasLeaderEpochCheckpoint: boolean
 }
 
 /**

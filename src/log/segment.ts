@@ -5,7 +5,7 @@ import { nodeFileSystem, type LogFileSystem } from './file-system.js'
 import type { OffsetIndex } from './offset-index.js'
 import { DELETED_SUFFIX, removeSegmentFiles, renameSegmentFiles, segmentPaths, type SegmentPaths } from './segment-files.js'
 import { findBatch, HeaderWalk, type BatchLocation } from './segment-headers.js'
-import { checkClosedIndexes, loadTail, type CheckedLog } from './segment-index-check.js'
+import { checkIndexes, loadTail, loadWholeTail, type CheckedLog } from './segment-index-check.js'
 import { SegmentIndexer, type BatchMeta } from './segment-indexer.js'
 import { SegmentLogFile, type SegmentRead } from './segment-log-file.js'
 import { cutTail, moveToQuarantine, scanAndIndex, type RecoverResult } from './segment-recovery.js'
@@ -163,6 +163,7 @@ export class Segment {
     const first = this.indexer.firstBatchTimestamp
     const waited = first !== null && first >= 0 ? incomingMaxTimestamp - first : nowMs - this.createdMs
     if (waited > rollMs(this.config)) return true
+    this.ensureIndexes()
     return this.indexer.isFull()
   }
 
@@ -172,6 +173,7 @@ export class Segment {
    * so no partial batch stays behind, and the error is rethrown.
    */
   async append(buffers: Buffer[], metas: readonly BatchMeta[]): Promise<void> {
+    this.ensureIndexes()
     const startSize = this.size
     await this.log.writeAt(buffers, startSize)
     let position = startSize
@@ -211,10 +213,12 @@ export class Segment {
   }
 
   /**
-   * After a clean shutdown: trusts the log but checks the indexes (segment-index-check.ts). Throws
-   * CorruptIndexError for a bad index (the caller rebuilds) and CorruptRecordError for a torn tail.
+   * After a clean shutdown: trusts the log but checks the indexes (segment-index-check.ts; a small log
+   * is checked whole instead, its indexes on first use). Throws CorruptIndexError for a bad index
+   * (the caller rebuilds) and CorruptRecordError for a torn tail.
    */
   loadTail(): void {
+    if (loadWholeTail(this.checkedLog(), this.indexer)) return
     this.indexesChecked = true
     loadTail(this.checkedLog(), this.indexer)
   }
@@ -230,7 +234,7 @@ export class Segment {
   ensureIndexes(): void {
     if (this.indexesChecked || this.isRetired) return
     try {
-      checkClosedIndexes(this.checkedLog(), this.indexer)
+      checkIndexes(this.checkedLog(), this.indexer)
     } catch (error) {
       if (!(error instanceof CorruptIndexError)) throw error
       const { size, nextOffset } = this
@@ -336,8 +340,8 @@ export class Segment {
 
   /** Makes the segment inactive: the final time-index entry carries its largest timestamp (for retention); the next `flush` syncs it. */
   seal(): void {
-    this.indexer.appendClosingEntry()
-    this.hasUnsyncedIndexes = true
+    if (this.indexesChecked) this.indexer.appendClosingEntry()
+    this.hasUnsyncedIndexes = this.indexesChecked // else untouched since the last close wrote and fsynced them
     // No longer active: its descriptor may be closed while idle, and opened again by a read.
     this.log.unpin()
   }

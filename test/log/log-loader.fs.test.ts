@@ -11,6 +11,7 @@ import {
   buildPartition,
   modelIndexEntries,
   parseOffsetIndex,
+  parseTimeIndex,
   reopenPartition,
   scanBatches,
   simpleBatches,
@@ -221,6 +222,77 @@ describe('the recovery point', () => {
     const first = log.segmentList[0]!
     expect(first.size).toBe(fs.statSync(built.segments[0]!.file).size)
     expect(log.logEndOffset).toBe(built.model.logEndOffset)
+    await log.close()
+  })
+
+  it('after a clean shutdown a small active segment is read in one call and no index file is read, nor a checkpoint looked for', async () => {
+    const built = await closedPartition()
+    const active = built.segments.at(-1)!
+    const spy = spyFileSystem()
+    const log = await PartitionLog.open(built.dir, 't', 0, built.config, {
+      isClean: true,
+      recoveryPoint: built.model.logEndOffset,
+      logStartOffset: 0,
+      fileSystem: spy.fileSystem,
+    })
+    expect(spy.count('readSync', active.file)).toBe(1)
+    for (const segment of built.segments) {
+      for (const suffix of ['.index', '.timeindex']) {
+        expect(spy.count(['openSync', 'readFileSync', 'existsSync'], segment.file.replace(/\.log$/, suffix))).toBe(0)
+      }
+    }
+    // The listing shows there is no leader-epoch checkpoint: no probe for it.
+    expect(spy.count('existsSync', path.join(built.dir, 'leader-epoch-checkpoint'))).toBe(0)
+    expect(log.logEndOffset).toBe(built.model.logEndOffset)
+    // Closed unused, the index files are still as the last close wrote and fsynced them: not touched.
+    const indexBytes = fs.readFileSync(active.file.replace(/\.log$/, '.timeindex'))
+    await log.close()
+    for (const suffix of ['.index', '.timeindex']) {
+      expect(spy.count(['openSync', 'open', 'readFileSync'], active.file.replace(/\.log$/, suffix))).toBe(0)
+    }
+    expect(fs.readFileSync(active.file.replace(/\.log$/, '.timeindex')).equals(indexBytes)).toBe(true)
+    const reopened = await reopenPartition(built.dir, built.config, true)
+    const last = active.batches.at(-1)!
+    expect(await reopened.offsetForTimestamp(last.maxTimestamp)).toMatchObject({ offset: last.baseOffset })
+    await reopened.close()
+  })
+
+  it("after a clean shutdown the active segment's indexes are checked on first use: garbage is rebuilt before the append", async () => {
+    const built = await closedPartition()
+    const active = built.segments.at(-1)!
+    const index = active.file.replace(/\.log$/, '.index')
+    const timeIndex = active.file.replace(/\.log$/, '.timeindex')
+    expect(fs.statSync(index).size).toBeGreaterThan(0)
+    fs.writeFileSync(index, Buffer.alloc(fs.statSync(index).size, 0xee))
+    fs.writeFileSync(timeIndex, Buffer.alloc(12))
+    // Larger segments from now on: the appends stay in this segment.
+    const log = await reopenPartition(built.dir, { ...built.config, segmentBytes: 1 << 20 }, true)
+    const more = simpleBatches(3, 1, 100, 50_000)
+    for (const batch of more) await log.appendRecords(batch.records)
+    await log.close()
+    const batches = segmentsOf(built.dir).find((segment) => segment.base === active.base)!.batches
+    expect(batches.length).toBe(active.batches.length + 3)
+    const model = modelIndexEntries(batches, built.config.indexIntervalBytes)
+    expect(parseOffsetIndex(fs.readFileSync(index), active.base)).toEqual(model.offsetEntries)
+    expect(parseTimeIndex(fs.readFileSync(timeIndex), active.base)).toEqual(model.timeEntries)
+  })
+
+  it('an active segment rolled before any use of its indexes keeps them unchecked until their first use, which rebuilds garbage', async () => {
+    const built = await closedPartition()
+    const active = built.segments.at(-1)!
+    const index = active.file.replace(/\.log$/, '.index')
+    const timeIndex = active.file.replace(/\.log$/, '.timeindex')
+    fs.writeFileSync(index, Buffer.alloc(fs.statSync(index).size, 0xee))
+    fs.writeFileSync(timeIndex, Buffer.alloc(12))
+    // Segments of one batch from now on: the first append rolls before touching the indexes.
+    const log = await reopenPartition(built.dir, { ...built.config, segmentBytes: 100 }, true)
+    await log.appendRecords(simpleBatches(1, 1, 100, 50_000)[0]!.records)
+    expect(log.segmentList.length).toBe(built.segments.length + 1)
+    const offset = active.batches[2]!.baseOffset
+    expect((await log.readRaw(offset, { maxBytes: 1 })).firstOffset).toBe(offset)
+    const model = modelIndexEntries(active.batches, built.config.indexIntervalBytes)
+    expect(parseOffsetIndex(fs.readFileSync(index), active.base)).toEqual(model.offsetEntries)
+    expect(parseTimeIndex(fs.readFileSync(timeIndex), active.base)).toEqual(model.timeEntries)
     await log.close()
   })
 

@@ -21,6 +21,8 @@ afterEach(removeTmpDirs)
 
 const CONFIG: SegmentConfig = { segmentBytes: 64 * 1024, segmentMs: 60_000, segmentIndexBytes: 10 * 1024, indexIntervalBytes: 400 }
 const T0 = 1_700_000_000_000
+/** Batches of `build` whose log is larger than one read (64 KiB): the clean open walks from the index. */
+const LARGE_LOG_BATCHES = 250
 
 interface Appended {
   baseOffset: number
@@ -71,6 +73,20 @@ function holding(batches: readonly Appended[], offset: number): Appended {
 }
 
 describe('append and read', () => {
+  it('a header walk restarted earlier or later reads the right batches, also after another walk used the shared buffer', async () => {
+    const { segment, batches } = await build(LARGE_LOG_BATCHES)
+    const walk = segment.walkHeaders(batches[200]!.position)
+    expect(walk.next() && walk.baseOffset).toBe(batches[200]!.baseOffset)
+    walk.restart(batches[3]!.position)
+    expect(walk.next() && walk.baseOffset).toBe(batches[3]!.baseOffset)
+    expect(walk.next() && walk.baseOffset).toBe(batches[4]!.baseOffset)
+    const other = segment.walkHeaders(batches[100]!.position)
+    expect(other.next() && other.baseOffset).toBe(batches[100]!.baseOffset)
+    walk.restart(batches[5]!.position)
+    expect(walk.next() && [walk.baseOffset, walk.maxTimestamp()]).toEqual([batches[5]!.baseOffset, batches[5]!.maxTimestamp])
+    expect(() => other.next()).toThrow(/must not interleave/)
+  })
+
   it('reads whole batches from the one holding the offset, at least one, within maxBytes and below maxOffset', async () => {
     const { segment, batches } = await build(30)
     for (const offset of [0, 1, 17, batches.at(-1)!.lastOffset]) {
@@ -265,33 +281,36 @@ describe('recovery', () => {
 })
 
 describe('clean open', () => {
-  it("restores the active segment's state from its tail, so appends continue with the same index entries", async () => {
-    const { dir, segment, batches } = await build(20)
+  it.each([
+    ['read whole', 20],
+    ['walked from the last index entry', LARGE_LOG_BATCHES],
+  ])("restores the active segment's state from its tail (%s), so appends continue with the same index entries", async (_, count) => {
+    const { dir, segment, batches } = await build(count)
+    expect(segment.size > 64 * 1024).toBe(count === LARGE_LOG_BATCHES)
     segment.close()
     const reopened = Segment.open(dir, 0, CONFIG)
     reopened.loadTail()
     expect(reopened.nextOffset).toBe(segment.nextOffset)
     expect(reopened.largestTimestamp).toBe(batches.at(-1)!.maxTimestamp)
-    for (let batch = 0; batch < 20; batch++) await appendOne(reopened, batches, 2, T0 + 1_000 + batch)
+    for (let batch = 0; batch < 20; batch++) await appendOne(reopened, batches, 2, T0 + 10_000 + batch)
     reopened.seal()
     await reopened.flush()
-    expect(parseOffsetIndex(fs.readFileSync(reopened.paths.index), 0)).toEqual(
-      modelIndexEntries(batches, CONFIG.indexIntervalBytes).offsetEntries,
-    )
+    const model = modelIndexEntries(batches, CONFIG.indexIntervalBytes)
+    expect(parseOffsetIndex(fs.readFileSync(reopened.paths.index), 0)).toEqual(model.offsetEntries)
+    expect(parseTimeIndex(fs.readFileSync(reopened.paths.timeIndex), 0)).toEqual(model.timeEntries)
     reopened.close()
   })
 
   it('finds an index whose last entry names no batch (a zero-filled or stale entry) bad, and a rebuild repairs it', async () => {
-    const { dir, segment, batches } = await build(20)
+    const { dir, segment, batches } = await build(LARGE_LOG_BATCHES)
     segment.seal()
     await segment.flush()
     segment.close()
     const entries = fs.readFileSync(segment.paths.index)
     expect(entries.length).toBeGreaterThan(8)
-    // The last entry points one batch too far: sane on its own, wrong against the log.
+    // The last entry points into the middle of its batch: sane on its own, wrong against the log.
     const lastEntry = parseOffsetIndex(entries, 0).at(-1)!
-    const next = batches.find((batch) => batch.position > lastEntry.position)!
-    entries.writeInt32BE(next.position, entries.length - 4)
+    entries.writeInt32BE(lastEntry.position + 1, entries.length - 4)
     fs.writeFileSync(segment.paths.index, entries)
     const reopened = Segment.open(dir, 0, CONFIG)
     expect(() => reopened.loadTail()).toThrow(
@@ -300,6 +319,53 @@ describe('clean open', () => {
     reopened.rebuildIndexes()
     expect([...reopened.offsetIndex.entriesInOrder()]).toEqual(modelIndexEntries(batches, CONFIG.indexIntervalBytes).offsetEntries)
     reopened.close()
+  })
+
+  it('reads a small log whole and neither index; a bad index is found on first use and rebuilt before the append', async () => {
+    const { dir, segment, batches } = await build(20)
+    segment.seal()
+    await segment.flush()
+    segment.close()
+    const entries = fs.readFileSync(segment.paths.index)
+    // The last entry points one batch too far: sane on its own, wrong against the log.
+    const lastEntry = parseOffsetIndex(entries, 0).at(-1)!
+    entries.writeInt32BE(batches.find((batch) => batch.position > lastEntry.position)!.position, entries.length - 4)
+    fs.writeFileSync(segment.paths.index, entries)
+    const log = fs.readFileSync(segment.paths.log)
+    const spy = spyFileSystem()
+    const reopened = Segment.open(dir, 0, CONFIG, spy.fileSystem)
+    reopened.loadTail()
+    expect(spy.count(['readFileSync', 'openSync'], segment.paths.index)).toBe(0)
+    expect(spy.count(['readFileSync', 'openSync'], segment.paths.timeIndex)).toBe(0)
+    expect(spy.count('readSync', segment.paths.log)).toBe(1)
+    expect(reopened.nextOffset).toBe(batches.at(-1)!.lastOffset + 1)
+    await appendOne(reopened, batches, 2, T0 + 10_000)
+    expect(spy.count('readFileSync', segment.paths.index)).toBe(1)
+    reopened.seal()
+    await reopened.flush()
+    expect(parseOffsetIndex(fs.readFileSync(segment.paths.index), 0)).toEqual(
+      modelIndexEntries(batches, CONFIG.indexIntervalBytes).offsetEntries,
+    )
+    expect(fs.readFileSync(segment.paths.log).subarray(0, log.length).equals(log)).toBe(true)
+    reopened.close()
+  })
+
+  it('a small log that is not whole valid batches is judged as before: a bad CRC is not cut, a torn tail fails the open', async () => {
+    const { dir, segment, batches } = await build(20)
+    segment.seal()
+    await segment.flush()
+    segment.close()
+    // A flipped byte in a record: the clean open trusts the log (only recovery checks CRCs).
+    flipByte(segment.paths.log, batches[3]!.position + batches[3]!.size - 2)
+    const flipped = Segment.open(dir, 0, CONFIG)
+    flipped.loadTail()
+    expect(flipped.nextOffset).toBe(batches.at(-1)!.lastOffset + 1)
+    expect(flipped.size).toBe(batches.at(-1)!.position + batches.at(-1)!.size)
+    flipped.close()
+    fs.truncateSync(segment.paths.log, batches.at(-1)!.position + 20)
+    const torn = Segment.open(dir, 0, CONFIG)
+    expect(() => torn.loadTail()).toThrow(expect.objectContaining({ code: 'CORRUPT_RECORD', reason: 'truncated-record' }))
+    torn.close()
   })
 
   it('checks a closed segment on first use and rebuilds a bogus index without touching the log', async () => {
