@@ -4,7 +4,7 @@ import { fsyncDir } from './file-io.js'
 import type { LogFileSystem } from './file-system.js'
 import { DEFAULT_FLUSH_POLICY, type FlushPolicy } from './flush-policy.js'
 import { flushSegments } from './flush-segments.js'
-import { writeSnapshot } from './producer-state.js'
+import { SNAPSHOTS_KEPT, writeSnapshot } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 
 /**
@@ -212,8 +212,10 @@ export class GroupCommit {
       await fsyncDir(dir, fileSystem)
     }
     while (this.pendingSnapshots.length > 0) {
-      const { offset, bytes } = this.pendingSnapshots.shift()!
-      await writeSnapshot(dir, offset, bytes, fileSystem)
+      // Each write removes all but the newest SNAPSHOTS_KEPT: after many rolls in one round the
+      // older ones would be written only to be removed, so only the newest are written.
+      const pending = this.pendingSnapshots.splice(0)
+      for (const { offset, bytes } of pending.slice(-SNAPSHOTS_KEPT)) await writeSnapshot(dir, offset, bytes, fileSystem)
     }
   }
 

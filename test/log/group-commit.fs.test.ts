@@ -156,6 +156,21 @@ describe('a roll', () => {
     expect(fs.existsSync(dropped)).toBe(false)
     await log.close()
   })
+  it('after many rolls in one round, writes only the producer snapshots that are kept', async () => {
+    const { log, dir, spy } = await partition({ mode: 'os' })
+    const fsyncs = holdFsyncs(spy, () => true)
+    let sequence = 0
+    while (log.segmentCount < 7) await log.appendRecords(big('s'), { producerId: 9, producerEpoch: 0, baseSequence: sequence++ })
+    fsyncs.release()
+    await log.flush()
+    const bases = log.segmentList.slice(1).map((segment) => segment.baseOffset)
+    const snapshots = fs.readdirSync(dir).filter((name) => name.endsWith('.snapshot'))
+    expect(snapshots.map((name) => Number.parseInt(name, 10))).toEqual(bases.slice(-3))
+    // Six rolls, three snapshots written: the three older ones would have been removed at once.
+    expect(spy.count('openSync', path.join(dir, `${String(bases[5]).padStart(20, '0')}.snapshot.tmp`))).toBe(1)
+    expect(spy.count('openSync', path.join(dir, `${String(bases[0]).padStart(20, '0')}.snapshot.tmp`))).toBe(0)
+    await log.close()
+  })
 })
 
 describe('flush triggers', () => {
