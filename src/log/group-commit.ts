@@ -221,7 +221,9 @@ export class GroupCommit {
 
   /**
    * close(), once no round runs: seals the active segment and fsyncs every segment from the
-   * recovery point on and what rolls left; the recovery point is then the log end.
+   * recovery point on and what rolls left; the recovery point is then the log end. The index
+   * files the last segment's flush creates here get their directory fsync from the producer
+   * snapshot close writes next (log-close.ts), before anything records the clean shutdown.
    */
   async flushForClose(): Promise<void> {
     const list = this.host.list
