@@ -2,9 +2,11 @@ import type { Segment } from './segment.js'
 
 /**
  * Segments a round fsyncs at once. Their fsyncs are independent (different files) and each one
- * mostly waits on the disk, so running several lets the file system's journal commit them together
- * instead of one commit per file; the bound keeps the thread pool (four threads by default, each
- * segment asking for up to three fsyncs) free enough for reads and appends meanwhile.
+ * mostly waits on the disk, so running several lets the disk (and a journaling file system's
+ * commits) serve them together instead of one wait per file. The bound keeps what one partition's
+ * backlog queues in the thread pool (four threads by default; a segment asks for up to three
+ * fsyncs) short, so reads and other partitions' fsyncs queued after it wait behind a few fsyncs,
+ * not thousands.
  */
 export const SEGMENT_FLUSH_CONCURRENCY = 8
 
