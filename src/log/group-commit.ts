@@ -3,7 +3,8 @@ import { LogClosedError } from './errors.js'
 import { fsyncDir } from './file-io.js'
 import type { LogFileSystem } from './file-system.js'
 import { DEFAULT_FLUSH_POLICY, type FlushPolicy } from './flush-policy.js'
-import { writeSnapshot } from './producer-state.js'
+import { flushSegments } from './flush-segments.js'
+import { SNAPSHOTS_KEPT, writeSnapshot } from './producer-state.js'
 import type { SegmentList } from './segment-list.js'
 
 /**
@@ -191,12 +192,19 @@ export class GroupCommit {
     }
   }
 
-  /** fsyncs the segments holding offsets in [recoveryPoint, target), then what rolls left. */
+  /**
+   * fsyncs the segments holding offsets in [recoveryPoint, target) (several at a time), then what
+   * rolls left: one directory fsync for every segment rolled since the last round, after their
+   * index files were created by those flushes, so their entries are covered too.
+   */
   private async flushBelow(target: number): Promise<void> {
     const { list, dir, fileSystem } = this.host
     if (target > list.recoveryPoint) {
       const segments = list.all.slice(list.slotFor(list.recoveryPoint), list.slotFor(target - 1) + 1)
-      for (const segment of segments) await segment.flush()
+      await flushSegments(segments)
+      // A sealed segment's first flush created its index files: their entries need the directory
+      // fsync too, even when an earlier round already fsynced the directory for its roll.
+      if (segments[0] !== list.active) this.isDirectoryDirty = true
     }
     if (this.isDirectoryDirty) {
       // Cleared first: a roll during this fsync needs another.
@@ -204,20 +212,24 @@ export class GroupCommit {
       await fsyncDir(dir, fileSystem)
     }
     while (this.pendingSnapshots.length > 0) {
-      const { offset, bytes } = this.pendingSnapshots.shift()!
-      await writeSnapshot(dir, offset, bytes, fileSystem)
+      // Each write removes all but the newest SNAPSHOTS_KEPT: after many rolls in one round the
+      // older ones would be written only to be removed, so only the newest are written.
+      const pending = this.pendingSnapshots.splice(0)
+      for (const { offset, bytes } of pending.slice(-SNAPSHOTS_KEPT)) await writeSnapshot(dir, offset, bytes, fileSystem)
     }
   }
 
   /**
    * close(), once no round runs: seals the active segment and fsyncs every segment from the
-   * recovery point on and what rolls left; the recovery point is then the log end.
+   * recovery point on and what rolls left; the recovery point is then the log end. The index
+   * files the last segment's flush creates here get their directory fsync from the producer
+   * snapshot close writes next (log-close.ts), before anything records the clean shutdown.
    */
   async flushForClose(): Promise<void> {
     const list = this.host.list
     const target = list.logEndOffset
     list.active.seal()
-    for (const segment of list.all.slice(list.slotFor(list.recoveryPoint))) await segment.flush()
+    await flushSegments(list.all.slice(list.slotFor(list.recoveryPoint)))
     await this.flushBelow(list.recoveryPoint)
     list.advanceRecoveryPoint(target)
     this.resolveCovered()

@@ -272,7 +272,7 @@ export function snapshotPath(dir: string, offset: number): string {
 export const PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000
 
 /** Snapshots kept per partition: the newest few, so a damaged one has a fallback. */
-const SNAPSHOTS_KEPT = 3
+export const SNAPSHOTS_KEPT = 3
 
 /** The snapshot of `state` now, producers idle for longer than PRODUCER_ID_EXPIRATION_MS dropped first. */
 export function takeSnapshot(state: ProducerState, nowMs: number): Buffer {

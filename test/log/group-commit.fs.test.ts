@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { FlushPolicy } from '../../src/log/flush-policy.js'
 import type { PartitionLog } from '../../src/log/partition-log.js'
 import { buildPartition, simpleBatches } from '../helpers/build-log.js'
-import { failNth, FSYNC_CALLS, spyFileSystem, type FileSystemSpy } from '../helpers/file-system-spy.js'
+import { errnoError, failNth, FSYNC_CALLS, spyFileSystem, type FileSystemSpy } from '../helpers/file-system-spy.js'
 import { ManualClock } from '../helpers/manual-clock.js'
 import { removeTmpDirs } from '../helpers/tmp-dir.js'
 
@@ -41,6 +41,33 @@ function holdFsyncs(spy: FileSystemSpy, matches: (file: string) => boolean): { h
       holding = false
       unhook()
       for (const resume of waiting.splice(0)) resume()
+    },
+  }
+}
+
+/**
+ * Holds asynchronous fsyncs, and lets them go by file: `release(matches)` resumes the held calls on
+ * the files `matches` picks and lets every later call on them through. `fail` picks files whose
+ * fsync fails (EIO) instead.
+ */
+function holdByFile(spy: FileSystemSpy, fail: (file: string) => boolean = () => false) {
+  const waiting: { file: string; resume: () => void }[] = []
+  let isHeld = (file: string): boolean => !fail(file)
+  spy.hook((info) => {
+    if (info.call !== 'datasync' && info.call !== 'sync') return
+    if (fail(info.file)) throw errnoError('EIO')
+    if (!isHeld(info.file)) return
+    return new Promise<void>((resolve) => waiting.push({ file: info.file, resume: resolve }))
+  })
+  return {
+    heldFiles: (): string[] => waiting.map((call) => call.file),
+    release(matches: (file: string) => boolean): void {
+      const wasHeld = isHeld
+      isHeld = (file) => wasHeld(file) && !matches(file)
+      for (const call of waiting.filter((held) => matches(held.file))) {
+        waiting.splice(waiting.indexOf(call), 1)
+        call.resume()
+      }
     },
   }
 }
@@ -129,6 +156,21 @@ describe('a roll', () => {
     expect(fs.existsSync(dropped)).toBe(false)
     await log.close()
   })
+  it('after many rolls in one round, writes only the producer snapshots that are kept', async () => {
+    const { log, dir, spy } = await partition({ mode: 'os' })
+    const fsyncs = holdFsyncs(spy, () => true)
+    let sequence = 0
+    while (log.segmentCount < 7) await log.appendRecords(big('s'), { producerId: 9, producerEpoch: 0, baseSequence: sequence++ })
+    fsyncs.release()
+    await log.flush()
+    const bases = log.segmentList.slice(1).map((segment) => segment.baseOffset)
+    const snapshots = fs.readdirSync(dir).filter((name) => name.endsWith('.snapshot'))
+    expect(snapshots.map((name) => Number.parseInt(name, 10))).toEqual(bases.slice(-3))
+    // Six rolls, three snapshots written: the three older ones would have been removed at once.
+    expect(spy.count('openSync', path.join(dir, `${String(bases[5]).padStart(20, '0')}.snapshot.tmp`))).toBe(1)
+    expect(spy.count('openSync', path.join(dir, `${String(bases[0]).padStart(20, '0')}.snapshot.tmp`))).toBe(0)
+    await log.close()
+  })
 })
 
 describe('flush triggers', () => {
@@ -187,6 +229,68 @@ describe('the failure latch', () => {
     while (log.segmentCount < 2) await log.appendRecords(big('z'))
     await waitUntil(() => log.hasFailed, 'the failed directory fsync')
     await expect(log.appendRecords(big('z'))).rejects.toMatchObject({ code: 'LOG_CLOSED' })
+    await log.close()
+  })
+})
+
+describe('a round after many rolls', () => {
+  /** Rolls until segments 1-4 are sealed and 5 is active; the first round is held on segment 0. */
+  async function rollMany(hold: (spy: FileSystemSpy) => ReturnType<typeof holdByFile>) {
+    const { log, dir, spy } = await partition({ mode: 'os' })
+    const fsyncs = hold(spy)
+    const order: string[] = []
+    spy.hook((info) => void (FSYNC_CALLS.includes(info.call) && order.push(info.file)))
+    while (log.segmentCount < 6) await log.appendRecords(big('n'))
+    const [first, ...sealed] = log.segmentList.slice(0, 5).map((segment) => segment.paths)
+    const files = (paths: typeof first) => [paths!.log, paths!.index, paths!.timeIndex]
+    // The first round covers segment 0 (it started at the first roll) and the directory.
+    fsyncs.release((file) => file === dir || files(first).includes(file))
+    return { log, dir, spy, fsyncs, order, first: first!, sealed, files }
+  }
+
+  it('fsyncs the sealed segments side by side and moves the recovery point only after the last one, then the directory', async () => {
+    const { log, dir, fsyncs, order, sealed, files } = await rollMany((spy) => holdByFile(spy))
+    const base = (paths: (typeof sealed)[number]) => Number(path.basename(paths.log, '.log'))
+    // The next round takes segments 1-4 at once: all four logs are fsynced together.
+    await waitUntil(() => fsyncs.heldFiles().length === 4, 'four fsyncs held at once')
+    expect(fsyncs.heldFiles().sort()).toEqual(sealed.map((paths) => paths.log).sort())
+    expect(log.recoveryPoint).toBe(base(sealed[0]!))
+
+    // All but segment 2 complete, indexes included: the recovery point still waits for it.
+    const late = files(sealed[1]!)
+    fsyncs.release((file) => !late.includes(file))
+    await waitUntil(() => [sealed[0]!, sealed[2]!, sealed[3]!].every((paths) => order.includes(paths.timeIndex)), 'the other segments')
+    await settle()
+    expect(fsyncs.heldFiles()).toEqual([late[0]])
+    expect(log.recoveryPoint).toBe(base(sealed[0]!))
+    const directoryFsyncs = order.filter((file) => file === dir).length
+
+    fsyncs.release(() => true)
+    const activeBase = log.segmentList[5]!.baseOffset
+    await waitUntil(() => log.recoveryPoint === activeBase, 'the round over segments 1-4')
+    // One directory fsync for the four rolls, after every index file of them was written.
+    expect(order.filter((file) => file === dir).length).toBe(directoryFsyncs + 1)
+    const lastDirectoryFsync = order.lastIndexOf(dir)
+    for (const paths of sealed) for (const file of files(paths)) expect(order.indexOf(file)).toBeLessThan(lastDirectoryFsync)
+    await log.close()
+  })
+
+  it('a failed fsync of one of them latches only once the others ended, and moves no recovery point', async () => {
+    let failing = ''
+    const { log, fsyncs, sealed } = await rollMany((spy) => holdByFile(spy, (file) => file === failing))
+    await waitUntil(() => fsyncs.heldFiles().length === 4, 'four fsyncs held at once')
+    const before = log.recoveryPoint
+    // Segment 2's log fsync goes through; the fsync of its offset index then fails.
+    failing = sealed[1]!.index
+    fsyncs.release((file) => file === sealed[1]!.log)
+    await settle()
+    // The failure waits for the fsyncs still running: no round runs on after it.
+    expect(fsyncs.heldFiles().length).toBe(3)
+    expect(log.hasFailed).toBe(false)
+    fsyncs.release(() => true)
+    await waitUntil(() => log.hasFailed, 'the failed fsync')
+    expect(log.recoveryPoint).toBe(before)
+    await expect(log.appendRecords(big('n'))).rejects.toMatchObject({ code: 'LOG_CLOSED' })
     await log.close()
   })
 })
