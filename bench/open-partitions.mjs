@@ -5,8 +5,8 @@
 // under `strace -f -y`: those naming a partition's files, and all of the process's (Node's
 // start-up and module loading included, so only the difference between builds says much).
 //
-//   npm run build && cp -r /work/base-dist .base
-//   node bench/open-partitions.mjs --a .base --b dist [--partitions 1000] [--runs 5] [--strace] [--close]
+//   npm run build && cp -r dist tmp/seglog-before   (then make the change and build again)
+//   node bench/open-partitions.mjs --a tmp/seglog-before --b dist [--partitions 1000] [--runs 5] [--strace] [--close]
 //
 // --close: each child closes the engine right after its open, with nothing written in between, and
 // times the close too (the opens then follow a close, whose writeback may still run).

@@ -3,7 +3,7 @@
 // included) of each step, one run per process so each build starts fresh. Alternate builds from
 // the shell:
 //
-//   for run in 1 2 3 4 5; do for build in .base dist; do
+//   for run in 1 2 3 4 5; do for build in tmp/seglog-before dist; do
 //     node bench/roll-write.mjs --dist $build --segments 10000; done; done
 //
 // Prints one JSON line: { dist, segments, writeWall, writeCpu, writeSystem, closeWall, closeCpu, closeSystem }
