@@ -1,4 +1,5 @@
 import { CorruptRecordError } from './errors.js'
+import { bufferViews } from './buffer-view.js'
 import { readVarint, readVarlong, sizeOfVarlong, writeVarint, writeVarlong, type VarintCursor } from './varint.js'
 
 /**
@@ -198,12 +199,12 @@ export class RecordView {
 
   /** The key as a view of the buffer (a new Buffer object, the bytes shared). */
   key(): Buffer | null {
-    return this.keyLength < 0 ? null : this.buffer.subarray(this.keyStart, this.keyStart + this.keyLength)
+    return this.keyLength < 0 ? null : bufferViews.view(this.buffer, this.keyStart, this.keyLength)
   }
 
   /** The value as a view of the buffer (a new Buffer object, the bytes shared). */
   value(): Buffer | null {
-    return this.valueLength < 0 ? null : this.buffer.subarray(this.valueStart, this.valueStart + this.valueLength)
+    return this.valueLength < 0 ? null : bufferViews.view(this.buffer, this.valueStart, this.valueLength)
   }
 
   /** The headers, decoded (header values are views of the buffer). */
@@ -304,7 +305,7 @@ export function readHeaders(buf: Buffer, fields: RecordView): RecordHeader[] {
     const key = buf.toString('utf8', cursor.position, cursor.position + keyLength)
     cursor.position += keyLength
     const valueLength = readVarint(buf, cursor, end)
-    const value = valueLength < 0 ? null : buf.subarray(cursor.position, cursor.position + valueLength)
+    const value = valueLength < 0 ? null : bufferViews.view(buf, cursor.position, valueLength)
     if (valueLength > 0) cursor.position += valueLength
     headers.push({ key, value })
   }
@@ -337,8 +338,8 @@ export function readRecord<T = DecodedRecord>(
   return make(
     fields.offset,
     fields.timestamp,
-    keyLength < 0 ? null : buf.subarray(keyStart, keyStart + keyLength),
-    valueLength < 0 ? null : buf.subarray(valueStart, valueStart + valueLength),
+    keyLength < 0 ? null : bufferViews.view(buf, keyStart, keyLength),
+    valueLength < 0 ? null : bufferViews.view(buf, valueStart, valueLength),
     fields.headerCount === 0 ? EMPTY_HEADERS : readHeaders(buf, fields),
   )
 }
