@@ -6,6 +6,8 @@ import { splitBatches } from './batch-bytes.js'
 import { markPreEncoded } from './file-io.js'
 import { LogClosedError, OffsetOutOfRangeError } from './errors.js'
 import { GroupCommit } from './group-commit.js'
+import { AppendCoalescer } from './append-coalescer.js'
+import { appendGroup } from './append-group.js'
 import { appendBatches, roll, type AppendTarget } from './log-appender.js'
 import { closeLog } from './log-close.js'
 import { checkBatchBytes, checkCount, checkRecords, checkTimeMs } from './log-arguments.js'
@@ -47,6 +49,8 @@ export class LogWriter {
   readonly groupCommit: GroupCommit
   readonly retention: SegmentRetention
   private readonly hooks: LogWriterHooks
+  /** Small appends made while the queue is busy share its next turn (append-coalescer.ts). */
+  private readonly coalescer: AppendCoalescer
   private tail: Promise<unknown> = Promise.resolve()
   private closed = false
   /** close() has begun: no fsync round starts any more (close makes its own). */
@@ -83,6 +87,19 @@ export class LogWriter {
     producerState.onAbort = (txn) => txnIndex.append(txn)
     const epochs = LeaderEpochCache.load(dir, fileSystem)
     this.parts = { list, dir, name, config, clock, fileSystem, producerState, groupCommit: this.groupCommit, truncation, txnIndex, epochs }
+    this.coalescer = new AppendCoalescer({
+      schedule: (task) => this.chain(task),
+      write: async (members) => {
+        this.ensureWritable()
+        await appendGroup(this.parts, members)
+      },
+      afterWrite: (endOffset) => {
+        if (this.groupCommit.policy.mode === 'sync') return this.groupCommit.wait(endOffset, false)
+        this.hooks.onVisible(list.highWatermark)
+        this.groupCommit.afterAppend()
+        return null
+      },
+    })
     this.retention = new SegmentRetention(
       { list, dir, name, config, fileSystem, advanceLogStart: (offset) => this.advanceLogStart(offset) },
       fileDeleteDelayMs,
@@ -106,6 +123,8 @@ export class LogWriter {
     } catch (error) {
       return Promise.reject(error)
     }
+    // Transaction markers take a turn of their own: they end transactions other batches join.
+    if (options.isControl !== true && AppendCoalescer.fits(batch)) return this.coalescer.add(batch)
     return this.enqueue(() => this.append([batch], true)).then((info) => this.afterAppend(info))
   }
 
@@ -235,6 +254,12 @@ export class LogWriter {
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    // What is queued now comes after the appends grouped so far.
+    this.coalescer.seal()
+    return this.chain(task)
+  }
+
+  private chain<T>(task: () => Promise<T>): Promise<T> {
     const run = this.tail.then(task, task)
     this.tail = run.catch(() => undefined)
     return run
