@@ -1,3 +1,4 @@
+import { ATTRIBUTES_OFFSET, CONTROL_MASK } from '../record/record-batch.js'
 import type { GroupedAppend } from './append-group.js'
 import type { AppendInfo } from './partition-types.js'
 
@@ -48,9 +49,12 @@ export class AppendCoalescer {
     this.host = host
   }
 
-  /** Whether `batch` is small enough to be grouped. */
-  static fits(batch: Buffer): boolean {
-    return batch.length <= GROUPED_BATCH_MAX_BYTES
+  /**
+   * Whether `batch` (one whole v2 batch) may be grouped: small enough, and not a transaction
+   * marker, which ends transactions other batches join and keeps a turn of its own.
+   */
+  static canGroup(batch: Buffer): boolean {
+    return batch.length <= GROUPED_BATCH_MAX_BYTES && (batch.readInt16BE(ATTRIBUTES_OFFSET) & CONTROL_MASK) === 0
   }
 
   /** Appends `batch` as part of the open group, opening one if there is none. */

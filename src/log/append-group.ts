@@ -145,7 +145,8 @@ async function writeRun(log: AppendTarget, run: Run): Promise<void> {
     const meta = metas[slot]!
     producerState.recordBatch(view, meta.baseOffset, meta.lastOffset, meta.maxTimestamp)
     log.epochs?.onBatch(view)
-    members[slot]!.info = { baseOffset: meta.baseOffset, lastOffset: meta.lastOffset, maxTimestamp: meta.maxTimestamp, size: meta.size }
+    // The meta has exactly an AppendInfo's fields and nothing keeps it: it is the answer.
+    members[slot]!.info = meta
   }
   run.clear()
 }

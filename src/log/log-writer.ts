@@ -123,8 +123,7 @@ export class LogWriter {
     } catch (error) {
       return Promise.reject(error)
     }
-    // Transaction markers take a turn of their own: they end transactions other batches join.
-    if (options.isControl !== true && AppendCoalescer.fits(batch)) return this.coalescer.add(batch)
+    if (AppendCoalescer.canGroup(batch)) return this.coalescer.add(batch)
     return this.enqueue(() => this.append([batch], true)).then((info) => this.afterAppend(info))
   }
 
@@ -139,6 +138,7 @@ export class LogWriter {
     } catch (error) {
       return Promise.reject(error)
     }
+    if (assignOffsets && batches.length === 1 && AppendCoalescer.canGroup(batches[0]!)) return this.coalescer.add(batches[0]!)
     return this.enqueue(() => this.append(batches, assignOffsets)).then((info) => this.afterAppend(info))
   }
 

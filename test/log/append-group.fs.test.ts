@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { encodeBatch } from '../../src/record/batch-encoder.js'
 import type { PartitionLog } from '../../src/log/partition-log.js'
 import type { AppendInfo } from '../../src/log/partition-types.js'
 import { buildPartition, readRecords, type PartitionSettings } from '../helpers/build-log.js'
@@ -51,6 +52,18 @@ describe('concurrent single-record appends', () => {
     expect(batches).toEqual(infos.map((info) => info.baseOffset))
     const read = await readRecords(log, 0)
     expect(read.map((entry) => [entry.offset, entry.value?.[0]])).toEqual(read.map((_, slot) => [slot, slot & 0xff]))
+    await log.close()
+  })
+
+  it('of pre-encoded batches (appendBatch, a broker produce path) are grouped the same way', async () => {
+    const { log, spy } = await partition()
+    await log.appendRecords([record(0)])
+    const writesBefore = spy.count('writev')
+    const encoded = Array.from({ length: APPENDERS }, (_, slot) => encodeBatch([record(slot + 1)]))
+    const infos = await Promise.all(encoded.map((batch) => log.appendBatch(batch)))
+    expect(spy.count('writev') - writesBefore).toBe(1)
+    expect(infos.map((info) => info.baseOffset)).toEqual(infos.map((_, slot) => slot + 1))
+    expect((await readRecords(log, 0)).map((entry) => entry.value?.[0])).toEqual(Array.from({ length: APPENDERS + 1 }, (_, slot) => slot))
     await log.close()
   })
 
