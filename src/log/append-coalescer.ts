@@ -77,17 +77,20 @@ export class AppendCoalescer {
     const group: Member[] = []
     this.open = group
     this.openBytes = 0
-    void this.host.schedule(() => this.write(group)).then(() => this.settle(group))
+    void this.host.schedule(() => this.run(group))
     return group
   }
 
-  private async write(group: Member[]): Promise<void> {
+  /** The group's turn: its writes, then each append's outcome (the fsync is waited for outside the turn). */
+  private run(group: Member[]): Promise<void> {
     if (this.open === group) this.seal()
-    try {
-      await this.host.write(group)
-    } catch (error) {
-      for (const member of group) if (member.info === null) member.reject(error as Error)
-    }
+    return this.host.write(group).then(
+      () => this.settle(group),
+      (error: unknown) => {
+        for (const member of group) if (member.info === null) member.reject(error as Error)
+        this.settle(group)
+      },
+    )
   }
 
   /** Resolves the written members once their flush mode allows, or rejects them if the fsync fails. */

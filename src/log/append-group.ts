@@ -4,7 +4,7 @@ import { assignBaseOffset } from '../record/batch-encoder.js'
 import { isCompacted } from './cleaner/compaction-config.js'
 import { checkKeyedRecords } from './cleaner/keyed-records.js'
 import { indexAppended } from './key-index.js'
-import { roll, type AppendTarget } from './log-appender.js'
+import { appendBatches, roll, type AppendTarget } from './log-appender.js'
 import type { AppendInfo } from './partition-types.js'
 import type { BatchMeta, Segment } from './segment.js'
 
@@ -66,7 +66,21 @@ class Run {
  * Appends each member's batch with offsets from the log end, in order. A member ends with `info`
  * set, or rejected. Never throws: every failure belongs to the members it concerns.
  */
-export async function appendGroup(log: AppendTarget, members: readonly GroupedAppend[]): Promise<void> {
+export function appendGroup(log: AppendTarget, members: readonly GroupedAppend[]): Promise<void> {
+  // A lone appender's group: the plain path, without a run's bookkeeping.
+  return members.length === 1 ? appendAlone(log, members[0]!) : appendInRuns(log, members)
+}
+
+function appendAlone(log: AppendTarget, member: GroupedAppend): Promise<void> {
+  return appendBatches(log, [member.batch], true).then(
+    (info) => {
+      member.info = info
+    },
+    (error: unknown) => member.reject(error as Error),
+  )
+}
+
+async function appendInRuns(log: AppendTarget, members: readonly GroupedAppend[]): Promise<void> {
   const { list, config, producerState } = log
   const run = new Run()
   const nowMs = log.clock.nowMs()

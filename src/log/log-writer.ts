@@ -89,9 +89,13 @@ export class LogWriter {
     this.parts = { list, dir, name, config, clock, fileSystem, producerState, groupCommit: this.groupCommit, truncation, txnIndex, epochs }
     this.coalescer = new AppendCoalescer({
       schedule: (task) => this.chain(task),
-      write: async (members) => {
-        this.ensureWritable()
-        await appendGroup(this.parts, members)
+      write: (members) => {
+        try {
+          this.ensureWritable()
+        } catch (error) {
+          return Promise.reject(error as Error)
+        }
+        return appendGroup(this.parts, members)
       },
       afterWrite: (endOffset) => {
         if (this.groupCommit.policy.mode === 'sync') return this.groupCommit.wait(endOffset, false)
