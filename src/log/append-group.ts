@@ -17,8 +17,9 @@ import type { BatchMeta, Segment } from './segment.js'
  *
  * A run (the batches of one writev) ends early where appending them one at a time could have
  * differed: before a batch that would roll the segment, before a second batch of the same
- * idempotent producer (its check must see the first one recorded), and in a segment still empty
- * or with its indexes nearly full, where the roll check needs the bytes already written.
+ * idempotent producer (its check must see the first one recorded), after a batch carrying a new
+ * leader epoch (later batches are stamped with it), and in a segment still empty or with its
+ * indexes nearly full, where the roll check needs the bytes already written.
  */
 
 /** One append waiting in a group: its batch, and where its outcome goes. */
@@ -37,19 +38,27 @@ class Run {
   readonly views: RecordBatch[] = []
   /** Idempotent producers with a batch in this run. */
   readonly producers = new Set<number>()
+  /** A batch here carries a leader epoch newer than the log knows: later batches are stamped with it once written. */
+  startsEpoch = false
   bytes = 0
 
   get isEmpty(): boolean {
     return this.members.length === 0
   }
 
-  add(member: GroupedAppend, view: RecordBatch, meta: BatchMeta): void {
+  /** Whether the run must be written before `view` is checked and stamped (see the file comment). */
+  mustPrecede(view: RecordBatch): boolean {
+    return this.startsEpoch || (view.producerId >= 0 && this.producers.has(view.producerId))
+  }
+
+  add(member: GroupedAppend, view: RecordBatch, meta: BatchMeta, startsEpoch: boolean): void {
     this.members.push(member)
     this.batches.push(member.batch)
     this.metas.push(meta)
     this.views.push(view)
     if (view.producerId >= 0) this.producers.add(view.producerId)
     this.bytes += meta.size
+    if (startsEpoch) this.startsEpoch = true
   }
 
   clear(): void {
@@ -58,6 +67,7 @@ class Run {
     this.metas.length = 0
     this.views.length = 0
     this.producers.clear()
+    this.startsEpoch = false
     this.bytes = 0
   }
 }
@@ -92,7 +102,7 @@ async function appendInRuns(log: AppendTarget, members: readonly GroupedAppend[]
         throw new InvalidArgumentError(`batch of ${batch.length} bytes exceeds maxBatchBytes ${config.maxBatchBytes}`)
       view = new RecordBatch(batch)
       if (isCompacted(config)) checkKeyedRecords(view)
-      if (view.producerId >= 0 && run.producers.has(view.producerId)) await writeRun(log, run)
+      if (run.mustPrecede(view)) await writeRun(log, run)
       const duplicate = producerState.checkBatch(view)
       if (duplicate !== null) {
         const { baseOffset, lastOffset, maxTimestamp } = duplicate
@@ -110,10 +120,17 @@ async function appendInRuns(log: AppendTarget, members: readonly GroupedAppend[]
       // Offsets as they will be after the run just written (or a failed one that left nothing).
       meta.baseOffset = list.logEndOffset
       meta.lastOffset = meta.baseOffset + view.lastOffsetDelta
-      if (list.active.shouldRoll(meta.size, meta.maxTimestamp, meta.lastOffset, nowMs)) roll(log, meta.baseOffset, nowMs)
+      try {
+        if (list.active.shouldRoll(meta.size, meta.maxTimestamp, meta.lastOffset, nowMs)) roll(log, meta.baseOffset, nowMs)
+      } catch (error) {
+        // A roll that could not create its segment fails this append; the next one tries again.
+        member.reject(error as Error)
+        continue
+      }
     }
-    assignBaseOffset(batch, meta.baseOffset, log.epochs?.stampEpoch)
-    run.add(member, view, meta)
+    const { epochs } = log
+    assignBaseOffset(batch, meta.baseOffset, epochs?.stampEpoch)
+    run.add(member, view, meta, epochs !== undefined && view.partitionLeaderEpoch > epochs.latestEpoch)
   }
   await writeRun(log, run)
 }

@@ -163,4 +163,21 @@ describe('concurrent single-record appends', () => {
     await one.log.close()
     await grouped.log.close()
   })
+
+  it('stamp the leader epoch one of them starts into the ones after it, as one at a time', async () => {
+    const one = await partition()
+    const grouped = await partition()
+    const options = (slot: number) => (slot === 3 ? { partitionLeaderEpoch: 3 } : {})
+    for (let slot = 0; slot < 8; slot++) await one.log.appendRecords([record(slot)], options(slot))
+    await Promise.all(Array.from({ length: 8 }, (_, slot) => grouped.log.appendRecords([record(slot)], options(slot))))
+    const epochs = async (log: PartitionLog) => {
+      const seen: number[] = []
+      for await (const batch of log.batches({ from: 0 })) seen.push(batch.partitionLeaderEpoch)
+      return seen
+    }
+    expect(await epochs(one.log)).toEqual([-1, -1, -1, 3, 3, 3, 3, 3])
+    expect(await epochs(grouped.log)).toEqual(await epochs(one.log))
+    await one.log.close()
+    await grouped.log.close()
+  })
 })
