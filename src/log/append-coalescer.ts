@@ -7,7 +7,10 @@ import type { AppendInfo } from './partition-types.js'
  * that many concurrent appenders (each awaiting one record at a time) cost one writev, one queue
  * step and, under `sync`, one group-commit waiter per group instead of per append.
  *
- * A group is open from its first append until its turn comes; appends made meanwhile join it,
+ * The log writer sends an append here when its queue is busy, or under `sync` (where a group also
+ * shares one fsync); a lone appender with the queue idle takes its turn directly, since a group of
+ * one only costs more. A group is open from its first append until its turn comes; appends made
+ * meanwhile join it,
  * while anything else queued (a large append, a truncation, a close) seals it first, so the
  * queue's call order holds. Each append keeps its own batch and offsets (append-group.ts) and its
  * own promise: it rejects alone when refused, with its run when their write fails, and resolves

@@ -52,6 +52,8 @@ export class LogWriter {
   /** Small appends made while the queue is busy share its next turn (append-coalescer.ts). */
   private readonly coalescer: AppendCoalescer
   private tail: Promise<unknown> = Promise.resolve()
+  /** Tasks queued and not yet done (the running one included). */
+  private queuedTasks = 0
   private closed = false
   /** close() has begun: no fsync round starts any more (close makes its own). */
   private closing = false
@@ -127,7 +129,7 @@ export class LogWriter {
     } catch (error) {
       return Promise.reject(error)
     }
-    if (AppendCoalescer.canGroup(batch)) return this.coalescer.add(batch)
+    if (this.shouldGroup(batch)) return this.coalescer.add(batch)
     return this.enqueue(() => this.append([batch], true)).then((info) => this.afterAppend(info))
   }
 
@@ -142,8 +144,16 @@ export class LogWriter {
     } catch (error) {
       return Promise.reject(error)
     }
-    if (assignOffsets && batches.length === 1 && AppendCoalescer.canGroup(batches[0]!)) return this.coalescer.add(batches[0]!)
+    if (assignOffsets && batches.length === 1 && this.shouldGroup(batches[0]!)) return this.coalescer.add(batches[0]!)
     return this.enqueue(() => this.append(batches, assignOffsets)).then((info) => this.afterAppend(info))
+  }
+
+  /**
+   * Whether a single-batch append joins a group (append-coalescer.ts). With the queue idle and no
+   * fsync to share, a lone appender takes its turn directly: a group of one only costs more.
+   */
+  private shouldGroup(batch: Buffer): boolean {
+    return AppendCoalescer.canGroup(batch) && (this.queuedTasks > 0 || this.groupCommit.policy.mode === 'sync')
   }
 
   private append(batches: Buffer[], assignOffsets: boolean): Promise<AppendInfo> {
@@ -264,8 +274,14 @@ export class LogWriter {
   }
 
   private chain<T>(task: () => Promise<T>): Promise<T> {
+    this.queuedTasks++
     const run = this.tail.then(task, task)
-    this.tail = run.catch(() => undefined)
+    this.tail = run.then(this.taskDone, this.taskDone)
     return run
+  }
+
+  /** Bound once: counts a queued task done, whatever its outcome. */
+  private readonly taskDone = (): void => {
+    this.queuedTasks--
   }
 }
