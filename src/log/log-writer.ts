@@ -6,6 +6,8 @@ import { splitBatches } from './batch-bytes.js'
 import { markPreEncoded } from './file-io.js'
 import { LogClosedError, OffsetOutOfRangeError } from './errors.js'
 import { GroupCommit } from './group-commit.js'
+import { AppendCoalescer } from './append-coalescer.js'
+import { appendGroup } from './append-group.js'
 import { appendBatches, roll, type AppendTarget } from './log-appender.js'
 import { closeLog } from './log-close.js'
 import { EncodeSpace } from './encode-space.js'
@@ -48,7 +50,11 @@ export class LogWriter {
   readonly groupCommit: GroupCommit
   readonly retention: SegmentRetention
   private readonly hooks: LogWriterHooks
+  /** Small appends made while the queue is busy share its next turn (append-coalescer.ts). */
+  private readonly coalescer: AppendCoalescer
   private tail: Promise<unknown> = Promise.resolve()
+  /** Tasks queued and not yet done (the running one included). */
+  private queuedTasks = 0
   private closed = false
   /** close() has begun: no fsync round starts any more (close makes its own). */
   private closing = false
@@ -85,6 +91,23 @@ export class LogWriter {
     // Right after open, the directory's listing says whether the checkpoint exists.
     const epochs = LeaderEpochCache.load(dir, fileSystem, list.listingAtOpen?.hasLeaderEpochCheckpoint)
     this.parts = { list, dir, name, config, clock, fileSystem, producerState, groupCommit: this.groupCommit, truncation, txnIndex, epochs }
+    this.coalescer = new AppendCoalescer({
+      schedule: (task) => this.chain(task),
+      write: (members) => {
+        try {
+          this.ensureWritable()
+        } catch (error) {
+          return Promise.reject(error as Error)
+        }
+        return appendGroup(this.parts, members)
+      },
+      afterWrite: (endOffset) => {
+        if (this.groupCommit.policy.mode === 'sync') return this.groupCommit.wait(endOffset, false)
+        this.hooks.onVisible(list.highWatermark)
+        this.groupCommit.afterAppend()
+        return null
+      },
+    })
     this.retention = new SegmentRetention(
       { list, dir, name, config, fileSystem, advanceLogStart: (offset) => this.advanceLogStart(offset) },
       fileDeleteDelayMs,
@@ -110,12 +133,16 @@ export class LogWriter {
       space.release()
       return Promise.reject(error)
     }
+    const release = (): void => space.release()
+    if (this.shouldGroup(batch)) {
+      const grouped = this.coalescer.add(batch)
+      // Grouped batches are small and seldom in reused space; theirs is free once the group settles.
+      grouped.then(release, release)
+      return grouped
+    }
     const appended = this.enqueue(() => this.append([batch], true))
     // The batch's bytes are in the file (or the append failed) once its turn has run.
-    appended.then(
-      () => space.release(),
-      () => space.release(),
-    )
+    appended.then(release, release)
     return appended.then((info) => this.afterAppend(info))
   }
 
@@ -130,7 +157,16 @@ export class LogWriter {
     } catch (error) {
       return Promise.reject(error)
     }
+    if (assignOffsets && batches.length === 1 && this.shouldGroup(batches[0]!)) return this.coalescer.add(batches[0]!)
     return this.enqueue(() => this.append(batches, assignOffsets)).then((info) => this.afterAppend(info))
+  }
+
+  /**
+   * Whether a single-batch append joins a group (append-coalescer.ts). With the queue idle and no
+   * fsync to share, a lone appender takes its turn directly: a group of one only costs more.
+   */
+  private shouldGroup(batch: Buffer): boolean {
+    return AppendCoalescer.canGroup(batch) && (this.queuedTasks > 0 || this.groupCommit.policy.mode === 'sync')
   }
 
   private append(batches: Buffer[], assignOffsets: boolean): Promise<AppendInfo> {
@@ -245,8 +281,20 @@ export class LogWriter {
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    // What is queued now comes after the appends grouped so far.
+    this.coalescer.seal()
+    return this.chain(task)
+  }
+
+  private chain<T>(task: () => Promise<T>): Promise<T> {
+    this.queuedTasks++
     const run = this.tail.then(task, task)
-    this.tail = run.catch(() => undefined)
+    this.tail = run.then(this.taskDone, this.taskDone)
     return run
+  }
+
+  /** Bound once: counts a queued task done, whatever its outcome. */
+  private readonly taskDone = (): void => {
+    this.queuedTasks--
   }
 }
