@@ -87,8 +87,7 @@ async function readAtAsync(
 export function writevAt(file: SegmentFile, name: string, buffers: Buffer[], position: number): Promise<void> {
   let total = 0
   for (const buffer of buffers) total += buffer.length
-  const syncMaxBytes = preEncodedWrites.has(buffers) ? SYNC_BATCH_WRITE_MAX_BYTES : SYNC_WRITE_MAX_BYTES
-  if (total <= syncMaxBytes && file.writevSync !== undefined && takeSyncWriteTurn(total)) {
+  if (total <= SYNC_WRITE_MAX_BYTES && file.writevSync !== undefined && takeSyncWriteTurn(total)) {
     try {
       writevAtSync(file, name, buffers, position, total)
       return Promise.resolve()
@@ -108,38 +107,21 @@ export function writevAt(file: SegmentFile, name: string, buffers: Buffer[], pos
 /**
  * Appends up to this many bytes are written synchronously. For a small append the thread-pool
  * round trip (about 40 µs here, plus a promise and a wake-up of the event loop) is most of its
- * cost: single-record appends ran 2–4× faster written synchronously, and 8 KiB batches 2×. For
- * larger ones it depends on what the caller does meanwhile: `appendRecords` encodes its next batch
- * while the thread pool writes the last, and 110–120 KiB batches of it measured up to 2× slower in
- * wall-clock time when written synchronously on a loaded machine (while 1.3× cheaper in CPU time),
- * so appends of encoded records stay asynchronous above 64 KiB. Pre-encoded batches (`appendBatch`,
- * a broker's produce path) have little to overlap and go up to SYNC_BATCH_WRITE_MAX_BYTES. The
+ * cost: single-record appends ran 2–4× faster written synchronously, and 8 KiB batches 2×. Batches
+ * of about 120 KB cost 1.3–1.9× less CPU written synchronously; in wall-clock time pre-encoded ones
+ * were 1.9× faster, and `appendRecords` batches 1.55× faster on a quiet machine (73 % of the plain
+ * writer against 47 %), though slower on a loaded one, where the thread pool's write overlaps other
+ * work. 1 MB writes gained nothing in CPU time (the kernel's copy into the page cache dominates)
+ * and held the event loop for a millisecond, hence 128 KiB, the synchronous read limit too. The
  * order of appends is the log's queue either way, and what makes a `sync` append durable (the
- * fsync) is unchanged. SEGLOG_SYNC_WRITE_MAX_BYTES overrides both for measurements (0 sends every
+ * fsync) is unchanged. SEGLOG_SYNC_WRITE_MAX_BYTES overrides it for measurements (0 sends every
  * write through the thread pool). See docs/performance.md.
  */
-export const SYNC_WRITE_MAX_BYTES = syncWriteLimit(process.env.SEGLOG_SYNC_WRITE_MAX_BYTES, 64 * 1024)
-
-/**
- * The synchronous limit for writes of pre-encoded batches (`markPreEncoded`): 120 KB batches cost
- * 1.9× less CPU per byte written synchronously and were 1.9× faster in wall-clock time; 1 MB
- * batches gained nothing in CPU time (the kernel's copy into the page cache dominates) and held
- * the event loop for a millisecond, hence 128 KiB, the synchronous read limit too.
- */
-export const SYNC_BATCH_WRITE_MAX_BYTES = syncWriteLimit(process.env.SEGLOG_SYNC_WRITE_MAX_BYTES, 128 * 1024)
+export const SYNC_WRITE_MAX_BYTES = syncWriteLimit(process.env.SEGLOG_SYNC_WRITE_MAX_BYTES, 128 * 1024)
 
 function syncWriteLimit(setting: string | undefined, fallback: number): number {
   const bytes = setting === undefined || setting === '' ? Number.NaN : Number(setting)
   return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : fallback
-}
-
-/** Buffer lists of pre-encoded batches on their way to `writevAt` (see SYNC_BATCH_WRITE_MAX_BYTES). */
-const preEncodedWrites = new WeakSet<Buffer[]>()
-
-/** Marks `buffers` as pre-encoded batches, which `writevAt` writes synchronously up to SYNC_BATCH_WRITE_MAX_BYTES. */
-export function markPreEncoded(buffers: Buffer[]): Buffer[] {
-  preEncodedWrites.add(buffers)
-  return buffers
 }
 
 /**

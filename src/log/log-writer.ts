@@ -3,7 +3,6 @@ import { encodeBatchInto, type EncodeBatchOptions } from '../record/batch-encode
 import type { RecordInput } from '../record/record.js'
 import type { RecordLike } from '../record/record-input.js'
 import { splitBatches } from './batch-bytes.js'
-import { markPreEncoded } from './file-io.js'
 import { LogClosedError, OffsetOutOfRangeError } from './errors.js'
 import { GroupCommit } from './group-commit.js'
 import { AppendCoalescer } from './append-coalescer.js'
@@ -153,7 +152,7 @@ export class LogWriter {
     try {
       assignOffsets = checkBatchBytes(bytes, options)
       this.ensureWritable()
-      batches = markPreEncoded(splitBatches(bytes, this.parts.config.maxBatchBytes))
+      batches = splitBatches(bytes, this.parts.config.maxBatchBytes)
     } catch (error) {
       return Promise.reject(error)
     }

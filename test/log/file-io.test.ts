@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  markPreEncoded,
-  readAt,
-  SYNC_BATCH_WRITE_MAX_BYTES,
-  SYNC_WRITE_BYTES_PER_TURN,
-  SYNC_WRITE_MAX_BYTES,
-  SYNC_WRITES_PER_TURN,
-  writevAt,
-} from '../../src/log/file-io.js'
+import { readAt, SYNC_WRITE_BYTES_PER_TURN, SYNC_WRITE_MAX_BYTES, SYNC_WRITES_PER_TURN, writevAt } from '../../src/log/file-io.js'
 import type { SegmentFile } from '../../src/log/file-system.js'
 
 /**
@@ -113,22 +105,6 @@ describe('writevAt on a file with writevSync', () => {
   })
 })
 
-describe('synchronous writes of pre-encoded batches', () => {
-  it('writes marked pre-encoded batches synchronously up to SYNC_BATCH_WRITE_MAX_BYTES, others up to SYNC_WRITE_MAX_BYTES', async () => {
-    await new Promise<void>((resolve) => setImmediate(resolve))
-    expect(SYNC_BATCH_WRITE_MAX_BYTES).toBeGreaterThan(SYNC_WRITE_MAX_BYTES)
-    const memory = memoryFile({ withWritevSync: true })
-    const between = Buffer.alloc(SYNC_WRITE_MAX_BYTES + 1, 'p')
-    await writevAt(memory.file, 'f.log', [between], 0)
-    expect([memory.calls(), memory.syncWrites()]).toEqual([1, 0])
-    await writevAt(memory.file, 'f.log', markPreEncoded([between]), 0)
-    expect([memory.calls(), memory.syncWrites()]).toEqual([2, 1])
-    await writevAt(memory.file, 'f.log', markPreEncoded([Buffer.alloc(SYNC_BATCH_WRITE_MAX_BYTES + 1, 'q')]), 0)
-    expect([memory.calls(), memory.syncWrites()]).toEqual([3, 1])
-    expect(memory.bytes().subarray(0, 3).toString()).toBe('qqq')
-  })
-})
-
 describe('synchronous writes per turn of the event loop', () => {
   it('after SYNC_WRITES_PER_TURN synchronous writes without a turn, the next goes through the thread pool', async () => {
     // Start at a fresh turn: earlier tests' writes were counted in theirs.
@@ -145,15 +121,15 @@ describe('synchronous writes per turn of the event loop', () => {
   it('after SYNC_WRITE_BYTES_PER_TURN bytes written synchronously without a turn, the next write goes through the thread pool', async () => {
     await new Promise<void>((resolve) => setImmediate(resolve))
     const memory = memoryFile({ withWritevSync: true })
-    const large = Buffer.alloc(SYNC_BATCH_WRITE_MAX_BYTES, 'z')
+    const large = Buffer.alloc(SYNC_WRITE_MAX_BYTES, 'z')
     const fitting = Math.floor(SYNC_WRITE_BYTES_PER_TURN / large.length)
     expect(fitting).toBeLessThan(SYNC_WRITES_PER_TURN)
     const writes: Promise<void>[] = []
-    for (let slot = 0; slot <= fitting; slot++) writes.push(writevAt(memory.file, 'f.log', markPreEncoded([large]), 0))
+    for (let slot = 0; slot <= fitting; slot++) writes.push(writevAt(memory.file, 'f.log', [large], 0))
     await Promise.all(writes)
     expect([memory.calls(), memory.syncWrites()]).toEqual([fitting + 1, fitting])
     await new Promise<void>((resolve) => setImmediate(resolve))
-    await writevAt(memory.file, 'f.log', markPreEncoded([large]), 0)
+    await writevAt(memory.file, 'f.log', [large], 0)
     expect(memory.syncWrites()).toBe(fitting + 1)
   })
 })
