@@ -29,6 +29,9 @@ export interface DurabilitySuiteResult {
   recovery: { bytes: number; seconds: number; mbPerSec: number; crcMbPerSec: number } | null
 }
 
+/** Each flush measurement is preceded by appends / WARMUP_SHARE unmeasured ones on the same partition. */
+const WARMUP_SHARE = 4
+
 /**
  * Flush modes under concurrency (group commit shows as appends per fsync growing with the
  * number of appenders) and the cost of recovering an unclean segment, next to the CRC-32C rate
@@ -53,17 +56,22 @@ export async function runDurabilitySuite(params: DurabilitySuiteParams): Promise
         try {
           await engine.createTopic('d', { partitions: 1 })
           const log = engine.partition('d', 0)
-          let issued = 0
+          const appendConcurrently = async (count: number): Promise<void> => {
+            let issued = 0
+            await Promise.all(
+              Array.from({ length: appenders }, async () => {
+                while (issued < count) {
+                  issued++
+                  await log.appendRecords([{ value }])
+                }
+              }),
+            )
+          }
+          // Unmeasured first, so the figure is the compiled steady state (as the log suite's).
+          await appendConcurrently(Math.ceil(params.appends / WARMUP_SHARE))
           const start = performance.now()
           const startFlushes = log.flushCount
-          await Promise.all(
-            Array.from({ length: appenders }, async () => {
-              while (issued < params.appends) {
-                issued++
-                await log.appendRecords([{ value }])
-              }
-            }),
-          )
+          await appendConcurrently(params.appends)
           const seconds = (performance.now() - start) / 1000
           const fsyncs = log.flushCount - startFlushes
           flush.push({
