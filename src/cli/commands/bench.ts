@@ -44,7 +44,11 @@ const OPTIONS = {
   },
   report: { type: 'string', valueName: 'FILE.html', description: 'with --sweep, write a self-contained page with charts' },
   lookups: { type: 'string', valueName: 'N', description: 'log suite: random reads and timestamp lookups (default 20000)' },
-  appends: { type: 'string', valueName: 'N', description: 'durability suite: measured appends per mode and concurrency, after a quarter as many unmeasured (default 20000)' },
+  appends: {
+    type: 'string',
+    valueName: 'N',
+    description: 'durability suite: measured appends per mode and concurrency, after a quarter as many unmeasured (default 20000)',
+  },
   concurrency: { type: 'string', valueName: 'N,N', description: 'durability suite: concurrent appenders (default 1,8,64)' },
   'recovery-bytes': {
     type: 'string',
