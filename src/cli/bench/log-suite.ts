@@ -87,10 +87,13 @@ export async function runLogSuite(params: LogSuiteParams): Promise<LogSuiteResul
     })
     fs.rmSync(plainFile(dir), { force: true })
 
-    // Warm-up on another partition: appends and a read, so both sides are measured compiled.
+    // Warm-up on another partition: appends (of records and of encoded batches) and a read, so both
+    // sides are measured compiled.
     await engine.createTopic('log-bench-warmup', { partitions: 1, segmentBytes: params.segmentBytes })
     const warmupLog = engine.partition('log-bench-warmup', 0)
     for (let batch = 0; batch < warmupBatches; batch++) await warmupLog.appendRecords(records)
+    const warmupEncoded = encodeBatch(records)
+    for (let batch = 0; batch < warmupBatches; batch++) await warmupLog.appendBatch(warmupEncoded)
     for await (const batch of warmupLog.batches({ from: 0 }))
       for (const record of batch.records()) plainSink += record.value === null ? 0 : 0
 
