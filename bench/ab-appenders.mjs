@@ -10,11 +10,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : process.argv[at + 1]
-}
+import { option } from './lib/options.mjs'
 
 const distA = path.resolve(option('a', 'dist'))
 const distB = path.resolve(option('b', 'dist'))

@@ -23,6 +23,7 @@ import os from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
 import { fileURLToPath } from 'node:url'
+import { option } from './lib/options.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const distIndex = path.join(root, 'dist/index.js')
@@ -35,10 +36,6 @@ const { encodeRequest, decodeResponse } = await import(path.join(root, 'dist/ser
 const { deriveCredential } = await import(path.join(root, 'dist/server/auth/scram.js'))
 const { writeUsersFile } = await import(path.join(root, 'dist/server/auth/users-file.js'))
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : process.argv[at + 1]
-}
 const RUNS = Number(option('runs', 5))
 const RECORDS = Number(option('records', 200_000))
 const BATCH = Number(option('batch', 200))

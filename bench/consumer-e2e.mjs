@@ -18,6 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { option } from './lib/options.mjs'
 
 const distArg = process.argv.indexOf('--dist')
 const distDir = distArg < 0 ? fileURLToPath(new URL('../dist', import.meta.url)) : path.resolve(process.argv[distArg + 1])
@@ -27,11 +28,6 @@ if (!fs.existsSync(distIndex)) {
   process.exit(1)
 }
 const { LogEngine } = await import(distIndex)
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : process.argv[at + 1]
-}
 
 const RECORDS = Number(option('records', 1_000_000))
 const COMPRESSION = option('compression', 'lz4')

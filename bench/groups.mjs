@@ -26,6 +26,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { option } from './lib/options.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 if (!fs.existsSync(path.join(root, 'dist/index.js'))) {
@@ -36,10 +37,6 @@ const { encodeRequest, decodeResponse } = await import(path.join(root, 'dist/ser
 const require = createRequire(import.meta.url)
 const { Kafka, logLevel } = require('kafkajs')
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : process.argv[at + 1]
-}
 const RUNS = Number(option('runs', 20))
 const MEMBER_COUNTS = option('members', '2,10,50').split(',').map(Number)
 const COMMITS = Number(option('commits', 5000))

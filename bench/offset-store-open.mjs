@@ -14,6 +14,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { option } from './lib/options.mjs'
 
 const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 if (!fs.existsSync(distIndex)) {
@@ -21,11 +22,6 @@ if (!fs.existsSync(distIndex)) {
   process.exit(1)
 }
 const { LogEngine, OFFSETS_TOPIC } = await import(distIndex)
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : process.argv[at + 1]
-}
 
 const GROUPS = Number(option('groups', 10_000))
 const PARTITIONS = Number(option('partitions', 100))

@@ -21,11 +21,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : process.argv[at + 1]
-}
+import { option } from './lib/options.mjs'
 
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown'
 /** --close: each child also closes the engine right after the open (nothing written in between) and times that. */

@@ -16,11 +16,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : process.argv[at + 1]
-}
+import { option } from './lib/options.mjs'
 
 function byteCount(text) {
   const match = /^(\d+)([kmg]?)$/i.exec(text)

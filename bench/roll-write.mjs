@@ -11,11 +11,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : process.argv[at + 1]
-}
+import { option } from './lib/options.mjs'
 
 const dist = path.resolve(option('dist', 'dist'))
 const segments = Number(option('segments', 2000))

@@ -21,6 +21,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startServe } from './lib/serve.mjs'
+import { option } from './lib/options.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cli = path.join(root, 'dist/cli/main.js')
@@ -31,10 +32,6 @@ if (!fs.existsSync(cli)) {
 const require = createRequire(import.meta.url)
 const { Kafka, logLevel } = require('kafkajs')
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : process.argv[at + 1]
-}
 const RUNS = Number(option('runs', 5))
 const FLUSH = option('flush', 'os')
 const SIZES = [1, 100, 10_000]

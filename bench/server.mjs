@@ -32,6 +32,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { option } from './lib/options.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const distIndex = path.join(root, 'dist/index.js')
@@ -42,10 +43,6 @@ if (!fs.existsSync(distIndex)) {
 const { LogEngine, BatchScanner, encodeBatch, codecForName } = await import(distIndex)
 const { encodeRequest, decodeResponse } = await import(path.join(root, 'dist/server/protocol/index.js'))
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : process.argv[at + 1]
-}
 const flag = (name) => process.argv.includes(`--${name}`)
 
 const RECORDS = Number(option('records', 1_000_000))

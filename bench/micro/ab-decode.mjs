@@ -12,11 +12,7 @@
 //   recordsAs batch.recordsAs(make) with a 7-field consumer-shaped object
 //   visitor   visitRecords, reading each value's length (no object per record)
 import path from 'node:path'
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : process.argv[at + 1]
-}
+import { option } from '../lib/options.mjs'
 
 const distA = path.resolve(option('a', 'dist'))
 const distB = path.resolve(option('b', 'dist'))
