@@ -106,31 +106,57 @@ describe('writevAt on a file with writevSync', () => {
 })
 
 describe('synchronous writes per turn of the event loop', () => {
-  it('after SYNC_WRITES_PER_TURN synchronous writes without a turn, the next goes through the thread pool', async () => {
+  const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve))
+  /** Lets every queued microtask run, but not the event loop turn. */
+  const microtasks = async (): Promise<void> => {
+    for (let step = 0; step < 20; step++) await Promise.resolve()
+  }
+
+  it('after SYNC_WRITES_PER_TURN synchronous writes without a turn, the next waits for the loop to turn, then is written synchronously', async () => {
     // Start at a fresh turn: earlier tests' writes were counted in theirs.
-    await new Promise<void>((resolve) => setImmediate(resolve))
+    await nextTurn()
     const memory = memoryFile({ withWritevSync: true })
     const writes: Promise<void>[] = []
     for (let slot = 0; slot <= SYNC_WRITES_PER_TURN; slot++) writes.push(writevAt(memory.file, 'f.log', [Buffer.from('x')], slot))
+    await microtasks()
+    expect(memory.calls()).toBe(SYNC_WRITES_PER_TURN)
     await Promise.all(writes)
-    expect([memory.calls(), memory.syncWrites()]).toEqual([SYNC_WRITES_PER_TURN + 1, SYNC_WRITES_PER_TURN])
-    await new Promise<void>((resolve) => setImmediate(resolve))
-    await writevAt(memory.file, 'f.log', [Buffer.from('y')], 0)
-    expect(memory.syncWrites()).toBe(SYNC_WRITES_PER_TURN + 1)
+    expect([memory.calls(), memory.syncWrites()]).toEqual([SYNC_WRITES_PER_TURN + 1, SYNC_WRITES_PER_TURN + 1])
+    expect(
+      memory
+        .bytes()
+        .subarray(0, SYNC_WRITES_PER_TURN + 1)
+        .toString(),
+    ).toBe('x'.repeat(SYNC_WRITES_PER_TURN + 1))
   })
-  it('after SYNC_WRITE_BYTES_PER_TURN bytes written synchronously without a turn, the next write goes through the thread pool', async () => {
-    await new Promise<void>((resolve) => setImmediate(resolve))
+
+  it('after SYNC_WRITE_BYTES_PER_TURN bytes written synchronously without a turn, the next write waits for the loop to turn', async () => {
+    await nextTurn()
     const memory = memoryFile({ withWritevSync: true })
     const large = Buffer.alloc(SYNC_WRITE_MAX_BYTES, 'z')
     const fitting = Math.floor(SYNC_WRITE_BYTES_PER_TURN / large.length)
     expect(fitting).toBeLessThan(SYNC_WRITES_PER_TURN)
     const writes: Promise<void>[] = []
     for (let slot = 0; slot <= fitting; slot++) writes.push(writevAt(memory.file, 'f.log', [large], 0))
+    await microtasks()
+    expect(memory.calls()).toBe(fitting)
     await Promise.all(writes)
-    expect([memory.calls(), memory.syncWrites()]).toEqual([fitting + 1, fitting])
-    await new Promise<void>((resolve) => setImmediate(resolve))
-    await writevAt(memory.file, 'f.log', [large], 0)
-    expect(memory.syncWrites()).toBe(fitting + 1)
+    expect([memory.calls(), memory.syncWrites()]).toEqual([fitting + 1, fitting + 1])
+  })
+
+  it('a write that waits for the turn fails as a rejected promise, and the next turn writes again', async () => {
+    await nextTurn()
+    const memory = memoryFile({ withWritevSync: true })
+    for (let slot = 0; slot < SYNC_WRITES_PER_TURN; slot++) void writevAt(memory.file, 'f.log', [Buffer.from('a')], slot)
+    const full = memoryFile({ failWith: 'ENOSPC', withWritevSync: true })
+    await expect(writevAt(full.file, 'f.log', [Buffer.from('b')], 0)).rejects.toMatchObject({ code: 'IO_FAILED', errno: 'ENOSPC' })
+    await writevAt(memory.file, 'f.log', [Buffer.from('c')], SYNC_WRITES_PER_TURN)
+    expect(
+      memory
+        .bytes()
+        .subarray(SYNC_WRITES_PER_TURN, SYNC_WRITES_PER_TURN + 1)
+        .toString(),
+    ).toBe('c')
   })
 })
 
