@@ -15,6 +15,7 @@ import path from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { startServe } from './lib/serve.mjs'
+import { option } from './lib/options.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cli = path.join(root, 'dist/cli/main.js')
@@ -25,13 +26,10 @@ if (!fs.existsSync(cli)) {
 const { Kafka, logLevel } = createRequire(import.meta.url)('kafkajs')
 const { LogEngine } = await import(path.join(root, 'dist/index.js'))
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : Number(process.argv[at + 1])
-}
-const RECORDS = option('records', 3000)
-const RATE = option('rate', 500)
-const RUNS = option('runs', 5)
+const numberOption = (name, fallback) => Number(option(name, fallback))
+const RECORDS = numberOption('records', 3000)
+const RATE = numberOption('rate', 500)
+const RUNS = numberOption('runs', 5)
 const SEND = 10
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-follow-'))
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -19,6 +19,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startServe } from './lib/serve.mjs'
+import { option } from './lib/options.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cli = path.join(root, 'dist/cli/main.js')
@@ -32,13 +33,10 @@ if (!fs.existsSync(cli)) {
 const { LogEngine } = await import(path.join(root, 'dist/index.js'))
 const { seededRandom } = await import(path.join(root, 'dist/seeded-random.js'))
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at < 0 ? fallback : Number(process.argv[at + 1])
-}
-const RECORDS = option('records', 200_000)
-const IMPORT_MIB = option('import-mib', 256)
-const RUNS = option('runs', 5)
+const numberOption = (name, fallback) => Number(option(name, fallback))
+const RECORDS = numberOption('records', 200_000)
+const IMPORT_MIB = numberOption('import-mib', 256)
+const RUNS = numberOption('runs', 5)
 const VALUE_BYTES = 100
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-mirror-'))
 

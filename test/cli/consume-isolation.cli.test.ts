@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { assertCliBuilt, outputLines, runCli } from '../helpers/cli.js'
 import { openQuietEngine } from '../helpers/engine.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { TxnHistory } from '../helpers/txn-history.js'
+import { EVERY_FATE, TxnHistory } from '../helpers/txn-history.js'
 import { expectOneLineError } from './cli-child.js'
 
 /**
@@ -21,13 +21,7 @@ async function transactionalTopic(): Promise<string> {
   await engine.createTopic('tx', { partitions: 1 })
   const log = engine.partition('tx', 0)
   const history = new TxnHistory()
-  await history.apply(log, { kind: 'send', producer: 0, keys: [1, 2], isTransactional: true })
-  await history.apply(log, { kind: 'send', producer: 1, keys: [3], isTransactional: false })
-  await history.apply(log, { kind: 'marker', producer: 0, result: 'abort' })
-  await history.apply(log, { kind: 'send', producer: 1, keys: [4], isTransactional: true })
-  await history.apply(log, { kind: 'marker', producer: 1, result: 'commit' })
-  await history.apply(log, { kind: 'send', producer: 2, keys: [5], isTransactional: true })
-  await history.apply(log, { kind: 'send', producer: 0, keys: [6], isTransactional: false })
+  for (const op of EVERY_FATE) await history.apply(log, op)
   await engine.close()
   return dir
 }

@@ -6,7 +6,7 @@ import type { PartitionLog } from '../../src/log/partition-log.js'
 import { rejection } from '../helpers/errors.js'
 import { openQuietEngine } from '../helpers/engine.js'
 import { makeTmpDir, removeTmpDirs } from '../helpers/tmp-dir.js'
-import { TxnHistory, txnOpArbitrary } from '../helpers/txn-history.js'
+import { EVERY_FATE, TxnHistory, txnOpArbitrary } from '../helpers/txn-history.js'
 import { sleep } from './helpers.js'
 
 /**
@@ -62,13 +62,7 @@ describe('consumer isolation levels', () => {
     const { engine, log } = await openTopic()
     try {
       const history = new TxnHistory()
-      await history.apply(log, { kind: 'send', producer: 0, keys: [1, 2], isTransactional: true })
-      await history.apply(log, { kind: 'send', producer: 1, keys: [3], isTransactional: false })
-      await history.apply(log, { kind: 'marker', producer: 0, result: 'abort' })
-      await history.apply(log, { kind: 'send', producer: 1, keys: [4], isTransactional: true })
-      await history.apply(log, { kind: 'marker', producer: 1, result: 'commit' })
-      await history.apply(log, { kind: 'send', producer: 2, keys: [5], isTransactional: true })
-      await history.apply(log, { kind: 'send', producer: 0, keys: [6], isTransactional: false })
+      for (const op of EVERY_FATE) await history.apply(log, op)
       // v0, v1 aborted; v2 plain; v3 committed; v4 open (so v5 after it waits too).
       expect(log.lastStableOffset).toBe(6)
       for (const path of ['iterator', 'batches', 'run'] as const) {

@@ -1,5 +1,5 @@
 import { LogEngine, type LogEngineOptions } from '../../src/engine/log-engine.js'
-import type { RecoveryEvent } from '../../src/log/partition-log.js'
+import type { PartitionLog, RecoveryEvent } from '../../src/log/partition-log.js'
 
 /** Engine openers for tests. They differ in what happens to warnings and to fsync per append. */
 
@@ -46,4 +46,20 @@ export function openQuietEngine(dir: string, options: EngineOptions = {}): Promi
  */
 export function openIdleEngine(dir: string): Promise<LogEngine> {
   return openQuietEngine(dir, { checkpointIntervalMs: 3_600_000, retentionCheckIntervalMs: 3_600_000, tickMs: 60_000 })
+}
+
+/**
+ * For compaction models: a quiet engine on `clock` with the cleaner off (the test compacts when it
+ * chooses) and the one-partition compacted topic `kv` (created on first open), small segments so
+ * there is something to clean; returns the engine and the partition.
+ */
+export async function openCompactedKv(
+  dir: string,
+  clock: LogEngineOptions['clock'],
+  topic: { segmentBytes: number; deleteRetentionMs: number },
+): Promise<{ engine: LogEngine; log: PartitionLog }> {
+  const engine = await openQuietEngine(dir, { clock, tickMs: 60_000, cleaner: { enabled: false } })
+  if (!engine.hasTopic('kv'))
+    await engine.createTopic('kv', { partitions: 1, cleanupPolicy: 'compact', minCleanableDirtyRatio: 0.01, ...topic })
+  return { engine, log: engine.partition('kv', 0) }
 }

@@ -113,3 +113,17 @@ export class TxnHistory {
     return this.records.filter((record) => record.offset < stableOffset && (record.fate === 'plain' || record.fate === 'committed'))
   }
 }
+
+/**
+ * One small history with every fate: keys 1, 2 aborted; 3 plain; 4 committed; 5 in a transaction
+ * left open; 6 plain after it (so read_committed stops before 5).
+ */
+export const EVERY_FATE: readonly TxnOp[] = [
+  { kind: 'send', producer: 0, keys: [1, 2], isTransactional: true },
+  { kind: 'send', producer: 1, keys: [3], isTransactional: false },
+  { kind: 'marker', producer: 0, result: 'abort' },
+  { kind: 'send', producer: 1, keys: [4], isTransactional: true },
+  { kind: 'marker', producer: 1, result: 'commit' },
+  { kind: 'send', producer: 2, keys: [5], isTransactional: true },
+  { kind: 'send', producer: 0, keys: [6], isTransactional: false },
+]

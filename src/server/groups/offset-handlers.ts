@@ -17,7 +17,11 @@ const MAX_METADATA_BYTES = 4096
 
 type OffsetCommitResponse = ResponseInputOf<'OffsetCommit'>
 
-function commitResponse(request: RequestOf<'OffsetCommit'>, codeOf: (topic: string, partition: number) => number): OffsetCommitResponse {
+/** A commit response (OffsetCommit and TxnOffsetCommit share its shape) with each partition's code. */
+export function commitResponse(
+  request: { topics: CommitTopics },
+  codeOf: (topic: string, partition: number) => number,
+): OffsetCommitResponse {
   return {
     throttleTimeMs: 0,
     topics: request.topics.map((topic) => ({

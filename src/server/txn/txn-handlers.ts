@@ -1,6 +1,6 @@
 import type { ApiHandler } from '../broker.js'
 import { KafkaErrorCode } from '../error-codes.js'
-import { checkCommits } from '../groups/offset-handlers.js'
+import { checkCommits, commitResponse } from '../groups/offset-handlers.js'
 import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
 
 /**
@@ -82,21 +82,6 @@ export const endTxnHandler: ApiHandler<'EndTxn'> = {
   errorResponse: (_request, errorCode) => ({ throttleTimeMs: 0, errorCode }),
 }
 
-type TxnOffsetCommitRequest = RequestOf<'TxnOffsetCommit'>
-
-function offsetCommitResponse(request: TxnOffsetCommitRequest, codeOf: (topic: string, partition: number) => number) {
-  return {
-    throttleTimeMs: 0,
-    topics: request.topics.map((topic) => ({
-      name: topic.name,
-      partitions: topic.partitions.map((partition) => ({
-        partitionIndex: partition.partitionIndex,
-        errorCode: codeOf(topic.name, partition.partitionIndex),
-      })),
-    })),
-  }
-}
-
 export const txnOffsetCommitHandler: ApiHandler<'TxnOffsetCommit'> = {
   apiName: 'TxnOffsetCommit',
   minVersion: 0,
@@ -112,7 +97,7 @@ export const txnOffsetCommitHandler: ApiHandler<'TxnOffsetCommit'> = {
         memberId: request.memberId,
         groupInstanceId: request.groupInstanceId,
       })
-      if (groupError !== K.NONE) return offsetCommitResponse(request, () => groupError)
+      if (groupError !== K.NONE) return commitResponse(request, () => groupError)
     }
     const { codes, entries: staged } = checkCommits(broker, request.topics)
     const stageCode = await broker.transactions.stageOffsets(
@@ -122,10 +107,10 @@ export const txnOffsetCommitHandler: ApiHandler<'TxnOffsetCommit'> = {
       request.groupId,
       staged,
     )
-    return offsetCommitResponse(request, (topic, partition) => {
+    return commitResponse(request, (topic, partition) => {
       const code = codes.get(`${topic}\u0000${partition}`)!
       return code === K.NONE ? stageCode : code
     })
   },
-  errorResponse: (request, errorCode) => offsetCommitResponse(request, () => errorCode),
+  errorResponse: (request, errorCode) => commitResponse(request, () => errorCode),
 }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { LogEngine } from '../../../src/engine/log-engine.js'
 import type { PartitionLog } from '../../../src/log/partition-log.js'
 import { readControlRecord } from '../../../src/record/control-record.js'
-import { openQuietEngine } from '../../helpers/engine.js'
+import { openCompactedKv } from '../../helpers/engine.js'
 import { ManualClock } from '../../helpers/manual-clock.js'
 import { makeTmpDir, removeTmpDirs } from '../../helpers/tmp-dir.js'
 import { TXN_PRODUCERS, TxnHistory, txnOpArbitrary, type TxnModelRecord, type TxnOp } from '../../helpers/txn-history.js'
@@ -57,16 +57,9 @@ class Harness {
   ) {}
 
   async open(): Promise<void> {
-    this.engine = await openQuietEngine(this.dir, { clock: this.clock, tickMs: 60_000, cleaner: { enabled: false } })
-    if (!this.engine.hasTopic('kv'))
-      await this.engine.createTopic('kv', {
-        partitions: 1,
-        cleanupPolicy: 'compact',
-        segmentBytes: 500,
-        deleteRetentionMs: DELETE_RETENTION_MS,
-        minCleanableDirtyRatio: 0.01,
-      })
-    this.log = this.engine.partition('kv', 0)
+    const opened = await openCompactedKv(this.dir, this.clock, { segmentBytes: 500, deleteRetentionMs: DELETE_RETENTION_MS })
+    this.engine = opened.engine
+    this.log = opened.log
   }
 
   async run(step: Step): Promise<void> {
