@@ -2,7 +2,7 @@ import type { ApiHandler, Broker } from '../broker.js'
 import { KafkaErrorCode } from '../error-codes.js'
 import { kafkaCodeFor } from '../error-mapping.js'
 import { findPartition } from '../partitions.js'
-import type { RequestOf, ResponseInputOf } from '../protocol/index.js'
+import type { ResponseInputOf } from '../protocol/index.js'
 import { decodeConsumerSubscription } from '../../index.js'
 
 /**
